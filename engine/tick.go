@@ -1,0 +1,176 @@
+// Package engine generates the load: closed (ramping-vus) and open
+// (ramping-arrival-rate) executors over HTTP and WebSocket, recording every
+// outcome into per-worker HDR histograms and emitting one Tick per window.
+// It imports scenarios only; never promquery, report or tui.
+package engine
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// ErrorKind classifies a failed request. The string values are contracts
+// (JSON report keys, threshold tags): never rename them.
+type ErrorKind string
+
+const (
+	ErrDNS            ErrorKind = "dns"
+	ErrRefused        ErrorKind = "refused"
+	ErrConnectTimeout ErrorKind = "connect_timeout"
+	ErrTimeout        ErrorKind = "timeout"
+	ErrReset          ErrorKind = "reset"
+	ErrTLS            ErrorKind = "tls"
+	ErrStatus4xx      ErrorKind = "status_4xx"
+	ErrStatus5xx      ErrorKind = "status_5xx"
+	ErrCheckFailed    ErrorKind = "check_failed"
+	ErrWSClosed       ErrorKind = "ws_closed"
+	ErrDropped        ErrorKind = "dropped"
+	ErrOther          ErrorKind = "other"
+)
+
+// ErrorKinds lists every kind in display order.
+var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, ErrReset, ErrTLS,
+	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrDropped, ErrOther}
+
+// Latency summarises one histogram. Zero Count means no samples (all other
+// fields zero).
+type Latency struct {
+	Count int64         `json:"count"`
+	Min   time.Duration `json:"min"`
+	Mean  time.Duration `json:"mean"`
+	P50   time.Duration `json:"p50"`
+	P90   time.Duration `json:"p90"`
+	P95   time.Duration `json:"p95"`
+	P99   time.Duration `json:"p99"`
+	Max   time.Duration `json:"max"`
+}
+
+// EndpointStats is one request name of one group within a window.
+type EndpointStats struct {
+	Group    string  `json:"group"`
+	Name     string  `json:"name"`
+	Requests int64   `json:"requests"`
+	Errors   int64   `json:"errors"`
+	Latency  Latency `json:"latency"`
+	// Hist is the window's latency histogram in mergeable form (µs).
+	Hist *hdrhistogram.Snapshot `json:"-"`
+}
+
+// Hotspot is the endpoint's share of total waiting: count × mean latency.
+func (e EndpointStats) Hotspot() time.Duration {
+	return time.Duration(e.Requests) * e.Latency.Mean
+}
+
+// GroupStats is one scenario group within a window.
+type GroupStats struct {
+	Name      string `json:"name"`
+	Executor  string `json:"executor"`
+	VUs       int    `json:"vus"`
+	TargetVUs int    `json:"target_vus"`
+	// TargetRate is the arrival-rate target (iterations/s), open model only.
+	TargetRate float64 `json:"target_rate,omitempty"`
+	Requests   int64   `json:"requests"`
+	Iterations int64   `json:"iterations"`
+	Errors     int64   `json:"errors"`
+	Dropped    int64   `json:"dropped"`
+	Latency    Latency `json:"latency"`
+}
+
+// WSStats is WebSocket activity within a window.
+type WSStats struct {
+	Open     int     `json:"open"`     // connections open at the tick
+	Opened   int64   `json:"opened"`   // connects that succeeded in the window
+	Closed   int64   `json:"closed"`   // unexpected closes (also counted as ws_closed errors)
+	Sent     int64   `json:"sent"`     // messages sent
+	Received int64   `json:"received"` // messages received
+	Connect  Latency `json:"connect"`  // handshake time
+	Reply    Latency `json:"reply"`    // send → matching reply
+}
+
+// GeneratorStats is brink's own health, so a saturated generator is never
+// mistaken for a slow server.
+type GeneratorStats struct {
+	CPUPercent float64 `json:"cpu_percent"` // of one core
+	Goroutines int     `json:"goroutines"`
+	OpenFiles  int     `json:"open_files"`
+	MaxFiles   int     `json:"max_files"`
+	HeapBytes  uint64  `json:"heap_bytes"`
+}
+
+// Tick is one window of load. Durations are time.Duration; the JSON report
+// converts to milliseconds.
+type Tick struct {
+	Time    time.Time     `json:"time"`    // window end
+	Elapsed time.Duration `json:"elapsed"` // since the run started, at window end
+	Window  time.Duration `json:"window"`
+	// Stage is the index of the longest group's current stage.
+	Stage int `json:"stage"`
+	// Held is true while the ramp is on hold.
+	Held bool `json:"held"`
+
+	VUs        int     `json:"vus"`         // active VUs, all groups
+	TargetVUs  int     `json:"target_vus"`  // closed-model target, all groups
+	TargetRate float64 `json:"target_rate"` // open-model target, iterations/s, all groups
+
+	Requests   int64 `json:"requests"`
+	Iterations int64 `json:"iterations"`
+	BytesIn    int64 `json:"bytes_in"`
+	BytesOut   int64 `json:"bytes_out"`
+	// Errors counts failed requests by kind; Dropped arrivals are counted
+	// in Dropped and also under ErrDropped here.
+	Errors       map[ErrorKind]int64 `json:"errors"`
+	ErrorCount   int64               `json:"error_count"` // sum of Errors except dropped
+	Dropped      int64               `json:"dropped"`
+	ChecksPassed int64               `json:"checks_passed"`
+	ChecksFailed int64               `json:"checks_failed"`
+
+	// Latency is the HTTP request duration; for open-model groups it is
+	// measured from the intended start (coordinated-omission corrected).
+	Latency Latency `json:"latency"`
+	// Service is the plain service time (from the actual send) for all
+	// requests; equal to Latency when no arrival was late.
+	Service Latency `json:"service"`
+	// Hist is the window's Latency histogram in mergeable form (µs), so
+	// several generators' ticks can be merged exactly.
+	Hist *hdrhistogram.Snapshot `json:"-"`
+
+	Endpoints []EndpointStats `json:"endpoints"`
+	Groups    []GroupStats    `json:"groups"`
+	WS        WSStats         `json:"ws"`
+	Generator GeneratorStats  `json:"generator"`
+}
+
+// RPS is the achieved request rate of the window.
+func (t *Tick) RPS() float64 {
+	if t.Window <= 0 {
+		return 0
+	}
+	return float64(t.Requests) / t.Window.Seconds()
+}
+
+// ErrorRate is failed requests over requests in the window (0..1).
+func (t *Tick) ErrorRate() float64 {
+	if t.Requests == 0 {
+		return 0
+	}
+	return float64(t.ErrorCount) / float64(t.Requests)
+}
+
+// Control steers a running engine. Every method is safe from any
+// goroutine.
+type Control interface {
+	// Hold freezes every group's target where it is; Resume continues the
+	// stages from where they were held (the held time is not counted).
+	Hold()
+	Resume()
+	Held() bool
+	// Scale multiplies every group's target by factor from now on
+	// (1.1 = +10 %). Factors compound.
+	Scale(factor float64)
+	// SetTarget overrides one group's target (VUs or rate) until Resume.
+	SetTarget(group string, target float64) error
+	// Stop ramps down gracefully and returns when every goroutine the
+	// engine started has ended.
+	Stop()
+}

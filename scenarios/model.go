@@ -1,0 +1,188 @@
+// Package scenarios holds brink's scenario model: what load to run, what
+// thresholds define "still holding", and which nodes to watch. Loading,
+// validation (file:line:col errors), templates and capacity-plan math live
+// beside this file. The model is plain data so engine, report and tui can read
+// it without knowing YAML.
+package scenarios
+
+import "time"
+
+// Executor names follow k6.
+type Executor string
+
+const (
+	// RampingVUs is the closed model: VUs loop over the group's requests.
+	RampingVUs Executor = "ramping-vus"
+	// RampingArrivalRate is the open model: iterations start on a schedule.
+	RampingArrivalRate Executor = "ramping-arrival-rate"
+)
+
+// Scenario is one load test as loaded from YAML (or built by `brink probe`).
+type Scenario struct {
+	Name    string `json:"name"`
+	BaseURL string `json:"base_url,omitempty"`
+	// File is where the scenario came from ("" when built from flags).
+	File   string  `json:"file,omitempty"`
+	Groups []Group `json:"groups"`
+	// Thresholds are the SLOs, in k6 syntax, already parsed.
+	Thresholds        []Threshold `json:"thresholds,omitempty"`
+	Nodes             *Nodes      `json:"nodes,omitempty"`
+	AbortOnBreakpoint bool        `json:"abort_on_breakpoint"`
+	// Window is the engine's tick length (default 1s).
+	Window time.Duration `json:"window"`
+	// Sustain is how long a threshold must stay violated to count as a
+	// breakpoint or node crossing, and stay clear to recover (default 3s).
+	Sustain time.Duration `json:"sustain"`
+}
+
+// Stage is one k6 stage: move linearly to Target over Duration.
+type Stage struct {
+	Duration time.Duration `json:"duration"`
+	Target   float64       `json:"target"`
+}
+
+// Think is the pause between a VU's iterations: fixed when Min == Max.
+type Think struct {
+	Min time.Duration `json:"min"`
+	Max time.Duration `json:"max"`
+}
+
+// Group is a set of VUs (or arrivals) with their own stages, run
+// concurrently with the other groups.
+type Group struct {
+	Name     string   `json:"name"`
+	Executor Executor `json:"executor"`
+	// Start is the VU count (closed) or rate per second (open) at t=0,
+	// k6's startVUs / startRate.
+	Start  float64 `json:"start"`
+	Stages []Stage `json:"stages"`
+	Think  Think   `json:"think"`
+	// MaxVUs caps VUs an arrival-rate group may add (open model).
+	MaxVUs int `json:"max_vus,omitempty"`
+	// PreAllocatedVUs are started up front for an arrival-rate group.
+	PreAllocatedVUs int        `json:"pre_allocated_vus,omitempty"`
+	Requests        []Request  `json:"requests,omitempty"`
+	WebSocket       *WebSocket `json:"websocket,omitempty"`
+	// HTTP2 switches the group to net/http (HTTP/2 capable) instead of fasthttp.
+	HTTP2 bool `json:"http2,omitempty"`
+	// Timeout per request (default 30s).
+	Timeout time.Duration `json:"timeout"`
+}
+
+// Header is one request header; the value may be a template.
+type Header struct {
+	Name  string    `json:"name"`
+	Value *Template `json:"value"`
+}
+
+// Request is one HTTP request of a group's iteration.
+type Request struct {
+	Name    string    `json:"name"`
+	Method  string    `json:"method"`
+	URL     *Template `json:"url"` // absolute after loading (base_url applied)
+	Headers []Header  `json:"headers,omitempty"`
+	Body    *Template `json:"body,omitempty"`
+	Check   *Check    `json:"check,omitempty"`
+}
+
+// Check marks a response as failed (error kind check_failed) when it does
+// not match.
+type Check struct {
+	// Status lists accepted status codes; empty means any 2xx/3xx.
+	Status []int `json:"status,omitempty"`
+	// BodyContains, when set, must appear in the response body.
+	BodyContains string `json:"body_contains,omitempty"`
+}
+
+// WebSocket is a group's WebSocket flow: each VU opens URL, then sends Send
+// every Every, and when ExpectReply waits for a reply to measure its latency.
+type WebSocket struct {
+	URL         *Template     `json:"url"` // absolute ws:// or wss:// after loading
+	Headers     []Header      `json:"headers,omitempty"`
+	Send        *Template     `json:"send,omitempty"`
+	Every       time.Duration `json:"every"`
+	ExpectReply bool          `json:"expect_reply"`
+}
+
+// Threshold is one parsed k6 threshold expression such as "p(95)<500".
+type Threshold struct {
+	// Metric is the k6 metric name: http_req_duration, http_req_failed,
+	// http_reqs, iteration_duration, ws_msg_latency, dropped_iterations,
+	// checks, optionally with a tag filter like
+	// http_req_duration{name:history} (then Tag* are set).
+	Metric   string `json:"metric"`
+	TagKey   string `json:"tag_key,omitempty"`
+	TagValue string `json:"tag_value,omitempty"`
+	// Expr is the expression as written, e.g. "p(95)<500".
+	Expr string `json:"expr"`
+	// Agg is one of p, avg, med, min, max, rate, count.
+	Agg string `json:"agg"`
+	// P is the percentile for Agg == "p" (e.g. 95, 99.9).
+	P  float64 `json:"p,omitempty"`
+	Op string  `json:"op"` // <, <=, >, >=
+	// Value is normalised: milliseconds for durations, a fraction (0..1)
+	// for rates ("rate<1%" → 0.01), a plain number for counts.
+	Value float64 `json:"value"`
+}
+
+// Nodes says where node metrics come from and what counts as a node in
+// trouble.
+type Nodes struct {
+	Prometheus string   `json:"prometheus,omitempty"`
+	Scrape     []string `json:"scrape,omitempty"`
+	// PromConfig is a file in Prometheus's http-client YAML (auth, TLS).
+	PromConfig string `json:"prom_config,omitempty"`
+	Match      string `json:"match,omitempty"`      // default {job="node"}
+	NameLabel  string `json:"name_label,omitempty"` // default instance
+	// Names maps an instance (host:port) to a readable name.
+	Names     map[string]string `json:"names,omitempty"`
+	RoleLabel string            `json:"role_label,omitempty"`
+	// Roles are tried in order: the first whose regex matches the name wins.
+	Roles      []Role          `json:"roles,omitempty"`
+	Thresholds []NodeThreshold `json:"thresholds,omitempty"`
+	Panels     []Panel         `json:"panels,omitempty"`
+	// Interval between polls; 0 means the scrape interval (Prometheus) or 1s.
+	Interval time.Duration `json:"interval"`
+}
+
+// Role names nodes whose name matches Pattern (a regular expression,
+// anchored).
+type Role struct {
+	Name    string `json:"name"`
+	Pattern string `json:"pattern"`
+}
+
+// NodeThreshold is "metric above value", for every node or only those of a
+// role or one node.
+type NodeThreshold struct {
+	// Metric is one of promquery's metric names: cpu, iowait, disk_util,
+	// load1, load1_per_core, mem, read_bps, write_bps, net_rx_bps,
+	// net_tx_bps.
+	Metric string  `json:"metric"`
+	Above  float64 `json:"above"`
+	Role   string  `json:"role,omitempty"`
+	Node   string  `json:"node,omitempty"`
+}
+
+// Panel is a custom PromQL query polled beside the node metrics.
+type Panel struct {
+	Title string   `json:"title"`
+	Query string   `json:"query"`
+	Unit  string   `json:"unit,omitempty"`
+	Above *float64 `json:"above,omitempty"`
+}
+
+// Duration is the planned length of the whole scenario: the longest group.
+func (s *Scenario) Duration() time.Duration {
+	var longest time.Duration
+	for _, g := range s.Groups {
+		var d time.Duration
+		for _, st := range g.Stages {
+			d += st.Duration
+		}
+		if d > longest {
+			longest = d
+		}
+	}
+	return longest
+}

@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// TemplateContext is what a template may refer to while rendering. Each VU
+// owns one, so rendering takes no lock.
+type TemplateContext struct {
+	VU   int
+	Iter int64
+	Rand *rand.Rand
+}
+
+type partKind uint8
+
+const (
+	partLit partKind = iota
+	partVU
+	partIter
+	partRand
+	partUUID
+)
+
+type part struct {
+	kind   partKind
+	lit    string // literal text, or the resolved value of {{env}}
+	lo, hi int64  // rand bounds, inclusive
+}
+
+// Template is a string with {{vu}}, {{iter}}, {{rand A B}}, {{uuid}} and
+// {{env "NAME"}} placeholders, compiled once at load time so the hot path
+// only appends. Its JSON form is the source text: env values are resolved
+// into the compiled parts but never serialised, so reports never hold them.
+type Template struct {
+	src    string
+	parts  []part
+	static bool
+	secret bool // contains {{env}}: never log the rendered value
+}
+
+// CompileTemplate parses src. Errors name the offending placeholder.
+func CompileTemplate(src string) (*Template, error) {
+	t := &Template{src: src, static: true}
+	rest := src
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, part{kind: partLit, lit: rest})
+			}
+			break
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{kind: partLit, lit: rest[:i]})
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			return nil, fmt.Errorf("unclosed {{ in %q", src)
+		}
+		expr := strings.TrimSpace(rest[i+2 : i+j])
+		rest = rest[i+j+2:]
+		p, err := compilePart(expr)
+		if err != nil {
+			return nil, err
+		}
+		if p.kind == partLit {
+			t.secret = true // only {{env}} compiles to a literal
+		} else {
+			t.static = false
+		}
+		t.parts = append(t.parts, p)
+	}
+	return t, nil
+}
+
+func compilePart(expr string) (part, error) {
+	f := strings.Fields(expr)
+	if len(f) == 0 {
+		return part{}, fmt.Errorf("empty {{}}")
+	}
+	switch f[0] {
+	case "vu":
+		if len(f) == 1 {
+			return part{kind: partVU}, nil
+		}
+	case "iter":
+		if len(f) == 1 {
+			return part{kind: partIter}, nil
+		}
+	case "uuid":
+		if len(f) == 1 {
+			return part{kind: partUUID}, nil
+		}
+	case "rand":
+		if len(f) != 3 {
+			return part{}, fmt.Errorf("{{%s}}: want {{rand A B}}", expr)
+		}
+		lo, err1 := strconv.ParseInt(f[1], 10, 64)
+		hi, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil || hi < lo {
+			return part{}, fmt.Errorf("{{%s}}: A and B must be integers with A <= B", expr)
+		}
+		return part{kind: partRand, lo: lo, hi: hi}, nil
+	case "env":
+		if len(f) == 2 {
+			name, err := strconv.Unquote(f[1])
+			if err != nil || name == "" {
+				return part{}, fmt.Errorf("{{%s}}: want {{env \"NAME\"}}", expr)
+			}
+			v, ok := os.LookupEnv(name)
+			if !ok {
+				return part{}, fmt.Errorf("{{%s}}: environment variable %s is not set", expr, name)
+			}
+			return part{kind: partLit, lit: v}, nil
+		}
+		return part{}, fmt.Errorf("{{%s}}: want {{env \"NAME\"}}", expr)
+	default:
+		return part{}, fmt.Errorf("unknown placeholder {{%s}} (want vu, iter, rand A B, uuid or env \"NAME\")", expr)
+	}
+	return part{}, fmt.Errorf("{{%s}} takes no arguments", expr)
+}
+
+// MustTemplate compiles src or panics; for literals in code and tests.
+func MustTemplate(src string) *Template {
+	t, err := CompileTemplate(src)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Source is the text as written (with placeholders, never env values).
+func (t *Template) Source() string {
+	if t == nil {
+		return ""
+	}
+	return t.src
+}
+
+// Static reports whether the template renders the same bytes every time,
+// so callers may render it once.
+func (t *Template) Static() bool { return t == nil || t.static }
+
+// Secret reports whether the rendered value contains an env value and must
+// not be logged.
+func (t *Template) Secret() bool { return t != nil && t.secret }
+
+const hexDigits = "0123456789abcdef"
+
+// Append renders the template onto dst. It allocates nothing beyond dst's
+// growth. c may be nil for static templates.
+func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
+	if t == nil {
+		return dst
+	}
+	for i := range t.parts {
+		p := &t.parts[i]
+		switch p.kind {
+		case partLit:
+			dst = append(dst, p.lit...)
+		case partVU:
+			dst = strconv.AppendInt(dst, int64(c.VU), 10)
+		case partIter:
+			dst = strconv.AppendInt(dst, c.Iter, 10)
+		case partRand:
+			n := p.lo
+			if span := p.hi - p.lo + 1; span > 1 {
+				n += c.Rand.Int64N(span)
+			}
+			dst = strconv.AppendInt(dst, n, 10)
+		case partUUID:
+			// RFC 4122 version 4 from the VU's own generator.
+			a, b := c.Rand.Uint64(), c.Rand.Uint64()
+			var u [16]byte
+			for k := 0; k < 8; k++ {
+				u[k] = byte(a >> (8 * k))
+				u[8+k] = byte(b >> (8 * k))
+			}
+			u[6] = u[6]&0x0f | 0x40
+			u[8] = u[8]&0x3f | 0x80
+			for k, x := range u {
+				if k == 4 || k == 6 || k == 8 || k == 10 {
+					dst = append(dst, '-')
+				}
+				dst = append(dst, hexDigits[x>>4], hexDigits[x&0x0f])
+			}
+		}
+	}
+	return dst
+}
+
+// String renders with a throwaway context; not for the hot path.
+func (t *Template) String() string { return t.Source() }
+
+// MarshalJSON writes the source text, so reports never carry env values.
+func (t *Template) MarshalJSON() ([]byte, error) { return json.Marshal(t.Source()) }
+
+// UnmarshalJSON recompiles from source text (reading a saved report).
+func (t *Template) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	// A saved report may refer to env vars that are not set now: keep the
+	// source, render placeholders literally.
+	c, err := CompileTemplate(s)
+	if err != nil {
+		*t = Template{src: s, parts: []part{{kind: partLit, lit: s}}, static: true}
+		return nil
+	}
+	*t = *c
+	return nil
+}

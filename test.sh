@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every brink test for real: installs what is missing (Debian packages
+# prometheus, prometheus-node-exporter, tmux; Go modules), then go test -race.
+# BRINK_REQUIRE_SERVERS=1 (set by .ci/run) turns a missing server binary into
+# a test failure instead of a skip.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "test.sh: installing ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# apt starts the Debian services; the tests start their own on free ports.
+for svc in prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
+done
+
+go mod download
+go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+go test -race -count=1 -timeout 20m "$@" ./...
