@@ -1,0 +1,500 @@
+package promquery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// defaultScrapeInterval is assumed when the targets API cannot tell (and
+// nothing was configured): Prometheus's most common setting.
+const defaultScrapeInterval = 15 * time.Second
+
+// promSource polls a Prometheus server: one instant query per metric per
+// poll for all nodes, grouped by instance (plus the name and role labels).
+type promSource struct {
+	base   string
+	client api.Client
+	api    v1.API
+	nm     *naming
+	sel    string // matchers spliced into each selector, e.g. job="node"
+	match  string // the selector as given, for messages
+	by     string // grouping labels, e.g. instance,node,role
+	panels []PanelQuery
+
+	cfgInterval, cfgScrape, timeout, staleAfter time.Duration
+
+	mu         sync.Mutex // serialises Poll; guards the fields below
+	scrape     time.Duration
+	discovered bool
+	last       map[string]Sample // by instance, for stale re-use
+	discoWarn  string
+}
+
+// metricQuery is one of the fixed node queries.
+type metricQuery struct {
+	key   string
+	query string
+}
+
+func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, error) {
+	sel, err := matchers(c.Match)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimRight(c.Prometheus, "/")
+	ac, err := api.NewClient(api.Config{Address: base, Client: client})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %v", base, err)
+	}
+	match := c.Match
+	if strings.TrimSpace(match) == "" {
+		match = DefaultMatch
+	}
+	by := []string{"instance"}
+	for _, l := range []string{nm.nameLabel, nm.roleLabel} {
+		if l != "" && !slices.Contains(by, l) {
+			by = append(by, l)
+		}
+	}
+	for _, l := range by {
+		if !model.LabelName(l).IsValid() {
+			return nil, fmt.Errorf("bad label name %q", l)
+		}
+	}
+	s := &promSource{base: base, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
+		by: strings.Join(by, ","), panels: c.Panels, cfgInterval: c.Interval, cfgScrape: c.ScrapeInterval,
+		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[string]Sample{}}
+	s.scrape = c.ScrapeInterval
+	if s.scrape <= 0 {
+		s.scrape = c.Interval
+	}
+	if s.scrape <= 0 {
+		s.scrape = defaultScrapeInterval
+	}
+	return s, nil
+}
+
+func (s *promSource) Describe() string {
+	return fmt.Sprintf("prometheus %s %s", s.base, s.match)
+}
+
+// Interval is the configured interval, else the scrape interval (read from
+// the targets API at the first poll).
+func (s *promSource) Interval() time.Duration {
+	if s.cfgInterval > 0 {
+		return s.cfgInterval
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scrape
+}
+
+// window is the rate window: 4 scrape intervals, so every rate() sees at
+// least a few samples even with a missed scrape (node-mixin's rule).
+func (s *promSource) window() string {
+	return model.Duration(4 * s.scrape).String()
+}
+
+// sel2 splices extra matchers into the selector.
+func (s *promSource) with(metric, extra string) string {
+	m := s.sel
+	if extra != "" {
+		if m != "" {
+			m += ","
+		}
+		m += extra
+	}
+	return metric + "{" + m + "}"
+}
+
+// queries are the node queries of one poll; cpu and iowait come from one
+// query grouped by mode, busy = 1 - (idle+iowait+steal)/all as in node-mixin.
+func (s *promSource) queries() []metricQuery {
+	w, by := s.window(), s.by
+	rate := func(sel string) string { return "rate(" + sel + "[" + w + "])" }
+	return []metricQuery{
+		{"up", "max by (" + by + ") (" + s.with("up", "") + ")"},
+		{"ts", "max by (" + by + ") (timestamp(" + s.with("node_load1", "") + "))"},
+		{"load1", "max by (" + by + ") (" + s.with("node_load1", "") + ")"},
+		{"cpu", "sum by (" + by + ",mode) (" + rate(s.with("node_cpu_seconds_total", "")) + ")"},
+		{"cores", "count by (" + by + ") (" + s.with("node_cpu_seconds_total", `mode="idle"`) + ")"},
+		{"disk", "topk by (" + by + ") (1, " + rate(s.with("node_disk_io_time_seconds_total", "")) + ")"},
+		{"read", "sum by (" + by + ") (" + rate(s.with("node_disk_read_bytes_total", "")) + ")"},
+		{"write", "sum by (" + by + ") (" + rate(s.with("node_disk_written_bytes_total", "")) + ")"},
+		{"mem", "1 - sum by (" + by + ") (" + s.with("node_memory_MemAvailable_bytes", "") +
+			") / sum by (" + by + ") (" + s.with("node_memory_MemTotal_bytes", "") + ")"},
+		{"rx", "sum by (" + by + ") (" + rate(s.with("node_network_receive_bytes_total", `device!="lo"`)) + ")"},
+		{"tx", "sum by (" + by + ") (" + rate(s.with("node_network_transmit_bytes_total", `device!="lo"`)) + ")"},
+	}
+}
+
+type queryResult struct {
+	vec  model.Vector
+	err  error
+	warn []string
+}
+
+// Poll runs every query concurrently at one evaluation time.
+func (s *promSource) Poll(ctx context.Context) (Poll, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	p := Poll{Time: start}
+	timeout := pollTimeout(s.timeout, s.pollInterval())
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	if !s.discovered {
+		s.discover(ctx)
+	}
+	if s.discoWarn != "" {
+		p.Warnings = append(p.Warnings, s.discoWarn)
+	}
+
+	qs := s.queries()
+	res := make([]queryResult, len(qs))
+	pres := make([]queryResult, len(s.panels))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = s.instant(ctx, q.query, start, timeout)
+		}()
+	}
+	for i, pq := range s.panels {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pres[i] = s.instant(ctx, pq.Query, start, timeout)
+		}()
+	}
+	wg.Wait()
+
+	byKey := map[string]queryResult{}
+	for i, q := range qs {
+		byKey[q.key] = res[i]
+		p.Warnings = appendUnique(p.Warnings, res[i].warn...)
+	}
+	for i, pq := range s.panels {
+		p.Panels = append(p.Panels, panelValue(pq, pres[i]))
+		p.Warnings = appendUnique(p.Warnings, pres[i].warn...)
+	}
+
+	up := byKey["up"]
+	if up.err != nil {
+		err := fmt.Errorf("prometheus %s: %v", s.base, up.err)
+		return s.failed(p, err), err
+	}
+	if len(up.vec) == 0 {
+		err := fmt.Errorf("prometheus %s: selector %s matches no targets", s.base, s.match)
+		return s.failed(p, err), err
+	}
+	for _, q := range qs {
+		if r := byKey[q.key]; r.err != nil && q.key != "up" {
+			p.Warnings = appendUnique(p.Warnings, fmt.Sprintf("query %s: %v", q.key, r.err))
+		}
+	}
+	p.Samples = s.assemble(byKey, start)
+	sortSamples(p.Samples)
+	for _, smp := range p.Samples {
+		s.last[smp.Instance] = smp
+	}
+	return p, nil
+}
+
+func (s *promSource) pollInterval() time.Duration {
+	if s.cfgInterval > 0 {
+		return s.cfgInterval
+	}
+	return s.scrape
+}
+
+// failed returns the last known samples marked stale with the error.
+func (s *promSource) failed(p Poll, err error) Poll {
+	p.Err = err.Error()
+	p.Samples = p.Samples[:0]
+	for _, smp := range s.last {
+		smp.Stale, smp.StaleReason = true, "poll failed: "+shortReason(err)
+		p.Samples = append(p.Samples, smp)
+	}
+	sortSamples(p.Samples)
+	return p
+}
+
+// shortReason drops the "prometheus URL:" prefix a stale reason does not need.
+func shortReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "prometheus ") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// instant runs one instant query and keeps only vectors and scalars.
+func (s *promSource) instant(ctx context.Context, q string, ts time.Time, timeout time.Duration) queryResult {
+	val, warns, infos, err := s.api.Query(ctx, q, ts, v1.WithTimeout(timeout))
+	r := queryResult{warn: append(append([]string(nil), warns...), infos...)}
+	if err != nil {
+		r.err = describeAPIErr(err, timeout)
+		return r
+	}
+	switch v := val.(type) {
+	case model.Vector:
+		r.vec = v
+	case *model.Scalar:
+		r.vec = model.Vector{&model.Sample{Metric: model.Metric{}, Value: v.Value, Timestamp: v.Timestamp}}
+	case nil:
+		r.err = errors.New("empty result")
+	default:
+		r.err = fmt.Errorf("want an instant vector, got a %s", val.Type())
+	}
+	return r
+}
+
+// describeAPIErr makes client_golang's errors one short line.
+func describeAPIErr(err error, timeout time.Duration) error {
+	var ae *v1.Error
+	if errors.As(err, &ae) {
+		switch ae.Type {
+		case v1.ErrServer, v1.ErrClient:
+			msg := ae.Msg
+			if strings.HasPrefix(msg, "server error: ") || strings.HasPrefix(msg, "client error: ") {
+				msg = "HTTP " + msg[len("server error: "):]
+			}
+			if d := strings.TrimSpace(ae.Detail); d != "" && len(d) < 120 {
+				msg += " (" + oneLine(d) + ")"
+			}
+			return errors.New(msg)
+		case v1.ErrBadResponse:
+			return fmt.Errorf("bad response: %s", oneLine(ae.Msg))
+		case v1.ErrTimeout, v1.ErrCanceled:
+			return fmt.Errorf("no answer within %s", timeout)
+		case v1.ErrBadData, v1.ErrExec:
+			return fmt.Errorf("query rejected: %s", oneLine(ae.Msg))
+		}
+		return errors.New(oneLine(ae.Error()))
+	}
+	return describeHTTPErr(err, timeout)
+}
+
+// nodeKey identifies a node across the query results: its grouping labels.
+type nodeKey struct{ instance, name, role string }
+
+func (s *promSource) keyOf(m model.Metric) nodeKey {
+	k := nodeKey{instance: string(m["instance"])}
+	if s.nm.nameLabel != "instance" {
+		k.name = string(m[model.LabelName(s.nm.nameLabel)])
+	}
+	if s.nm.roleLabel != "" {
+		k.role = string(m[model.LabelName(s.nm.roleLabel)])
+	}
+	return k
+}
+
+// assemble joins the query results into one sample per node.
+func (s *promSource) assemble(r map[string]queryResult, evalAt time.Time) []Sample {
+	nodes := map[nodeKey]*Sample{}
+	var order []nodeKey
+	get := func(m model.Metric) *Sample {
+		k := s.keyOf(m)
+		smp, ok := nodes[k]
+		if !ok {
+			n := nanSample()
+			smp = &n
+			smp.Instance = k.instance
+			label := k.name
+			if s.nm.nameLabel == "instance" {
+				label = k.instance
+			}
+			smp.Node = s.nm.name(k.instance, label)
+			smp.Role = s.nm.role(smp.Node, k.role)
+			nodes[k] = smp
+			order = append(order, k)
+		}
+		return smp
+	}
+	upVal := map[nodeKey]float64{}
+	for _, e := range r["up"].vec {
+		get(e.Metric)
+		upVal[s.keyOf(e.Metric)] = float64(e.Value)
+	}
+	each := func(key string, f func(*Sample, *model.Sample)) {
+		for _, e := range r[key].vec {
+			f(get(e.Metric), e)
+		}
+	}
+	ts := map[nodeKey]time.Time{}
+	each("ts", func(_ *Sample, e *model.Sample) {
+		v := float64(e.Value)
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			ts[s.keyOf(e.Metric)] = time.UnixMilli(int64(v * 1000))
+		}
+	})
+	each("load1", func(smp *Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
+	cpuAll := map[*Sample][3]float64{} // all, not busy, iowait
+	each("cpu", func(smp *Sample, e *model.Sample) {
+		v := float64(e.Value)
+		a := cpuAll[smp]
+		a[0] += v
+		switch e.Metric["mode"] {
+		case "idle", "steal":
+			a[1] += v
+		case "iowait":
+			a[1] += v
+			a[2] += v
+		}
+		cpuAll[smp] = a
+	})
+	for smp, a := range cpuAll {
+		if a[0] > 0 {
+			smp.CPU = clampPct(100 * (1 - a[1]/a[0]))
+			smp.IOWait = clampPct(100 * a[2] / a[0])
+		}
+	}
+	each("cores", func(smp *Sample, e *model.Sample) { smp.Cores = int(e.Value) })
+	each("disk", func(smp *Sample, e *model.Sample) {
+		// topk may return ties; keep the first device by name so the
+		// shown device is stable.
+		v, dev := clampPct(100*float64(e.Value)), string(e.Metric["device"])
+		if math.IsNaN(smp.DiskUtil) || v > smp.DiskUtil || (v == smp.DiskUtil && dev < smp.DiskDevice) {
+			smp.DiskUtil, smp.DiskDevice = v, dev
+		}
+	})
+	each("read", func(smp *Sample, e *model.Sample) { smp.ReadBps = float64(e.Value) })
+	each("write", func(smp *Sample, e *model.Sample) { smp.WriteBps = float64(e.Value) })
+	each("mem", func(smp *Sample, e *model.Sample) { smp.Mem = clampPct(100 * float64(e.Value)) })
+	each("rx", func(smp *Sample, e *model.Sample) { smp.NetRxBps = float64(e.Value) })
+	each("tx", func(smp *Sample, e *model.Sample) { smp.NetTxBps = float64(e.Value) })
+
+	staleAfter := s.staleAfter
+	if staleAfter <= 0 {
+		staleAfter = 3 * s.scrape
+	}
+	out := make([]Sample, 0, len(order))
+	for _, k := range order {
+		smp := nodes[k]
+		if smp.Cores > 0 && !math.IsNaN(smp.Load1) {
+			smp.Load1PerCore = smp.Load1 / float64(smp.Cores)
+		}
+		t, haveTS := ts[k]
+		smp.Time = t
+		switch u, haveUp := upVal[k]; {
+		case haveUp && u == 0:
+			smp.Stale, smp.StaleReason = true, "target down"
+		case !haveTS:
+			smp.Time = evalAt
+			smp.Stale, smp.StaleReason = true, "no node_load1 sample"
+		case evalAt.Sub(t) > staleAfter:
+			smp.Stale, smp.StaleReason = true, fmt.Sprintf("last sample %s old", evalAt.Sub(t).Round(time.Second))
+		}
+		if !haveTS && smp.Time.IsZero() {
+			smp.Time = evalAt
+		}
+		if smp.Stale && smp.StaleReason == "target down" {
+			if prev, ok := s.last[smp.Instance]; ok && !haveTS {
+				// Keep the last known values visible, but say they are old.
+				prev.Stale, prev.StaleReason = true, "target down"
+				*smp = prev
+			}
+		}
+		out = append(out, *smp)
+	}
+	return out
+}
+
+// panelValue turns a custom panel's query result into series sorted by
+// labels.
+func panelValue(pq PanelQuery, r queryResult) PanelValue {
+	pv := PanelValue{Title: pq.Title, Unit: pq.Unit}
+	if r.err != nil {
+		pv.Err = r.err.Error()
+		return pv
+	}
+	for _, e := range r.vec {
+		pv.Series = append(pv.Series, PanelSeries{Labels: e.Metric.String(), Value: float64(e.Value)})
+	}
+	slices.SortFunc(pv.Series, func(a, b PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
+	return pv
+}
+
+func appendUnique(dst []string, add ...string) []string {
+	for _, a := range add {
+		if a != "" && !slices.Contains(dst, a) {
+			dst = append(dst, a)
+		}
+	}
+	return dst
+}
+
+// discover reads the scrape interval of the matched targets from the
+// targets API, so rate windows fit what Prometheus actually stores. The
+// client_golang ActiveTarget type has no scrapeInterval field, hence the
+// raw request. Failure is not fatal: the configured or default interval
+// stays, with a warning.
+func (s *promSource) discover(ctx context.Context) {
+	if s.cfgScrape > 0 {
+		s.discovered = true
+		return
+	}
+	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", time.Now(), pollTimeout(s.timeout, s.pollInterval()))
+	if upRes.err != nil || len(upRes.vec) == 0 {
+		return // the poll itself reports why; try again next poll
+	}
+	want := map[[2]string]bool{}
+	for _, e := range upRes.vec {
+		want[[2]string{string(e.Metric["job"]), string(e.Metric["instance"])}] = true
+	}
+	u := s.client.URL("/api/v1/targets", nil)
+	q := u.Query()
+	q.Set("state", "active")
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return
+	}
+	_, body, err := s.client.Do(ctx, req)
+	s.discovered = true
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			ActiveTargets []struct {
+				Labels         map[string]string `json:"labels"`
+				ScrapeInterval string            `json:"scrapeInterval"`
+			} `json:"activeTargets"`
+		} `json:"data"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &resp)
+	}
+	var longest time.Duration
+	if err == nil {
+		for _, t := range resp.Data.ActiveTargets {
+			if !want[[2]string{t.Labels["job"], t.Labels["instance"]}] {
+				continue
+			}
+			d, perr := model.ParseDuration(t.ScrapeInterval)
+			if perr == nil && time.Duration(d) > longest {
+				longest = time.Duration(d)
+			}
+		}
+	}
+	if longest > 0 {
+		// The slowest matched target decides, so its rates have samples.
+		s.scrape = longest
+		return
+	}
+	s.discoWarn = fmt.Sprintf("scrape interval unknown (targets API gave none), assuming %s; rate window %s", s.scrape, s.window())
+}

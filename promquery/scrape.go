@@ -1,0 +1,394 @@
+package promquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// maxExposition caps one node_exporter response; a real one is ~100 KiB, so
+// anything far larger is a wrong URL, not metrics.
+const maxExposition = 16 << 20
+
+// scrapeSource polls node_exporter endpoints directly and computes rates
+// between its own successive scrapes, for when there is no Prometheus.
+type scrapeSource struct {
+	client   *http.Client
+	targets  []scrapeTarget
+	interval time.Duration
+	timeout  time.Duration
+	panels   []PanelQuery
+
+	mu    sync.Mutex // guards last, serialises Poll
+	last  []*nodeState
+	polls int
+}
+
+type scrapeTarget struct {
+	url      string
+	instance string
+	node     string
+	role     string
+}
+
+// nodeState is what the source remembers about one node between polls.
+type nodeState struct {
+	prev   *exposition // last good scrape
+	sample Sample      // last sample returned, for stale re-use
+	have   bool        // sample is real (at least one good scrape)
+}
+
+// seriesKey names one counter series of the metrics brink reads.
+type seriesKey struct {
+	kind uint8 // one of the k* constants
+	a, b string
+}
+
+const (
+	kCPU   uint8 = iota // a = cpu, b = mode
+	kIO                 // a = device: node_disk_io_time_seconds_total
+	kRead               // a = device
+	kWrite              // a = device
+	kRx                 // a = device (not lo)
+	kTx                 // a = device (not lo)
+)
+
+// exposition is the part of one scrape brink needs.
+type exposition struct {
+	at                 time.Time
+	counters           map[seriesKey]float64
+	load1              float64
+	memAvail, memTotal float64
+	cores              int
+}
+
+var nodesPath = regexp.MustCompile(`^/nodes/([^/]+)/metrics$`)
+
+func newScrapeSource(c Config, client *http.Client, nm *naming) (*scrapeSource, error) {
+	s := &scrapeSource{client: client, interval: c.Interval, timeout: c.Timeout, panels: c.Panels}
+	if s.interval <= 0 {
+		s.interval = time.Second
+	}
+	seen := map[string]bool{}
+	for _, raw := range c.Scrape {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("bad scrape URL %q: %v", raw, err)
+		}
+		if seen[raw] {
+			continue
+		}
+		seen[raw] = true
+		// The demo serves many nodes behind one host:port as
+		// /nodes/NAME/metrics: the path names the node then.
+		label := ""
+		if m := nodesPath.FindStringSubmatch(u.Path); m != nil {
+			label = m[1]
+		}
+		node := nm.name(u.Host, label, raw)
+		s.targets = append(s.targets, scrapeTarget{url: raw, instance: u.Host, node: node, role: nm.role(node, "")})
+		s.last = append(s.last, &nodeState{})
+	}
+	return s, nil
+}
+
+func (s *scrapeSource) Interval() time.Duration { return s.interval }
+
+func (s *scrapeSource) pollTimeout() time.Duration { return pollTimeout(s.timeout, s.interval) }
+
+func (s *scrapeSource) Describe() string {
+	if len(s.targets) == 1 {
+		return "node_exporter " + s.targets[0].url
+	}
+	return fmt.Sprintf("%d node_exporters (direct scrape)", len(s.targets))
+}
+
+// Poll scrapes every node concurrently. A node that fails keeps its last
+// values, marked stale with the reason; the poll fails only when every node
+// failed.
+func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	p := Poll{Time: start}
+	ctx, cancel := context.WithTimeout(ctx, s.pollTimeout())
+	defer cancel()
+
+	type result struct {
+		exp *exposition
+		err error
+	}
+	results := make([]result, len(s.targets))
+	var wg sync.WaitGroup
+	for i := range s.targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := s.scrape(ctx, s.targets[i].url)
+			results[i] = result{e, err}
+		}()
+	}
+	wg.Wait()
+
+	failed := 0
+	var firstErr error
+	for i, t := range s.targets {
+		st := s.last[i]
+		r := results[i]
+		if r.err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", t.node, r.err)
+			}
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %v", t.node, r.err))
+			p.Samples = append(p.Samples, s.staleSample(t, st, r.err.Error()))
+			continue
+		}
+		smp := computeSample(st.prev, r.exp)
+		smp.Node, smp.Role, smp.Instance = t.node, t.role, t.instance
+		st.prev, st.sample, st.have = r.exp, smp, true
+		p.Samples = append(p.Samples, smp)
+	}
+	for _, pq := range s.panels {
+		p.Panels = append(p.Panels, PanelValue{Title: pq.Title, Unit: pq.Unit,
+			Err: "custom panels need a Prometheus source (nodes.prometheus), not direct scrape"})
+	}
+	sortSamples(p.Samples)
+	s.polls++
+	if len(s.targets) > 0 && failed == len(s.targets) {
+		err := firstErr
+		if failed > 1 {
+			err = fmt.Errorf("all %d nodes failed, first %w", failed, firstErr)
+		}
+		p.Err = err.Error()
+		return p, err
+	}
+	return p, nil
+}
+
+// staleSample repeats a node's last values, marked stale; a node never seen
+// gets NaN values.
+func (s *scrapeSource) staleSample(t scrapeTarget, st *nodeState, reason string) Sample {
+	smp := st.sample
+	if !st.have {
+		smp = nanSample()
+		smp.Time = time.Now()
+	}
+	smp.Node, smp.Role, smp.Instance = t.node, t.role, t.instance
+	smp.Stale, smp.StaleReason = true, reason
+	return smp
+}
+
+// scrape GETs and parses one endpoint.
+func (s *scrapeSource) scrape(ctx context.Context, u string) (*exposition, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Ask for the text format: protobuf would be smaller but the text
+	// parser is what node_exporter always speaks.
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, describeHTTPErr(err, s.pollTimeout())
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	e, err := parseExposition(io.LimitReader(resp.Body, maxExposition))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, describeHTTPErr(ctx.Err(), s.pollTimeout())
+		}
+		return nil, err
+	}
+	e.at = time.Now()
+	return e, nil
+}
+
+// parseExposition reads node_exporter text into the few values brink uses.
+func parseExposition(r io.Reader) (*exposition, error) {
+	// A fresh parser per call: TextParser is not safe for concurrent use,
+	// and its zero value panics (prometheus/common ≥ 0.66).
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("bad exposition: %v", oneLine(err.Error()))
+	}
+	e := &exposition{counters: counterSet{}, load1: math.NaN(), memAvail: math.NaN(), memTotal: math.NaN()}
+	if mf := fams["node_cpu_seconds_total"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			mode := label(m, "mode")
+			e.counters[seriesKey{kCPU, label(m, "cpu"), mode}] = value(m)
+			if mode == "idle" {
+				e.cores++
+			}
+		}
+	}
+	perDevice := func(name string, kind uint8, skipLo bool) {
+		for _, m := range fams[name].GetMetric() {
+			dev := label(m, "device")
+			if skipLo && dev == "lo" {
+				continue
+			}
+			e.counters[seriesKey{kind: kind, a: dev}] = value(m)
+		}
+	}
+	perDevice("node_disk_io_time_seconds_total", kIO, false)
+	perDevice("node_disk_read_bytes_total", kRead, false)
+	perDevice("node_disk_written_bytes_total", kWrite, false)
+	perDevice("node_network_receive_bytes_total", kRx, true)
+	perDevice("node_network_transmit_bytes_total", kTx, true)
+	gauge := func(name string) float64 {
+		ms := fams[name].GetMetric()
+		if len(ms) == 0 {
+			return math.NaN()
+		}
+		return value(ms[0])
+	}
+	e.load1 = gauge("node_load1")
+	e.memAvail = gauge("node_memory_MemAvailable_bytes")
+	e.memTotal = gauge("node_memory_MemTotal_bytes")
+	if len(e.counters) == 0 && math.IsNaN(e.load1) && math.IsNaN(e.memTotal) {
+		return nil, errors.New("no node_exporter metrics in the response")
+	}
+	return e, nil
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, lp := range m.GetLabel() {
+		if lp.GetName() == name {
+			return lp.GetValue()
+		}
+	}
+	return ""
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Untyped != nil:
+		return m.GetUntyped().GetValue()
+	}
+	return math.NaN()
+}
+
+// computeSample turns two scrapes into a sample; with no previous scrape
+// only the gauges are known and every rate is NaN.
+func computeSample(prev, cur *exposition) Sample {
+	smp := nanSample()
+	smp.Time = cur.at
+	smp.Load1 = cur.load1
+	smp.Cores = cur.cores
+	if cur.cores > 0 && !math.IsNaN(cur.load1) {
+		smp.Load1PerCore = cur.load1 / float64(cur.cores)
+	}
+	if cur.memTotal > 0 && !math.IsNaN(cur.memAvail) {
+		smp.Mem = clampPct(100 * (1 - cur.memAvail/cur.memTotal))
+	}
+	if prev == nil {
+		return smp
+	}
+	dt := cur.at.Sub(prev.at).Seconds()
+	r := rates(prev.counters, cur.counters, dt)
+	var all, notBusy, iowait float64
+	var haveCPU bool
+	var read, write, rx, tx float64
+	var haveRead, haveWrite, haveRx, haveTx bool
+	busiest, busiestDev := -1.0, ""
+	for k, v := range r {
+		switch k.kind {
+		case kCPU:
+			haveCPU = true
+			all += v
+			switch k.b {
+			case "idle", "steal":
+				notBusy += v
+			case "iowait":
+				notBusy += v
+				iowait += v
+			}
+		case kIO:
+			// Ties go to the smaller device name so the shown device does
+			// not flicker between polls.
+			if v > busiest || (v == busiest && k.a < busiestDev) {
+				busiest, busiestDev = v, k.a
+			}
+		case kRead:
+			read, haveRead = read+v, true
+		case kWrite:
+			write, haveWrite = write+v, true
+		case kRx:
+			rx, haveRx = rx+v, true
+		case kTx:
+			tx, haveTx = tx+v, true
+		}
+	}
+	if haveCPU && all > 0 {
+		smp.CPU = clampPct(100 * (1 - notBusy/all))
+		smp.IOWait = clampPct(100 * iowait / all)
+	}
+	if busiest >= 0 {
+		smp.DiskUtil, smp.DiskDevice = clampPct(100*busiest), busiestDev
+	}
+	if haveRead {
+		smp.ReadBps = read
+	}
+	if haveWrite {
+		smp.WriteBps = write
+	}
+	if haveRx {
+		smp.NetRxBps = rx
+	}
+	if haveTx {
+		smp.NetTxBps = tx
+	}
+	return smp
+}
+
+// nanSample is a sample with every metric unknown.
+func nanSample() Sample {
+	n := math.NaN()
+	return Sample{CPU: n, IOWait: n, DiskUtil: n, ReadBps: n, WriteBps: n, Load1: n,
+		Load1PerCore: n, Mem: n, NetRxBps: n, NetTxBps: n}
+}
+
+// clampPct keeps a percentage in [0, 100]: counters sampled a few ms apart
+// can overshoot slightly, and a bar past 100 % only confuses.
+func clampPct(v float64) float64 {
+	switch {
+	case math.IsNaN(v):
+		return v
+	case v < 0:
+		return 0
+	case v > 100:
+		return 100
+	}
+	return v
+}
+
+// oneLine keeps error text to one line for the console and stderr.
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

@@ -1,0 +1,169 @@
+package promquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/config"
+)
+
+// New builds a Prometheus source (Config.Prometheus) or a direct-scrape
+// source (Config.Scrape). It checks everything that can be checked without
+// the network — URLs, selector, role regexps, the http-client file and the
+// credential and TLS files it names — so a typo fails here in one line.
+func New(cfg Config) (Source, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	nm, err := newNaming(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := httpClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Prometheus != "" {
+		return newPromSource(cfg, client, nm)
+	}
+	return newScrapeSource(cfg, client, nm)
+}
+
+// httpClient builds the client from the http-client YAML file (if any)
+// with the command-line options on top, through prometheus/common/config so
+// auth, TLS and proxy behave exactly as in Prometheus itself.
+func httpClient(cfg Config) (*http.Client, error) {
+	hc := config.DefaultHTTPClientConfig
+	if cfg.PromConfigFile != "" {
+		c, _, err := config.LoadHTTPConfigFile(cfg.PromConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, oneLine(err.Error()))
+		}
+		hc = *c
+	}
+	o := cfg.HTTP
+	if o.BasicAuthUser != "" || o.BasicAuthPasswordFile != "" {
+		hc.BasicAuth = &config.BasicAuth{Username: o.BasicAuthUser, PasswordFile: o.BasicAuthPasswordFile}
+	}
+	if o.CredentialsFile != "" {
+		t := o.AuthType
+		if t == "" {
+			t = "Bearer"
+		}
+		hc.Authorization = &config.Authorization{Type: t, CredentialsFile: o.CredentialsFile}
+	}
+	if o.CAFile != "" {
+		hc.TLSConfig.CAFile = o.CAFile
+	}
+	if o.CertFile != "" {
+		hc.TLSConfig.CertFile = o.CertFile
+	}
+	if o.KeyFile != "" {
+		hc.TLSConfig.KeyFile = o.KeyFile
+	}
+	if o.InsecureSkipVerify {
+		hc.TLSConfig.InsecureSkipVerify = true
+	}
+	if o.ProxyURL != "" {
+		u, err := url.Parse(o.ProxyURL)
+		if err != nil {
+			return nil, fmt.Errorf("proxy URL %q: %v", o.ProxyURL, err)
+		}
+		hc.ProxyURL = config.URL{URL: u}
+	}
+	if err := hc.Validate(); err != nil {
+		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
+	}
+	// common reads credential files at request time; read them now so a
+	// wrong path is a clear error before the first poll, not a failed one.
+	files := []struct{ what, path string }{
+		{"bearer token file", hc.BearerTokenFile},
+		{"TLS CA file", hc.TLSConfig.CAFile},
+		{"TLS cert file", hc.TLSConfig.CertFile},
+		{"TLS key file", hc.TLSConfig.KeyFile},
+	}
+	if hc.BasicAuth != nil {
+		files = append(files, struct{ what, path string }{"basic auth password file", hc.BasicAuth.PasswordFile})
+	}
+	if hc.Authorization != nil {
+		files = append(files, struct{ what, path string }{"credentials file", hc.Authorization.CredentialsFile})
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %v", f.what, f.path, pathErr(err))
+		}
+		if f.what == "credentials file" || f.what == "bearer token file" || f.what == "basic auth password file" {
+			if len(b) == 0 {
+				return nil, fmt.Errorf("%s %s: empty", f.what, f.path)
+			}
+		}
+	}
+	rt, err := config.NewRoundTripperFromConfig(hc, "brink")
+	if err != nil {
+		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
+	}
+	return &http.Client{Transport: rt}, nil
+}
+
+func pathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// pollTimeout is one poll's deadline: the configured timeout, else the
+// interval, never below one second so a slow-but-alive server still answers.
+func pollTimeout(timeout, interval time.Duration) time.Duration {
+	if timeout > 0 {
+		return timeout
+	}
+	if interval < time.Second {
+		return time.Second
+	}
+	return interval
+}
+
+// describeHTTPErr turns transport errors into a few words a user can act
+// on: "unreachable: connection refused", "no answer within 2s".
+func describeHTTPErr(err error, timeout time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("no answer within %s", timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("canceled")
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return errors.New("unreachable: connection refused")
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("unreachable: unknown host %s", dnsErr.Name)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return fmt.Errorf("unreachable: %v", opErr.Err)
+	}
+	// *url.Error repeats method and URL, which the caller already names.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return errors.New(oneLine(ue.Err.Error()))
+	}
+	return errors.New(oneLine(err.Error()))
+}
