@@ -5,7 +5,10 @@
 // it without knowing YAML.
 package scenarios
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
 
 // Executor names follow k6.
 type Executor string
@@ -143,6 +146,9 @@ type Nodes struct {
 	Panels     []Panel         `json:"panels,omitempty"`
 	// Interval between polls; 0 means the scrape interval (Prometheus) or 1s.
 	Interval time.Duration `json:"interval"`
+
+	// roleRE are Roles' patterns compiled by Validate, for RoleOf.
+	roleRE []*regexp.Regexp
 }
 
 // Role names nodes whose name matches Pattern (a regular expression,

@@ -76,7 +76,22 @@ func CompileTemplate(src string) (*Template, error) {
 		}
 		t.parts = append(t.parts, p)
 	}
+	t.parts = mergeLiterals(t.parts)
 	return t, nil
+}
+
+// mergeLiterals joins neighbouring literal parts ({{env}} values and the
+// text around them) so rendering appends fewer pieces.
+func mergeLiterals(ps []part) []part {
+	out := ps[:0]
+	for _, p := range ps {
+		if n := len(out); n > 0 && p.kind == partLit && out[n-1].kind == partLit {
+			out[n-1].lit += p.lit
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func compilePart(expr string) (part, error) {
@@ -154,7 +169,8 @@ func (t *Template) Secret() bool { return t != nil && t.secret }
 const hexDigits = "0123456789abcdef"
 
 // Append renders the template onto dst. It allocates nothing beyond dst's
-// growth. c may be nil for static templates.
+// growth. c may be nil (VU and iteration render as 0, random values come
+// from the shared generator); a VU passes its own context to avoid sharing.
 func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
 	if t == nil {
 		return dst
@@ -165,18 +181,22 @@ func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
 		case partLit:
 			dst = append(dst, p.lit...)
 		case partVU:
-			dst = strconv.AppendInt(dst, int64(c.VU), 10)
+			dst = strconv.AppendInt(dst, int64(c.vu()), 10)
 		case partIter:
-			dst = strconv.AppendInt(dst, c.Iter, 10)
+			dst = strconv.AppendInt(dst, c.iter(), 10)
 		case partRand:
+			// The span in uint64: hi-lo+1 overflows int64 for wide ranges
+			// (and is 0 for the full int64 range).
 			n := p.lo
-			if span := p.hi - p.lo + 1; span > 1 {
-				n += c.Rand.Int64N(span)
+			if span := uint64(p.hi-p.lo) + 1; span == 0 {
+				n = int64(c.uint64())
+			} else if span > 1 {
+				n += int64(c.uint64n(span))
 			}
 			dst = strconv.AppendInt(dst, n, 10)
 		case partUUID:
 			// RFC 4122 version 4 from the VU's own generator.
-			a, b := c.Rand.Uint64(), c.Rand.Uint64()
+			a, b := c.uint64(), c.uint64()
 			var u [16]byte
 			for k := 0; k < 8; k++ {
 				u[k] = byte(a >> (8 * k))
@@ -195,8 +215,43 @@ func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
 	return dst
 }
 
-// String renders with a throwaway context; not for the hot path.
+// String is the source text, never the rendered value: a template with
+// {{env}} may hold a secret, and String is what logs and %v print.
 func (t *Template) String() string { return t.Source() }
+
+// Render renders into a new string; for tests and one-off use, not the hot
+// path (use Append with a reused buffer there).
+func (t *Template) Render(c *TemplateContext) string { return string(t.Append(nil, c)) }
+
+func (c *TemplateContext) vu() int {
+	if c == nil {
+		return 0
+	}
+	return c.VU
+}
+
+func (c *TemplateContext) iter() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.Iter
+}
+
+// uint64 and uint64n use the VU's generator when it has one, else the
+// runtime's per-thread one (safe and lock-free, but not reproducible).
+func (c *TemplateContext) uint64() uint64 {
+	if c == nil || c.Rand == nil {
+		return rand.Uint64()
+	}
+	return c.Rand.Uint64()
+}
+
+func (c *TemplateContext) uint64n(n uint64) uint64 {
+	if c == nil || c.Rand == nil {
+		return rand.Uint64N(n)
+	}
+	return c.Rand.Uint64N(n)
+}
 
 // MarshalJSON writes the source text, so reports never carry env values.
 func (t *Template) MarshalJSON() ([]byte, error) { return json.Marshal(t.Source()) }

@@ -1,0 +1,583 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults applied by Validate to zero fields.
+const (
+	DefaultWindow  = time.Second
+	DefaultSustain = 3 * time.Second
+	DefaultTimeout = 30 * time.Second
+	DefaultMatch   = `{job="node"}`
+	DefaultName    = "instance"
+	// DefaultMaxVUs caps an arrival-rate group that sets no max_vus, so a
+	// stalled target cannot make the generator start VUs without bound.
+	DefaultMaxVUs = 1000
+	// DefaultEvery is a WebSocket VU's send interval when send is set
+	// without every.
+	DefaultEvery = time.Second
+)
+
+// nodeMetricNames duplicates promquery.MetricNames (scenarios must not
+// import promquery; the arrows go main → both). Keep the two in step: a
+// test in main's package or promquery's may compare them.
+var nodeMetricNames = []string{"cpu", "iowait", "disk_util", "load1", "load1_per_core", "mem",
+	"read_bps", "write_bps", "net_rx_bps", "net_tx_bps"}
+
+// NodeMetricNames are the metric names node thresholds may use.
+func NodeMetricNames() []string { return slices.Clone(nodeMetricNames) }
+
+var executors = []string{string(RampingVUs), string(RampingArrivalRate), constantVUs, constantArrivalRate}
+
+var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// Validate checks a scenario built in code (brink probe) the way Parse
+// checks a file, after filling defaults: window 1s, sustain 3s, timeout
+// 30s, method GET, request names "METHOD /path", max_vus and
+// pre_allocated_vus for arrival-rate groups, WebSocket every 1s, nodes
+// match {job="node"} and name_label instance. Relative request urls are
+// joined to BaseURL; relative WebSocket urls become ws:// (wss:// for an
+// https base). It returns the first problem as an *Error whose Field names
+// the place, e.g. "groups[0].stages[1].target". Calling it twice is safe.
+func Validate(s *Scenario) error {
+	if errs := validate(s); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// validator collects every problem (in model order) so Parse can report
+// the one that comes first in the file.
+type validator struct{ errs []*Error }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func validate(s *Scenario) []*Error {
+	v := &validator{}
+	if s == nil {
+		v.add("", "no scenario")
+		return v.errs
+	}
+	if s.Name == "" {
+		s.Name = "scenario"
+		if s.File != "" {
+			s.Name = strings.TrimSuffix(path.Base(s.File), path.Ext(s.File))
+		}
+	}
+	var base *url.URL
+	if s.BaseURL != "" {
+		u, err := url.Parse(s.BaseURL)
+		switch {
+		case err != nil:
+			v.add("base_url", "bad url %q", s.BaseURL)
+		case u.Scheme != "http" && u.Scheme != "https":
+			v.add("base_url", "want an http:// or https:// url, got %q", s.BaseURL)
+		case u.Host == "":
+			v.add("base_url", "url %q has no host", s.BaseURL)
+		case u.RawQuery != "" || u.Fragment != "":
+			v.add("base_url", "base_url takes no query or fragment")
+		default:
+			base = u
+		}
+	}
+	if s.Window == 0 {
+		s.Window = DefaultWindow
+	}
+	if s.Sustain == 0 {
+		s.Sustain = DefaultSustain
+	}
+	if s.Window < 10*time.Millisecond {
+		v.add("window", "must be at least 10ms, got %s", s.Window)
+	}
+	if s.Sustain < 0 {
+		v.add("sustain", "must not be negative")
+	}
+	if len(s.Groups) == 0 {
+		v.add("groups", "at least one group is required")
+	}
+	groupNames := map[string]bool{}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		f := index("groups", i)
+		if g.Name == "" {
+			g.Name = fmt.Sprintf("group%d", i+1)
+		}
+		if groupNames[g.Name] {
+			v.add(f+".name", "duplicate group name %q", g.Name)
+		}
+		groupNames[g.Name] = true
+		v.group(g, f, s.BaseURL, base)
+	}
+	v.thresholds(s)
+	if s.Nodes != nil {
+		v.nodes(s.Nodes)
+	}
+	return v.errs
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
+	closed := g.Executor == RampingVUs
+	switch g.Executor {
+	case RampingVUs, RampingArrivalRate:
+	case "":
+		g.Executor, closed = RampingVUs, true
+	default:
+		v.add(f+".executor", "unknown executor %q%s (want %s)", g.Executor,
+			didYouMean(string(g.Executor), executors), strings.Join(executors, ", "))
+		return
+	}
+	unit := "VUs"
+	if !closed {
+		unit = "iterations/s"
+	}
+	checkLevel := func(field string, x float64) {
+		switch {
+		case !finite(x) || x < 0:
+			v.add(field, "must be ≥ 0 (%s), got %v", unit, x)
+		case closed && x != math.Trunc(x):
+			v.add(field, "must be a whole number of VUs, got %v", x)
+		case closed && x > 1e7:
+			v.add(field, "%v VUs is more than one generator can hold", x)
+		}
+	}
+	checkLevel(f+".start", g.Start)
+	if len(g.Stages) == 0 {
+		v.add(f+".stages", "at least one stage is required, e.g. [{duration: 1m, target: 100}]")
+	}
+	var total time.Duration
+	peak := g.Start
+	for j, st := range g.Stages {
+		sf := index(f+".stages", j)
+		if st.Duration < 0 {
+			v.add(sf+".duration", "must not be negative")
+		}
+		total += st.Duration
+		checkLevel(sf+".target", st.Target)
+		peak = max(peak, st.Target)
+	}
+	if len(g.Stages) > 0 && total <= 0 {
+		v.add(f+".stages", "stages last 0s; give at least one a duration")
+	}
+	if g.Think.Min < 0 || g.Think.Max < g.Think.Min {
+		v.add(f+".think", "bad think range %s", g.Think)
+	}
+	if closed {
+		if g.MaxVUs != 0 {
+			v.add(f+".max_vus", "max_vus is for ramping-arrival-rate (a VU group's stages set its VUs)")
+		}
+		if g.PreAllocatedVUs != 0 {
+			v.add(f+".pre_allocated_vus", "pre_allocated_vus is for ramping-arrival-rate")
+		}
+	} else {
+		if g.Think != (Think{}) {
+			v.add(f+".think", "think is for ramping-vus; an arrival-rate group's pace is its rate")
+		}
+		if g.MaxVUs < 0 {
+			v.add(f+".max_vus", "must not be negative")
+		}
+		if g.PreAllocatedVUs < 0 {
+			v.add(f+".pre_allocated_vus", "must not be negative")
+		}
+		if g.MaxVUs == 0 {
+			g.MaxVUs = max(DefaultMaxVUs, g.PreAllocatedVUs)
+		}
+		if g.PreAllocatedVUs == 0 && finite(peak) && peak >= 0 {
+			// One VU per iteration/s at the peak covers iterations up to
+			// 1s long without adding VUs mid-run.
+			g.PreAllocatedVUs = min(g.MaxVUs, max(1, int(math.Ceil(min(peak, 1e7)))))
+		}
+		if g.PreAllocatedVUs > g.MaxVUs {
+			v.add(f+".max_vus", "max_vus %d is below pre_allocated_vus %d", g.MaxVUs, g.PreAllocatedVUs)
+		}
+		if g.WebSocket != nil {
+			v.add(f+".websocket", "websocket needs executor ramping-vus (each VU holds one connection open)")
+		}
+	}
+	if g.Timeout == 0 {
+		g.Timeout = DefaultTimeout
+	}
+	if g.Timeout < 0 {
+		v.add(f+".timeout", "must not be negative")
+	}
+	if len(g.Requests) == 0 && g.WebSocket == nil {
+		v.add(f, "group has nothing to do: give it requests or a websocket")
+	}
+	for j := range g.Requests {
+		v.request(&g.Requests[j], index(f+".requests", j), baseRaw, base)
+	}
+	if g.WebSocket != nil {
+		v.websocket(g.WebSocket, f+".websocket", baseRaw, base)
+	}
+}
+
+func (v *validator) request(r *Request, f, baseRaw string, base *url.URL) {
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	m := strings.ToUpper(r.Method)
+	if !slices.Contains(methods, m) {
+		v.add(f+".method", "unknown method %q%s (want %s)", r.Method, didYouMean(m, methods), strings.Join(methods, ", "))
+	}
+	r.Method = m
+	if r.URL == nil || r.URL.Source() == "" {
+		v.add(f+".url", "missing url")
+		return
+	}
+	if r.Name == "" {
+		r.Name = r.Method + " " + urlPath(r.URL.Source())
+	}
+	u, err := resolveURL(r.URL, baseRaw, base, false)
+	if err != nil {
+		v.add(f+".url", "%s", err)
+		return
+	}
+	r.URL = u
+	v.headers(r.Headers, f+".headers")
+	if r.Check != nil {
+		for k, code := range r.Check.Status {
+			if code < 100 || code > 599 {
+				field := f + ".check.status"
+				if len(r.Check.Status) > 1 {
+					field = index(field, k)
+				}
+				v.add(field, "%d is not an HTTP status code", code)
+			}
+		}
+	}
+}
+
+func (v *validator) websocket(ws *WebSocket, f, baseRaw string, base *url.URL) {
+	if ws.URL == nil || ws.URL.Source() == "" {
+		v.add(f+".url", "missing url")
+	} else if u, err := resolveURL(ws.URL, baseRaw, base, true); err != nil {
+		v.add(f+".url", "%s", err)
+	} else {
+		ws.URL = u
+	}
+	v.headers(ws.Headers, f+".headers")
+	if ws.Every < 0 {
+		v.add(f+".every", "must not be negative")
+	}
+	if ws.Send != nil && ws.Every == 0 {
+		ws.Every = DefaultEvery
+	}
+	if ws.ExpectReply && ws.Send == nil {
+		v.add(f+".expect_reply", "expect_reply needs send (a reply to what?)")
+	}
+}
+
+func (v *validator) headers(hs []Header, f string) {
+	for _, h := range hs {
+		if !validHeaderName(h.Name) {
+			v.add(f+"."+h.Name+".name", "%q is not a valid header name", h.Name)
+		}
+	}
+}
+
+// validHeaderName is RFC 9110's token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// urlPath is the path part of a url as written, for default request names.
+func urlPath(src string) string {
+	if i := strings.Index(src, "://"); i >= 0 {
+		rest := src[i+3:]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			return rest[j:]
+		}
+		return "/"
+	}
+	return src
+}
+
+// isAbsolute: a url with a scheme, or one that starts with a placeholder
+// (e.g. {{env "TARGET"}}/x), which must then carry its own host.
+func isAbsolute(src string) bool {
+	i := strings.Index(src, "://")
+	if i > 0 {
+		scheme := src[:i]
+		for _, c := range scheme {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+				return false
+			}
+		}
+		return true
+	}
+	return strings.HasPrefix(src, "{{")
+}
+
+// resolveURL joins a relative url template to base_url by concatenation
+// (base_url's path is a prefix, as in Artillery: base http://h/api and
+// /rooms give http://h/api/rooms) and checks the scheme. For WebSocket,
+// http(s) becomes ws(s).
+func resolveURL(t *Template, baseRaw string, base *url.URL, ws bool) (*Template, error) {
+	src := t.Source()
+	if !isAbsolute(src) {
+		if base == nil {
+			if baseRaw != "" {
+				return nil, fmt.Errorf("relative url %q needs a valid base_url", src)
+			}
+			return nil, fmt.Errorf("relative url %q needs base_url (or write http://host%s)", src, ensureSlash(src))
+		}
+		src = strings.TrimSuffix(baseRaw, "/") + ensureSlash(src)
+	}
+	if ws {
+		switch {
+		case strings.HasPrefix(src, "http://"):
+			src = "ws://" + src[len("http://"):]
+		case strings.HasPrefix(src, "https://"):
+			src = "wss://" + src[len("https://"):]
+		}
+	}
+	if !strings.HasPrefix(src, "{{") {
+		scheme, rest, _ := strings.Cut(src, "://")
+		want := []string{"http", "https"}
+		if ws {
+			want = []string{"ws", "wss"}
+		}
+		if !slices.Contains(want, strings.ToLower(scheme)) {
+			return nil, fmt.Errorf("want an %s:// or %s:// url, got %q", want[0], want[1], t.Source())
+		}
+		host := rest
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		if host == "" {
+			return nil, fmt.Errorf("url %q has no host", t.Source())
+		}
+		// Check the literal part of the url now rather than per request:
+		// placeholders become digits, which parse as path text.
+		if _, err := url.Parse(strings.NewReplacer("{{", "0", "}}", "0", " ", "0", `"`, "0").Replace(src)); err != nil {
+			return nil, fmt.Errorf("bad url %q", t.Source())
+		}
+	}
+	if src == t.Source() {
+		return t, nil
+	}
+	return CompileTemplate(src)
+}
+
+func ensureSlash(s string) string {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "?") {
+		return s
+	}
+	return "/" + s
+}
+
+func (v *validator) thresholds(s *Scenario) {
+	reqNames := map[string]bool{}
+	groupNames := map[string]bool{}
+	var names, groups []string
+	for _, g := range s.Groups {
+		groupNames[g.Name] = true
+		groups = append(groups, g.Name)
+		for _, r := range g.Requests {
+			if !reqNames[r.Name] {
+				names = append(names, r.Name)
+			}
+			reqNames[r.Name] = true
+		}
+	}
+	perTarget := map[string]int{}
+	for i := range s.Thresholds {
+		t := &s.Thresholds[i]
+		f := index("thresholds."+t.Target(), perTarget[t.Target()])
+		perTarget[t.Target()]++
+		// A threshold built in code may carry only Metric and Expr:
+		// parsing again fills the rest and holds both paths to one rule.
+		parsed, err := ParseThreshold(t.Target(), t.Expr)
+		if err != nil {
+			v.add(f, "%s", err)
+			continue
+		}
+		*t = parsed
+		switch t.TagKey {
+		case "name":
+			if !reqNames[t.TagValue] {
+				v.add("thresholds."+t.Target(), "no request is named %q%s", t.TagValue, didYouMean(t.TagValue, names))
+			}
+		case "group":
+			if !groupNames[t.TagValue] {
+				v.add("thresholds."+t.Target(), "no group is named %q%s", t.TagValue, didYouMean(t.TagValue, groups))
+			}
+		}
+	}
+}
+
+func (v *validator) nodes(n *Nodes) {
+	const f = "nodes"
+	switch {
+	case n.Prometheus == "" && len(n.Scrape) == 0:
+		v.add(f, "set prometheus (a Prometheus server url) or scrape (node_exporter urls)")
+	case n.Prometheus != "" && len(n.Scrape) > 0:
+		v.add(f+".scrape", "set prometheus or scrape, not both")
+	}
+	if n.Prometheus != "" {
+		if err := checkHTTPURL(n.Prometheus); err != nil {
+			v.add(f+".prometheus", "%s", err)
+		}
+	}
+	for i, s := range n.Scrape {
+		if err := checkHTTPURL(s); err != nil {
+			v.add(index(f+".scrape", i), "%s", err)
+		}
+	}
+	if n.Match == "" {
+		n.Match = DefaultMatch
+	}
+	if m := strings.TrimSpace(n.Match); !strings.HasPrefix(m, "{") {
+		n.Match = "{" + m + "}" // job="node" → {job="node"}
+	}
+	if !strings.HasSuffix(n.Match, "}") || strings.Count(n.Match, "{") != 1 || strings.Count(n.Match, "}") != 1 {
+		v.add(f+".match", "want a label selector like {job=\"node\"}, got %q", n.Match)
+	}
+	if n.NameLabel == "" {
+		n.NameLabel = DefaultName
+	}
+	if !labelName.MatchString(n.NameLabel) {
+		v.add(f+".name_label", "%q is not a Prometheus label name", n.NameLabel)
+	}
+	if n.RoleLabel != "" && !labelName.MatchString(n.RoleLabel) {
+		v.add(f+".role_label", "%q is not a Prometheus label name", n.RoleLabel)
+	}
+	roles := map[string]bool{}
+	var roleNames []string
+	n.roleRE = n.roleRE[:0]
+	for _, r := range n.Roles {
+		rf := f + ".roles." + r.Name
+		if roles[r.Name] {
+			v.add(rf, "duplicate role %q", r.Name)
+		}
+		roles[r.Name] = true
+		roleNames = append(roleNames, r.Name)
+		re, err := r.Regexp()
+		if err != nil {
+			v.add(rf, "%s", err)
+			continue
+		}
+		n.roleRE = append(n.roleRE, re)
+	}
+	if len(n.roleRE) != len(n.Roles) {
+		n.roleRE = nil
+	}
+	for i, t := range n.Thresholds {
+		tf := index(f+".thresholds", i)
+		if !slices.Contains(nodeMetricNames, t.Metric) {
+			if t.Metric == "" {
+				v.add(tf+".metric", "missing (want one of %s)", strings.Join(nodeMetricNames, ", "))
+			} else {
+				v.add(tf+".metric", "unknown node metric %q%s (want one of %s)", t.Metric,
+					didYouMean(t.Metric, nodeMetricNames), strings.Join(nodeMetricNames, ", "))
+			}
+		}
+		if !finite(t.Above) {
+			v.add(tf+".above", "must be a finite number")
+		}
+		// With role_label, roles come from the servers' labels and cannot
+		// be checked here.
+		if t.Role != "" && n.RoleLabel == "" && !roles[t.Role] {
+			if len(roles) == 0 {
+				v.add(tf+".role", "role %q is not defined (add nodes.roles or nodes.role_label)", t.Role)
+			} else {
+				v.add(tf+".role", "role %q is not defined in nodes.roles%s", t.Role, didYouMean(t.Role, roleNames))
+			}
+		}
+		if t.Role != "" && t.Node != "" {
+			v.add(tf+".node", "give role or node, not both")
+		}
+	}
+	for i, p := range n.Panels {
+		pf := index(f+".panels", i)
+		if strings.TrimSpace(p.Title) == "" {
+			v.add(pf+".title", "missing")
+		}
+		if strings.TrimSpace(p.Query) == "" {
+			v.add(pf+".query", "missing (a PromQL expression)")
+		}
+		if p.Above != nil && !finite(*p.Above) {
+			v.add(pf+".above", "must be a finite number")
+		}
+	}
+	if n.Interval < 0 {
+		v.add(f+".interval", "must not be negative")
+	} else if n.Interval > 0 && n.Interval < 100*time.Millisecond {
+		v.add(f+".interval", "must be at least 100ms, got %s", n.Interval)
+	}
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("bad url %q", s)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("want an http:// or https:// url, got %q", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("url %q has no host", s)
+	}
+	return nil
+}
+
+// Regexp compiles the role's pattern anchored to the whole name, so "db"
+// does not match "web-db-proxy" by accident.
+func (r Role) Regexp() (*regexp.Regexp, error) {
+	re, err := regexp.Compile("^(?:" + r.Pattern + ")$")
+	if err != nil {
+		// regexp's messages say "error parsing regexp: ..."; keep the why.
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return nil, fmt.Errorf("bad regex %q: %s", r.Pattern, msg)
+	}
+	return re, nil
+}
+
+// RoleOf returns the role of a node by name: the first role whose pattern
+// matches, or "". Validate compiles the patterns once; RoleOf is safe for
+// concurrent use after that.
+func (n *Nodes) RoleOf(name string) string {
+	if n == nil {
+		return ""
+	}
+	if len(n.roleRE) == len(n.Roles) {
+		for i, re := range n.roleRE {
+			if re.MatchString(name) {
+				return n.Roles[i].Name
+			}
+		}
+		return ""
+	}
+	for _, r := range n.Roles {
+		if re, err := r.Regexp(); err == nil && re.MatchString(name) {
+			return r.Name
+		}
+	}
+	return ""
+}

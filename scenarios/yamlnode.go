@@ -1,0 +1,412 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// decoder walks goccy/go-yaml's AST by hand rather than unmarshalling into
+// structs, so every value keeps its line and column, unknown keys are
+// caught with a suggestion, and the first problem in document order wins.
+type decoder struct {
+	file    string
+	anchors map[string]ast.Node
+	// pos holds where each field path was written, so errors found later
+	// (Validate, on the built model) still point into the file.
+	pos map[string]position
+}
+
+type position struct{ line, col int }
+
+// entry is one key: value of a mapping, merge keys already expanded.
+type entry struct {
+	key  string
+	kpos position
+	val  ast.Node
+}
+
+func (d *decoder) errAt(p position, field, format string, args ...any) *Error {
+	return &Error{File: d.file, Line: p.line, Col: p.col, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) errNode(n ast.Node, field, format string, args ...any) *Error {
+	return d.errAt(posOf(n), field, format, args...)
+}
+
+// posOf is where a node starts as a reader sees it: a block mapping's
+// token is its first ':' so use its first key instead.
+func posOf(n ast.Node) position {
+	if n == nil {
+		return position{}
+	}
+	if m, ok := n.(*ast.MappingNode); ok && !m.IsFlowStyle && len(m.Values) > 0 {
+		n = m.Values[0].Key
+	}
+	if mv, ok := n.(*ast.MappingValueNode); ok {
+		n = mv.Key
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return position{}
+	}
+	return position{tk.Position.Line, tk.Position.Column}
+}
+
+func tokenPos(tk *token.Token) position {
+	if tk == nil || tk.Position == nil {
+		return position{1, 1}
+	}
+	return position{tk.Position.Line, tk.Position.Column}
+}
+
+// collectAnchors records every &anchor in the document so *aliases can be
+// resolved where they are used.
+func (d *decoder) collectAnchors(root ast.Node) {
+	ast.Walk(anchorVisitor(d.anchors), root)
+}
+
+type anchorVisitor map[string]ast.Node
+
+func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
+	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
+		v[a.Name.GetToken().Value] = a.Value
+	}
+	return v
+}
+
+// resolve looks through anchors, aliases and tags to the value itself.
+// The loop is bounded: an alias chain longer than that is a cycle.
+func (d *decoder) resolve(n ast.Node, field string) (ast.Node, error) {
+	for range 64 {
+		switch x := n.(type) {
+		case *ast.AnchorNode:
+			n = x.Value
+		case *ast.TagNode:
+			n = x.Value
+		case *ast.AliasNode:
+			name := ""
+			if x.Value != nil {
+				name = x.Value.GetToken().Value
+			}
+			target, ok := d.anchors[name]
+			if !ok {
+				return nil, d.errNode(x, field, "unknown alias *%s", name)
+			}
+			n = target
+		default:
+			return n, nil
+		}
+	}
+	return nil, d.errNode(n, field, "alias refers to itself")
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+func kindName(n ast.Node) string {
+	switch n.(type) {
+	case *ast.MappingNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.NullNode:
+		return "nothing"
+	case *ast.StringNode, *ast.LiteralNode:
+		return "a string"
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "a boolean"
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
+
+// mapping returns a mapping's entries in YAML order, with <<: merges
+// expanded (explicit keys win over merged ones, as YAML specifies).
+func (d *decoder) mapping(n ast.Node, field string) ([]entry, error) {
+	n, err := d.resolve(n, field)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if _, isNull := n.(*ast.NullNode); isNull {
+			return nil, nil // "key:" with nothing after it: an empty mapping
+		}
+		return nil, d.errNode(n, field, "want a mapping, got %s", kindName(n))
+	}
+	var merged, own []entry
+	for _, mv := range m.Values {
+		if mv.Key.IsMergeKey() {
+			src, err := d.resolve(mv.Value, field)
+			if err != nil {
+				return nil, err
+			}
+			srcs := []ast.Node{src}
+			if seq, ok := src.(*ast.SequenceNode); ok {
+				srcs = seq.Values
+			}
+			for _, s := range srcs {
+				es, err := d.mapping(s, field)
+				if err != nil {
+					return nil, err
+				}
+				merged = append(merged, es...)
+			}
+			continue
+		}
+		k, err := d.resolve(mv.Key, field)
+		if err != nil {
+			return nil, err
+		}
+		var key string
+		switch kn := k.(type) {
+		case *ast.StringNode:
+			key = kn.Value
+		case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+			key = kn.GetToken().Value
+		default:
+			return nil, d.errNode(mv.Key, field, "a key must be a plain word, got %s", kindName(k))
+		}
+		own = append(own, entry{key: key, kpos: posOf(mv.Key), val: mv.Value})
+	}
+	if len(merged) == 0 {
+		return own, nil
+	}
+	out := own
+	for _, e := range merged {
+		dup := false
+		for _, o := range out {
+			if o.key == e.key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// fields is mapping plus the strict key check: an unknown key is an error
+// that suggests the nearest allowed key.
+func (d *decoder) fields(n ast.Node, field string, allowed []string) ([]entry, error) {
+	es, err := d.mapping(n, field)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		ok := false
+		for _, a := range allowed {
+			if e.key == a {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return nil, d.errAt(e.kpos, join(field, e.key), "unknown key%s", didYouMean(e.key, allowed))
+		}
+	}
+	return es, nil
+}
+
+func (d *decoder) seq(n ast.Node, field string) ([]ast.Node, error) {
+	n, err := d.resolve(n, field)
+	if err != nil {
+		return nil, err
+	}
+	switch s := n.(type) {
+	case *ast.SequenceNode:
+		return s.Values, nil
+	case *ast.NullNode:
+		return nil, nil
+	}
+	return nil, d.errNode(n, field, "want a list, got %s", kindName(n))
+}
+
+// str reads a scalar as text. Numbers and booleans are accepted as their
+// written form ("name: 2024" is a fine name); lists and mappings are not.
+func (d *decoder) str(n ast.Node, field string) (string, error) {
+	d.mark(n, field)
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return "", err
+	}
+	switch x := r.(type) {
+	case *ast.StringNode:
+		return x.Value, nil
+	case *ast.LiteralNode:
+		if x.Value == nil {
+			return "", nil
+		}
+		return x.Value.Value, nil
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return x.GetToken().Value, nil
+	case *ast.MappingNode:
+		return "", d.errNode(n, field, "want a string, got a mapping (quote JSON and {{templates}}: '...')")
+	}
+	return "", d.errNode(n, field, "want a string, got %s", kindName(r))
+}
+
+// num reads a finite number; strings are not numbers, so "100" is an error.
+func (d *decoder) num(n ast.Node, field string) (float64, error) {
+	d.mark(n, field)
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return 0, err
+	}
+	switch x := r.(type) {
+	case *ast.IntegerNode:
+		switch v := x.Value.(type) {
+		case int64:
+			return float64(v), nil
+		case uint64:
+			return float64(v), nil
+		}
+	case *ast.FloatNode:
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+			break
+		}
+		return x.Value, nil
+	}
+	return 0, d.errNode(n, field, "want a number, got %s", describe(r))
+}
+
+// integer reads a whole number that fits an int.
+func (d *decoder) integer(n ast.Node, field string) (int, error) {
+	v, err := d.num(n, field)
+	if err != nil {
+		return 0, err
+	}
+	if v != math.Trunc(v) || v > math.MaxInt32 || v < math.MinInt32 {
+		return 0, d.errNode(n, field, "want a whole number, got %v", v)
+	}
+	return int(v), nil
+}
+
+func (d *decoder) boolean(n ast.Node, field string) (bool, error) {
+	d.mark(n, field)
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return false, err
+	}
+	if b, ok := r.(*ast.BoolNode); ok {
+		return b.Value, nil
+	}
+	return false, d.errNode(n, field, "want true or false, got %s", describe(r))
+}
+
+// duration reads a k6 duration; a bare 0 is allowed, other bare numbers
+// are errors because their unit is ambiguous.
+func (d *decoder) duration(n ast.Node, field string) (time.Duration, error) {
+	d.mark(n, field)
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return 0, err
+	}
+	var s string
+	switch x := r.(type) {
+	case *ast.StringNode:
+		s = x.Value
+	case *ast.IntegerNode, *ast.FloatNode:
+		s = x.GetToken().Value
+	default:
+		return 0, d.errNode(n, field, "want a duration like 90s, got %s", kindName(r))
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return 0, d.errNode(n, field, "%s", err)
+	}
+	return v, nil
+}
+
+// template compiles a scalar into a Template at load time.
+func (d *decoder) template(n ast.Node, field string) (*Template, error) {
+	s, err := d.str(n, field)
+	if err != nil {
+		return nil, err
+	}
+	t, err := CompileTemplate(s)
+	if err != nil {
+		return nil, d.errNode(n, field, "%s", err)
+	}
+	return t, nil
+}
+
+// describe is kindName plus the value for scalars, for "got ..." messages.
+func describe(n ast.Node) string {
+	switch n.(type) {
+	case *ast.StringNode:
+		return fmt.Sprintf("the string %q", n.GetToken().Value)
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		return n.GetToken().Value
+	}
+	return kindName(n)
+}
+
+// markEntry remembers where a key's value was written: at the value for a
+// scalar (a bad number points at the number), at the key for a mapping or
+// list (a problem with "nodes" points at "nodes:").
+func (d *decoder) markEntry(e entry, field string) {
+	r, err := d.resolve(e.val, field)
+	if err != nil {
+		return
+	}
+	switch r.(type) {
+	case *ast.MappingNode, *ast.SequenceNode, *ast.NullNode:
+		if _, seen := d.pos[field]; !seen {
+			d.pos[field] = e.kpos
+		}
+	default:
+		d.mark(e.val, field)
+	}
+}
+
+// mark remembers where field was written.
+func (d *decoder) mark(n ast.Node, field string) {
+	if _, seen := d.pos[field]; !seen {
+		d.pos[field] = posOf(n)
+	}
+}
+
+// locate fills an Error's position from the nearest written ancestor of its
+// field: "groups[0].requests[1].url" falls back to "groups[0].requests[1]".
+func (d *decoder) locate(e *Error) {
+	e.File = d.file
+	f := e.Field
+	for f != "" {
+		if p, ok := d.pos[f]; ok {
+			e.Line, e.Col = p.line, p.col
+			return
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	e.Line, e.Col = 1, 1
+}
+
+// asError turns any error into *Error (defensive: decode only makes *Error).
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Msg: err.Error()}
+}
