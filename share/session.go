@@ -1,0 +1,317 @@
+package share
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// session is one viewer's console.
+type session struct {
+	seq    uint64
+	viewer Viewer
+	last   atomic.Int64  // unix nanos of the viewer's last keystroke
+	ended  chan struct{} // closed when the console program has returned
+
+	mu     sync.Mutex
+	reason string // why the server ended the session, shown after teardown
+}
+
+func (r *session) setReason(s string) {
+	r.mu.Lock()
+	r.reason = s
+	r.mu.Unlock()
+}
+
+func (r *session) getReason() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reason
+}
+
+// enter counts a goroutine in wg unless the server is closing.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// gate admits only console sessions: a PTY, no command, a public key, and a
+// free viewer slot. Everything else gets one line and an exit status.
+func (s *Server) gate(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if !s.enter() {
+			return
+		}
+		defer s.wg.Done()
+
+		if sess.RawCommand() != "" {
+			refuse(sess, "brink: commands are not allowed here; connect with ssh -t to watch the console")
+			return
+		}
+		if _, _, ok := sess.Pty(); !ok {
+			refuse(sess, "brink: the console needs a terminal; connect with ssh -t")
+			return
+		}
+		key := sess.PublicKey()
+		if key == nil { // cannot happen with public-key-only auth; be safe
+			refuse(sess, "brink: public key authentication required")
+			return
+		}
+		fp := fingerprint(key)
+		user := cleanName(sess.User())
+		v := Viewer{
+			User:        user,
+			Fingerprint: fp,
+			CanControl:  s.canControl(key),
+			Who:         fmt.Sprintf("%s (%s)", user, shortFingerprint(fp)),
+			Renderer:    newRenderer(sess),
+		}
+		rec, ok := s.register(sess, v)
+		if !ok {
+			s.cfg.Logf("share: refused %s %s from %s: too many viewers (%d)", user, fp, sess.RemoteAddr(), s.cfg.MaxViewers)
+			refuse(sess, fmt.Sprintf("brink: too many viewers (%d); try again later", s.cfg.MaxViewers))
+			return
+		}
+		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), v.CanControl)
+
+		next(sess) // runs the console until it quits
+
+		close(rec.ended)
+		s.unregister(sess)
+		reason := rec.getReason()
+		if reason != "" {
+			wish.Println(sess, reason)
+		} else {
+			reason = "left"
+		}
+		s.cfg.Logf("share: %s %s %s", user, fp, reason)
+	}
+}
+
+func refuse(sess ssh.Session, msg string) {
+	wish.Fatalln(sess, msg)
+}
+
+func (s *Server) register(sess ssh.Session, v Viewer) (*session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= s.cfg.MaxViewers {
+		return nil, false
+	}
+	s.seq++
+	rec := &session{seq: s.seq, viewer: v, ended: make(chan struct{})}
+	rec.last.Store(time.Now().UnixNano())
+	s.sessions[sess] = rec
+	return rec, true
+}
+
+func (s *Server) unregister(sess ssh.Session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
+func (s *Server) lookup(sess ssh.Session) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[sess]
+}
+
+// newProgram is the wish bubbletea ProgramHandler: one program per session,
+// reading the session's keystrokes and drawing into it.
+func (s *Server) newProgram(sess ssh.Session) *tea.Program {
+	rec := s.lookup(sess)
+	if rec == nil {
+		return nil
+	}
+	pty, _, _ := sess.Pty()
+	model := s.cfg.NewModel(rec.viewer, pty.Window.Width, pty.Window.Height)
+	if model == nil {
+		return nil
+	}
+	in := &activityReader{r: sess, last: &rec.last}
+	p := tea.NewProgram(model,
+		tea.WithInput(in),
+		tea.WithOutput(sess),
+		tea.WithAltScreen(),
+		// The process's signals belong to the local console, not to viewers.
+		tea.WithoutSignalHandler(),
+		tea.WithEnvironment(sess.Environ()),
+		tea.WithFilter(dropEmptyResize),
+	)
+	// A viewer who hangs up ends their program; without this Bubble Tea
+	// would keep drawing into a closed channel until the connection dies.
+	// Bubble Tea cannot cancel a read on a non-file input, so its read loop
+	// outlives the program until the channel closes: Close waits for it.
+	s.readers.Add(1) // inside gate, before Close's Wait
+	in.onEnd = func() {
+		s.readers.Done()
+		p.Quit()
+	}
+
+	if d := s.cfg.IdleTimeout; d > 0 {
+		s.wg.Add(1) // we run inside gate, which holds wg, so Add is safe
+		go s.idleWatch(rec, p, d)
+	}
+	return p
+}
+
+// idleWatch quits the program once the viewer has typed nothing for d.
+func (s *Server) idleWatch(rec *session, p *tea.Program, d time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-rec.ended:
+			return
+		case <-t.C:
+			idle := time.Since(time.Unix(0, rec.last.Load()))
+			if idle < d {
+				t.Reset(d - idle)
+				continue
+			}
+			rec.setReason(fmt.Sprintf("brink: idle for %s, disconnected", d))
+			p.Quit() // returns once delivered or once the program has ended
+			return
+		}
+	}
+}
+
+// dropEmptyResize drops the zero-sized window the wish middleware reports
+// once a session's request channel has closed.
+func dropEmptyResize(_ tea.Model, msg tea.Msg) tea.Msg {
+	if ws, ok := msg.(tea.WindowSizeMsg); ok && (ws.Width <= 0 || ws.Height <= 0) {
+		return nil
+	}
+	return msg
+}
+
+// activityReader stamps each keystroke for the idle timeout and reports the
+// end of the viewer's input.
+type activityReader struct {
+	r     io.Reader
+	last  *atomic.Int64
+	onEnd func()
+	once  sync.Once
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	if err != nil && a.onEnd != nil {
+		a.once.Do(a.onEnd)
+	}
+	return n, err
+}
+
+// handleSessionChannel accepts a session channel with agent and X11
+// forwarding requests refused (the stock handler would say yes to the agent).
+func (s *Server) handleSessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	if !s.enter() {
+		_ = nc.Reject(gossh.ResourceShortage, "server closing")
+		return
+	}
+	defer s.wg.Done()
+	ssh.DefaultSessionHandler(srv, conn, filteredChannel{NewChannel: nc, s: s}, ctx)
+}
+
+type filteredChannel struct {
+	gossh.NewChannel
+	s *Server
+}
+
+// refusedRequests are session requests brink never grants.
+var refusedRequests = map[string]bool{
+	"auth-agent-req@openssh.com": true,
+	"x11-req":                    true,
+}
+
+func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	ch, reqs, err := f.NewChannel.Accept()
+	if err != nil {
+		return ch, reqs, err
+	}
+	out := make(chan *gossh.Request)
+	f.s.wg.Add(1) // inside handleSessionChannel, which holds wg
+	go func() {
+		defer f.s.wg.Done()
+		defer close(out)
+		for r := range reqs {
+			if refusedRequests[r.Type] {
+				if r.WantReply {
+					_ = r.Reply(false, nil)
+				}
+				continue
+			}
+			out <- r // the session reads until out is closed
+		}
+	}()
+	return ch, out, nil
+}
+
+func fingerprint(key gossh.PublicKey) string { return gossh.FingerprintSHA256(key) }
+
+// cleanName keeps a client-chosen user name from carrying escape sequences
+// into everybody's header and the report.
+func cleanName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == 32 {
+			break
+		}
+		if unicode.IsPrint(r) && r != ' ' {
+			b.WriteRune(r)
+			n++
+		}
+	}
+	if b.Len() == 0 {
+		return "?"
+	}
+	return b.String()
+}
+
+// newRenderer styles for the viewer's terminal from its TERM, without the
+// background-colour query wish's MakeRenderer sends (a second's wait on
+// clients that do not answer).
+func newRenderer(sess ssh.Session) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(sess,
+		termenv.WithEnvironment(environ(sess.Environ())),
+		termenv.WithUnsafe(),
+		termenv.WithColorCache(true),
+	)
+	r.SetHasDarkBackground(true)
+	return r
+}
+
+type environ []string
+
+func (e environ) Environ() []string { return e }
+
+func (e environ) Getenv(k string) string {
+	for _, kv := range e {
+		if v, ok := strings.CutPrefix(kv, k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

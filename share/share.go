@@ -1,0 +1,378 @@
+// Package share serves the live console over SSH so a colleague can watch a
+// run (and, with a controller key, steer it) from their own terminal: one
+// Bubble Tea program per session, public-key authentication only, nothing but
+// the console (no exec, no forwarding).
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	bm "github.com/charmbracelet/wish/bubbletea"
+	"github.com/muesli/termenv"
+)
+
+// Defaults for the zero Config fields.
+const (
+	DefaultAddr        = "127.0.0.1:2222"
+	DefaultMaxViewers  = 8
+	DefaultIdleTimeout = time.Hour
+)
+
+// Viewer is who a session belongs to, handed to the model so it can show it
+// and decide whether its keys may steer the run.
+type Viewer struct {
+	User        string // SSH user name as given by the client
+	Fingerprint string // "SHA256:…" of the key that authenticated
+	CanControl  bool   // key is listed in Config.Controllers
+	Who         string // "user (SHA256:abcdefgh…)" for headers and event logs
+
+	// Renderer builds lipgloss styles for this viewer's terminal (colour
+	// profile from its TERM); the global renderer describes the local one.
+	Renderer *lipgloss.Renderer
+}
+
+// Config of the SSH server. Zero values take the documented defaults.
+type Config struct {
+	// Addr to listen on; default 127.0.0.1:2222. A bare port ("2222") also
+	// means loopback: other interfaces only when a host is given explicitly.
+	Addr string
+	// AuthorizedKeys lists the keys that may watch (authorized_keys format);
+	// default ~/.ssh/authorized_keys. Re-read when it changes.
+	AuthorizedKeys string
+	// Controllers lists the keys that may steer (hold, scale, abort); they
+	// may also log in without being in AuthorizedKeys. Optional.
+	Controllers string
+	// MaxViewers is the most sessions at once; default 8.
+	MaxViewers int
+	// IdleTimeout ends a session with no keystroke for that long; default
+	// 1 h (watching is passive), negative disables.
+	IdleTimeout time.Duration
+	// HostKeyPath is the server's ed25519 key; default
+	// $XDG_CONFIG_HOME/brink/host_ed25519 (or ~/.config/…), created 0600.
+	HostKeyPath string
+	// Logf receives joins, leaves and refused keys; default log.Printf.
+	// The console should route it to its event log, not to the terminal.
+	Logf func(format string, args ...any)
+	// NewModel builds the console for one session, sized to its window.
+	NewModel func(v Viewer, width, height int) tea.Model
+}
+
+// Server is a running SSH console server.
+type Server struct {
+	cfg         Config
+	ssh         *ssh.Server
+	ln          net.Listener
+	authorized  *keyFile
+	controllers *keyFile
+
+	mu       sync.Mutex
+	closed   bool
+	conns    map[net.Conn]struct{}
+	sessions map[ssh.Session]*session
+	seq      uint64
+
+	wg        sync.WaitGroup // accept loop, connections, sessions
+	readers   sync.WaitGroup // Bubble Tea input loops, see newProgram
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{} // closed when shutting down
+	watchDone chan struct{} // the context watcher has ended
+}
+
+// Start listens on cfg.Addr and serves sessions until ctx ends or Close.
+// It is listening when it returns.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Fail early on a typo: with a missing file nobody could ever get in.
+	if _, err := os.Stat(cfg.AuthorizedKeys); err != nil {
+		return nil, fmt.Errorf("share: authorized keys: %w", err)
+	}
+	if cfg.Controllers != "" {
+		if _, err := os.Stat(cfg.Controllers); err != nil {
+			return nil, fmt.Errorf("share: controllers: %w", err)
+		}
+	}
+	signer, err := loadOrCreateHostKey(cfg.HostKeyPath)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Server{
+		cfg:        cfg,
+		authorized: newKeyFile(cfg.AuthorizedKeys),
+		conns:      map[net.Conn]struct{}{},
+		sessions:   map[ssh.Session]*session{},
+		done:       make(chan struct{}),
+		watchDone:  make(chan struct{}),
+	}
+	if cfg.Controllers != "" {
+		s.controllers = newKeyFile(cfg.Controllers)
+	}
+
+	// Not wish.NewServer: with no host key it would write one to the cwd.
+	srv := &ssh.Server{}
+	srv.AddHostKey(signer)
+	for _, opt := range []ssh.Option{
+		wish.WithPublicKeyAuth(s.allowKey),
+		wish.WithMiddleware(
+			// The profile only matters to bm.MakeRenderer, which is not used:
+			// Viewer.Renderer is built without querying the client terminal.
+			bm.MiddlewareWithProgramHandler(s.newProgram, termenv.TrueColor), // innermost: the console
+			s.gate, // outermost: refuse what is not a console session
+		),
+		wish.WithVersion("brink"),
+	} {
+		if err := srv.SetOption(opt); err != nil {
+			return nil, fmt.Errorf("share: %w", err)
+		}
+	}
+	if cfg.IdleTimeout > 0 {
+		// Connection-level: also drops connections that never open a session.
+		srv.IdleTimeout = cfg.IdleTimeout
+	}
+	// Only session channels; no direct-tcpip (local forwarding), and no
+	// global request handlers, so tcpip-forward (remote) is refused too.
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.handleSessionChannel}
+	srv.RequestHandlers = map[string]ssh.RequestHandler{}
+	srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
+	// Exec and subsystem requests are accepted at the protocol level so the
+	// gate can answer with a message and an exit status.
+	s.ssh = srv
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("share: %w", err)
+	}
+	s.ln = ln
+
+	s.wg.Add(1)
+	go s.acceptLoop()
+	go s.watch(ctx)
+	return s, nil
+}
+
+// Addr is the address the server listens on (with the real port when the
+// configured one was 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Viewers lists who is connected, in order of arrival, for the console header.
+func (s *Server) Viewers() []string {
+	s.mu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for _, v := range s.sessions {
+		list = append(list, v)
+	}
+	s.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	who := make([]string, len(list))
+	for i, v := range list {
+		who[i] = v.viewer.Who
+	}
+	return who
+}
+
+// Close ends every session and returns once all of the server's goroutines
+// have ended.
+func (s *Server) Close() error {
+	s.closeOnce.Do(s.shutdown)
+	<-s.watchDone
+	return s.closeErr
+}
+
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	close(s.done)
+
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		s.closeErr = fmt.Errorf("share: %w", err)
+	}
+	_ = s.ssh.Close()
+	// Raw connections too: ones still in the handshake are not known to the
+	// ssh server. Closing them cancels every session context, which quits
+	// the sessions' programs.
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	s.wg.Wait()
+	// Input loops end as their closed channels report EOF, right after the
+	// connections close; bounded in case a program never started reading.
+	readersDone := make(chan struct{})
+	go func() {
+		s.readers.Wait()
+		close(readersDone)
+	}()
+	select {
+	case <-readersDone:
+	case <-time.After(2 * time.Second):
+		s.cfg.Logf("share: closing: a console input loop did not end")
+	}
+}
+
+func (s *Server) watch(ctx context.Context) {
+	defer close(s.watchDone)
+	select {
+	case <-ctx.Done():
+		s.closeOnce.Do(s.shutdown)
+	case <-s.done:
+	}
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: back off, as net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			s.cfg.Logf("share: accept: %v", err)
+			return
+		}
+		delay = 0
+		if !s.track(c) {
+			_ = c.Close()
+			return
+		}
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			s.ssh.HandleConn(c)
+		}()
+	}
+}
+
+// track registers a connection and counts its goroutine in wg, unless the
+// server is closing (then Wait may already be running and Add is not allowed).
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// allowKey is the only authentication method. It is asked once per key per
+// connection (x/crypto/ssh caches the answer), so a refusal is logged once.
+func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	ok, err := s.authorized.contains(key)
+	if err != nil {
+		s.cfg.Logf("share: authorized keys: %v", err)
+	}
+	if !ok && s.controllers != nil {
+		if ok, err = s.controllers.contains(key); err != nil {
+			s.cfg.Logf("share: controllers: %v", err)
+		}
+	}
+	if !ok {
+		s.cfg.Logf("share: refused key %s for user %q from %s",
+			fingerprint(key), ctx.User(), ctx.RemoteAddr())
+	}
+	return ok
+}
+
+// canControl is asked at session start, so a key added to the controllers
+// file takes effect at the viewer's next login.
+func (s *Server) canControl(key ssh.PublicKey) bool {
+	if s.controllers == nil {
+		return false
+	}
+	ok, err := s.controllers.contains(key)
+	if err != nil {
+		s.cfg.Logf("share: controllers: %v", err)
+	}
+	return ok
+}
+
+func withDefaults(cfg Config) (Config, error) {
+	if cfg.NewModel == nil {
+		return cfg, errors.New("share: no console model (Config.NewModel is nil)")
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
+	addr, err := normalizeAddr(cfg.Addr)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Addr = addr
+	if cfg.MaxViewers <= 0 {
+		cfg.MaxViewers = DefaultMaxViewers
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.AuthorizedKeys == "" {
+		cfg.AuthorizedKeys = "~/.ssh/authorized_keys"
+	}
+	if cfg.AuthorizedKeys, err = expandHome(cfg.AuthorizedKeys); err != nil {
+		return cfg, fmt.Errorf("share: authorized keys: %w", err)
+	}
+	if cfg.Controllers, err = expandHome(cfg.Controllers); err != nil {
+		return cfg, fmt.Errorf("share: controllers: %w", err)
+	}
+	if cfg.HostKeyPath == "" {
+		if cfg.HostKeyPath, err = defaultHostKeyPath(); err != nil {
+			return cfg, fmt.Errorf("share: %w", err)
+		}
+	}
+	if cfg.HostKeyPath, err = expandHome(cfg.HostKeyPath); err != nil {
+		return cfg, fmt.Errorf("share: host key: %w", err)
+	}
+	return cfg, nil
+}
+
+// normalizeAddr applies the loopback default: "" and a bare port listen on
+// 127.0.0.1; any other interface must be named.
+func normalizeAddr(addr string) (string, error) {
+	if addr == "" {
+		return DefaultAddr, nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr, nil
+	}
+	if port, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		return net.JoinHostPort("127.0.0.1", strconv.FormatUint(port, 10)), nil
+	}
+	return "", fmt.Errorf("share: address %q: want host:port or a port", addr)
+}

@@ -1,0 +1,758 @@
+package share
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// waitLimit bounds every wait in these tests.
+const waitLimit = 5 * time.Second
+
+// standIn is a small console: a header naming the viewer, its size and the
+// keys it received, so the tests can see what each session's program knows.
+type standIn struct {
+	v    Viewer
+	w, h int
+	keys string
+}
+
+func (m *standIn) Init() tea.Cmd { return nil }
+
+func (m *standIn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+	case tea.KeyMsg:
+		if msg.String() == "q" {
+			return m, tea.Quit
+		}
+		m.keys += msg.String()
+	}
+	return m, nil
+}
+
+func (m *standIn) View() string {
+	return fmt.Sprintf("BRINK TEST CONSOLE\nviewer=%s control=%v\nsize=%dx%d\nkeys=[%s]\n",
+		m.v.Who, m.v.CanControl, m.w, m.h, m.keys)
+}
+
+// keypair is a client key generated for the test.
+type keypair struct {
+	signer gossh.Signer
+	line   string // authorized_keys line
+}
+
+func newKey(t testing.TB) keypair {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keypair{signer: signer, line: string(gossh.MarshalAuthorizedKey(signer.PublicKey()))}
+}
+
+func writeKeys(t testing.TB, path string, keys ...keypair) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("# test keys\n")
+	for _, k := range keys {
+		b.WriteString(k.line)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logSink collects Logf lines.
+type logSink struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logSink) logf(format string, args ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *logSink) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type fixture struct {
+	srv        *Server
+	dir        string
+	keysPath   string
+	ctrlPath   string
+	log        *logSink
+	alice, bob keypair // alice watches, bob controls
+}
+
+// startServer runs a server on a free loopback port with alice authorised
+// and bob a controller; edit adjusts the config before Start.
+func startServer(t *testing.T, edit func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), log: &logSink{}, alice: newKey(t), bob: newKey(t)}
+	f.keysPath = filepath.Join(f.dir, "authorized_keys")
+	f.ctrlPath = filepath.Join(f.dir, "controllers")
+	writeKeys(t, f.keysPath, f.alice)
+	writeKeys(t, f.ctrlPath, f.bob)
+	cfg := Config{
+		Addr:           "127.0.0.1:0",
+		AuthorizedKeys: f.keysPath,
+		Controllers:    f.ctrlPath,
+		HostKeyPath:    filepath.Join(f.dir, "host_ed25519"),
+		Logf:           f.log.logf,
+		NewModel: func(v Viewer, w, h int) tea.Model {
+			return &standIn{v: v, w: w, h: h}
+		},
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	f.srv = srv
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return f
+}
+
+func dial(t testing.TB, addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	t.Helper()
+	c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{
+		User:            user,
+		Auth:            auth,
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), // the host key test checks it itself
+		Timeout:         waitLimit,
+	})
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+	}
+	return c, err
+}
+
+func mustDial(t testing.TB, addr, user string, k keypair) *gossh.Client {
+	t.Helper()
+	c, err := dial(t, addr, user, gossh.PublicKeys(k.signer))
+	if err != nil {
+		t.Fatalf("dial as %s: %v", user, err)
+	}
+	return c
+}
+
+// syncBuffer is a client's screen output, written by the ssh library.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// console is one client session with a PTY.
+type console struct {
+	sess  *gossh.Session
+	stdin io.WriteCloser
+	out   *syncBuffer
+	done  chan struct{}
+	err   error // from Wait, valid after done
+}
+
+func openConsole(t testing.TB, c *gossh.Client, w, h int) *console {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	con := &console{sess: sess, out: &syncBuffer{}, done: make(chan struct{})}
+	sess.Stdout, sess.Stderr = con.out, con.out
+	if con.stdin, err = sess.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatalf("shell: %v", err)
+	}
+	go func() {
+		con.err = sess.Wait()
+		close(con.done)
+	}()
+	t.Cleanup(func() { sess.Close() })
+	return con
+}
+
+// waitFor waits until the console's output contains want.
+func (c *console) waitFor(t testing.TB, want string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(c.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in output within %s; got:\n%q", want, waitLimit, c.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitEnd waits for the session to end and returns Wait's error.
+func (c *console) waitEnd(t testing.TB) error {
+	t.Helper()
+	select {
+	case <-c.done:
+		return c.err
+	case <-time.After(waitLimit):
+		t.Fatalf("session did not end within %s; output:\n%q", waitLimit, c.out.String())
+		return nil
+	}
+}
+
+func exitStatus(err error) int {
+	var ee *gossh.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitStatus()
+	}
+	if err == nil {
+		return 0
+	}
+	return -1
+}
+
+func TestAuthorisedKeyGetsConsole(t *testing.T) {
+	f := startServer(t, nil)
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	con := openConsole(t, c, 80, 24)
+	con.waitFor(t, "BRINK TEST CONSOLE")
+	con.waitFor(t, "viewer=alice (SHA256:")
+	con.waitFor(t, "size=80x24")
+
+	// The program follows the client's window.
+	if err := con.sess.WindowChange(40, 120); err != nil {
+		t.Fatal(err)
+	}
+	con.waitFor(t, "size=120x40")
+
+	// Keys reach this session's program.
+	if _, err := con.stdin.Write([]byte("ab")); err != nil {
+		t.Fatal(err)
+	}
+	con.waitFor(t, "keys=[ab]")
+
+	if got := f.srv.Viewers(); len(got) != 1 || !strings.HasPrefix(got[0], "alice (SHA256:") {
+		t.Errorf("Viewers() = %q, want alice", got)
+	}
+	if !f.log.contains("alice " + fingerprint(f.alice.signer.PublicKey()) + " joined") {
+		t.Errorf("join not logged: %q", f.log.lines)
+	}
+
+	// q quits the stand-in; the session ends cleanly.
+	if _, err := con.stdin.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if err := con.waitEnd(t); err != nil {
+		t.Errorf("session end: %v", err)
+	}
+}
+
+func TestRefusedAuthentication(t *testing.T) {
+	f := startServer(t, nil)
+	stranger := newKey(t)
+	cases := []struct {
+		name string
+		auth gossh.AuthMethod
+	}{
+		{"unknown key", gossh.PublicKeys(stranger.signer)},
+		{"password", gossh.Password("alice")},
+		{"keyboard-interactive", gossh.KeyboardInteractive(
+			func(string, string, []string, []bool) ([]string, error) { return nil, nil })},
+		{"none", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var auth []gossh.AuthMethod
+			if tc.auth != nil {
+				auth = append(auth, tc.auth)
+			}
+			_, err := dial(t, f.srv.Addr(), "alice", auth...)
+			if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+				t.Fatalf("dial: err = %v, want unable to authenticate", err)
+			}
+			// The server offers only publickey.
+			if !strings.Contains(err.Error(), "no supported methods remain") {
+				t.Errorf("err = %v, want no supported methods remain", err)
+			}
+		})
+	}
+	fp := fingerprint(stranger.signer.PublicKey())
+	if !f.log.contains("refused key " + fp) {
+		t.Errorf("refused key %s not logged: %q", fp, f.log.lines)
+	}
+}
+
+func TestAuthorizedKeysReloaded(t *testing.T) {
+	f := startServer(t, nil)
+	carol := newKey(t)
+	if _, err := dial(t, f.srv.Addr(), "carol", gossh.PublicKeys(carol.signer)); err == nil {
+		t.Fatal("carol got in before being added")
+	}
+	// Adding a colleague needs no restart. A different size makes the
+	// change visible even within the file system's timestamp granularity.
+	writeKeys(t, f.keysPath, f.alice, carol)
+	c := mustDial(t, f.srv.Addr(), "carol", carol)
+	openConsole(t, c, 80, 24).waitFor(t, "viewer=carol")
+
+	// And removing one locks them out at their next attempt.
+	writeKeys(t, f.keysPath, carol)
+	if _, err := dial(t, f.srv.Addr(), "alice", gossh.PublicKeys(f.alice.signer)); err == nil {
+		t.Fatal("alice got in after being removed")
+	}
+}
+
+func TestOnlyTheConsoleIsServed(t *testing.T) {
+	f := startServer(t, nil)
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+
+	t.Run("exec", func(t *testing.T) {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		out, err := sess.CombinedOutput("cat /etc/passwd")
+		if exitStatus(err) != 1 {
+			t.Fatalf("exec: err = %v, want exit status 1", err)
+		}
+		if !strings.Contains(string(out), "commands are not allowed") {
+			t.Errorf("exec output = %q", out)
+		}
+	})
+	t.Run("shell without pty", func(t *testing.T) {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		var out syncBuffer
+		sess.Stdout, sess.Stderr = &out, &out
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Wait(); exitStatus(err) != 1 {
+			t.Fatalf("shell: err = %v, want exit status 1", err)
+		}
+		if !strings.Contains(out.String(), "needs a terminal") {
+			t.Errorf("shell output = %q", out.String())
+		}
+	})
+	t.Run("subsystem", func(t *testing.T) {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		if err := sess.RequestSubsystem("sftp"); err == nil {
+			t.Fatal("sftp subsystem accepted")
+		}
+	})
+	t.Run("local port forward", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		conn, err := c.Dial("tcp", ln.Addr().String()) // direct-tcpip
+		if err == nil {
+			conn.Close()
+			t.Fatal("direct-tcpip accepted")
+		}
+	})
+	t.Run("remote port forward", func(t *testing.T) {
+		ln, err := c.Listen("tcp", "127.0.0.1:0") // tcpip-forward
+		if err == nil {
+			ln.Close()
+			t.Fatal("tcpip-forward accepted")
+		}
+	})
+	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req"} {
+		t.Run(req, func(t *testing.T) {
+			sess, err := c.NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			ok, err := sess.SendRequest(req, true, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				t.Fatalf("%s granted", req)
+			}
+		})
+	}
+	// After all that, the connection still serves the console.
+	openConsole(t, c, 80, 24).waitFor(t, "BRINK TEST CONSOLE")
+}
+
+func TestCanControlOnlyForControllerKeys(t *testing.T) {
+	f := startServer(t, nil)
+	short := func(k keypair) string { return fingerprint(k.signer.PublicKey())[7:15] }
+	cases := []struct {
+		user string
+		key  keypair
+		want string
+	}{
+		{"alice", f.alice, "viewer=alice (SHA256:" + short(f.alice) + "…) control=false"},
+		{"bob", f.bob, "viewer=bob (SHA256:" + short(f.bob) + "…) control=true"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.user, func(t *testing.T) {
+			c := mustDial(t, f.srv.Addr(), tc.user, tc.key)
+			openConsole(t, c, 80, 24).waitFor(t, tc.want)
+		})
+	}
+	t.Run("no controllers file", func(t *testing.T) {
+		g := startServer(t, func(c *Config) { c.Controllers = "" })
+		writeKeys(t, g.keysPath, g.alice, g.bob)
+		c := mustDial(t, g.srv.Addr(), "bob", g.bob)
+		openConsole(t, c, 80, 24).waitFor(t, "control=false")
+	})
+}
+
+func TestMaxViewers(t *testing.T) {
+	f := startServer(t, func(c *Config) { c.MaxViewers = 2 })
+	var cons []*console
+	for i := range 2 {
+		c := mustDial(t, f.srv.Addr(), fmt.Sprintf("v%d", i), f.alice)
+		con := openConsole(t, c, 80, 24)
+		con.waitFor(t, "BRINK TEST CONSOLE")
+		cons = append(cons, con)
+	}
+	c := mustDial(t, f.srv.Addr(), "third", f.alice)
+	third := openConsole(t, c, 80, 24)
+	if err := third.waitEnd(t); exitStatus(err) != 1 {
+		t.Errorf("third viewer: err = %v, want exit status 1", err)
+	}
+	if out := third.out.String(); !strings.Contains(out, "too many viewers (2)") || strings.Contains(out, "BRINK") {
+		t.Errorf("third viewer saw %q", out)
+	}
+	if n := len(f.srv.Viewers()); n != 2 {
+		t.Errorf("Viewers() has %d, want 2", n)
+	}
+
+	// A slot freed is a slot taken.
+	if _, err := cons[0].stdin.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	cons[0].waitEnd(t)
+	c = mustDial(t, f.srv.Addr(), "fourth", f.alice)
+	openConsole(t, c, 80, 24).waitFor(t, "viewer=fourth")
+}
+
+func TestHostKeyCreatedOnceAndReused(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	alice := newKey(t)
+	keys := filepath.Join(dir, "authorized_keys")
+	writeKeys(t, keys, alice)
+	want := filepath.Join(dir, "brink", "host_ed25519")
+
+	hostFP := func() string {
+		srv, err := Start(context.Background(), Config{
+			Addr: "127.0.0.1:0", AuthorizedKeys: keys, Logf: t.Logf,
+			NewModel: func(v Viewer, w, h int) tea.Model { return &standIn{v: v} },
+		})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		defer srv.Close()
+		var fp string
+		c, err := gossh.Dial("tcp", srv.Addr(), &gossh.ClientConfig{
+			User: "alice", Auth: []gossh.AuthMethod{gossh.PublicKeys(alice.signer)}, Timeout: waitLimit,
+			HostKeyCallback: func(_ string, _ net.Addr, key gossh.PublicKey) error {
+				fp = fingerprint(key)
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		c.Close()
+		return fp
+	}
+
+	first := hostFP()
+	st, err := os.Stat(want)
+	if err != nil {
+		t.Fatalf("host key not created at %s: %v", want, err)
+	}
+	if perm := st.Mode().Perm(); perm != 0o600 {
+		t.Errorf("host key mode %04o, want 0600", perm)
+	}
+	if second := hostFP(); second != first {
+		t.Errorf("host key changed across starts: %s then %s", first, second)
+	}
+
+	// A key others can read is refused, as sshd refuses it.
+	if err := os.Chmod(want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(context.Background(), Config{
+		Addr: "127.0.0.1:0", AuthorizedKeys: keys,
+		NewModel: func(v Viewer, w, h int) tea.Model { return &standIn{v: v} },
+	})
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("Start with a 0644 host key: err = %v", err)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "authorized_keys")
+	writeKeys(t, keys, newKey(t))
+	model := func(v Viewer, w, h int) tea.Model { return &standIn{v: v} }
+	host := filepath.Join(dir, "host")
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no model", Config{Addr: "127.0.0.1:0", AuthorizedKeys: keys, HostKeyPath: host}, "NewModel"},
+		{"missing keys", Config{Addr: "127.0.0.1:0", AuthorizedKeys: filepath.Join(dir, "nope"), HostKeyPath: host, NewModel: model}, "authorized keys"},
+		{"missing controllers", Config{Addr: "127.0.0.1:0", AuthorizedKeys: keys, Controllers: filepath.Join(dir, "nope"), HostKeyPath: host, NewModel: model}, "controllers"},
+		{"bad address", Config{Addr: "local host", AuthorizedKeys: keys, HostKeyPath: host, NewModel: model}, "address"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := Start(context.Background(), tc.cfg)
+			if err == nil {
+				srv.Close()
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %q, want one line mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeAddr(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", "127.0.0.1:2222"},
+		{"2222", "127.0.0.1:2222"},
+		{"127.0.0.1:0", "127.0.0.1:0"},
+		{"[::1]:2222", "[::1]:2222"},
+		{":2222", ":2222"}, // all interfaces, but only when asked for
+		{"0.0.0.0:22", "0.0.0.0:22"},
+		{"monitor-box:2222", "monitor-box:2222"},
+		{"99999", ""},
+		{"local host", ""},
+	}
+	for _, tc := range cases {
+		got, err := normalizeAddr(tc.in)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("normalizeAddr(%q) = %q, want error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("normalizeAddr(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestViewerDisconnectLeavesOthers(t *testing.T) {
+	f := startServer(t, nil)
+	ca := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	a := openConsole(t, ca, 80, 24)
+	a.waitFor(t, "viewer=alice")
+	cb := mustDial(t, f.srv.Addr(), "bob", f.bob)
+	b := openConsole(t, cb, 100, 30)
+	b.waitFor(t, "viewer=bob")
+
+	// Alice drops mid-session without a goodbye: the TCP connection just goes.
+	ca.Close()
+	deadline := time.Now().Add(waitLimit)
+	for len(f.srv.Viewers()) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Viewers() = %q after alice dropped", f.srv.Viewers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := f.srv.Viewers(); !strings.HasPrefix(got[0], "bob ") {
+		t.Errorf("Viewers() = %q, want bob", got)
+	}
+	// Bob's console goes on: keys, resize.
+	if _, err := b.stdin.Write([]byte("xy")); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor(t, "keys=[xy]")
+	if err := b.sess.WindowChange(50, 150); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor(t, "size=150x50")
+	select {
+	case <-b.done:
+		t.Fatal("bob's session ended")
+	default:
+	}
+}
+
+func TestIdleSessionsTimeOut(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	f := startServer(t, func(c *Config) { c.IdleTimeout = idle })
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	con := openConsole(t, c, 80, 24)
+	con.waitFor(t, "BRINK TEST CONSOLE")
+
+	// Typing keeps it open past the timeout...
+	for i := range 5 {
+		if _, err := con.stdin.Write([]byte{'a' + byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(idle / 3)
+	}
+	con.waitFor(t, "keys=[abcde]")
+	// ...and silence ends it, with the reason on screen.
+	con.waitEnd(t)
+	con.waitFor(t, "idle for 300ms")
+	if !f.log.contains("idle for 300ms") {
+		t.Errorf("idle disconnect not logged: %q", f.log.lines)
+	}
+}
+
+// serverGoroutines lists goroutines running the SSH server or a console;
+// the client side (x/crypto/ssh client, the test) is not counted.
+func serverGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "testing.tRunner") {
+			continue
+		}
+		for _, mark := range []string{
+			"github.com/charmbracelet/ssh.", "github.com/charmbracelet/wish",
+			"github.com/charmbracelet/bubbletea.", "github.com/brink-load/brink/share.(*",
+			"ssh.(*ServerConn)", "ssh.NewServerConn",
+		} {
+			if strings.Contains(g, mark) {
+				found = append(found, g)
+				break
+			}
+		}
+	}
+	return found
+}
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := startServer(t, nil)
+	var cons []*console
+	for _, k := range []keypair{f.alice, f.bob} {
+		c := mustDial(t, f.srv.Addr(), "u", k)
+		con := openConsole(t, c, 80, 24)
+		con.waitFor(t, "BRINK TEST CONSOLE")
+		cons = append(cons, con)
+	}
+	// A connection stuck before the handshake is closed too.
+	raw, err := net.Dial("tcp", f.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+
+	if len(serverGoroutines()) == 0 {
+		t.Fatal("serverGoroutines finds nothing while serving; the check below would be vacuous")
+	}
+	if err := f.srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if g := serverGoroutines(); len(g) > 0 {
+		t.Fatalf("%d server goroutines after Close:\n%s", len(g), strings.Join(g, "\n\n"))
+	}
+	for _, con := range cons {
+		con.waitEnd(t) // the clients see their sessions end
+	}
+	if _, err := net.Dial("tcp", f.srv.Addr()); err == nil {
+		t.Error("still listening after Close")
+	}
+	// Whole process: back to where it was once the clients are gone too.
+	raw.Close()
+	for _, con := range cons {
+		con.sess.Close()
+	}
+	deadline := time.Now().Add(waitLimit)
+	for runtime.NumGoroutine() > before+2 { // +2: the test's own client conns closing
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines %d, before %d:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCloseOnContextEnd(t *testing.T) {
+	dir := t.TempDir()
+	alice := newKey(t)
+	keys := filepath.Join(dir, "authorized_keys")
+	writeKeys(t, keys, alice)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := Start(ctx, Config{
+		Addr: "127.0.0.1:0", AuthorizedKeys: keys, HostKeyPath: filepath.Join(dir, "host"), Logf: t.Logf,
+		NewModel: func(v Viewer, w, h int) tea.Model { return &standIn{v: v} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustDial(t, srv.Addr(), "alice", alice)
+	con := openConsole(t, c, 80, 24)
+	con.waitFor(t, "BRINK TEST CONSOLE")
+	cancel()
+	con.waitEnd(t)
+	if err := srv.Close(); err != nil { // after the context ended: a no-op
+		t.Errorf("Close: %v", err)
+	}
+}
