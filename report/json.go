@@ -1,0 +1,546 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// SchemaVersion is the JSON report's format. Fields are only ever added;
+// a reader refuses a newer major version rather than misread it.
+const SchemaVersion = 1
+
+// Report is the JSON document of one run. Names are snake_case contracts:
+// add, never rename.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	BrinkVersion  string    `json:"brink_version"`
+	Host          string    `json:"host"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	DurationS     float64   `json:"duration_s"`
+	// Complete is false for a snapshot taken while the run was going.
+	Complete bool `json:"complete"`
+	// Passed: every threshold held over the whole run (exit code 0).
+	Passed     bool                `json:"passed"`
+	Scenario   *scenarios.Scenario `json:"scenario"`
+	Summary    Summary             `json:"summary"`
+	Thresholds []ThresholdResult   `json:"thresholds"`
+	Groups     []GroupSummary      `json:"groups"`
+	Endpoints  []EndpointSummary   `json:"endpoints"`
+	Timeline   []Window            `json:"timeline"`
+	Nodes      []NodeSeries        `json:"nodes"`
+	Events     []Event             `json:"events"`
+	Verdict    Verdict             `json:"verdict"`
+}
+
+// Summary is the whole run in numbers.
+type Summary struct {
+	Requests          int64            `json:"requests"`
+	RPS               Num              `json:"rps"`
+	RPSMax            Num              `json:"rps_max"`
+	Errors            int64            `json:"errors"`
+	ErrorRate         Num              `json:"error_rate"`
+	ErrorsByKind      map[string]int64 `json:"errors_by_kind"`
+	LatencyMs         Dist             `json:"latency_ms"`
+	ServiceMs         Dist             `json:"service_ms"`
+	Iterations        int64            `json:"iterations"`
+	VUsMax            int              `json:"vus_max"`
+	TargetVUsMax      int              `json:"target_vus_max"`
+	TargetRateMax     float64          `json:"target_rate_max,omitempty"`
+	DroppedIterations int64            `json:"dropped_iterations"`
+	ChecksPassed      int64            `json:"checks_passed"`
+	ChecksFailed      int64            `json:"checks_failed"`
+	BytesIn           int64            `json:"bytes_in"`
+	BytesOut          int64            `json:"bytes_out"`
+	WS                *WSSummary       `json:"ws,omitempty"`
+}
+
+// WSSummary is the run's WebSocket activity; latencies are rebuilt from
+// per-window quantiles (Exact false).
+type WSSummary struct {
+	OpenMax   int   `json:"open_max"`
+	Opened    int64 `json:"opened"`
+	Closed    int64 `json:"closed"`
+	Sent      int64 `json:"sent"`
+	Received  int64 `json:"received"`
+	ConnectMs Dist  `json:"connect_ms"`
+	ReplyMs   Dist  `json:"reply_ms"`
+}
+
+// GroupSummary is one scenario group over the whole run.
+type GroupSummary struct {
+	Name          string  `json:"name"`
+	Executor      string  `json:"executor"`
+	Requests      int64   `json:"requests"`
+	Iterations    int64   `json:"iterations"`
+	Errors        int64   `json:"errors"`
+	ErrorRate     Num     `json:"error_rate"`
+	Dropped       int64   `json:"dropped"`
+	VUsMax        int     `json:"vus_max"`
+	TargetVUsMax  int     `json:"target_vus_max"`
+	TargetRateMax float64 `json:"target_rate_max,omitempty"`
+	LatencyMs     Dist    `json:"latency_ms"`
+}
+
+// EndpointSummary is one request name of one group over the whole run,
+// hottest first (count × mean latency).
+type EndpointSummary struct {
+	Group     string `json:"group"`
+	Name      string `json:"name"`
+	Requests  int64  `json:"requests"`
+	Errors    int64  `json:"errors"`
+	ErrorRate Num    `json:"error_rate"`
+	LatencyMs Dist   `json:"latency_ms"`
+	// HotspotS is total time spent waiting on it: requests × mean.
+	HotspotS Num `json:"hotspot_s"`
+}
+
+// Window is one timeline entry (one engine tick); latencies in ms.
+type Window struct {
+	Time       time.Time        `json:"time"`
+	ElapsedS   float64          `json:"elapsed_s"`
+	WindowS    float64          `json:"window_s"`
+	Stage      int              `json:"stage"`
+	Held       bool             `json:"held,omitempty"` // ramp on hold
+	VUs        int              `json:"vus"`
+	TargetVUs  int              `json:"target_vus"`
+	TargetRate float64          `json:"target_rate,omitempty"`
+	Requests   int64            `json:"requests"`
+	Iterations int64            `json:"iterations"`
+	RPS        Num              `json:"rps"`
+	Errors     int64            `json:"errors"`
+	ErrorRate  Num              `json:"error_rate"`
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	Dropped    int64            `json:"dropped,omitempty"`
+	Latency    WindowLatency    `json:"latency_ms"`
+	WSReplyP95 Num              `json:"ws_reply_p95_ms,omitempty"`
+	WSOpen     int              `json:"ws_open,omitempty"`
+	GenCPU     Num              `json:"generator_cpu_percent"`
+	// OK: every SLO (and arrival rate) evaluated in this window held.
+	OK bool `json:"ok"`
+}
+
+// WindowLatency is one window's request duration in ms.
+type WindowLatency struct {
+	Mean Num `json:"mean"`
+	P50  Num `json:"p50"`
+	P90  Num `json:"p90"`
+	P95  Num `json:"p95"`
+	P99  Num `json:"p99"`
+	Max  Num `json:"max"`
+}
+
+// NodeSeries is one node's samples over the run.
+type NodeSeries struct {
+	Node     string       `json:"node"`
+	Role     string       `json:"role,omitempty"`
+	Instance string       `json:"instance"`
+	Cores    int          `json:"cores,omitempty"`
+	Samples  []NodeSample `json:"samples"`
+}
+
+// NodeSample is one poll of one node; a metric that was not available is
+// null.
+type NodeSample struct {
+	Time         time.Time `json:"time"`
+	CPU          Num       `json:"cpu"`
+	IOWait       Num       `json:"iowait"`
+	DiskUtil     Num       `json:"disk_util"`
+	DiskDevice   string    `json:"disk_device,omitempty"`
+	ReadBps      Num       `json:"read_bps"`
+	WriteBps     Num       `json:"write_bps"`
+	Load1        Num       `json:"load1"`
+	Load1PerCore Num       `json:"load1_per_core"`
+	Mem          Num       `json:"mem"`
+	NetRxBps     Num       `json:"net_rx_bps"`
+	NetTxBps     Num       `json:"net_tx_bps"`
+	Stale        bool      `json:"stale,omitempty"`
+}
+
+func windowLatency(l engine.Latency) WindowLatency {
+	if l.Count == 0 {
+		return WindowLatency{Mean: nan(), P50: nan(), P90: nan(), P95: nan(), P99: nan(), Max: nan()}
+	}
+	return WindowLatency{Mean: Num(ms(l.Mean)), P50: Num(ms(l.P50)), P90: Num(ms(l.P90)), P95: Num(ms(l.P95)),
+		P99: Num(ms(l.P99)), Max: Num(ms(l.Max))}
+}
+
+func rate(n, of int64) Num {
+	if of == 0 {
+		return nan()
+	}
+	return Num(float64(n) / float64(of))
+}
+
+// Report builds the JSON document of the run so far (or of the finished
+// run after Finish).
+func (r *Recorder) Report() *Report {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a := &r.run
+	end := r.end
+	if end.IsZero() {
+		end = r.v.Start
+		if n := len(r.v.Ticks); n > 0 {
+			end = r.v.Ticks[n-1].Time
+		}
+	}
+	rep := &Report{
+		SchemaVersion: SchemaVersion,
+		BrinkVersion:  r.opts.Version,
+		Host:          r.opts.Host,
+		Start:         r.v.Start,
+		End:           end,
+		DurationS:     end.Sub(r.v.Start).Seconds(),
+		Complete:      r.v.Done,
+		Scenario:      Redact(r.v.Scenario),
+		Thresholds:    r.thresholdResults(),
+		Verdict:       r.verdict(),
+	}
+	rep.Passed = true
+	for _, t := range rep.Thresholds {
+		rep.Passed = rep.Passed && t.OK
+	}
+	s := &rep.Summary
+	s.Requests, s.Errors, s.Iterations = a.requests, a.errors, a.iterations
+	s.RPS = nan()
+	if secs := a.active.Seconds(); secs > 0 {
+		s.RPS = Num(float64(a.requests) / secs)
+	}
+	s.RPSMax = Num(a.rpsMax)
+	s.ErrorRate = rate(a.errors, a.requests)
+	s.ErrorsByKind = map[string]int64{}
+	for k, n := range a.errorsByKind {
+		if n > 0 {
+			s.ErrorsByKind[string(k)] = n
+		}
+	}
+	s.LatencyMs = a.lat.dist()
+	s.ServiceMs = a.service.dist()
+	s.VUsMax, s.TargetVUsMax, s.TargetRateMax = a.vusMax, a.targetVUsMax, a.targetRateMax
+	s.DroppedIterations = a.dropped
+	s.ChecksPassed, s.ChecksFailed = a.checksPassed, a.checksFailed
+	s.BytesIn, s.BytesOut = a.bytesIn, a.bytesOut
+	if a.wsOpened > 0 || a.wsSent > 0 || a.wsOpenMax > 0 {
+		s.WS = &WSSummary{OpenMax: a.wsOpenMax, Opened: a.wsOpened, Closed: a.wsClosed, Sent: a.wsSent,
+			Received: a.wsRecv, ConnectMs: a.wsConnect.dist(), ReplyMs: a.wsReply.dist()}
+	}
+
+	// Groups: latency from their endpoints' exact histograms when there are
+	// any, else rebuilt from the group windows.
+	for _, name := range a.groupOrder {
+		g := a.groups[name]
+		var lat latAcc
+		for _, key := range a.epOrder {
+			if e := a.endpoints[key]; e.group == name {
+				lat.merge(&e.lat)
+			}
+		}
+		if lat.count == 0 {
+			lat = g.lat
+		}
+		rep.Groups = append(rep.Groups, GroupSummary{Name: g.name, Executor: g.executor, Requests: g.requests,
+			Iterations: g.iterations, Errors: g.errors, ErrorRate: rate(g.errors, g.requests), Dropped: g.dropped,
+			VUsMax: g.vusMax, TargetVUsMax: g.targetVUsMax, TargetRateMax: g.targetRateMax, LatencyMs: lat.dist()})
+	}
+	for _, key := range a.epOrder {
+		e := a.endpoints[key]
+		d := e.lat.dist()
+		hot := nan()
+		if d.Mean.Valid() {
+			hot = Num(float64(e.requests) * float64(d.Mean) / 1000)
+		}
+		rep.Endpoints = append(rep.Endpoints, EndpointSummary{Group: e.group, Name: e.name, Requests: e.requests,
+			Errors: e.errors, ErrorRate: rate(e.errors, e.requests), LatencyMs: d, HotspotS: hot})
+	}
+	sort.SliceStable(rep.Endpoints, func(i, j int) bool {
+		return float64(rep.Endpoints[i].HotspotS) > float64(rep.Endpoints[j].HotspotS)
+	})
+
+	rep.Timeline = make([]Window, len(r.v.Ticks))
+	for i := range r.v.Ticks {
+		t := &r.v.Ticks[i]
+		w := Window{Time: t.Time, ElapsedS: t.Elapsed.Seconds(), WindowS: t.Window.Seconds(), Stage: t.Stage,
+			Held: t.Held, VUs: t.VUs, TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, Requests: t.Requests,
+			Iterations: t.Iterations, RPS: Num(t.RPS()), Errors: t.ErrorCount, ErrorRate: rate(t.ErrorCount, t.Requests),
+			Dropped: t.Dropped, Latency: windowLatency(t.Latency), WSOpen: t.WS.Open,
+			GenCPU: Num(t.Generator.CPUPercent), OK: i >= len(r.held) || r.held[i], WSReplyP95: nan()}
+		if t.WS.Reply.Count > 0 {
+			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
+		}
+		for k, n := range t.Errors {
+			if n > 0 {
+				if w.ErrorKinds == nil {
+					w.ErrorKinds = map[string]int64{}
+				}
+				w.ErrorKinds[string(k)] = n
+			}
+		}
+		rep.Timeline[i] = w
+	}
+	rep.Nodes = nodeSeries(r.v.Polls)
+	rep.Events = append([]Event(nil), r.v.Events...)
+	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
+	return rep
+}
+
+// nodeSeries regroups polls per node, in order of first appearance.
+func nodeSeries(polls []promquery.Poll) []NodeSeries {
+	var out []NodeSeries
+	idx := map[string]int{}
+	for pi := range polls {
+		for si := range polls[pi].Samples {
+			s := &polls[pi].Samples[si]
+			i, ok := idx[s.Node]
+			if !ok {
+				i = len(out)
+				idx[s.Node] = i
+				out = append(out, NodeSeries{Node: s.Node, Role: s.Role, Instance: s.Instance})
+			}
+			ns := &out[i]
+			if s.Cores > 0 {
+				ns.Cores = s.Cores
+			}
+			if k := len(ns.Samples); k > 0 && !s.Time.After(ns.Samples[k-1].Time) && s.Stale == ns.Samples[k-1].Stale {
+				continue // the same scrape polled twice
+			}
+			ns.Samples = append(ns.Samples, NodeSample{Time: s.Time, CPU: Num(s.CPU), IOWait: Num(s.IOWait),
+				DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
+				Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
+				NetTxBps: Num(s.NetTxBps), Stale: s.Stale})
+		}
+	}
+	return out
+}
+
+// Redacted replaces secret values in the report's copy of the scenario.
+const Redacted = "[redacted]"
+
+// sensitiveName reports whether a header or query parameter name usually
+// carries a credential.
+func sensitiveName(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie":
+		return true
+	}
+	for _, w := range []string{"token", "key", "secret", "password", "passwd", "session", "auth"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns a copy of sc safe to write into a report: templates keep
+// their source (env values never appear, see scenarios.Template), and the
+// values of credential-looking headers and query parameters, and passwords
+// in URLs, are replaced. sc itself is not changed.
+func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
+	if sc == nil {
+		return nil
+	}
+	c := *sc
+	c.BaseURL = redactURL(c.BaseURL)
+	c.Groups = make([]scenarios.Group, len(sc.Groups))
+	for i, g := range sc.Groups {
+		g.Requests = append([]scenarios.Request(nil), g.Requests...)
+		for j := range g.Requests {
+			rq := &g.Requests[j]
+			rq.URL = redactTemplate(rq.URL)
+			rq.Headers = redactHeaders(rq.Headers)
+		}
+		if g.WebSocket != nil {
+			ws := *g.WebSocket
+			ws.URL = redactTemplate(ws.URL)
+			ws.Headers = redactHeaders(ws.Headers)
+			g.WebSocket = &ws
+		}
+		c.Groups[i] = g
+	}
+	if sc.Nodes != nil {
+		n := *sc.Nodes
+		n.Prometheus = redactURL(n.Prometheus)
+		n.Scrape = make([]string, len(sc.Nodes.Scrape))
+		for i, u := range sc.Nodes.Scrape {
+			n.Scrape[i] = redactURL(u)
+		}
+		c.Nodes = &n
+	}
+	return &c
+}
+
+func redactHeaders(hs []scenarios.Header) []scenarios.Header {
+	if hs == nil {
+		return nil
+	}
+	out := make([]scenarios.Header, len(hs))
+	for i, h := range hs {
+		if sensitiveName(h.Name) {
+			h.Value = scenarios.MustTemplate(Redacted)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+func redactTemplate(t *scenarios.Template) *scenarios.Template {
+	if t == nil {
+		return nil
+	}
+	src := t.Source()
+	if red := redactURL(src); red != src {
+		// The redacted text may no longer be a valid template; keep it
+		// literal.
+		nt, err := scenarios.CompileTemplate(red)
+		if err != nil {
+			return scenarios.MustTemplate(Redacted)
+		}
+		return nt
+	}
+	return t
+}
+
+// redactURL hides a password in the user info and the values of
+// credential-looking query parameters. It works on text so templates with
+// placeholders survive.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		hostEnd := strings.IndexAny(rest, "/?#")
+		if hostEnd < 0 {
+			hostEnd = len(rest)
+		}
+		if at := strings.LastIndex(rest[:hostEnd], "@"); at >= 0 {
+			userinfo := rest[:at]
+			if c := strings.Index(userinfo, ":"); c >= 0 {
+				userinfo = userinfo[:c] + ":" + Redacted
+			}
+			u = u[:i+3] + userinfo + rest[at:]
+		}
+	}
+	q := strings.Index(u, "?")
+	if q < 0 {
+		return u
+	}
+	frag := ""
+	if h := strings.Index(u[q:], "#"); h >= 0 {
+		frag = u[q+h:]
+		u = u[:q+h]
+	}
+	params := strings.Split(u[q+1:], "&")
+	for i, p := range params {
+		k, _, hasV := strings.Cut(p, "=")
+		if hasV && sensitiveName(k) {
+			params[i] = k + "=" + Redacted
+		}
+	}
+	return u[:q+1] + strings.Join(params, "&") + frag
+}
+
+// WriteFile writes rep to path atomically: a temp file in the same
+// directory, fsync, rename, fsync the directory. A reader (or a crash)
+// sees the old file or the new one, never half of one.
+func WriteFile(path string, rep *Report) error {
+	data, err := json.MarshalIndent(rep, "", " ")
+	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	// The rename is durable only once the directory is synced; a failure
+	// here leaves a complete file, so it is not an error worth failing on.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ErrNotReport is returned (wrapped) by ReadFile for a file that is not a
+// brink report, ErrNewerSchema for one written by a newer brink.
+var (
+	ErrNotReport   = errors.New("not a brink report")
+	ErrNewerSchema = errors.New("report schema is newer than this brink")
+)
+
+// ReadFile reads a report written by WriteFile. Its errors are one line.
+func ReadFile(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", path, pe.Err)
+		}
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes a report; name labels errors.
+func Parse(name string, data []byte) (*Report, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%s: %w", name, ErrNotReport)
+	}
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(trimmed, &head); err != nil {
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotReport, oneLine(err))
+	}
+	if head.SchemaVersion == nil || *head.SchemaVersion < 1 {
+		return nil, fmt.Errorf("%s: %w (no schema_version)", name, ErrNotReport)
+	}
+	if *head.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("%s: %w (schema %d, this brink reads up to %d): upgrade brink",
+			name, ErrNewerSchema, *head.SchemaVersion, SchemaVersion)
+	}
+	var rep Report
+	if err := json.Unmarshal(trimmed, &rep); err != nil {
+		return nil, fmt.Errorf("%s: damaged brink report: %s", name, oneLine(err))
+	}
+	return &rep, nil
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}

@@ -1,0 +1,201 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// dotted pads a metric name with dots, k6 style.
+func dotted(name string, width int) string {
+	if n := width - len(name); n > 0 {
+		return name + strings.Repeat(".", n) + ":"
+	}
+	return name + ":"
+}
+
+// distLine prints a latency distribution in k6's order.
+func distLine(d Dist) string {
+	if d.Count == 0 {
+		return "no data"
+	}
+	f := func(n Num) string {
+		if !n.Valid() {
+			return "-"
+		}
+		return strings.ReplaceAll(fmtMs(float64(n)), " ", "")
+	}
+	s := fmt.Sprintf("avg=%s min=%s med=%s max=%s p(90)=%s p(95)=%s p(99)=%s",
+		f(d.Mean), f(d.Min), f(d.Med), f(d.Max), f(d.P90), f(d.P95), f(d.P99))
+	if !d.Exact {
+		s += " (approx.)"
+	}
+	return s
+}
+
+func fmtNum(n Num, prec int) string {
+	if !n.Valid() {
+		return "-"
+	}
+	return trimFloat(float64(n), prec)
+}
+
+func fmtRate(n Num) string {
+	if !n.Valid() {
+		return "-"
+	}
+	return fmtPct(float64(n))
+}
+
+// localTime prints a report time as stored (its own offset), so a report
+// reads the same on any machine.
+func localTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
+
+// PrintSummary writes the end-of-run summary in the k6 manner — per metric
+// avg/min/med/max/p90/p95/p99, checks, each threshold ✓/✗ — then groups,
+// hottest endpoints and the verdict in plain words.
+func PrintSummary(w io.Writer, rep *Report) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	name := "(unnamed)"
+	if rep.Scenario != nil && rep.Scenario.Name != "" {
+		name = rep.Scenario.Name
+	}
+	p("\n  scenario: %s   brink %s on %s\n", name, rep.BrinkVersion, rep.Host)
+	status := ""
+	if !rep.Complete {
+		status = "  (snapshot of a run in progress)"
+	}
+	p("  run:      %s, %s%s\n", localTime(rep.Start), fmtDur(time.Duration(rep.DurationS*float64(time.Second))), status)
+	if rep.Verdict.Aborted != "" {
+		p("  aborted:  %s\n", rep.Verdict.Aborted)
+	}
+	p("\n")
+
+	s := &rep.Summary
+	const width = 32
+	row := func(metric, value string) { p("     %s %s\n", dotted(metric, width), value) }
+	if n := s.ChecksPassed + s.ChecksFailed; n > 0 {
+		row("checks", fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(rate(s.ChecksPassed, n)), s.ChecksPassed, s.ChecksFailed))
+	}
+	row("data_received", fmtBytes(float64(s.BytesIn)))
+	row("data_sent", fmtBytes(float64(s.BytesOut)))
+	if s.DroppedIterations > 0 {
+		row("dropped_iterations", fmt.Sprintf("%d", s.DroppedIterations))
+	}
+	row("http_req_duration", distLine(s.LatencyMs))
+	if s.ServiceMs.Count > 0 && s.ServiceMs != s.LatencyMs {
+		row("http_req_service_time", distLine(s.ServiceMs))
+	}
+	row("http_req_failed", fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(s.ErrorRate), s.Errors, s.Requests-s.Errors))
+	row("http_reqs", fmt.Sprintf("%d %s/s (max %s/s)", s.Requests, fmtNum(s.RPS, 1), fmtNum(s.RPSMax, 1)))
+	row("iterations", fmt.Sprintf("%d", s.Iterations))
+	row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
+	if s.TargetRateMax > 0 {
+		row("target_rate_max", trimFloat(s.TargetRateMax, 1)+"/s")
+	}
+	if ws := s.WS; ws != nil {
+		row("ws_connecting", distLine(ws.ConnectMs))
+		row("ws_msg_latency", distLine(ws.ReplyMs))
+		row("ws_msgs_sent", fmt.Sprintf("%d", ws.Sent))
+		row("ws_msgs_received", fmt.Sprintf("%d", ws.Received))
+		row("ws_sessions", fmt.Sprintf("%d (max open %d, closed early %d)", ws.Opened, ws.OpenMax, ws.Closed))
+	}
+	if len(s.ErrorsByKind) > 0 {
+		kinds := make([]string, 0, len(s.ErrorsByKind))
+		for k := range s.ErrorsByKind {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = fmt.Sprintf("%s=%d", k, s.ErrorsByKind[k])
+		}
+		row("errors_by_kind", strings.Join(parts, " "))
+	}
+
+	if len(rep.Thresholds) > 0 {
+		p("\n  THRESHOLDS (whole run; bad windows of %d)\n", len(rep.Timeline))
+		for _, t := range rep.Thresholds {
+			mark := "✓"
+			if !t.OK {
+				mark = "✗"
+			}
+			val := fmtNum(t.Value, 3)
+			if t.NoData {
+				val = "no data"
+			}
+			p("    %s %s '%s' = %s, failed in %d windows\n", mark, t.Metric, t.Expr, val, t.BadWindows)
+		}
+	}
+
+	if len(rep.Groups) > 0 {
+		p("\n  GROUPS\n")
+		p("    %-16s %-22s %9s %8s %7s %9s %9s\n", "group", "executor", "requests", "errors", "vus", "p95", "p99")
+		for _, g := range rep.Groups {
+			p("    %-16s %-22s %9d %8s %7d %9s %9s\n", clip(g.Name, 16), clip(g.Executor, 22), g.Requests,
+				fmtRate(g.ErrorRate), g.VUsMax, msOrDash(g.LatencyMs.P95), msOrDash(g.LatencyMs.P99))
+		}
+	}
+	if len(rep.Endpoints) > 0 {
+		p("\n  HOTTEST ENDPOINTS (requests × mean latency)\n")
+		p("    %-28s %9s %8s %9s %9s %10s\n", "group/name", "requests", "errors", "p95", "p99", "waiting")
+		for i, e := range rep.Endpoints {
+			if i == 10 {
+				p("    … %d more in the JSON report\n", len(rep.Endpoints)-10)
+				break
+			}
+			hot := "-"
+			if e.HotspotS.Valid() {
+				hot = fmtDur(time.Duration(float64(e.HotspotS) * float64(time.Second)))
+			}
+			p("    %-28s %9d %8s %9s %9s %10s\n", clip(e.Group+"/"+e.Name, 28), e.Requests, fmtRate(e.ErrorRate),
+				msOrDash(e.LatencyMs.P95), msOrDash(e.LatencyMs.P99), hot)
+		}
+	}
+
+	p("\n  VERDICT\n")
+	for _, line := range wrap(rep.Verdict.Text, 96) {
+		p("    %s\n", line)
+	}
+	if !rep.Passed {
+		p("    Thresholds failed: exit code 99.\n")
+	}
+	p("\n")
+}
+
+func msOrDash(n Num) string {
+	if !n.Valid() {
+		return "-"
+	}
+	return fmtMs(float64(n))
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// wrap breaks text into lines of at most width runes at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, word := range strings.Fields(text) {
+		if cur.Len() > 0 && len([]rune(cur.String()))+1+len([]rune(word)) > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}

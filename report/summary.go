@@ -1,0 +1,185 @@
+package report
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// thresholdResults evaluates every SLO over the whole run; the caller holds
+// the lock.
+func (r *Recorder) thresholdResults() []ThresholdResult {
+	out := make([]ThresholdResult, 0, len(r.slos))
+	for k := range r.slos {
+		s := &r.slos[k]
+		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, BadWindows: s.badTotal}
+		if !s.first.IsZero() {
+			t := s.first
+			res.FirstBreach = &t
+		}
+		v, ok := r.wholeRunValue(s.th)
+		if !ok {
+			// k6 passes a threshold whose metric saw no data; so does brink,
+			// and says so.
+			res.OK, res.NoData, res.Value = true, true, nan()
+		} else {
+			res.OK, res.Value = holds(v, s.th), Num(v)
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// latFor merges the whole-run latency of what a tag filter selects.
+func (r *Recorder) latFor(th scenarios.Threshold) *latAcc {
+	if th.TagKey == "" {
+		return &r.run.lat
+	}
+	var m latAcc
+	found := false
+	for _, key := range r.run.epOrder {
+		e := r.run.endpoints[key]
+		if (th.TagKey == "name" && e.name == th.TagValue) || (th.TagKey == "group" && e.group == th.TagValue) {
+			m.merge(&e.lat)
+			found = true
+		}
+	}
+	if !found && th.TagKey == "group" {
+		if g := r.run.groups[th.TagValue]; g != nil {
+			return &g.lat
+		}
+	}
+	return &m
+}
+
+// counts sums requests, errors and dropped iterations of what a tag filter
+// selects, over the whole run.
+func (r *Recorder) counts(th scenarios.Threshold) (requests, errors, dropped int64) {
+	switch th.TagKey {
+	case "":
+		return r.run.requests, r.run.errors, r.run.dropped
+	case "name", "group":
+		for _, key := range r.run.epOrder {
+			e := r.run.endpoints[key]
+			if (th.TagKey == "name" && e.name == th.TagValue) || (th.TagKey == "group" && e.group == th.TagValue) {
+				requests += e.requests
+				errors += e.errors
+			}
+		}
+		if th.TagKey == "group" {
+			if g := r.run.groups[th.TagValue]; g != nil {
+				dropped = g.dropped
+				if requests == 0 {
+					requests, errors = g.requests, g.errors
+				}
+			}
+		}
+	}
+	return
+}
+
+// wholeRunValue is a threshold's value over the whole run.
+func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
+	secs := r.run.active.Seconds()
+	switch th.Metric {
+	case "http_req_duration", "ws_msg_latency":
+		l := r.latFor(th)
+		if th.Metric == "ws_msg_latency" {
+			if th.TagKey != "" {
+				return 0, false
+			}
+			l = &r.run.wsReply
+		}
+		d := l.dist()
+		if d.Count == 0 {
+			return 0, false
+		}
+		switch th.Agg {
+		case "p":
+			return l.quantile(th.P)
+		case "med":
+			return float64(d.Med), true
+		case "avg":
+			return float64(d.Mean), true
+		case "min":
+			return float64(d.Min), true
+		case "max":
+			return float64(d.Max), true
+		case "count":
+			return float64(d.Count), true
+		}
+	case "http_req_failed":
+		req, errs, _ := r.counts(th)
+		switch th.Agg {
+		case "rate":
+			if req == 0 {
+				return 0, false
+			}
+			return float64(errs) / float64(req), true
+		case "count":
+			return float64(errs), true
+		}
+	case "http_reqs":
+		req, _, _ := r.counts(th)
+		switch th.Agg {
+		case "rate":
+			if secs <= 0 {
+				return 0, false
+			}
+			return float64(req) / secs, true
+		case "count":
+			return float64(req), true
+		}
+	case "dropped_iterations":
+		_, _, dropped := r.counts(th)
+		switch th.Agg {
+		case "rate":
+			if secs <= 0 {
+				return 0, false
+			}
+			return float64(dropped) / secs, true
+		case "count":
+			return float64(dropped), true
+		}
+	case "checks":
+		n := r.run.checksPassed + r.run.checksFailed
+		if th.TagKey != "" || n == 0 {
+			return 0, false
+		}
+		switch th.Agg {
+		case "rate":
+			return float64(r.run.checksPassed) / float64(n), true
+		case "count":
+			return float64(r.run.checksPassed), true
+		}
+	}
+	return 0, false
+}
+
+// merge adds another accumulator (whole-run tag filters).
+func (a *latAcc) merge(b *latAcc) {
+	if b.count == 0 && b.exact.empty() {
+		return
+	}
+	if !b.exact.empty() {
+		h := b.exact.histogram()
+		ex := h.Export()
+		a.exact.add(ex)
+	}
+	if b.approx != nil {
+		if a.approx == nil {
+			a.approx = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+		}
+		a.approx.Merge(b.approx)
+	}
+	if b.count > 0 {
+		if a.count == 0 || (b.min > 0 && b.min < a.min) {
+			a.min = b.min
+		}
+		a.max = max(a.max, b.max)
+		a.count += b.count
+		a.sum += b.sum
+	}
+}

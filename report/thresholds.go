@@ -1,0 +1,387 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// ThresholdResult is one SLO over the whole run (it decides the exit code)
+// with how often it failed window by window.
+type ThresholdResult struct {
+	Metric string `json:"metric"` // with its tag filter, e.g. http_req_duration{name:history}
+	Expr   string `json:"expr"`
+	OK     bool   `json:"ok"`
+	// Value is the whole-run value the expression was tested on (ms for
+	// durations, a fraction for rates); null without data.
+	Value  Num  `json:"value"`
+	NoData bool `json:"no_data,omitempty"`
+	// BadWindows counts windows in which the expression failed.
+	BadWindows int `json:"bad_windows"`
+	// FirstBreach is the start of the first sustained breach, if any.
+	FirstBreach *time.Time `json:"first_breach,omitempty"`
+}
+
+// metricLabel is the threshold's metric as k6 writes it, with its tag.
+func metricLabel(th scenarios.Threshold) string {
+	if th.TagKey == "" {
+		return th.Metric
+	}
+	return th.Metric + "{" + th.TagKey + ":" + th.TagValue + "}"
+}
+
+// isDuration reports whether the metric's values are milliseconds.
+func isDuration(metric string) bool {
+	switch metric {
+	case "http_req_duration", "ws_msg_latency", "iteration_duration":
+		return true
+	}
+	return false
+}
+
+// perWindow reports whether a threshold has a meaning inside one window.
+// Counts are run totals in k6, so they only decide the exit code.
+func perWindow(th scenarios.Threshold) bool { return th.Agg != "count" }
+
+// holds applies the threshold's comparison.
+func holds(v float64, th scenarios.Threshold) bool {
+	switch th.Op {
+	case "<":
+		return v < th.Value
+	case "<=":
+		return v <= th.Value
+	case ">":
+		return v > th.Value
+	case ">=":
+		return v >= th.Value
+	}
+	return true // unknown operator: the loader rejects these
+}
+
+// slice is what a threshold's tag filter selects from one window.
+type slice struct {
+	lat      engine.Latency
+	snap     *hdrhistogram.Snapshot
+	requests int64
+	errors   int64
+	dropped  int64
+	found    bool
+}
+
+// selectWindow picks the part of the tick a threshold's tag filter names.
+// scratch receives merged histograms when several endpoints match.
+func selectWindow(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) slice {
+	switch th.TagKey {
+	case "":
+		return slice{lat: t.Latency, snap: t.Hist, requests: t.Requests, errors: t.ErrorCount, dropped: t.Dropped, found: true}
+	case "name", "group":
+		var s slice
+		var lats []engine.Latency
+		allSnaps := true
+		scratch.reset()
+		for i := range t.Endpoints {
+			e := &t.Endpoints[i]
+			if (th.TagKey == "name" && e.Name != th.TagValue) || (th.TagKey == "group" && e.Group != th.TagValue) {
+				continue
+			}
+			s.found = true
+			s.requests += e.Requests
+			s.errors += e.Errors
+			lats = append(lats, e.Latency)
+			if e.Hist == nil {
+				allSnaps = false
+			} else {
+				scratch.add(e.Hist)
+			}
+		}
+		if th.TagKey == "group" {
+			for i := range t.Groups {
+				g := &t.Groups[i]
+				if g.Name != th.TagValue {
+					continue
+				}
+				s.dropped += g.Dropped
+				if !s.found { // a group without endpoints (WebSocket only)
+					s.found = true
+					s.requests, s.errors = g.Requests, g.Errors
+					s.lat = g.Latency
+					return s
+				}
+			}
+		}
+		s.lat = combineLatency(lats)
+		if allSnaps && len(lats) == 1 {
+			for i := range t.Endpoints {
+				e := &t.Endpoints[i]
+				if (th.TagKey == "name" && e.Name == th.TagValue) || (th.TagKey == "group" && e.Group == th.TagValue) {
+					s.snap = e.Hist
+				}
+			}
+		} else if allSnaps && !scratch.empty() {
+			s.snap = &hdrhistogram.Snapshot{LowestTrackableValue: scratch.lo, HighestTrackableValue: scratch.hi,
+				SignificantFigures: scratch.sig, Counts: scratch.counts}
+		}
+		return s
+	}
+	return slice{}
+}
+
+// combineLatency merges window summaries without histograms: counts and
+// means add up exactly; quantiles take the worst endpoint (conservative).
+func combineLatency(ls []engine.Latency) engine.Latency {
+	if len(ls) == 1 {
+		return ls[0]
+	}
+	var out engine.Latency
+	var sum float64
+	for _, l := range ls {
+		if l.Count == 0 {
+			continue
+		}
+		if out.Count == 0 || l.Min < out.Min {
+			out.Min = l.Min
+		}
+		out.Count += l.Count
+		sum += float64(l.Mean) * float64(l.Count)
+		out.P50 = max(out.P50, l.P50)
+		out.P90 = max(out.P90, l.P90)
+		out.P95 = max(out.P95, l.P95)
+		out.P99 = max(out.P99, l.P99)
+		out.Max = max(out.Max, l.Max)
+	}
+	if out.Count > 0 {
+		out.Mean = time.Duration(sum / float64(out.Count))
+	}
+	return out
+}
+
+// latencyValue aggregates one latency window as the threshold asks.
+func latencyValue(th scenarios.Threshold, l engine.Latency, snap *hdrhistogram.Snapshot) (float64, bool) {
+	if l.Count == 0 {
+		return 0, false
+	}
+	switch th.Agg {
+	case "p":
+		return windowQuantile(l, snap, th.P), true
+	case "med":
+		return windowQuantile(l, snap, 50), true
+	case "avg":
+		return ms(l.Mean), true
+	case "min":
+		return ms(l.Min), true
+	case "max":
+		return ms(l.Max), true
+	}
+	return 0, false
+}
+
+// windowValue is the threshold's value within one tick; ok is false when the
+// window has no data for it (which neither breaches nor recovers).
+func windowValue(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) (float64, bool) {
+	secs := t.Window.Seconds()
+	switch th.Metric {
+	case "http_req_duration":
+		s := selectWindow(th, t, scratch)
+		return latencyValue(th, s.lat, s.snap)
+	case "ws_msg_latency":
+		if th.TagKey != "" {
+			return 0, false
+		}
+		return latencyValue(th, t.WS.Reply, nil)
+	case "http_req_failed":
+		s := selectWindow(th, t, scratch)
+		if th.Agg != "rate" || s.requests == 0 {
+			return 0, false
+		}
+		return float64(s.errors) / float64(s.requests), true
+	case "http_reqs":
+		s := selectWindow(th, t, scratch)
+		if th.Agg != "rate" || !s.found || secs <= 0 {
+			return 0, false
+		}
+		return float64(s.requests) / secs, true
+	case "dropped_iterations":
+		s := selectWindow(th, t, scratch)
+		if th.Agg != "rate" || !s.found || secs <= 0 {
+			return 0, false
+		}
+		return float64(s.dropped) / secs, true
+	case "checks":
+		n := t.ChecksPassed + t.ChecksFailed
+		if th.Agg != "rate" || n == 0 || th.TagKey != "" {
+			return 0, false
+		}
+		return float64(t.ChecksPassed) / float64(n), true
+	}
+	return 0, false // iteration_duration and unknown metrics: no per-window data
+}
+
+// fmtThresholdValue formats a threshold value in its metric's unit.
+func fmtThresholdValue(metric, agg string, v float64) string {
+	switch {
+	case isDuration(metric) && agg != "count" && agg != "rate":
+		return fmtMs(v)
+	case agg == "rate" && (metric == "http_req_failed" || metric == "checks"):
+		return fmtPct(v)
+	case agg == "rate":
+		return trimFloat(v, 1) + "/s"
+	}
+	return trimFloat(v, 2)
+}
+
+// aggLabel names the aggregate the way people say it: p95, avg, errors.
+func aggLabel(th scenarios.Threshold) string {
+	var s string
+	switch {
+	case th.Agg == "p":
+		s = "p" + strconv.FormatFloat(th.P, 'f', -1, 64)
+	case th.Metric == "http_req_failed" && th.Agg == "rate":
+		s = "errors"
+	case th.Metric == "checks" && th.Agg == "rate":
+		s = "checks"
+	case th.Metric == "http_reqs" && th.Agg == "rate":
+		s = "rps"
+	case th.Metric == "dropped_iterations":
+		s = "dropped"
+	default:
+		s = th.Agg
+	}
+	switch th.Metric {
+	case "ws_msg_latency":
+		s = "ws " + s
+	case "iteration_duration":
+		s = "iteration " + s
+	}
+	if th.TagKey != "" {
+		s = th.TagValue + " " + s
+	}
+	return s
+}
+
+// negOp is the comparison that failed, as said aloud: "p(95)<500" fails as
+// "p95 > 500 ms".
+func negOp(op string) string {
+	switch op {
+	case "<", "<=":
+		return ">"
+	case ">", ">=":
+		return "<"
+	}
+	return "!" + op
+}
+
+// sloShort says a failed SLO without its value: "p95 > 500 ms".
+func sloShort(th scenarios.Threshold) string {
+	return aggLabel(th) + " " + negOp(th.Op) + " " + fmtThresholdValue(th.Metric, th.Agg, th.Value)
+}
+
+// sloWithValue says a failed SLO with what was measured: "p95 612 ms > 500 ms".
+func sloWithValue(th scenarios.Threshold, v float64) string {
+	return aggLabel(th) + " " + fmtThresholdValue(th.Metric, th.Agg, v) + " " + negOp(th.Op) + " " +
+		fmtThresholdValue(th.Metric, th.Agg, th.Value)
+}
+
+// fmtMs prints a duration in ms with sensible precision.
+func fmtMs(v float64) string {
+	switch {
+	case v >= 10000:
+		return trimFloat(v/1000, 1) + " s"
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64) + " ms"
+	case v >= 10:
+		return trimFloat(v, 1) + " ms"
+	}
+	return trimFloat(v, 2) + " ms"
+}
+
+// fmtPct prints a fraction as a percentage: 0.021 → "2.1 %".
+func fmtPct(f float64) string {
+	p := f * 100
+	switch {
+	case p == 0:
+		return "0 %"
+	case p < 0.1:
+		return trimFloat(p, 3) + " %"
+	case p < 10:
+		return trimFloat(p, 1) + " %"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + " %"
+}
+
+// trimFloat prints v with at most prec decimals and no trailing zeros.
+func trimFloat(v float64, prec int) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// group3 prints an integer with thin groups of three: 1840 → "1 840".
+func group3(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// fmtNodeValue prints a node metric in its unit.
+func fmtNodeValue(metric string, v float64) string {
+	switch metric {
+	case "cpu", "iowait", "disk_util", "mem":
+		return trimFloat(v, 1) + " %"
+	case "read_bps", "write_bps", "net_rx_bps", "net_tx_bps":
+		return fmtBytes(v) + "/s"
+	case "load1_per_core":
+		return trimFloat(v, 2)
+	}
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return trimFloat(v, 1)
+}
+
+func fmtBytes(v float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return trimFloat(v, 1) + " " + units[i]
+}
+
+// fmtDur prints a short human duration: 7 s, 2m05s.
+func fmtDur(d time.Duration) string {
+	if d < time.Minute {
+		return trimFloat(d.Seconds(), 0) + " s"
+	}
+	d = d.Round(time.Second)
+	m := int(d / time.Minute)
+	s := int((d % time.Minute) / time.Second)
+	if m >= 60 {
+		return fmt.Sprintf("%dh%02dm", m/60, m%60)
+	}
+	return fmt.Sprintf("%dm%02ds", m, s)
+}

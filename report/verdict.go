@@ -1,0 +1,254 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+)
+
+// Signal kinds (JSON contract): what gave out.
+const (
+	SignalNode = "node" // a node threshold (load1 > 100 on db-3)
+	SignalSLO  = "slo"  // a latency / error / check SLO
+	SignalRate = "rate" // an arrival-rate group could not start its iterations on schedule
+)
+
+// Signal is one sustained violation.
+type Signal struct {
+	Kind      string `json:"kind"`
+	Node      string `json:"node,omitempty"`
+	Group     string `json:"group,omitempty"`
+	Metric    string `json:"metric"`
+	Expr      string `json:"expr,omitempty"`
+	Value     Num    `json:"value"`
+	Threshold Num    `json:"threshold"`
+	// Text says it in words: "db-3 load1 104 > 100".
+	Text string `json:"text"`
+}
+
+// Breakpoint is where the first sustained violation began, and the load then.
+type Breakpoint struct {
+	Time       time.Time `json:"time"`
+	ElapsedS   float64   `json:"elapsed_s"`
+	VUs        int       `json:"vus"`
+	TargetVUs  int       `json:"target_vus"`
+	TargetRate float64   `json:"target_rate,omitempty"`
+	RPS        Num       `json:"rps"`
+	P95Ms      Num       `json:"p95_ms"`
+	ErrorRate  Num       `json:"error_rate"`
+	Signal     Signal    `json:"signal"`
+}
+
+// MaxStable is the highest load at which everything held (before the
+// breakpoint), measured over that one window.
+type MaxStable struct {
+	Time       time.Time `json:"time"`
+	ElapsedS   float64   `json:"elapsed_s"`
+	VUs        int       `json:"vus"`
+	TargetRate float64   `json:"target_rate,omitempty"`
+	RPS        Num       `json:"rps"`
+	P95Ms      Num       `json:"p95_ms"`
+	P99Ms      Num       `json:"p99_ms"`
+	ErrorRate  Num       `json:"error_rate"`
+}
+
+// Followed is a violation after the breakpoint.
+type Followed struct {
+	Time   time.Time `json:"time"`
+	AfterS float64   `json:"after_s"` // seconds after the breakpoint
+	Signal Signal    `json:"signal"`
+}
+
+// Peak is the highest load the run reached.
+type Peak struct {
+	VUs        int     `json:"vus"`
+	TargetRate float64 `json:"target_rate,omitempty"`
+	RPS        Num     `json:"rps"`
+}
+
+// Verdict answers "how much can it take, and what gave out first?".
+type Verdict struct {
+	Breakpoint  *Breakpoint `json:"breakpoint"`
+	MaxStable   *MaxStable  `json:"max_stable"`
+	FirstSignal *Signal     `json:"first_signal"`
+	Followed    []Followed  `json:"followed"`
+	Peak        Peak        `json:"peak"`
+	// Aborted is why the run stopped early ("" when it ran its course).
+	Aborted string `json:"aborted,omitempty"`
+	// OpenModel: load is counted in arrivals/s rather than VUs.
+	OpenModel bool `json:"open_model,omitempty"`
+	// Text is the verdict as one paragraph of plain words.
+	Text string `json:"text"`
+}
+
+// Verdict is the verdict so far (live) or the final one after Finish.
+func (r *Recorder) Verdict() Verdict {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.verdict()
+}
+
+// verdict builds the verdict; the caller holds the lock. The breakpoint is
+// the earliest-stamped violation, which is not always the first noticed: a
+// node crossing is stamped back at its first sample over.
+func (r *Recorder) verdict() Verdict {
+	vs := sortedViolations(r.violations)
+	ticks := r.v.Ticks
+	var v Verdict
+	v.Aborted = r.abortWhy
+	v.OpenModel = r.openOnly
+	bpIdx := -1
+	for i, x := range vs {
+		if r.abortAt.IsZero() || x.at.Before(r.abortAt) {
+			bpIdx = i
+			break
+		}
+	}
+	for i := range ticks {
+		t := &ticks[i]
+		if t.VUs > v.Peak.VUs {
+			v.Peak.VUs = t.VUs
+		}
+		v.Peak.TargetRate = max(v.Peak.TargetRate, t.TargetRate)
+		if rps := t.RPS(); rps > float64(v.Peak.RPS) {
+			v.Peak.RPS = Num(rps)
+		}
+	}
+	var bp *violation
+	if bpIdx >= 0 {
+		bp = &vs[bpIdx]
+		sig := bp.signal
+		v.FirstSignal = &sig
+		v.Breakpoint = &Breakpoint{Time: bp.at, ElapsedS: bp.at.Sub(r.v.Start).Seconds(), VUs: bp.load.VUs,
+			TargetVUs: bp.load.TargetVUs, TargetRate: bp.load.TargetRate, RPS: Num(bp.load.RPS),
+			P95Ms: Num(bp.load.P95Ms), ErrorRate: Num(bp.load.ErrorRate), Signal: sig}
+		for _, x := range vs[bpIdx+1:] {
+			v.Followed = append(v.Followed, Followed{Time: x.at, AfterS: x.at.Sub(bp.at).Seconds(), Signal: x.signal})
+		}
+	}
+	v.MaxStable = r.maxStable(bp)
+	v.Text = r.verdictText(&v, bp)
+	return v
+}
+
+func sortedViolations(in []violation) []violation {
+	out := append([]violation(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	return out
+}
+
+// maxStable finds the highest-load window before the breakpoint in which
+// every evaluated threshold held.
+func (r *Recorder) maxStable(bp *violation) *MaxStable {
+	best := -1
+	ticks := r.v.Ticks
+	for i := range ticks {
+		t := &ticks[i]
+		if bp != nil && !t.Time.Before(bp.at) {
+			break
+		}
+		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) {
+			continue
+		}
+		// Ties go to the later window: the load held for longer.
+		if best < 0 || !r.higher(&ticks[best], t) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	t := &ticks[best]
+	return &MaxStable{Time: t.Time, ElapsedS: t.Time.Sub(r.v.Start).Seconds(), VUs: t.VUs, TargetRate: t.TargetRate,
+		RPS: Num(t.RPS()), P95Ms: Num(ms(t.Latency.P95)), P99Ms: Num(ms(t.Latency.P99)), ErrorRate: Num(t.ErrorRate())}
+}
+
+// higher orders load levels: by arrival rate (then RPS) for open-model runs,
+// by VUs (then RPS) otherwise.
+func (r *Recorder) higher(a, b *engine.Tick) bool {
+	if r.openOnly {
+		if a.TargetRate != b.TargetRate {
+			return a.TargetRate > b.TargetRate
+		}
+		return a.RPS() > b.RPS()
+	}
+	if a.VUs != b.VUs {
+		return a.VUs > b.VUs
+	}
+	return a.RPS() > b.RPS()
+}
+
+// verdictLoad says a load level: "630 VUs, 1 840 rps".
+func verdictLoad(open bool, vus int, rate, rps float64) string {
+	if open && rate > 0 {
+		return fmt.Sprintf("%s/s target, %s rps", trimFloat(rate, 1), group3(int64(rps+0.5)))
+	}
+	return fmt.Sprintf("%s VUs, %s rps", group3(int64(vus)), group3(int64(rps+0.5)))
+}
+
+// followedShort says a later violation without its load: "p95 > 500 ms".
+func followedShort(s Signal, r *Recorder) string {
+	if s.Kind == SignalSLO {
+		for _, st := range r.slos {
+			if metricLabel(st.th) == s.Metric && st.th.Expr == s.Expr {
+				return sloShort(st.th)
+			}
+		}
+	}
+	return s.Text
+}
+
+func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
+	var b strings.Builder
+	ms := v.MaxStable
+	stable := func() string {
+		return fmt.Sprintf("%s (p95 %s, p99 %s, errors %s)", verdictLoad(v.OpenModel, ms.VUs, ms.TargetRate, float64(ms.RPS)),
+			fmtMs(float64(ms.P95Ms)), fmtMs(float64(ms.P99Ms)), fmtPct(float64(ms.ErrorRate)))
+	}
+	if bp == nil {
+		switch {
+		case len(r.v.Ticks) == 0:
+			b.WriteString("No load was recorded.")
+		case ms == nil:
+			fmt.Fprintf(&b, "No breakpoint, but no window held every threshold either; peak %s.",
+				verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS)))
+		case v.Aborted != "":
+			fmt.Fprintf(&b, "No breakpoint before the run was aborted (%s): it held up to %s.", v.Aborted, stable())
+		case !r.v.Done:
+			fmt.Fprintf(&b, "No breakpoint yet: holding at up to %s.", stable())
+		default:
+			fmt.Fprintf(&b, "No breakpoint: it held up to the highest load reached, %s.", stable())
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s at %s", bp.signal.Text, verdictLoad(v.OpenModel, bp.load.VUs, bp.load.TargetRate, bp.load.RPS))
+	const most = 4 // the first few say what followed; the event log has the rest
+	for i, f := range v.Followed {
+		if i == most {
+			fmt.Fprintf(&b, "; %d more", len(v.Followed)-most)
+			break
+		}
+		fmt.Fprintf(&b, "; %s %s later", followedShort(f.Signal, r), fmtDur(time.Duration(f.AfterS*float64(time.Second))))
+	}
+	// Errors from the breakpoint on: what the users felt.
+	var req, errs int64
+	for i := range r.v.Ticks {
+		if t := &r.v.Ticks[i]; !t.Time.Before(bp.at) {
+			req += t.Requests
+			errs += t.ErrorCount
+		}
+	}
+	if req > 0 && errs > 0 {
+		fmt.Fprintf(&b, "; errors %s", fmtPct(float64(errs)/float64(req)))
+	}
+	b.WriteString(".")
+	if ms != nil {
+		fmt.Fprintf(&b, " Max stable: %s.", stable())
+	} else {
+		b.WriteString(" No window before it held every threshold.")
+	}
+	return b.String()
+}
