@@ -88,7 +88,7 @@ var (
 
 func scenario(open bool, ths []scenarios.Threshold, nodes ...scenarios.NodeThreshold) *scenarios.Scenario {
 	g := scenarios.Group{Name: "g", Executor: scenarios.RampingVUs,
-		Stages: []scenarios.Stage{{Duration: time.Minute, Target: 100}, {Duration: time.Minute, Target: 800}},
+		Stages:   []scenarios.Stage{{Duration: time.Minute, Target: 100}, {Duration: time.Minute, Target: 800}},
 		Requests: []scenarios.Request{{Name: "home", Method: "GET", URL: scenarios.MustTemplate("http://127.0.0.1:1/")}}}
 	if open {
 		g.Executor = scenarios.RampingArrivalRate

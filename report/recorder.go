@@ -96,7 +96,6 @@ type View struct {
 	Version uint64
 }
 
-
 // Options tune a Recorder. Zero values take the scenario's settings.
 type Options struct {
 	// Version is brink's version, written into the report.
