@@ -1,0 +1,687 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// Options tune an Engine beyond what the scenario says.
+type Options struct {
+	// OnTick receives one Tick per window from the engine's ticker
+	// goroutine, and a final partial one at the end. It must be quick.
+	OnTick func(Tick)
+	// Logf reports rare events (a group that cannot start, a late tick);
+	// never called per request.
+	Logf func(format string, args ...any)
+	// DialTimeout bounds TCP connect (+ TLS handshake for net/http);
+	// default 10 s, never more than the group's request timeout.
+	DialTimeout time.Duration
+	// GracefulStop is how long VUs may finish their iteration after the
+	// stages end or Stop is called, before in-flight requests are cut
+	// (default 30 s, k6's gracefulStop).
+	GracefulStop time.Duration
+	// InsecureSkipVerify accepts any TLS certificate (self-signed targets).
+	InsecureSkipVerify bool
+}
+
+const (
+	defaultTimeout      = 30 * time.Second
+	defaultDialTimeout  = 10 * time.Second
+	defaultGracefulStop = 30 * time.Second
+	defaultWindow       = time.Second
+	rampEvery           = 50 * time.Millisecond // closed-model VU target refresh
+)
+
+// Engine runs one scenario. Create with New, start with Run, steer through
+// the Control methods from any goroutine.
+type Engine struct {
+	sc     *scenarios.Scenario
+	opts   Options
+	window time.Duration
+	groups []*group
+	eps    []*endpoint // all groups' requests, indexed by endpoint id
+	rec    *recorder
+	tlsCfg *tls.Config
+	nextVU atomic.Int64
+	wsOpen atomic.Int64 // WebSocket connections open now
+
+	// Control state, under mu.
+	mu        sync.Mutex
+	running   bool
+	start     time.Time
+	held      bool
+	heldSince time.Duration // run time when Hold was pressed
+	heldTotal time.Duration
+	scale     float64
+	overrides map[string]float64
+
+	stopOnce sync.Once
+	stopCh   chan struct{} // closed by Stop
+	done     chan struct{} // closed when Run has returned
+	stopping atomic.Bool   // no more VUs or arrivals start
+	rampWake chan struct{} // nudges the closed-model ramp after a control change
+
+	vuCtx    context.Context // cancelled to cut in-flight requests
+	vuCancel context.CancelFunc
+	vuWG     sync.WaitGroup
+}
+
+// endpoint is one request of a group, with its static parts pre-rendered.
+type endpoint struct {
+	id    int
+	group *group
+	req   *scenarios.Request
+	name  string
+	// Pre-rendered when the template is static (nil otherwise).
+	url, body []byte
+	needle    []byte // check body_contains
+}
+
+// group is a scenario group at run time.
+type group struct {
+	idx    int
+	cfg    *scenarios.Group
+	sch    Schedule
+	dur    time.Duration
+	open   bool
+	eps    []*endpoint
+	maxVUs int
+	pre    int
+
+	timeout time.Duration
+
+	mu       sync.Mutex
+	target   int           // closed: VU target
+	alive    []bool        // closed: which VU slots run
+	nvus     int           // open: VUs started
+	finished bool          // closed: stages over, target pinned at 0
+	shrink   chan struct{} // closed: closed and replaced when the target drops
+
+	targetN    atomic.Int64  // closed: copy of target for the VUs' lock-free check
+	active     atomic.Int64  // VUs running
+	rateBits   atomic.Uint64 // open: current target rate (float64 bits), for ticks
+	pace       pace          // open: under Engine.mu
+	idle       chan *vu      // open: free VUs
+	quit       chan struct{} // open: closed when arrivals end
+	notify     chan struct{} // open: control changed, re-read pace
+	iterations atomic.Int64
+}
+
+// New checks the scenario can run and prepares the groups. It starts
+// nothing.
+func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
+	if sc == nil || len(sc.Groups) == 0 {
+		return nil, errors.New("engine: scenario has no groups")
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = defaultDialTimeout
+	}
+	if opts.GracefulStop <= 0 {
+		opts.GracefulStop = defaultGracefulStop
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	e := &Engine{
+		sc:        sc,
+		opts:      opts,
+		window:    sc.Window,
+		scale:     1,
+		overrides: map[string]float64{},
+		stopCh:    make(chan struct{}),
+		done:      make(chan struct{}),
+		rampWake:  make(chan struct{}, 1),
+		tlsCfg:    &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify}, //nolint:gosec // opt-in for self-signed targets
+	}
+	if e.window <= 0 {
+		e.window = defaultWindow
+	}
+	withWS := false
+	seen := map[string]bool{}
+	for i := range sc.Groups {
+		gc := &sc.Groups[i]
+		if seen[gc.Name] {
+			return nil, fmt.Errorf("engine: group %q appears twice", gc.Name)
+		}
+		seen[gc.Name] = true
+		g := &group{idx: i, cfg: gc, sch: NewSchedule(gc), timeout: gc.Timeout}
+		g.dur = g.sch.Duration()
+		if g.timeout <= 0 {
+			g.timeout = defaultTimeout
+		}
+		switch gc.Executor {
+		case scenarios.RampingVUs, "":
+		case scenarios.RampingArrivalRate:
+			g.open = true
+		default:
+			return nil, fmt.Errorf("engine: group %q: unknown executor %q", gc.Name, gc.Executor)
+		}
+		if len(gc.Requests) == 0 && gc.WebSocket == nil {
+			return nil, fmt.Errorf("engine: group %q has neither requests nor websocket", gc.Name)
+		}
+		if gc.WebSocket != nil {
+			if g.open {
+				return nil, fmt.Errorf("engine: group %q: websocket groups need executor ramping-vus", gc.Name)
+			}
+			if len(gc.Requests) > 0 {
+				return nil, fmt.Errorf("engine: group %q: a group has either requests or websocket, not both", gc.Name)
+			}
+			if gc.WebSocket.URL == nil {
+				return nil, fmt.Errorf("engine: group %q: websocket has no url", gc.Name)
+			}
+			withWS = true
+		}
+		for j := range gc.Requests {
+			r := &gc.Requests[j]
+			if r.URL == nil {
+				return nil, fmt.Errorf("engine: group %q: request %d has no url", gc.Name, j+1)
+			}
+			ep := &endpoint{id: len(e.eps), group: g, req: r, name: r.Name}
+			if ep.name == "" {
+				ep.name = r.Method + " " + r.URL.Source()
+			}
+			if r.URL.Static() {
+				ep.url = r.URL.Append(nil, nil)
+				if _, _, err := splitURL(ep.url); err != nil {
+					return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
+				}
+			}
+			if r.Body != nil && r.Body.Static() {
+				ep.body = r.Body.Append(nil, nil)
+			}
+			if r.Check != nil && r.Check.BodyContains != "" {
+				ep.needle = []byte(r.Check.BodyContains)
+			}
+			e.eps = append(e.eps, ep)
+			g.eps = append(g.eps, ep)
+		}
+		if g.open {
+			peak := g.sch.Start
+			for _, st := range g.sch.Stages {
+				peak = math.Max(peak, st.Target)
+			}
+			// Preallocate for ~100 ms of latency at the peak rate; more are
+			// added (and the arrival counted as dropped) when none is free.
+			g.pre = gc.PreAllocatedVUs
+			if g.pre <= 0 {
+				g.pre = max(2, int(math.Ceil(peak/10)))
+			}
+			g.maxVUs = gc.MaxVUs
+			if g.maxVUs <= 0 {
+				// Little's law with a 1 s latency budget.
+				g.maxVUs = max(g.pre, int(math.Ceil(peak)), 10)
+			}
+			g.pre = min(g.pre, g.maxVUs)
+			g.idle = make(chan *vu, g.maxVUs)
+			g.quit = make(chan struct{})
+			g.notify = make(chan struct{}, 1)
+		}
+		e.groups = append(e.groups, g)
+	}
+	e.rec = newRecorder(shardCount(), len(e.eps), len(e.groups), withWS)
+	return e, nil
+}
+
+// Planned is the run's planned length: the longest group's stages plus the
+// time spent on hold so far.
+func (e *Engine) Planned() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.sc.Duration() + e.heldTotal
+	if e.held && e.running {
+		d += time.Since(e.start) - e.heldSince
+	}
+	return d
+}
+
+// stageTimeLocked is the stage clock at run time w: run time minus the
+// time spent on hold. e.mu must be held.
+func (e *Engine) stageTimeLocked(w time.Duration) time.Duration {
+	st := w - e.heldTotal
+	if e.held {
+		st = e.heldSince - e.heldTotal
+	}
+	return st
+}
+
+func (e *Engine) sinceStart() time.Duration { return time.Since(e.start) }
+
+// Run starts the load and blocks until every group's stages have ended, ctx
+// is cancelled (in-flight requests are cut at once) or Stop is called
+// (VUs finish their iteration). It returns after every goroutine it started
+// has ended and the final partial Tick was delivered.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return errors.New("engine: Run called twice")
+	}
+	e.running = true
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	for _, g := range e.groups {
+		if g.open {
+			g.pace = e.paceLocked(g, 0)
+			g.rateBits.Store(math.Float64bits(g.pace.rate0(g.sch)))
+		}
+	}
+	e.mu.Unlock()
+	defer close(e.done)
+	defer e.vuCancel()
+
+	tickStop := make(chan struct{})
+	tickDone := make(chan struct{})
+	go e.ticker(tickStop, tickDone)
+
+	// The drivers: one ramp for all closed groups, one pacer per open group.
+	var drivers sync.WaitGroup
+	drivers.Add(1)
+	go func() { defer drivers.Done(); e.ramp() }()
+	for _, g := range e.groups {
+		if g.open {
+			for range g.pre {
+				e.spawnOpen(g)
+			}
+			drivers.Add(1)
+			go func() { defer drivers.Done(); e.arrivals(g) }()
+		}
+	}
+	driversDone := make(chan struct{})
+	go func() { drivers.Wait(); close(driversDone) }()
+
+	hard := false
+	select {
+	case <-driversDone:
+	case <-e.stopCh:
+	case <-ctx.Done():
+		hard = true
+	}
+	e.stopping.Store(true)
+	e.wakeAll()
+	if hard {
+		e.vuCancel()
+	}
+	<-driversDone
+	// Drivers are gone, so no VU starts any more: release idle open VUs.
+	for _, g := range e.groups {
+		if g.open {
+			close(g.quit)
+		}
+	}
+	vusDone := make(chan struct{})
+	go func() { e.vuWG.Wait(); close(vusDone) }()
+	grace := time.NewTimer(e.opts.GracefulStop)
+	select {
+	case <-vusDone:
+	case <-grace.C:
+		e.opts.Logf("engine: graceful stop timed out after %s, cutting in-flight requests", e.opts.GracefulStop)
+		e.vuCancel()
+		<-vusDone
+	case <-ctx.Done():
+		e.vuCancel()
+		<-vusDone
+	}
+	grace.Stop()
+	close(tickStop)
+	<-tickDone
+	if hard {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// wakeAll nudges every driver to re-read the control state.
+func (e *Engine) wakeAll() {
+	select {
+	case e.rampWake <- struct{}{}:
+	default:
+	}
+	for _, g := range e.groups {
+		if g.open {
+			select {
+			case g.notify <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// ramp keeps each closed group's VU count on its target.
+func (e *Engine) ramp() {
+	t := time.NewTicker(rampEvery)
+	defer t.Stop()
+	for {
+		live := 0
+		e.mu.Lock()
+		st := e.stageTimeLocked(e.sinceStart())
+		for _, g := range e.groups {
+			if g.open {
+				continue
+			}
+			n := 0
+			over := st >= g.dur || e.stopping.Load()
+			if !over {
+				n = e.closedTargetLocked(g, st)
+				live++
+			}
+			g.setTarget(e, n, over)
+		}
+		e.mu.Unlock()
+		if live == 0 {
+			return
+		}
+		select {
+		case <-t.C:
+		case <-e.rampWake:
+		}
+	}
+}
+
+func (e *Engine) closedTargetLocked(g *group, st time.Duration) int {
+	if v, ok := e.overrides[g.cfg.Name]; ok {
+		return max(0, int(math.Floor(v+1e-9)))
+	}
+	v, _ := g.sch.At(st)
+	return max(0, int(math.Floor(v*e.scale+1e-9)))
+}
+
+// setTarget moves a closed group to n VUs: missing slots start a VU; VUs
+// above n notice at their next iteration and leave (graceful ramp-down).
+func (g *group) setTarget(e *Engine, n int, finished bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.finished {
+		return
+	}
+	g.finished = finished
+	if n < g.target && g.shrink != nil {
+		close(g.shrink)
+		g.shrink = nil
+	}
+	g.target = n
+	g.targetN.Store(int64(n))
+	for len(g.alive) < n {
+		g.alive = append(g.alive, false)
+	}
+	if e.stopping.Load() {
+		return
+	}
+	for i := 0; i < n; i++ {
+		if !g.alive[i] {
+			g.alive[i] = true
+			v := e.newVU(g, i)
+			e.vuWG.Add(1)
+			if g.cfg.WebSocket != nil {
+				go v.runWS()
+			} else {
+				go v.runClosed()
+			}
+		}
+	}
+}
+
+// keep reports whether closed-model VU slot idx should run another
+// iteration; when not, it frees the slot under the group lock so the ramp
+// never sees a slot both leaving and alive.
+func (g *group) keep(idx int) bool {
+	if int64(idx) < g.targetN.Load() {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if idx < g.target {
+		return true
+	}
+	g.alive[idx] = false
+	return false
+}
+
+func (g *group) leave(idx int) {
+	g.mu.Lock()
+	g.alive[idx] = false
+	g.mu.Unlock()
+}
+
+// paceLocked builds an open group's pace from the control state at run
+// time w, continuing from the arrivals already due. e.mu must be held.
+func (e *Engine) paceLocked(g *group, w time.Duration) pace {
+	acc := 0.0
+	if w > 0 {
+		acc = g.pace.due(g.sch, w)
+	}
+	p := pace{anchorWall: w, anchorAcc: acc, scale: e.scale, stageAt: e.stageTimeLocked(w)}
+	if v, ok := e.overrides[g.cfg.Name]; ok {
+		p.constant, p.rate = true, math.Max(0, v)
+	} else if e.held {
+		r, _ := g.sch.At(p.stageAt)
+		p.constant, p.rate = true, r*e.scale
+	}
+	return p
+}
+
+// rate0 is the pace's current target rate at its anchor.
+func (p *pace) rate0(s Schedule) float64 {
+	if p.constant {
+		return p.rate
+	}
+	r, _ := s.At(p.stageAt)
+	return r * p.scale
+}
+
+// reanchorLocked re-bases every open group after a control change.
+func (e *Engine) reanchorLocked() {
+	if !e.running {
+		return
+	}
+	w := e.sinceStart()
+	for _, g := range e.groups {
+		if g.open {
+			g.pace = e.paceLocked(g, w)
+		}
+	}
+}
+
+// arrivals is an open group's pacer: it hands arrival k to a free VU at
+// the absolute run time the schedule says, and counts it as dropped (and
+// adds a VU, up to max) when none is free. It returns when the group's
+// stages are over or the engine stops.
+func (e *Engine) arrivals(g *group) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var issued int64
+	for !e.stopping.Load() {
+		now := e.sinceStart()
+		e.mu.Lock()
+		st := e.stageTimeLocked(now)
+		p := g.pace
+		var next time.Duration
+		ok := false
+		nextSt := time.Duration(0)
+		if st < g.dur {
+			next, ok = p.when(g.sch, float64(issued))
+			if ok {
+				nextSt = next - now + st
+				if e.held {
+					nextSt = st
+				}
+			}
+		}
+		// The rate shown in ticks: the curve now, under the controls.
+		if p.constant {
+			g.rateBits.Store(math.Float64bits(p.rate))
+		} else if st < g.dur {
+			r, _ := g.sch.At(st)
+			g.rateBits.Store(math.Float64bits(r * p.scale))
+		}
+		e.mu.Unlock()
+		if st >= g.dur {
+			g.rateBits.Store(0)
+			return
+		}
+		var wait time.Duration
+		switch {
+		case !ok || nextSt >= g.dur:
+			// Nothing more before the stage end (or rate 0): sleep till
+			// the end or a control change.
+			wait = min(g.dur-st, 100*time.Millisecond)
+		case next > now:
+			wait = next - now
+		default:
+			// Due: dispatch every arrival whose time has come, each with
+			// its own intended start.
+			for ; ok && next <= now; next, ok = p.when(g.sch, float64(issued)) {
+				e.dispatch(g, e.start.Add(next))
+				issued++
+			}
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-timer.C:
+		case <-g.notify:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		}
+	}
+}
+
+// dispatch gives one arrival to a free VU, or counts it as dropped.
+func (e *Engine) dispatch(g *group, intended time.Time) {
+	select {
+	case v := <-g.idle:
+		v.work <- intended
+	default:
+		e.rec.shard(int(e.nextVU.Load())).dropped(g.idx)
+		g.mu.Lock()
+		grow := g.nvus < g.maxVUs
+		g.mu.Unlock()
+		if grow {
+			e.spawnOpen(g)
+		}
+	}
+}
+
+func (e *Engine) spawnOpen(g *group) {
+	g.mu.Lock()
+	if g.nvus >= g.maxVUs {
+		g.mu.Unlock()
+		return
+	}
+	idx := g.nvus
+	g.nvus++
+	g.mu.Unlock()
+	v := e.newVU(g, idx)
+	v.work = make(chan time.Time, 1)
+	e.vuWG.Add(1)
+	go v.runOpen()
+}
+
+// Hold freezes every group's target where it is.
+func (e *Engine) Hold() {
+	e.mu.Lock()
+	if !e.held {
+		w := time.Duration(0)
+		if e.running {
+			w = e.sinceStart()
+		}
+		e.reanchorLocked()
+		e.held, e.heldSince = true, w
+		e.reanchorLocked()
+	}
+	e.mu.Unlock()
+	e.wakeAll()
+}
+
+// Resume continues the stages from where they were held and drops any
+// SetTarget override.
+func (e *Engine) Resume() {
+	e.mu.Lock()
+	e.reanchorLocked()
+	if e.held {
+		w := time.Duration(0)
+		if e.running {
+			w = e.sinceStart()
+		}
+		e.heldTotal += w - e.heldSince
+		e.held = false
+	}
+	clear(e.overrides)
+	e.reanchorLocked()
+	e.mu.Unlock()
+	e.wakeAll()
+}
+
+// Held reports whether the ramp is on hold.
+func (e *Engine) Held() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.held
+}
+
+// Scale multiplies every group's target by factor from now on; factors
+// compound. A factor ≤ 0 is ignored.
+func (e *Engine) Scale(factor float64) {
+	if !(factor > 0) || math.IsInf(factor, 0) {
+		return
+	}
+	e.mu.Lock()
+	e.reanchorLocked()
+	e.scale *= factor
+	for name, v := range e.overrides {
+		e.overrides[name] = v * factor
+	}
+	e.reanchorLocked()
+	e.mu.Unlock()
+	e.wakeAll()
+}
+
+// SetTarget overrides one group's target (VUs, or iterations/s for an
+// arrival-rate group) until Resume.
+func (e *Engine) SetTarget(group string, target float64) error {
+	if target < 0 || math.IsNaN(target) || math.IsInf(target, 0) {
+		return fmt.Errorf("engine: target %v for group %q: must be a number ≥ 0", target, group)
+	}
+	for _, g := range e.groups {
+		if g.cfg.Name == group {
+			if !g.open && g.maxVUs > 0 && target > float64(g.maxVUs) {
+				target = float64(g.maxVUs)
+			}
+			e.mu.Lock()
+			e.reanchorLocked()
+			e.overrides[group] = target
+			e.reanchorLocked()
+			e.mu.Unlock()
+			e.wakeAll()
+			return nil
+		}
+	}
+	return fmt.Errorf("engine: no group %q", group)
+}
+
+// Stop ramps down gracefully (VUs finish their iteration, within
+// Options.GracefulStop) and returns when every goroutine the engine started
+// has ended. Safe to call more than once, and before or without Run.
+func (e *Engine) Stop() {
+	e.stopOnce.Do(func() { close(e.stopCh) })
+	e.mu.Lock()
+	running := e.running
+	e.mu.Unlock()
+	if running {
+		<-e.done
+	}
+}
+
+var _ Control = (*Engine)(nil)
+
+func (e *Engine) dialTimeout(g *group) time.Duration {
+	return min(e.opts.DialTimeout, g.timeout)
+}

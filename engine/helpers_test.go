@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// get is a one-request GET group.
+func get(name, url string) scenarios.Group {
+	return scenarios.Group{
+		Name:     name,
+		Executor: scenarios.RampingVUs,
+		Requests: []scenarios.Request{{Name: name, Method: "GET", URL: scenarios.MustTemplate(url)}},
+	}
+}
+
+func constVUs(g scenarios.Group, vus float64, d time.Duration) scenarios.Group {
+	g.Start = vus
+	g.Stages = []scenarios.Stage{{Duration: d, Target: vus}}
+	return g
+}
+
+func constRate(g scenarios.Group, rate float64, d time.Duration, maxVUs int) scenarios.Group {
+	g.Executor = scenarios.RampingArrivalRate
+	g.Start = rate
+	g.Stages = []scenarios.Stage{{Duration: d, Target: rate}}
+	g.MaxVUs = maxVUs
+	return g
+}
+
+func scenario(window time.Duration, groups ...scenarios.Group) *scenarios.Scenario {
+	return &scenarios.Scenario{Name: "test", Groups: groups, Window: window}
+}
+
+// ticks collects every Tick of a run.
+type ticks struct {
+	mu sync.Mutex
+	ts []Tick
+}
+
+func (t *ticks) add(tk Tick) {
+	t.mu.Lock()
+	t.ts = append(t.ts, tk)
+	t.mu.Unlock()
+}
+
+func (t *ticks) all() []Tick {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Tick(nil), t.ts...)
+}
+
+// sum adds up the run's counters over all ticks.
+func (t *ticks) sum() (s Tick) {
+	s.Errors = map[ErrorKind]int64{}
+	for _, tk := range t.all() {
+		s.Requests += tk.Requests
+		s.Iterations += tk.Iterations
+		s.BytesIn += tk.BytesIn
+		s.BytesOut += tk.BytesOut
+		s.ErrorCount += tk.ErrorCount
+		s.Dropped += tk.Dropped
+		s.ChecksPassed += tk.ChecksPassed
+		s.ChecksFailed += tk.ChecksFailed
+		s.WS.Sent += tk.WS.Sent
+		s.WS.Received += tk.WS.Received
+		s.WS.Opened += tk.WS.Opened
+		s.WS.Closed += tk.WS.Closed
+		for k, n := range tk.Errors {
+			s.Errors[k] += n
+		}
+	}
+	return s
+}
+
+// run runs sc to completion (bounded by limit) and returns its ticks.
+func run(t *testing.T, sc *scenarios.Scenario, opts Options, limit time.Duration) (*Engine, *ticks) {
+	t.Helper()
+	tk := &ticks{}
+	opts.OnTick = tk.add
+	if opts.GracefulStop == 0 {
+		opts.GracefulStop = 2 * time.Second
+	}
+	e, err := New(sc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := e.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return e, tk
+}
+
+// settleGoroutines waits for the goroutine count to fall back to base
+// (timers and net/http idle readers take a moment), failing after 5 s.
+func settleGoroutines(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= base {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines left, want ≤ %d:\n%s", n, base, buf)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram range: 1 µs to 60 s at 3 significant figures, values in µs.
+const (
+	histMin     = 1
+	histMax     = 60_000_000
+	histSigFigs = 3
+)
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histSigFigs) }
+
+// toMicros clamps into the histogram's range so RecordValue never fails.
+func toMicros(d time.Duration) int64 {
+	us := int64(d / time.Microsecond)
+	if us < histMin {
+		return histMin
+	}
+	if us > histMax {
+		return histMax
+	}
+	return us
+}
+
+// kind indexes the error counters; order matches ErrorKinds.
+type kind uint8
+
+const (
+	kindNone kind = iota
+	kindDNS
+	kindRefused
+	kindConnectTimeout
+	kindTimeout
+	kindReset
+	kindTLS
+	kind4xx
+	kind5xx
+	kindCheck
+	kindWSClosed
+	kindDropped
+	kindOther
+	numKinds
+)
+
+func (k kind) ErrorKind() ErrorKind {
+	if k == kindNone {
+		return ""
+	}
+	return ErrorKinds[k-1]
+}
+
+// checkResult says whether a request carried a check and how it went.
+type checkResult uint8
+
+const (
+	checkNone checkResult = iota
+	checkPass
+	checkFail
+)
+
+type endpointWindow struct {
+	hist     *hdrhistogram.Histogram // Latency (CO-corrected for open groups)
+	requests int64
+	errors   int64
+}
+
+type groupWindow struct {
+	requests, iterations, errors, dropped int64
+}
+
+// window is one shard's counters for the current tick window. Everything is
+// preallocated, so recording allocates nothing.
+type window struct {
+	requests, iterations, bytesIn, bytesOut int64
+	checksPassed, checksFailed              int64
+	errors                                  [numKinds]int64
+	service                                 *hdrhistogram.Histogram
+	connect                                 *hdrhistogram.Histogram // new TCP(+TLS) connections
+	endpoints                               []endpointWindow
+	groups                                  []groupWindow
+
+	wsOpened, wsClosed, wsSent, wsReceived int64
+	wsConnect, wsReply                     *hdrhistogram.Histogram
+}
+
+func newWindow(nEndpoints, nGroups int, withWS bool) *window {
+	w := &window{
+		service:   newHist(),
+		connect:   newHist(),
+		endpoints: make([]endpointWindow, nEndpoints),
+		groups:    make([]groupWindow, nGroups),
+	}
+	for i := range w.endpoints {
+		w.endpoints[i].hist = newHist()
+	}
+	if withWS {
+		w.wsConnect, w.wsReply = newHist(), newHist()
+	}
+	return w
+}
+
+func (w *window) reset() {
+	svc, conn, eps, grps, wsc, wsr := w.service, w.connect, w.endpoints, w.groups, w.wsConnect, w.wsReply
+	resetHist(svc)
+	resetHist(conn)
+	for i := range eps {
+		resetHist(eps[i].hist)
+		eps[i].requests, eps[i].errors = 0, 0
+	}
+	clear(grps)
+	resetHist(wsc)
+	resetHist(wsr)
+	*w = window{service: svc, connect: conn, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr}
+}
+
+// resetHist skips the 140 KB memset when nothing was recorded.
+func resetHist(h *hdrhistogram.Histogram) {
+	if h != nil && h.TotalCount() > 0 {
+		h.Reset()
+	}
+}
+
+// shard is one worker's recorder. VUs are spread over a few shards rather
+// than one per VU: an HDR histogram of this range is ~140 KB, and 10 000
+// WebSocket VUs must stay within ~16 KB each. With 2–4 shards per core the
+// mutex is all but uncontended (a VU holds it for a few tens of ns), and the
+// ticker takes it only to swap the window pointers (double buffer).
+type shard struct {
+	mu    sync.Mutex
+	cur   *window
+	spare *window
+	_     [40]byte // keep neighbouring shards' mutexes off one cache line
+}
+
+// recorder owns the shards and the merge at each tick.
+type recorder struct {
+	shards []*shard
+}
+
+func shardCount() int {
+	n := 2 * runtime.GOMAXPROCS(0)
+	return min(max(n, 4), 16)
+}
+
+func newRecorder(nShards, nEndpoints, nGroups int, withWS bool) *recorder {
+	r := &recorder{shards: make([]*shard, nShards)}
+	for i := range r.shards {
+		r.shards[i] = &shard{cur: newWindow(nEndpoints, nGroups, withWS), spare: newWindow(nEndpoints, nGroups, withWS)}
+	}
+	return r
+}
+
+func (r *recorder) shard(id int) *shard { return r.shards[id%len(r.shards)] }
+
+// request records one HTTP request's outcome. latency is 0 when no response
+// arrived (a transport error): such failures are counted but kept out of
+// the latency histograms so a refused port does not look fast.
+func (s *shard) request(ep, grp int, k kind, chk checkResult, latency, service time.Duration, in, out int64) {
+	s.mu.Lock()
+	w := s.cur
+	w.requests++
+	w.bytesIn += in
+	w.bytesOut += out
+	e := &w.endpoints[ep]
+	e.requests++
+	g := &w.groups[grp]
+	g.requests++
+	if k != kindNone {
+		w.errors[k]++
+		e.errors++
+		g.errors++
+	}
+	switch chk {
+	case checkPass:
+		w.checksPassed++
+	case checkFail:
+		w.checksFailed++
+	}
+	if latency > 0 {
+		_ = e.hist.RecordValue(toMicros(latency))
+		_ = w.service.RecordValue(toMicros(service))
+	}
+	s.mu.Unlock()
+}
+
+func (s *shard) iteration(grp int) {
+	s.mu.Lock()
+	s.cur.iterations++
+	s.cur.groups[grp].iterations++
+	s.mu.Unlock()
+}
+
+func (s *shard) dropped(grp int) {
+	s.mu.Lock()
+	s.cur.errors[kindDropped]++
+	s.cur.groups[grp].dropped++
+	s.mu.Unlock()
+}
+
+func (s *shard) connected(d time.Duration) {
+	s.mu.Lock()
+	_ = s.cur.connect.RecordValue(toMicros(d))
+	s.mu.Unlock()
+}
+
+// wsError counts a WebSocket failure (connect or unexpected close).
+func (s *shard) wsError(grp int, k kind, closed bool) {
+	s.mu.Lock()
+	s.cur.errors[k]++
+	s.cur.groups[grp].errors++
+	if closed {
+		s.cur.wsClosed++
+	}
+	s.mu.Unlock()
+}
+
+func (s *shard) wsOpened(d time.Duration) {
+	s.mu.Lock()
+	s.cur.wsOpened++
+	_ = s.cur.wsConnect.RecordValue(toMicros(d))
+	s.mu.Unlock()
+}
+
+func (s *shard) wsSent(n int64) {
+	s.mu.Lock()
+	s.cur.wsSent++
+	s.cur.bytesOut += n
+	s.mu.Unlock()
+}
+
+// wsReceived counts a message; reply > 0 is the send→reply latency.
+func (s *shard) wsReceived(n int64, reply time.Duration) {
+	s.mu.Lock()
+	s.cur.wsReceived++
+	s.cur.bytesIn += n
+	if reply > 0 {
+		_ = s.cur.wsReply.RecordValue(toMicros(reply))
+	}
+	s.mu.Unlock()
+}
+
+// swap hands the current windows to the ticker and starts fresh ones.
+// The returned windows must be given back with release.
+func (r *recorder) swap(dst []*window) []*window {
+	dst = dst[:0]
+	for _, s := range r.shards {
+		s.mu.Lock()
+		w := s.cur
+		s.cur = s.spare
+		s.spare = nil
+		s.mu.Unlock()
+		dst = append(dst, w)
+	}
+	return dst
+}
+
+// release resets the merged windows and returns them as spares.
+func (r *recorder) release(ws []*window) {
+	for i, s := range r.shards {
+		ws[i].reset()
+		s.mu.Lock()
+		s.spare = ws[i]
+		s.mu.Unlock()
+	}
+}

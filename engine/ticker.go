@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// merger holds the tick's aggregate histograms, allocated once and reused,
+// so a tick costs merges and one export per histogram, whatever the load.
+type merger struct {
+	total, service, connect, wsConnect, wsReply *hdrhistogram.Histogram
+	eps, grps                                   []*hdrhistogram.Histogram
+	wins                                        []*window
+	gen                                         genSampler
+}
+
+func newMerger(e *Engine) *merger {
+	m := &merger{
+		total: newHist(), service: newHist(), connect: newHist(), wsConnect: newHist(), wsReply: newHist(),
+		eps:  make([]*hdrhistogram.Histogram, len(e.eps)),
+		grps: make([]*hdrhistogram.Histogram, len(e.groups)),
+	}
+	for i := range m.eps {
+		m.eps[i] = newHist()
+	}
+	for i := range m.grps {
+		m.grps[i] = newHist()
+	}
+	m.gen.init()
+	return m
+}
+
+// ticker emits one Tick per window and a final partial one when stop is
+// closed. It is the only goroutine that swaps the recorder's windows.
+func (e *Engine) ticker(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	m := newMerger(e)
+	last := e.start
+	t := time.NewTicker(e.window)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			now := time.Now()
+			e.emit(m, last, now)
+			last = now
+		case <-stop:
+			e.emit(m, last, time.Now())
+			return
+		}
+	}
+}
+
+func (e *Engine) emit(m *merger, from, now time.Time) {
+	tk := e.collect(m, from, now)
+	if e.opts.OnTick != nil {
+		e.opts.OnTick(tk)
+	}
+}
+
+// collect swaps the shards' windows, merges them and builds the Tick.
+func (e *Engine) collect(m *merger, from, now time.Time) Tick {
+	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.wsConnect, m.wsReply}, append(m.eps, m.grps...)...) {
+		resetHist(h)
+	}
+	tk := Tick{
+		Time:    now,
+		Elapsed: now.Sub(e.start),
+		Window:  now.Sub(from),
+		Errors:  make(map[ErrorKind]int64, 4),
+	}
+	epReq := make([]int64, len(e.eps))
+	epErr := make([]int64, len(e.eps))
+	gs := make([]groupWindow, len(e.groups))
+	var errs [numKinds]int64
+
+	m.wins = e.rec.swap(m.wins)
+	for _, w := range m.wins {
+		tk.Requests += w.requests
+		tk.Iterations += w.iterations
+		tk.BytesIn += w.bytesIn
+		tk.BytesOut += w.bytesOut
+		tk.ChecksPassed += w.checksPassed
+		tk.ChecksFailed += w.checksFailed
+		for k := range errs {
+			errs[k] += w.errors[k]
+		}
+		mergeNonEmpty(m.service, w.service)
+		mergeNonEmpty(m.connect, w.connect)
+		mergeNonEmpty(m.wsConnect, w.wsConnect)
+		mergeNonEmpty(m.wsReply, w.wsReply)
+		for i := range w.endpoints {
+			ew := &w.endpoints[i]
+			epReq[i] += ew.requests
+			epErr[i] += ew.errors
+			mergeNonEmpty(m.eps[i], ew.hist)
+		}
+		for i := range w.groups {
+			g := &gs[i]
+			g.requests += w.groups[i].requests
+			g.iterations += w.groups[i].iterations
+			g.errors += w.groups[i].errors
+			g.dropped += w.groups[i].dropped
+		}
+		tk.WS.Opened += w.wsOpened
+		tk.WS.Closed += w.wsClosed
+		tk.WS.Sent += w.wsSent
+		tk.WS.Received += w.wsReceived
+	}
+	e.rec.release(m.wins)
+
+	for k := kindDNS; k < numKinds; k++ {
+		if errs[k] == 0 {
+			continue
+		}
+		tk.Errors[k.ErrorKind()] = errs[k]
+		if k != kindDropped {
+			tk.ErrorCount += errs[k]
+		}
+	}
+	tk.Dropped = errs[kindDropped]
+
+	for i, ep := range e.eps {
+		h := m.eps[i]
+		mergeNonEmpty(m.total, h)
+		mergeNonEmpty(m.grps[ep.group.idx], h)
+		tk.Endpoints = append(tk.Endpoints, EndpointStats{
+			Group:    ep.group.cfg.Name,
+			Name:     ep.name,
+			Requests: epReq[i],
+			Errors:   epErr[i],
+			Latency:  summarize(h),
+			Hist:     h.Export(),
+		})
+	}
+	// Hotspots first: the endpoint holding users waiting the longest.
+	sort.SliceStable(tk.Endpoints, func(i, j int) bool {
+		return tk.Endpoints[i].Hotspot() > tk.Endpoints[j].Hotspot()
+	})
+	tk.Latency = summarize(m.total)
+	tk.Service = summarize(m.service)
+	tk.Hist = m.total.Export()
+	tk.WS.Connect = summarize(m.wsConnect)
+	tk.WS.Reply = summarize(m.wsReply)
+	tk.WS.Open = int(e.wsOpen.Load())
+
+	e.mu.Lock()
+	tk.Held = e.held
+	st := e.stageTimeLocked(now.Sub(e.start))
+	e.mu.Unlock()
+	var longest *group
+	for _, g := range e.groups {
+		if longest == nil || g.dur > longest.dur {
+			longest = g
+		}
+	}
+	_, tk.Stage = longest.sch.At(st)
+	tk.Stage = min(tk.Stage, max(0, len(longest.sch.Stages)-1))
+
+	for i, g := range e.groups {
+		s := GroupStats{
+			Name:       g.cfg.Name,
+			Executor:   string(g.cfg.Executor),
+			VUs:        int(g.active.Load()),
+			Requests:   gs[i].requests,
+			Iterations: gs[i].iterations,
+			Errors:     gs[i].errors,
+			Dropped:    gs[i].dropped,
+			Latency:    summarize(m.grps[i]),
+		}
+		if s.Executor == "" {
+			s.Executor = "ramping-vus"
+		}
+		if g.open {
+			s.TargetRate = math.Float64frombits(g.rateBits.Load())
+			tk.TargetRate += s.TargetRate
+		} else {
+			s.TargetVUs = int(g.targetN.Load())
+			tk.TargetVUs += s.TargetVUs
+		}
+		tk.VUs += s.VUs
+		tk.Groups = append(tk.Groups, s)
+	}
+	tk.Generator = m.gen.sample(now)
+	return tk
+}
+
+func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {
+	if src != nil && src.TotalCount() > 0 {
+		dst.Merge(src)
+	}
+}
+
+// summarize reads a window's latency figures from its histogram (µs).
+func summarize(h *hdrhistogram.Histogram) Latency {
+	n := h.TotalCount()
+	if n == 0 {
+		return Latency{}
+	}
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	return Latency{
+		Count: n,
+		Min:   us(h.Min()),
+		Mean:  time.Duration(h.Mean() * float64(time.Microsecond)),
+		P50:   us(h.ValueAtQuantile(50)),
+		P90:   us(h.ValueAtQuantile(90)),
+		P95:   us(h.ValueAtQuantile(95)),
+		P99:   us(h.ValueAtQuantile(99)),
+		Max:   us(h.Max()),
+	}
+}

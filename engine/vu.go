@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+	"github.com/valyala/fasthttp"
+)
+
+// vu is one virtual user. Everything it touches on the hot path is its
+// own: template buffers, request/response objects, connections, and a
+// shard of the recorder shared with a few other VUs.
+type vu struct {
+	e    *Engine
+	g    *group
+	idx  int // slot within the group
+	sh   *shard
+	tctx scenarios.TemplateContext
+	iter int64
+
+	urlBuf, bodyBuf, hdrBuf, respBuf []byte
+
+	// fasthttp (HTTP/1.1): one HostClient per target host, one connection each.
+	hosts []hostClient
+	req   *fasthttp.Request
+	resp  *fasthttp.Response
+	// net/http (http2: true)
+	hc *http.Client
+
+	work chan time.Time // open model: intended start of the next iteration
+
+	bytesIn, bytesOut atomic.Int64
+
+	connMu sync.Mutex
+	conns  map[*countingConn]struct{}
+}
+
+func (e *Engine) newVU(g *group, idx int) *vu {
+	id := int(e.nextVU.Add(1))
+	v := &vu{
+		e:    e,
+		g:    g,
+		idx:  idx,
+		sh:   e.rec.shard(id),
+		tctx: scenarios.TemplateContext{VU: id, Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)))},
+	}
+	return v
+}
+
+// setup is the VU's start in its own goroutine: client objects, and a hook
+// that closes its connections when in-flight requests must be cut.
+func (v *vu) setup() (stop func() bool) {
+	v.g.active.Add(1)
+	if len(v.g.eps) > 0 {
+		if v.g.cfg.HTTP2 {
+			v.hc = v.newHTTPClient()
+		} else {
+			v.req = fasthttp.AcquireRequest()
+			v.resp = fasthttp.AcquireResponse()
+		}
+	}
+	return context.AfterFunc(v.e.vuCtx, v.closeConns)
+}
+
+func (v *vu) teardown(stop func() bool) {
+	stop()
+	v.closeConns()
+	for _, h := range v.hosts {
+		h.hc.CloseIdleConnections()
+	}
+	if v.hc != nil {
+		v.hc.CloseIdleConnections()
+	}
+	if v.req != nil {
+		fasthttp.ReleaseRequest(v.req)
+		fasthttp.ReleaseResponse(v.resp)
+	}
+	v.g.active.Add(-1)
+	v.e.vuWG.Done()
+}
+
+// runClosed is the closed model: iterate, think, repeat while the group's
+// target keeps this slot.
+func (v *vu) runClosed() {
+	stop := v.setup()
+	defer v.teardown(stop)
+	for v.g.keep(v.idx) {
+		if v.e.vuCtx.Err() != nil {
+			v.g.leave(v.idx)
+			return
+		}
+		connErr := v.iterate(time.Time{})
+		if !v.think(connErr) {
+			v.g.leave(v.idx)
+			return
+		}
+	}
+}
+
+// runOpen is the open model: wait for an arrival, run one iteration, offer
+// itself again.
+func (v *vu) runOpen() {
+	stop := v.setup()
+	defer v.teardown(stop)
+	for {
+		v.g.idle <- v // never blocks: capacity is max VUs
+		select {
+		case intended := <-v.work:
+			v.iterate(intended)
+		case <-v.g.quit:
+			// An arrival handed over just before quit still runs.
+			select {
+			case intended := <-v.work:
+				v.iterate(intended)
+			default:
+			}
+			return
+		}
+	}
+}
+
+// think pauses between iterations; false means the engine is cutting
+// requests and the VU should leave. After a connection-level failure a VU
+// without think time still pauses briefly, so a refused port is not a busy
+// loop burning the generator's CPU.
+func (v *vu) think(connErr bool) bool {
+	th := v.g.cfg.Think
+	d := th.Min
+	if th.Max > th.Min {
+		d += time.Duration(v.tctx.Rand.Int64N(int64(th.Max - th.Min)))
+	}
+	if connErr && d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	if d <= 0 {
+		return v.e.vuCtx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-v.e.vuCtx.Done():
+		return false
+	}
+}
+
+// iterate runs the group's requests once. intended is the open model's
+// scheduled start (zero for closed VUs): the first request's latency counts
+// from it, so a late start shows as latency (coordinated omission).
+// It reports whether a connection-level error happened.
+func (v *vu) iterate(intended time.Time) (connErr bool) {
+	v.tctx.Iter = v.iter
+	v.iter++
+	for i, ep := range v.g.eps {
+		start := time.Now()
+		in0, out0 := v.bytesIn.Load(), v.bytesOut.Load()
+		var k kind
+		var chk checkResult
+		var got bool
+		if v.hc != nil {
+			k, chk, got = v.doNetHTTP(ep)
+		} else {
+			k, chk, got = v.doFast(ep)
+		}
+		end := time.Now()
+		if v.e.vuCtx.Err() != nil {
+			return true // cut by a hard stop: not the server's fault, not recorded
+		}
+		var lat, svc time.Duration
+		if got {
+			svc = end.Sub(start)
+			lat = svc
+			if i == 0 && !intended.IsZero() {
+				lat = end.Sub(intended)
+			}
+			if lat <= 0 {
+				lat = 1
+			}
+			if svc <= 0 {
+				svc = 1
+			}
+		} else if k <= kindTLS {
+			connErr = true
+		}
+		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
+	}
+	v.sh.iteration(v.g.idx)
+	return connErr
+}
+
+// judge classifies a response by status and the request's check.
+func judge(ep *endpoint, status int, body []byte) (kind, checkResult) {
+	c := ep.req.Check
+	statusKind := kindNone
+	switch {
+	case status >= 500:
+		statusKind = kind5xx
+	case status >= 400:
+		statusKind = kind4xx
+	}
+	if c == nil {
+		return statusKind, checkNone
+	}
+	ok := false
+	if len(c.Status) == 0 {
+		ok = status >= 200 && status < 400
+	} else {
+		for _, s := range c.Status {
+			if s == status {
+				ok = true
+				break
+			}
+		}
+	}
+	if !ok {
+		if statusKind != kindNone {
+			return statusKind, checkFail
+		}
+		return kindCheck, checkFail
+	}
+	if ep.needle != nil && !contains(body, ep.needle) {
+		return kindCheck, checkFail
+	}
+	return kindNone, checkPass
+}
+
+// countingConn counts wire bytes for the VU that dialled it, so byte
+// counts need no header arithmetic and cost two atomic adds.
+type countingConn struct {
+	net.Conn
+	v      *vu
+	closed atomic.Bool
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.v.bytesIn.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.v.bytesOut.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.v.connMu.Lock()
+	delete(c.v.conns, c)
+	c.v.connMu.Unlock()
+	return c.Conn.Close()
+}
+
+// dialError marks a failure to connect, so classify can tell a connect
+// timeout from a request timeout.
+type dialError struct{ err error }
+
+func (d *dialError) Error() string { return d.err.Error() }
+func (d *dialError) Unwrap() error { return d.err }
+
+// dial opens a TCP connection for this VU, timing it and tracking it so a
+// hard stop can close it mid-request.
+func (v *vu) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: v.e.dialTimeout(v.g)}
+	t0 := time.Now()
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	v.sh.connected(time.Since(t0))
+	cc := &countingConn{Conn: c, v: v}
+	v.connMu.Lock()
+	if v.conns == nil {
+		v.conns = map[*countingConn]struct{}{}
+	}
+	v.conns[cc] = struct{}{}
+	v.connMu.Unlock()
+	if v.e.vuCtx.Err() != nil {
+		cc.Close()
+		return nil, &dialError{context.Canceled}
+	}
+	return cc, nil
+}
+
+func (v *vu) closeConns() {
+	v.connMu.Lock()
+	cs := make([]*countingConn, 0, len(v.conns))
+	for c := range v.conns {
+		cs = append(cs, c)
+	}
+	v.connMu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+func contains(b, sub []byte) bool { return bytes.Contains(b, sub) }
