@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -754,5 +756,94 @@ func TestCloseOnContextEnd(t *testing.T) {
 	con.waitEnd(t)
 	if err := srv.Close(); err != nil { // after the context ended: a no-op
 		t.Errorf("Close: %v", err)
+	}
+}
+
+// needBinary skips when a program is missing, unless BRINK_REQUIRE_SERVERS=1.
+func needBinary(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%s not installed (BRINK_REQUIRE_SERVERS=1)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// TestOpenSSHClientInTmux attaches with the real OpenSSH client inside a
+// real terminal (tmux), resizes it, and types into it.
+func TestOpenSSHClientInTmux(t *testing.T) {
+	sshBin := needBinary(t, "ssh")
+	tmux := needBinary(t, "tmux")
+	f := startServer(t, nil)
+	_, port, _ := net.SplitHostPort(f.srv.Addr())
+
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idPath := filepath.Join(f.dir, "id_ed25519")
+	if err := os.WriteFile(idPath, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeKeys(t, f.ctrlPath, keypair{signer: signer, line: string(gossh.MarshalAuthorizedKey(signer.PublicKey()))})
+
+	sock := filepath.Join(f.dir, "tmux.sock") // a private server: never the user's tmux
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	sshCmd := strings.Join([]string{sshBin, "-F", "/dev/null", "-p", port, "-i", idPath,
+		"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-t", "carol@127.0.0.1"}, " ")
+	run("new-session", "-d", "-x", "120", "-y", "40", "-s", "brink", sshCmd+"; sleep 5")
+	t.Cleanup(func() {
+		_ = exec.Command(tmux, "-S", sock, "kill-server").Run()
+	})
+	capture := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(waitLimit)
+		for {
+			screen := run("capture-pane", "-p", "-t", "brink")
+			if strings.Contains(screen, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on screen:\n%s", want, screen)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	capture("BRINK TEST CONSOLE")
+	capture("control=true")
+	capture("size=120x40")
+	run("resize-window", "-t", "brink", "-x", "100", "-y", "30")
+	capture("size=100x30")
+	run("send-keys", "-t", "brink", "z")
+	capture("keys=[z]")
+	run("send-keys", "-t", "brink", "q")
+	// The console leaves the alternate screen; the shell line is back.
+	deadline := time.Now().Add(waitLimit)
+	for len(f.srv.Viewers()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("viewer still listed after q: %q", f.srv.Viewers())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
