@@ -1,0 +1,393 @@
+package tui
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// point is one engine window reduced to what the charts draw.
+type point struct {
+	t             time.Time
+	p50, p95, p99 float64 // ms
+	rps, errps    float64
+	vus           float64
+}
+
+// nodeMetrics are the node panel's columns, in order.
+var nodeMetrics = []string{"cpu", "iowait", "disk_util", "load1", "mem"}
+
+const (
+	sparkLen  = 256 // samples kept per node metric for its sparkline
+	sparkSpan = 120 // newest samples a sparkline spans (2 min at 1 s polls)
+)
+
+// ring is a fixed-size history for one sparkline.
+type ring struct {
+	v    [sparkLen]float64
+	n, i int
+}
+
+func (r *ring) push(f float64) {
+	r.v[r.i] = f
+	r.i = (r.i + 1) % sparkLen
+	if r.n < sparkLen {
+		r.n++
+	}
+}
+
+// columns reduces up to span newest values to at most cols values, oldest
+// first, each the maximum of its bucket so a short peak stays visible.
+func (r *ring) columns(cols, span int, dst []float64) []float64 {
+	dst = dst[:0]
+	k := min(span, r.n)
+	if cols <= 0 || k == 0 {
+		return dst
+	}
+	per := max(1, (k+cols-1)/cols)
+	k -= k % per // whole buckets only, ending at the newest value
+	if k == 0 {
+		k = min(per, r.n)
+	}
+	for j := k; j > 0; j -= per {
+		m := math.Inf(-1)
+		for q := j; q > j-per && q > 0; q-- {
+			m = max(m, r.v[(r.i-q+sparkLen)%sparkLen])
+		}
+		dst = append(dst, m)
+	}
+	return dst
+}
+
+// node is one watched node as the console knows it.
+type node struct {
+	s     promquery.Sample
+	hist  [len5]ring
+	limit [len5]float64 // threshold per metric column; 0 = none
+}
+
+const len5 = 5 // len(nodeMetrics), as a constant for array sizes
+
+// level is a threshold state, always drawn with a symbol as well as a colour.
+type level int
+
+const (
+	levelNone level = iota // no threshold for this metric
+	levelOK
+	levelNear // ≥ 80 % of the threshold
+	levelOver
+)
+
+func levelOf(v, limit float64) level {
+	switch {
+	case limit <= 0 || math.IsNaN(v):
+		return levelNone
+	case v > limit:
+		return levelOver
+	case v >= 0.8*limit:
+		return levelNear
+	}
+	return levelOK
+}
+
+// worst is the node's worst metric level.
+func (n *node) worst() level {
+	w := levelNone
+	for i, m := range nodeMetrics {
+		v, _ := n.s.Metric(m)
+		if l := levelOf(v, n.limit[i]); l > w {
+			w = l
+		}
+	}
+	return w
+}
+
+// endpoint is a hotspot row: several recent windows of one endpoint merged.
+type endpoint struct {
+	group, name string
+	requests    int64
+	errors      int64
+	mean, p95   time.Duration
+	wait        time.Duration // count × mean: the hotspot weight
+}
+
+const hotspotWindows = 10 // latest ticks merged into the hotspot table
+
+// data is the console's own copy of the run, filled from report.View under
+// the recorder's read lock. It only appends what is new since last time, so
+// an ingest costs what changed, not the run's length.
+type data struct {
+	version  uint64
+	seen     bool
+	scenario *scenarios.Scenario
+	start    time.Time
+	state    report.State
+	done     bool
+
+	points []point
+	last   engine.Tick // newest tick (maps and slices not retained)
+	nTicks int
+
+	nodes   map[string]*node
+	nPolls  int
+	polled  time.Time
+	pollErr string
+
+	events  []report.Event
+	nEvents int
+
+	hot        []endpoint
+	errTotal   map[engine.ErrorKind]int64
+	errRecent  map[engine.ErrorKind]int64 // newest tick
+	totalReqs  int64
+	dropped    int64
+	stage      int
+	held       bool
+	lastWindow time.Duration
+}
+
+func newData() *data {
+	return &data{nodes: map[string]*node{}, errTotal: map[engine.ErrorKind]int64{}, errRecent: map[engine.ErrorKind]int64{}}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ingest copies what changed; it runs under the recorder's read lock, so
+// it must not block and must not keep references into v's slices (except
+// the scenario, which is immutable once the run starts).
+func (d *data) ingest(v *report.View) bool {
+	if d.seen && v.Version == d.version {
+		return false
+	}
+	d.seen = true
+	d.version = v.Version
+	if v.Scenario != d.scenario {
+		d.scenario = v.Scenario
+		for _, n := range d.nodes {
+			d.limits(n)
+		}
+	}
+	d.start, d.state, d.done = v.Start, v.State, v.Done
+
+	if len(v.Ticks) < d.nTicks { // the recorder restarted: start over
+		d.points, d.nTicks = d.points[:0], 0
+		clear(d.errTotal)
+	}
+	for i := d.nTicks; i < len(v.Ticks); i++ {
+		t := &v.Ticks[i]
+		win := t.Window
+		if win <= 0 {
+			win = time.Second
+		}
+		d.points = append(d.points, point{
+			t: t.Time, p50: ms(t.Latency.P50), p95: ms(t.Latency.P95), p99: ms(t.Latency.P99),
+			rps: t.RPS(), errps: float64(t.ErrorCount) / win.Seconds(), vus: float64(t.VUs),
+		})
+		for k, c := range t.Errors {
+			d.errTotal[k] += c
+		}
+		d.totalReqs += t.Requests
+		d.dropped += t.Dropped
+	}
+	if n := len(v.Ticks); n > d.nTicks {
+		d.nTicks = n
+		last := v.Ticks[n-1]
+		clear(d.errRecent)
+		for k, c := range last.Errors {
+			d.errRecent[k] = c
+		}
+		last.Errors, last.Endpoints, last.Groups, last.Hist = nil, nil, nil, nil
+		d.last = last
+		d.stage, d.held, d.lastWindow = last.Stage, last.Held, last.Window
+		d.hot = mergeEndpoints(v.Ticks[max(0, n-hotspotWindows):], d.hot[:0])
+	}
+
+	if len(v.Polls) < d.nPolls {
+		d.nPolls = 0
+	}
+	for i := d.nPolls; i < len(v.Polls); i++ {
+		p := &v.Polls[i]
+		d.polled, d.pollErr = p.Time, p.Err
+		for _, s := range p.Samples {
+			n := d.nodes[s.Node]
+			if n == nil {
+				n = &node{}
+				d.nodes[s.Node] = n
+				n.s = s
+				d.limits(n)
+			}
+			n.s = s
+			if !s.Stale {
+				for j, m := range nodeMetrics {
+					if f, ok := s.Metric(m); ok {
+						n.hist[j].push(f)
+					}
+				}
+			}
+		}
+	}
+	d.nPolls = len(v.Polls)
+
+	if len(v.Events) < d.nEvents {
+		d.events, d.nEvents = d.events[:0], 0
+	}
+	d.events = append(d.events, v.Events[d.nEvents:]...)
+	d.nEvents = len(v.Events)
+	return true
+}
+
+// limits finds the node's threshold per metric column: the lowest that
+// applies to it by node name, role, or to every node.
+func (d *data) limits(n *node) {
+	n.limit = [len5]float64{}
+	if d.scenario == nil || d.scenario.Nodes == nil {
+		return
+	}
+	for _, th := range d.scenario.Nodes.Thresholds {
+		if th.Node != "" && th.Node != n.s.Node || th.Role != "" && th.Role != n.s.Role {
+			continue
+		}
+		for i, m := range nodeMetrics {
+			if m == th.Metric && (n.limit[i] == 0 || th.Above < n.limit[i]) {
+				n.limit[i] = th.Above
+			}
+		}
+	}
+}
+
+// mergeEndpoints sums the given ticks' endpoints by group and name, sorted
+// by total waiting time (count × mean), the largest first.
+func mergeEndpoints(ticks []engine.Tick, dst []endpoint) []endpoint {
+	idx := map[[2]string]int{}
+	for i := range ticks {
+		for _, e := range ticks[i].Endpoints {
+			k := [2]string{e.Group, e.Name}
+			j, ok := idx[k]
+			if !ok {
+				j = len(dst)
+				idx[k] = j
+				dst = append(dst, endpoint{group: e.Group, name: e.Name})
+			}
+			h := &dst[j]
+			h.requests += e.Requests
+			h.errors += e.Errors
+			h.wait += e.Hotspot()
+			h.p95 = max(h.p95, e.Latency.P95)
+		}
+	}
+	for i := range dst {
+		if dst[i].requests > 0 {
+			dst[i].mean = dst[i].wait / time.Duration(dst[i].requests)
+		}
+	}
+	sort.SliceStable(dst, func(a, b int) bool {
+		if dst[a].wait != dst[b].wait {
+			return dst[a].wait > dst[b].wait
+		}
+		return dst[a].group+"/"+dst[a].name < dst[b].group+"/"+dst[b].name
+	})
+	return dst
+}
+
+// sortedNodes returns the nodes worst first (over, near, ok), then stale
+// ones last, each by natural name order, so a node in trouble is visible
+// even when the panel has room for a few rows only.
+func (d *data) sortedNodes(dst []*node) []*node {
+	dst = dst[:0]
+	for _, n := range d.nodes {
+		dst = append(dst, n)
+	}
+	rank := func(n *node) int {
+		if n.s.Stale {
+			return -1
+		}
+		return int(n.worst())
+	}
+	sort.Slice(dst, func(a, b int) bool {
+		ra, rb := rank(dst[a]), rank(dst[b])
+		if ra != rb {
+			return ra > rb
+		}
+		return naturalLess(dst[a].s.Node, dst[b].s.Node)
+	})
+	return dst
+}
+
+// naturalLess orders "db-2" before "db-10".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// planned is the scenario's planned length (0 when unknown).
+func (d *data) planned() time.Duration {
+	if d.scenario == nil {
+		return 0
+	}
+	return d.scenario.Duration()
+}
+
+// stages is the longest group's stage count, matching Tick.Stage.
+func (d *data) stages() int {
+	if d.scenario == nil {
+		return 0
+	}
+	n, longest := 0, time.Duration(-1)
+	for _, g := range d.scenario.Groups {
+		var t time.Duration
+		for _, s := range g.Stages {
+			t += s.Duration
+		}
+		if t > longest {
+			longest, n = t, len(g.Stages)
+		}
+	}
+	return n
+}
+
+// sloP95 is the p95 latency SLO in ms, or 0 when the scenario has none.
+func (d *data) sloP95() float64 {
+	if d.scenario == nil {
+		return 0
+	}
+	best := 0.0
+	for _, th := range d.scenario.Thresholds {
+		if th.Metric == "http_req_duration" && th.TagKey == "" && th.Agg == "p" && th.P == 95 && (th.Op == "<" || th.Op == "<=") {
+			if best == 0 || th.Value < best {
+				best = th.Value
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,91 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/brink-load/brink/report"
+)
+
+// stateBadge is the run's state as a symbol and a word, never colour alone.
+func stateBadge(st *Styles, d *data) string {
+	switch {
+	case d.state == report.StateBreakpoint:
+		return st.Over.Render("✖ BREAKPOINT")
+	case d.state == report.StateWarn:
+		return st.Warn.Render("▲ WARN")
+	case d.done:
+		return st.OK.Render("■ DONE")
+	}
+	return st.OK.Render("● OK")
+}
+
+// headerView is two lines: the load right now (state first, so a narrow
+// terminal never cuts it), then what is running, since when, and who is
+// watching.
+func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) string {
+	kv := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) }
+	t := &d.last
+	l1 := []string{stateBadge(st, d)}
+	if d.held && !d.done {
+		l1 = append(l1, st.Warn.Render("⏸ HELD"))
+	}
+	vus := strconv.Itoa(t.VUs)
+	if t.TargetVUs > 0 {
+		vus += "/" + strconv.Itoa(t.TargetVUs)
+	}
+	l1 = append(l1, kv("VUs", vus))
+	if t.TargetRate > 0 {
+		l1 = append(l1, kv("rate", fmtCount(t.TargetRate)+"/s"))
+	}
+	l1 = append(l1,
+		kv("rps", fmtCount(t.RPS())),
+		kv("p95", fmtMs(ms(t.Latency.P95))),
+		kv("p99", fmtMs(ms(t.Latency.P99))),
+		kv("err", strconv.FormatFloat(100*t.ErrorRate(), 'f', 2, 64)+"%"),
+	)
+	if d.dropped > 0 {
+		l1 = append(l1, kv("dropped", fmtCount(float64(d.dropped))))
+	}
+	if g := t.Generator; g.CPUPercent > 0 {
+		l1 = append(l1, kv("gen cpu", fmtPct(g.CPUPercent)))
+	}
+
+	name := "brink"
+	if d.scenario != nil && d.scenario.Name != "" {
+		name = d.scenario.Name
+	}
+	clock := fmtClock(t.Elapsed)
+	if p := d.planned(); p > 0 {
+		clock += " / " + fmtClock(p)
+	}
+	l2 := []string{st.Title.Render(name), kv("elapsed", clock)}
+	if n := d.stages(); n > 0 {
+		l2 = append(l2, kv("stage", strconv.Itoa(min(t.Stage+1, n))+"/"+strconv.Itoa(n)))
+	}
+	l2 = append(l2, kv("window", fmtWindow(win)))
+	if o.Viewers != nil {
+		if vs := o.Viewers(); len(vs) > 0 {
+			l2 = append(l2, kv("watching", strings.Join(vs, ", ")))
+		}
+	}
+	if !o.CanControl {
+		l2 = append(l2, st.Dim.Render("read-only as "+o.Who))
+	}
+	return joinFit(st, l1, w) + "\n" + joinFit(st, l2, w)
+}
+
+// joinFit joins header items with the widest separator that fits in w.
+func joinFit(st *Styles, items []string, w int) string {
+	var s string
+	for _, sep := range []string{"  │  ", " │ ", "  "} {
+		s = strings.Join(items, st.Dim.Render(sep))
+		if lipgloss.Width(s) <= w {
+			return s
+		}
+	}
+	return truncate(s, w)
+}

@@ -1,0 +1,360 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/brink-load/brink/report"
+)
+
+// refresh is how often the console looks for new data: at most 4 frames/s,
+// and a frame only when something changed.
+const refresh = 250 * time.Millisecond
+
+const flashFor = 3 * time.Second
+
+// windows are the chart spans z cycles through (0 = the whole run).
+var windows = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 0}
+
+type mode int
+
+const (
+	modeNormal mode = iota
+	modeConfirmAbort
+	modeConfirmQuit
+	modeNote
+)
+
+// focus is which panel the arrow keys scroll.
+const (
+	focusNodes = iota
+	focusSide
+	focusCount
+)
+
+type tickMsg time.Time
+
+// Model is the console's root: it handles global keys, then hands scroll
+// keys to the focused panel; each panel renders itself from the shared data.
+type Model struct {
+	src  source
+	opts Options
+	st   Styles
+	keys KeyMap
+	help help.Model
+	d    *data
+
+	lat, thr *chart
+	nodes    *nodePanel
+	side     *sidePanel
+	input    textinput.Model
+
+	w, h       int
+	win        int
+	mode       mode
+	focus      int
+	fullHelp   bool
+	flash      string
+	flashUntil time.Time
+
+	dirtyData bool   // panels must re-render from data
+	frame     string // cached full frame
+	dirty     bool   // frame must be recomposed
+	marks     []marker
+	quitting  bool
+}
+
+func newModel(src source, opts Options) *Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Who == "" {
+		opts.Who = "local"
+	}
+	if opts.Controller == nil {
+		opts.CanControl = false
+	}
+	m := &Model{src: src, opts: opts, st: NewStyles(opts.Renderer), keys: NewKeyMap(opts.CanControl), d: newData(), win: 1}
+	m.lat = newChart(latencyChart, &m.st)
+	m.thr = newChart(throughputChart, &m.st)
+	m.nodes = newNodePanel(&m.st)
+	m.side = newSidePanel(&m.st)
+	m.nodes.focused = true
+	m.help = help.New()
+	m.help.Styles.ShortKey, m.help.Styles.FullKey = m.st.HelpKey, m.st.HelpKey
+	m.help.Styles.ShortDesc, m.help.Styles.FullDesc = m.st.HelpDesc, m.st.HelpDesc
+	m.help.Styles.ShortSeparator, m.help.Styles.FullSeparator = m.st.HelpSep, m.st.HelpSep
+	m.input = textinput.New()
+	m.input.Prompt = "note: "
+	m.input.Placeholder = "what you see or changed"
+	m.input.CharLimit = 200
+	m.input.Cursor.SetMode(cursor.CursorStatic) // no blink timers; stable frames
+	m.poll()
+	return m
+}
+
+// Init starts the refresh tick.
+func (m *Model) Init() tea.Cmd { return m.tick() }
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(refresh, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// poll copies what changed from the recorder; it holds the read lock only
+// for the copy. A slow console simply skips to the newest state.
+func (m *Model) poll() {
+	changed := false
+	m.src.View(func(v *report.View) { changed = m.d.ingest(v) })
+	if changed {
+		m.dirtyData, m.dirty = true, true
+	}
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		m.input.Width = max(10, msg.Width-len(m.input.Prompt)-30)
+		m.dirtyData, m.dirty = true, true
+		return m, nil
+	case tickMsg:
+		m.poll()
+		if m.flash != "" && !m.opts.Now().Before(m.flashUntil) {
+			m.flash, m.dirty = "", true
+		}
+		return m, m.tick()
+	case tea.KeyMsg:
+		cmd := m.key(msg)
+		m.dirty = true
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) setFlash(s string) {
+	m.flash, m.flashUntil = s, m.opts.Now().Add(flashFor)
+}
+
+// running is true while load may still be generated.
+func (m *Model) running() bool { return !m.d.done }
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	switch m.mode {
+	case modeNote:
+		switch {
+		case key.Matches(msg, k.Submit):
+			text := strings.TrimSpace(m.input.Value())
+			m.mode = modeNormal
+			m.input.Blur()
+			m.input.Reset()
+			if text == "" {
+				return nil
+			}
+			if err := recordNote(m.src, m.opts.Who, text, m.opts.Now()); err != nil {
+				m.setFlash("note not saved: " + err.Error())
+			} else {
+				m.setFlash("note saved")
+			}
+			m.poll()
+			return nil
+		case key.Matches(msg, k.Cancel), msg.Type == tea.KeyCtrlC:
+			m.mode = modeNormal
+			m.input.Blur()
+			m.input.Reset()
+			return nil
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return cmd
+	case modeConfirmAbort:
+		m.mode = modeNormal
+		if key.Matches(msg, k.Yes) {
+			m.opts.Controller.Abort(m.opts.Who)
+			recordControl(m.src, m.opts.Who, "abort", m.opts.Now())
+			m.setFlash("aborting: ramping down")
+		}
+		return nil
+	case modeConfirmQuit:
+		m.mode = modeNormal
+		if key.Matches(msg, k.Yes) || msg.Type == tea.KeyCtrlC {
+			return m.quit()
+		}
+		return nil
+	}
+
+	switch {
+	case key.Matches(msg, k.Quit):
+		if m.opts.CanControl && m.running() {
+			m.mode = modeConfirmQuit
+			return nil
+		}
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.fullHelp = !m.fullHelp
+		m.dirtyData = true // the layout changes height
+	case key.Matches(msg, k.Note):
+		m.mode = modeNote
+		return m.input.Focus()
+	case key.Matches(msg, k.Window):
+		m.win = (m.win + 1) % len(windows)
+		m.dirtyData = true
+		m.setFlash("window " + fmtWindow(windows[m.win]))
+	case key.Matches(msg, k.Focus):
+		m.focus = (m.focus + 1) % focusCount
+		m.nodes.focused, m.side.focused = m.focus == focusNodes, m.focus == focusSide
+		m.dirtyData = true
+	case key.Matches(msg, k.Up), key.Matches(msg, k.Down):
+		by := 1
+		if key.Matches(msg, k.Up) {
+			by = -1
+		}
+		if m.focus == focusNodes {
+			m.nodes.scroll(by)
+		} else {
+			m.side.scroll(by)
+		}
+		m.dirtyData = true
+	case key.Matches(msg, k.Hotspots):
+		m.side.toggle(sideHotspots)
+		m.dirtyData = true
+	case key.Matches(msg, k.Errors):
+		m.side.toggle(sideErrors)
+		m.dirtyData = true
+	case key.Matches(msg, k.Hold), key.Matches(msg, k.ScaleUp), key.Matches(msg, k.ScaleDn), key.Matches(msg, k.Abort):
+		return m.control(msg)
+	}
+	return nil
+}
+
+// control runs hold/resume, scale and abort for a console that may.
+func (m *Model) control(msg tea.KeyMsg) tea.Cmd {
+	if !m.opts.CanControl {
+		m.setFlash("read-only: " + m.opts.Who + " can watch and add notes, not control the load")
+		return nil
+	}
+	if !m.running() {
+		m.setFlash("the run has ended")
+		return nil
+	}
+	c, k, now := m.opts.Controller, m.keys, m.opts.Now()
+	var action string
+	switch {
+	case key.Matches(msg, k.Hold):
+		if c.Held() {
+			c.Resume()
+			action = "resume"
+		} else {
+			c.Hold()
+			action = "hold"
+		}
+	case key.Matches(msg, k.ScaleUp):
+		c.Scale(1.1)
+		action = "scale +10%"
+	case key.Matches(msg, k.ScaleDn):
+		c.Scale(1 / 1.1)
+		action = "scale -10%"
+	case key.Matches(msg, k.Abort):
+		m.mode = modeConfirmAbort
+		return nil
+	}
+	recordControl(m.src, m.opts.Who, action, now)
+	m.setFlash(action)
+	return nil
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	return tea.Quit
+}
+
+// View composes the frame from cached panel strings; panels re-render only
+// when data, size, window or focus changed.
+func (m *Model) View() string {
+	if m.quitting {
+		if m.opts.ReportPath != "" {
+			return "report: " + m.opts.ReportPath + "\n"
+		}
+		return ""
+	}
+	if m.w == 0 || m.h == 0 {
+		return "brink: starting…"
+	}
+	if !m.dirty && m.frame != "" {
+		return m.frame
+	}
+	m.frame = m.compose()
+	m.dirty = false
+	return m.frame
+}
+
+func (m *Model) compose() string {
+	helpView := m.bottom()
+	helpLines := strings.Count(helpView, "\n") + 1
+	l := computeLayout(m.w, m.h, layoutState{Nodes: len(m.d.nodes), HelpLines: helpLines})
+	if l.TooSmall {
+		msg := fmt.Sprintf("terminal too small: %d×%d, need %d×%d", m.w, m.h, minWidth, minHeight)
+		return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, msg)
+	}
+	win := windows[m.win]
+	if m.dirtyData {
+		m.lat.SetSize(l.Latency.W, l.Latency.H)
+		m.thr.SetSize(l.Throughput.W, l.Throughput.H)
+		m.nodes.SetSize(l.Nodes.W, l.Nodes.H)
+		m.side.SetSize(l.Side.W, l.Side.H)
+		m.marks = markers(m.d.events, m.marks)
+		m.lat.render(m.d, win, m.marks)
+		m.thr.render(m.d, win, m.marks)
+		m.nodes.render(m.d)
+		m.side.render(m.d)
+		m.dirtyData = false
+	}
+	header := fit(headerView(&m.st, m.d, &m.opts, win, m.w), m.w, l.Header.H)
+	lat := fit(m.lat.View(), l.Latency.W, l.Latency.H)
+	thr := fit(m.thr.View(), l.Throughput.W, l.Throughput.H)
+	var charts string
+	if l.Stacked {
+		charts = lat + "\n" + thr
+	} else {
+		charts = lipgloss.JoinHorizontal(lipgloss.Top, lat, thr)
+	}
+	var bottom string
+	if l.SideBySide {
+		bottom = lipgloss.JoinHorizontal(lipgloss.Top, fit(m.nodes.View(), l.Nodes.W, l.Nodes.H), fit(m.side.View(), l.Side.W, l.Side.H))
+	} else {
+		bottom = fit(m.nodes.View(), l.Nodes.W, l.Nodes.H) + "\n" + fit(m.side.View(), l.Side.W, l.Side.H)
+	}
+	return header + "\n" + charts + "\n" + bottom + "\n" + fit(helpView, m.w, l.Help.H)
+}
+
+// bottom is the help line, or the prompt of a confirmation or the note
+// input; a flash message goes first.
+func (m *Model) bottom() string {
+	st := &m.st
+	switch m.mode {
+	case modeConfirmAbort:
+		return st.Prompt.Render("Abort the run? The load ramps down gracefully and the report is written.  y / n")
+	case modeConfirmQuit:
+		return st.Prompt.Render("Quit? The load is still running: it will be stopped and the report written.  y / n")
+	case modeNote:
+		return m.input.View() + st.HelpDesc.Render("   enter save · esc cancel")
+	}
+	if m.fullHelp {
+		return m.help.FullHelpView(m.keys.FullHelp())
+	}
+	line := m.help.ShortHelpView(m.keys.ShortHelp())
+	if m.flash != "" {
+		line = st.Flash.Render(m.flash) + "   " + line
+	}
+	return line
+}

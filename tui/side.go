@@ -1,0 +1,190 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/report"
+)
+
+// sideMode is what the side panel shows: the event log, or on a key the
+// hotspots or the errors by kind.
+type sideMode int
+
+const (
+	sideEvents sideMode = iota
+	sideHotspots
+	sideErrors
+)
+
+// sidePanel shows one of the event log, hotspots and errors.
+type sidePanel struct {
+	st      *Styles
+	w, h    int
+	mode    sideMode
+	focused bool
+	back    int // event log: lines scrolled back from the newest
+	cache   string
+}
+
+func newSidePanel(st *Styles) *sidePanel { return &sidePanel{st: st} }
+
+func (p *sidePanel) SetSize(w, h int) { p.w, p.h = w, h }
+func (p *sidePanel) View() string     { return p.cache }
+
+// toggle switches to mode, or back to the event log if already there.
+func (p *sidePanel) toggle(m sideMode) {
+	if p.mode == m {
+		p.mode = sideEvents
+	} else {
+		p.mode = m
+	}
+}
+
+func (p *sidePanel) scroll(by int) { p.back = max(0, p.back-by) }
+
+func (p *sidePanel) title(s string) string {
+	if p.focused {
+		return p.st.Focused.Render(s)
+	}
+	return p.st.Title.Render(s)
+}
+
+func (p *sidePanel) render(d *data) string {
+	if p.w <= 0 || p.h <= 0 {
+		p.cache = ""
+		return ""
+	}
+	var lines []string
+	switch p.mode {
+	case sideHotspots:
+		lines = p.hotspots(d)
+	case sideErrors:
+		lines = p.errors(d)
+	default:
+		lines = p.events(d)
+	}
+	p.cache = fit(strings.Join(lines, "\n"), p.w, p.h)
+	return p.cache
+}
+
+// eventSymbol gives every kind a shape, so the log reads without colour.
+func (p *sidePanel) eventSymbol(k report.EventKind) string {
+	st := p.st
+	switch k {
+	case report.EventNodeOver, report.EventSLOBreach:
+		return st.Over.Render("!")
+	case report.EventBreakpoint:
+		return st.Over.Render("✖")
+	case report.EventNodeClear, report.EventSLORecover:
+		return st.OK.Render("✓")
+	case report.EventStage:
+		return st.Dim.Render("»")
+	case report.EventNote:
+		return st.Flash.Render("✎")
+	case report.EventControl:
+		return st.Prompt.Render("⚙")
+	case report.EventAbort:
+		return st.Over.Render("■")
+	case report.EventSourceError:
+		return st.Warn.Render("?")
+	}
+	return " "
+}
+
+// eventLine renders one event: local time, a symbol, who (for notes and
+// control actions, unless the text already names them) and the text.
+func (p *sidePanel) eventLine(e *report.Event) string {
+	text := e.Text
+	if e.Who != "" && !strings.Contains(text, e.Who) {
+		text = e.Who + ": " + text
+	}
+	if text == "" {
+		text = string(e.Kind)
+	}
+	line := p.st.Dim.Render(e.Time.Local().Format("15:04:05")) + " " + p.eventSymbol(e.Kind) + " "
+	switch e.Kind {
+	case report.EventNodeOver, report.EventBreakpoint, report.EventSLOBreach:
+		text = p.st.Over.Render(text)
+	}
+	return truncate(line+text, p.w)
+}
+
+func (p *sidePanel) events(d *data) []string {
+	n := len(d.events)
+	head := p.title("Events") + p.st.Dim.Render(" "+strconv.Itoa(n))
+	rows := p.h - 1
+	p.back = min(p.back, max(0, n-rows))
+	if p.back > 0 {
+		head += p.st.Dim.Render("  (" + strconv.Itoa(p.back) + " newer below)")
+	}
+	lines := []string{truncate(head, p.w)}
+	if n == 0 {
+		return append(lines, p.st.Dim.Render("no events yet"))
+	}
+	end := n - p.back
+	for i := max(0, end-rows); i < end; i++ {
+		lines = append(lines, p.eventLine(&d.events[i]))
+	}
+	return lines
+}
+
+func (p *sidePanel) hotspots(d *data) []string {
+	st := p.st
+	lines := []string{truncate(p.title("Hotspots")+st.Dim.Render("  endpoints by count × mean latency, last "+strconv.Itoa(hotspotWindows)+" windows  (h: back)"), p.w)}
+	if len(d.hot) == 0 {
+		return append(lines, st.Dim.Render("no requests yet"))
+	}
+	var total time.Duration
+	for _, h := range d.hot {
+		total += h.wait
+	}
+	nameW := 8
+	for _, h := range d.hot {
+		nameW = max(nameW, min(28, len(h.group)+1+len(h.name)))
+	}
+	lines = append(lines, st.Label.Render(truncate("  "+padRight("endpoint", nameW)+"  share    reqs   mean    p95    err", p.w)))
+	for _, h := range d.hot {
+		if len(lines) >= p.h {
+			break
+		}
+		share := 0.0
+		if total > 0 {
+			share = 100 * float64(h.wait) / float64(total)
+		}
+		row := "  " + padRight(truncate(h.group+"/"+h.name, nameW), nameW) + "  " +
+			padLeft(fmtPct(share), 5) + "  " + padLeft(fmtCount(float64(h.requests)), 6) + "  " +
+			padLeft(fmtMs(ms(h.mean)), 5) + "  " + padLeft(fmtMs(ms(h.p95)), 5) + "  " +
+			padLeft(fmtCount(float64(h.errors)), 5)
+		if bw := p.w - len(row) - 2; bw >= 4 {
+			row += "  " + st.Spark.Render(strings.Repeat("█", int(float64(min(bw, 20))*share/100+0.5)))
+		}
+		lines = append(lines, truncate(row, p.w))
+	}
+	return lines
+}
+
+func (p *sidePanel) errors(d *data) []string {
+	st := p.st
+	lines := []string{truncate(p.title("Errors by kind")+st.Dim.Render("  newest window and whole run  (e: back)"), p.w)}
+	var total int64
+	for _, c := range d.errTotal {
+		total += c
+	}
+	if total == 0 {
+		return append(lines, st.OK.Render("✓ no errors so far"))
+	}
+	lines = append(lines, st.Label.Render(truncate("  kind              last     total  share", p.w)))
+	for _, k := range engine.ErrorKinds {
+		c := d.errTotal[k]
+		if c == 0 || len(lines) >= p.h {
+			continue
+		}
+		row := "  " + padRight(string(k), 16) + "  " + padLeft(fmtCount(float64(d.errRecent[k])), 4) + "  " +
+			padLeft(fmtCount(float64(c)), 8) + "  " + padLeft(fmtPct(100*float64(c)/float64(total)), 5)
+		lines = append(lines, truncate(st.Over.Render("!")+row[1:], p.w))
+	}
+	return lines
+}

@@ -1,0 +1,210 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// synthStart is the synthetic run's start (UTC; tests run with time.Local = UTC).
+var synthStart = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// crossAt is when db-3's load1 first goes over 100 in the synthetic run.
+const crossAt = 190
+
+// fakeRec is a source with a fixed view, plus the recorder's write
+// methods for notes and control actions, which it records.
+type fakeRec struct {
+	mu       sync.Mutex
+	v        report.View
+	notes    []string
+	controls []string
+}
+
+func (f *fakeRec) View(fn func(v *report.View)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(&f.v)
+}
+
+func (f *fakeRec) Note(who, text string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, who+": "+text)
+	f.v.Events = append(f.v.Events, report.Event{Time: at, Kind: report.EventNote, Who: who, Text: text})
+	f.v.Version++
+}
+
+func (f *fakeRec) Control(who, action string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.controls = append(f.controls, who+": "+action)
+	f.v.Events = append(f.v.Events, report.Event{Time: at, Kind: report.EventControl, Who: who, Text: action})
+	f.v.Version++
+}
+
+func synthScenario() *scenarios.Scenario {
+	return &scenarios.Scenario{
+		Name: "chat-breakpoint",
+		Groups: []scenarios.Group{
+			{Name: "browse", Executor: scenarios.RampingVUs, Stages: []scenarios.Stage{{Duration: time.Minute, Target: 100}, {Duration: 5 * time.Minute, Target: 800}}},
+			{Name: "writes", Executor: scenarios.RampingArrivalRate, Stages: []scenarios.Stage{{Duration: 6 * time.Minute, Target: 300}}},
+		},
+		Thresholds: []scenarios.Threshold{
+			{Metric: "http_req_duration", Expr: "p(95)<500", Agg: "p", P: 95, Op: "<", Value: 500},
+			{Metric: "http_req_duration", Expr: "p(99)<1500", Agg: "p", P: 99, Op: "<", Value: 1500},
+			{Metric: "http_req_failed", Expr: "rate<0.01", Agg: "rate", Op: "<", Value: 0.01},
+		},
+		Nodes: &scenarios.Nodes{
+			Prometheus: "http://127.0.0.1:9090",
+			Thresholds: []scenarios.NodeThreshold{
+				{Metric: "load1", Above: 100, Role: "db"},
+				{Metric: "cpu", Above: 90},
+				{Metric: "disk_util", Above: 90},
+			},
+		},
+		Window:  time.Second,
+		Sustain: 3 * time.Second,
+	}
+}
+
+// synthVUs ramps like the scenario: 100 VUs over the first minute, then
+// towards 800 over five.
+func synthVUs(s int) int {
+	if s < 60 {
+		return 100 * s / 60
+	}
+	return 100 + 700*(s-60)/300
+}
+
+// synthTick is second s of a run whose latency rises with load and climbs
+// steeply once db-3 gives out at crossAt.
+func synthTick(s int) engine.Tick {
+	vus := synthVUs(s)
+	wobble := math.Sin(float64(s) / 7)
+	p95 := 60 + 0.2*float64(vus) + 8*wobble
+	if s > crossAt {
+		p95 += 9 * float64(s-crossAt)
+	}
+	p50 := p95 * 0.45
+	p99 := p95*1.9 + 20*wobble
+	rps := float64(vus) * 2.9
+	if s > crossAt {
+		rps -= 4 * float64(s-crossAt)
+	}
+	reqs := int64(math.Max(rps, 0))
+	var errs int64
+	errors := map[engine.ErrorKind]int64{}
+	if s > crossAt+10 {
+		errs = int64(s-crossAt-10) / 2
+		errors[engine.ErrTimeout] = errs * 2 / 3
+		errors[engine.ErrStatus5xx] = errs - errs*2/3
+	}
+	d := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	ep := func(group, name string, share float64, slow float64) engine.EndpointStats {
+		n := int64(float64(reqs) * share)
+		return engine.EndpointStats{Group: group, Name: name, Requests: n, Errors: int64(float64(errs) * share),
+			Latency: engine.Latency{Count: n, Mean: d(p50 * slow), P95: d(p95 * slow)}}
+	}
+	stage := 0
+	if s >= 60 {
+		stage = 1
+	}
+	return engine.Tick{
+		Time: synthStart.Add(time.Duration(s+1) * time.Second), Elapsed: time.Duration(s+1) * time.Second,
+		Window: time.Second, Stage: stage,
+		VUs: vus, TargetVUs: synthVUs(s + 1), TargetRate: 0,
+		Requests: reqs, Errors: errors, ErrorCount: errs,
+		Latency: engine.Latency{Count: reqs, Mean: d(p50 * 1.1), P50: d(p50), P90: d(p95 * 0.8), P95: d(p95), P99: d(p99), Max: d(p99 * 1.4)},
+		Endpoints: []engine.EndpointStats{
+			ep("browse", "rooms", 0.5, 0.6),
+			ep("browse", "history", 0.35, 1.6),
+			ep("writes", "post", 0.15, 1.1),
+		},
+		Generator: engine.GeneratorStats{CPUPercent: 20 + float64(vus)/20},
+	}
+}
+
+// synthNodes names n nodes: three db nodes (db-3 is the read replica that
+// gives out), the rest web.
+func synthNodes(n int) []string {
+	names := []string{"db-1", "db-2", "db-3"}
+	for i := 1; len(names) < n; i++ {
+		names = append(names, fmt.Sprintf("web-%d", i))
+	}
+	return names[:n]
+}
+
+func synthSample(name string, s int) promquery.Sample {
+	role := "web"
+	if name[:2] == "db" {
+		role = "db"
+	}
+	vus := float64(synthVUs(s))
+	h := float64(len(name)) + float64(name[len(name)-1])
+	sm := promquery.Sample{Node: name, Role: role, Instance: name + ":9100", Time: synthStart.Add(time.Duration(s+1) * time.Second), Cores: 16}
+	sm.CPU = 15 + vus/20 + 5*math.Sin(float64(s)/9+h)
+	sm.IOWait = 1 + 2*math.Abs(math.Sin(float64(s)/13+h))
+	sm.DiskUtil = 10 + vus/40
+	sm.Load1 = 1 + vus/80 + math.Abs(math.Sin(float64(s)/11+h))
+	sm.Mem = 40 + math.Mod(h, 20)
+	switch name {
+	case "db-3":
+		sm.Load1 = 2 + 100*float64(s)/float64(crossAt) // 100 at crossAt, on past it
+		sm.IOWait = 2 + 30*float64(s)/float64(crossAt)
+		sm.DiskUtil = 20 + 70*math.Min(1, float64(s)/float64(crossAt))
+		sm.CPU = 30 + 40*float64(s)/float64(crossAt)
+	case "db-1":
+		sm.Load1 = 20 + vus/10 // primary: busy, below its threshold
+	}
+	sm.Load1PerCore = sm.Load1 / float64(sm.Cores)
+	return sm
+}
+
+// synthView builds a run of secs seconds over n nodes, with a db-3 load1
+// crossing at crossAt (if the run is that long), the stage change, a note
+// and a hold, as report would record them.
+func synthView(secs, nodes int) report.View {
+	v := report.View{Scenario: synthScenario(), Start: synthStart, State: report.StateOK, Version: uint64(secs)}
+	names := synthNodes(nodes)
+	for s := 0; s < secs; s++ {
+		t := synthTick(s)
+		v.Ticks = append(v.Ticks, t)
+		p := promquery.Poll{Time: t.Time}
+		for _, n := range names {
+			sm := synthSample(n, s)
+			if n == "web-7" && s > secs-10 {
+				sm.Stale, sm.StaleReason = true, "scrape timeout"
+			}
+			p.Samples = append(p.Samples, sm)
+		}
+		v.Polls = append(v.Polls, p)
+		at := func(e report.Event) {
+			e.Time = t.Time
+			e.Load = report.Load{VUs: t.VUs, TargetVUs: t.TargetVUs, RPS: t.RPS(), P95: t.Latency.P95, P95Ms: ms(t.Latency.P95)}
+			v.Events = append(v.Events, e)
+		}
+		switch s {
+		case 59:
+			at(report.Event{Kind: report.EventStage, Text: "stage 2/2: ramp to 800 VUs over 5m"})
+		case crossAt:
+			at(report.Event{Kind: report.EventNodeOver, Node: "db-3", Metric: "load1", Value: 102, Threshold: 100,
+				Text: fmt.Sprintf("db-3 load1 102 > 100 — %d VUs, %.0f rps, p95 %.0f ms", t.VUs, t.RPS(), ms(t.Latency.P95))})
+			v.State = report.StateWarn
+		case crossAt + 14:
+			at(report.Event{Kind: report.EventNote, Who: "local", Text: "db-3 queue filling, app servers idle"})
+		case crossAt + 40:
+			at(report.Event{Kind: report.EventSLOBreach, Text: fmt.Sprintf("p(95)<500 failed: p95 %.0f ms — %d VUs", ms(t.Latency.P95), t.VUs)})
+			v.State = report.StateBreakpoint
+		case crossAt + 45:
+			at(report.Event{Kind: report.EventControl, Who: "alice (SHA256:3fa9c1)", Text: "hold"})
+		}
+	}
+	return v
+}

@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+
+	"github.com/brink-load/brink/report"
+)
+
+func TestMain(m *testing.M) {
+	// Frames are compared as text: no colour, wall-clock labels in UTC.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+const goldenSecs = 250
+
+// newTestModel returns a console over the synthetic run, sized w×h.
+func newTestModel(t testing.TB, v report.View, opts Options, w, h int) (*Model, *fakeRec) {
+	t.Helper()
+	rec := &fakeRec{v: v}
+	if opts.Now == nil {
+		end := synthStart.Add(goldenSecs * time.Second)
+		opts.Now = func() time.Time { return end }
+	}
+	m := newModel(rec, opts)
+	m.Update(sizeMsg(w, h))
+	return m, rec
+}
+
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+func TestGoldenFrames(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m, _ := newTestModel(t, synthView(goldenSecs, 8), Options{Who: "local", CanControl: true, Controller: &fakeCtl{},
+				Viewers: func() []string { return []string{"local", "alice (SHA256:3fa9c1)"} }}, sz.w, sz.h)
+			out := m.View()
+			if ansiRE.MatchString(out) {
+				t.Errorf("ASCII profile frame holds escape sequences")
+			}
+			checkFrame(t, out, sz.w, sz.h)
+			golden.RequireEqual(t, []byte(out))
+		})
+	}
+}
+
+// checkFrame asserts the frame is exactly w×h cells and shows what the
+// console promises at every size.
+func checkFrame(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Errorf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := lipgloss.Width(l); n != w {
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, n, w, l)
+		}
+	}
+	for _, want := range []string{"BREAKPOINT", "Latency", "Throughput", "db-3", "┊", "Events"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("frame lacks %q", want)
+		}
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{79, 24}, {80, 23}, {40, 10}} {
+		m, _ := newTestModel(t, synthView(30, 3), Options{}, sz.w, sz.h)
+		want := fmt.Sprintf("terminal too small: %d×%d, need 80×24", sz.w, sz.h)
+		if out := m.View(); !strings.Contains(out, want) {
+			t.Errorf("%dx%d: frame lacks %q:\n%s", sz.w, sz.h, want, out)
+		}
+	}
+	// And back: a resize to a usable size draws the console again.
+	m, _ := newTestModel(t, synthView(30, 3), Options{}, 60, 20)
+	m.Update(sizeMsg(80, 24))
+	if out := m.View(); !strings.Contains(out, "Latency") {
+		t.Errorf("after resize to 80x24 the charts are missing:\n%s", out)
+	}
+}
+
+func TestEmptyRun(t *testing.T) {
+	m, _ := newTestModel(t, report.View{Scenario: synthScenario(), Start: synthStart}, Options{}, 120, 40)
+	out := m.View()
+	checkFrameSize(t, out, 120, 40)
+	for _, want := range []string{"waiting for the first window", "waiting for the first poll", "no events yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("empty run frame lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func checkFrameSize(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Fatalf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := lipgloss.Width(l); n != w {
+			t.Errorf("line %d is %d cells wide, want %d", i, n, w)
+		}
+	}
+}
+
+func TestGoldenPanels(t *testing.T) {
+	for _, c := range []struct{ name, keys string }{{"hotspots", "h"}, {"errors", "e"}, {"help", "?"}} {
+		t.Run(c.name, func(t *testing.T) {
+			m, _ := newTestModel(t, synthView(goldenSecs, 5), Options{Who: "alice (SHA256:3fa9c1)"}, 120, 40)
+			m.Update(keyMsg(c.keys))
+			out := m.View()
+			checkFrameSize(t, out, 120, 40)
+			golden.RequireEqual(t, []byte(out))
+		})
+	}
+}
