@@ -247,7 +247,7 @@ func (c *chart) title(d *data) string {
 	}
 	// The legend names every series by its rune; values go when narrow.
 	type item struct {
-		s          lipgloss.Style
+		s         lipgloss.Style
 		name, val string
 	}
 	var head string
