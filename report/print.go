@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -85,7 +86,9 @@ func PrintSummary(w io.Writer, rep *Report) {
 		row("dropped_iterations", fmt.Sprintf("%d", s.DroppedIterations))
 	}
 	row("http_req_duration", distLine(s.LatencyMs))
-	if s.ServiceMs.Count > 0 && s.ServiceMs != s.LatencyMs {
+	// Service time only tells something when arrivals were late (open
+	// model): then it is lower than the corrected duration.
+	if lm, sm := float64(s.LatencyMs.Mean), float64(s.ServiceMs.Mean); s.ServiceMs.Count > 0 && lm > 0 && math.Abs(lm-sm) > lm*0.005 {
 		row("http_req_service_time", distLine(s.ServiceMs))
 	}
 	row("http_req_failed", fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(s.ErrorRate), s.Errors, s.Requests-s.Errors))
@@ -122,9 +125,10 @@ func PrintSummary(w io.Writer, rep *Report) {
 			if !t.OK {
 				mark = "✗"
 			}
-			val := fmtNum(t.Value, 3)
-			if t.NoData {
-				val = "no data"
+			val := "no data"
+			if !t.NoData && t.Value.Valid() {
+				base, _, _ := strings.Cut(t.Metric, "{")
+				val = fmtThresholdValue(base, t.Agg, float64(t.Value))
 			}
 			p("    %s %s '%s' = %s, failed in %d windows\n", mark, t.Metric, t.Expr, val, t.BadWindows)
 		}

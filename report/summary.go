@@ -14,7 +14,7 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 	out := make([]ThresholdResult, 0, len(r.slos))
 	for k := range r.slos {
 		s := &r.slos[k]
-		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, BadWindows: s.badTotal}
+		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, Agg: s.th.Agg, BadWindows: s.badTotal}
 		if !s.first.IsZero() {
 			t := s.first
 			res.FirstBreach = &t

@@ -17,6 +17,7 @@ import (
 type ThresholdResult struct {
 	Metric string `json:"metric"` // with its tag filter, e.g. http_req_duration{name:history}
 	Expr   string `json:"expr"`
+	Agg    string `json:"agg"`
 	OK     bool   `json:"ok"`
 	// Value is the whole-run value the expression was tested on (ms for
 	// durations, a fraction for rates); null without data.

@@ -1,0 +1,259 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// Compare writes a side-by-side comparison of two runs — max stable load,
+// breakpoint and first signal, error rate, and RPS and p95/p99 at matched
+// load levels — the "verify" step after a change.
+func Compare(w io.Writer, a, b *Report) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	open := a.Verdict.OpenModel && b.Verdict.OpenModel
+	row := func(label, va, vb string) { p("  %-20s %-36s %s\n", label, va, vb) }
+
+	p("\n")
+	row("", "A", "B")
+	row("scenario", clip(scenarioName(a), 36), scenarioName(b))
+	row("run", runLine(a), runLine(b))
+	row("max stable load", stableLine(a, open), stableLine(b, open))
+	row("  p95 / p99 there", stableLat(a), stableLat(b))
+	row("breakpoint", bpLine(a, open), bpLine(b, open))
+	row("first signal", clip(signalLine(a), 36), signalLine(b))
+	row("peak load", peakLine(a, open), peakLine(b, open))
+	row("requests", group3(a.Summary.Requests)+" ("+fmtNum(a.Summary.RPS, 1)+"/s)",
+		group3(b.Summary.Requests)+" ("+fmtNum(b.Summary.RPS, 1)+"/s)")
+	row("error rate", fmtRate(a.Summary.ErrorRate), fmtRate(b.Summary.ErrorRate))
+	row("p95 / p99 (run)", msOrDash(a.Summary.LatencyMs.P95)+" / "+msOrDash(a.Summary.LatencyMs.P99),
+		msOrDash(b.Summary.LatencyMs.P95)+" / "+msOrDash(b.Summary.LatencyMs.P99))
+	row("thresholds", thresholdLine(a), thresholdLine(b))
+
+	compareLevels(w, a, b, open)
+
+	p("\n  %s\n\n", conclusion(a, b, open))
+}
+
+func scenarioName(r *Report) string {
+	if r.Scenario == nil || r.Scenario.Name == "" {
+		return "(unnamed)"
+	}
+	return r.Scenario.Name
+}
+
+func runLine(r *Report) string {
+	return r.Start.Format("2006-01-02 15:04") + ", " + fmtDur(time.Duration(r.DurationS*float64(time.Second)))
+}
+
+func stableLine(r *Report, open bool) string {
+	ms := r.Verdict.MaxStable
+	if ms == nil {
+		return "none"
+	}
+	return verdictLoad(open, ms.VUs, ms.TargetRate, float64(ms.RPS))
+}
+
+func stableLat(r *Report) string {
+	ms := r.Verdict.MaxStable
+	if ms == nil {
+		return "-"
+	}
+	return msOrDash(ms.P95Ms) + " / " + msOrDash(ms.P99Ms)
+}
+
+func bpLine(r *Report, open bool) string {
+	bp := r.Verdict.Breakpoint
+	if bp == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s after %s", verdictLoad(open, bp.VUs, bp.TargetRate, float64(bp.RPS)),
+		fmtDur(time.Duration(bp.ElapsedS*float64(time.Second))))
+}
+
+func signalLine(r *Report) string {
+	if s := r.Verdict.FirstSignal; s != nil {
+		return s.Text
+	}
+	return "none"
+}
+
+func peakLine(r *Report, open bool) string {
+	pk := r.Verdict.Peak
+	return verdictLoad(open, pk.VUs, pk.TargetRate, float64(pk.RPS))
+}
+
+func thresholdLine(r *Report) string {
+	ok := 0
+	for _, t := range r.Thresholds {
+		if t.OK {
+			ok++
+		}
+	}
+	mark := "✓"
+	if ok < len(r.Thresholds) {
+		mark = "✗"
+	}
+	return fmt.Sprintf("%d of %d held %s", ok, len(r.Thresholds), mark)
+}
+
+// level is the load level a window ran at.
+func level(w *Window, open bool) float64 {
+	if open {
+		return w.TargetRate
+	}
+	return float64(w.VUs)
+}
+
+// niceStep rounds a bucket width up to 1, 2 or 5 × 10^k.
+func niceStep(x float64) float64 {
+	if x <= 1 {
+		return 1
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= x {
+			return m * mag
+		}
+	}
+	return 10 * mag
+}
+
+// bucket aggregates the windows of one report at one load level; latencies
+// are request-weighted means of the windows' quantiles.
+type bucket struct {
+	windows        int
+	requests, errs int64
+	rpsSum         float64
+	p95w, p99w     float64
+	latReq         int64
+}
+
+func (k *bucket) add(w *Window) {
+	k.windows++
+	k.requests += w.Requests
+	k.errs += w.Errors
+	if w.RPS.Valid() {
+		k.rpsSum += float64(w.RPS)
+	}
+	if w.Latency.P95.Valid() && w.Latency.P99.Valid() && w.Requests > 0 {
+		k.p95w += float64(w.Latency.P95) * float64(w.Requests)
+		k.p99w += float64(w.Latency.P99) * float64(w.Requests)
+		k.latReq += w.Requests
+	}
+}
+
+func (k *bucket) cells() (rps, p95, p99, errs string) {
+	if k == nil || k.windows == 0 {
+		return "-", "-", "-", "-"
+	}
+	rps = group3(int64(k.rpsSum/float64(k.windows) + 0.5))
+	p95, p99 = "-", "-"
+	if k.latReq > 0 {
+		p95 = fmtMs(k.p95w / float64(k.latReq))
+		p99 = fmtMs(k.p99w / float64(k.latReq))
+	}
+	errs = fmtRate(rate(k.errs, k.requests))
+	return
+}
+
+func buckets(r *Report, open bool, step float64) map[int]*bucket {
+	out := map[int]*bucket{}
+	for i := range r.Timeline {
+		w := &r.Timeline[i]
+		if w.Requests == 0 {
+			continue
+		}
+		k := int(level(w, open) / step)
+		if out[k] == nil {
+			out[k] = &bucket{}
+		}
+		out[k].add(w)
+	}
+	return out
+}
+
+// compareLevels prints RPS, p95, p99 and errors of both runs side by side
+// at the load levels both reached (about ten buckets).
+func compareLevels(w io.Writer, a, b *Report, open bool) {
+	var top float64
+	for _, r := range []*Report{a, b} {
+		for i := range r.Timeline {
+			top = max(top, level(&r.Timeline[i], open))
+		}
+	}
+	if top <= 0 {
+		return
+	}
+	step := niceStep(top / 10)
+	ba, bb := buckets(a, open, step), buckets(b, open, step)
+	unit := "VUs"
+	if open {
+		unit = "rate/s"
+	}
+	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level)\n")
+	fmt.Fprintf(w, "  %-13s %15s %19s %19s %15s\n", unit, "rps A → B", "p95 A → B", "p99 A → B", "errors A → B")
+	for k := 0; float64(k)*step <= top; k++ {
+		x, y := ba[k], bb[k]
+		if x == nil && y == nil {
+			continue
+		}
+		ra, p95a, p99a, ea := x.cells()
+		rb, p95b, p99b, eb := y.cells()
+		lo := float64(k) * step
+		label := trimFloat(lo, 1) + "–" + trimFloat(lo+step, 1)
+		fmt.Fprintf(w, "  %-13s %15s %19s %19s %15s\n", label, ra+" → "+rb, p95a+" → "+p95b, p99a+" → "+p99b, ea+" → "+eb)
+	}
+}
+
+// conclusion says in one line what changed.
+func conclusion(a, b *Report, open bool) string {
+	var parts []string
+	ma, mb := a.Verdict.MaxStable, b.Verdict.MaxStable
+	switch {
+	case ma != nil && mb != nil:
+		if open {
+			parts = append(parts, fmt.Sprintf("max stable rate %s/s → %s/s (%s)", trimFloat(ma.TargetRate, 1),
+				trimFloat(mb.TargetRate, 1), change(ma.TargetRate, mb.TargetRate)))
+		} else {
+			parts = append(parts, fmt.Sprintf("max stable load %s → %s VUs (%s)", group3(int64(ma.VUs)),
+				group3(int64(mb.VUs)), change(float64(ma.VUs), float64(mb.VUs))))
+		}
+		parts = append(parts, fmt.Sprintf("rps there %s → %s (%s)", group3(int64(float64(ma.RPS)+0.5)),
+			group3(int64(float64(mb.RPS)+0.5)), change(float64(ma.RPS), float64(mb.RPS))))
+	case mb != nil:
+		parts = append(parts, "B held where A never did")
+	case ma != nil:
+		parts = append(parts, "B never held where A did")
+	}
+	switch bpA, bpB := a.Verdict.Breakpoint, b.Verdict.Breakpoint; {
+	case bpA != nil && bpB == nil:
+		parts = append(parts, "B found no breakpoint")
+	case bpA == nil && bpB != nil:
+		parts = append(parts, "B broke where A held")
+	case bpA != nil && bpB != nil && bpA.Signal.Kind == bpB.Signal.Kind && bpA.Signal.Node == bpB.Signal.Node &&
+		bpA.Signal.Metric == bpB.Signal.Metric:
+		parts = append(parts, "the same signal gave out first")
+	case bpA != nil && bpB != nil:
+		parts = append(parts, "a different signal gave out first")
+	}
+	if len(parts) == 0 {
+		return "Nothing to compare: neither run recorded load."
+	}
+	s := strings.Join(parts, "; ") + "."
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// change prints b relative to a: "+33 %".
+func change(a, b float64) string {
+	if a == 0 {
+		return "n/a"
+	}
+	d := (b - a) / a * 100
+	if math.Abs(d) < 0.5 {
+		return "±0 %"
+	}
+	return fmt.Sprintf("%+.0f %%", d)
+}

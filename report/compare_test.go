@@ -1,0 +1,89 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata fixtures and golden files")
+
+// fixture builds a run: a ramp of 40 windows by 20 VUs where db-3's load1
+// crosses 100 at crossAt s and p95 passes 500 ms from window slowFrom.
+func fixture(t *testing.T, name string, rpsPerVU, crossAt, slowFrom int) *Report {
+	t.Helper()
+	sc := scenario(false, []scenarios.Threshold{p95lt500, errLt1pct},
+		scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "db"})
+	sc.Name = name
+	r := NewRecorder(sc, t0, Options{Version: "0.1.0-test", Host: "gen-1"})
+	wins := make([]win, 40)
+	for i := range wins {
+		v := 20 + 20*i
+		wins[i] = win{vus: v, rps: rpsPerVU * v, p95: 120 + float64(i)*5, stage: i / 20}
+		if i >= slowFrom {
+			wins[i].p95 = 650 + float64(i-slowFrom)*40
+			wins[i].errs = wins[i].rps * (i - slowFrom + 1) / 100
+		}
+	}
+	polls := map[int][]promquery.Sample{}
+	for s := 1; s <= 40; s++ {
+		v := 40 + float64(s)*2
+		if s >= crossAt {
+			v = 100 + float64(s-crossAt+2)*2
+		}
+		polls[s] = []promquery.Sample{load1("db-3", v), load1("db-1", 30)}
+	}
+	feed(t, r, wins, polls)
+	r.Note("local", "added read cache on db-3", at(5))
+	r.Finish(at(41))
+	return r.Report()
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestCompareGolden(t *testing.T) {
+	a, b := filepath.Join("testdata", "run-a.json"), filepath.Join("testdata", "run-b.json")
+	if *update {
+		if err := WriteFile(a, fixture(t, "chat-breakpoint", 3, 15, 22)); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(b, fixture(t, "chat-breakpoint", 3, 31, 33)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ra, err := ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	Compare(&out, ra, rb)
+	golden(t, filepath.Join("testdata", "compare.golden"), out.Bytes())
+
+	out.Reset()
+	PrintSummary(&out, ra)
+	golden(t, filepath.Join("testdata", "summary-a.golden"), out.Bytes())
+}
