@@ -72,6 +72,22 @@ func didYouMean(word string, candidates []string) string {
 	return ""
 }
 
+// choices is " (did you mean X?)" for a near miss, else the list of what
+// is allowed, " (want a, b or c)" (left out when the list is long or empty).
+func choices(word string, candidates []string) string {
+	if s := suggest(word, candidates); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	switch n := len(candidates); {
+	case n == 0 || n > 12:
+		return ""
+	case n == 1:
+		return fmt.Sprintf(" (want %s)", candidates[0])
+	default:
+		return fmt.Sprintf(" (want %s or %s)", strings.Join(candidates[:n-1], ", "), candidates[n-1])
+	}
+}
+
 // levenshtein is the edit distance between a and b, by runes. Inputs here
 // are short keys, so the O(len(a)·len(b)) table is fine; very long words
 // are cut off early as they are never near misses anyway.

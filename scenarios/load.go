@@ -87,8 +87,14 @@ func (d *decoder) yamlError(err error) *Error {
 var scenarioKeys = []string{"name", "base_url", "groups", "thresholds", "nodes", "abort_on_breakpoint", "window", "sustain"}
 
 func (d *decoder) scenario(root ast.Node, s *Scenario) error {
-	es, err := d.fields(root, "", scenarioKeys)
+	es, err := d.mapping(root, "")
 	if err != nil {
+		return err
+	}
+	// Top-level keys starting with "x-" are ignored, as in Compose files,
+	// so shared pieces can be written once under an &anchor.
+	es = slices.DeleteFunc(es, func(e entry) bool { return strings.HasPrefix(e.key, "x-") })
+	if err := d.known(es, "", scenarioKeys); err != nil {
 		return err
 	}
 	for _, e := range es {
@@ -118,7 +124,7 @@ func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 		}
 	}
 	if _, ok := d.pos["groups"]; !ok {
-		return d.errNode(root, "groups", "missing (a scenario needs at least one group)")
+		return d.errNode(root, "", "missing groups (a scenario needs at least one group)")
 	}
 	return nil
 }
@@ -235,14 +241,17 @@ func (d *decoder) group(n ast.Node, field string, g *Group) error {
 	}
 	if constant {
 		if level == nil {
-			return d.errNode(n, join(field, levelKey(open)), "missing (%s needs %s and duration)", exec, levelKey(open))
+			return d.errNode(n, field, "missing %s (%s needs %s and duration)", levelKey(open), exec, levelKey(open))
 		}
 		if length == nil {
-			return d.errNode(n, join(field, "duration"), "missing (%s needs %s and duration)", exec, levelKey(open))
+			return d.errNode(n, field, "missing duration (%s needs %s and duration)", exec, levelKey(open))
 		}
 		target, err := d.num(level.val, join(field, level.key))
 		if err != nil {
 			return err
+		}
+		if target < 0 || !open && target != float64(int64(target)) {
+			return d.errNode(level.val, join(field, level.key), "must be a whole number ≥ 0, got %v", target)
 		}
 		dur, err := d.duration(length.val, join(field, "duration"))
 		if err != nil {
@@ -304,10 +313,10 @@ func (d *decoder) stages(n ast.Node, field string) ([]Stage, error) {
 			}
 		}
 		if !haveDur {
-			return nil, d.errNode(item, join(f, "duration"), "missing (a stage is {duration: 1m, target: 100})")
+			return nil, d.errNode(item, f, "missing duration (a stage is {duration: 1m, target: 100})")
 		}
 		if !haveTarget {
-			return nil, d.errNode(item, join(f, "target"), "missing (a stage is {duration: 1m, target: 100})")
+			return nil, d.errNode(item, f, "missing target (a stage is {duration: 1m, target: 100})")
 		}
 		out = append(out, st)
 	}
@@ -613,7 +622,7 @@ func (d *decoder) nodeThresholds(n ast.Node, field string, nd *Nodes) error {
 			}
 		}
 		if !haveAbove {
-			return d.errNode(item, join(f, "above"), "missing (a node threshold is {metric: load1, above: 100})")
+			return d.errNode(item, f, "missing above (a node threshold is {metric: load1, above: 100})")
 		}
 		nd.Thresholds = append(nd.Thresholds, t)
 	}

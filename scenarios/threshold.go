@@ -204,12 +204,12 @@ func parseThresholdMetric(metric string) (name, key, val string, err error) {
 			return "", "", "", fmt.Errorf("metric %q: tag filter must be {key:value}", metric)
 		}
 		if !slices.Contains(thresholdTagKeys, k) {
-			return "", "", "", fmt.Errorf("metric %q: unknown tag %q (want name or group)%s", metric, k, didYouMean(k, thresholdTagKeys))
+			return "", "", "", fmt.Errorf("metric %q: unknown tag %q%s", metric, k, choices(k, thresholdTagKeys))
 		}
 		key, val = k, v
 	}
 	if _, ok := thresholdMetrics[name]; !ok {
-		return "", "", "", fmt.Errorf("unknown metric %q%s (want one of %s)", name, didYouMean(name, ThresholdMetrics()), strings.Join(ThresholdMetrics(), ", "))
+		return "", "", "", fmt.Errorf("unknown metric %q%s", name, choices(name, ThresholdMetrics()))
 	}
 	return name, key, val, nil
 }

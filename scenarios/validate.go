@@ -80,12 +80,10 @@ func validate(s *Scenario) []*Error {
 	if s.BaseURL != "" {
 		u, err := url.Parse(s.BaseURL)
 		switch {
+		case checkHTTPURL(s.BaseURL) != nil:
+			v.add("base_url", "%s", checkHTTPURL(s.BaseURL))
 		case err != nil:
 			v.add("base_url", "bad url %q", s.BaseURL)
-		case u.Scheme != "http" && u.Scheme != "https":
-			v.add("base_url", "want an http:// or https:// url, got %q", s.BaseURL)
-		case u.Host == "":
-			v.add("base_url", "url %q has no host", s.BaseURL)
 		case u.RawQuery != "" || u.Fragment != "":
 			v.add("base_url", "base_url takes no query or fragment")
 		default:
@@ -136,8 +134,7 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 	case "":
 		g.Executor, closed = RampingVUs, true
 	default:
-		v.add(f+".executor", "unknown executor %q%s (want %s)", g.Executor,
-			didYouMean(string(g.Executor), executors), strings.Join(executors, ", "))
+		v.add(f+".executor", "unknown executor %q%s", g.Executor, choices(string(g.Executor), executors))
 		return
 	}
 	unit := "VUs"
@@ -230,11 +227,11 @@ func (v *validator) request(r *Request, f, baseRaw string, base *url.URL) {
 	}
 	m := strings.ToUpper(r.Method)
 	if !slices.Contains(methods, m) {
-		v.add(f+".method", "unknown method %q%s (want %s)", r.Method, didYouMean(m, methods), strings.Join(methods, ", "))
+		v.add(f+".method", "unknown method %q%s", r.Method, choices(m, methods))
 	}
 	r.Method = m
 	if r.URL == nil || r.URL.Source() == "" {
-		v.add(f+".url", "missing url")
+		v.add(f, "missing url")
 		return
 	}
 	if r.Name == "" {
@@ -262,7 +259,7 @@ func (v *validator) request(r *Request, f, baseRaw string, base *url.URL) {
 
 func (v *validator) websocket(ws *WebSocket, f, baseRaw string, base *url.URL) {
 	if ws.URL == nil || ws.URL.Source() == "" {
-		v.add(f+".url", "missing url")
+		v.add(f, "missing url")
 	} else if u, err := resolveURL(ws.URL, baseRaw, base, true); err != nil {
 		v.add(f+".url", "%s", err)
 	} else {
@@ -419,11 +416,11 @@ func (v *validator) thresholds(s *Scenario) {
 		switch t.TagKey {
 		case "name":
 			if !reqNames[t.TagValue] {
-				v.add("thresholds."+t.Target(), "no request is named %q%s", t.TagValue, didYouMean(t.TagValue, names))
+				v.add("thresholds."+t.Target(), "no request is named %q%s", t.TagValue, choices(t.TagValue, names))
 			}
 		case "group":
 			if !groupNames[t.TagValue] {
-				v.add("thresholds."+t.Target(), "no group is named %q%s", t.TagValue, didYouMean(t.TagValue, groups))
+				v.add("thresholds."+t.Target(), "no group is named %q%s", t.TagValue, choices(t.TagValue, groups))
 			}
 		}
 	}
@@ -489,10 +486,9 @@ func (v *validator) nodes(n *Nodes) {
 		tf := index(f+".thresholds", i)
 		if !slices.Contains(nodeMetricNames, t.Metric) {
 			if t.Metric == "" {
-				v.add(tf+".metric", "missing (want one of %s)", strings.Join(nodeMetricNames, ", "))
+				v.add(tf, "missing metric%s", choices("", nodeMetricNames))
 			} else {
-				v.add(tf+".metric", "unknown node metric %q%s (want one of %s)", t.Metric,
-					didYouMean(t.Metric, nodeMetricNames), strings.Join(nodeMetricNames, ", "))
+				v.add(tf+".metric", "unknown node metric %q%s", t.Metric, choices(t.Metric, nodeMetricNames))
 			}
 		}
 		if !finite(t.Above) {
@@ -504,7 +500,7 @@ func (v *validator) nodes(n *Nodes) {
 			if len(roles) == 0 {
 				v.add(tf+".role", "role %q is not defined (add nodes.roles or nodes.role_label)", t.Role)
 			} else {
-				v.add(tf+".role", "role %q is not defined in nodes.roles%s", t.Role, didYouMean(t.Role, roleNames))
+				v.add(tf+".role", "role %q is not defined in nodes.roles%s", t.Role, choices(t.Role, roleNames))
 			}
 		}
 		if t.Role != "" && t.Node != "" {
@@ -514,10 +510,10 @@ func (v *validator) nodes(n *Nodes) {
 	for i, p := range n.Panels {
 		pf := index(f+".panels", i)
 		if strings.TrimSpace(p.Title) == "" {
-			v.add(pf+".title", "missing")
+			v.add(pf, "missing title")
 		}
 		if strings.TrimSpace(p.Query) == "" {
-			v.add(pf+".query", "missing (a PromQL expression)")
+			v.add(pf, "missing query (a PromQL expression)")
 		}
 		if p.Above != nil && !finite(*p.Above) {
 			v.add(pf+".above", "must be a finite number")
@@ -531,6 +527,9 @@ func (v *validator) nodes(n *Nodes) {
 }
 
 func checkHTTPURL(s string) error {
+	if !strings.Contains(s, "://") {
+		return fmt.Errorf("want an http:// or https:// url, got %q", s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Errorf("bad url %q", s)
@@ -547,8 +546,11 @@ func checkHTTPURL(s string) error {
 // Regexp compiles the role's pattern anchored to the whole name, so "db"
 // does not match "web-db-proxy" by accident.
 func (r Role) Regexp() (*regexp.Regexp, error) {
-	re, err := regexp.Compile("^(?:" + r.Pattern + ")$")
-	if err != nil {
+	_, err := regexp.Compile(r.Pattern)
+	if err == nil {
+		return regexp.Compile("^(?:" + r.Pattern + ")$")
+	}
+	{
 		// regexp's messages say "error parsing regexp: ..."; keep the why.
 		msg := err.Error()
 		if i := strings.Index(msg, ": "); i >= 0 {
@@ -556,7 +558,6 @@ func (r Role) Regexp() (*regexp.Regexp, error) {
 		}
 		return nil, fmt.Errorf("bad regex %q: %s", r.Pattern, msg)
 	}
-	return re, nil
 }
 
 // RoleOf returns the role of a node by name: the first role whose pattern

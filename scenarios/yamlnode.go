@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,19 +210,16 @@ func (d *decoder) fields(n ast.Node, field string, allowed []string) ([]entry, e
 	if err != nil {
 		return nil, err
 	}
+	return es, d.known(es, field, allowed)
+}
+
+func (d *decoder) known(es []entry, field string, allowed []string) error {
 	for _, e := range es {
-		ok := false
-		for _, a := range allowed {
-			if e.key == a {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return nil, d.errAt(e.kpos, join(field, e.key), "unknown key%s", didYouMean(e.key, allowed))
+		if !slices.Contains(allowed, e.key) {
+			return d.errAt(e.kpos, join(field, e.key), "unknown key%s", didYouMean(e.key, allowed))
 		}
 	}
-	return es, nil
+	return nil
 }
 
 func (d *decoder) seq(n ast.Node, field string) ([]ast.Node, error) {
