@@ -69,7 +69,7 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 		}
 	}
 	for _, l := range by {
-		if !model.LabelName(l).IsValid() {
+		if !model.LabelName(l).IsValidLegacy() {
 			return nil, fmt.Errorf("bad label name %q", l)
 		}
 	}
