@@ -170,7 +170,7 @@ func formatSeconds(d time.Duration) string {
 }
 
 // FormatNumber prints a plan figure for people: thousands separated by a
-// thin space, at most one decimal below 1 000 and none above (3 decimals
+// space (as in "1 840 rps"), at most one decimal below 1 000 and none above (3 decimals
 // below 1, so small rates stay visible).
 func FormatNumber(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
