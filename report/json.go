@@ -388,11 +388,27 @@ func redactHeaders(hs []scenarios.Header) []scenarios.Header {
 	out := make([]scenarios.Header, len(hs))
 	for i, h := range hs {
 		if sensitiveName(h.Name) {
-			h.Value = scenarios.MustTemplate(Redacted)
+			// Keep the scheme ("Bearer …") so the report still says how it
+			// authenticated.
+			red := Redacted
+			if scheme, _, ok := strings.Cut(h.Value.Source(), " "); ok && strings.EqualFold(h.Name, "authorization") && !strings.Contains(scheme, "{{") {
+				red = scheme + " " + Redacted
+			}
+			h.Value = literal(red)
 		}
 		out[i] = h
 	}
 	return out
+}
+
+// literal is a template that renders s as written. Placeholders survive
+// (they hold no secrets; {{env}} values are never in a source text), and
+// text that no longer compiles stays as its source on marshalling anyway.
+func literal(s string) *scenarios.Template {
+	var t scenarios.Template
+	b, _ := json.Marshal(s)
+	_ = t.UnmarshalJSON(b) // keeps the source even when it does not compile
+	return &t
 }
 
 func redactTemplate(t *scenarios.Template) *scenarios.Template {
@@ -403,11 +419,7 @@ func redactTemplate(t *scenarios.Template) *scenarios.Template {
 	if red := redactURL(src); red != src {
 		// The redacted text may no longer be a valid template; keep it
 		// literal.
-		nt, err := scenarios.CompileTemplate(red)
-		if err != nil {
-			return scenarios.MustTemplate(Redacted)
-		}
-		return nt
+		return literal(red)
 	}
 	return t
 }

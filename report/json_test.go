@@ -1,0 +1,258 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+const secret = "s3cr3t-value-9f2c"
+
+func secretScenario(t *testing.T) *scenarios.Scenario {
+	t.Setenv("BRINK_TEST_TOKEN", secret)
+	sc := scenario(false, []scenarios.Threshold{p95lt500}, scenarios.NodeThreshold{Metric: "load1", Above: 100})
+	sc.Nodes.Prometheus = "http://admin:" + secret + "@127.0.0.1:9090"
+	g := &sc.Groups[0]
+	g.Requests[0].URL = scenarios.MustTemplate("http://127.0.0.1:1/api?room={{rand 1 5}}&api_key=" + secret)
+	g.Requests[0].Headers = []scenarios.Header{
+		{Name: "Authorization", Value: scenarios.MustTemplate("Bearer " + secret)},
+		{Name: "X-Session-Token", Value: scenarios.MustTemplate(secret)},
+		{Name: "Accept", Value: scenarios.MustTemplate("application/json")},
+	}
+	g.Requests[0].Body = scenarios.MustTemplate(`{"k":"{{env "BRINK_TEST_TOKEN"}}"}`)
+	return sc
+}
+
+func TestReportRoundTrip(t *testing.T) {
+	sc := secretScenario(t)
+	r := NewRecorder(sc, t0, Options{Version: "9.9.9", Host: "gen-1"})
+	polls := map[int][]promquery.Sample{}
+	for s := 1; s <= 10; s++ {
+		polls[s] = []promquery.Sample{load1("db-3", 90+float64(s)*2)} // over 100 from 6 s
+	}
+	feed(t, r, ramp(10, 10, func(int) float64 { return 80 }), polls)
+	r.Note("alice (SHA256:abc)", "cache on", at(3))
+	r.Control("local", "hold", at(4))
+	r.Finish(at(11))
+	rep := r.Report()
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := WriteFile(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(secret)) {
+		t.Errorf("report holds the secret:\n%s", raw)
+	}
+	for _, want := range []string{`"schema_version": 1`, `"iowait": null`, `"brink_version": "9.9.9"`,
+		`"Bearer [redacted]"`, `api_key=[redacted]`, `admin:[redacted]@`, `{{env \"BRINK_TEST_TOKEN\"}}`, `"application/json"`} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+	if got := sc.Groups[0].Requests[0].Headers[0].Value.Source(); got != "Bearer "+secret {
+		t.Errorf("redaction changed the scenario being run: %q", got)
+	}
+	back, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(float64(back.Nodes[0].Samples[0].IOWait)) {
+		t.Errorf("null did not read back as NaN: %v", back.Nodes[0].Samples[0].IOWait)
+	}
+	if back.Verdict.Breakpoint == nil || back.Verdict.Breakpoint.Signal.Node != "db-3" || !back.Verdict.Breakpoint.Time.Equal(at(6)) {
+		t.Errorf("breakpoint after round trip: %+v", back.Verdict.Breakpoint)
+	}
+	if len(back.Timeline) != 10 || back.Summary.Requests != rep.Summary.Requests || !back.Complete {
+		t.Errorf("round trip lost data: %d windows, %d requests", len(back.Timeline), back.Summary.Requests)
+	}
+	a, _ := json.Marshal(rep)
+	b, _ := json.Marshal(back)
+	if !bytes.Equal(a, b) {
+		t.Errorf("write → read → write is not stable:\n%s\n%s", a, b)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"http://127.0.0.1:8080/api", "http://127.0.0.1:8080/api"},
+		{"http://u:p@h:1/x", "http://u:[redacted]@h:1/x"},
+		{"http://u@h/x", "http://u@h/x"},
+		{"/a?token=1&b=2#f", "/a?token=[redacted]&b=2#f"},
+		{"/a?room={{rand 1 5}}&API_KEY=zz", "/a?room={{rand 1 5}}&API_KEY=[redacted]"},
+		{"/a?flag", "/a?flag"},
+		{"http://h/p@x?q=1", "http://h/p@x?q=1"},
+	}
+	for _, c := range cases {
+		if got := redactURL(c.in); got != c.want {
+			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	rep := &Report{SchemaVersion: SchemaVersion, Summary: Summary{RPS: nan()}}
+	path := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path); err != nil {
+		t.Fatalf("replaced file does not read: %v", err)
+	}
+	cases := []struct {
+		name string
+		path string
+	}{
+		{"missing directory", filepath.Join(dir, "nope", "r.json")},
+		{"target is a directory", dir},
+		{"directory path is a file", filepath.Join(path, "r.json")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := WriteFile(c.path, rep)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temp file left behind: %s", e.Name())
+		}
+	}
+	if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, []byte("{")) {
+		t.Errorf("a failed write touched the good report: %q", b)
+	}
+}
+
+func TestReadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, body string
+		want       error
+		says       string
+	}{
+		{"empty", "", ErrNotReport, "not a brink report"},
+		{"yaml", "name: x\n", ErrNotReport, "not a brink report"},
+		{"other json", `{"name":"x"}`, ErrNotReport, "no schema_version"},
+		{"newer", `{"schema_version": 2}`, ErrNewerSchema, "upgrade brink"},
+		{"damaged", `{"schema_version": 1, "timeline": 3}`, nil, "damaged brink report"},
+		{"truncated", `{"schema_version": 1, "timeline": [`, ErrNotReport, "not a brink report"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, c.name+".json")
+			if err := os.WriteFile(p, []byte(c.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadFile(p)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if c.want != nil && !errors.Is(err, c.want) {
+				t.Errorf("error %v is not %v", err, c.want)
+			}
+			if !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line saying %q", err, c.says)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"schema_version":1,"timeline":[{"rps":null}]}`))
+	f.Add([]byte(`{"schema_version":99}`))
+	f.Add([]byte(`not json`))
+	if b, err := os.ReadFile(filepath.Join("testdata", "run-a.json")); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Parse("f", data)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		// Whatever parsed must print without panicking.
+		var b bytes.Buffer
+		PrintSummary(&b, rep)
+		Compare(&b, rep, rep)
+	})
+}
+
+func TestAutosave(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "live.json")
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{})
+	feed(t, r, ramp(5, 10, func(int) float64 { return 50 }), nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { Autosave(ctx, r, path, 5*time.Millisecond, func(err error) { t.Errorf("autosave: %v", err) }); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	var rep *Report
+	for time.Now().Before(deadline) {
+		if got, err := ReadFile(path); err == nil {
+			rep = got
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rep == nil {
+		t.Fatal("no snapshot written")
+	}
+	if rep.Complete || len(rep.Timeline) != 5 {
+		t.Errorf("snapshot complete=%v with %d windows", rep.Complete, len(rep.Timeline))
+	}
+	r.Finish(at(6))
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // several autosave intervals
+	cancel()
+	<-done
+	if final, err := ReadFile(path); err != nil || !final.Complete {
+		t.Fatalf("final report replaced by a snapshot (err %v)", err)
+	}
+
+	// A disk that fails: every failure is reported and the loop keeps going.
+	var fails atomic.Int32
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	r2 := NewRecorder(nil, t0, Options{})
+	done2 := make(chan struct{})
+	go func() {
+		Autosave(ctx2, r2, filepath.Join(dir, "missing", "r.json"), time.Millisecond, func(error) { fails.Add(1) })
+		close(done2)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); fails.Load() < 3 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	cancel2()
+	<-done2
+	if fails.Load() < 3 {
+		t.Errorf("%d failures reported, want the loop to keep trying", fails.Load())
+	}
+}
