@@ -210,7 +210,10 @@ func TestAutosave(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { Autosave(ctx, r, path, 5*time.Millisecond, func(err error) { t.Errorf("autosave: %v", err) }); close(done) }()
+	go func() {
+		Autosave(ctx, r, path, 5*time.Millisecond, func(err error) { t.Errorf("autosave: %v", err) })
+		close(done)
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	var rep *Report
 	for time.Now().Before(deadline) {
