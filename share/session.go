@@ -23,6 +23,7 @@ type session struct {
 	viewer Viewer
 	last   atomic.Int64  // unix nanos of the viewer's last keystroke
 	ended  chan struct{} // closed when the console program has returned
+	hangup chan struct{} // closed when the session channel has closed
 
 	mu     sync.Mutex
 	reason string // why the server ended the session, shown after teardown
@@ -81,8 +82,11 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 			CanControl:  s.canControl(key),
 			Who:         fmt.Sprintf("%s (%s)", user, shortFingerprint(fp)),
 			Renderer:    newRenderer(sess),
+			Watching:    s.Viewers,
 		}
-		rec, ok := s.register(sess, v)
+		pty, realWinch, _ := sess.Pty()
+		ws := &watchedSession{Session: sess, pty: pty, winch: make(chan ssh.Window, 1)}
+		rec, ok := s.register(ws, v)
 		if !ok {
 			s.cfg.Logf("share: refused %s %s from %s: too many viewers (%d)", user, fp, sess.RemoteAddr(), s.cfg.MaxViewers)
 			refuse(sess, fmt.Sprintf("brink: too many viewers (%d); try again later", s.cfg.MaxViewers))
@@ -90,10 +94,13 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		}
 		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), v.CanControl)
 
-		next(sess) // runs the console until it quits
+		s.wg.Add(1)
+		go s.forwardWindows(rec, realWinch, ws.winch)
+
+		next(ws) // runs the console until it quits
 
 		close(rec.ended)
-		s.unregister(sess)
+		s.unregister(ws)
 		reason := rec.getReason()
 		if reason != "" {
 			wish.Println(sess, reason)
@@ -115,7 +122,7 @@ func (s *Server) register(sess ssh.Session, v Viewer) (*session, bool) {
 		return nil, false
 	}
 	s.seq++
-	rec := &session{seq: s.seq, viewer: v, ended: make(chan struct{})}
+	rec := &session{seq: s.seq, viewer: v, ended: make(chan struct{}), hangup: make(chan struct{})}
 	rec.last.Store(time.Now().UnixNano())
 	s.sessions[sess] = rec
 	return rec, true
@@ -155,47 +162,77 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 		tea.WithEnvironment(sess.Environ()),
 		tea.WithFilter(dropEmptyResize),
 	)
-	// A viewer who hangs up ends their program; without this Bubble Tea
-	// would keep drawing into a closed channel until the connection dies.
-	// Bubble Tea cannot cancel a read on a non-file input, so its read loop
+	// End of input is not the end of the session: `ssh -t host </dev/null`
+	// may watch without typing; a hangup is seen by forwardWindows. Bubble
+	// Tea cannot cancel a read on a non-file input, so its read loop
 	// outlives the program until the channel closes: Close waits for it.
 	s.readers.Add(1) // inside gate, before Close's Wait
-	in.onEnd = func() {
-		s.readers.Done()
-		p.Quit()
-	}
+	in.onEnd = s.readers.Done
 
-	if d := s.cfg.IdleTimeout; d > 0 {
-		s.wg.Add(1) // we run inside gate, which holds wg, so Add is safe
-		go s.idleWatch(rec, p, d)
-	}
+	s.wg.Add(1) // we run inside gate, which holds wg, so Add is safe
+	go s.watchSession(rec, p, s.cfg.IdleTimeout)
 	return p
 }
 
-// idleWatch quits the program once the viewer has typed nothing for d.
-func (s *Server) idleWatch(rec *session, p *tea.Program, d time.Duration) {
+// watchSession quits the program when the viewer hangs up or has typed
+// nothing for d (d <= 0: never idle).
+func (s *Server) watchSession(rec *session, p *tea.Program, d time.Duration) {
 	defer s.wg.Done()
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var t *time.Timer
+	var idle <-chan time.Time // nil when idle sessions are allowed: never fires
+	if d > 0 {
+		t = time.NewTimer(d)
+		defer t.Stop()
+		idle = t.C
+	}
 	for {
 		select {
 		case <-rec.ended:
 			return
-		case <-t.C:
-			idle := time.Since(time.Unix(0, rec.last.Load()))
-			if idle < d {
-				t.Reset(d - idle)
+		case <-rec.hangup:
+			p.Quit() // returns once delivered or once the program has ended
+			return
+		case <-idle:
+			if since := time.Since(time.Unix(0, rec.last.Load())); since < d {
+				t.Reset(d - since)
 				continue
 			}
 			rec.setReason(fmt.Sprintf("brink: idle for %s, disconnected", d))
-			p.Quit() // returns once delivered or once the program has ended
+			p.Quit()
 			return
 		}
 	}
 }
 
-// dropEmptyResize drops the zero-sized window the wish middleware reports
-// once a session's request channel has closed.
+// forwardWindows passes the client's window changes to the wish middleware
+// through a channel that is never closed: the middleware reads a closed one
+// as endless zero-sized windows. The client channel closing (the viewer
+// hung up, or closed just this session of a multiplexed connection) is a
+// hangup. It drains until then, so the session's request loop never blocks
+// on a window change sent after the console has ended.
+func (s *Server) forwardWindows(rec *session, in <-chan ssh.Window, out chan<- ssh.Window) {
+	defer s.wg.Done()
+	defer close(rec.hangup)
+	for w := range in {
+		select {
+		case out <- w:
+		case <-rec.ended:
+		}
+	}
+}
+
+// watchedSession is the session as the wish middleware sees it: its window
+// changes come through forwardWindows.
+type watchedSession struct {
+	ssh.Session
+	pty   ssh.Pty
+	winch chan ssh.Window
+}
+
+func (w *watchedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) { return w.pty, w.winch, true }
+
+// dropEmptyResize drops zero-sized windows (a client may send one) so the
+// console never lays out for no space.
 func dropEmptyResize(_ tea.Model, msg tea.Msg) tea.Msg {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok && (ws.Width <= 0 || ws.Height <= 0) {
 		return nil

@@ -42,6 +42,9 @@ type Viewer struct {
 	// Renderer builds lipgloss styles for this viewer's terminal (colour
 	// profile from its TERM); the global renderer describes the local one.
 	Renderer *lipgloss.Renderer
+	// Watching is Server.Viewers, for the header: handy inside NewModel,
+	// which may run before Start's caller has stored the *Server.
+	Watching func() []string
 }
 
 // Config of the SSH server. Zero values take the documented defaults.

@@ -50,8 +50,12 @@ func (m *standIn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *standIn) View() string {
-	return fmt.Sprintf("BRINK TEST CONSOLE\nviewer=%s control=%v\nsize=%dx%d\nkeys=[%s]\n",
-		m.v.Who, m.v.CanControl, m.w, m.h, m.keys)
+	var watching []string
+	if m.v.Watching != nil {
+		watching = m.v.Watching()
+	}
+	return fmt.Sprintf("BRINK TEST CONSOLE\nviewer=%s control=%v\nsize=%dx%d\nkeys=[%s]\nwatching=%d\n",
+		m.v.Who, m.v.CanControl, m.w, m.h, m.keys, len(watching))
 }
 
 // keypair is a client key generated for the test.
@@ -269,6 +273,7 @@ func TestAuthorisedKeyGetsConsole(t *testing.T) {
 	con.waitFor(t, "BRINK TEST CONSOLE")
 	con.waitFor(t, "viewer=alice (SHA256:")
 	con.waitFor(t, "size=80x24")
+	con.waitFor(t, "watching=1")
 
 	// The program follows the client's window.
 	if err := con.sess.WindowChange(40, 120); err != nil {
@@ -845,5 +850,65 @@ func TestOpenSSHClientInTmux(t *testing.T) {
 			t.Fatalf("viewer still listed after q: %q", f.srv.Viewers())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitViewers(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for len(srv.Viewers()) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("Viewers() = %q, want %d", srv.Viewers(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSessionClosedOnLiveConnection: a multiplexing client (OpenSSH
+// ControlMaster) closes one session and keeps the connection.
+func TestSessionClosedOnLiveConnection(t *testing.T) {
+	f := startServer(t, nil)
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	first := openConsole(t, c, 80, 24)
+	first.waitFor(t, "BRINK TEST CONSOLE")
+	waitViewers(t, f.srv, 1)
+	if err := first.sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitViewers(t, f.srv, 0)
+	if !f.log.contains("alice " + fingerprint(f.alice.signer.PublicKey()) + " left") {
+		t.Errorf("leave not logged: %q", f.log.lines)
+	}
+	second := openConsole(t, c, 90, 20)
+	second.waitFor(t, "size=90x20")
+}
+
+// TestWatchWithoutInput: `ssh -t host </dev/null` half-closes stdin at once;
+// the console stays up.
+func TestWatchWithoutInput(t *testing.T) {
+	f := startServer(t, nil)
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	out := &syncBuffer{}
+	sess.Stdout = out // Stdin nil: the client sends EOF straight away
+	if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	con := &console{sess: sess, out: out}
+	con.waitFor(t, "BRINK TEST CONSOLE")
+	// Still there after the EOF, and still following the window.
+	if err := sess.WindowChange(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	con.waitFor(t, "size=100x30")
+	if n := len(f.srv.Viewers()); n != 1 {
+		t.Errorf("Viewers() has %d, want 1", n)
 	}
 }
