@@ -57,7 +57,9 @@ func TestParseAndCompute(t *testing.T) {
 func TestParseExpositionErrors(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"truncated", "# TYPE node_load1 gauge\nnode_load1{a=\"b", "bad exposition"},
-		{"not metrics", "<html>hello</html>\n", "bad exposition"},
+		{"not metrics", "<html>hello</html>\n", "no node_exporter metrics"},
+		{"bad line", "# TYPE node_load1 gauge\nnode_load1 one\n", "bad exposition"},
+		{"cut in a dropped line", "# TYPE node_load1 gauge\nnode_load1 1\nnode_filler{a=\"b", "truncated"},
 		{"empty", "", "no node_exporter metrics"},
 		{"other exporter", "# TYPE up gauge\nup 1\n", "no node_exporter metrics"},
 	}

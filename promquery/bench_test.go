@@ -1,0 +1,86 @@
+package promquery
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPromPoll20 polls 20 nodes through a fake Prometheus API.
+// queries/poll must not grow with the node count; cpu-µs/poll is the whole
+// process (brink's side and the in-process fake server's JSON encoding).
+func BenchmarkPromPoll20(b *testing.B) {
+	f := newFakeProm(b, 20)
+	s, err := New(Config{Prometheus: f.srv.URL, NameLabel: "node", RoleLabel: "role"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Poll(ctx); err != nil {
+		b.Fatal(err)
+	}
+	f.queries.Store(0)
+	b.ReportAllocs()
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(f.queries.Load())/float64(b.N), "queries/poll")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/poll")
+}
+
+// BenchmarkScrapePoll20 scrapes 20 fake node_exporters (each ~500 series,
+// the size of node_exporter with brink's collectors) and computes rates.
+func BenchmarkScrapePoll20(b *testing.B) {
+	f := newFakeExporters(b, 20)
+	s, err := New(Config{Scrape: f.urls()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Poll(ctx); err != nil {
+		b.Fatal(err)
+	}
+	f.hits.Store(0)
+	b.ReportAllocs()
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(f.hits.Load())/float64(b.N), "requests/poll")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/poll")
+}
+
+// BenchmarkParseExposition is the client-side cost of one node's scrape,
+// without HTTP or the fake server.
+func BenchmarkParseExposition(b *testing.B) {
+	text := newFakeNode().text()
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseExposition(stringsReader(text)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
