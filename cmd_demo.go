@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/brink-load/brink/demo"
+)
+
+func init() {
+	register(command{name: "demo", summary: "the whole story on loopback: a chat service whose read replica db-3 gives out", run: cmdDemo})
+}
+
+// defaultDemoSpeed makes the simulated load averages react in seconds
+// rather than a minute (the 5 s kernel sample every 0.5 s), so db-3's
+// load1 crosses 100 within about 90 s of a default run.
+const defaultDemoSpeed = 10
+
+func cmdDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o runOpts
+	var dur time.Duration
+	var listen, scenarioOut string
+	var speed float64
+	fs.BoolVar(&o.Headless, "headless", false, "no console: progress lines to stderr, the summary to stdout")
+	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
+	fs.StringVar(&o.ReportPath, "report", "", "write the JSON report here (default brink-report-<time>.json)")
+	fs.BoolVar(&o.AbortOnBreakpoint, "abort-on-breakpoint", false, "ramp down once the breakpoint is found (exit 99)")
+	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
+	fs.StringVar(&scenarioOut, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
+	fs.Float64Var(&speed, "speed", defaultDemoSpeed, "how much faster than real time the simulated load averages move (1 = like Linux)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: brink demo [flags]
+
+Starts a chat service on loopback (REST + WebSocket) in front of simulated
+machines — web-1, web-2, redis-1 and a replica set db-1 (primary), db-2,
+db-3 (db-3 takes 80 % of reads) — each serving node_exporter metrics, then
+ramps "210 users × 3 groups" and past it until db-3's load1 crosses 100.
+
+  brink demo                          the live console, about 2 minutes
+  brink demo --headless --report r.json
+  brink demo --listen 127.0.0.1:8080  just the target, for other tools or Prometheus
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "brink demo: unexpected argument %q (try 'brink demo --help')\n", fs.Arg(0))
+		return exitUsage
+	case dur < 5*time.Second:
+		fmt.Fprintf(stderr, "brink demo: --duration %s is too short (at least 5s; the story needs about 2m)\n", dur)
+		return exitUsage
+	case scenarioOut != "" && listen == "":
+		fmt.Fprintln(stderr, "brink demo: --scenario-out needs --listen (the scenario names the target's address)")
+		return exitUsage
+	case !(speed >= 1) || speed > 1000:
+		fmt.Fprintf(stderr, "brink demo: --speed %v: want 1 (real time) to 1000\n", speed)
+		return exitUsage
+	}
+	opts := demo.Options{Speed: speed}
+
+	if listen != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer stop()
+		if err := serveDemo(ctx, listen, scenarioOut, opts, stdout); err != nil {
+			fmt.Fprintf(stderr, "brink demo: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+
+	srv, err := demo.Start(context.Background(), "127.0.0.1:0", opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "brink demo: %v\n", err)
+		return exitFailure
+	}
+	defer srv.Close()
+	sc, err := demo.Scenario(srv.BaseURL(), dur)
+	if err != nil {
+		fmt.Fprintf(stderr, "brink demo: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "brink demo: chat service at %s, nodes at %s/nodes/NAME/metrics; load averages at %v× speed\n",
+		srv.BaseURL(), srv.BaseURL(), speed)
+	return execute(sc, o, stdout, stderr)
+}
+
+// serveDemo is --listen: the target alone until ctx ends, its URLs
+// printed so Prometheus or another tool can be pointed at it.
+func serveDemo(ctx context.Context, addr, scenarioOut string, opts demo.Options, stdout io.Writer) error {
+	srv, err := demo.Start(ctx, addr, opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if scenarioOut != "" {
+		if err := os.WriteFile(scenarioOut, demo.ScenarioYAML(srv.BaseURL()), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "brink demo target on %s (Ctrl-C to stop)\n", srv.BaseURL())
+	fmt.Fprintf(stdout, "  GET  %[1]s/api/rooms\n  GET  %[1]s/api/rooms/{1..%[2]d}/messages\n  POST %[1]s/api/rooms/{id}/messages\n  WS   ws%[3]s/ws?room=N\n",
+		srv.BaseURL(), demo.Rooms, strings.TrimPrefix(srv.BaseURL(), "http"))
+	fmt.Fprintln(stdout, "node_exporter endpoints:")
+	urls := srv.NodeURLs()
+	names := make([]string, 0, len(urls))
+	for n := range urls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(stdout, "  %-8s %s\n", n, urls[n])
+	}
+	if scenarioOut != "" {
+		fmt.Fprintf(stdout, "scenario for this target: %s (brink run %[1]s)\n", scenarioOut)
+	}
+	<-ctx.Done()
+	return nil
+}

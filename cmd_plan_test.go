@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+func TestPlanCommand(t *testing.T) {
+	team := []string{"--daily-users", "100000", "--requests-per-user", "50", "--peak-factor", "3", "--margin", "30%", "--p95", "300ms", "--think", "2s"}
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     []string
+		stderrHas  string
+		parsesYAML bool
+	}{
+		{"the team's numbers", team, exitOK, []string{
+			"= 5 000 000 requests/day", "5 000 000 ÷ 86 400 s", "= 57.9 req/s", "= 173.6 req/s",
+			"173.6 × (1 + margin 30 %)", "= 225.7 req/s", "(p95 0.3 s + think 2 s)", "= 520 VUs", "target: 1040"}, "", true},
+		{"margin as a fraction", append(append([]string{}, team[:6]...), "--margin", "0.3", "--p95", "300ms", "--think", "2s"), exitOK, []string{"= 520 VUs"}, "", true},
+		{"missing p95", []string{"--daily-users", "10", "--requests-per-user", "5"}, exitUsage, nil, "need --daily-users, --requests-per-user and --p95", false},
+		{"bare margin is ambiguous", []string{"--daily-users", "10", "--requests-per-user", "5", "--p95", "1s", "--margin", "30"}, exitUsage, nil, `--margin: ambiguous "30"`, false},
+		{"bad users", []string{"--daily-users", "many", "--requests-per-user", "5", "--p95", "1s"}, exitUsage, nil, "--daily-users: bad number", false},
+		{"bad p95", []string{"--daily-users", "10", "--requests-per-user", "5", "--p95", "300"}, exitUsage, nil, "--p95:", false},
+		{"peak below 1", []string{"--daily-users", "10", "--requests-per-user", "5", "--p95", "1s", "--peak-factor", "0.5"}, exitUsage, nil, "peak factor must be ≥ 1", false},
+		{"bad base url", append(append([]string{}, team...), "--base-url", "localhost:8080"), exitUsage, nil, "--base-url:", false},
+		{"stray argument", append(append([]string{}, team...), "extra"), exitUsage, nil, `unexpected argument "extra"`, false},
+		{"unknown flag", []string{"--users", "10"}, exitUsage, nil, "flag provided but not defined", false},
+		{"help", []string{"--help"}, exitOK, nil, "Little's law", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := cmdPlan(tc.args, &out, &errb)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errb.String())
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				}
+			}
+			if tc.stderrHas != "" && !strings.Contains(errb.String(), tc.stderrHas) {
+				t.Errorf("stderr %q lacks %q", errb.String(), tc.stderrHas)
+			}
+			if tc.code == exitUsage && tc.name != "unknown flag" && strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+				t.Errorf("error is not one line: %q", errb.String())
+			}
+			if tc.parsesYAML {
+				// stdout alone (steps as comments, then the scenario) is a
+				// valid scenario: `brink plan … > plan.yaml` works.
+				if _, err := scenarios.Parse("stdout", out.Bytes()); err != nil {
+					t.Errorf("stdout does not load as a scenario: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanCommandOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	var out, errb bytes.Buffer
+	args := []string{"--daily-users", "1M", "--requests-per-user", "20", "--peak-factor", "4x", "--margin", "25%",
+		"--p95", "500ms", "--think", "3s", "--base-url", "https://shop.example/api/items", "--out", path}
+	if code := cmdPlan(args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "scenario written to "+path) || strings.Contains(out.String(), "name: plan-breakpoint") {
+		t.Errorf("stdout should have the steps and where the scenario went, not the YAML:\n%s", out.String())
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1M × 20 / 86 400 × 4 × 1.25 = 1157.4 rps; × 3.5 s = 4050.9 → 4051 VUs.
+	if got := sc.Groups[0].Stages[1].Target; got != 4051 {
+		t.Errorf("target VUs %v, want 4051", got)
+	}
+	if got := sc.Groups[0].Requests[0].URL.Source(); got != "https://shop.example/api/items" {
+		t.Errorf("request url %q", got)
+	}
+	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "plan.yaml")
+	args[len(args)-1] = bad
+	if code := cmdPlan(args, &out, &errb); code != exitFailure {
+		t.Errorf("unwritable --out: exit %d, want %d", code, exitFailure)
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Error("file appeared at an impossible path")
+	}
+}
