@@ -34,7 +34,7 @@ func Load(path string) (*Scenario, error) {
 // error is one *Error and nothing else is returned.
 func Parse(file string, data []byte) (*Scenario, error) {
 	d := &decoder{file: file, anchors: map[string]ast.Node{}, pos: map[string]position{}}
-	f, err := parser.ParseBytes(data, 0)
+	f, err := parseYAML(data)
 	if err != nil {
 		return nil, d.yamlError(err)
 	}
@@ -74,6 +74,17 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return a.Col - b.Col
 	})
 	return nil, first
+}
+
+// parseYAML is parser.ParseBytes with a recover: the parser is third-party
+// code fed user input, and a scenario mistake must never crash brink.
+func parseYAML(data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("YAML parser failed on this input (%v)", r)
+		}
+	}()
+	return parser.ParseBytes(data, 0)
 }
 
 func (d *decoder) yamlError(err error) *Error {
