@@ -164,6 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.ln = ln
 
+	cfg.Logf("share: console served on %s (host key %s)", s.Addr(), fingerprint(signer.PublicKey()))
 	s.wg.Add(1)
 	go s.acceptLoop()
 	go s.watch(ctx)
