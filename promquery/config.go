@@ -168,10 +168,13 @@ func (n *naming) role(name, label string) string {
 	return ""
 }
 
+// matcherRE is one PromQL label matcher and the comma after it.
+var matcherRE = regexp.MustCompile(`^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + "`[^`]*`" + `)\s*(?:,|$)`)
+
 // matchers turns a selector such as {job="node"} (or job="node") into the
-// matcher list to splice into each metric selector. It rejects anything
-// that is not a bare label selector, so a typo fails in one line before any
-// query goes out.
+// matcher list to splice into each metric selector. It accepts label
+// matchers only, so a typo fails in one line before any query goes out
+// rather than as a PromQL parse error in every poll.
 func matchers(sel string) (string, error) {
 	s := strings.TrimSpace(sel)
 	if s == "" {
@@ -183,14 +186,14 @@ func matchers(sel string) (string, error) {
 		}
 		s = strings.TrimSpace(s[1 : len(s)-1])
 	}
-	if strings.ContainsAny(s, "{}[]()") {
-		return "", fmt.Errorf("selector %s: want label matchers only, like {job=\"node\"}", sel)
+	for rest := s; strings.TrimSpace(rest) != ""; {
+		m := matcherRE.FindString(rest)
+		if m == "" {
+			return "", fmt.Errorf("selector %s: want label matchers only, like {job=\"node\"}", sel)
+		}
+		rest = rest[len(m):]
 	}
-	s = strings.TrimSuffix(strings.TrimSpace(s), ",")
-	if s != "" && !strings.ContainsAny(s, "=~!") {
-		return "", fmt.Errorf("selector %s: want label matchers only, like {job=\"node\"}", sel)
-	}
-	return s, nil
+	return strings.TrimSuffix(strings.TrimSpace(s), ","), nil
 }
 
 // validate checks what can be checked without the network.

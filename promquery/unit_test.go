@@ -52,6 +52,11 @@ func TestMatchers(t *testing.T) {
 		{`{job="node"`, "", "missing closing }"},
 		{`up{job="node"}`, "", "label matchers only"},
 		{`node`, "", "label matchers only"},
+		{`job=`, "", "label matchers only"},
+		{`job="a" env="b"`, "", "label matchers only"},
+		{`job="a\"b",env!~'x.*' , a=` + "`c`", `job="a\"b",env!~'x.*' , a=` + "`c`", ""},
+		{`job="node",`, `job="node"`, ""},
+		{`9job="node"`, "", "label matchers only"},
 	}
 	for _, tc := range tests {
 		got, err := matchers(tc.in)
