@@ -33,6 +33,9 @@ func (s Schedule) Duration() time.Duration {
 // At returns the target at stage time t, and the index of the stage t falls
 // in. Past the end it returns the last target and len(Stages).
 func (s Schedule) At(t time.Duration) (float64, int) {
+	if t < 0 {
+		return s.Start, 0
+	}
 	from := s.Start
 	var off time.Duration
 	for i, st := range s.Stages {
@@ -42,9 +45,6 @@ func (s Schedule) At(t time.Duration) (float64, int) {
 		}
 		off += st.Duration
 		from = st.Target
-	}
-	if t < 0 {
-		return s.Start, 0
 	}
 	return from, len(s.Stages)
 }

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+	"github.com/gorilla/websocket"
+)
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// fullBacklog returns a loopback address whose accept queue is full and
+// never drained, so a new connect hangs until it times out: a listen(2)
+// backlog of 0 holds one pending connection, which we fill ourselves.
+func fullBacklog(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
+	// Fill the queue; stop once a connect no longer completes at once.
+	for i := 0; i < 8; i++ {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	t.Skip("cannot fill a listen backlog on this kernel (syncookies?)")
+	return ""
+}
+
+func handler(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Each error kind, produced by a real local server (or by the lack of one)
+// and classified. Every run is one VU for 300 ms.
+func TestErrorKinds(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, g *scenarios.Group)
+		opts  Options
+		want  ErrorKind
+	}{
+		{"dns", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://brink-test.invalid/") }, Options{}, ErrDNS},
+		{"refused", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://"+closedPort(t)+"/") }, Options{}, ErrRefused},
+		{"connect_timeout", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://"+fullBacklog(t)+"/") },
+			Options{DialTimeout: 100 * time.Millisecond}, ErrConnectTimeout},
+		{"timeout", func(t *testing.T, g *scenarios.Group) {
+			done := make(chan struct{})
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-done:
+				case <-time.After(2 * time.Second):
+				}
+			}))
+			t.Cleanup(func() { close(done) }) // runs before the server's Close
+			g.Timeout = 50 * time.Millisecond
+		}, Options{}, ErrTimeout},
+		{"reset", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) {
+				c, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					return
+				}
+				c.(*net.TCPConn).SetLinger(0) // close sends RST
+				c.Close()
+			}))
+		}, Options{}, ErrReset},
+		{"tls", func(t *testing.T, g *scenarios.Group) {
+			u := handler(t, func(w http.ResponseWriter, r *http.Request) {})
+			setURL(g, "https://"+u[len("http://"):])
+		}, Options{}, ErrTLS},
+		{"tls_untrusted", func(t *testing.T, g *scenarios.Group) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			t.Cleanup(srv.Close)
+			setURL(g, srv.URL)
+		}, Options{}, ErrTLS},
+		{"status_4xx", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
+		}, Options{}, ErrStatus4xx},
+		{"status_5xx", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+		}, Options{}, ErrStatus5xx},
+		{"check_failed_status", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+			g.Requests[0].Check = &scenarios.Check{Status: []int{200}}
+		}, Options{}, ErrCheckFailed},
+		{"check_failed_body", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hay")) }))
+			g.Requests[0].Check = &scenarios.Check{BodyContains: "needle"}
+		}, Options{}, ErrCheckFailed},
+		{"ws_closed", func(t *testing.T, g *scenarios.Group) {
+			u := handler(t, func(w http.ResponseWriter, r *http.Request) {
+				c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+				if err != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+				c.Close()
+			})
+			g.Requests = nil
+			g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + u[len("http"):]), Every: time.Second}
+		}, Options{}, ErrWSClosed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := constVUs(get(c.name, "http://127.0.0.1:1/"), 1, 300*time.Millisecond)
+			g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+			c.setup(t, &g)
+			_, tk := run(t, scenario(time.Second, g), c.opts, 10*time.Second)
+			s := tk.sum()
+			if s.Errors[c.want] == 0 {
+				t.Fatalf("no %s errors; got %v", c.want, s.Errors)
+			}
+			for k, n := range s.Errors {
+				if k != c.want {
+					t.Errorf("also %d %s errors (want only %s)", n, k, c.want)
+				}
+			}
+			if s.ErrorCount != s.Errors[c.want] {
+				t.Errorf("error count %d vs %d", s.ErrorCount, s.Errors[c.want])
+			}
+		})
+	}
+}
+
+func setURL(g *scenarios.Group, u string) { g.Requests[0].URL = scenarios.MustTemplate(u) }
+
+func TestClassifyTable(t *testing.T) {
+	cases := []struct {
+		err  error
+		want kind
+	}{
+		{nil, kindNone},
+		{&net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, kindDNS},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, kindRefused},
+		{&dialError{&net.OpError{Op: "dial", Err: timeoutErr{}}}, kindConnectTimeout},
+		{&net.OpError{Op: "read", Err: timeoutErr{}}, kindTimeout},
+		{&net.OpError{Op: "read", Err: syscall.ECONNRESET}, kindReset},
+		{&websocket.CloseError{Code: 1006}, kindWSClosed},
+	}
+	for _, c := range cases {
+		if got := classify(c.err); got != c.want {
+			t.Errorf("classify(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
