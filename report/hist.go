@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -189,13 +190,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // snapshot when there is one, else from the nearest reported quantile at or
 // above p (conservative).
 func windowQuantile(l engine.Latency, snap *hdrhistogram.Snapshot, p float64) float64 {
-	if snap != nil && len(snap.Counts) > 0 {
-		h := hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: snap.LowestTrackableValue,
-			HighestTrackableValue: snap.HighestTrackableValue, SignificantFigures: snap.SignificantFigures,
-			Counts: snap.Counts}) // Import only reads the counts here
-		if h.TotalCount() > 0 {
-			return usToMs(h.ValueAtPercentile(p))
-		}
+	if v, ok := snapQuantile(snap, p); ok {
+		return usToMs(v)
 	}
 	switch {
 	case p <= 50:
@@ -209,4 +205,49 @@ func windowQuantile(l engine.Latency, snap *hdrhistogram.Snapshot, p float64) fl
 	default:
 		return ms(l.Max)
 	}
+}
+
+// snapQuantile is Histogram.ValueAtPercentile computed straight from a
+// snapshot's counts: no import, no allocation (it runs for every SLO in
+// every window). The index arithmetic is the library's own layout.
+func snapQuantile(s *hdrhistogram.Snapshot, p float64) (int64, bool) {
+	if s == nil || len(s.Counts) == 0 {
+		return 0, false
+	}
+	var total int64
+	for _, c := range s.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0, false
+	}
+	sig := min(max(s.SignificantFigures, 1), 5)
+	lo := max(s.LowestTrackableValue, 1)
+	subMag := int64(math.Ceil(math.Log2(2 * math.Pow10(int(sig)))))
+	halfMag := max(subMag, 1) - 1
+	unitMag := int64(math.Floor(math.Log2(float64(lo))))
+	subCount := int64(1) << (halfMag + 1)
+	half := subCount / 2
+
+	p = min(p, 100)
+	want := max(int64(p/100*float64(total)+0.5), 1)
+	var cum int64
+	for i, c := range s.Counts {
+		cum += c
+		if cum < want {
+			continue
+		}
+		idx := int64(i)
+		bucket, sub := int64(0), idx
+		if idx >= subCount {
+			bucket = (idx >> halfMag) - 1
+			sub = idx&(half-1) + half
+		}
+		v := sub << (bucket + unitMag)
+		if p == 0 {
+			return v, true
+		}
+		return v + int64(1)<<(bucket+unitMag) - 1, true
+	}
+	return 0, false
 }

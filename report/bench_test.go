@@ -1,0 +1,59 @@
+package report
+
+import (
+	"testing"
+
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// BenchmarkAddTick: one engine window (total + 1 endpoint histogram, two
+// SLOs, one of them tagged) into a recorder that already holds 1 000 windows.
+func BenchmarkAddTick(b *testing.B) {
+	sc := scenario(false, []scenarios.Threshold{p95lt500, errLt1pct,
+		{Metric: "http_req_duration", TagKey: "name", TagValue: "home", Expr: "p(99)<900", Agg: "p", P: 99, Op: "<", Value: 900}})
+	r := NewRecorder(sc, t0, Options{})
+	ticks := make([]win, 1000)
+	for i := range ticks {
+		ticks[i] = win{vus: 100, rps: 3000, p95: 120}
+	}
+	feed(&testing.T{}, r, ticks, nil)
+	tk := tick(1000, win{vus: 100, rps: 3000, p95: 120})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.AddTick(tk)
+	}
+}
+
+// BenchmarkAddPoll: 20 nodes against 3 node thresholds.
+func BenchmarkAddPoll(b *testing.B) {
+	sc := scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100},
+		scenarios.NodeThreshold{Metric: "cpu", Above: 90}, scenarios.NodeThreshold{Metric: "load1_per_core", Above: 4})
+	r := NewRecorder(sc, t0, Options{})
+	samples := make([]promquery.Sample, 20)
+	for i := range samples {
+		samples[i] = load1(string(rune('a'+i)), 50)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := poll(float64(i), samples...)
+		r.AddPoll(p)
+	}
+}
+
+// BenchmarkReport: building the JSON document of a 30-minute run.
+func BenchmarkReport(b *testing.B) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{})
+	ticks := make([]win, 1800)
+	for i := range ticks {
+		ticks[i] = win{vus: i, rps: 3 * i, p95: 120}
+	}
+	feed(&testing.T{}, r, ticks, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = r.Report()
+	}
+}

@@ -1,0 +1,222 @@
+package report
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+func TestNodeEventText(t *testing.T) {
+	r := NewRecorder(scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100}), t0, Options{})
+	polls := map[int][]promquery.Sample{}
+	for s := 1; s <= 12; s++ {
+		v := 50.0
+		if s >= 4 && s < 8 {
+			v = 100 + float64(s)
+		}
+		polls[s] = []promquery.Sample{load1("db-3", v)}
+	}
+	feed(t, r, ramp(12, 200, func(int) float64 { return 212 }), polls)
+	var evs []Event
+	r.View(func(v *View) { evs = append(evs, v.Events...) })
+	over, clear := kinds(evs, EventNodeOver), kinds(evs, EventNodeClear)
+	if len(over) != 1 || len(clear) != 1 {
+		t.Fatalf("events %+v", evs)
+	}
+	if want := "db-3 load1 104 > 100 — 610 VUs, 1830 rps, p95 212 ms"; over[0].Text != want {
+		t.Errorf("over text %q, want %q", over[0].Text, want)
+	}
+	if !over[0].Time.Equal(at(4)) || over[0].Load.VUs != 610 {
+		t.Errorf("over stamped %v with %d VUs, want 4s and the load then", over[0].Time.Sub(t0), over[0].Load.VUs)
+	}
+	if !clear[0].Time.Equal(at(8)) || clear[0].Text != "db-3 load1 back under 100 (50) — 1410 VUs, 4230 rps, p95 212 ms" {
+		t.Errorf("clear %v %q", clear[0].Time.Sub(t0), clear[0].Text)
+	}
+}
+
+func TestWindowValues(t *testing.T) {
+	tk := tick(0, win{vus: 10, rps: 200, p95: 300, errs: 4, checks: 10})
+	tk.Endpoints = append(tk.Endpoints, engine.EndpointStats{Group: "g", Name: "post", Requests: 100, Errors: 50})
+	tk.Endpoints[1].Hist, tk.Endpoints[1].Latency = hist(100, 900)
+	tk.WS.Reply = engine.Latency{Count: 10, P50: 5 * time.Millisecond, P90: 8 * time.Millisecond,
+		P95: 9 * time.Millisecond, P99: 20 * time.Millisecond, Max: 30 * time.Millisecond, Mean: 6 * time.Millisecond}
+	tag := func(x scenarios.Threshold, k, v string) scenarios.Threshold { x.TagKey, x.TagValue = k, v; return x }
+	cases := []struct {
+		name string
+		th   scenarios.Threshold
+		want float64
+		ok   bool
+	}{
+		{"p95", p95lt500, 300, true},
+		{"p99.9", th("http_req_duration", "p(99.9)<1", "p", 99.9, "<", 1), 300, true},
+		{"med", th("http_req_duration", "med<1", "med", 0, "<", 1), 150, true},
+		{"max", th("http_req_duration", "max<1", "max", 0, "<", 1), 300, true},
+		{"error rate", errLt1pct, 0.02, true},
+		{"rps", th("http_reqs", "rate>1", "rate", 0, ">", 1), 200, true},
+		{"count is whole-run only", th("http_reqs", "count>1", "count", 0, ">", 1), 0, false},
+		{"checks", th("checks", "rate>0.99", "rate", 0, ">", 0.99), 0.95, true},
+		{"ws p95", th("ws_msg_latency", "p(95)<100", "p", 95, "<", 100), 9, true},
+		{"name tag p95", tag(p95lt500, "name", "post"), 900, true},
+		{"name tag errors", tag(errLt1pct, "name", "post"), 0.5, true},
+		{"group tag merges endpoints", tag(th("http_req_duration", "p(99)<1", "p", 99, "<", 1), "group", "g"), 900, true},
+		{"unknown name", tag(p95lt500, "name", "nope"), 0, false},
+		{"iteration_duration has no data", th("iteration_duration", "p(95)<1", "p", 95, "<", 1), 0, false},
+	}
+	var scratch snapAcc
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := windowValue(c.th, &tk, &scratch)
+			if ok != c.ok || (ok && math.Abs(got-c.want) > c.want*0.002) {
+				t.Errorf("got %v, %v; want %v, %v", got, ok, c.want, c.ok)
+			}
+		})
+	}
+}
+
+// TestWholeRunPercentiles: merged window histograms give the whole run's
+// percentiles within 1 % of the exact ones, and old windows lose their
+// histograms.
+func TestWholeRunPercentiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := NewRecorder(scenario(false, []scenarios.Threshold{th("http_req_duration", "p(99)<250", "p", 99, "<", 250)}), t0, Options{})
+	var all []float64
+	for i := 0; i < 60; i++ {
+		h := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
+		shift := float64(i) // the distribution drifts, so windows differ
+		for k := 0; k < 500; k++ {
+			v := 20 + shift + rng.ExpFloat64()*40 // ms
+			all = append(all, v)
+			_ = h.RecordValue(int64(v * 1000))
+		}
+		tk := tick(i, win{vus: 10, rps: 500, p95: 100})
+		tk.Hist = h.Export()
+		tk.Latency.Count = 500
+		r.AddTick(tk)
+	}
+	exact := func(p float64) float64 {
+		s := append([]float64(nil), all...)
+		slices.Sort(s)
+		return s[int(math.Ceil(p/100*float64(len(s))))-1]
+	}
+	rep := r.Report()
+	for _, c := range []struct {
+		p   float64
+		got Num
+	}{{50, rep.Summary.LatencyMs.Med}, {95, rep.Summary.LatencyMs.P95}, {99, rep.Summary.LatencyMs.P99}} {
+		if e := exact(c.p); math.Abs(float64(c.got)-e) > e*0.01 {
+			t.Errorf("p%v = %v, exact %v", c.p, c.got, e)
+		}
+	}
+	if !rep.Summary.LatencyMs.Exact {
+		t.Error("whole-run latency not marked exact")
+	}
+	if v := rep.Thresholds[0].Value; math.Abs(float64(v)-exact(99)) > exact(99)*0.01 {
+		t.Errorf("threshold value %v, exact p99 %v", v, exact(99))
+	}
+	r.View(func(v *View) {
+		for i := range v.Ticks[:len(v.Ticks)-1] {
+			if v.Ticks[i].Hist != nil || v.Ticks[i].Endpoints[0].Hist != nil {
+				t.Fatalf("tick %d keeps its histogram", i)
+			}
+		}
+		if v.Ticks[len(v.Ticks)-1].Hist == nil {
+			t.Error("the latest tick lost its histogram")
+		}
+	})
+}
+
+// TestAbortBeforeBreakpoint: violations that start after an abort belong to
+// the ramp-down and never become the breakpoint.
+func TestAbortBeforeBreakpoint(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{})
+	feed(t, r, ramp(5, 10, func(int) float64 { return 100 }), nil)
+	r.Abort("key q by local", at(5.5))
+	for i := 5; i < 10; i++ {
+		r.AddTick(tick(i, win{vus: 10, rps: 30, p95: 900}))
+	}
+	r.Finish(at(11))
+	v := r.Verdict()
+	if v.Breakpoint != nil || v.Aborted == "" {
+		t.Fatalf("verdict %+v", v)
+	}
+	if want := "No breakpoint before the run was aborted (key q by local): it held up to 50 VUs, 150 rps"; !strings.Contains(v.Text, want) {
+		t.Errorf("text %q lacks %q", v.Text, want)
+	}
+}
+
+// TestConcurrentUse: the engine, the poller, consoles and the autosaver use
+// one recorder at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}, scenarios.NodeThreshold{Metric: "load1", Above: 100}), t0, Options{})
+	var wg sync.WaitGroup
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 200; i++ {
+			r.AddTick(tick(i, win{vus: i, rps: 10 * i, p95: float64(i * 5)}))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for s := 1; s <= 200; s++ {
+			r.AddPoll(poll(float64(s), load1("db-3", float64(s))))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 100; i++ {
+			r.View(func(v *View) { _ = len(v.Ticks) + len(v.Events) })
+			_ = r.Verdict()
+			r.Note("bob", "x", at(float64(i)))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 20; i++ {
+			_ = r.Report()
+		}
+	}()
+	wg.Wait()
+	r.Finish(at(300))
+	if r.Verdict().Breakpoint == nil {
+		t.Error("no breakpoint in a run that broke")
+	}
+}
+
+// TestSnapQuantileMatchesLibrary: the allocation-free quantile agrees with
+// hdrhistogram's ValueAtPercentile across layouts and distributions.
+func TestSnapQuantileMatchesLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	layouts := []struct{ lo, hi, sig int64 }{{1, 60_000_000, 3}, {1, 3_600_000_000, 2}, {1000, 10_000_000, 3}, {1, 1000, 1}}
+	for _, l := range layouts {
+		h := hdrhistogram.New(l.lo, l.hi, int(l.sig))
+		for k := 0; k < 5000; k++ {
+			v := int64(rng.ExpFloat64() * float64(l.hi) / 50)
+			_ = h.RecordValue(min(max(v, l.lo), l.hi))
+		}
+		s := h.Export()
+		for _, p := range []float64{0, 1, 25, 50, 90, 95, 99, 99.9, 100} {
+			got, ok := snapQuantile(s, p)
+			want := h.ValueAtPercentile(p)
+			if p == 0 {
+				want = h.Min() // the library answers 0 for p0; the minimum is meant
+			}
+			if !ok || got != want {
+				t.Errorf("layout %v p%v: got %d, library %d", l, p, got, want)
+			}
+		}
+	}
+	if _, ok := snapQuantile(hdrhistogram.New(1, 1000, 3).Export(), 50); ok {
+		t.Error("empty histogram has a quantile")
+	}
+}
