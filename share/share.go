@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -30,6 +31,10 @@ const (
 	DefaultMaxViewers  = 8
 	DefaultIdleTimeout = time.Hour
 )
+
+// handshakeTimeout bounds the time from accept to authentication; a var so
+// tests can shorten it.
+var handshakeTimeout = 30 * time.Second
 
 // Viewer is who a session belongs to, handed to the model so it can show it
 // and decide whether its keys may steer the run.
@@ -87,12 +92,14 @@ type Server struct {
 	sessions map[ssh.Session]*session
 	seq      uint64
 
-	wg        sync.WaitGroup // accept loop, connections, sessions
-	readers   sync.WaitGroup // Bubble Tea input loops, see newProgram
-	closeOnce sync.Once
-	closeErr  error
-	done      chan struct{} // closed when shutting down
-	watchDone chan struct{} // the context watcher has ended
+	wg      sync.WaitGroup // accept loop, connections, sessions
+	readers sync.WaitGroup // Bubble Tea input loops, see newProgram
+
+	handshakeTimeout time.Duration // from accept to authenticated
+	closeOnce        sync.Once
+	closeErr         error
+	done             chan struct{} // closed when shutting down
+	watchDone        chan struct{} // the context watcher has ended
 }
 
 // Start listens on cfg.Addr and serves sessions until ctx ends or Close.
@@ -123,6 +130,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		sessions:   map[ssh.Session]*session{},
 		done:       make(chan struct{}),
 		watchDone:  make(chan struct{}),
+
+		handshakeTimeout: handshakeTimeout,
 	}
 	if cfg.Controllers != "" {
 		s.controllers = newKeyFile(cfg.Controllers)
@@ -151,6 +160,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// Only session channels; no direct-tcpip (local forwarding), and no
 	// global request handlers, so tcpip-forward (remote) is refused too.
+	srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
+		ctx.SetValue(authConnKey{}, c) // for allowKey to mark it authenticated
+		return c
+	}
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.handleSessionChannel}
 	srv.RequestHandlers = map[string]ssh.RequestHandler{}
 	srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
@@ -272,7 +285,18 @@ func (s *Server) acceptLoop() {
 		go func() {
 			defer s.wg.Done()
 			defer s.untrack(c)
-			s.ssh.HandleConn(c)
+			tc := &authConn{Conn: c}
+			// The idle timeout restarts on every byte, so a client that
+			// trickles its handshake would hold a connection for as long as
+			// it likes; unauthenticated ones get a fixed allowance.
+			t := time.AfterFunc(s.handshakeTimeout, func() {
+				if !tc.authed.Load() {
+					s.cfg.Logf("share: %s: not authenticated within %s, closed", c.RemoteAddr(), s.handshakeTimeout)
+					_ = tc.Close()
+				}
+			})
+			defer t.Stop()
+			s.ssh.HandleConn(tc)
 		}()
 	}
 }
@@ -311,9 +335,21 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	if !ok {
 		s.cfg.Logf("share: refused key %s for user %q from %s",
 			fingerprint(key), ctx.User(), ctx.RemoteAddr())
+		return false
 	}
-	return ok
+	if c, isAuth := ctx.Value(authConnKey{}).(*authConn); isAuth {
+		c.authed.Store(true)
+	}
+	return true
 }
+
+// authConn is a connection that has yet to (or did) authenticate.
+type authConn struct {
+	net.Conn
+	authed atomic.Bool
+}
+
+type authConnKey struct{}
 
 // canControl is asked at session start, so a key added to the controllers
 // file takes effect at the viewer's next login.

@@ -912,3 +912,33 @@ func TestWatchWithoutInput(t *testing.T) {
 		t.Errorf("Viewers() has %d, want 1", n)
 	}
 }
+
+func TestUnauthenticatedConnectionsAreClosed(t *testing.T) {
+	old := handshakeTimeout
+	handshakeTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { handshakeTimeout = old })
+	f := startServer(t, nil)
+
+	// A console that authenticated in time outlives the allowance.
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	con := openConsole(t, c, 80, 24)
+	con.waitFor(t, "BRINK TEST CONSOLE")
+
+	// A client that never gets past the version exchange is cut off.
+	raw, err := net.Dial("tcp", f.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	_ = raw.SetReadDeadline(time.Now().Add(waitLimit))
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		t.Fatalf("raw connection not closed by the server: %v", err)
+	}
+	if !f.log.contains("not authenticated within 200ms") {
+		t.Errorf("not logged: %q", f.log.lines)
+	}
+	if _, err := con.stdin.Write([]byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	con.waitFor(t, "keys=[k]")
+}
