@@ -7,8 +7,8 @@ import (
 
 // Save writes the report of the run as it is now to path, atomically, and
 // stops Autosave from writing to it afterwards (an older snapshot must never
-// replace the final report). Call it after Finish, from the normal end, a
-// signal handler or a recovered panic.
+// replace the final report). Finish already stops autosaves, so after
+// Finish, Save and WriteFile(path, r.Report()) are equivalent.
 func (r *Recorder) Save(path string) error {
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
@@ -44,6 +44,11 @@ func (r *Recorder) autosave(path string) error {
 	defer r.saveMu.Unlock()
 	if r.finalSaved {
 		return nil
+	}
+	var done bool
+	r.View(func(v *View) { done = v.Done })
+	if done {
+		return nil // the final report is the caller's to write
 	}
 	return WriteFile(path, r.Report())
 }

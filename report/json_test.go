@@ -259,3 +259,25 @@ func TestAutosave(t *testing.T) {
 		t.Errorf("%d failures reported, want the loop to keep trying", fails.Load())
 	}
 }
+
+// TestFinishStopsAutosave: after Finish no snapshot lands, so a final report
+// written with plain WriteFile stays.
+func TestFinishStopsAutosave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := NewRecorder(scenario(false, nil), t0, Options{})
+	feed(t, r, ramp(3, 10, func(int) float64 { return 50 }), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { Autosave(ctx, r, path, time.Millisecond, nil); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	r.Finish(at(4))
+	if err := WriteFile(path, r.Report()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	<-done
+	if rep, err := ReadFile(path); err != nil || !rep.Complete {
+		t.Fatalf("final report replaced (err %v)", err)
+	}
+}

@@ -790,7 +790,12 @@ func (r *Recorder) Abort(reason string, at time.Time) {
 }
 
 // Finish closes the timeline at end; later ticks and polls are ignored.
+// It waits for an autosave in flight, and no snapshot is written after it,
+// so the final report written next (WriteFile or Save) is never replaced by
+// an older snapshot.
 func (r *Recorder) Finish(end time.Time) {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
 	r.mu.Lock()
 	if !r.v.Done {
 		r.v.Done, r.end = true, end
