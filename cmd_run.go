@@ -1,11 +1,30 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 
+	"github.com/mattn/go-isatty"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/tui"
 )
+
+// exitExternalAbort is k6's code for a run stopped from outside (Ctrl-C,
+// SIGTERM, SIGHUP): the report is still written.
+const exitExternalAbort = 105
 
 // runOpts are the options every load-running command (run, probe, demo)
 // shares.
@@ -17,13 +36,354 @@ type runOpts struct {
 	AuthorizedKeys    string
 	Controllers       string
 	MaxViewers        int
-	// Extra nodes source etc. are taken from the scenario.
+	// Progress is how often the headless printer writes a line (default 5s).
+	Progress time.Duration
+	// stdin/console are for tests; nil means os.Stdin / os.Stdout.
+	console *os.File
+}
+
+// addRunFlags registers the flags shared by run, probe and demo.
+func addRunFlags(fs *flag.FlagSet, o *runOpts) {
+	fs.BoolVar(&o.Headless, "headless", false, "no console: a progress line to stderr every 5s, the summary to stdout")
+	fs.StringVar(&o.ReportPath, "report", "", "write the JSON report here (default brink-report-YYYYMMDD-HHMMSS.json)")
+	fs.BoolVar(&o.AbortOnBreakpoint, "abort-on-breakpoint", false, "ramp down gracefully once the breakpoint is found (exit 99)")
+	fs.DurationVar(&o.Progress, "progress", 5*time.Second, "headless progress line interval")
+	fs.StringVar(&o.Share, "share", "", "serve the live console over SSH on ADDR (e.g. 127.0.0.1:2222) for a colleague")
+	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "public keys allowed to attach with --share (default ~/.ssh/authorized_keys)")
+	fs.StringVar(&o.Controllers, "controllers", "", "public keys allowed to steer (hold, scale, abort) with --share")
+	fs.IntVar(&o.MaxViewers, "max-viewers", 8, "at most this many SSH viewers with --share")
+}
+
+// nodeFlags override or add the scenario's node source from the command line.
+type nodeFlags struct {
+	prom, scrape, match, promConfig string
+}
+
+func addNodeFlags(fs *flag.FlagSet, n *nodeFlags) {
+	fs.StringVar(&n.prom, "prom", "", "watch nodes through this Prometheus server (overrides the scenario's nodes.prometheus)")
+	fs.StringVar(&n.scrape, "scrape", "", "watch nodes by scraping these node_exporter URLs (comma-separated) instead of Prometheus")
+	fs.StringVar(&n.match, "match", "", `series selector for node metrics (default {job="node"})`)
+	fs.StringVar(&n.promConfig, "prom-config", "", "Prometheus http-client YAML for auth/TLS")
+}
+
+func (n *nodeFlags) apply(sc *scenarios.Scenario) {
+	if n.prom == "" && n.scrape == "" && n.match == "" && n.promConfig == "" {
+		return
+	}
+	if sc.Nodes == nil {
+		sc.Nodes = &scenarios.Nodes{Match: `{job="node"}`, NameLabel: "instance"}
+	}
+	if n.prom != "" {
+		sc.Nodes.Prometheus, sc.Nodes.Scrape = n.prom, nil
+	}
+	if n.scrape != "" {
+		sc.Nodes.Prometheus = ""
+		sc.Nodes.Scrape = splitList(n.scrape)
+	}
+	if n.match != "" {
+		sc.Nodes.Match = n.match
+	}
+	if n.promConfig != "" {
+		sc.Nodes.PromConfig = n.promConfig
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func init() {
+	register(command{name: "run", summary: "run a scenario file: brink run FILE", run: cmdRun})
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o runOpts
+	var nf nodeFlags
+	addRunFlags(fs, &o)
+	addNodeFlags(fs, &nf)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: brink run [flags] FILE\n\nRuns a scenario (YAML, see README) and finds its breakpoint.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(interleave(fs, args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "brink run: want exactly one scenario FILE (try 'brink run --help')")
+		return exitUsage
+	}
+	sc, err := scenarios.Load(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	nf.apply(sc)
+	return execute(sc, o, stdout, stderr)
+}
+
+// interleave lets flags follow positional arguments (brink run FILE
+// --headless), which the flag package alone stops at.
+func interleave(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, pos...)
 }
 
 // execute runs a loaded scenario through engine → report (+ promquery) →
-// console or line printer, and returns the exit code. Being wired in this
-// session; callers (run, probe, demo) can already depend on its signature.
-func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "brink: execute not wired yet")
-	return exitFailure
+// console or line printer, and returns the exit code. The report is written
+// on every way out: normal end, abort, SIGINT, SIGTERM, SIGHUP, a panic.
+func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code int) {
+	if o.AbortOnBreakpoint {
+		sc.AbortOnBreakpoint = true
+	}
+	if o.Progress <= 0 {
+		o.Progress = 5 * time.Second
+	}
+	start := time.Now()
+	if o.ReportPath == "" {
+		o.ReportPath = "brink-report-" + start.Format("20060102-150405") + ".json"
+	}
+	rec := report.NewRecorder(sc, start, report.Options{Version: version})
+	console := o.console
+	if console == nil {
+		console = os.Stdout
+	}
+	useTUI := !o.Headless && isatty.IsTerminal(console.Fd()) && isatty.IsTerminal(os.Stdin.Fd())
+	logf := func(f string, a ...any) { fmt.Fprintf(stderr, "brink: "+f+"\n", a...) }
+	if useTUI {
+		// stderr would tear the console: rare engine messages go to the
+		// event log instead.
+		logf = func(f string, a ...any) { rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
+	}
+	eng, err := engine.New(sc, engine.Options{OnTick: rec.AddTick, Logf: logf})
+	if err != nil {
+		fmt.Fprintf(stderr, "brink: %v\n", err)
+		return exitUsage
+	}
+
+	var src promquery.Source
+	if sc.Nodes != nil && (sc.Nodes.Prometheus != "" || len(sc.Nodes.Scrape) > 0) {
+		src, err = promquery.New(promquery.ConfigFromScenario(sc.Nodes))
+		if err != nil {
+			fmt.Fprintf(stderr, "brink: nodes: %v\n", err)
+			return exitUsage
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer cancel() // runs before bg.Wait: stop pollers and autosave first
+
+	// Whatever happens below, the run's data is written.
+	var writeOnce sync.Once
+	var final *report.Report
+	finish := func() {
+		writeOnce.Do(func() {
+			rec.Finish(time.Now())
+			final = rec.Report()
+			if err := report.WriteFile(o.ReportPath, final); err != nil {
+				fmt.Fprintf(stderr, "brink: report: %v\n", err)
+			}
+		})
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rec.Abort(fmt.Sprintf("panic: %v", p), time.Now())
+			eng.Stop()
+			finish()
+			fmt.Fprintf(stderr, "brink: panic: %v (report written to %s)\n", p, o.ReportPath)
+			code = exitFailure
+		}
+	}()
+
+	if src != nil {
+		bg.Add(1)
+		go func() { defer bg.Done(); promquery.Run(ctx, src, rec.AddPoll) }()
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		report.Autosave(ctx, rec, o.ReportPath, 10*time.Second, func(err error) {
+			fmt.Fprintf(stderr, "brink: autosave: %v (the run goes on)\n", err)
+		})
+	}()
+
+	var abortedByBreakpoint, abortedBySignal bool
+	var abortMu sync.Mutex
+	stopOnce := sync.OnceFunc(func() { go eng.Stop() })
+	rec.OnBreakpoint(func(v report.Verdict) {
+		if !sc.AbortOnBreakpoint {
+			return
+		}
+		abortMu.Lock()
+		abortedByBreakpoint = true
+		abortMu.Unlock()
+		rec.Abort("abort_on_breakpoint: ramping down", time.Now())
+		stopOnce()
+	})
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		select {
+		case s := <-sigs:
+			abortMu.Lock()
+			abortedBySignal = true
+			abortMu.Unlock()
+			rec.Abort("signal "+s.String(), time.Now())
+			stopOnce()
+			// A second signal means "now": write what we have and leave.
+			select {
+			case s2 := <-sigs:
+				rec.Abort("second signal "+s2.String()+": exiting at once", time.Now())
+				finish()
+				os.Exit(exitExternalAbort)
+			case <-ctx.Done():
+			}
+		case <-ctx.Done():
+		}
+	}()
+
+	engDone := make(chan error, 1)
+	go func() { engDone <- eng.Run(ctx) }()
+
+	var runErr error
+	if useTUI {
+		// The console stays up after the load ends, showing the verdict;
+		// the report is written as soon as the load ends, not when the
+		// engineer gets round to quitting.
+		engErr := make(chan error, 1)
+		go func() {
+			err := <-engDone
+			finish()
+			engErr <- err
+		}()
+		runErr = tui.Run(ctx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
+			Controller: consoleController{Engine: eng, stop: stopOnce}}, os.Stdin, console)
+		// The console quit (after confirmation while load ran): stop the
+		// load before the report is written.
+		stopOnce()
+		runErr = errors.Join(runErr, <-engErr)
+	} else {
+		runErr = headless(ctx, rec, engDone, o.Progress, stderr)
+	}
+	finish()
+	report.PrintSummary(stdout, final)
+	fmt.Fprintf(stderr, "brink: report written to %s\n", o.ReportPath)
+
+	abortMu.Lock()
+	defer abortMu.Unlock()
+	switch {
+	case runErr != nil && !errors.Is(runErr, context.Canceled):
+		fmt.Fprintf(stderr, "brink: %v\n", runErr)
+		return exitFailure
+	case abortedBySignal:
+		return exitExternalAbort
+	case abortedByBreakpoint, !rec.Passed():
+		return exitThreshold
+	}
+	return exitOK
+}
+
+// consoleController lets a console steer the engine; the console records
+// who did what in the recorder itself.
+type consoleController struct {
+	*engine.Engine
+	stop func()
+}
+
+// Abort ramps down gracefully without blocking the console.
+func (c consoleController) Abort(who string) { c.stop() }
+
+// headless waits for the engine, printing a progress line every interval:
+// t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.2%
+func headless(ctx context.Context, rec *report.Recorder, engDone <-chan error, every time.Duration, stderr io.Writer) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-engDone:
+			return err
+		case <-t.C:
+			fmt.Fprintln(stderr, progressLine(rec))
+		}
+	}
+}
+
+// progressLine summarises the newest window.
+func progressLine(rec *report.Recorder) string {
+	var line string
+	rec.View(func(v *report.View) {
+		if len(v.Ticks) == 0 {
+			line = "t=0s waiting for the first window"
+			return
+		}
+		tk := &v.Ticks[len(v.Ticks)-1]
+		var b strings.Builder
+		fmt.Fprintf(&b, "t=%s vus=%d/%d", tk.Elapsed.Truncate(time.Second), tk.VUs, tk.TargetVUs)
+		if tk.TargetRate > 0 {
+			fmt.Fprintf(&b, " rate=%.0f/s", tk.TargetRate)
+		}
+		fmt.Fprintf(&b, " rps=%.0f p95=%s p99=%s err=%.1f%%", tk.RPS(), fmtMs(tk.Latency.P95), fmtMs(tk.Latency.P99), 100*tk.ErrorRate())
+		if tk.Dropped > 0 {
+			fmt.Fprintf(&b, " dropped=%d", tk.Dropped)
+		}
+		if v.State != "" && v.State != report.StateOK {
+			fmt.Fprintf(&b, " state=%s", v.State)
+		}
+		line = b.String()
+	})
+	return line
+}
+
+func fmtMs(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case ms >= 100:
+		return fmt.Sprintf("%.0fms", ms)
+	case ms >= 10:
+		return fmt.Sprintf("%.1fms", ms)
+	default:
+		return fmt.Sprintf("%.2fms", ms)
+	}
 }
