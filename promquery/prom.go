@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -35,8 +36,11 @@ type promSource struct {
 
 	cfgInterval, cfgScrape, timeout, staleAfter time.Duration
 
+	// scrape is the scrape interval in ns; atomic so Interval never waits
+	// for a poll in progress.
+	scrape atomic.Int64
+
 	mu         sync.Mutex // serialises Poll; guards the fields below
-	scrape     time.Duration
 	discovered bool
 	last       map[string]Sample // by instance, for stale re-use
 	discoWarn  string
@@ -76,13 +80,14 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 	s := &promSource{base: base, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
 		by: strings.Join(by, ","), panels: c.Panels, cfgInterval: c.Interval, cfgScrape: c.ScrapeInterval,
 		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[string]Sample{}}
-	s.scrape = c.ScrapeInterval
-	if s.scrape <= 0 {
-		s.scrape = c.Interval
+	scrape := c.ScrapeInterval
+	if scrape <= 0 {
+		scrape = c.Interval
 	}
-	if s.scrape <= 0 {
-		s.scrape = defaultScrapeInterval
+	if scrape <= 0 {
+		scrape = defaultScrapeInterval
 	}
+	s.scrape.Store(int64(scrape))
 	return s, nil
 }
 
@@ -96,15 +101,15 @@ func (s *promSource) Interval() time.Duration {
 	if s.cfgInterval > 0 {
 		return s.cfgInterval
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.scrape
+	return s.scrapeInterval()
 }
+
+func (s *promSource) scrapeInterval() time.Duration { return time.Duration(s.scrape.Load()) }
 
 // window is the rate window: 4 scrape intervals, so every rate() sees at
 // least a few samples even with a missed scrape (node-mixin's rule).
 func (s *promSource) window() string {
-	return model.Duration(4 * s.scrape).String()
+	return model.Duration(4 * s.scrapeInterval()).String()
 }
 
 // sel2 splices extra matchers into the selector.
@@ -219,7 +224,7 @@ func (s *promSource) pollInterval() time.Duration {
 	if s.cfgInterval > 0 {
 		return s.cfgInterval
 	}
-	return s.scrape
+	return s.scrapeInterval()
 }
 
 // failed returns the last known samples marked stale with the error.
@@ -381,7 +386,7 @@ func (s *promSource) assemble(r map[string]queryResult, evalAt time.Time) []Samp
 
 	staleAfter := s.staleAfter
 	if staleAfter <= 0 {
-		staleAfter = 3 * s.scrape
+		staleAfter = 3 * s.scrapeInterval()
 	}
 	out := make([]Sample, 0, len(order))
 	for _, k := range order {
@@ -493,8 +498,8 @@ func (s *promSource) discover(ctx context.Context) {
 	}
 	if longest > 0 {
 		// The slowest matched target decides, so its rates have samples.
-		s.scrape = longest
+		s.scrape.Store(int64(longest))
 		return
 	}
-	s.discoWarn = fmt.Sprintf("scrape interval unknown (targets API gave none), assuming %s; rate window %s", s.scrape, s.window())
+	s.discoWarn = fmt.Sprintf("scrape interval unknown (targets API gave none), assuming %s; rate window %s", s.scrapeInterval(), s.window())
 }

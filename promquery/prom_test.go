@@ -2,9 +2,14 @@ package promquery
 
 import (
 	"context"
+	"encoding/pem"
+	"io"
+	"log"
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +306,51 @@ func TestHTTPAuth(t *testing.T) {
 				t.Errorf("Authorization %q, want %q", a, tc.want)
 			}
 		})
+	}
+}
+
+func TestHTTPTLS(t *testing.T) {
+	f := newFakeProm(t, 1)
+	tlsSrv := httptest.NewUnstartedServer(f.srv.Config.Handler)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are the point
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := writeFile(ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}))); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		http HTTPOptions
+		want string // error substring; "" = works
+	}{
+		{"unknown CA", HTTPOptions{}, "certificate"},
+		{"CA file", HTTPOptions{CAFile: ca}, ""},
+		{"insecure", HTTPOptions{InsecureSkipVerify: true}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := New(Config{Prometheus: tlsSrv.URL, HTTP: tc.http, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := src.Poll(context.Background())
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("poll: %v", err)
+			case tc.want == "" && len(p.Samples) != 1:
+				t.Errorf("samples %+v", p.Samples)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n")):
+				t.Errorf("err %v, want one line containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolvePaths(t *testing.T) {
+	c := Config{PromConfigFile: "http.yml", HTTP: HTTPOptions{CAFile: "/abs/ca.pem", CredentialsFile: "tok"}}
+	c.ResolvePaths("/etc/brink")
+	if c.PromConfigFile != "/etc/brink/http.yml" || c.HTTP.CAFile != "/abs/ca.pem" || c.HTTP.CredentialsFile != "/etc/brink/tok" {
+		t.Errorf("%+v", c)
 	}
 }
