@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -352,5 +353,28 @@ func TestResolvePaths(t *testing.T) {
 	c.ResolvePaths("/etc/brink")
 	if c.PromConfigFile != "/etc/brink/http.yml" || c.HTTP.CAFile != "/abs/ca.pem" || c.HTTP.CredentialsFile != "/etc/brink/tok" {
 		t.Errorf("%+v", c)
+	}
+}
+
+func TestHTTPProxy(t *testing.T) {
+	f := newFakeProm(t, 1)
+	var proxied atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A forward proxy sees the absolute target URL.
+		if r.URL.Host == strings.TrimPrefix(f.srv.URL, "http://") {
+			proxied.Add(1)
+		}
+		f.serve(w, r)
+	}))
+	defer proxy.Close()
+	src, err := New(Config{Prometheus: "http://" + strings.TrimPrefix(f.srv.URL, "http://"), HTTP: HTTPOptions{ProxyURL: proxy.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if proxied.Load() == 0 {
+		t.Error("no request went through the proxy")
 	}
 }
