@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/report"
+)
+
+// brinkBin is the binary built once for the subprocess tests.
+var brinkBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "brink-bin")
+	if err != nil {
+		panic(err)
+	}
+	brinkBin = filepath.Join(dir, "brink")
+	if out, err := exec.Command("go", "build", "-o", brinkBin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func okServer(t *testing.T, delay time.Duration) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestBadScenarioExits2WithPosition(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(file, []byte("name: x\ngroups:\n  - name: g\n    executor: ramping-vus\n    stagez: []\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", "--headless", file}, &out, &errb)
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitUsage, errb.String())
+	}
+	line := strings.TrimSpace(errb.String())
+	if !strings.HasPrefix(line, file+":5:5:") || strings.Count(line, "\n") != 0 {
+		t.Fatalf("want one line starting %s:5:5:, got %q", file, line)
+	}
+}
+
+func TestUnknownCommandAndHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"frobnicate"}, &out, &errb); code != exitUsage {
+		t.Fatalf("unknown command exit %d", code)
+	}
+	for _, c := range []string{"run", "probe", "version"} {
+		out.Reset()
+		errb.Reset()
+		if code := runMain([]string{c, "--help"}, &out, &errb); code != exitOK {
+			t.Fatalf("%s --help exit %d: %s", c, code, errb.String())
+		}
+	}
+}
+
+func TestProbeFlagErrorsExit2(t *testing.T) {
+	cases := [][]string{
+		{"probe"},
+		{"probe", "ftp://127.0.0.1/"},
+		{"probe", "http://127.0.0.1:1/", "--vus", "3", "--rate", "10"},
+		{"probe", "http://127.0.0.1:1/", "--header", "nocolon"},
+		{"probe", "http://127.0.0.1:1/", "--max-error-rate", "lots"},
+		{"probe", "http://127.0.0.1:1/", "--body", "{{nope}}"},
+	}
+	for _, args := range cases {
+		var out, errb bytes.Buffer
+		if code := runMain(args, &out, &errb); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
+		}
+		if n := strings.Count(strings.TrimSpace(errb.String()), "\n"); n > 0 && !strings.Contains(errb.String(), "Usage") {
+			t.Errorf("%v: want one error line, got %q", args, errb.String())
+		}
+	}
+}
+
+func TestFailedThresholdExits99(t *testing.T) {
+	srv := okServer(t, 5*time.Millisecond)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "2", "--duration", "2s", "--p95", "1ms",
+		"--headless", "--report", rep}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Thresholds) != 1 || r.Thresholds[0].OK {
+		t.Fatalf("thresholds in report: %+v", r.Thresholds)
+	}
+}
+
+func TestPassingProbeExits0(t *testing.T) {
+	srv := okServer(t, 0)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "2", "--duration", "2s", "--p95", "2s",
+		"--max-error-rate", "1%", "--headless", "--report", rep}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Requests == 0 {
+		t.Fatalf("no requests in summary")
+	}
+}
+
+// startHeadless starts brink as a subprocess loading srv for up to 60 s.
+func startHeadless(t *testing.T, srvURL, rep string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(brinkBin, "probe", srvURL, "--vus", "3", "--duration", "60s", "--think", "10ms",
+		"--headless", "--progress", "1s", "--report", rep)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, &errb
+}
+
+// A signal mid-run stops the load, writes the whole timeline so far, and
+// exits with k6's external-abort code 105.
+func TestSignalsWriteReport(t *testing.T) {
+	srv := okServer(t, time.Millisecond)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			rep := filepath.Join(t.TempDir(), "r.json")
+			cmd, errb := startHeadless(t, srv.URL, rep)
+			time.Sleep(2500 * time.Millisecond)
+			cmd.Process.Signal(sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("brink did not stop within 20s of %v; stderr: %s", sig, errb.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitExternalAbort {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitExternalAbort, errb.String())
+			}
+			r, err := report.ReadFile(rep)
+			if err != nil {
+				t.Fatalf("report after %v: %v", sig, err)
+			}
+			if len(r.Timeline) < 1 || r.Summary.Requests == 0 {
+				t.Fatalf("report after %v has %d windows, %d requests", sig, len(r.Timeline), r.Summary.Requests)
+			}
+		})
+	}
+}
+
+// kill -9 cannot be caught: the autosave every 10 s bounds what is lost.
+func TestKill9LeavesSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("12 s")
+	}
+	srv := okServer(t, time.Millisecond)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	cmd, _ := startHeadless(t, srv.URL, rep)
+	time.Sleep(12 * time.Second)
+	cmd.Process.Kill()
+	cmd.Wait()
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatalf("snapshot after kill -9: %v", err)
+	}
+	if len(r.Timeline) < 5 {
+		t.Fatalf("snapshot has %d windows, want ≥ 5", len(r.Timeline))
+	}
+}
