@@ -152,8 +152,12 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 	if model == nil {
 		return nil
 	}
+	g := &guard{m: model, fail: func(what string, r any, stack []byte) {
+		s.cfg.Logf("share: %s: console %s", rec.viewer.Who, describePanic(what, r, stack))
+		rec.setReason(fmt.Sprintf("brink: this console failed (%v); the run goes on", r))
+	}}
 	in := &activityReader{r: sess, last: &rec.last}
-	p := tea.NewProgram(model,
+	p := tea.NewProgram(g,
 		tea.WithInput(in),
 		tea.WithOutput(sess),
 		tea.WithAltScreen(),
@@ -162,6 +166,7 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 		tea.WithEnvironment(sess.Environ()),
 		tea.WithFilter(dropEmptyResize),
 	)
+	g.quit = p.Quit
 	// End of input is not the end of the session: `ssh -t host </dev/null`
 	// may watch without typing; a hangup is seen by forwardWindows. Bubble
 	// Tea cannot cancel a read on a non-file input, so its read loop

@@ -29,9 +29,10 @@ const waitLimit = 5 * time.Second
 // standIn is a small console: a header naming the viewer, its size and the
 // keys it received, so the tests can see what each session's program knows.
 type standIn struct {
-	v    Viewer
-	w, h int
-	keys string
+	v         Viewer
+	w, h      int
+	keys      string
+	panicView bool
 }
 
 func (m *standIn) Init() tea.Cmd { return nil }
@@ -41,8 +42,17 @@ func (m *standIn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 	case tea.KeyMsg:
-		if msg.String() == "q" {
+		switch msg.String() { // q quits; capitals make the console fail
+		case "q":
 			return m, tea.Quit
+		case "P":
+			panic("boom in Update")
+		case "V":
+			m.panicView = true
+		case "C":
+			return m, func() tea.Msg { panic("boom in a command") }
+		case "B":
+			return m, tea.Batch(func() tea.Msg { return nil }, func() tea.Msg { panic("boom in a batch") })
 		}
 		m.keys += msg.String()
 	}
@@ -50,6 +60,9 @@ func (m *standIn) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *standIn) View() string {
+	if m.panicView {
+		panic("boom in View")
+	}
 	var watching []string
 	if m.v.Watching != nil {
 		watching = m.v.Watching()
@@ -941,4 +954,58 @@ func TestUnauthenticatedConnectionsAreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	con.waitFor(t, "keys=[k]")
+}
+
+func TestFailingConsoleEndsOnlyItsSession(t *testing.T) {
+	// Nothing may reach the process's stdout: that is the local console.
+	stdout := os.Stdout
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout = w
+	leaked := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(r)
+		leaked <- b
+	}()
+	defer func() {
+		os.Stdout = stdout
+		w.Close()
+		if b := <-leaked; len(b) > 0 {
+			t.Errorf("written to the process's stdout: %q", b)
+		}
+	}()
+
+	f := startServer(t, nil)
+	cb := mustDial(t, f.srv.Addr(), "bob", f.bob)
+	bystander := openConsole(t, cb, 80, 24)
+	bystander.waitFor(t, "viewer=bob")
+	cases := []struct{ key, want string }{
+		{"P", "panic in Update: boom in Update at "},
+		{"V", "panic in View: boom in View at "},
+		{"C", "panic in a command: boom in a command at "},
+		{"B", "panic in a command: boom in a batch at "},
+	}
+	for i, tc := range cases {
+		t.Run(tc.key, func(t *testing.T) {
+			c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+			con := openConsole(t, c, 80, 24)
+			con.waitFor(t, "viewer=alice")
+			if _, err := con.stdin.Write([]byte(tc.key)); err != nil {
+				t.Fatal(err)
+			}
+			con.waitEnd(t)
+			con.waitFor(t, "this console failed (boom")
+			if !f.log.contains(tc.want) || !f.log.contains("share_test.go:") {
+				t.Errorf("no %q at share_test.go in log: %q", tc.want, f.log.lines)
+			}
+			key := string(rune('a' + i))
+			if _, err := bystander.stdin.Write([]byte(key)); err != nil {
+				t.Fatal(err)
+			}
+			bystander.waitFor(t, "keys=[")
+			bystander.waitFor(t, key+"]")
+		})
+	}
 }
