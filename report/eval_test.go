@@ -220,3 +220,22 @@ func TestSnapQuantileMatchesLibrary(t *testing.T) {
 		t.Error("empty histogram has a quantile")
 	}
 }
+
+// TestMaxStableAveragesTheLevel: a stage that holds 100 VUs for several
+// windows gives its mean figures, not one window's.
+func TestMaxStableAveragesTheLevel(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{})
+	wins := []win{{vus: 50, rps: 100, p95: 50}, {vus: 100, rps: 200, p95: 100}, {vus: 100, rps: 300, p95: 200},
+		{vus: 100, rps: 100, p95: 600}, // failed: not part of the held level
+		{vus: 100, rps: 400, p95: 300}}
+	feed(t, r, wins, nil)
+	r.Finish(at(6))
+	ms := r.Verdict().MaxStable
+	if ms == nil || ms.VUs != 100 || ms.Windows != 3 || float64(ms.RPS) != 300 || !ms.Time.Equal(at(5)) {
+		t.Fatalf("max stable %+v", ms)
+	}
+	// request-weighted: (200×100 + 300×200 + 400×300) / 900
+	if want := 222.22; math.Abs(float64(ms.P95Ms)-want) > 0.5 {
+		t.Errorf("p95 %v, want %v", ms.P95Ms, want)
+	}
+}

@@ -43,9 +43,11 @@ type Breakpoint struct {
 }
 
 // MaxStable is the highest load at which everything held (before the
-// breakpoint), measured over that one window.
+// breakpoint). Its figures are over every held window at that level: mean
+// RPS, request-weighted mean p95/p99 of the windows, errors over requests.
 type MaxStable struct {
-	Time       time.Time `json:"time"`
+	Time       time.Time `json:"time"` // the last window at that level
+	Windows    int       `json:"windows"`
 	ElapsedS   float64   `json:"elapsed_s"`
 	VUs        int       `json:"vus"`
 	TargetRate float64   `json:"target_rate,omitempty"`
@@ -161,9 +163,47 @@ func (r *Recorder) maxStable(bp *violation) *MaxStable {
 	if best < 0 {
 		return nil
 	}
-	t := &ticks[best]
-	return &MaxStable{Time: t.Time, ElapsedS: t.Time.Sub(r.v.Start).Seconds(), VUs: t.VUs, TargetRate: t.TargetRate,
-		RPS: Num(t.RPS()), P95Ms: Num(ms(t.Latency.P95)), P99Ms: Num(ms(t.Latency.P99)), ErrorRate: Num(t.ErrorRate())}
+	// Average every held window at that level (a stage that holds its
+	// target gives many), so one noisy second does not set the figures.
+	bt := &ticks[best]
+	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(r.v.Start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate}
+	var rps, p95, p99 float64
+	var req, errs, latReq int64
+	for i := range ticks {
+		t := &ticks[i]
+		if bp != nil && !t.Time.Before(bp.at) {
+			break
+		}
+		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) || !r.sameLevel(t, bt) {
+			continue
+		}
+		out.Windows++
+		out.Time, out.ElapsedS = t.Time, t.Time.Sub(r.v.Start).Seconds()
+		rps += t.RPS()
+		req += t.Requests
+		errs += t.ErrorCount
+		if t.Latency.Count > 0 {
+			p95 += ms(t.Latency.P95) * float64(t.Requests)
+			p99 += ms(t.Latency.P99) * float64(t.Requests)
+			latReq += t.Requests
+		}
+	}
+	out.RPS = Num(rps / float64(out.Windows))
+	out.ErrorRate = rate(errs, req)
+	out.P95Ms, out.P99Ms = nan(), nan()
+	if latReq > 0 {
+		out.P95Ms, out.P99Ms = Num(p95/float64(latReq)), Num(p99/float64(latReq))
+	}
+	return out
+}
+
+// sameLevel: two windows ran at the same load level (VUs, or target rate
+// for open-model runs); RPS may differ.
+func (r *Recorder) sameLevel(a, b *engine.Tick) bool {
+	if r.openOnly {
+		return a.TargetRate == b.TargetRate
+	}
+	return a.VUs == b.VUs
 }
 
 // higher orders load levels: by arrival rate (then RPS) for open-model runs,
