@@ -20,6 +20,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -67,8 +68,8 @@ func (m *standIn) View() string {
 	if m.v.Watching != nil {
 		watching = m.v.Watching()
 	}
-	return fmt.Sprintf("BRINK TEST CONSOLE\nviewer=%s control=%v\nsize=%dx%d\nkeys=[%s]\nwatching=%d\n",
-		m.v.Who, m.v.CanControl, m.w, m.h, m.keys, len(watching))
+	return fmt.Sprintf("BRINK TEST CONSOLE\nviewer=%s control=%v\nsize=%dx%d\nkeys=[%s]\nwatching=%d\nprofile=%d\n",
+		m.v.Who, m.v.CanControl, m.w, m.h, m.keys, len(watching), m.v.Renderer.ColorProfile())
 }
 
 // keypair is a client key generated for the test.
@@ -1006,6 +1007,47 @@ func TestFailingConsoleEndsOnlyItsSession(t *testing.T) {
 			}
 			bystander.waitFor(t, "keys=[")
 			bystander.waitFor(t, key+"]")
+		})
+	}
+}
+
+// TestViewerRendererFollowsTheirTerminal: colours for the viewer's TERM and
+// NO_COLOR, not for the local terminal's.
+func TestViewerRendererFollowsTheirTerminal(t *testing.T) {
+	f := startServer(t, nil)
+	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
+	cases := []struct {
+		term string
+		env  map[string]string
+		want termenv.Profile
+	}{
+		{"xterm-256color", nil, termenv.ANSI256},
+		{"xterm", nil, termenv.ANSI},
+		{"xterm-256color", map[string]string{"COLORTERM": "truecolor"}, termenv.TrueColor},
+		{"xterm-256color", map[string]string{"NO_COLOR": "1"}, termenv.Ascii},
+		{"dumb", nil, termenv.Ascii},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.term, tc.env), func(t *testing.T) {
+			sess, err := c.NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			for k, v := range tc.env {
+				if err := sess.Setenv(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := &syncBuffer{}
+			sess.Stdout = out
+			if err := sess.RequestPty(tc.term, 24, 80, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := sess.Shell(); err != nil {
+				t.Fatal(err)
+			}
+			(&console{out: out}).waitFor(t, fmt.Sprintf("profile=%d", tc.want))
 		})
 	}
 }
