@@ -34,3 +34,16 @@ func TestExamplesLoad(t *testing.T) {
 		t.Errorf("Example(chta) error = %v", err)
 	}
 }
+
+func BenchmarkParseChatExample(b *testing.B) {
+	data, err := Example("chat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("chat.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

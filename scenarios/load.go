@@ -200,12 +200,15 @@ func (d *decoder) group(n ast.Node, field string, g *Group) error {
 		case "executor":
 		case "name":
 			g.Name, err = d.str(e.val, f)
-		case "start":
-			g.Start, err = d.num(e.val, f)
-		case "start_vus", "start_rate":
-			if want := map[bool]string{false: "start_vus", true: "start_rate"}[open]; e.key != want {
-				return d.errAt(e.kpos, f, "%s is for %s executors; this group is %s (use start or %s)",
-					e.key, map[bool]string{false: "arrival-rate", true: "VU"}[open], exec, want)
+		case "start", "start_vus", "start_rate":
+			if constant {
+				return d.errAt(e.kpos, f, "%s starts at its %s; %s is for %s", exec, levelKey(open), e.key, rampingOf(open))
+			}
+			if e.key == "start_vus" && open {
+				return d.errAt(e.kpos, f, "start_vus is for VU executors; this group is %s (use start or start_rate)", exec)
+			}
+			if e.key == "start_rate" && !open {
+				return d.errAt(e.kpos, f, "start_rate is for arrival-rate executors; this group is %s (use start or start_vus)", exec)
 			}
 			g.Start, err = d.num(e.val, f)
 		case "stages":

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -391,6 +392,16 @@ func TestParseErrors(t *testing.T) {
 		groups:
 			- start_rate: 3
 		`, "s.yaml:2:5: groups[0].start_rate: start_rate is for arrival-rate executors; this group is ramping-vus (use start or start_vus)"},
+		{"start on constant", `
+		groups:
+			- executor: constant-arrival-rate
+				start: 3
+		`, "s.yaml:3:5: groups[0].start: constant-arrival-rate starts at its rate; start is for ramping-arrival-rate"},
+		{"start_vus on arrival rate", `
+		groups:
+			- executor: ramping-arrival-rate
+				start_vus: 3
+		`, "s.yaml:3:5: groups[0].start_vus: start_vus is for VU executors; this group is ramping-arrival-rate (use start or start_rate)"},
 		{"negative start", `
 		base_url: http://h
 		groups:
@@ -565,7 +576,9 @@ func TestParseErrors(t *testing.T) {
 		`, "s.yaml:7:3: nodes.scrape: set prometheus or scrape, not both"},
 		{"nodes bad scrape url", ok + `nodes:
 			scrape: [http://n:9100/metrics, "n2:9100"]
-		`, `s.yaml:6:35: nodes.scrape[1]: want an http:// or https:// url, got "n2:9100"`},
+		`, `s.yaml:6:35: nodes.scrape[1]: want an http:// or https:// url, got "n2:9100" (e.g. http://n2:9100/metrics)`},
+		{"self-merging anchor", "base_url: http://h\ngroups:\n  - &g {name: a, <<: *g}\n", "s.yaml:3:22: groups[0]: more than 10000 alias expansions (an alias that includes itself?)"},
+		{"alias bomb", aliasBomb(), "s.yaml:2:62: groups[0].requests[0].headers: more than 10000 alias expansions (an alias that includes itself?)"},
 		{"nodes bad regex", ok + `nodes:
 			prometheus: http://p:9090
 			roles:
@@ -628,6 +641,18 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aliasBomb nests <<: merges ten wide and four deep: 10^4 expansions
+// for one header block, 10^5 for the file.
+func aliasBomb() string {
+	var b strings.Builder
+	b.WriteString("x-h0: &h0 {A: b}\n")
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&b, "x-h%d: &h%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*h%d, ", i-1), 10), ", "))
+	}
+	b.WriteString("base_url: http://h\ngroups: [{stages: [{duration: 1s, target: 1}], requests: [{url: /, headers: *h4}]}]\n")
+	return b.String()
 }
 
 func TestLoad(t *testing.T) {

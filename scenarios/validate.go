@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -73,7 +73,7 @@ func validate(s *Scenario) []*Error {
 	if s.Name == "" {
 		s.Name = "scenario"
 		if s.File != "" {
-			s.Name = strings.TrimSuffix(path.Base(s.File), path.Ext(s.File))
+			s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
 		}
 	}
 	var base *url.URL
@@ -441,7 +441,11 @@ func (v *validator) nodes(n *Nodes) {
 	}
 	for i, s := range n.Scrape {
 		if err := checkHTTPURL(s); err != nil {
-			v.add(index(f+".scrape", i), "%s", err)
+			hint := ""
+			if !strings.Contains(s, "://") {
+				hint = fmt.Sprintf(" (e.g. http://%s/metrics)", s)
+			}
+			v.add(index(f+".scrape", i), "%s%s", err, hint)
 		}
 	}
 	if n.Match == "" {

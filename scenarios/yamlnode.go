@@ -22,7 +22,13 @@ type decoder struct {
 	// pos holds where each field path was written, so errors found later
 	// (Validate, on the built model) still point into the file.
 	pos map[string]position
+	// aliases counts alias expansions: nested <<: merges of aliases grow
+	// exponentially (and an anchor may merge itself), so stop early.
+	aliases int
 }
+
+// maxAliases bounds alias expansions per file; real scenarios use a few.
+const maxAliases = 10000
 
 type position struct{ line, col int }
 
@@ -92,6 +98,9 @@ func (d *decoder) resolve(n ast.Node, field string) (ast.Node, error) {
 		case *ast.TagNode:
 			n = x.Value
 		case *ast.AliasNode:
+			if d.aliases++; d.aliases > maxAliases {
+				return nil, d.errNode(x, field, "more than %d alias expansions (an alias that includes itself?)", maxAliases)
+			}
 			name := ""
 			if x.Value != nil {
 				name = x.Value.GetToken().Value
