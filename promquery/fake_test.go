@@ -235,6 +235,7 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	evalAt := float64(time.Now().UnixMilli()) / 1000
 	if t := r.Form.Get("time"); t != "" {
+		f.timed.Add(1)
 		fmt.Sscanf(t, "%g", &evalAt)
 	}
 	var result []map[string]any
@@ -259,7 +260,7 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		case isDown:
 		case strings.Contains(q, "timestamp("):
-			add(i, nil, evalAt-time.Duration(f.age.Load()).Seconds())
+			add(i, nil, time.Duration(f.age.Load()).Seconds())
 		case strings.Contains(q, "node_load1"):
 			add(i, nil, float64(i))
 		case strings.Contains(q, "count by"):

@@ -42,7 +42,7 @@ type promSource struct {
 
 	mu         sync.Mutex // serialises Poll; guards the fields below
 	discovered bool
-	last       map[string]Sample // by instance, for stale re-use
+	last       map[nodeID]Sample // for stale re-use when a poll fails
 	discoWarn  string
 }
 
@@ -79,7 +79,7 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 	}
 	s := &promSource{base: base, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
 		by: strings.Join(by, ","), panels: c.Panels, cfgInterval: c.Interval, cfgScrape: c.ScrapeInterval,
-		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[string]Sample{}}
+		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[nodeID]Sample{}}
 	scrape := c.ScrapeInterval
 	if scrape <= 0 {
 		scrape = c.Interval
@@ -131,7 +131,9 @@ func (s *promSource) queries() []metricQuery {
 	rate := func(sel string) string { return "rate(" + sel + "[" + w + "])" }
 	return []metricQuery{
 		{"up", "max by (" + by + ") (" + s.with("up", "") + ")"},
-		{"ts", "max by (" + by + ") (timestamp(" + s.with("node_load1", "") + "))"},
+		// The age is computed by Prometheus against its own clock, so a
+		// skewed clock on brink's machine cannot make fresh values stale.
+		{"age", "max by (" + by + ") (time() - timestamp(" + s.with("node_load1", "") + "))"},
 		{"load1", "max by (" + by + ") (" + s.with("node_load1", "") + ")"},
 		{"cpu", "sum by (" + by + ",mode) (" + rate(s.with("node_cpu_seconds_total", "")) + ")"},
 		{"cores", "count by (" + by + ") (" + s.with("node_cpu_seconds_total", `mode="idle"`) + ")"},
@@ -151,7 +153,8 @@ type queryResult struct {
 	warn []string
 }
 
-// Poll runs every query concurrently at one evaluation time.
+// Poll runs every query concurrently. Queries carry no evaluation time, so
+// Prometheus answers as of its own "now" whatever brink's clock says.
 func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,14 +179,14 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res[i] = s.instant(ctx, q.query, start, timeout)
+			res[i] = s.instant(ctx, q.query, timeout)
 		}()
 	}
 	for i, pq := range s.panels {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pres[i] = s.instant(ctx, pq.Query, start, timeout)
+			pres[i] = s.instant(ctx, pq.Query, timeout)
 		}()
 	}
 	wg.Wait()
@@ -214,8 +217,10 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	}
 	p.Samples = s.assemble(byKey, start)
 	sortSamples(p.Samples)
+	// Only nodes still matched are remembered for a failed poll.
+	s.last = make(map[nodeID]Sample, len(p.Samples))
 	for _, smp := range p.Samples {
-		s.last[smp.Instance] = smp
+		s.last[nodeID{smp.Node, smp.Instance}] = smp
 	}
 	return p, nil
 }
@@ -249,8 +254,8 @@ func shortReason(err error) string {
 }
 
 // instant runs one instant query and keeps only vectors and scalars.
-func (s *promSource) instant(ctx context.Context, q string, ts time.Time, timeout time.Duration) queryResult {
-	val, warns, infos, err := s.api.Query(ctx, q, ts, v1.WithTimeout(timeout))
+func (s *promSource) instant(ctx context.Context, q string, timeout time.Duration) queryResult {
+	val, warns, infos, err := s.api.Query(ctx, q, time.Time{}, v1.WithTimeout(timeout))
 	r := queryResult{warn: append(append([]string(nil), warns...), infos...)}
 	if err != nil {
 		r.err = describeAPIErr(err, timeout)
@@ -295,6 +300,10 @@ func describeAPIErr(err error, timeout time.Duration) error {
 	return describeHTTPErr(err, timeout)
 }
 
+// nodeID is a node as samples name it; the instance alone is not unique
+// when several nodes share one exporter address (the demo).
+type nodeID struct{ node, instance string }
+
 // nodeKey identifies a node across the query results: its grouping labels.
 type nodeKey struct{ instance, name, role string }
 
@@ -310,7 +319,7 @@ func (s *promSource) keyOf(m model.Metric) nodeKey {
 }
 
 // assemble joins the query results into one sample per node.
-func (s *promSource) assemble(r map[string]queryResult, evalAt time.Time) []Sample {
+func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sample {
 	nodes := map[nodeKey]*Sample{}
 	var order []nodeKey
 	get := func(m model.Metric) *Sample {
@@ -341,11 +350,11 @@ func (s *promSource) assemble(r map[string]queryResult, evalAt time.Time) []Samp
 			f(get(e.Metric), e)
 		}
 	}
-	ts := map[nodeKey]time.Time{}
-	each("ts", func(_ *Sample, e *model.Sample) {
+	age := map[nodeKey]time.Duration{}
+	each("age", func(_ *Sample, e *model.Sample) {
 		v := float64(e.Value)
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			ts[s.keyOf(e.Metric)] = time.UnixMilli(int64(v * 1000))
+			age[s.keyOf(e.Metric)] = max(0, time.Duration(v*float64(time.Second)))
 		}
 	})
 	each("load1", func(smp *Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
@@ -394,26 +403,22 @@ func (s *promSource) assemble(r map[string]queryResult, evalAt time.Time) []Samp
 		if smp.Cores > 0 && !math.IsNaN(smp.Load1) {
 			smp.Load1PerCore = smp.Load1 / float64(smp.Cores)
 		}
-		t, haveTS := ts[k]
-		smp.Time = t
+		a, haveAge := age[k]
+		// The value's own time on brink's clock: the poll's start minus
+		// the age Prometheus measured.
+		smp.Time = polledAt.Add(-a).Truncate(time.Millisecond)
 		switch u, haveUp := upVal[k]; {
 		case haveUp && u == 0:
 			smp.Stale, smp.StaleReason = true, "target down"
-		case !haveTS:
-			smp.Time = evalAt
-			smp.Stale, smp.StaleReason = true, "no node_load1 sample"
-		case evalAt.Sub(t) > staleAfter:
-			smp.Stale, smp.StaleReason = true, fmt.Sprintf("last sample %s old", evalAt.Sub(t).Round(time.Second))
-		}
-		if !haveTS && smp.Time.IsZero() {
-			smp.Time = evalAt
-		}
-		if smp.Stale && smp.StaleReason == "target down" {
-			if prev, ok := s.last[smp.Instance]; ok && !haveTS {
+			if prev, ok := s.last[nodeID{smp.Node, smp.Instance}]; ok && !haveAge {
 				// Keep the last known values visible, but say they are old.
 				prev.Stale, prev.StaleReason = true, "target down"
 				*smp = prev
 			}
+		case !haveAge:
+			smp.Stale, smp.StaleReason = true, "no node_load1 sample"
+		case a > staleAfter:
+			smp.Stale, smp.StaleReason = true, fmt.Sprintf("last sample %s old", a.Round(time.Second))
 		}
 		out = append(out, *smp)
 	}
@@ -454,7 +459,7 @@ func (s *promSource) discover(ctx context.Context) {
 		s.discovered = true
 		return
 	}
-	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", time.Now(), pollTimeout(s.timeout, s.pollInterval()))
+	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", pollTimeout(s.timeout, s.pollInterval()))
 	if upRes.err != nil || len(upRes.vec) == 0 {
 		return // the poll itself reports why; try again next poll
 	}

@@ -74,6 +74,9 @@ func TestPromPoll(t *testing.T) {
 	if q := f.queries.Load(); q != 12 {
 		t.Errorf("%d queries per poll, want 12", q)
 	}
+	if n := f.timed.Load(); n != 0 {
+		t.Errorf("%d queries carried brink's clock as evaluation time; a skewed clock would read old data", n)
+	}
 	f.mu.Lock()
 	for _, q := range f.seen {
 		if strings.Contains(q, "rate(node") && !strings.Contains(q, "[1m]") {
