@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -465,11 +466,10 @@ func redactURL(u string) string {
 // directory, fsync, rename, fsync the directory. A reader (or a crash)
 // sees the old file or the new one, never half of one.
 func WriteFile(path string, rep *Report) error {
-	data, err := json.MarshalIndent(rep, "", " ")
+	data, err := encode(rep)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
-	data = append(data, '\n')
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -504,6 +504,113 @@ func WriteFile(path string, rep *Report) error {
 		_ = d.Sync()
 		d.Close()
 	}
+	return nil
+}
+
+// rowFields are written one element per line: long series stay greppable
+// and the file a third smaller than fully indented.
+var rowFields = map[string]bool{"timeline": true, "samples": true, "events": true}
+
+// encode writes the report indented, except the long series whose elements
+// are one compact line each. Field order and names come from the struct, so
+// a new field needs nothing here.
+func encode(rep *Report) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := encodeValue(&buf, reflect.ValueOf(rep).Elem(), "", false); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func marshalCompact(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "p(95)<500" stays readable
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// encodeValue writes v at indent. Structs are walked field by field (to
+// reach the row fields inside nodes); anything else is marshalled whole,
+// indented, or compact when rows is set.
+func encodeValue(buf *bytes.Buffer, v reflect.Value, indent string, rows bool) error {
+	switch {
+	case rows && v.Kind() == reflect.Slice:
+		if v.Len() == 0 {
+			b, err := marshalCompact(v.Interface())
+			buf.Write(b)
+			return err
+		}
+		buf.WriteString("[\n")
+		for i := 0; i < v.Len(); i++ {
+			b, err := marshalCompact(v.Index(i).Interface())
+			if err != nil {
+				return err
+			}
+			buf.WriteString(indent + " ")
+			buf.Write(b)
+			if i < v.Len()-1 {
+				buf.WriteByte(',')
+			}
+			buf.WriteByte('\n')
+		}
+		buf.WriteString(indent + "]")
+		return nil
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && !v.IsNil() && v.Len() > 0 &&
+		v.Type().Elem() == reflect.TypeOf(NodeSeries{}):
+		buf.WriteString("[\n")
+		for i := 0; i < v.Len(); i++ {
+			buf.WriteString(indent + " ")
+			if err := encodeValue(buf, v.Index(i), indent+" ", false); err != nil {
+				return err
+			}
+			if i < v.Len()-1 {
+				buf.WriteByte(',')
+			}
+			buf.WriteByte('\n')
+		}
+		buf.WriteString(indent + "]")
+		return nil
+	case v.Kind() == reflect.Struct && (v.Type() == reflect.TypeOf(Report{}) || v.Type() == reflect.TypeOf(NodeSeries{})):
+		buf.WriteString("{\n")
+		t := v.Type()
+		first := true
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
+				continue
+			}
+			if !first {
+				buf.WriteString(",\n")
+			}
+			first = false
+			fmt.Fprintf(buf, "%s %q: ", indent, name)
+			if err := encodeValue(buf, v.Field(i), indent+" ", rowFields[name]); err != nil {
+				return err
+			}
+		}
+		buf.WriteString("\n" + indent + "}")
+		return nil
+	}
+	b, err := marshalCompact(v.Interface())
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, indent, " "); err != nil {
+		return err
+	}
+	buf.Write(out.Bytes())
 	return nil
 }
 

@@ -57,7 +57,7 @@ func TestReportRoundTrip(t *testing.T) {
 	if bytes.Contains(raw, []byte(secret)) {
 		t.Errorf("report holds the secret:\n%s", raw)
 	}
-	for _, want := range []string{`"schema_version": 1`, `"iowait": null`, `"brink_version": "9.9.9"`,
+	for _, want := range []string{`"schema_version": 1`, `"iowait":null`, `"brink_version": "9.9.9"`,
 		`"Bearer [redacted]"`, `api_key=[redacted]`, `admin:[redacted]@`, `{{env \"BRINK_TEST_TOKEN\"}}`, `"application/json"`} {
 		if !bytes.Contains(raw, []byte(want)) {
 			t.Errorf("report lacks %s", want)

@@ -759,7 +759,7 @@ func (r *Recorder) state() State {
 // Note adds a user annotation.
 func (r *Recorder) Note(who, text string, at time.Time) {
 	r.mu.Lock()
-	r.addEvent(Event{Time: at, Kind: EventNote, Who: who, Text: text, Load: r.lastLoad()})
+	r.addEvent(Event{Time: at, Kind: EventNote, Who: who, Text: text, Load: r.loadAt(at)})
 	r.changed()
 	r.mu.Unlock()
 }
@@ -771,7 +771,7 @@ func (r *Recorder) Control(who, action string, at time.Time) {
 	if who != "" {
 		text += " by " + who
 	}
-	r.addEvent(Event{Time: at, Kind: EventControl, Who: who, Text: text, Load: r.lastLoad()})
+	r.addEvent(Event{Time: at, Kind: EventControl, Who: who, Text: text, Load: r.loadAt(at)})
 	r.changed()
 	r.mu.Unlock()
 }
@@ -783,7 +783,7 @@ func (r *Recorder) Abort(reason string, at time.Time) {
 	r.mu.Lock()
 	if r.abortAt.IsZero() {
 		r.abortAt, r.abortWhy = at, reason
-		r.addEvent(Event{Time: at, Kind: EventAbort, Text: "aborted: " + reason, Load: r.lastLoad()})
+		r.addEvent(Event{Time: at, Kind: EventAbort, Text: "aborted: " + reason, Load: r.loadAt(at)})
 		r.changed()
 	}
 	r.mu.Unlock()
