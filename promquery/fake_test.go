@@ -178,6 +178,7 @@ type fakeProm struct {
 	warn     atomic.Bool  // add a warning and an info
 	body     atomic.Value // raw body override (string)
 	noTgts   atomic.Bool  // targets API 404
+	timed    atomic.Int64 // queries that carried an evaluation time
 }
 
 func newFakeProm(t testing.TB, n int) *fakeProm {
