@@ -35,6 +35,7 @@ func mustParse(t *testing.T, src string) *Scenario {
 
 func TestParseValid(t *testing.T) {
 	t.Setenv("BRINK_TEST_TOKEN", "s3cret-value")
+	t.Setenv("BRINK_TEST_TOKEN_URL", "http://10.1.2.3:8080")
 	tests := []struct {
 		name  string
 		src   string
@@ -144,6 +145,16 @@ func TestParseValid(t *testing.T) {
 			}
 			if strings.Contains(string(b), "s3cret") {
 				t.Errorf("env value leaked into JSON: %s", b)
+			}
+		}},
+		{"url from env", `
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{name: r, url: '{{env "BRINK_TEST_TOKEN_URL"}}/x/{{vu}}'}]
+		`, func(t *testing.T, s *Scenario) {
+			u := s.Groups[0].Requests[0].URL
+			if u.Render(&TemplateContext{VU: 4}) != "http://10.1.2.3:8080/x/4" || !u.Secret() {
+				t.Errorf("url renders %q", u.Render(&TemplateContext{VU: 4}))
 			}
 		}},
 		{"x- keys hold anchors", `
@@ -275,6 +286,7 @@ func TestParseAnchorsAndMerge(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	t.Setenv("BRINK_TEST_UNSET", "")
 	os.Unsetenv("BRINK_TEST_UNSET")
+	t.Setenv("BRINK_TEST_HOST", "secret-host.internal")
 	const ok = `
 		base_url: http://h
 		groups:
@@ -489,6 +501,22 @@ func TestParseErrors(t *testing.T) {
 			- stages: [{duration: 1m, target: 5}]
 				requests: [{url: "http:///x"}]
 		`, `s.yaml:3:22: groups[0].requests[0].url: url "http:///x" has no host`},
+		{"space in url", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: "/a b/{{vu}}"}]
+		`, `s.yaml:4:22: groups[0].requests[0].url: url "/a b/{{vu}}" contains a space or control character (write %20)`},
+		{"bad port", `
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: "http://h:port/x"}]
+		`, `s.yaml:3:22: groups[0].requests[0].url: bad url "http://h:port/x"`},
+		{"env url renders without scheme", `
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: '{{env "BRINK_TEST_HOST"}}/x'}]
+		`, `s.yaml:3:22: groups[0].requests[0].url: want an http:// or https:// url, got "{{env \"BRINK_TEST_HOST\"}}/x"`},
 		{"bad method", `
 		base_url: http://h
 		groups:

@@ -351,32 +351,35 @@ func resolveURL(t *Template, baseRaw string, base *url.URL, ws bool) (*Template,
 			src = "wss://" + src[len("https://"):]
 		}
 	}
-	if !strings.HasPrefix(src, "{{") {
-		scheme, rest, _ := strings.Cut(src, "://")
-		want := []string{"http", "https"}
-		if ws {
-			want = []string{"ws", "wss"}
-		}
-		if !slices.Contains(want, strings.ToLower(scheme)) {
-			return nil, fmt.Errorf("want an %s:// or %s:// url, got %q", want[0], want[1], t.Source())
-		}
-		host := rest
-		if i := strings.IndexAny(host, "/?#"); i >= 0 {
-			host = host[:i]
-		}
-		if host == "" {
-			return nil, fmt.Errorf("url %q has no host", t.Source())
-		}
-		// Check the literal part of the url now rather than per request:
-		// placeholders become digits, which parse as path text.
-		if _, err := url.Parse(strings.NewReplacer("{{", "0", "}}", "0", " ", "0", `"`, "0").Replace(src)); err != nil {
-			return nil, fmt.Errorf("bad url %q", t.Source())
+	nt := t
+	if src != t.Source() {
+		var err error
+		if nt, err = CompileTemplate(src); err != nil {
+			return nil, err
 		}
 	}
-	if src == t.Source() {
-		return t, nil
+	// Check one rendering now rather than fail on every request: it has
+	// {{env}} values in place, and placeholders become numbers or UUIDs,
+	// which are fine in any part of a url. Messages quote the source only,
+	// never the rendering, which may hold a secret.
+	sample := nt.Render(nil)
+	want := []string{"http", "https"}
+	if ws {
+		want = []string{"ws", "wss"}
 	}
-	return CompileTemplate(src)
+	if strings.ContainsFunc(sample, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, fmt.Errorf("url %q contains a space or control character (write %%20)", t.Source())
+	}
+	u, err := url.Parse(sample)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("bad url %q", t.Source())
+	case !slices.Contains(want, u.Scheme):
+		return nil, fmt.Errorf("want an %s:// or %s:// url, got %q", want[0], want[1], t.Source())
+	case u.Host == "":
+		return nil, fmt.Errorf("url %q has no host", t.Source())
+	}
+	return nt, nil
 }
 
 func ensureSlash(s string) string {
