@@ -239,3 +239,34 @@ func TestMaxStableAveragesTheLevel(t *testing.T) {
 		t.Errorf("p95 %v, want %v", ms.P95Ms, want)
 	}
 }
+
+func TestHeadlineState(t *testing.T) {
+	node := scenarios.NodeThreshold{Metric: "load1", Above: 100}
+	cases := []struct {
+		name  string
+		p95s  []float64
+		load1 float64
+		want  State
+	}{
+		{"far from every limit", []float64{100, 120, 110}, 50, StateOK},
+		{"p95 near its limit", []float64{100, 120, 460}, 50, StateWarn},
+		{"node near its limit", []float64{100, 120, 110}, 95, StateWarn},
+		{"one bad window", []float64{100, 120, 600}, 50, StateWarn},
+		{"recovered", []float64{600, 600, 100}, 50, StateOK},
+		{"sustained", []float64{600, 600, 600}, 50, StateBreakpoint},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}, node), t0, Options{})
+			for i, p := range c.p95s {
+				r.AddTick(tick(i, win{vus: 10, rps: 30, p95: p}))
+				r.AddPoll(poll(float64(i+1), load1("db-1", c.load1)))
+			}
+			r.View(func(v *View) {
+				if v.State != c.want {
+					t.Errorf("state %s, want %s", v.State, c.want)
+				}
+			})
+		})
+	}
+}

@@ -192,6 +192,16 @@ func (s *streak) step(i int, bad bool, v float64, need int) int {
 type sloState struct {
 	th scenarios.Threshold
 	streak
+	near bool // the last window held, but within 10 % of the limit
+}
+
+// nearFrac is how close to a limit counts as "near" for the WARN state.
+const nearFrac = 0.9
+
+// nearLimit reports whether a value that holds is within 10 % of an upper
+// limit. Lower limits (checks rate>0.99) have no useful "near".
+func nearLimit(v float64, th scenarios.Threshold) bool {
+	return (th.Op == "<" || th.Op == "<=") && th.Value > 0 && v >= nearFrac*th.Value
 }
 
 type rateState struct {
@@ -213,6 +223,7 @@ type crossState struct {
 	runStart time.Time // first sample of the current run towards a change
 	runVal   float64
 	last     time.Time
+	near     bool // under, but within 10 % of the threshold
 }
 
 // violation is a sustained SLO, node or rate violation, a breakpoint
@@ -507,6 +518,7 @@ func (r *Recorder) evalSLOs(i int, t *engine.Tick) bool {
 		if bad {
 			held = false
 		}
+		s.near = !bad && nearLimit(v, s.th)
 		switch s.step(i, bad, v, r.need) {
 		case +1:
 			at := &r.v.Ticks[s.runStart]
@@ -671,6 +683,7 @@ func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Samp
 	}
 	cs.last = s.Time
 	over := v > th.Above
+	cs.near = !over && th.Above > 0 && v >= nearFrac*th.Above
 	if over == cs.over {
 		cs.runStart = time.Time{}
 		return
@@ -739,7 +752,7 @@ func (r *Recorder) state() State {
 		return StateBreakpoint
 	}
 	for k := range r.slos {
-		if s := &r.slos[k]; s.on || s.bad > 0 {
+		if s := &r.slos[k]; s.on || s.bad > 0 || s.near {
 			return StateWarn
 		}
 	}
@@ -749,7 +762,7 @@ func (r *Recorder) state() State {
 		}
 	}
 	for _, c := range r.cross {
-		if c.over || !c.runStart.IsZero() {
+		if c.over || !c.runStart.IsZero() || c.near {
 			return StateWarn
 		}
 	}
