@@ -292,13 +292,23 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		// The console stays up after the load ends, showing the verdict;
 		// the report is written as soon as the load ends, not when the
 		// engineer gets round to quitting.
+		tuiCtx, tuiCancel := context.WithCancel(ctx)
+		defer tuiCancel()
 		engErr := make(chan error, 1)
 		go func() {
 			err := <-engDone
 			finish()
 			engErr <- err
+			// Stopped by a signal (a dropped SSH session sends SIGHUP):
+			// nobody is left to press q.
+			abortMu.Lock()
+			bySignal := abortedBySignal
+			abortMu.Unlock()
+			if bySignal {
+				tuiCancel()
+			}
 		}()
-		runErr = tui.Run(ctx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
+		runErr = tui.Run(tuiCtx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
 			Controller: consoleController{Engine: eng, stop: stopOnce}}, os.Stdin, console)
 		// The console quit (after confirmation while load ran): stop the
 		// load before the report is written.

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// requireBinary skips when a server/tool binary is missing, or fails when
+// BRINK_REQUIRE_SERVERS=1 (CI).
+func requireBinary(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%s not installed (BRINK_REQUIRE_SERVERS=1): run ./test.sh", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// fakeNode serves node_exporter text for one node whose load1 jumps from
+// 2 to 150 after `after`.
+func fakeNode(t *testing.T, after time.Duration) *httptest.Server {
+	start := time.Now()
+	var cpu atomic.Int64
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		load := 2.0
+		if time.Since(start) > after {
+			load = 150
+		}
+		busy := float64(cpu.Add(1))
+		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
+		fmt.Fprintf(w, "# TYPE node_cpu_seconds_total counter\nnode_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} %g\nnode_cpu_seconds_total{cpu=\"0\",mode=\"user\"} %g\n", 1000+busy*0.5, busy*0.5)
+		fmt.Fprintf(w, "# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes 8e9\n# TYPE node_memory_MemAvailable_bytes gauge\nnode_memory_MemAvailable_bytes 4e9\n")
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+type tmuxSession struct {
+	t    *testing.T
+	name string
+}
+
+func (s tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", args...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s tmuxSession) capture() string { return s.run("capture-pane", "-p", "-t", s.name) }
+
+// waitFor polls the screen until every want appears, or fails with the
+// last screen.
+func (s tmuxSession) waitFor(d time.Duration, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
+	var screen string
+	for time.Now().Before(deadline) {
+		screen = s.capture()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(screen, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return screen
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, screen)
+	return ""
+}
+
+// The real console in a real terminal: charts, node row, crossing marker
+// and event line; a resize to 80×24 and back; q writes the report.
+func TestConsoleInTmux(t *testing.T) {
+	requireBinary(t, "tmux")
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	defer target.Close()
+	node := fakeNode(t, 3*time.Second)
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "s.yaml")
+	rep := filepath.Join(dir, "r.json")
+	os.WriteFile(scen, []byte(fmt.Sprintf(`name: tmux-test
+base_url: %s
+sustain: 1s
+groups:
+  - name: browse
+    executor: ramping-vus
+    stages: [{duration: 60s, target: 4}]
+    think: 20ms
+    requests: [{name: home, url: /}]
+thresholds:
+  http_req_duration: ["p(95)<2000"]
+nodes:
+  scrape: ["%s/nodes/db-3/metrics"]
+  roles: {db: "db-.*"}
+  thresholds:
+    - {metric: load1, above: 100, role: db}
+`, target.URL, node.URL)), 0o644)
+
+	s := tmuxSession{t: t, name: fmt.Sprintf("brinktest%d", os.Getpid())}
+	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40",
+		"env", "TERM=xterm-256color", brinkBin, "run", scen, "--report", rep)
+	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
+
+	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "┊", "load1 150 > 100")
+	if !strings.Contains(screen, "db-3 load1>100") {
+		t.Errorf("no marker label on the charts:\n%s", screen)
+	}
+
+	s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24")
+	screen = s.waitFor(5*time.Second, "db-3")
+	if strings.Contains(screen, "too small") {
+		t.Fatalf("80×24 must be usable:\n%s", screen)
+	}
+	s.run("resize-window", "-t", s.name, "-x", "60", "-y", "20")
+	s.waitFor(5*time.Second, "terminal too small")
+	s.run("resize-window", "-t", s.name, "-x", "120", "-y", "40")
+	s.waitFor(5*time.Second, "Latency", "Throughput")
+
+	s.run("send-keys", "-t", s.name, "q")
+	s.waitFor(5*time.Second, "Quit?")
+	s.run("send-keys", "-t", s.name, "y")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(rep); err == nil {
+			if b, _ := os.ReadFile(rep); strings.Contains(string(b), `"complete": true`) || strings.Contains(string(b), `"complete":true`) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no complete report at %s after q; screen:\n%s", rep, s.capture())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
