@@ -402,12 +402,15 @@ func (g *group) setTarget(e *Engine, n int, finished bool) {
 		return
 	}
 	g.finished = finished
-	if n < g.target && g.shrink != nil {
+	shrunk := n < g.target
+	g.target = n
+	g.targetN.Store(int64(n))
+	// Wake idle VUs only after the new target is visible to their
+	// lock-free check, or one could re-arm on a fresh channel and stay.
+	if shrunk && g.shrink != nil {
 		close(g.shrink)
 		g.shrink = nil
 	}
-	g.target = n
-	g.targetN.Store(int64(n))
 	for len(g.alive) < n {
 		g.alive = append(g.alive, false)
 	}

@@ -1,22 +1,122 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
-// hostClient is a VU's fasthttp client for one scheme://host[:port].
-type hostClient struct {
-	key string
-	hc  *fasthttp.HostClient
+// h1conn is a VU's single HTTP/1.1 keep-alive connection to one
+// scheme://host[:port]. fasthttp's Request/Response do the (zero-alloc)
+// wire format; the connection handling is ours: no pool, no lock, no
+// cleaner goroutine left behind after Stop — a VU holds one connection as
+// one browser tab would, and a hard stop closes it mid-request.
+type h1conn struct {
+	key   string
+	addr  string
+	host  string // for TLS SNI
+	isTLS bool
+	c     net.Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+}
+
+func (h *h1conn) close() {
+	if h.c != nil {
+		h.c.Close()
+		h.c = nil
+	}
+}
+
+// connect dials (and for https shakes hands) within the dial timeout.
+// Failures are dialErrors, so a slow handshake is a connect_timeout and a
+// bad certificate is tls.
+func (h *h1conn) connect(v *vu, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(v.e.vuCtx, deadline)
+	defer cancel()
+	c, err := v.dial(ctx, h.addr)
+	if err != nil {
+		return err
+	}
+	if h.isTLS {
+		cfg := v.e.tlsCfg.Clone()
+		cfg.ServerName = h.host
+		tc := tls.Client(c, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return &dialError{err}
+		}
+		c = tc
+	}
+	h.c = c
+	if h.br == nil {
+		h.br = bufio.NewReaderSize(c, 4096)
+		h.bw = bufio.NewWriterSize(c, 4096)
+	} else {
+		h.br.Reset(c)
+		h.bw.Reset(c)
+	}
+	return nil
+}
+
+// roundTrip writes req and reads resp. A keep-alive connection the server
+// had already closed is retried once on a fresh one; any other failure is
+// the answer and is counted.
+func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for attempt := 0; ; attempt++ {
+		fresh := h.c == nil
+		if fresh {
+			dl := time.Now().Add(v.e.dialTimeout(v.g))
+			if deadline.Before(dl) {
+				dl = deadline
+			}
+			if err := h.connect(v, dl); err != nil {
+				return err
+			}
+		}
+		_ = h.c.SetDeadline(deadline)
+		err := req.Write(h.bw)
+		if err == nil {
+			err = h.bw.Flush()
+		}
+		if err == nil {
+			// Peek first: fasthttp reports any failure before the first
+			// byte as EOF, and we want the real one (reset, timeout).
+			_, err = h.br.Peek(1)
+		}
+		if err == nil {
+			resp.Reset()
+			resp.SkipBody = req.Header.IsHead()
+			if err = resp.Read(h.br); err == nil {
+				if resp.ConnectionClose() {
+					h.close()
+				}
+				return nil
+			}
+		}
+		h.close()
+		if fresh || attempt > 0 || !staleConn(err) {
+			return err
+		}
+	}
+}
+
+// staleConn is what a reused keep-alive connection the server had closed
+// looks like on the next request.
+func staleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // splitURL returns the scheme://host[:port] prefix of an absolute URL and
@@ -60,37 +160,28 @@ func hostAddr(key string, isTLS bool) string {
 	return host + ":80"
 }
 
-// fastHost returns the VU's client for u's host, creating it on first use.
-// Lookup compares bytes against the few hosts seen: no allocation.
-func (v *vu) fastHost(u []byte) (*fasthttp.HostClient, error) {
+// fastConn returns the VU's connection for u's host, creating it on
+// first use. Lookup compares bytes against the few hosts seen: no
+// allocation.
+func (v *vu) fastConn(u []byte) (*h1conn, error) {
 	key, isTLS, err := splitURL(u)
 	if err != nil {
 		return nil, err
 	}
-	for i := range v.hosts {
-		if v.hosts[i].key == string(key) {
-			return v.hosts[i].hc, nil
+	for _, h := range v.hosts {
+		if h.key == string(key) {
+			return h, nil
 		}
 	}
 	ks := string(key)
-	hc := &fasthttp.HostClient{
-		Addr:  hostAddr(ks, isTLS),
-		Name:  "brink",
-		IsTLS: isTLS,
-		// One connection per VU, as a real user's browser tab would hold.
-		MaxConns:               1,
-		TLSConfig:              v.e.tlsCfg,
-		Dial:                   func(addr string) (net.Conn, error) { return v.dial(v.e.vuCtx, addr) },
-		DisablePathNormalizing: true,
-		// Retry only a keep-alive connection the server had closed; any
-		// other failure is the server's answer and is counted.
-		MaxIdemponentCallAttempts: 2,
-		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
-			return false, errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed)
-		},
+	addr := hostAddr(ks, isTLS)
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
 	}
-	v.hosts = append(v.hosts, hostClient{key: ks, hc: hc})
-	return hc, nil
+	h := &h1conn{key: ks, addr: addr, host: host, isTLS: isTLS}
+	v.hosts = append(v.hosts, h)
+	return h, nil
 }
 
 // doFast sends one request through fasthttp. got is false when no response
@@ -101,7 +192,7 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.urlBuf = ep.req.URL.Append(v.urlBuf[:0], &v.tctx)
 		u = v.urlBuf
 	}
-	hc, err := v.fastHost(u)
+	hc, err := v.fastConn(u)
 	if err != nil {
 		return kindOther, checkNone, false
 	}
@@ -111,6 +202,7 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		req.Header.SetMethod(ep.req.Method)
 	}
 	req.SetRequestURIBytes(u)
+	req.Header.SetUserAgent("brink")
 	for i := range ep.req.Headers {
 		h := &ep.req.Headers[i]
 		v.hdrBuf = h.Value.Append(v.hdrBuf[:0], &v.tctx)
@@ -123,7 +215,7 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.bodyBuf = ep.req.Body.Append(v.bodyBuf[:0], &v.tctx)
 		req.SetBodyRaw(v.bodyBuf)
 	}
-	if err := hc.DoTimeout(req, v.resp, v.g.timeout); err != nil {
+	if err := hc.roundTrip(v, req, v.resp, v.g.timeout); err != nil {
 		return classify(err), checkNone, false
 	}
 	k, chk = judge(ep, v.resp.StatusCode(), v.resp.Body())

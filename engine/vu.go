@@ -27,8 +27,8 @@ type vu struct {
 
 	urlBuf, bodyBuf, hdrBuf, respBuf []byte
 
-	// fasthttp (HTTP/1.1): one HostClient per target host, one connection each.
-	hosts []hostClient
+	// HTTP/1.1 through fasthttp's wire format: one connection per target host.
+	hosts []*h1conn
 	req   *fasthttp.Request
 	resp  *fasthttp.Response
 	// net/http (http2: true)
@@ -73,7 +73,7 @@ func (v *vu) teardown(stop func() bool) {
 	stop()
 	v.closeConns()
 	for _, h := range v.hosts {
-		h.hc.CloseIdleConnections()
+		h.close()
 	}
 	if v.hc != nil {
 		v.hc.CloseIdleConnections()

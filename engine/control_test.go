@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+	"github.com/gorilla/websocket"
+)
+
+func echoServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			time.Sleep(2 * time.Millisecond) // a measurable reply latency
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + srv.URL[len("http"):]
+}
+
+// Three VUs hold a connection each and send every 50 ms for 1 s: every
+// message is echoed, reply latency is the echo's 2 ms delay or more, and the
+// connections close politely at the end (no ws_closed errors).
+func TestWebSocketEcho(t *testing.T) {
+	u := echoServer(t)
+	g := scenarios.Group{
+		Name: "chat", Executor: scenarios.RampingVUs, Start: 3,
+		Stages:    []scenarios.Stage{{Duration: time.Second, Target: 3}},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate(`{"vu":{{vu}},"n":{{iter}}}`), Every: 50 * time.Millisecond, ExpectReply: true},
+	}
+	var open int
+	_, tk := run(t, scenario(400*time.Millisecond, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	for _, x := range tk.all()[:2] {
+		open = max(open, x.WS.Open)
+	}
+	if s.WS.Opened != 3 || open != 3 {
+		t.Fatalf("opened %d, open at a tick %d, want 3", s.WS.Opened, open)
+	}
+	// ~20 sends per VU; allow a tick of jitter at either end.
+	if s.WS.Sent < 45 || s.WS.Sent > 63 {
+		t.Fatalf("sent %d, want ~60", s.WS.Sent)
+	}
+	if d := s.WS.Sent - s.WS.Received; d < 0 || d > 3 {
+		t.Fatalf("sent %d received %d: every message but the last in flight is echoed", s.WS.Sent, s.WS.Received)
+	}
+	if s.ErrorCount != 0 || s.WS.Closed != 0 {
+		t.Fatalf("errors %v closed %d", s.Errors, s.WS.Closed)
+	}
+	var reply Latency
+	for _, x := range tk.all() {
+		if x.WS.Reply.Count > 0 {
+			reply = x.WS.Reply
+			break
+		}
+	}
+	if reply.Count == 0 || reply.P50 < 2*time.Millisecond || reply.P50 > 50*time.Millisecond {
+		t.Fatalf("reply latency %+v, want ≥ 2 ms", reply)
+	}
+	if s.BytesOut == 0 || s.BytesIn == 0 {
+		t.Fatalf("bytes in %d out %d", s.BytesIn, s.BytesOut)
+	}
+}
+
+// target polls ticks until the tick's target satisfies ok.
+func waitTick(t *testing.T, ch <-chan Tick, what string, ok func(Tick) bool) Tick {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case tk := <-ch:
+			if ok(tk) {
+				return tk
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// Hold freezes a ramp, Scale multiplies it, SetTarget overrides one group
+// until Resume, and Stop ends the run early with no goroutine left behind.
+func TestHoldScaleSetTargetStop(t *testing.T) {
+	srv := okServer(t, nil)
+	base := runtime.NumGoroutine() // the server's accept loop stays
+	g := get("ramp", srv.URL)
+	g.Stages = []scenarios.Stage{{Duration: 20 * time.Second, Target: 200}} // 10 VUs/s
+	g.Think = scenarios.Think{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}
+	ch := make(chan Tick, 100)
+	e, err := New(scenario(100*time.Millisecond, g), Options{OnTick: func(tk Tick) { ch <- tk }, GracefulStop: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- e.Run(context.Background()) }()
+
+	waitTick(t, ch, "3 VUs", func(tk Tick) bool { return tk.TargetVUs >= 3 })
+	e.Hold()
+	if !e.Held() {
+		t.Fatal("not held")
+	}
+	held := waitTick(t, ch, "held tick", func(tk Tick) bool { return tk.Held })
+	time.Sleep(500 * time.Millisecond)
+	later := waitTick(t, ch, "held tick", func(tk Tick) bool { return tk.Held })
+	if later.TargetVUs != held.TargetVUs {
+		t.Fatalf("held target moved %d → %d", held.TargetVUs, later.TargetVUs)
+	}
+	if p := e.Planned(); p < 20*time.Second+400*time.Millisecond {
+		t.Fatalf("planned %v does not include the hold", p)
+	}
+	e.Scale(2)
+	waitTick(t, ch, "scaled", func(tk Tick) bool {
+		return tk.TargetVUs == 2*held.TargetVUs && tk.VUs == tk.TargetVUs
+	})
+	if err := e.SetTarget("ramp", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitTick(t, ch, "override to 1 VU", func(tk Tick) bool { return tk.TargetVUs == 1 && tk.VUs == 1 })
+	if err := e.SetTarget("nope", 1); err == nil {
+		t.Fatal("SetTarget on an unknown group should fail")
+	}
+	e.Resume()
+	if e.Held() {
+		t.Fatal("still held")
+	}
+	// Resumed from where it was held (stage time ≈ 0.3 s → 3 VUs), doubled.
+	waitTick(t, ch, "resumed", func(tk Tick) bool { return !tk.Held && tk.TargetVUs >= 2*held.TargetVUs })
+
+	stopped := make(chan struct{})
+	go func() { e.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	if err := <-runErr; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	e.Stop() // twice is fine
+	// Drain ticks; the last one is the final partial window.
+	var last Tick
+	for len(ch) > 0 {
+		last = <-ch
+	}
+	if last.Window >= 100*time.Millisecond+50*time.Millisecond {
+		t.Fatalf("final tick window %v", last.Window)
+	}
+	srv.CloseClientConnections()
+	settleGoroutines(t, base)
+}
+
+// Cancelling Run's context cuts in-flight requests at once: a handler that
+// would take 10 s does not hold the run.
+func TestContextCancelCutsRequests(t *testing.T) {
+	base := runtime.NumGoroutine()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	g := constVUs(get("slow", srv.URL), 3, time.Minute)
+	e, err := New(scenario(time.Second, g), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	if err := e.Run(ctx); err == nil {
+		t.Fatal("Run should report the cancellation")
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("Run took %v after cancel", d)
+	}
+	close(release)
+	srv.Close()
+	settleGoroutines(t, base)
+}
+
+// Arrival-rate groups follow Hold and SetTarget too: the rate shown in
+// ticks and the arrivals themselves.
+func TestOpenModelSetTarget(t *testing.T) {
+	srv := okServer(t, nil)
+	g := constRate(get("rate", srv.URL), 50, 10*time.Second, 20)
+	ch := make(chan Tick, 100)
+	e, err := New(scenario(250*time.Millisecond, g), Options{OnTick: func(tk Tick) { ch <- tk }, GracefulStop: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.Run(context.Background())
+	defer e.Stop()
+	waitTick(t, ch, "rate 50", func(tk Tick) bool { return tk.TargetRate == 50 && tk.Iterations > 0 })
+	if err := e.SetTarget("rate", 200); err != nil {
+		t.Fatal(err)
+	}
+	waitTick(t, ch, "rate 200", func(tk Tick) bool { return tk.TargetRate == 200 })
+	// A full window at 200/s is 50 iterations; allow one arrival each side.
+	tk := <-ch
+	if got := tk.Iterations + tk.Dropped; got < 45 || got > 55 {
+		t.Fatalf("%d arrivals in %v at 200/s", got, tk.Window)
+	}
+	e.Stop()
+}
