@@ -50,6 +50,11 @@ func CompileTemplate(src string) (*Template, error) {
 	rest := src
 	for {
 		i := strings.Index(rest, "{{")
+		// In "{{{vu}}}" the placeholder is the innermost pair: the extra
+		// brace is text (a JSON object or a path segment around it).
+		for i >= 0 && i+2 < len(rest) && rest[i+2] == '{' {
+			i++
+		}
 		if i < 0 {
 			if rest != "" {
 				t.parts = append(t.parts, part{kind: partLit, lit: rest})

@@ -33,6 +33,8 @@ func TestTemplateRender(t *testing.T) {
 		{`Bearer {{env "BRINK_TPL_TOKEN"}}`, regexp.MustCompile(`^Bearer tok-123$`), true, true},
 		{`{{env "BRINK_TPL_TOKEN"}}/{{vu}}`, regexp.MustCompile(`^tok-123/7$`), false, true},
 		{`{"a":1}`, regexp.MustCompile(`^\{"a":1\}$`), true, false},
+		{"a{{{vu}}}b", regexp.MustCompile(`^a\{7\}b$`), false, false},
+		{"{{{{iter}}}}", regexp.MustCompile(`^\{\{3\}\}$`), false, false},
 		{"single { brace }", regexp.MustCompile(`^single \{ brace \}$`), true, false},
 	}
 	for _, tc := range tests {

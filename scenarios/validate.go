@@ -35,6 +35,12 @@ var nodeMetricNames = []string{"cpu", "iowait", "disk_util", "load1", "load1_per
 // NodeMetricNames are the metric names node thresholds may use.
 func NodeMetricNames() []string { return slices.Clone(nodeMetricNames) }
 
+// Sanity bounds: past these a scenario is a typo, and sums would overflow.
+const (
+	maxLevel  = 1e7                  // VUs or iterations/s per group
+	maxLength = 365 * 24 * time.Hour // all stages of a group
+)
+
 var executors = []string{string(RampingVUs), string(RampingArrivalRate), constantVUs, constantArrivalRate}
 
 var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -147,8 +153,8 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 			v.add(field, "must be ≥ 0 (%s), got %v", unit, x)
 		case closed && x != math.Trunc(x):
 			v.add(field, "must be a whole number of VUs, got %v", x)
-		case closed && x > 1e7:
-			v.add(field, "%v VUs is more than one generator can hold", x)
+		case x > maxLevel:
+			v.add(field, "%v %s is more than one generator can run (at most %g)", x, unit, float64(maxLevel))
 		}
 	}
 	checkLevel(f+".start", g.Start)
@@ -162,7 +168,12 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 		if st.Duration < 0 {
 			v.add(sf+".duration", "must not be negative")
 		}
-		total += st.Duration
+		if st.Duration > maxLength-total {
+			v.add(sf+".duration", "stages add up to more than %s", formatDuration(maxLength))
+			total = maxLength
+			break
+		}
+		total += max(st.Duration, 0)
 		checkLevel(sf+".target", st.Target)
 		peak = max(peak, st.Target)
 	}
@@ -195,7 +206,7 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 		if g.PreAllocatedVUs == 0 && finite(peak) && peak >= 0 {
 			// One VU per iteration/s at the peak covers iterations up to
 			// 1s long without adding VUs mid-run.
-			g.PreAllocatedVUs = min(g.MaxVUs, max(1, int(math.Ceil(min(peak, 1e7)))))
+			g.PreAllocatedVUs = min(g.MaxVUs, max(1, int(math.Ceil(min(peak, maxLevel)))))
 		}
 		if g.PreAllocatedVUs > g.MaxVUs {
 			v.add(f+".max_vus", "max_vus %d is below pre_allocated_vus %d", g.MaxVUs, g.PreAllocatedVUs)

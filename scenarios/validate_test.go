@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -78,6 +79,13 @@ func TestValidateErrors(t *testing.T) {
 		{"negative target", func(s *Scenario) { s.Groups[0].Stages[0].Target = -1 }, "groups[0].stages[0].target: must be ≥ 0 (VUs), got -1"},
 		{"NaN target", func(s *Scenario) { s.Groups[0].Stages = append(s.Groups[0].Stages, Stage{time.Second, nanf()}) }, "groups[0].stages[1].target: must be ≥ 0 (VUs), got NaN"},
 		{"negative duration", func(s *Scenario) { s.Groups[0].Stages[0].Duration = -time.Second }, "groups[0].stages[0].duration: must not be negative"},
+		{"stages overflow", func(s *Scenario) {
+			s.Groups[0].Stages = []Stage{{200 * 24 * time.Hour, 1}, {math.MaxInt64, 1}}
+		}, "groups[0].stages[1].duration: stages add up to more than 8760h"},
+		{"huge rate", func(s *Scenario) {
+			s.Groups[0].Executor = RampingArrivalRate
+			s.Groups[0].Stages[0].Target = 1e300
+		}, "groups[0].stages[0].target: 1e+300 iterations/s is more than one generator can run (at most 1e+07)"},
 		{"bad executor", func(s *Scenario) { s.Groups[0].Executor = "shared-iterations" }, `groups[0].executor: unknown executor "shared-iterations" (want ramping-vus, ramping-arrival-rate, constant-vus or constant-arrival-rate)`},
 		{"no url", func(s *Scenario) { s.Groups[0].Requests[0].URL = nil }, "groups[0].requests[0]: missing url"},
 		{"relative url without base", func(s *Scenario) { s.Groups[0].Requests[0].URL = MustTemplate("/x") }, `groups[0].requests[0].url: relative url "/x" needs base_url (or write http://host/x)`},
