@@ -61,11 +61,22 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		}
 		defer s.wg.Done()
 
+		rec := &session{ended: make(chan struct{}), hangup: make(chan struct{})}
+		defer close(rec.ended)
+		pty, realWinch, hasPty := sess.Pty()
+		ws := &watchedSession{Session: sess, pty: pty, winch: make(chan ssh.Window, 1)}
+		if realWinch != nil {
+			// Drained from the start: the session's request loop blocks on
+			// a window change nobody reads, even on the refusal paths.
+			s.wg.Add(1)
+			go s.forwardWindows(rec, realWinch, ws.winch)
+		}
+
 		if sess.RawCommand() != "" {
 			refuse(sess, "brink: commands are not allowed here; connect with ssh -t to watch the console")
 			return
 		}
-		if _, _, ok := sess.Pty(); !ok {
+		if !hasPty {
 			refuse(sess, "brink: the console needs a terminal; connect with ssh -t")
 			return
 		}
@@ -76,7 +87,7 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		}
 		fp := fingerprint(key)
 		user := cleanName(sess.User())
-		v := Viewer{
+		rec.viewer = Viewer{
 			User:        user,
 			Fingerprint: fp,
 			CanControl:  s.canControl(key),
@@ -84,22 +95,15 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 			Renderer:    newRenderer(sess),
 			Watching:    s.Viewers,
 		}
-		pty, realWinch, _ := sess.Pty()
-		ws := &watchedSession{Session: sess, pty: pty, winch: make(chan ssh.Window, 1)}
-		rec, ok := s.register(ws, v)
-		if !ok {
+		if !s.register(ws, rec) {
 			s.cfg.Logf("share: refused %s %s from %s: too many viewers (%d)", user, fp, sess.RemoteAddr(), s.cfg.MaxViewers)
 			refuse(sess, fmt.Sprintf("brink: too many viewers (%d); try again later", s.cfg.MaxViewers))
 			return
 		}
-		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), v.CanControl)
-
-		s.wg.Add(1)
-		go s.forwardWindows(rec, realWinch, ws.winch)
+		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), rec.viewer.CanControl)
 
 		next(ws) // runs the console until it quits
 
-		close(rec.ended)
 		s.unregister(ws)
 		reason := rec.getReason()
 		if reason != "" {
@@ -115,17 +119,17 @@ func refuse(sess ssh.Session, msg string) {
 	wish.Fatalln(sess, msg)
 }
 
-func (s *Server) register(sess ssh.Session, v Viewer) (*session, bool) {
+func (s *Server) register(sess ssh.Session, rec *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sessions) >= s.cfg.MaxViewers {
-		return nil, false
+		return false
 	}
 	s.seq++
-	rec := &session{seq: s.seq, viewer: v, ended: make(chan struct{}), hangup: make(chan struct{})}
+	rec.seq = s.seq
 	rec.last.Store(time.Now().UnixNano())
 	s.sessions[sess] = rec
-	return rec, true
+	return true
 }
 
 func (s *Server) unregister(sess ssh.Session) {

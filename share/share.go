@@ -155,20 +155,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.IdleTimeout > 0 {
-		// Connection-level: also drops connections that never open a session.
-		srv.IdleTimeout = cfg.IdleTimeout
+		// Connection-level, for connections without a console session. It
+		// must lose the race to the session's own idle timeout, which says
+		// why on screen before closing.
+		srv.IdleTimeout = cfg.IdleTimeout + 30*time.Second
 	}
-	// Only session channels; no direct-tcpip (local forwarding), and no
-	// global request handlers, so tcpip-forward (remote) is refused too.
 	srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
 		ctx.SetValue(authConnKey{}, c) // for allowKey to mark it authenticated
 		return c
 	}
+	// Only session channels: no direct-tcpip (local forwarding). No global
+	// request handlers: tcpip-forward (remote forwarding) is refused. No
+	// subsystems (sftp). Exec requests do reach the gate, which answers
+	// with a message and an exit status.
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.handleSessionChannel}
 	srv.RequestHandlers = map[string]ssh.RequestHandler{}
 	srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
-	// Exec and subsystem requests are accepted at the protocol level so the
-	// gate can answer with a message and an exit status.
 	s.ssh = srv
 
 	ln, err := net.Listen("tcp", cfg.Addr)
