@@ -125,13 +125,13 @@ func (c *chart) render(d *data, win time.Duration, marks []marker) string {
 	title := c.title(d)
 	ch := c.h - 1
 	if ch < 4 {
-		c.cache = title
-		return title
+		c.cache = fit(title, c.w, c.h)
+		return c.cache
 	}
 	gw := c.w - yLabelWidth - 1
 	c.vis = visible(d.points, win, gw+1, c.vis)
 	if len(c.vis) == 0 {
-		c.cache = lipgloss.JoinVertical(lipgloss.Left, title, placeholder(c.w, ch, "waiting for the first window…"))
+		c.cache = padRight(title, c.w) + "\n" + placeholder(c.w, ch, "waiting for the first window…")
 		return c.cache
 	}
 	vmin, vmax := c.vis[0].t, c.vis[len(c.vis)-1].t
@@ -200,7 +200,7 @@ func (c *chart) render(d *data, win time.Duration, marks []marker) string {
 		}
 	}
 	g.markers(marks, c.st)
-	c.cache = lipgloss.JoinVertical(lipgloss.Left, title, ts.View())
+	c.cache = padRight(title, c.w) + "\n" + canvasView(&ts.Canvas)
 	return c.cache
 }
 

@@ -319,20 +319,19 @@ func (m *Model) compose() string {
 		m.side.render(m.d)
 		m.dirtyData = false
 	}
+	// Panels render exactly their rect's size, so joining needs no measuring.
 	header := fit(headerView(&m.st, m.d, &m.opts, win, m.w), m.w, l.Header.H)
-	lat := fit(m.lat.View(), l.Latency.W, l.Latency.H)
-	thr := fit(m.thr.View(), l.Throughput.W, l.Throughput.H)
 	var charts string
 	if l.Stacked {
-		charts = lat + "\n" + thr
+		charts = m.lat.View() + "\n" + m.thr.View()
 	} else {
-		charts = lipgloss.JoinHorizontal(lipgloss.Top, lat, thr)
+		charts = joinH(m.lat.View(), m.thr.View())
 	}
 	var bottom string
 	if l.SideBySide {
-		bottom = lipgloss.JoinHorizontal(lipgloss.Top, fit(m.nodes.View(), l.Nodes.W, l.Nodes.H), fit(m.side.View(), l.Side.W, l.Side.H))
+		bottom = joinH(m.nodes.View(), m.side.View())
 	} else {
-		bottom = fit(m.nodes.View(), l.Nodes.W, l.Nodes.H) + "\n" + fit(m.side.View(), l.Side.W, l.Side.H)
+		bottom = m.nodes.View() + "\n" + m.side.View()
 	}
 	return header + "\n" + charts + "\n" + bottom + "\n" + fit(helpView, m.w, l.Help.H)
 }

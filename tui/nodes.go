@@ -199,5 +199,5 @@ func (p *nodePanel) spark(m *sparkline.Model, r *ring, w int, limit float64, cor
 	// ntcharts draws from the right, so a short history sits at the newest end.
 	m.PushAll(p.scratch)
 	m.Draw()
-	return m.View()
+	return canvasView(&m.Canvas)
 }

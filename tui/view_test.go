@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -123,5 +124,24 @@ func TestGoldenPanels(t *testing.T) {
 			checkFrameSize(t, out, 120, 40)
 			golden.RequireEqual(t, []byte(out))
 		})
+	}
+}
+
+// In colour the frame keeps its exact size, and state still has words and
+// symbols, not colour alone.
+func TestColourFrame(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	r.SetHasDarkBackground(true)
+	m, _ := newTestModel(t, synthView(goldenSecs, 8), Options{Renderer: r}, 120, 40)
+	out := m.View()
+	if !ansiRE.MatchString(out) {
+		t.Fatal("256-colour frame has no colour")
+	}
+	checkFrame(t, out, 120, 40)
+	plain := ansiRE.ReplaceAllString(out, "")
+	m2, _ := newTestModel(t, synthView(goldenSecs, 8), Options{}, 120, 40)
+	if plain != m2.View() {
+		t.Error("the 256-colour frame without its colours differs from the plain frame")
 	}
 }
