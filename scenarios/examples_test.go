@@ -30,6 +30,22 @@ func TestExamplesLoad(t *testing.T) {
 			}
 		})
 	}
+	// The chat example is DESIGN.md's story; spot-check what it promises.
+	data, _ := Example("chat.yaml")
+	s, err := Parse("chat.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Groups) != 3 || s.Groups[1].WebSocket == nil || s.Groups[1].WebSocket.URL.Source() != "ws://127.0.0.1:8080/ws" ||
+		s.Groups[2].Executor != RampingArrivalRate || s.Groups[2].MaxVUs != 2000 || !s.AbortOnBreakpoint {
+		t.Errorf("chat example groups: %+v", s.Groups)
+	}
+	if n := s.Nodes; n == nil || n.Prometheus != "http://127.0.0.1:9090" || n.RoleOf("db-3") != "db" || len(n.Thresholds) != 3 || n.NameLabel != "node" {
+		t.Errorf("chat example nodes: %+v", s.Nodes)
+	}
+	if len(s.Thresholds) != 3 || s.Thresholds[2].Metric != "http_req_failed" || s.Thresholds[2].Value != 0.01 {
+		t.Errorf("chat example thresholds: %+v", s.Thresholds)
+	}
 	if _, err := Example("chta"); err == nil || !strings.Contains(err.Error(), "did you mean chat?") {
 		t.Errorf("Example(chta) error = %v", err)
 	}
