@@ -38,6 +38,7 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&names, "names", "", "instance=name pairs, comma-separated, e.g. 10.0.0.13:9100=db-3")
 	fs.StringVar(&roles, "roles", "", "role=regexp pairs on the node name, tried in order, e.g. db=db-.*,web=web-.*")
 	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "deadline for the poll")
+	fs.DurationVar(&cfg.ScrapeInterval, "scrape-interval", 0, "Prometheus scrape `interval` for rate windows (default: read from the targets API)")
 	fs.StringVar(&cfg.HTTP.BasicAuthUser, "prom-user", "", "basic auth user")
 	fs.StringVar(&cfg.HTTP.BasicAuthPasswordFile, "prom-password-file", "", "basic auth password `file`")
 	fs.StringVar(&cfg.HTTP.CredentialsFile, "prom-credentials-file", "", "authorization credentials `file` (Bearer token)")

@@ -206,3 +206,31 @@ func TestScrapePanelsNeedPrometheus(t *testing.T) {
 		t.Errorf("panels %+v", p.Panels)
 	}
 }
+
+// FuzzParseExposition: whatever an endpoint sends, parsing never panics,
+// and a successful parse yields sane samples.
+func FuzzParseExposition(f *testing.F) {
+	f.Add(newFakeNode().render())
+	f.Add("# TYPE node_load1 gauge\nnode_load1 NaN\n")
+	f.Add("node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} -Inf\nnode_memory_MemTotal_bytes 0\n")
+	f.Add("node_disk_io_time_seconds_total{device=\"a\"} 1e308\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		e, err := parseExposition(strings.NewReader(body))
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		e.at = time.Unix(1, 0)
+		next := *e
+		next.at = time.Unix(2, 0)
+		for _, s := range []Sample{computeSample(nil, e), computeSample(e, &next)} {
+			for _, pct := range []float64{s.CPU, s.IOWait, s.DiskUtil} {
+				if pct < 0 || pct > 100 {
+					t.Fatalf("percentage %v: %+v", pct, s)
+				}
+			}
+		}
+	})
+}

@@ -109,7 +109,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 			}
 		}
 	}
-	rt, err := config.NewRoundTripperFromConfig(hc, "brink")
+	rt, err := config.NewRoundTripperFromConfig(hc, "brink", config.WithUserAgent("brink"))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
 	}
