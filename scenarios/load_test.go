@@ -157,6 +157,29 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("url renders %q", u.Render(&TemplateContext{VU: 4}))
 			}
 		}},
+		{"tags, single scrape string, string key forms", `
+		name: !!str 2024
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 0x10}]
+				requests: [{url: /}]
+		nodes:
+			scrape: http://10.0.0.13:9100/metrics
+			names:
+				10.0.0.13:9100: db-3
+			role_label: role
+			thresholds: [{metric: mem, above: 95, role: anything}]
+		`, func(t *testing.T, s *Scenario) {
+			if s.Name != "2024" || s.Groups[0].Stages[0].Target != 16 {
+				t.Errorf("name %q target %v", s.Name, s.Groups[0].Stages[0].Target)
+			}
+			if n := s.Nodes; len(n.Scrape) != 1 || n.Names["10.0.0.13:9100"] != "db-3" {
+				t.Errorf("nodes %+v", n)
+			}
+			if got := s.String(); got != `scenario "2024" (s.yaml)` {
+				t.Errorf("String() = %s", got)
+			}
+		}},
 		{"x- keys hold anchors", `
 		x-common: &common
 			stages: [{duration: 1m, target: 10}]

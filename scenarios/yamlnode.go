@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -407,13 +406,4 @@ func (d *decoder) locate(e *Error) {
 		f = f[:i]
 	}
 	e.Line, e.Col = 1, 1
-}
-
-// asError turns any error into *Error (defensive: decode only makes *Error).
-func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return &Error{Msg: err.Error()}
 }
