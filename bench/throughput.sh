@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# HTTP keep-alive throughput on loopback: brink beside wrk, hey and vegeta.
+#
+# The target (nginx from Debian if installed, else a tiny Go server) is
+# pinned to CPU 0 and every load generator to CPU 1 (taskset), each with 50
+# connections for 10 s, in A B A B order so drift hits everyone alike.
+# brink runs as `brink probe URL --vus 50 --duration 10s --headless` (its
+# per-window histograms and ticks on, as in a real run); if the brink
+# binary cannot be built, bench/cmd/engineload runs the engine with the same
+# shape. Tools that are not installed are skipped.
+#
+#   bench/throughput.sh                 # defaults
+#   DUR=5s VUS=100 ROUNDS=3 bench/throughput.sh
+set -euo pipefail
+
+DUR=${DUR:-10s} # in seconds, "Ns"
+VUS=${VUS:-50}
+ROUNDS=${ROUNDS:-2}
+PORT=${PORT:-18089}
+TARGET_CPU=${TARGET_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+URL="http://127.0.0.1:${PORT}/"
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+target_pid=""
+cleanup() {
+	if [[ -n $target_pid ]]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v taskset >/dev/null || { echo "throughput.sh: taskset is needed (util-linux)" >&2; exit 1; }
+PATH="$PATH:$(go env GOPATH)/bin"
+
+# --- the load generators under test -------------------------------------
+brink_mode=engineload
+if go build -o "$work/brink" . 2>"$work/build.log" && "$work/brink" probe --help >/dev/null 2>&1; then
+	brink_mode=probe
+fi
+go build -o "$work/engineload" ./bench/cmd/engineload
+
+# --- the target ----------------------------------------------------------
+if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+	mkdir -p "$work/nginx/logs"
+	cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 100000000;
+	keepalive_timeout 120s;
+	server {
+		listen 127.0.0.1:$PORT;
+		location / { return 200 "ok\n"; }
+	}
+}
+EOF
+	taskset -c "$TARGET_CPU" "$NGINX" -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" &
+	target_pid=$!
+	target_name="nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
+else
+	cat >"$work/target.go" <<'EOF'
+package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.ListenAndServe("127.0.0.1:"+os.Args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	}))
+}
+EOF
+	(cd "$work" && go mod init target >/dev/null 2>&1 && go build -o target target.go)
+	GOMAXPROCS=1 taskset -c "$TARGET_CPU" "$work/target" "$PORT" &
+	target_pid=$!
+	target_name="Go net/http (GOMAXPROCS=1)"
+fi
+for _ in $(seq 50); do
+	if curl -fs "$URL" >/dev/null 2>&1; then break; fi
+	sleep 0.1
+done
+curl -fs "$URL" >/dev/null || { echo "throughput.sh: target did not come up on $URL" >&2; exit 1; }
+
+# --- one run of each tool, printing requests/s ----------------------------
+run_brink() {
+	if [[ $brink_mode == probe ]]; then
+		GOMAXPROCS=1 taskset -c "$LOAD_CPU" "$work/brink" probe "$URL" --vus "$VUS" --duration "$DUR" --headless \
+			--report "$work/report.json" >"$work/brink.out" 2>&1 || true
+		# requests / the run's length, counted the way wrk and hey count
+		python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requests"] / float(sys.argv[2])))' \
+			"$work/report.json" "${DUR%s}"
+	else
+		run_engineload
+	fi
+}
+run_engineload() {
+	GOMAXPROCS=1 taskset -c "$LOAD_CPU" "$work/engineload" --vus "$VUS" --duration "$DUR" "$URL" |
+		sed -n 's/^RESULT rps=\([0-9]*\).*/\1/p'
+}
+run_wrk() {
+	taskset -c "$LOAD_CPU" wrk -t1 -c"$VUS" -d"$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
+}
+run_hey() {
+	GOMAXPROCS=1 taskset -c "$LOAD_CPU" hey -c "$VUS" -z "$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
+}
+run_vegeta() {
+	echo "GET $URL" | GOMAXPROCS=1 taskset -c "$LOAD_CPU" vegeta attack -rate=0 -max-workers="$VUS" -workers="$VUS" -duration="$DUR" |
+		vegeta report | awk -F'[ ,]+' '/^Requests/ {printf "%.0f\n", $(NF)}'
+}
+
+tools=(brink)
+[[ $brink_mode == probe ]] && tools+=(engineload)
+for t in wrk hey vegeta; do command -v "$t" >/dev/null && tools+=("$t"); done
+
+declare -A sum cnt runs
+for r in $(seq "$ROUNDS"); do
+	for t in "${tools[@]}"; do
+		rps=$("run_$t" || true)
+		rps=${rps:-0}
+		echo "round $r  $t  $rps req/s" >&2
+		sum[$t]=$(( ${sum[$t]:-0} + rps ))
+		cnt[$t]=$(( ${cnt[$t]:-0} + 1 ))
+		runs[$t]="${runs[$t]:-} $rps"
+	done
+done
+
+brink_mean=$(( sum[brink] / cnt[brink] ))
+echo
+echo "target: $target_name on CPU $TARGET_CPU; generators on CPU $LOAD_CPU; $VUS connections, $DUR each, $ROUNDS rounds (A B A B)"
+echo "brink as: $brink_mode"
+printf "%-11s %-24s %10s %14s\n" tool "runs (req/s)" mean "brink / tool"
+for t in "${tools[@]}"; do
+	mean=$(( sum[$t] / cnt[$t] ))
+	ratio="-"
+	if (( mean > 0 )); then ratio=$(awk -v a="$brink_mean" -v b="$mean" 'BEGIN { printf "%.2f", a / b }'); fi
+	printf "%-11s %-24s %10d %14s\n" "$t" "${runs[$t]# }" "$mean" "$ratio"
+done
