@@ -36,6 +36,3 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	*n = Num(f)
 	return nil
 }
-
-// num converts, mapping NaN/Inf to null.
-func num(f float64) Num { return Num(f) }

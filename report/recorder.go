@@ -208,8 +208,7 @@ type rateState struct {
 	streak
 	prevTarget float64
 	target     float64 // at the start of the current bad run
-	achieved   float64
-	dropped    int64
+	dropped    int64   // dropped iterations over the current bad run
 }
 
 type crossKey struct {
@@ -573,7 +572,7 @@ func (r *Recorder) evalRates(i int, t *engine.Tick) bool {
 		}
 		achieved := float64(iterations) / secs
 		if bad && st.bad == 0 && !st.on {
-			st.target, st.achieved, st.dropped = target, achieved, 0
+			st.target, st.dropped = target, 0
 		}
 		if bad && !st.on {
 			st.dropped += dropped
