@@ -1,7 +1,9 @@
 package promquery
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,3 +86,19 @@ func BenchmarkParseExposition(b *testing.B) {
 }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// BenchmarkParseRealExposition parses a real node_exporter 1.5 response
+// (default collectors, 2 cpus, ~1 000 series).
+func BenchmarkParseRealExposition(b *testing.B) {
+	text, err := os.ReadFile("testdata/node_exporter-1.5.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseExposition(bytes.NewReader(text)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -259,11 +259,17 @@ func filterExposition(body []byte) ([]byte, error) {
 // of a sample line, or the name a # HELP / # TYPE comment describes.
 func familyOf(line []byte) []byte {
 	if len(line) > 0 && line[0] == '#' {
-		f := bytes.Fields(line[1:])
-		if len(f) >= 2 && (string(f[0]) == "HELP" || string(f[0]) == "TYPE") {
-			return f[1]
+		// "# HELP name …" / "# TYPE name …", sliced by hand: this runs for
+		// every comment line of every scrape, and bytes.Fields allocates.
+		rest := bytes.TrimLeft(line[1:], " \t")
+		if !bytes.HasPrefix(rest, []byte("HELP")) && !bytes.HasPrefix(rest, []byte("TYPE")) {
+			return nil
 		}
-		return nil
+		rest = bytes.TrimLeft(rest[4:], " \t")
+		if i := bytes.IndexAny(rest, " \t\n"); i >= 0 {
+			return rest[:i]
+		}
+		return rest
 	}
 	if i := bytes.IndexAny(line, "{ \t\n"); i >= 0 {
 		return line[:i]

@@ -234,3 +234,28 @@ func FuzzParseExposition(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRealExposition(t *testing.T) {
+	f, err := os.Open("testdata/node_exporter-1.5.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e, err := parseExposition(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.cores != 2 || math.IsNaN(e.load1) || !(e.memTotal > 0) || !(e.memAvail > 0) {
+		t.Errorf("gauges: %+v", e)
+	}
+	kinds := map[uint8]int{}
+	for k := range e.counters {
+		kinds[k.kind]++
+		if k.kind == kRx && k.a == "lo" {
+			t.Error("loopback counted")
+		}
+	}
+	if kinds[kCPU] != 16 || kinds[kIO] == 0 || kinds[kRead] == 0 || kinds[kRx] == 0 {
+		t.Errorf("counters per kind %v", kinds)
+	}
+}

@@ -270,3 +270,22 @@ db-10  -     10.0.0.10:9100     -        -      -  -                  -/-    0.5
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestFamilyOf(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"# HELP node_load1 1m load average.\n", "node_load1"},
+		{"# TYPE node_load1 gauge\n", "node_load1"},
+		{"#  TYPE\tnode_load1 gauge\n", "node_load1"},
+		{"# some comment\n", ""},
+		{"#\n", ""},
+		{"node_cpu_seconds_total{cpu=\"0\"} 1\n", "node_cpu_seconds_total"},
+		{"node_load1 2.5\n", "node_load1"},
+		{"node_load1\t2.5\n", "node_load1"},
+		{"\n", ""},
+	}
+	for _, tc := range tests {
+		if got := string(familyOf([]byte(tc.line))); got != tc.want {
+			t.Errorf("familyOf(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
