@@ -44,7 +44,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 	if cfg.PromConfigFile != "" {
 		c, _, err := config.LoadHTTPConfigFile(cfg.PromConfigFile)
 		if err != nil {
-			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, oneLine(err.Error()))
+			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, oneLine(pathErr(err)))
 		}
 		hc = *c
 	}
