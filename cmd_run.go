@@ -110,7 +110,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	addRunFlags(fs, &o)
 	addNodeFlags(fs, &nf)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: brink run [flags] FILE\n\nRuns a scenario (YAML, see README) and finds its breakpoint.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: brink run [flags] FILE\n\nRuns a scenario (YAML, see README) and finds its breakpoint. FILE may be example:NAME for an embedded example (brink examples).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
@@ -123,7 +123,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "brink run: want exactly one scenario FILE (try 'brink run --help')")
 		return exitUsage
 	}
-	sc, err := scenarios.Load(fs.Arg(0))
+	sc, err := loadScenario(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

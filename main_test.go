@@ -194,3 +194,22 @@ func TestKill9LeavesSnapshot(t *testing.T) {
 		t.Fatalf("snapshot has %d windows, want ≥ 5", len(r.Timeline))
 	}
 }
+
+func TestExamplesCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"examples"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "chat") {
+		t.Fatalf("examples: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := runMain([]string{"examples", "smoke"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "groups:") {
+		t.Fatalf("examples smoke: exit %d, %q", code, out.String())
+	}
+	if code := runMain([]string{"examples", "nope"}, &out, &errb); code != exitUsage {
+		t.Fatalf("unknown example: exit %d", code)
+	}
+	for _, name := range []string{"smoke", "chat", "arrival-rate"} {
+		if _, err := loadScenario("example:" + name); err != nil {
+			t.Errorf("example:%s does not load: %v", name, err)
+		}
+	}
+}
