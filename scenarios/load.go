@@ -490,6 +490,11 @@ func (d *decoder) thresholds(n ast.Node, field string) ([]Threshold, error) {
 		}
 		for i, it := range items {
 			itf := index(f, i)
+			if r, err := d.resolve(it, itf); err == nil {
+				if _, isMap := r.(*ast.MappingNode); isMap {
+					return nil, d.errNode(it, itf, `want an expression like "p(95)<500" (k6's {threshold, abortOnFail} form: use abort_on_breakpoint)`)
+				}
+			}
 			expr, err := d.str(it, itf)
 			if err != nil {
 				return nil, err

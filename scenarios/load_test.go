@@ -617,7 +617,8 @@ func TestParseErrors(t *testing.T) {
 		`, `s.yaml:6:3: thresholds.http_req_duration{name:histroy}: no request is named "histroy" (want GET /x)`},
 		{"threshold not a string list", ok + `thresholds:
 			http_req_failed: [{rate: 1}]
-		`, "s.yaml:6:21: thresholds.http_req_failed[0]: want a string, got a mapping (quote JSON and {{templates}}: '...')"},
+		`, `s.yaml:6:21: thresholds.http_req_failed[0]: want an expression like "p(95)<500" (k6's {threshold, abortOnFail} form: use abort_on_breakpoint)`},
+		{"name as mapping", "name: {a: 1}\n", "s.yaml:1:7: name: want a string, got a mapping"},
 		{"nodes without source", ok + `nodes:
 			match: '{job="node"}'
 		`, "s.yaml:5:1: nodes: set prometheus (a Prometheus server url) or scrape (node_exporter urls)"},

@@ -262,8 +262,6 @@ func (d *decoder) str(n ast.Node, field string) (string, error) {
 		return x.Value.Value, nil
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
 		return x.GetToken().Value, nil
-	case *ast.MappingNode:
-		return "", d.errNode(n, field, "want a string, got a mapping (quote JSON and {{templates}}: '...')")
 	}
 	return "", d.errNode(n, field, "want a string, got %s", kindName(r))
 }
@@ -342,6 +340,12 @@ func (d *decoder) duration(n ast.Node, field string) (time.Duration, error) {
 
 // template compiles a scalar into a Template at load time.
 func (d *decoder) template(n ast.Node, field string) (*Template, error) {
+	if r, err := d.resolve(n, field); err == nil {
+		if _, isMap := r.(*ast.MappingNode); isMap {
+			// body: {"a": {{vu}}} reads as a YAML mapping.
+			return nil, d.errNode(n, field, "want a string, got a mapping (quote JSON and {{templates}}: '...')")
+		}
+	}
 	s, err := d.str(n, field)
 	if err != nil {
 		return nil, err
