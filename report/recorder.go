@@ -80,7 +80,8 @@ const (
 //
 // Ticks keep their summary numbers; the HDR snapshots (Tick.Hist and
 // EndpointStats.Hist) of every tick but the last are dropped once folded into
-// the whole-run histograms. Events are in the order they were noticed; each
+// the whole-run histograms, and Tick.Endpoints of ticks older than the
+// latest 60 (the report has whole-run endpoints). Events are in the order they were noticed; each
 // one's Time is when it happened, so a crossing may carry an earlier time
 // than the event before it.
 type View struct {
@@ -95,6 +96,9 @@ type View struct {
 	// changed.
 	Version uint64
 }
+
+// keepEndpoints is how many recent ticks keep their per-endpoint rows.
+const keepEndpoints = 60
 
 // Options tune a Recorder. Zero values take the scenario's settings.
 type Options struct {
@@ -406,6 +410,11 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	r.v.Ticks = append(r.v.Ticks, t)
 	tp := &r.v.Ticks[i]
 	r.fold(tp)
+	if i >= keepEndpoints {
+		// Per-endpoint rows are folded into the whole-run endpoints; only
+		// recent windows need them (hotspots).
+		r.v.Ticks[i-keepEndpoints].Endpoints = nil
+	}
 	if i > 0 {
 		prev := &r.v.Ticks[i-1]
 		prev.Hist = nil
