@@ -65,7 +65,7 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 		promtest.Target{Addr: addr, MetricsPath: "/nodes/db-7/metrics", Labels: map[string]string{"node": "db-7", "role": "db"}, Job: "demo-db7"},
 		promtest.Target{Addr: addr, MetricsPath: "/nodes/web-12/metrics", Labels: map[string]string{"node": "web-12", "role": "web"}, Job: "demo-web12"},
 	)
-	want := Sample{CPU: 60, IOWait: 10, DiskUtil: 75, DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000,
+	wantSample := Sample{CPU: 60, IOWait: 10, DiskUtil: 75, DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000,
 		Load1: 3.5, Cores: 2, Load1PerCore: 1.75, Mem: 75, NetRxBps: 300, NetTxBps: 400}
 
 	// Two jobs on one host:port: instance is the same, so the name label
@@ -106,15 +106,34 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 			}
 			for _, m := range MetricNames {
 				got, _ := s.Metric(m)
-				exp, _ := want.Metric(m)
+				wantV, _ := wantSample.Metric(m)
 				// Scrape timing jitter (ms per 1s step) is the only error.
-				if math.IsNaN(got) || math.Abs(got-exp) > 0.05*exp+0.5 {
-					t.Errorf("%s %s %s = %.3f, want %.3f", name, s.Node, m, got, exp)
+				if math.IsNaN(got) || math.Abs(got-wantV) > 0.05*wantV+0.5 {
+					t.Errorf("%s %s %s = %.3f, want %.3f", name, s.Node, m, got, wantV)
 				}
 			}
 		}
 	}
 	if prom.Interval() != time.Second {
 		t.Errorf("interval %s, want 1s", prom.Interval())
+	}
+
+	// The exporter dies: Prometheus marks the target down and its series
+	// stale; both sources keep the last values, marked stale with why.
+	exp.Close()
+	for src, reason := range map[Source]string{prom: "target down", direct: "unreachable"} {
+		var p Poll
+		for ctx.Err() == nil {
+			p, _ = src.Poll(ctx)
+			if len(p.Samples) == 2 && p.Samples[0].Stale && p.Samples[1].Stale {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		for _, s := range p.Samples {
+			if !s.Stale || !strings.Contains(s.StaleReason, reason) || s.Load1 != 3.5 {
+				t.Errorf("%s after the exporter died: %+v", src.Describe(), s)
+			}
+		}
 	}
 }
