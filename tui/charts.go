@@ -165,9 +165,19 @@ func (c *chart) render(d *data, win time.Duration, marks []marker) string {
 		ts.SetDataSetLineStyle(dsP99, runes.ThinLineStyle)
 		ts.SetDataSetStyle(dsP95, c.st.P95)
 		ts.SetDataSetLineStyle(dsP95, runes.ArcLineStyle)
+		// A window with no completed request has no latency (not 0 ms):
+		// the line bridges it.
+		pushed := 0
 		for _, p := range c.vis {
-			ts.PushDataSet(dsP99, tslc.TimePoint{Time: p.t, Value: p.p99})
-			ts.PushDataSet(dsP95, tslc.TimePoint{Time: p.t, Value: p.p95})
+			if p.rps > 0 {
+				ts.PushDataSet(dsP99, tslc.TimePoint{Time: p.t, Value: p.p99})
+				ts.PushDataSet(dsP95, tslc.TimePoint{Time: p.t, Value: p.p95})
+				pushed++
+			}
+		}
+		if pushed == 0 { // ntcharts draws nothing, not even axes, without data
+			ts.PushDataSet(dsP99, tslc.TimePoint{Time: vmax, Value: 0})
+			ts.PushDataSet(dsP95, tslc.TimePoint{Time: vmax, Value: 0})
 		}
 	case throughputChart:
 		names = []string{dsRPS}
@@ -189,7 +199,9 @@ func (c *chart) render(d *data, win time.Duration, marks []marker) string {
 			g.hline(slo, '╌', c.st.SLO)
 		}
 		for _, p := range c.vis {
-			g.dot(p.t, p.p50, '·', c.st.P50)
+			if p.rps > 0 {
+				g.dot(p.t, p.p50, '·', c.st.P50)
+			}
 		}
 	case throughputChart:
 		for _, p := range c.vis {

@@ -17,8 +17,6 @@ func stateBadge(st *Styles, d *data) string {
 		return st.Over.Render("✖ BREAKPOINT")
 	case d.state == report.StateWarn:
 		return st.Warn.Render("▲ WARN")
-	case d.done:
-		return st.OK.Render("■ DONE")
 	}
 	return st.OK.Render("● OK")
 }
@@ -30,7 +28,10 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	kv := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) }
 	t := &d.last
 	l1 := []string{stateBadge(st, d)}
-	if d.held && !d.done {
+	switch {
+	case d.done:
+		l1 = append(l1, st.Title.Render("■ DONE"))
+	case d.held:
 		l1 = append(l1, st.Warn.Render("⏸ HELD"))
 	}
 	vus := strconv.Itoa(t.VUs)

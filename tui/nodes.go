@@ -43,7 +43,7 @@ func (p *nodePanel) View() string     { return p.cache }
 func (p *nodePanel) scroll(by int) { p.offset = max(0, p.offset+by) }
 
 // widths of each metric's value text (load shows load1/per-core).
-var valueWidths = [len5]int{4, 4, 4, 8, 4}
+var valueWidths = [len5]int{4, 4, 4, 9, 4}
 
 var metricTitles = [len5]string{"cpu", "iowait", "disk", "load1/core", "mem"}
 
@@ -156,7 +156,7 @@ func (p *nodePanel) row(n *node, nameW, roleW, sw int) string {
 		} else {
 			txt = fmtPct(v)
 		}
-		txt = padLeft(txt, valueWidths[i])
+		txt = padLeft(truncate(txt, valueWidths[i]), valueWidths[i])
 		sym := symbol(st, lv)
 		switch {
 		case n.s.Stale:

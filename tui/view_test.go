@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
 )
 
@@ -143,5 +144,31 @@ func TestColourFrame(t *testing.T) {
 	m2, _ := newTestModel(t, synthView(goldenSecs, 8), Options{}, 120, 40)
 	if plain != m2.View() {
 		t.Error("the 256-colour frame without its colours differs from the plain frame")
+	}
+}
+
+// After the run: the state stays (BREAKPOINT) with DONE beside it, and the
+// ramp-down windows with no requests do not pull the latency line to 0.
+func TestDoneRun(t *testing.T) {
+	v := synthView(goldenSecs, 3)
+	for i := 0; i < 20; i++ {
+		tk := synthTick(goldenSecs + i)
+		tk.Requests, tk.VUs, tk.ErrorCount, tk.Errors, tk.Endpoints = 0, 0, 0, nil, nil
+		tk.Latency = engine.Latency{}
+		v.Ticks = append(v.Ticks, tk)
+	}
+	v.Done = true
+	m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}}, 120, 40)
+	out := m.View()
+	checkFrameSize(t, out, 120, 40)
+	if !strings.Contains(out, "✖ BREAKPOINT") || !strings.Contains(out, "■ DONE") {
+		t.Errorf("finished run lacks BREAKPOINT and DONE:\n%s", out)
+	}
+	// The p95 line ends high: its last column is not on the bottom rows.
+	lat := m.lat.View()
+	rows := strings.Split(lat, "\n")
+	bottom := rows[len(rows)-3] // the row just above the X axis
+	if r := []rune(bottom); r[len(r)-1] == '─' || r[len(r)-1] == '╯' {
+		t.Errorf("latency line falls to 0 in windows without requests:\n%s", lat)
 	}
 }
