@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Compare writes a side-by-side comparison of two runs — max stable load,
@@ -14,7 +15,7 @@ import (
 func Compare(w io.Writer, a, b *Report) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	open := a.Verdict.OpenModel && b.Verdict.OpenModel
-	row := func(label, va, vb string) { p("  %-20s %-36s %s\n", label, va, vb) }
+	row := func(label, va, vb string) { p("  %s %s %s\n", padR(label, 20), padR(va, 36), vb) }
 
 	p("\n")
 	row("", "A", "B")
@@ -25,8 +26,14 @@ func Compare(w io.Writer, a, b *Report) {
 	row("breakpoint", bpLine(a, open), bpLine(b, open))
 	row("first signal", clip(signalLine(a), 36), signalLine(b))
 	row("peak load", peakLine(a, open), peakLine(b, open))
-	row("requests", group3(a.Summary.Requests)+" ("+fmtNum(a.Summary.RPS, 1)+"/s)",
-		group3(b.Summary.Requests)+" ("+fmtNum(b.Summary.RPS, 1)+"/s)")
+	reqs := func(r *Report) string {
+		s := group3(r.Summary.Requests)
+		if r.Summary.RPS.Valid() {
+			s += " (" + group3(int64(float64(r.Summary.RPS)+0.5)) + "/s)"
+		}
+		return s
+	}
+	row("requests", reqs(a), reqs(b))
 	row("error rate", fmtRate(a.Summary.ErrorRate), fmtRate(b.Summary.ErrorRate))
 	row("p95 / p99 (run)", msOrDash(a.Summary.LatencyMs.P95)+" / "+msOrDash(a.Summary.LatencyMs.P99),
 		msOrDash(b.Summary.LatencyMs.P95)+" / "+msOrDash(b.Summary.LatencyMs.P99))
@@ -194,7 +201,8 @@ func compareLevels(w io.Writer, a, b *Report, open bool) {
 		unit = "rate/s"
 	}
 	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level)\n")
-	fmt.Fprintf(w, "  %-13s %15s %19s %19s %15s\n", unit, "rps A → B", "p95 A → B", "p99 A → B", "errors A → B")
+	fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(unit, 13), padL("rps A → B", 17), padL("p95 A → B", 21),
+		padL("p99 A → B", 21), padL("errors A → B", 17))
 	for k := 0; float64(k)*step <= top; k++ {
 		x, y := ba[k], bb[k]
 		if x == nil && y == nil {
@@ -204,7 +212,8 @@ func compareLevels(w io.Writer, a, b *Report, open bool) {
 		rb, p95b, p99b, eb := y.cells()
 		lo := float64(k) * step
 		label := trimFloat(lo, 1) + "–" + trimFloat(lo+step, 1)
-		fmt.Fprintf(w, "  %-13s %15s %19s %19s %15s\n", label, ra+" → "+rb, p95a+" → "+p95b, p99a+" → "+p99b, ea+" → "+eb)
+		fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(label, 13), padL(ra+" → "+rb, 17), padL(p95a+" → "+p95b, 21),
+			padL(p99a+" → "+p99b, 21), padL(ea+" → "+eb, 17))
 	}
 }
 
@@ -256,4 +265,19 @@ func change(a, b float64) string {
 		return "±0 %"
 	}
 	return fmt.Sprintf("%+.0f %%", d)
+}
+
+// padR and padL pad to a width in runes (fmt pads bytes, and "→" is three).
+func padR(s string, n int) string {
+	if k := n - utf8.RuneCountInString(s); k > 0 {
+		return s + strings.Repeat(" ", k)
+	}
+	return s
+}
+
+func padL(s string, n int) string {
+	if k := n - utf8.RuneCountInString(s); k > 0 {
+		return strings.Repeat(" ", k) + s
+	}
+	return s
 }
