@@ -72,7 +72,9 @@ func TestRealServers(t *testing.T) {
 	}
 
 	t.Run("cpu burn raises busy", func(t *testing.T) {
-		// Baseline first, then spin every core for at most 4s.
+		// Baseline over a full second first (rates between scrapes a few ms
+		// apart are noise), then spin every core for at most 4s.
+		time.Sleep(time.Second)
 		before := pollUntil(t, ctx, direct, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
 		var stop atomic.Bool
 		var wg sync.WaitGroup
