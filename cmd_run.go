@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -13,12 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/mattn/go-isatty"
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/share"
 	"github.com/brink-load/brink/tui"
 )
 
@@ -259,28 +262,75 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		stopOnce()
 	})
 
+	// Pairing: colleagues attach over SSH, each with their own console
+	// over the same recorder.
+	ctl := consoleController{Engine: eng, stop: stopOnce}
+	var viewers func() []string
+	if o.Share != "" {
+		var srv *share.Server
+		srv, err = share.Start(ctx, share.Config{
+			Addr: o.Share, AuthorizedKeys: o.AuthorizedKeys, Controllers: o.Controllers,
+			MaxViewers: o.MaxViewers, Logf: logf,
+			NewModel: func(v share.Viewer, width, height int) tea.Model {
+				opts := tui.Options{Who: v.Who, CanControl: v.CanControl, ReportPath: o.ReportPath,
+					Viewers: v.Watching, Renderer: v.Renderer}
+				if v.CanControl {
+					opts.Controller = ctl
+				}
+				return tui.New(rec, opts)
+			},
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "brink: --share: %v\n", err)
+			return exitUsage
+		}
+		defer srv.Close()
+		viewers = srv.Viewers
+		logf("sharing the console: ssh -p %s -t %s", portOf(srv.Addr()), hostOf(srv.Addr()))
+	}
+
+	// The local console's own context: a hang-up ends it; with --share the
+	// run goes on without it (the engineer re-attaches over SSH).
+	tuiCtx, tuiCancel := context.WithCancel(ctx)
+	defer tuiCancel()
+	var detached bool
+
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	bg.Add(1)
 	go func() {
 		defer bg.Done()
-		select {
-		case s := <-sigs:
+		for {
+			var s os.Signal
+			select {
+			case s = <-sigs:
+			case <-ctx.Done():
+				return
+			}
 			abortMu.Lock()
+			if s == syscall.SIGHUP && o.Share != "" {
+				// The engineer's SSH session dropped: detach, keep the run.
+				first := !detached
+				detached = true
+				abortMu.Unlock()
+				if first {
+					rec.Note("local", "local console detached (SIGHUP); the run goes on, re-attach with ssh", time.Now())
+					tuiCancel()
+				}
+				continue
+			}
+			again := abortedBySignal
 			abortedBySignal = true
 			abortMu.Unlock()
-			rec.Abort("signal "+s.String(), time.Now())
-			stopOnce()
-			// A second signal means "now": write what we have and leave.
-			select {
-			case s2 := <-sigs:
-				rec.Abort("second signal "+s2.String()+": exiting at once", time.Now())
+			if again {
+				// A second signal means "now": write what we have and leave.
+				rec.Abort("second signal "+s.String()+": exiting at once", time.Now())
 				finish()
 				os.Exit(exitExternalAbort)
-			case <-ctx.Done():
 			}
-		case <-ctx.Done():
+			rec.Abort("signal "+s.String(), time.Now())
+			stopOnce()
 		}
 	}()
 
@@ -292,8 +342,6 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		// The console stays up after the load ends, showing the verdict;
 		// the report is written as soon as the load ends, not when the
 		// engineer gets round to quitting.
-		tuiCtx, tuiCancel := context.WithCancel(ctx)
-		defer tuiCancel()
 		engErr := make(chan error, 1)
 		go func() {
 			err := <-engDone
@@ -308,12 +356,22 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 				tuiCancel()
 			}
 		}()
-		runErr = tui.Run(tuiCtx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
-			Controller: consoleController{Engine: eng, stop: stopOnce}}, os.Stdin, console)
-		// The console quit (after confirmation while load ran): stop the
-		// load before the report is written.
-		stopOnce()
-		runErr = errors.Join(runErr, <-engErr)
+		tuiErr := tui.Run(tuiCtx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
+			Controller: ctl, Viewers: viewers}, os.Stdin, console)
+		abortMu.Lock()
+		// A lost terminal (read error) under --share is a detach too.
+		if o.Share != "" && (tuiErr != nil || detached) && !abortedBySignal {
+			detached = true
+			tuiErr = nil
+		}
+		keepRunning := detached
+		abortMu.Unlock()
+		if !keepRunning {
+			// The console quit (after confirmation while load ran): stop
+			// the load before the report is written.
+			stopOnce()
+		}
+		runErr = errors.Join(tuiErr, <-engErr)
 	} else {
 		runErr = headless(ctx, rec, engDone, o.Progress, stderr)
 	}
@@ -396,4 +454,21 @@ func fmtMs(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.2fms", ms)
 	}
+}
+
+// hostOf and portOf split a listen address for the ssh hint.
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil || h == "" || h == "::" || h == "0.0.0.0" {
+		return "localhost"
+	}
+	return h
+}
+
+func portOf(addr string) string {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "2222"
+	}
+	return p
 }
