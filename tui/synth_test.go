@@ -167,6 +167,14 @@ func synthSample(name string, s int) promquery.Sample {
 	return sm
 }
 
+func synthPollAt(names []string, s int, at time.Time) promquery.Poll {
+	p := promquery.Poll{Time: at}
+	for _, n := range names {
+		p.Samples = append(p.Samples, synthSample(n, s))
+	}
+	return p
+}
+
 // synthView builds a run of secs seconds over n nodes, with a db-3 load1
 // crossing at crossAt (if the run is that long), the stage change, a note
 // and a hold, as report would record them.
@@ -176,13 +184,13 @@ func synthView(secs, nodes int) report.View {
 	for s := 0; s < secs; s++ {
 		t := synthTick(s)
 		v.Ticks = append(v.Ticks, t)
-		p := promquery.Poll{Time: t.Time}
-		for _, n := range names {
-			sm := synthSample(n, s)
-			if n == "web-7" && s > secs-10 {
-				sm.Stale, sm.StaleReason = true, "scrape timeout"
+		p := synthPollAt(names, s, t.Time)
+		if s > secs-10 {
+			for i := range p.Samples {
+				if p.Samples[i].Node == "web-7" {
+					p.Samples[i].Stale, p.Samples[i].StaleReason = true, "scrape timeout"
+				}
 			}
-			p.Samples = append(p.Samples, sm)
 		}
 		v.Polls = append(v.Polls, p)
 		at := func(e report.Event) {
