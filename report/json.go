@@ -291,8 +291,21 @@ func (r *Recorder) Report() *Report {
 		rep.Timeline[i] = w
 	}
 	rep.Nodes = nodeSeries(r.v.Polls)
-	rep.Events = append([]Event(nil), r.v.Events...)
+	rep.Events = append([]Event{}, r.v.Events...)
 	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
+	// Lists are [] rather than null when empty, so tools need no null checks.
+	if rep.Groups == nil {
+		rep.Groups = []GroupSummary{}
+	}
+	if rep.Endpoints == nil {
+		rep.Endpoints = []EndpointSummary{}
+	}
+	if rep.Nodes == nil {
+		rep.Nodes = []NodeSeries{}
+	}
+	if rep.Verdict.Followed == nil {
+		rep.Verdict.Followed = []Followed{}
+	}
 	return rep
 }
 
