@@ -36,6 +36,12 @@ func TestClosedModelSmoke(t *testing.T) {
 	if mid.VUs != 4 || mid.TargetVUs != 4 || mid.Latency.Count == 0 || mid.Hist == nil || len(mid.Endpoints) != 1 {
 		t.Fatalf("mid tick: %+v", mid)
 	}
+	if mid.TTFB.Count == 0 || mid.TTFB.Max > mid.Service.Max {
+		t.Fatalf("ttfb %+v vs service %+v", mid.TTFB, mid.Service)
+	}
+	if c := all[0].Connect.Count; c != 4 {
+		t.Fatalf("%d connections opened in the first window, want 4 (one per VU, kept alive)", c)
+	}
 	if mid.Generator.Goroutines == 0 || mid.Generator.OpenFiles == 0 || mid.Generator.MaxFiles == 0 {
 		t.Fatalf("generator: %+v", mid.Generator)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"syscall"
 	"time"
@@ -87,6 +88,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			}
 		}
 		_ = h.c.SetDeadline(deadline)
+		sent := time.Now()
 		err := req.Write(h.bw)
 		if err == nil {
 			err = h.bw.Flush()
@@ -95,6 +97,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			// Peek first: fasthttp reports any failure before the first
 			// byte as EOF, and we want the real one (reset, timeout).
 			_, err = h.br.Peek(1)
+			v.ttfb = time.Since(sent)
 		}
 		if err == nil {
 			resp.Reset()
@@ -279,6 +282,11 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 		}
 		req.Header.Set(h.Name, string(v.hdrBuf))
 	}
+	var gotConn time.Time
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { gotConn = time.Now() },
+		GotFirstResponseByte: func() { v.ttfb = time.Since(gotConn) },
+	}))
 	resp, err := v.hc.Do(req)
 	if err != nil {
 		return classify(err), checkNone, false

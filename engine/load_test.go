@@ -121,10 +121,10 @@ func TestPercentilesKnownMix(t *testing.T) {
 func TestPercentilesExact(t *testing.T) {
 	r := newRecorder(3, 1, 1, false)
 	for i := 0; i < 9000; i++ {
-		r.shard(i).request(0, 0, kindNone, checkNone, 5*time.Millisecond, 5*time.Millisecond, 0, 0)
+		r.shard(i).request(0, 0, kindNone, checkNone, 5*time.Millisecond, 5*time.Millisecond, 0, 0, 0)
 	}
 	for i := 0; i < 1000; i++ {
-		r.shard(i).request(0, 0, kindNone, checkNone, 50*time.Millisecond, 50*time.Millisecond, 0, 0)
+		r.shard(i).request(0, 0, kindNone, checkNone, 50*time.Millisecond, 50*time.Millisecond, 0, 0, 0)
 	}
 	h := newHist()
 	ws := r.swap(nil)

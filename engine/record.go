@@ -83,6 +83,7 @@ type window struct {
 	errors                                  [numKinds]int64
 	service                                 *hdrhistogram.Histogram
 	connect                                 *hdrhistogram.Histogram // new TCP(+TLS) connections
+	ttfb                                    *hdrhistogram.Histogram
 	endpoints                               []endpointWindow
 	groups                                  []groupWindow
 
@@ -94,6 +95,7 @@ func newWindow(nEndpoints, nGroups int, withWS bool) *window {
 	w := &window{
 		service:   newHist(),
 		connect:   newHist(),
+		ttfb:      newHist(),
 		endpoints: make([]endpointWindow, nEndpoints),
 		groups:    make([]groupWindow, nGroups),
 	}
@@ -107,9 +109,10 @@ func newWindow(nEndpoints, nGroups int, withWS bool) *window {
 }
 
 func (w *window) reset() {
-	svc, conn, eps, grps, wsc, wsr := w.service, w.connect, w.endpoints, w.groups, w.wsConnect, w.wsReply
+	svc, conn, ttfb, eps, grps, wsc, wsr := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.wsConnect, w.wsReply
 	resetHist(svc)
 	resetHist(conn)
+	resetHist(ttfb)
 	for i := range eps {
 		resetHist(eps[i].hist)
 		eps[i].requests, eps[i].errors = 0, 0
@@ -117,7 +120,7 @@ func (w *window) reset() {
 	clear(grps)
 	resetHist(wsc)
 	resetHist(wsr)
-	*w = window{service: svc, connect: conn, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr}
+	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr}
 }
 
 // resetHist skips the 140 KB memset when nothing was recorded.
@@ -161,8 +164,9 @@ func (r *recorder) shard(id int) *shard { return r.shards[id%len(r.shards)] }
 
 // request records one HTTP request's outcome. latency is 0 when no response
 // arrived (a transport error): such failures are counted but kept out of
-// the latency histograms so a refused port does not look fast.
-func (s *shard) request(ep, grp int, k kind, chk checkResult, latency, service time.Duration, in, out int64) {
+// the latency histograms so a refused port does not look fast. ttfb is 0
+// when unknown.
+func (s *shard) request(ep, grp int, k kind, chk checkResult, latency, service, ttfb time.Duration, in, out int64) {
 	s.mu.Lock()
 	w := s.cur
 	w.requests++
@@ -186,6 +190,9 @@ func (s *shard) request(ep, grp int, k kind, chk checkResult, latency, service t
 	if latency > 0 {
 		_ = e.hist.RecordValue(toMicros(latency))
 		_ = w.service.RecordValue(toMicros(service))
+		if ttfb > 0 {
+			_ = w.ttfb.RecordValue(toMicros(ttfb))
+		}
 	}
 	s.mu.Unlock()
 }

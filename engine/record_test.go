@@ -10,7 +10,7 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	r := newRecorder(4, 3, 2, true)
 	sh := r.shard(1)
 	allocs := testing.AllocsPerRun(1000, func() {
-		sh.request(2, 1, kind5xx, checkFail, 12*time.Millisecond, 11*time.Millisecond, 300, 120)
+		sh.request(2, 1, kind5xx, checkFail, 12*time.Millisecond, 11*time.Millisecond, 3*time.Millisecond, 300, 120)
 		sh.iteration(1)
 		sh.wsReceived(20, time.Millisecond)
 	})
@@ -24,10 +24,10 @@ func TestRecordAllocatesNothing(t *testing.T) {
 // come back empty.
 func TestRecordSwap(t *testing.T) {
 	r := newRecorder(2, 1, 1, false)
-	r.shard(0).request(0, 0, kindNone, checkPass, time.Millisecond, time.Millisecond, 10, 5)
-	r.shard(1).request(0, 0, kindTimeout, checkNone, 0, 0, 0, 5)
+	r.shard(0).request(0, 0, kindNone, checkPass, time.Millisecond, time.Millisecond, 0, 10, 5)
+	r.shard(1).request(0, 0, kindTimeout, checkNone, 0, 0, 0, 0, 5)
 	ws := r.swap(nil)
-	r.shard(0).request(0, 0, kindNone, checkNone, time.Millisecond, time.Millisecond, 1, 1)
+	r.shard(0).request(0, 0, kindNone, checkNone, time.Millisecond, time.Millisecond, 0, 1, 1)
 	var req, errs, hist int64
 	for _, w := range ws {
 		req += w.requests
@@ -76,7 +76,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d := lat[i&3]
-		sh.request(i&3, i&1, kindNone, checkPass, d, d, 512, 128)
+		sh.request(i&3, i&1, kindNone, checkPass, d, d, d/2, 512, 128)
 	}
 }
 
@@ -90,7 +90,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 		sh := r.shard(int(next.Add(1)))
 		i := 0
 		for pb.Next() {
-			sh.request(i&3, i&1, kindNone, checkNone, time.Millisecond, time.Millisecond, 512, 128)
+			sh.request(i&3, i&1, kindNone, checkNone, time.Millisecond, time.Millisecond, time.Millisecond, 512, 128)
 			i++
 		}
 	})

@@ -11,15 +11,15 @@ import (
 // merger holds the tick's aggregate histograms, allocated once and reused,
 // so a tick costs merges and one export per histogram, whatever the load.
 type merger struct {
-	total, service, connect, wsConnect, wsReply *hdrhistogram.Histogram
-	eps, grps                                   []*hdrhistogram.Histogram
-	wins                                        []*window
-	gen                                         genSampler
+	total, service, connect, ttfb, wsConnect, wsReply *hdrhistogram.Histogram
+	eps, grps                                         []*hdrhistogram.Histogram
+	wins                                              []*window
+	gen                                               genSampler
 }
 
 func newMerger(e *Engine) *merger {
 	m := &merger{
-		total: newHist(), service: newHist(), connect: newHist(), wsConnect: newHist(), wsReply: newHist(),
+		total: newHist(), service: newHist(), connect: newHist(), ttfb: newHist(), wsConnect: newHist(), wsReply: newHist(),
 		eps:  make([]*hdrhistogram.Histogram, len(e.eps)),
 		grps: make([]*hdrhistogram.Histogram, len(e.groups)),
 	}
@@ -63,7 +63,7 @@ func (e *Engine) emit(m *merger, from, now time.Time) {
 
 // collect swaps the shards' windows, merges them and builds the Tick.
 func (e *Engine) collect(m *merger, from, now time.Time) Tick {
-	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.wsConnect, m.wsReply}, append(m.eps, m.grps...)...) {
+	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply}, append(m.eps, m.grps...)...) {
 		resetHist(h)
 	}
 	tk := Tick{
@@ -90,6 +90,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		}
 		mergeNonEmpty(m.service, w.service)
 		mergeNonEmpty(m.connect, w.connect)
+		mergeNonEmpty(m.ttfb, w.ttfb)
 		mergeNonEmpty(m.wsConnect, w.wsConnect)
 		mergeNonEmpty(m.wsReply, w.wsReply)
 		for i := range w.endpoints {
@@ -142,6 +143,8 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	})
 	tk.Latency = summarize(m.total)
 	tk.Service = summarize(m.service)
+	tk.Connect = summarize(m.connect)
+	tk.TTFB = summarize(m.ttfb)
 	tk.Hist = m.total.Export()
 	tk.WS.Connect = summarize(m.wsConnect)
 	tk.WS.Reply = summarize(m.wsReply)

@@ -35,6 +35,7 @@ type vu struct {
 	hc *http.Client
 
 	work chan time.Time // open model: intended start of the next iteration
+	ttfb time.Duration  // the last request's time to first byte (0: unknown)
 
 	bytesIn, bytesOut atomic.Int64
 
@@ -165,6 +166,7 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 		var k kind
 		var chk checkResult
 		var got bool
+		v.ttfb = 0
 		if v.hc != nil {
 			k, chk, got = v.doNetHTTP(ep)
 		} else {
@@ -190,7 +192,7 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 		} else if k <= kindTLS {
 			connErr = true
 		}
-		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
+		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.ttfb, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
 	}
 	v.sh.iteration(v.g.idx)
 	return connErr

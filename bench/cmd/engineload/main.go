@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"github.com/brink-load/brink/engine"
@@ -20,7 +21,17 @@ import (
 func main() {
 	vus := flag.Int("vus", 50, "VUs (one connection each)")
 	dur := flag.Duration("duration", 10*time.Second, "how long")
+	prof := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "engineload:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: engineload [--vus N] [--duration D] URL")
 		os.Exit(2)
