@@ -34,7 +34,6 @@ type scrapeSource struct {
 
 	mu    sync.Mutex // guards last, serialises Poll
 	last  []*nodeState
-	polls int
 }
 
 type scrapeTarget struct {
@@ -167,7 +166,6 @@ func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
 			Err: "custom panels need a Prometheus source (nodes.prometheus), not direct scrape"})
 	}
 	sortSamples(p.Samples)
-	s.polls++
 	if len(s.targets) > 0 && failed == len(s.targets) {
 		err := firstErr
 		if failed > 1 {
