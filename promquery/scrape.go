@@ -32,8 +32,8 @@ type scrapeSource struct {
 	timeout  time.Duration
 	panels   []PanelQuery
 
-	mu    sync.Mutex // guards last, serialises Poll
-	last  []*nodeState
+	mu   sync.Mutex // guards last, serialises Poll
+	last []*nodeState
 }
 
 type scrapeTarget struct {
