@@ -8,24 +8,22 @@ import (
 	"time"
 )
 
-// fmtMs formats milliseconds in at most 5 ASCII bytes: "0.4ms" is too long,
-// so sub-ms values show as "<1ms"; seconds past 10 s lose the fraction.
+// fmtMs formats milliseconds in at most 5 ASCII bytes (ntcharts measures
+// labels in bytes): "212ms", "1.5s", "13s", then minutes and hours.
 func fmtMs(v float64) string {
 	switch {
 	case math.IsNaN(v) || v <= 0:
 		return "0ms"
 	case v < 1:
 		return "<1ms"
-	case v < 1000:
+	case v < 999.5:
 		return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + "ms"
-	case v < 10000:
-		return strconv.FormatFloat(v/1000, 'f', 1, 64) + "s"
 	}
-	return strconv.FormatFloat(math.Round(v/1000), 'f', 0, 64) + "s"
+	return scaled(v/1000, []unit{{"s", 1}, {"m", 60}, {"h", 3600}})
 }
 
 // fmtCount formats a count or rate in at most 5 ASCII bytes: 1840, 12.3k,
-// 1.2M; small fractions keep one decimal.
+// 457k, 1.2M; small fractions keep one decimal.
 func fmtCount(v float64) string {
 	a := math.Abs(v)
 	switch {
@@ -35,16 +33,34 @@ func fmtCount(v float64) string {
 		return "0"
 	case a < 10 && a != math.Trunc(a):
 		return strconv.FormatFloat(v, 'f', 1, 64)
-	case a < 10000:
+	case a < 9999.5:
 		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	case a < 100000:
-		return strconv.FormatFloat(v/1000, 'f', 1, 64) + "k"
-	case a < 1e6:
-		return strconv.FormatFloat(math.Round(v/1000), 'f', 0, 64) + "k"
-	case a < 1e7:
-		return strconv.FormatFloat(v/1e6, 'f', 1, 64) + "M"
 	}
-	return strconv.FormatFloat(math.Round(v/1e6), 'f', 0, 64) + "M"
+	return scaled(v, []unit{{"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}})
+}
+
+type unit struct {
+	name string
+	div  float64
+}
+
+// scaled picks the first unit in which v has at most 3 digits: one decimal
+// below 10, whole numbers above; past the last unit it says ">999".
+func scaled(v float64, units []unit) string {
+	for _, u := range units {
+		x := math.Abs(v / u.div)
+		sign := ""
+		if v < 0 {
+			sign = "-"
+		}
+		switch {
+		case x < 9.95:
+			return sign + strconv.FormatFloat(x, 'f', 1, 64) + u.name
+		case x < 999.5:
+			return sign + strconv.FormatFloat(math.Round(x), 'f', 0, 64) + u.name
+		}
+	}
+	return ">999" + units[len(units)-1].name
 }
 
 // fmtPct formats a percentage 0..100+ in at most 4 bytes.

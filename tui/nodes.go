@@ -55,11 +55,13 @@ func (p *nodePanel) render(d *data) string {
 	}
 	p.sorted = d.sortedNodes(p.sorted)
 	var over, near, stale int
+	var staleWhy string
 	nameW, roleW := 4, 4
 	for _, n := range p.sorted {
 		switch {
 		case n.s.Stale:
 			stale++
+			staleWhy = n.s.Node + ": " + n.s.StaleReason
 		case n.worst() == levelOver:
 			over++
 		case n.worst() == levelNear:
@@ -80,7 +82,11 @@ func (p *nodePanel) render(d *data) string {
 		head += "  " + st.Warn.Render("▲ "+strconv.Itoa(near)+" near")
 	}
 	if stale > 0 {
-		head += "  " + st.Stale.Render("? "+strconv.Itoa(stale)+" stale")
+		why := ""
+		if stale == 1 { // name it where the row has no room for the reason
+			why = " (" + strings.TrimSuffix(staleWhy, ": ") + ")"
+		}
+		head += "  " + st.Stale.Render("? "+strconv.Itoa(stale)+" stale"+why)
 	}
 	if d.pollErr != "" {
 		head += "  " + st.Over.Render("source: "+d.pollErr)

@@ -187,7 +187,7 @@ func synthView(secs, nodes int) report.View {
 		p := synthPollAt(names, s, t.Time)
 		if s > secs-10 {
 			for i := range p.Samples {
-				if p.Samples[i].Node == "web-7" {
+				if p.Samples[i].Node == "web-2" {
 					p.Samples[i].Stale, p.Samples[i].StaleReason = true, "scrape timeout"
 				}
 			}
