@@ -180,3 +180,21 @@ func TestFocusScrollsNodes(t *testing.T) {
 		t.Errorf("focus = %d after tab, want side panel", m.focus)
 	}
 }
+
+func TestViewersChangeRedraws(t *testing.T) {
+	var mu sync.Mutex
+	who := []string{"local"}
+	viewers := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), who...) }
+	m, _ := newTestModel(t, synthView(60, 3), Options{Viewers: viewers}, 120, 40)
+	m.Update(tickMsg{})
+	if strings.Contains(m.View(), "bob") {
+		t.Fatal("bob is not watching yet")
+	}
+	mu.Lock()
+	who = append(who, "bob (SHA256:77aa)")
+	mu.Unlock()
+	m.Update(tickMsg{})
+	if !strings.Contains(m.View(), "watching local, bob (SHA256:77aa)") {
+		t.Errorf("a new viewer did not show in the header:\n%s", m.View())
+	}
+}

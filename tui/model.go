@@ -69,6 +69,7 @@ type Model struct {
 	frame     string // cached full frame
 	dirty     bool   // frame must be recomposed
 	marks     []marker
+	viewers   string // last seen Options.Viewers, joined
 	quitting  bool
 }
 
@@ -129,6 +130,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.poll()
+		if m.opts.Viewers != nil { // someone joined or left: the header changes
+			if vs := strings.Join(m.opts.Viewers(), ", "); vs != m.viewers {
+				m.viewers, m.dirty = vs, true
+			}
+		}
 		if m.flash != "" && !m.opts.Now().Before(m.flashUntil) {
 			m.flash, m.dirty = "", true
 		}

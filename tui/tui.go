@@ -36,7 +36,8 @@ type Options struct {
 	CanControl bool
 	// ReportPath is where the caller writes the report, shown on quit.
 	ReportPath string
-	// Viewers lists who is watching (may be nil).
+	// Viewers lists who is watching (may be nil); called from the
+	// program's goroutine a few times a second, so it must be safe for that.
 	Viewers func() []string
 	// Controller may be nil: the console is then read-only.
 	Controller Controller
