@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,4 +220,45 @@ func TestOpenModelSetTarget(t *testing.T) {
 		t.Fatalf("%d arrivals in %v at 200/s", got, tk.Window)
 	}
 	e.Stop()
+}
+
+// Graceful: VUs above the target finish the iteration they are in. A ramp
+// 4 → 0 and a Stop while every VU is inside a 150 ms request both end with
+// every started request answered and none counted as an error.
+func TestGracefulRampDownAndStop(t *testing.T) {
+	var started, finished atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started.Add(1)
+		time.Sleep(150 * time.Millisecond)
+		finished.Add(1)
+	}))
+	defer srv.Close()
+
+	g := get("down", srv.URL)
+	g.Start = 4
+	g.Stages = []scenarios.Stage{{Duration: 400 * time.Millisecond, Target: 4}, {Duration: 100 * time.Millisecond, Target: 0}}
+	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	if s.ErrorCount != 0 || s.Requests != started.Load() || started.Load() != finished.Load() {
+		t.Fatalf("ramp-down: recorded %d, server started %d finished %d, errors %v", s.Requests, started.Load(), finished.Load(), s.Errors)
+	}
+
+	started.Store(0)
+	finished.Store(0)
+	g = constVUs(get("stop", srv.URL), 4, time.Minute)
+	var total atomic.Int64
+	e, err := New(scenario(time.Second, g), Options{OnTick: func(tk Tick) { total.Add(tk.Requests) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond) // every VU is mid-request
+		e.Stop()
+	}()
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if total.Load() != started.Load() || started.Load() != finished.Load() || started.Load() < 4 {
+		t.Fatalf("stop: recorded %d, server started %d finished %d", total.Load(), started.Load(), finished.Load())
+	}
 }

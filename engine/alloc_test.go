@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// rawServer answers every request on a keep-alive connection with a fixed
+// response, allocating nothing per request itself, so the test below sees
+// only the client's allocations. It reads until the blank line that ends a
+// bodiless request.
+func rawServer(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReaderSize(c, 4096)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if len(line) <= 2 { // "\r\n": end of the request head
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// One iteration of a VU — render, send, read, judge, record — allocates
+// nothing once its buffers have grown, including templated URLs, headers
+// and a check.
+func TestIterationAllocatesNothing(t *testing.T) {
+	u := rawServer(t)
+	g := constVUs(get("hot", u+"/item/{{rand 1 1000}}?vu={{vu}}"), 1, time.Second)
+	g.Requests[0].Headers = []scenarios.Header{{Name: "X-Iter", Value: scenarios.MustTemplate("{{iter}}")}}
+	g.Requests[0].Check = &scenarios.Check{Status: []int{200}, BodyContains: "ok"}
+	e, err := New(scenario(time.Hour, g), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	defer e.vuCancel()
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	stop := v.setup()
+	defer v.teardown(stop)
+	for range 100 { // warm up: connection, buffers, pools
+		v.iterate(time.Time{})
+	}
+	allocs := testing.AllocsPerRun(500, func() { v.iterate(time.Time{}) })
+	if allocs != 0 {
+		t.Fatalf("%v allocations per iteration, want 0", allocs)
+	}
+	tk := e.collect(newMerger(e), e.start, time.Now())
+	if tk.ErrorCount != 0 || tk.ChecksPassed != tk.Requests || tk.Requests < 600 {
+		t.Fatalf("requests %d errors %v checks passed %d", tk.Requests, tk.Errors, tk.ChecksPassed)
+	}
+}
+
+// BenchmarkIteration is one VU's request loop over loopback against the
+// raw server: the engine's own cost per request plus two syscalls.
+func BenchmarkIteration(b *testing.B) {
+	u := rawServer(b)
+	g := constVUs(get("hot", u+"/"), 1, time.Second)
+	e, err := New(scenario(time.Hour, g), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	defer e.vuCancel()
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	stop := v.setup()
+	defer v.teardown(stop)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.iterate(time.Time{})
+	}
+}
