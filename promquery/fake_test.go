@@ -179,13 +179,35 @@ type fakeProm struct {
 	body     atomic.Value // raw body override (string)
 	noTgts   atomic.Bool  // targets API 404
 	timed    atomic.Int64 // queries that carried an evaluation time
+	memo     atomic.Bool  // answer each distinct query from a cache (benchmarks)
+	memoed   sync.Map     // query → encoded body
 }
 
 func newFakeProm(t testing.TB, n int) *fakeProm {
 	f := &fakeProm{n: n, interval: "15s"}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(http.HandlerFunc(f.handle))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// handle answers repeated queries from a cache when memo is on, so a
+// benchmark measures brink rather than the fake's JSON encoding.
+func (f *fakeProm) handle(w http.ResponseWriter, r *http.Request) {
+	if !f.memo.Load() || r.URL.Path != "/api/v1/query" {
+		f.serve(w, r)
+		return
+	}
+	r.ParseForm()
+	q := r.Form.Get("query")
+	if b, ok := f.memoed.Load(q); ok {
+		f.queries.Add(1)
+		w.Write(b.([]byte))
+		return
+	}
+	rec := httptest.NewRecorder()
+	f.serve(rec, r)
+	f.memoed.Store(q, rec.Body.Bytes())
+	w.Write(rec.Body.Bytes())
 }
 
 func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
