@@ -107,12 +107,12 @@ func (s *promSource) Interval() time.Duration {
 func (s *promSource) scrapeInterval() time.Duration { return time.Duration(s.scrape.Load()) }
 
 // window is the rate window: 4 scrape intervals, so every rate() sees at
-// least a few samples even with a missed scrape (node-mixin's rule).
+// least a few samples even with a missed scrape (Grafana's $__rate_interval rule).
 func (s *promSource) window() string {
 	return model.Duration(4 * s.scrapeInterval()).String()
 }
 
-// sel2 splices extra matchers into the selector.
+// with is a metric selector: the configured matchers plus extra ones.
 func (s *promSource) with(metric, extra string) string {
 	m := s.sel
 	if extra != "" {
@@ -160,7 +160,7 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	defer s.mu.Unlock()
 	start := time.Now()
 	p := Poll{Time: start}
-	timeout := pollTimeout(s.timeout, s.pollInterval())
+	timeout := pollTimeout(s.timeout, s.Interval())
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -223,13 +223,6 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 		s.last[nodeID{smp.Node, smp.Instance}] = smp
 	}
 	return p, nil
-}
-
-func (s *promSource) pollInterval() time.Duration {
-	if s.cfgInterval > 0 {
-		return s.cfgInterval
-	}
-	return s.scrapeInterval()
 }
 
 // failed returns the last known samples marked stale with the error.
@@ -459,7 +452,7 @@ func (s *promSource) discover(ctx context.Context) {
 		s.discovered = true
 		return
 	}
-	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", pollTimeout(s.timeout, s.pollInterval()))
+	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", pollTimeout(s.timeout, s.Interval()))
 	if upRes.err != nil || len(upRes.vec) == 0 {
 		return // the poll itself reports why; try again next poll
 	}
