@@ -270,3 +270,25 @@ func TestHeadlineState(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxStableBelowNodeBreakpoint: a crossing stamped between two windows
+// reports the load of the window before it, and that window is not "stable".
+func TestMaxStableBelowNodeBreakpoint(t *testing.T) {
+	r := NewRecorder(scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100}), t0, Options{})
+	for i := 0; i < 12; i++ {
+		r.AddTick(tick(i, win{vus: 10 * (i + 1), rps: 30 * (i + 1), p95: 50}))
+		v := 50.0
+		if i >= 5 {
+			v = 120
+		}
+		r.AddPoll(poll(float64(i)+1.5, load1("db-3", v))) // half-way through the next window
+	}
+	r.Finish(at(13))
+	v := r.Verdict()
+	if v.Breakpoint == nil || !v.Breakpoint.Time.Equal(at(6.5)) || v.Breakpoint.VUs != 60 {
+		t.Fatalf("breakpoint %+v", v.Breakpoint)
+	}
+	if v.MaxStable == nil || v.MaxStable.VUs != 50 {
+		t.Errorf("max stable %+v, want 50 VUs (below the breakpoint's 60)", v.MaxStable)
+	}
+}

@@ -130,7 +130,11 @@ func PrintSummary(w io.Writer, rep *Report) {
 				base, _, _ := strings.Cut(t.Metric, "{")
 				val = fmtThresholdValue(base, t.Agg, float64(t.Value))
 			}
-			p("    %s %s '%s' = %s, failed in %d windows\n", mark, t.Metric, t.Expr, val, t.BadWindows)
+			windows := "windows"
+			if t.BadWindows == 1 {
+				windows = "window"
+			}
+			p("    %s %s '%s' = %s, failed in %d %s\n", mark, t.Metric, t.Expr, val, t.BadWindows, windows)
 		}
 	}
 

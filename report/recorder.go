@@ -232,9 +232,21 @@ type crossState struct {
 // violation is a sustained SLO, node or rate violation, a breakpoint
 // candidate.
 type violation struct {
-	at     time.Time
-	load   Load
-	signal Signal
+	at   time.Time
+	load Load
+	// loadTime is the end of the window load was taken from; for a node
+	// crossing it may precede at. Zero means at.
+	loadTime time.Time
+	signal   Signal
+}
+
+// cut is where "before the breakpoint" ends: the window whose load the
+// breakpoint reports is not stable load.
+func (v *violation) cut() time.Time {
+	if !v.loadTime.IsZero() && v.loadTime.Before(v.at) {
+		return v.loadTime
+	}
+	return v.at
 }
 
 // runAcc folds every tick into whole-run totals.
@@ -355,15 +367,21 @@ func tickLoad(t *engine.Tick) Load {
 // loadAt is the load of the nearest tick at or before at (the first tick
 // when at precedes them all).
 func (r *Recorder) loadAt(at time.Time) Load {
+	l, _ := r.loadTickAt(at)
+	return l
+}
+
+// loadTickAt is loadAt with the time of the tick it came from.
+func (r *Recorder) loadTickAt(at time.Time) (Load, time.Time) {
 	ts := r.v.Ticks
 	if len(ts) == 0 {
-		return Load{}
+		return Load{}, time.Time{}
 	}
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].Time.After(at) })
 	if i == 0 {
-		return tickLoad(&ts[0])
+		return tickLoad(&ts[0]), ts[0].Time
 	}
-	return tickLoad(&ts[i-1])
+	return tickLoad(&ts[i-1]), ts[i-1].Time
 }
 
 func (r *Recorder) lastLoad() Load {
@@ -415,7 +433,9 @@ func (r *Recorder) AddTick(t engine.Tick) {
 		// recent windows need them (hotspots).
 		r.v.Ticks[i-keepEndpoints].Endpoints = nil
 	}
-	if i > 0 {
+	if i == 0 {
+		r.stageEvent(tp)
+	} else {
 		prev := &r.v.Ticks[i-1]
 		prev.Hist = nil
 		for j := range prev.Endpoints {
@@ -705,13 +725,13 @@ func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Samp
 	cs.over = over
 	at, val := cs.runStart, cs.runVal
 	cs.runStart = time.Time{}
-	load := r.loadAt(at)
+	load, loadTime := r.loadTickAt(at)
 	if over {
 		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
 			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtNodeValue(th.Metric, val), fmtNodeValue(th.Metric, th.Above))}
 		r.addEvent(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
 			Text: sig.Text + " — " + r.loadText(load), Load: load})
-		r.violate(violation{at: at, load: load, signal: sig})
+		r.violate(violation{at: at, load: load, loadTime: loadTime, signal: sig})
 		return
 	}
 	r.addEvent(Event{Time: at, Kind: EventNodeClear, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,

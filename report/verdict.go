@@ -149,7 +149,7 @@ func (r *Recorder) maxStable(bp *violation) *MaxStable {
 	ticks := r.v.Ticks
 	for i := range ticks {
 		t := &ticks[i]
-		if bp != nil && !t.Time.Before(bp.at) {
+		if bp != nil && !t.Time.Before(bp.cut()) {
 			break
 		}
 		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) {
@@ -171,7 +171,7 @@ func (r *Recorder) maxStable(bp *violation) *MaxStable {
 	var req, errs, latReq int64
 	for i := range ticks {
 		t := &ticks[i]
-		if bp != nil && !t.Time.Before(bp.at) {
+		if bp != nil && !t.Time.Before(bp.cut()) {
 			break
 		}
 		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) || !r.sameLevel(t, bt) {
