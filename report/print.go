@@ -163,6 +163,8 @@ func PrintSummary(w io.Writer, rep *Report) {
 		}
 	}
 
+	printEvents(w, rep)
+
 	p("\n  VERDICT\n")
 	for _, line := range wrap(rep.Verdict.Text, 96) {
 		p("    %s\n", line)
@@ -206,4 +208,32 @@ func wrap(text string, width int) []string {
 		lines = append(lines, cur.String())
 	}
 	return lines
+}
+
+// printEvents lists what happened, by time since the start: crossings,
+// breaches, rate shortfalls, aborts, notes and controls (stages and the
+// source's ups and downs stay in the JSON).
+func printEvents(w io.Writer, rep *Report) {
+	const most = 15
+	var shown []Event
+	for _, e := range rep.Events {
+		if e.Kind != EventStage && e.Kind != EventSourceError {
+			shown = append(shown, e)
+		}
+	}
+	if len(shown) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n  EVENTS\n")
+	for i, e := range shown {
+		if i == most {
+			fmt.Fprintf(w, "    … %d more in the JSON report\n", len(shown)-most)
+			break
+		}
+		text := e.Text
+		if e.Who != "" && e.Kind == EventNote {
+			text = e.Who + ": " + text
+		}
+		fmt.Fprintf(w, "    %8s  %-12s %s\n", "+"+fmtDur(e.Time.Sub(rep.Start)), e.Kind, text)
+	}
 }
