@@ -22,7 +22,7 @@ type session struct {
 	seq    uint64
 	viewer Viewer
 	last   atomic.Int64  // unix nanos of the viewer's last keystroke
-	ended  chan struct{} // closed when the console program has returned
+	ended  chan struct{} // closed when the gate is done with the session
 	hangup chan struct{} // closed when the session channel has closed
 
 	mu     sync.Mutex

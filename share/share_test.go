@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,9 +163,16 @@ func startServer(t *testing.T, edit func(*Config)) *fixture {
 		t.Fatalf("Start: %v", err)
 	}
 	f.srv = srv
+	liveServers.Add(1)
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
+		}
+		if liveServers.Add(-1) == 0 {
+			// Every test ends with no server goroutine left, whatever it did
+			// (refusals, hang-ups, panics). The clients closed first (their
+			// cleanups were registered later).
+			noServerGoroutines(t, time.Second)
 		}
 	})
 	return f
@@ -387,6 +395,30 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 		}
 		if !strings.Contains(string(out), "commands are not allowed") {
 			t.Errorf("exec output = %q", out)
+		}
+	})
+	t.Run("exec with pty and window changes", func(t *testing.T) {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		var out syncBuffer
+		sess.Stdout, sess.Stderr = &out, &out
+		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Start("top"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 { // nobody reads these on the refusal path
+			_ = sess.WindowChange(30+i, 100)
+		}
+		if err := sess.Wait(); exitStatus(err) != 1 {
+			t.Fatalf("exec: err = %v, want exit status 1", err)
+		}
+		if !strings.Contains(out.String(), "commands are not allowed") {
+			t.Errorf("exec output = %q", out.String())
 		}
 	})
 	t.Run("shell without pty", func(t *testing.T) {
@@ -709,6 +741,26 @@ func serverGoroutines() []string {
 	return found
 }
 
+// liveServers counts the servers startServer has running.
+var liveServers atomic.Int32
+
+// noServerGoroutines fails unless the server goroutines are gone within
+// grace. Close waits for every goroutine brink starts; the ssh library's
+// per-session goroutine still runs its last lines (exit status on the closed
+// channel) after our handler returns, hence a short grace.
+func noServerGoroutines(t *testing.T, grace time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(grace); ; time.Sleep(5 * time.Millisecond) {
+		g := serverGoroutines()
+		if len(g) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d server goroutines %s after Close:\n%s", len(g), grace, strings.Join(g, "\n\n"))
+		}
+	}
+}
+
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	f := startServer(t, nil)
@@ -732,18 +784,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if err := f.srv.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	// Close waits for every goroutine brink starts; the ssh library's
-	// per-session goroutine still runs its last lines (exit status on the
-	// closed channel) after our handler returns, hence a short grace.
-	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
-		g := serverGoroutines()
-		if len(g) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d server goroutines 1s after Close:\n%s", len(g), strings.Join(g, "\n\n"))
-		}
-	}
+	noServerGoroutines(t, time.Second)
 	for _, con := range cons {
 		con.waitEnd(t) // the clients see their sessions end
 	}
