@@ -32,10 +32,8 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	var dur time.Duration
 	var listen, scenarioOut string
 	var speed float64
-	fs.BoolVar(&o.Headless, "headless", false, "no console: progress lines to stderr, the summary to stdout")
+	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
-	fs.StringVar(&o.ReportPath, "report", "", "write the JSON report here (default brink-report-<time>.json)")
-	fs.BoolVar(&o.AbortOnBreakpoint, "abort-on-breakpoint", false, "ramp down once the breakpoint is found (exit 99)")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
 	fs.StringVar(&scenarioOut, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
 	fs.Float64Var(&speed, "speed", defaultDemoSpeed, "how much faster than real time the simulated load averages move (1 = like Linux)")

@@ -20,7 +20,7 @@ import (
 // ordering (db-3 load1 first, latency after) is the same as in a full run.
 const (
 	storyDuration = 40 * time.Second
-	storySpeed    = 30
+	storySpeed    = 60
 )
 
 // TestStoryDB3GivesOutFirst runs the demo's own scenario through the real
@@ -91,7 +91,7 @@ func TestStoryDB3GivesOutFirst(t *testing.T) {
 	if v.Breakpoint == nil {
 		t.Fatalf("no breakpoint: %s", v.Text)
 	}
-	sig := v.Breakpoint.Signal
+	sig := firstServerSignal(t, v)
 	if sig.Kind != report.SignalNode || sig.Node != "db-3" || sig.Metric != "load1" {
 		t.Fatalf("first signal %+v, want db-3 load1", sig)
 	}
@@ -114,4 +114,24 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// firstServerSignal is the verdict's first signal, passing over "could not
+// sustain the rate" signals: on a test machine shared by other work (or
+// under -race) the generator itself can fall a few percent behind the
+// writes group's schedule while db-1, which serves it, is idle. Those are
+// logged; every node and SLO signal must still come after db-3's.
+func firstServerSignal(t *testing.T, v report.Verdict) report.Signal {
+	t.Helper()
+	sigs := []report.Signal{v.Breakpoint.Signal}
+	for _, f := range v.Followed {
+		sigs = append(sigs, f.Signal)
+	}
+	for _, s := range sigs {
+		if s.Kind != report.SignalRate {
+			return s
+		}
+		t.Logf("generator fell behind before the first server signal: %s", s.Text)
+	}
+	return report.Signal{}
 }
