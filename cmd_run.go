@@ -9,12 +9,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
 
 	"github.com/brink-load/brink/engine"
@@ -357,7 +359,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			}
 		}()
 		tuiErr := tui.Run(tuiCtx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
-			Controller: ctl, Viewers: viewers}, os.Stdin, console)
+			Controller: ctl, Viewers: viewers, Renderer: localRenderer(console)}, os.Stdin, console)
 		abortMu.Lock()
 		// A lost terminal (read error) under --share is a detach too.
 		if o.Share != "" && (tuiErr != nil || detached) && !abortedBySignal {
@@ -471,4 +473,21 @@ func portOf(addr string) string {
 		return "2222"
 	}
 	return p
+}
+
+// localRenderer styles the local console. The background is taken from
+// COLORFGBG when the terminal sets it and assumed dark otherwise: asking
+// the terminal (OSC 11) can stall start-up for seconds over slow SSH or
+// inside tmux.
+func localRenderer(out io.Writer) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(out)
+	dark := true
+	if fgbg := os.Getenv("COLORFGBG"); fgbg != "" {
+		parts := strings.Split(fgbg, ";")
+		if bg, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
+			dark = bg < 7 || bg == 8
+		}
+	}
+	r.SetHasDarkBackground(dark)
+	return r
 }
