@@ -292,3 +292,29 @@ func TestMaxStableBelowNodeBreakpoint(t *testing.T) {
 		t.Errorf("max stable %+v, want 50 VUs (below the breakpoint's 60)", v.MaxStable)
 	}
 }
+
+// TestRampDownAfterAbort: once aborted, stopped arrivals are not a rate
+// shortfall, and later violations do not count as "followed".
+func TestRampDownAfterAbort(t *testing.T) {
+	r := NewRecorder(scenario(true, []scenarios.Threshold{p95lt500}), t0, Options{})
+	for i := 0; i < 10; i++ {
+		w := win{vus: 10, rate: 100, rps: 100, p95: 600} // SLO breaks from the start
+		if i >= 5 {
+			w.rps, w.iters, w.p95 = 2, 2, 900 // ramping down
+		}
+		r.AddTick(tick(i, w))
+		if i == 4 {
+			r.Abort("abort_on_breakpoint", at(5.5))
+		}
+	}
+	r.Finish(at(11))
+	v := r.Verdict()
+	if v.Breakpoint == nil || len(v.Followed) != 0 {
+		t.Fatalf("breakpoint %+v, followed %+v", v.Breakpoint, v.Followed)
+	}
+	r.View(func(vw *View) {
+		if n := len(kinds(vw.Events, EventRateShort)); n != 0 {
+			t.Errorf("%d rate_short events during the ramp-down", n)
+		}
+	})
+}

@@ -446,7 +446,10 @@ func (r *Recorder) AddTick(t engine.Tick) {
 		}
 	}
 	held := r.evalSLOs(i, tp)
-	held = r.evalRates(i, tp) && held
+	if r.abortAt.IsZero() {
+		// Once aborted, arrivals stop on purpose: no shortfall to report.
+		held = r.evalRates(i, tp) && held
+	}
 	r.held = append(r.held, held)
 	fns := r.changed()
 	r.mu.Unlock()

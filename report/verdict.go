@@ -128,6 +128,9 @@ func (r *Recorder) verdict() Verdict {
 			TargetVUs: bp.load.TargetVUs, TargetRate: bp.load.TargetRate, RPS: Num(bp.load.RPS),
 			P95Ms: Num(bp.load.P95Ms), ErrorRate: Num(bp.load.ErrorRate), Signal: sig}
 		for _, x := range vs[bpIdx+1:] {
+			if !r.abortAt.IsZero() && !x.at.Before(r.abortAt) {
+				break // the ramp-down's doing, not the system's
+			}
 			v.Followed = append(v.Followed, Followed{Time: x.at, AfterS: x.at.Sub(bp.at).Seconds(), Signal: x.signal})
 		}
 	}
