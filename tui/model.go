@@ -93,7 +93,13 @@ func newModel(src source, opts Options) *Model {
 	m.help.Styles.ShortKey, m.help.Styles.FullKey = m.st.HelpKey, m.st.HelpKey
 	m.help.Styles.ShortDesc, m.help.Styles.FullDesc = m.st.HelpDesc, m.st.HelpDesc
 	m.help.Styles.ShortSeparator, m.help.Styles.FullSeparator = m.st.HelpSep, m.st.HelpSep
+	m.help.Styles.Ellipsis = m.st.HelpSep
+	// Every style comes from this console's renderer: the bubbles defaults
+	// use the process's, which is wrong for an SSH viewer's terminal.
 	m.input = textinput.New()
+	m.input.PromptStyle, m.input.TextStyle = m.st.Prompt, m.st.Value
+	m.input.PlaceholderStyle, m.input.CompletionStyle = m.st.Dim, m.st.Dim
+	m.input.Cursor.Style, m.input.Cursor.TextStyle = m.st.Cursor, m.st.Dim
 	m.input.Prompt = "note: "
 	m.input.Placeholder = "what you see or changed"
 	m.input.CharLimit = 200

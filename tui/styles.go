@@ -31,6 +31,7 @@ type Styles struct {
 	HelpKey  lipgloss.Style
 	HelpDesc lipgloss.Style
 	HelpSep  lipgloss.Style
+	Cursor   lipgloss.Style // the note input's cursor
 }
 
 // NewStyles builds the styles on r (nil means lipgloss's default renderer).
@@ -68,5 +69,6 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		HelpKey:  n().Foreground(c("#626262", "#909090")).Bold(true),
 		HelpDesc: n().Foreground(c("#8A8A8A", "#6C6C6C")),
 		HelpSep:  n().Foreground(c("#BCBCBC", "#4E4E4E")),
+		Cursor:   n().Reverse(true),
 	}
 }

@@ -172,3 +172,22 @@ func TestDoneRun(t *testing.T) {
 		t.Errorf("latency line falls to 0 in windows without requests:\n%s", lat)
 	}
 }
+
+// An SSH viewer's console styles for the viewer's terminal only: with a
+// plain renderer it draws no escape codes, whatever the process's own
+// terminal could show.
+func TestRendererIsPerConsole(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	m, _ := newTestModel(t, synthView(goldenSecs, 5), Options{Who: "bob", Renderer: r}, 120, 40)
+	for _, k := range []string{"", "?", "h", "e", "m", "x"} {
+		if k != "" {
+			m.Update(keyMsg(k))
+		}
+		if out := m.View(); ansiRE.MatchString(out) {
+			t.Errorf("after %q the frame holds escape codes from the process's renderer: %q", k, ansiRE.FindString(out))
+		}
+	}
+}
