@@ -323,7 +323,7 @@ func (m *Model) compose() string {
 		m.lat.SetSize(l.Latency.W, l.Latency.H)
 		m.thr.SetSize(l.Throughput.W, l.Throughput.H)
 		m.nodes.SetSize(l.Nodes.W, l.Nodes.H)
-		m.side.SetSize(l.Side.W, l.Side.H)
+		m.side.SetSize(l.Side.W, l.Side.H, l.SideBySide)
 		m.marks = markers(m.d.events, m.marks)
 		m.lat.render(m.d, win, m.marks)
 		m.thr.render(m.d, win, m.marks)

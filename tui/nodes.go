@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // symbol marks a threshold level by shape: · ok, ▲ near, ! over.
@@ -177,8 +178,8 @@ func (p *nodePanel) row(n *node, nameW, roleW, sw int) string {
 			b.WriteString(p.spark(&sp[i], &n.hist[i], sw, n.limit[i], n.s.Cores, m))
 		}
 	}
-	if n.s.Stale && n.s.StaleReason != "" {
-		b.WriteString(st.Stale.Render(" stale: " + n.s.StaleReason))
+	if tail := " stale: " + n.s.StaleReason; n.s.Stale && n.s.StaleReason != "" && lipgloss.Width(b.String())+len(tail) <= p.w {
+		b.WriteString(st.Stale.Render(tail))
 	}
 	return truncate(b.String(), p.w)
 }

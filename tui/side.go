@@ -23,6 +23,7 @@ const (
 type sidePanel struct {
 	st      *Styles
 	w, h    int
+	rule    bool // draw a │ rule on the left (next to the node panel)
 	mode    sideMode
 	focused bool
 	back    int // event log: lines scrolled back from the newest
@@ -31,7 +32,13 @@ type sidePanel struct {
 
 func newSidePanel(st *Styles) *sidePanel { return &sidePanel{st: st} }
 
-func (p *sidePanel) SetSize(w, h int) { p.w, p.h = w, h }
+// SetSize sets the panel's outer size; with rule, two columns go to it.
+func (p *sidePanel) SetSize(w, h int, rule bool) {
+	p.w, p.h, p.rule = w, h, rule
+	if rule {
+		p.w = max(0, w-2)
+	}
+}
 func (p *sidePanel) View() string     { return p.cache }
 
 // toggle switches to mode, or back to the event log if already there.
@@ -66,7 +73,16 @@ func (p *sidePanel) render(d *data) string {
 	default:
 		lines = p.events(d)
 	}
-	p.cache = fit(strings.Join(lines, "\n"), p.w, p.h)
+	if !p.rule {
+		p.cache = fit(strings.Join(lines, "\n"), p.w, p.h)
+		return p.cache
+	}
+	body := strings.Split(fit(strings.Join(lines, "\n"), p.w, p.h), "\n")
+	bar := p.st.Dim.Render("│") + " "
+	for i := range body {
+		body[i] = bar + body[i]
+	}
+	p.cache = strings.Join(body, "\n")
 	return p.cache
 }
 
