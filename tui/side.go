@@ -39,7 +39,7 @@ func (p *sidePanel) SetSize(w, h int, rule bool) {
 		p.w = max(0, w-2)
 	}
 }
-func (p *sidePanel) View() string     { return p.cache }
+func (p *sidePanel) View() string { return p.cache }
 
 // toggle switches to mode, or back to the event log if already there.
 func (p *sidePanel) toggle(m sideMode) {
