@@ -262,3 +262,19 @@ func TestGracefulRampDownAndStop(t *testing.T) {
 		t.Fatalf("stop: recorded %d, server started %d finished %d", total.Load(), started.Load(), finished.Load())
 	}
 }
+
+// A VU thinking for 10 s leaves as soon as the target drops below its slot:
+// the run ends with its stages, not with the longest think.
+func TestRampDownCutsThink(t *testing.T) {
+	srv := okServer(t, nil)
+	g := constVUs(get("thinker", srv.URL), 3, 300*time.Millisecond)
+	g.Think = scenarios.Think{Min: 10 * time.Second, Max: 10 * time.Second}
+	t0 := time.Now()
+	_, tk := run(t, scenario(time.Second, g), Options{GracefulStop: 30 * time.Second}, 20*time.Second)
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Fatalf("run took %v", d)
+	}
+	if s := tk.sum(); s.Requests != 3 || s.Iterations != 3 {
+		t.Fatalf("%d requests %d iterations, want 3 (one per VU)", s.Requests, s.Iterations)
+	}
+}

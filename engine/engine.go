@@ -102,6 +102,7 @@ type group struct {
 	target   int           // closed: VU target
 	alive    []bool        // closed: which VU slots run
 	nvus     int           // open: VUs started
+	warned   bool          // open: told Logf that max VUs was reached
 	finished bool          // closed: stages over, target pinned at 0
 	shrink   chan struct{} // closed: closed and replaced when the target drops
 
@@ -566,9 +567,14 @@ func (e *Engine) dispatch(g *group, intended time.Time) {
 		e.rec.shard(int(e.nextVU.Load())).dropped(g.idx)
 		g.mu.Lock()
 		grow := g.nvus < g.maxVUs
+		warn := !grow && !g.warned
+		g.warned = g.warned || warn
 		g.mu.Unlock()
 		if grow {
 			e.spawnOpen(g)
+		}
+		if warn {
+			e.opts.Logf("engine: group %q: all %d VUs busy, arrivals are being dropped (raise max_vus?)", g.cfg.Name, g.maxVUs)
 		}
 	}
 }

@@ -34,8 +34,9 @@ type vu struct {
 	// net/http (http2: true)
 	hc *http.Client
 
-	work chan time.Time // open model: intended start of the next iteration
-	ttfb time.Duration  // the last request's time to first byte (0: unknown)
+	work  chan time.Time // open model: intended start of the next iteration
+	ttfb  time.Duration  // the last request's time to first byte (0: unknown)
+	timer *time.Timer    // think time, reused
 
 	bytesIn, bytesOut atomic.Int64
 
@@ -99,7 +100,6 @@ func (v *vu) runClosed() {
 		}
 		connErr := v.iterate(time.Time{})
 		if !v.think(connErr) {
-			v.g.leave(v.idx)
 			return
 		}
 	}
@@ -127,10 +127,12 @@ func (v *vu) runOpen() {
 	}
 }
 
-// think pauses between iterations; false means the engine is cutting
-// requests and the VU should leave. After a connection-level failure a VU
-// without think time still pauses briefly, so a refused port is not a busy
-// loop burning the generator's CPU.
+// think pauses between iterations. It returns false when the VU must
+// leave, its slot already released: the engine is cutting requests, or the
+// target dropped below this slot (a ramp-down does not wait out a long
+// think). After a connection-level failure a VU without think time still
+// pauses briefly, so a refused port is not a busy loop burning the
+// generator's CPU.
 func (v *vu) think(connErr bool) bool {
 	th := v.g.cfg.Think
 	d := th.Min
@@ -141,15 +143,29 @@ func (v *vu) think(connErr bool) bool {
 		d = 10 * time.Millisecond
 	}
 	if d <= 0 {
-		return v.e.vuCtx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
 		return true
-	case <-v.e.vuCtx.Done():
-		return false
+	}
+	if v.timer == nil {
+		v.timer = time.NewTimer(d)
+	} else {
+		v.timer.Reset(d)
+	}
+	shrink := v.g.shrinkChan()
+	for {
+		select {
+		case <-v.timer.C:
+			return true
+		case <-v.e.vuCtx.Done():
+			v.timer.Stop()
+			v.g.leave(v.idx)
+			return false
+		case <-shrink:
+			if !v.g.keep(v.idx) {
+				v.timer.Stop()
+				return false
+			}
+			shrink = v.g.shrinkChan()
+		}
 	}
 }
 
