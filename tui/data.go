@@ -237,8 +237,17 @@ func (d *data) ingest(v *report.View) bool {
 	if len(v.Events) < d.nEvents {
 		d.events, d.nEvents = d.events[:0], 0
 	}
+	from := len(d.events)
 	d.events = append(d.events, v.Events[d.nEvents:]...)
 	d.nEvents = len(v.Events)
+	// The recorder keeps events in the order it noticed them; a crossing
+	// is stamped at its first sample, so it may be older than the event
+	// before it. The log reads in time order: insert each new one in place.
+	for i := max(from, 1); i < len(d.events); i++ {
+		for j := i; j > 0 && d.events[j].Time.Before(d.events[j-1].Time); j-- {
+			d.events[j], d.events[j-1] = d.events[j-1], d.events[j]
+		}
+	}
 	return true
 }
 

@@ -152,3 +152,22 @@ func TestSeveralMarkers(t *testing.T) {
 		}
 	}
 }
+
+// The log is in time order even when report notices a crossing after a
+// later event (the crossing is stamped at its first sample).
+func TestEventsInTimeOrder(t *testing.T) {
+	d := newData()
+	at := func(s int) time.Time { return synthStart.Add(time.Duration(s) * time.Second) }
+	v := report.View{Version: 1, Events: []report.Event{{Time: at(1), Text: "a"}, {Time: at(5), Text: "c"}}}
+	d.ingest(&v)
+	v.Events = append(v.Events, report.Event{Time: at(3), Text: "b"}, report.Event{Time: at(6), Text: "d"})
+	v.Version++
+	d.ingest(&v)
+	var got string
+	for _, e := range d.events {
+		got += e.Text
+	}
+	if got != "abcd" {
+		t.Errorf("event order %q, want abcd", got)
+	}
+}
