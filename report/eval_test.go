@@ -318,3 +318,29 @@ func TestRampDownAfterAbort(t *testing.T) {
 		}
 	})
 }
+
+// FuzzAddTick: malformed ticks and histogram snapshots (a remote
+// generator's bug) never panic the recorder, and the report still builds.
+func FuzzAddTick(f *testing.F) {
+	f.Add(int64(1), int64(60_000_000), int64(3), 100, int64(10), int64(1), int64(1000), int64(0))
+	f.Add(int64(1), int64(1000), int64(1), 3, int64(-5), int64(0), int64(0), int64(-1))
+	f.Add(int64(0), int64(0), int64(9), 0, int64(0), int64(0), int64(-3), int64(1<<40))
+	f.Fuzz(func(t *testing.T, lo, hi, sig int64, n int, req, errs, window, val int64) {
+		n = min(max(n, 0), 4096)
+		counts := make([]int64, n)
+		for i := range counts {
+			counts[i] = val
+		}
+		r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500, errLt1pct,
+			{Metric: "http_req_duration", TagKey: "group", TagValue: "g", Agg: "p", P: 99, Op: "<", Value: 1}}), t0, Options{})
+		for i := 0; i < 3; i++ {
+			snap := &hdrhistogram.Snapshot{LowestTrackableValue: lo, HighestTrackableValue: hi, SignificantFigures: sig, Counts: counts}
+			tk := engine.Tick{Time: at(float64(i)), Window: time.Duration(window), Requests: req, ErrorCount: errs,
+				Latency: engine.Latency{Count: req, P95: time.Duration(val)}, Hist: snap,
+				Endpoints: []engine.EndpointStats{{Group: "g", Name: "x", Requests: req, Hist: snap}, {Group: "g", Name: "y", Hist: snap}},
+				Groups:    []engine.GroupStats{{Name: "g", TargetRate: float64(val), Iterations: req}}}
+			r.AddTick(tk)
+		}
+		_ = r.Report()
+	})
+}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -36,7 +37,7 @@ func (a *snapAcc) empty() bool { return len(a.counts) == 0 }
 func (a *snapAcc) reset() { a.counts = a.counts[:0] }
 
 func (a *snapAcc) add(s *hdrhistogram.Snapshot) {
-	if s == nil || len(s.Counts) == 0 {
+	if !validSnap(s) {
 		return
 	}
 	if len(a.counts) == 0 {
@@ -211,7 +212,7 @@ func windowQuantile(l engine.Latency, snap *hdrhistogram.Snapshot, p float64) fl
 // snapshot's counts: no import, no allocation (it runs for every SLO in
 // every window). The index arithmetic is the library's own layout.
 func snapQuantile(s *hdrhistogram.Snapshot, p float64) (int64, bool) {
-	if s == nil || len(s.Counts) == 0 {
+	if !validSnap(s) {
 		return 0, false
 	}
 	var total int64
@@ -250,4 +251,33 @@ func snapQuantile(s *hdrhistogram.Snapshot, p float64) (int64, bool) {
 		return v + int64(1)<<(bucket+unitMag) - 1, true
 	}
 	return 0, false
+}
+
+// layoutLens caches the counts length of each histogram layout seen.
+var layoutLens sync.Map // [3]int64 → int
+
+// validSnap reports whether a snapshot's counts fit its layout. A snapshot
+// that does not (another generator's bug, a damaged message) is ignored —
+// the window's quantiles stand in — rather than indexed out of range.
+func validSnap(s *hdrhistogram.Snapshot) bool {
+	if s == nil || len(s.Counts) == 0 || s.LowestTrackableValue < 1 || s.SignificantFigures < 1 ||
+		s.SignificantFigures > 5 || s.HighestTrackableValue < 2*s.LowestTrackableValue ||
+		s.HighestTrackableValue > 1<<50 {
+		return false
+	}
+	key := [3]int64{s.LowestTrackableValue, s.HighestTrackableValue, s.SignificantFigures}
+	n, ok := layoutLens.Load(key)
+	if !ok {
+		n = len(hdrhistogram.New(key[0], key[1], int(key[2])).Export().Counts)
+		layoutLens.Store(key, n)
+	}
+	if len(s.Counts) != n.(int) {
+		return false
+	}
+	for _, c := range s.Counts {
+		if c < 0 {
+			return false
+		}
+	}
+	return true
 }
