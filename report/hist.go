@@ -271,13 +271,5 @@ func validSnap(s *hdrhistogram.Snapshot) bool {
 		n = len(hdrhistogram.New(key[0], key[1], int(key[2])).Export().Counts)
 		layoutLens.Store(key, n)
 	}
-	if len(s.Counts) != n.(int) {
-		return false
-	}
-	for _, c := range s.Counts {
-		if c < 0 {
-			return false
-		}
-	}
-	return true
+	return len(s.Counts) == n.(int)
 }
