@@ -184,3 +184,30 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+func TestSplitURL(t *testing.T) {
+	cases := []struct {
+		url, key, addr string
+		tls, bad       bool
+	}{
+		{url: "http://127.0.0.1:8080/a?b", key: "http://127.0.0.1:8080", addr: "127.0.0.1:8080"},
+		{url: "https://example.test/x", key: "https://example.test", addr: "example.test:443", tls: true},
+		{url: "http://example.test?q=1", key: "http://example.test", addr: "example.test:80"},
+		{url: "http://[::1]:9000/", key: "http://[::1]:9000", addr: "[::1]:9000"},
+		{url: "http://[::1]/", key: "http://[::1]", addr: "[::1]:80"},
+		{url: "ftp://example.test/", bad: true},
+		{url: "http:///path", bad: true},
+	}
+	for _, c := range cases {
+		key, isTLS, err := splitURL([]byte(c.url))
+		if c.bad {
+			if err == nil {
+				t.Errorf("%s: want an error", c.url)
+			}
+			continue
+		}
+		if err != nil || string(key) != c.key || isTLS != c.tls || hostAddr(string(key), isTLS) != c.addr {
+			t.Errorf("%s: key %q tls %v addr %q err %v", c.url, key, isTLS, hostAddr(string(key), isTLS), err)
+		}
+	}
+}

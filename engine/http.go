@@ -28,9 +28,11 @@ type h1conn struct {
 	addr  string
 	host  string // for TLS SNI
 	isTLS bool
-	c     net.Conn
-	br    *bufio.Reader
-	bw    *bufio.Writer
+	// hostHdr is the Host header: host[:port] as the URL wrote it.
+	hostHdr []byte
+	c       net.Conn
+	br      *bufio.Reader
+	bw      *bufio.Writer
 }
 
 func (h *h1conn) close() {
@@ -182,7 +184,7 @@ func (v *vu) fastConn(u []byte) (*h1conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &h1conn{key: ks, addr: addr, host: host, isTLS: isTLS}
+	h := &h1conn{key: ks, addr: addr, host: host, isTLS: isTLS, hostHdr: []byte(ks[strings.Index(ks, "://")+3:])}
 	v.hosts = append(v.hosts, h)
 	return h, nil
 }
@@ -204,7 +206,16 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	if ep.req.Method != "" {
 		req.Header.SetMethod(ep.req.Method)
 	}
-	req.SetRequestURIBytes(u)
+	// Request line and Host from the URL we already split, so fasthttp
+	// never parses the URI; a Host header in the scenario then overrides
+	// the Host (virtual hosts behind one address).
+	path := u[len(hc.key):]
+	if len(path) == 0 || path[0] != '/' {
+		v.pathBuf = append(append(v.pathBuf[:0], '/'), path...)
+		path = v.pathBuf
+	}
+	req.Header.SetRequestURIBytes(path)
+	req.Header.SetHostBytes(hc.hostHdr)
 	req.Header.SetUserAgent("brink")
 	for i := range ep.req.Headers {
 		h := &ep.req.Headers[i]

@@ -231,19 +231,20 @@ func TestTemplatesRender(t *testing.T) {
 	seen := make(chan string, 100)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case seen <- r.URL.Path + " " + r.Header.Get("X-Iter"):
+		case seen <- r.Host + r.URL.Path + " " + r.Header.Get("X-Iter"):
 		default:
 		}
 	}))
 	defer srv.Close()
 	g := constVUs(get("tpl", srv.URL+"/u/{{vu}}"), 1, 300*time.Millisecond)
-	g.Requests[0].Headers = []scenarios.Header{{Name: "X-Iter", Value: scenarios.MustTemplate("{{iter}}")}}
+	g.Requests[0].Headers = []scenarios.Header{{Name: "X-Iter", Value: scenarios.MustTemplate("{{iter}}")},
+		{Name: "Host", Value: scenarios.MustTemplate("vhost.example")}}
 	g.Think.Min, g.Think.Max = 50*time.Millisecond, 50*time.Millisecond
 	run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	close(seen)
 	i := 0
 	for s := range seen {
-		if want := "/u/1 " + itoa(i); s != want {
+		if want := "vhost.example/u/1 " + itoa(i); s != want {
 			t.Fatalf("request %d: %q, want %q", i, s, want)
 		}
 		i++

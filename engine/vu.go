@@ -25,7 +25,7 @@ type vu struct {
 	tctx scenarios.TemplateContext
 	iter int64
 
-	urlBuf, bodyBuf, hdrBuf, respBuf []byte
+	urlBuf, bodyBuf, hdrBuf, respBuf, pathBuf []byte
 
 	// HTTP/1.1 through fasthttp's wire format: one connection per target host.
 	hosts []*h1conn
