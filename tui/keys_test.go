@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/brink-load/brink/report"
 )
 
 func sizeMsg(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
@@ -196,5 +199,28 @@ func TestViewersChangeRedraws(t *testing.T) {
 	m.Update(tickMsg{})
 	if !strings.Contains(m.View(), "watching local, bob (SHA256:77aa)") {
 		t.Errorf("a new viewer did not show in the header:\n%s", m.View())
+	}
+}
+
+func TestFocusScrollsEvents(t *testing.T) {
+	v := synthView(goldenSecs, 3)
+	for i := 0; i < 30; i++ {
+		v.Events = append(v.Events, report.Event{Time: synthStart.Add(time.Duration(240+i) * time.Second), Kind: report.EventNote, Who: "local", Text: fmt.Sprintf("note %d", i)})
+	}
+	m, _ := newTestModel(t, v, Options{}, 120, 40)
+	if !strings.Contains(m.View(), "note 29") {
+		t.Fatal("the newest event is not shown")
+	}
+	m.Update(keyMsg("tab"))
+	for range 3 {
+		m.Update(tea.KeyMsg{Type: tea.KeyUp})
+	}
+	out := m.View()
+	if !strings.Contains(out, "(3 newer below)") || strings.Contains(out, "note 29") {
+		t.Errorf("up in the focused log did not scroll back 3:\n%s", out)
+	}
+	m.Update(keyMsg("down"))
+	if !strings.Contains(m.View(), "(2 newer below)") {
+		t.Errorf("down did not scroll forward")
 	}
 }
