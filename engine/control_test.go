@@ -278,3 +278,31 @@ func TestRampDownCutsThink(t *testing.T) {
 		t.Fatalf("%d requests %d iterations, want 3 (one per VU)", s.Requests, s.Iterations)
 	}
 }
+
+// A server that accepts messages but never answers: with expect_reply each
+// overdue reply is a timeout error, and the connection stays open.
+func TestWebSocketReplyTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	g := scenarios.Group{
+		Name: "mute", Executor: scenarios.RampingVUs, Start: 1, Timeout: 100 * time.Millisecond,
+		Stages:    []scenarios.Stage{{Duration: 700 * time.Millisecond, Target: 1}},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + srv.URL[len("http"):]), Send: scenarios.MustTemplate("ping"), Every: 50 * time.Millisecond, ExpectReply: true},
+	}
+	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	if s.Errors[ErrTimeout] < 2 || s.WS.Closed != 0 || s.WS.Opened != 1 || s.WS.Received != 0 {
+		t.Fatalf("errors %v closed %d opened %d received %d", s.Errors, s.WS.Closed, s.WS.Opened, s.WS.Received)
+	}
+}

@@ -158,7 +158,16 @@ func (v *vu) wsSession() (connected, leave bool) {
 			v.tctx.Iter = v.iter
 			v.iter++
 			if ws.ExpectReply {
-				pending.CompareAndSwap(0, time.Now().UnixNano())
+				now := time.Now().UnixNano()
+				// A reply overdue by the group's timeout is a timeout
+				// error; measuring restarts from this send.
+				if old := pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
+					if pending.CompareAndSwap(old, now) {
+						v.sh.wsError(v.g.idx, kindTimeout, false)
+					}
+				} else {
+					pending.CompareAndSwap(0, now)
+				}
 			}
 			_ = conn.SetWriteDeadline(time.Now().Add(v.g.timeout))
 			if err := conn.WriteMessage(websocket.TextMessage, v.bodyBuf); err != nil {
