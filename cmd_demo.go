@@ -30,12 +30,14 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o runOpts
 	var dur time.Duration
-	var listen, scenarioOut string
+	var listen string
+	var files demoFiles
 	var speed float64
 	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
-	fs.StringVar(&scenarioOut, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
+	fs.StringVar(&files.scenario, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
+	fs.StringVar(&files.prometheus, "prometheus-config", "", "with --listen: write a prometheus.yml scraping the simulated nodes (labels node, role) to FILE")
 	fs.Float64Var(&speed, "speed", defaultDemoSpeed, "how much faster than real time the simulated load averages move (1 = like Linux)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: brink demo [flags]
@@ -66,8 +68,8 @@ Flags:
 	case dur < 5*time.Second:
 		fmt.Fprintf(stderr, "brink demo: --duration %s is too short (at least 5s; the story needs about 2m)\n", dur)
 		return exitUsage
-	case scenarioOut != "" && listen == "":
-		fmt.Fprintln(stderr, "brink demo: --scenario-out needs --listen (the scenario names the target's address)")
+	case (files.scenario != "" || files.prometheus != "") && listen == "":
+		fmt.Fprintln(stderr, "brink demo: --scenario-out and --prometheus-config need --listen (they name the target's address)")
 		return exitUsage
 	case !(speed >= 1) || speed > 1000:
 		fmt.Fprintf(stderr, "brink demo: --speed %v: want 1 (real time) to 1000\n", speed)
@@ -78,7 +80,7 @@ Flags:
 	if listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		defer stop()
-		if err := serveDemo(ctx, listen, scenarioOut, opts, stdout); err != nil {
+		if err := serveDemo(ctx, listen, files, opts, stdout); err != nil {
 			fmt.Fprintf(stderr, "brink demo: %v\n", err)
 			return exitFailure
 		}
@@ -101,16 +103,31 @@ Flags:
 	return execute(sc, o, stdout, stderr)
 }
 
+// demoFiles are what --listen can write for other tools: a scenario for
+// brink run, a prometheus.yml for a real Prometheus.
+type demoFiles struct {
+	scenario, prometheus string
+}
+
 // serveDemo is --listen: the target alone until ctx ends, its URLs
 // printed so Prometheus or another tool can be pointed at it.
-func serveDemo(ctx context.Context, addr, scenarioOut string, opts demo.Options, stdout io.Writer) error {
+func serveDemo(ctx context.Context, addr string, files demoFiles, opts demo.Options, stdout io.Writer) error {
 	srv, err := demo.Start(ctx, addr, opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	if scenarioOut != "" {
-		if err := os.WriteFile(scenarioOut, demo.ScenarioYAML(srv.BaseURL()), 0o644); err != nil {
+	if files.scenario != "" {
+		if err := os.WriteFile(files.scenario, demo.ScenarioYAML(srv.BaseURL()), 0o644); err != nil {
+			return err
+		}
+	}
+	if files.prometheus != "" {
+		cfg, err := demo.PrometheusConfig(srv.BaseURL(), nil)
+		if err == nil {
+			err = os.WriteFile(files.prometheus, []byte(cfg), 0o644)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -127,9 +144,13 @@ func serveDemo(ctx context.Context, addr, scenarioOut string, opts demo.Options,
 	for _, n := range names {
 		fmt.Fprintf(stdout, "  %-8s %s\n", n, urls[n])
 	}
-	if scenarioOut != "" {
-		fmt.Fprintf(stdout, "scenario for this target: %s (brink run %[1]s)\n", scenarioOut)
+	if files.prometheus != "" {
+		fmt.Fprintf(stdout, "prometheus config: %s (prometheus --config.file=%[1]s; then name_label: node, role_label: role)\n", files.prometheus)
 	}
+	if files.scenario != "" {
+		fmt.Fprintf(stdout, "scenario for this target: %s (brink run %[1]s)\n", files.scenario)
+	}
+	fmt.Fprintln(stdout, "ready")
 	<-ctx.Done()
 	return nil
 }

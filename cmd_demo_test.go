@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,7 +27,8 @@ func TestDemoFlags(t *testing.T) {
 		{[]string{"--speed", "5000"}, exitUsage, "--speed 5000"},
 		{[]string{"--duration", "1s"}, exitUsage, "too short"},
 		{[]string{"extra"}, exitUsage, `unexpected argument "extra"`},
-		{[]string{"--scenario-out", "x.yaml"}, exitUsage, "--scenario-out needs --listen"},
+		{[]string{"--scenario-out", "x.yaml"}, exitUsage, "need --listen"},
+		{[]string{"--prometheus-config", "p.yml"}, exitUsage, "need --listen"},
 		{[]string{"--bogus"}, exitUsage, "flag provided but not defined"},
 		{[]string{"--help"}, exitOK, "db-3 takes 80 % of reads"},
 		{[]string{"--listen", "256.0.0.1:0"}, exitFailure, "brink demo: demo: listen"},
@@ -63,12 +65,15 @@ func (s *syncBuffer) String() string {
 func TestDemoListen(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	scPath := filepath.Join(t.TempDir(), "demo.yaml")
+	dir := t.TempDir()
+	scPath, promPath := filepath.Join(dir, "demo.yaml"), filepath.Join(dir, "prometheus.yml")
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- serveDemo(ctx, "127.0.0.1:0", scPath, demo.Options{Speed: 10}, &out) }()
+	go func() {
+		done <- serveDemo(ctx, "127.0.0.1:0", demoFiles{scenario: scPath, prometheus: promPath}, demo.Options{Speed: 10}, &out)
+	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "scenario for this target") {
+	for !strings.Contains(out.String(), "\nready\n") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no banner after 5s: %q", out.String())
 		}
@@ -97,6 +102,9 @@ func TestDemoListen(t *testing.T) {
 	}
 	if sc.BaseURL != base || len(sc.Nodes.Scrape) != 6 {
 		t.Errorf("scenario base %q with %d scrape URLs, want %q and 6", sc.BaseURL, len(sc.Nodes.Scrape), base)
+	}
+	if cfg, err := os.ReadFile(promPath); err != nil || !bytes.Contains(cfg, []byte(`__metrics_path__: "/nodes/db-3/metrics", node: "db-3", role: "db"`)) {
+		t.Errorf("prometheus config: %v\n%s", err, cfg)
 	}
 	cancel()
 	select {

@@ -3,6 +3,7 @@ package demo
 import (
 	_ "embed"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -49,4 +50,27 @@ func Scenario(baseURL string, dur time.Duration) (*scenarios.Scenario, error) {
 		}
 	}
 	return sc, nil
+}
+
+// PrometheusConfig is a prometheus.yml that scrapes the demo at baseURL
+// every second: one target per simulated machine, its path in the
+// per-target __metrics_path__ label, and node and role labels so
+// promquery can name them (name_label: node, role_label: role).
+func PrometheusConfig(baseURL string, specs []NodeSpec) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("demo: bad base URL %q", baseURL)
+	}
+	if specs == nil {
+		specs = DefaultNodes()
+	}
+	var b strings.Builder
+	b.WriteString("# brink demo target: scrape every simulated machine every second.\n")
+	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
+	b.WriteString("scrape_configs:\n  - job_name: node\n    static_configs:\n")
+	for _, s := range specs {
+		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {__metrics_path__: %q, node: %q, role: %q}\n",
+			u.Host, "/nodes/"+s.Name+"/metrics", s.Name, s.Role)
+	}
+	return b.String(), nil
 }

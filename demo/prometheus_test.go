@@ -1,0 +1,99 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/promquery/promtest"
+)
+
+// TestRealPrometheusScrapesDemo points a real Prometheus at the demo (as
+// `brink demo --listen` invites) and reads the nodes back through
+// promquery's Prometheus source: six nodes named and roled by label, and
+// db-3's load1 past db-2's under a read burst. Skips without prometheus
+// unless BRINK_REQUIRE_SERVERS=1.
+func TestRealPrometheusScrapesDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus")
+	}
+	s := startDemo(t, Options{Speed: 100})
+	u, _ := url.Parse(s.BaseURL())
+	var targets []promtest.Target
+	for _, n := range DefaultNodes() {
+		targets = append(targets, promtest.Target{Addr: u.Host, MetricsPath: "/nodes/" + n.Name + "/metrics",
+			Labels: map[string]string{"node": n.Name, "role": n.Role}})
+	}
+	prom := promtest.StartPrometheus(t, targets...)
+	src, err := promquery.New(promquery.Config{Prometheus: prom, NameLabel: "node", RoleLabel: "role", Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		drive(t, s.BaseURL(), 48, 1000, 4*time.Second, func(w, i int) (string, string) {
+			return "GET", fmt.Sprintf("/api/rooms/%d/messages", 1+(w+i)%Rooms)
+		})
+	}()
+	defer wg.Wait()
+
+	// Poll until Prometheus has seen the burst on db-3 (scrapes are 1 s
+	// apart; the burst lasts 4 s).
+	deadline := time.Now().Add(4 * time.Second)
+	var last promquery.Poll
+	for time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		p, err := src.Poll(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		last = p
+		by := map[string]promquery.Sample{}
+		for _, smp := range p.Samples {
+			by[smp.Node] = smp
+		}
+		if d3, d2 := by["db-3"], by["db-2"]; d3.Load1 > 10 && d3.Load1 > 2*d2.Load1 {
+			if len(by) != 6 || by["db-3"].Role != "db" || by["web-1"].Role != "web" || by["redis-1"].Role != "cache" {
+				t.Errorf("nodes %v: want 6 named by label with roles", by)
+			}
+			if d3.CPU <= d2.CPU || d3.ReadBps <= d2.ReadBps {
+				t.Errorf("db-3 cpu %.1f%% read %.0f B/s, db-2 %.1f%% %.0f B/s: want db-3 busier", d3.CPU, d3.ReadBps, d2.CPU, d2.ReadBps)
+			}
+			t.Logf("through Prometheus: db-3 load1 %.1f cpu %.1f%% disk %.1f%%, db-2 load1 %.1f", d3.Load1, d3.CPU, d3.DiskUtil, d2.Load1)
+			return
+		}
+	}
+	t.Fatalf("db-3 never showed load past db-2 through Prometheus; last poll: %+v", last)
+}
+
+// TestPrometheusConfigValid checks the config `brink demo --listen
+// --prometheus-config` writes with promtool, when it is installed.
+func TestPrometheusConfigValid(t *testing.T) {
+	cfg, err := PrometheusConfig("http://127.0.0.1:8080", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PrometheusConfig("::bad", nil); err == nil {
+		t.Error("bad base URL: no error")
+	}
+	bin := promtest.Binary(t, "promtool")
+	path := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "check", "config", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config: %v\n%s\n%s", err, out, cfg)
+	}
+}
