@@ -200,10 +200,12 @@ func (p *nodePanel) spark(m *sparkline.Model, r *ring, w int, limit float64, cor
 	}
 	if m.Width() != w || m.MaxValue() != top {
 		*m = sparkline.New(w, 1, sparkline.WithMaxValue(top), sparkline.WithNoAutoMaxValue(), sparkline.WithStyle(p.st.Spark))
-	} else {
-		m.Clear()
 	}
-	// ntcharts draws from the right, so a short history sits at the newest end.
+	// Pushing exactly w values overwrites the whole ring (no Clear, which
+	// reallocates the canvas); a short history sits at the newest end.
+	for range w - len(p.scratch) {
+		m.Push(0)
+	}
 	m.PushAll(p.scratch)
 	m.Draw()
 	return canvasView(&m.Canvas)
