@@ -63,6 +63,10 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 
 		rec := &session{ended: make(chan struct{}), hangup: make(chan struct{})}
 		defer close(rec.ended)
+		// The library's Pty() copies the PTY state that its request loop
+		// updates on window-change without a lock (a data race upstream,
+		// shared by wish's own middleware); it is read here once, and the
+		// console takes later sizes from the winch channel only.
 		pty, realWinch, hasPty := sess.Pty()
 		ws := &watchedSession{Session: sess, pty: pty, winch: make(chan ssh.Window, 1)}
 		if realWinch != nil {
