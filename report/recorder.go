@@ -731,7 +731,7 @@ func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Samp
 	load, loadTime := r.loadTickAt(at)
 	if over {
 		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
-			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtNodeValue(th.Metric, val), fmtNodeValue(th.Metric, th.Above))}
+			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above))}
 		r.addEvent(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
 			Text: sig.Text + " — " + r.loadText(load), Load: load})
 		r.violate(violation{at: at, load: load, loadTime: loadTime, signal: sig})

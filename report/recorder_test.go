@@ -225,3 +225,21 @@ func TestSyntheticTimelines(t *testing.T) {
 		})
 	}
 }
+
+func TestFmtOverNeverReadsEqual(t *testing.T) {
+	cases := []struct {
+		metric string
+		v, th  float64
+		want   string
+	}{
+		{"load1", 100.4, 100, "100.4"},
+		{"load1", 104, 100, "104"},
+		{"cpu", 90.04, 90, "90.04 %"},
+		{"load1", 12.5, 10, "12.5"},
+	}
+	for _, c := range cases {
+		if got := fmtOver(c.metric, c.v, c.th); got != c.want {
+			t.Errorf("fmtOver(%s, %v, %v) = %q, want %q", c.metric, c.v, c.th, got, c.want)
+		}
+	}
+}

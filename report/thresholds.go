@@ -363,6 +363,25 @@ func fmtNodeValue(metric string, v float64) string {
 	return trimFloat(v, 1)
 }
 
+// fmtOver formats a value that crossed a threshold so that it never reads
+// as equal to it ("100.4 > 100", not "100 > 100").
+func fmtOver(metric string, v, threshold float64) string {
+	s := fmtNodeValue(metric, v)
+	if s != fmtNodeValue(metric, threshold) || v == threshold {
+		return s
+	}
+	for prec := 1; prec <= 4; prec++ {
+		s = trimFloat(v, prec)
+		if s != trimFloat(threshold, prec) {
+			break
+		}
+	}
+	if p := fmtNodeValue(metric, threshold); strings.HasSuffix(p, " %") {
+		s += " %"
+	}
+	return s
+}
+
 func fmtBytes(v float64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	i := 0
