@@ -30,6 +30,9 @@ type Options struct {
 	GracefulStop time.Duration
 	// InsecureSkipVerify accepts any TLS certificate (self-signed targets).
 	InsecureSkipVerify bool
+	// Segment runs only this generator's share of the scenario; the zero
+	// value runs all of it.
+	Segment Segment
 }
 
 const (
@@ -103,6 +106,7 @@ type group struct {
 	alive    []bool        // closed: which VU slots run
 	nvus     int           // open: VUs started
 	warned   bool          // open: told Logf that max VUs was reached
+	seg      segCounter    // closed: this segment's share of the target (ramp goroutine only)
 	finished bool          // closed: stages over, target pinned at 0
 	shrink   chan struct{} // closed: closed and replaced when the target drops
 
@@ -127,6 +131,9 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 	}
 	if opts.GracefulStop <= 0 {
 		opts.GracefulStop = defaultGracefulStop
+	}
+	if err := opts.Segment.validate(); err != nil {
+		return nil, err
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
@@ -220,6 +227,12 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 				// Little's law with a 1 s latency budget.
 				g.maxVUs = max(g.pre, int(math.Ceil(peak)), 10)
 			}
+			if !opts.Segment.whole() {
+				// This generator's share of the VU budget, as k6 splits it.
+				w := opts.Segment.To - opts.Segment.From
+				g.maxVUs = max(1, int(math.Ceil(float64(g.maxVUs)*w)))
+				g.pre = max(1, int(math.Ceil(float64(g.pre)*w)))
+			}
 			g.pre = min(g.pre, g.maxVUs)
 			g.idle = make(chan *vu, g.maxVUs)
 			g.quit = make(chan struct{})
@@ -255,6 +268,14 @@ func (e *Engine) stageTimeLocked(w time.Duration) time.Duration {
 
 func (e *Engine) sinceStart() time.Duration { return time.Since(e.start) }
 
+// segWidth is this generator's share of the whole run.
+func (e *Engine) segWidth() float64 {
+	if e.opts.Segment.whole() {
+		return 1
+	}
+	return e.opts.Segment.To - e.opts.Segment.From
+}
+
 // Run starts the load and blocks until every group's stages have ended, ctx
 // is cancelled (in-flight requests are cut at once) or Stop is called
 // (VUs finish their iteration). It returns after every goroutine it started
@@ -271,7 +292,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	for _, g := range e.groups {
 		if g.open {
 			g.pace = e.paceLocked(g, 0)
-			g.rateBits.Store(math.Float64bits(g.pace.rate0(g.sch)))
+			g.rateBits.Store(math.Float64bits(g.pace.rate0(g.sch) * e.segWidth()))
 		}
 	}
 	e.mu.Unlock()
@@ -386,12 +407,17 @@ func (e *Engine) ramp() {
 	}
 }
 
+// closedTargetLocked is a closed group's VU target for this generator:
+// the whole run's target under the controls, then this segment's share.
 func (e *Engine) closedTargetLocked(g *group, st time.Duration) int {
+	var n int
 	if v, ok := e.overrides[g.cfg.Name]; ok {
-		return max(0, int(math.Floor(v+1e-9)))
+		n = max(0, int(math.Floor(v+1e-9)))
+	} else {
+		v, _ := g.sch.At(st)
+		n = max(0, int(math.Floor(v*e.scale+1e-9)))
 	}
-	v, _ := g.sch.At(st)
-	return max(0, int(math.Floor(v*e.scale+1e-9)))
+	return int(g.seg.count(e.opts.Segment, int64(n)))
 }
 
 // setTarget moves a closed group to n VUs: missing slots start a VU; VUs
@@ -518,12 +544,13 @@ func (e *Engine) arrivals(g *group) {
 				}
 			}
 		}
-		// The rate shown in ticks: the curve now, under the controls.
+		// The rate shown in ticks: the curve now, under the controls, for
+		// this segment's share.
 		if p.constant {
-			g.rateBits.Store(math.Float64bits(p.rate))
+			g.rateBits.Store(math.Float64bits(p.rate * e.segWidth()))
 		} else if st < g.dur {
 			r, _ := g.sch.At(st)
-			g.rateBits.Store(math.Float64bits(r * p.scale))
+			g.rateBits.Store(math.Float64bits(r * p.scale * e.segWidth()))
 		}
 		e.mu.Unlock()
 		if st >= g.dur {
@@ -541,8 +568,11 @@ func (e *Engine) arrivals(g *group) {
 		default:
 			// Due: dispatch every arrival whose time has come, each with
 			// its own intended start.
+			// Arrivals of other segments are skipped, not sent.
 			for ; ok && next <= now; next, ok = p.when(g.sch, float64(issued)) {
-				e.dispatch(g, e.start.Add(next))
+				if e.opts.Segment.owns(issued) {
+					e.dispatch(g, e.start.Add(next))
+				}
 				issued++
 			}
 			continue
