@@ -244,7 +244,7 @@ func judge(ep *endpoint, status int, body []byte) (kind, checkResult) {
 		}
 		return kindCheck, checkFail
 	}
-	if ep.needle != nil && !contains(body, ep.needle) {
+	if ep.needle != nil && !bytes.Contains(body, ep.needle) {
 		return kindCheck, checkFail
 	}
 	return kindNone, checkPass
@@ -322,5 +322,3 @@ func (v *vu) closeConns() {
 		c.Close()
 	}
 }
-
-func contains(b, sub []byte) bool { return bytes.Contains(b, sub) }

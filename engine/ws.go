@@ -56,14 +56,12 @@ func (v *vu) runWS() {
 		case <-t.C:
 		case <-v.e.vuCtx.Done():
 			t.Stop()
-		case <-v.shrinkOrNever():
+		case <-v.g.shrinkChan():
 			t.Stop()
 		}
 		backoff = min(2*backoff, wsMaxBackoff)
 	}
 }
-
-func (v *vu) shrinkOrNever() <-chan struct{} { return v.g.shrinkChan() }
 
 // wsSession connects, sends and reads until the VU must leave (leave=true,
 // its slot already released) or the connection broke (leave=false).
