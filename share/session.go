@@ -21,9 +21,10 @@ import (
 type session struct {
 	seq    uint64
 	viewer Viewer
-	last   atomic.Int64  // unix nanos of the viewer's last keystroke
-	ended  chan struct{} // closed when the gate is done with the session
-	hangup chan struct{} // closed when the session channel has closed
+	last   atomic.Int64    // unix nanos of the viewer's last keystroke
+	ended  chan struct{}   // closed when the gate is done with the session
+	hangup chan struct{}   // closed when the session channel has closed
+	input  *activityReader // the program's input, set by newProgram
 
 	mu     sync.Mutex
 	reason string // why the server ended the session, shown after teardown
@@ -107,6 +108,9 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), rec.viewer.CanControl)
 
 		next(ws) // runs the console until it quits
+		if rec.input != nil {
+			rec.input.programDone()
+		}
 
 		s.unregister(ws)
 		reason := rec.getReason()
@@ -164,7 +168,9 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 		s.cfg.Logf("share: %s: console %s", rec.viewer.Who, describePanic(what, r, stack))
 		rec.setReason(fmt.Sprintf("brink: this console failed (%v); the run goes on", r))
 	}}
-	in := &activityReader{r: sess, last: &rec.last}
+	in := &activityReader{r: sess, last: &rec.last, release: s.readers.Done}
+	s.readers.Add(1) // inside gate, before Close's Wait
+	rec.input = in
 	p := tea.NewProgram(g,
 		tea.WithInput(in),
 		tea.WithOutput(sess),
@@ -176,11 +182,7 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 	)
 	g.quit = p.Quit
 	// End of input is not the end of the session: `ssh -t host </dev/null`
-	// may watch without typing; a hangup is seen by forwardWindows. Bubble
-	// Tea cannot cancel a read on a non-file input, so its read loop
-	// outlives the program until the channel closes: Close waits for it.
-	s.readers.Add(1) // inside gate, before Close's Wait
-	in.onEnd = s.readers.Done
+	// may watch without typing; a hangup is seen by forwardWindows.
 
 	s.wg.Add(1) // we run inside gate, which holds wg, so Add is safe
 	go s.watchSession(rec, p, s.cfg.IdleTimeout)
@@ -253,24 +255,61 @@ func dropEmptyResize(_ tea.Model, msg tea.Msg) tea.Msg {
 	return msg
 }
 
-// activityReader stamps each keystroke for the idle timeout and reports the
-// end of the viewer's input.
+// activityReader stamps each keystroke for the idle timeout, and tells
+// Close (through release) when no read of the session is left: Bubble Tea
+// cannot cancel a read on a non-file input, so its read loop may still sit
+// in Read after the program has ended, until the channel closes.
 type activityReader struct {
-	r     io.Reader
-	last  *atomic.Int64
-	onEnd func()
-	once  sync.Once
+	r       io.Reader
+	last    *atomic.Int64
+	release func() // called once: no Read in progress and none to come
+
+	mu       sync.Mutex
+	reading  bool
+	finished bool // the program has ended
+	released bool
 }
 
 func (a *activityReader) Read(p []byte) (int, error) {
+	a.mu.Lock()
+	if a.finished || a.released {
+		a.mu.Unlock()
+		return 0, io.EOF
+	}
+	a.reading = true
+	a.mu.Unlock()
+
 	n, err := a.r.Read(p)
 	if n > 0 {
 		a.last.Store(time.Now().UnixNano())
 	}
-	if err != nil && a.onEnd != nil {
-		a.once.Do(a.onEnd)
+
+	a.mu.Lock()
+	a.reading = false
+	// After an error Bubble Tea's read loop ends; after the program's end
+	// it may not call again (its canceled reader answers by itself).
+	if err != nil || a.finished {
+		a.releaseLocked()
 	}
+	a.mu.Unlock()
 	return n, err
+}
+
+// programDone is called when the program has returned.
+func (a *activityReader) programDone() {
+	a.mu.Lock()
+	a.finished = true
+	if !a.reading {
+		a.releaseLocked()
+	}
+	a.mu.Unlock()
+}
+
+func (a *activityReader) releaseLocked() {
+	if !a.released {
+		a.released = true
+		a.release()
+	}
 }
 
 // handleSessionChannel accepts a session channel with agent and X11

@@ -161,7 +161,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		srv.IdleTimeout = cfg.IdleTimeout + 30*time.Second
 	}
 	srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
-		ctx.SetValue(authConnKey{}, c) // for allowKey to mark it authenticated
+		if ac, ok := c.(*authConn); ok {
+			ac.ctx.Store(ctx) // for the handshake timeout in acceptLoop
+		}
 		return c
 	}
 	// Only session channels: no direct-tcpip (local forwarding). No global
@@ -292,7 +294,7 @@ func (s *Server) acceptLoop() {
 			// trickles its handshake would hold a connection for as long as
 			// it likes; unauthenticated ones get a fixed allowance.
 			t := time.AfterFunc(s.handshakeTimeout, func() {
-				if !tc.authed.Load() {
+				if !tc.handshakeDone() {
 					s.cfg.Logf("share: %s: not authenticated within %s, closed", c.RemoteAddr(), s.handshakeTimeout)
 					_ = tc.Close()
 				}
@@ -339,19 +341,22 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 			fingerprint(key), ctx.User(), ctx.RemoteAddr())
 		return false
 	}
-	if c, isAuth := ctx.Value(authConnKey{}).(*authConn); isAuth {
-		c.authed.Store(true)
-	}
 	return true
 }
 
 // authConn is a connection that has yet to (or did) authenticate.
 type authConn struct {
 	net.Conn
-	authed atomic.Bool
+	ctx atomic.Value // ssh.Context, from ConnCallback
 }
 
-type authConnKey struct{}
+// handshakeDone reports whether the SSH handshake, authentication included,
+// has completed: the library stores the connection in the context only
+// then. (A key merely queried, not proven, does not count.)
+func (c *authConn) handshakeDone() bool {
+	ctx, _ := c.ctx.Load().(ssh.Context)
+	return ctx != nil && ctx.Value(ssh.ContextKeyConn) != nil
+}
 
 // canControl is asked at session start, so a key added to the controllers
 // file takes effect at the viewer's next login.

@@ -168,6 +168,9 @@ func startServer(t *testing.T, edit func(*Config)) *fixture {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		if f.log.contains("did not end") {
+			t.Errorf("Close gave up waiting: %q", f.log.lines)
+		}
 		if liveServers.Add(-1) == 0 {
 			// Every test ends with no server goroutine left, whatever it did
 			// (refusals, hang-ups, panics). The clients closed first (their
@@ -824,6 +827,7 @@ func TestCloseOnContextEnd(t *testing.T) {
 	if err := srv.Close(); err != nil { // after the context ended: a no-op
 		t.Errorf("Close: %v", err)
 	}
+	noServerGoroutines(t, time.Second)
 }
 
 // needBinary skips when a program is missing, unless BRINK_REQUIRE_SERVERS=1.
@@ -1097,5 +1101,44 @@ func TestViewerRendererFollowsTheirTerminal(t *testing.T) {
 			}
 			(&console{out: out}).waitFor(t, fmt.Sprintf("profile=%d", tc.want))
 		})
+	}
+}
+
+// stallingSigner offers a real public key but never signs: the server sees
+// an acceptable key queried, never proven.
+type stallingSigner struct {
+	gossh.Signer
+	release chan struct{}
+}
+
+func (s stallingSigner) Sign(r io.Reader, data []byte) (*gossh.Signature, error) {
+	<-s.release
+	return nil, errors.New("released")
+}
+
+func TestQueriedKeyIsNotAuthentication(t *testing.T) {
+	old := handshakeTimeout
+	handshakeTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { handshakeTimeout = old })
+	f := startServer(t, nil)
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := gossh.Dial("tcp", f.srv.Addr(), &gossh.ClientConfig{
+			User: "mallory", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: waitLimit,
+			Auth: []gossh.AuthMethod{gossh.PublicKeys(stallingSigner{Signer: f.alice.signer, release: release})},
+		})
+		done <- err
+	}()
+	deadline := time.Now().Add(waitLimit)
+	for !f.log.contains("not authenticated within 200ms") {
+		if time.Now().After(deadline) {
+			t.Fatalf("stalled handshake not closed: %q", f.log.lines)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err == nil {
+		t.Fatal("dial succeeded without a signature")
 	}
 }
