@@ -12,6 +12,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	gossh "golang.org/x/crypto/ssh"
 )
 
 // frameMsg asks a bench console to draw frame n.
@@ -165,4 +166,51 @@ func BenchmarkFrameToFiveViewers(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkSessionSetup measures a viewer attaching: TCP connect, SSH
+// handshake with an ed25519 key, PTY, shell, first frame received, hang-up.
+func BenchmarkSessionSetup(b *testing.B) {
+	dir := b.TempDir()
+	alice := newKey(b)
+	keys := filepath.Join(dir, "authorized_keys")
+	writeKeys(b, keys, alice)
+	srv, err := Start(context.Background(), Config{
+		Addr: "127.0.0.1:0", AuthorizedKeys: keys, HostKeyPath: filepath.Join(dir, "host"),
+		Logf:     func(string, ...any) {},
+		NewModel: func(v Viewer, w, h int) tea.Model { return &standIn{v: v, w: w, h: h} },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	for b.Loop() {
+		c, err := gossh.Dial("tcp", srv.Addr(), &gossh.ClientConfig{
+			User: "alice", Auth: []gossh.AuthMethod{gossh.PublicKeys(alice.signer)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: waitLimit,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sess, err := c.NewSession()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := &tailBuffer{}
+		sess.Stdout = out
+		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
+			b.Fatal(err)
+		}
+		if err := sess.Shell(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(waitLimit)
+		for !out.has("BRINK TEST CONSOLE") {
+			if time.Now().After(deadline) {
+				b.Fatal("no first frame")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		c.Close()
+	}
 }
