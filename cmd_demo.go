@@ -21,9 +21,10 @@ func init() {
 }
 
 // defaultDemoSpeed makes the simulated load averages react in seconds
-// rather than a minute (the 5 s kernel sample every 0.5 s), so db-3's
-// load1 crosses 100 within about 90 s of a default run.
-const defaultDemoSpeed = 10
+// rather than a minute (the 5 s kernel sample every 0.25 s), so db-3's
+// load1 crosses 100 within about 90 s of a default run, well before the
+// latency SLO breaks.
+const defaultDemoSpeed = 20
 
 func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)

@@ -18,7 +18,7 @@ var scenarioYAML string
 const placeholderBase = "http://demo.invalid:1"
 
 // DefaultDuration is the length the embedded scenario's stages are written
-// for; db-3 crosses load1 100 at about 85 s of it (at Speed 10).
+// for; db-3 crosses load1 100 at about 80-85 s of it (at Speed 20).
 const DefaultDuration = 2 * time.Minute
 
 // ScenarioYAML returns the embedded demo scenario with baseURL filled in,

@@ -60,9 +60,9 @@ func DefaultNodes() []NodeSpec {
 		{Name: "redis-1", Role: "cache", Cores: 2, MemTotal: 4 * gib, MemBase: 0.35},
 		{Name: "db-1", Role: "db", Cores: 4, Workers: 16, QueueCap: 2000, Timeout: 2 * time.Second,
 			MemTotal: 16 * gib, MemBase: 0.71, MemPerTask: 1 << 20, DiskDevice: "nvme0n1"},
-		{Name: "db-2", Role: "db", Cores: 4, Workers: 24, QueueCap: 1000, Timeout: time.Second,
+		{Name: "db-2", Role: "db", Cores: 4, Workers: 24, QueueCap: 600, Timeout: 750 * time.Millisecond,
 			MemTotal: 16 * gib, MemBase: 0.68, MemPerTask: 1 << 20, DiskDevice: "nvme0n1"},
-		{Name: "db-3", Role: "db", Cores: 4, Workers: 24, QueueCap: 1000, Timeout: time.Second,
+		{Name: "db-3", Role: "db", Cores: 4, Workers: 24, QueueCap: 600, Timeout: 750 * time.Millisecond,
 			MemTotal: 16 * gib, MemBase: 0.69, MemPerTask: 1 << 20, DiskDevice: "nvme0n1"},
 	}
 }
