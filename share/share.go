@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -271,11 +272,17 @@ func (s *Server) acceptLoop() {
 				return
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off, as net/http does.
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+				errors.Is(err, syscall.ECONNABORTED) {
+				// Out of file descriptors, or a client gone before accept:
+				// back off and go on, as net/http does.
+				s.cfg.Logf("share: accept: %v", err)
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
+				select {
+				case <-time.After(delay):
+				case <-s.done:
+					return
+				}
 				continue
 			}
 			s.cfg.Logf("share: accept: %v", err)
