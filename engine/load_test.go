@@ -262,3 +262,45 @@ func appendInt(b []byte, i int) []byte {
 	}
 	return append(b, byte('0'+i%10))
 }
+
+// Groups run at once, each on its own stages: a closed group for 1 s and
+// an open one for 0.6 s; the run lasts as long as the longest, each tick
+// reports both groups, and the totals add up across groups and endpoints.
+func TestGroupsRunTogether(t *testing.T) {
+	srv := okServer(t, nil)
+	browse := constVUs(get("browse", srv.URL+"/b"), 2, time.Second)
+	browse.Think = scenarios.Think{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}
+	writes := constRate(get("writes", srv.URL+"/w"), 50, 600*time.Millisecond, 10)
+	writes.Requests[0].Method = "POST"
+	writes.Requests[0].Body = scenarios.MustTemplate(`{"n":{{iter}}}`)
+	t0 := time.Now()
+	_, tk := run(t, scenario(250*time.Millisecond, browse, writes), Options{}, 10*time.Second)
+	if d := time.Since(t0); d < time.Second || d > 3*time.Second {
+		t.Fatalf("run took %v, want about the longest group's 1 s", d)
+	}
+	var grp [2]int64
+	var eps int64
+	for _, x := range tk.all() {
+		if len(x.Groups) != 2 || x.Groups[0].Name != "browse" || x.Groups[1].Executor != "ramping-arrival-rate" {
+			t.Fatalf("groups %+v", x.Groups)
+		}
+		grp[0] += x.Groups[0].Requests
+		grp[1] += x.Groups[1].Requests
+		for _, e := range x.Endpoints {
+			eps += e.Requests
+		}
+		if x.Elapsed < 500*time.Millisecond && (x.Groups[0].VUs != 2 || x.Groups[1].TargetRate != 50) {
+			t.Fatalf("early tick: %+v", x.Groups)
+		}
+	}
+	s := tk.sum()
+	if grp[0]+grp[1] != s.Requests || eps != s.Requests || grp[0] == 0 {
+		t.Fatalf("groups %v endpoints %d total %d", grp, eps, s.Requests)
+	}
+	if grp[1] < 29 || grp[1] > 31 {
+		t.Fatalf("open group did %d requests, want 30 (50/s for 0.6 s)", grp[1])
+	}
+	if s.ErrorCount != 0 {
+		t.Fatalf("errors %v", s.Errors)
+	}
+}
