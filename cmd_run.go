@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,7 +225,15 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			rec.Finish(time.Now())
 			final = rec.Report()
 			if err := report.WriteFile(o.ReportPath, final); err != nil {
-				fmt.Fprintf(stderr, "brink: report: %v\n", err)
+				// A full or read-only disk must not lose the run: try the
+				// temp directory, which is often another filesystem.
+				alt := filepath.Join(os.TempDir(), filepath.Base(o.ReportPath))
+				if err2 := report.WriteFile(alt, final); err2 != nil {
+					fmt.Fprintf(stderr, "brink: report: %v; fallback %s: %v\n", err, alt, err2)
+					return
+				}
+				fmt.Fprintf(stderr, "brink: report: %v; written to %s instead\n", err, alt)
+				o.ReportPath = alt
 			}
 		})
 	}

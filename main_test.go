@@ -213,3 +213,23 @@ func TestExamplesCommand(t *testing.T) {
 		}
 	}
 }
+
+// A report path that cannot be written (a missing directory stands in for
+// a full disk) must not lose the run: the report lands in the temp dir.
+func TestUnwritableReportFallsBack(t *testing.T) {
+	srv := okServer(t, 0)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless",
+		"--report", "/nonexistent-dir/brink/r.json"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if _, err := report.ReadFile(filepath.Join(tmp, "r.json")); err != nil {
+		t.Fatalf("fallback report: %v; stderr: %s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "written to "+filepath.Join(tmp, "r.json")) {
+		t.Fatalf("stderr does not say where the report went: %s", errb.String())
+	}
+}
