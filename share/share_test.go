@@ -1142,3 +1142,64 @@ func TestQueriedKeyIsNotAuthentication(t *testing.T) {
 		t.Fatal("dial succeeded without a signature")
 	}
 }
+
+// TestMaxViewersUnderConcurrentArrivals: the limit holds when viewers
+// arrive at once.
+func TestMaxViewersUnderConcurrentArrivals(t *testing.T) {
+	const max, clients = 3, 7
+	f := startServer(t, func(c *Config) { c.MaxViewers = max })
+	// Sessions set up one by one; their shells, where the limit is
+	// applied, requested all at once.
+	cons := make([]*console, clients)
+	for i := range cons {
+		c := mustDial(t, f.srv.Addr(), fmt.Sprintf("v%d", i), f.alice)
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		cons[i] = &console{sess: sess, out: &syncBuffer{}}
+		sess.Stdout, sess.Stderr = cons[i].out, cons[i].out
+		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, con := range cons {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := con.sess.Shell(); err != nil {
+				t.Errorf("shell: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Every client ends up either with a console or refused; count both.
+	deadline := time.Now().Add(waitLimit)
+	for {
+		admitted, refused := 0, 0
+		for _, con := range cons {
+			out := con.out.String()
+			switch {
+			case strings.Contains(out, "BRINK TEST CONSOLE"):
+				admitted++
+			case strings.Contains(out, "too many viewers (3)"):
+				refused++
+			}
+		}
+		if admitted+refused == clients {
+			if admitted != max {
+				t.Fatalf("%d admitted, %d refused; want %d admitted", admitted, refused, max)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %d admitted, %d refused of %d", waitLimit, admitted, refused, clients)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(f.srv.Viewers()); n != max {
+		t.Errorf("Viewers() has %d, want %d", n, max)
+	}
+}
