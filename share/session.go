@@ -123,8 +123,13 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// refuse says why on stderr and exits 1. (Not wish.Fatalln: its trailing
+// "\r" lands in the output of a session without a terminal.) With a PTY,
+// the session's stderr turns "\n" into "\r\n" itself.
 func refuse(sess ssh.Session, msg string) {
-	wish.Fatalln(sess, msg)
+	_, _ = fmt.Fprintln(sess.Stderr(), msg)
+	_ = sess.Exit(1)
+	_ = sess.Close()
 }
 
 func (s *Server) register(sess ssh.Session, rec *session) bool {

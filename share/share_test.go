@@ -396,8 +396,9 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 		if exitStatus(err) != 1 {
 			t.Fatalf("exec: err = %v, want exit status 1", err)
 		}
-		if !strings.Contains(string(out), "commands are not allowed") {
-			t.Errorf("exec output = %q", out)
+		const want = "brink: commands are not allowed here; connect with ssh -t to watch the console\n"
+		if string(out) != want { // one line, nothing else
+			t.Errorf("exec output = %q, want %q", out, want)
 		}
 	})
 	t.Run("exec with pty", func(t *testing.T) {
