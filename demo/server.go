@@ -87,6 +87,7 @@ type Server struct {
 	hub  *hub
 
 	stop      chan struct{}
+	stopOnCtx func() bool // unregisters the Close that ctx's end would run
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -145,14 +146,9 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		defer s.wg.Done()
 		s.integrate()
 	}()
-	if ctx != nil && ctx.Done() != nil {
-		go func() {
-			select {
-			case <-ctx.Done():
-				s.Close()
-			case <-s.stop:
-			}
-		}()
+	if ctx != nil {
+		// No goroutine waits on ctx: Close runs only if it ends first.
+		s.stopOnCtx = context.AfterFunc(ctx, func() { s.Close() })
 	}
 	return s, nil
 }
@@ -216,6 +212,9 @@ func (s *Server) Node(name string) *Node { return s.byName[name] }
 // goroutines.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopOnCtx != nil {
+			s.stopOnCtx()
+		}
 		close(s.stop)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -253,3 +253,29 @@ func TestNodeMetricsRiseWithLoad(t *testing.T) {
 		t.Errorf("db-3 load1 %.1f, db-2 %.1f: want db-3 well past db-2 under read-heavy load", d3, d2)
 	}
 }
+
+// TestStartStopsWithContext: cancelling Start's context closes the server.
+func TestStartStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Start(ctx, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(s.BaseURL() + "/api/rooms"); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	waitFor(t, func() bool {
+		_, err := http.Get(s.BaseURL() + "/api/rooms")
+		return err != nil
+	})
+	if err := s.Close(); err != nil {
+		t.Errorf("Close after cancel: %v", err)
+	}
+	if _, err := Start(context.Background(), "127.0.0.1:99999", Options{}); err == nil {
+		t.Error("bad address: no error")
+	}
+	if _, err := Start(context.Background(), "", Options{Nodes: []NodeSpec{{Name: "db-1"}}}); err == nil {
+		t.Error("missing nodes: no error")
+	}
+}
