@@ -109,6 +109,7 @@ type group struct {
 	seg      segCounter    // closed: this segment's share of the target (ramp goroutine only)
 	finished bool          // closed: stages over, target pinned at 0
 	shrink   chan struct{} // closed: closed and replaced when the target drops
+	ws       []*wsSess     // closed WebSocket groups: each slot's live connection
 
 	targetN    atomic.Int64  // closed: copy of target for the VUs' lock-free check
 	active     atomic.Int64  // VUs running
@@ -437,6 +438,13 @@ func (g *group) setTarget(e *Engine, n int, finished bool) {
 	if shrunk && g.shrink != nil {
 		close(g.shrink)
 		g.shrink = nil
+	}
+	if shrunk {
+		for i := n; i < len(g.ws); i++ {
+			if s := g.ws[i]; s != nil {
+				s.kick()
+			}
+		}
 	}
 	for len(g.alive) < n {
 		g.alive = append(g.alive, false)

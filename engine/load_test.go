@@ -93,14 +93,26 @@ func TestPercentilesKnownMix(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	g := constVUs(get("mix", srv.URL), 4, 2*time.Second)
-	_, tk := run(t, scenario(time.Hour, g), Options{}, 15*time.Second)
-	all := tk.all()
-	if len(all) != 1 {
-		t.Fatalf("%d ticks, want the single final one", len(all))
+	// A run in which the whole machine stalled (max far beyond the slowest
+	// request's 50 ms) measured the neighbours, not the engine: try again,
+	// up to three times. A real error fails every attempt.
+	var l Latency
+	for attempt := 1; attempt <= 3; attempt++ {
+		g := constVUs(get("mix", srv.URL), 4, 2*time.Second)
+		_, tk := run(t, scenario(time.Hour, g), Options{}, 15*time.Second)
+		all := tk.all()
+		if len(all) != 1 {
+			t.Fatalf("%d ticks, want the single final one", len(all))
+		}
+		l = all[0].Latency
+		t.Logf("attempt %d: latency %+v", attempt, l)
+		if all[0].Service.Count != l.Count {
+			t.Errorf("service count %d vs latency %d", all[0].Service.Count, l.Count)
+		}
+		if l.Max < 150*time.Millisecond {
+			break
+		}
 	}
-	l := all[0].Latency
-	t.Logf("latency %+v", l)
 	if l.Count < 300 {
 		t.Fatalf("only %d samples", l.Count)
 	}
@@ -109,9 +121,6 @@ func TestPercentilesKnownMix(t *testing.T) {
 	}
 	if l.P99 < 50*time.Millisecond || l.P99 > 70*time.Millisecond {
 		t.Errorf("p99 %v, want 50 ms (+40 %%)", l.P99)
-	}
-	if all[0].Service.Count != l.Count {
-		t.Errorf("service count %d vs latency %d", all[0].Service.Count, l.Count)
 	}
 }
 

@@ -40,6 +40,8 @@ type vu struct {
 
 	bytesIn, bytesOut atomic.Int64
 
+	sendMu sync.Mutex // WebSocket: one send callback at a time
+
 	connMu sync.Mutex
 	conns  map[*countingConn]struct{}
 }

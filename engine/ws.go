@@ -113,111 +113,169 @@ func (v *vu) wsSession() (connected, leave bool) {
 	v.e.wsOpen.Add(1)
 	defer v.e.wsOpen.Add(-1)
 
-	// The reader owns all reads (gorilla allows one reader and one writer
-	// at a time); it takes the first message after a send as its reply.
-	var pending atomic.Int64 // unix ns of the unanswered send, 0 if none
-	readerDone := make(chan error, 1)
-	go func() {
-		for {
-			_, r, err := conn.NextReader()
-			if err != nil {
-				readerDone <- err
-				return
-			}
-			n, err := io.Copy(io.Discard, r)
-			if err != nil {
-				readerDone <- err
-				return
-			}
-			var reply time.Duration
-			if ws.ExpectReply {
-				if s := pending.Swap(0); s != 0 {
-					reply = max(time.Duration(time.Now().UnixNano()-s), 1)
-				}
-			}
-			v.sh.wsReceived(n, reply)
-		}
-	}()
-
-	every := ws.Every
-	if every <= 0 {
-		every = wsDefaultEvery
+	// One goroutine per VU: this one reads until the connection ends. Sends
+	// run on a timer callback (a short-lived goroutine per send), and a
+	// ramp-down reaches the VU through the group's registry (kick), so an
+	// idle connection costs one goroutine stack, not two.
+	ss := &wsSess{v: v, conn: conn, every: ws.Every}
+	if ss.every <= 0 {
+		ss.every = wsDefaultEvery
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	shrink := v.g.shrinkChan()
-	for {
-		select {
-		case <-tick.C:
-			if ws.Send == nil {
-				continue
-			}
-			v.bodyBuf = ws.Send.Append(v.bodyBuf[:0], &v.tctx)
-			v.tctx.Iter = v.iter
-			v.iter++
-			if ws.ExpectReply {
-				now := time.Now().UnixNano()
-				// A reply overdue by the group's timeout is a timeout
-				// error; measuring restarts from this send.
-				if old := pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
-					if pending.CompareAndSwap(old, now) {
-						v.sh.wsError(v.g.idx, kindTimeout, false)
-					}
-				} else {
-					pending.CompareAndSwap(0, now)
-				}
-			}
-			_ = conn.SetWriteDeadline(time.Now().Add(v.g.timeout))
-			if err := conn.WriteMessage(websocket.TextMessage, v.bodyBuf); err != nil {
-				conn.Close()
-				<-readerDone
-				if v.e.vuCtx.Err() != nil {
-					v.g.leave(v.idx)
-					return true, true
-				}
-				v.sh.wsError(v.g.idx, kindWSClosed, true)
-				return true, false
-			}
-			v.sh.wsSent(int64(len(v.bodyBuf)))
-			v.sh.iteration(v.g.idx)
-		case <-shrink:
-			if v.g.keep(v.idx) {
-				shrink = v.g.shrinkChan()
-				continue
-			}
-			v.wsClose(conn, readerDone)
-			return true, true
-		case <-readerDone:
-			conn.Close()
-			if v.e.vuCtx.Err() != nil {
-				v.g.leave(v.idx)
-				return true, true
-			}
-			v.sh.wsError(v.g.idx, kindWSClosed, true)
-			return true, false
-		case <-v.e.vuCtx.Done():
-			conn.Close()
-			<-readerDone
-			v.g.leave(v.idx)
-			return true, true
+	v.g.setWS(v.idx, ss)
+	defer v.g.setWS(v.idx, nil)
+	if !v.g.keep(v.idx) {
+		// The target dropped while we were connecting: slot released.
+		ss.finish()
+		v.wsClosePolitely(conn)
+		return true, true
+	}
+	if ws.Send != nil {
+		v.sendMu.Lock()
+		ss.timer = time.AfterFunc(ss.every, ss.send)
+		v.sendMu.Unlock()
+	}
+	ss.read()
+	ss.finish()
+	switch {
+	case v.e.vuCtx.Err() != nil:
+		v.g.leave(v.idx)
+		return true, true
+	case ss.kicked.Load():
+		if !v.g.keep(v.idx) {
+			return true, true // ramped down: slot released
 		}
+		return true, false // the target came back meanwhile: reconnect
+	default:
+		v.sh.wsError(v.g.idx, kindWSClosed, true)
+		return true, false
 	}
 }
 
-// wsClose ends a connection politely: a close frame, a short wait for the
-// server's answer, then the socket.
-func (v *vu) wsClose(conn *websocket.Conn, readerDone <-chan error) {
+// wsSess is one WebSocket connection of a VU.
+type wsSess struct {
+	v       *vu
+	conn    *websocket.Conn
+	every   time.Duration
+	timer   *time.Timer  // the next send; guarded by v.sendMu
+	pending atomic.Int64 // unix ns of the unanswered send, 0 if none
+	kicked  atomic.Bool  // the ramp asked this connection to close
+	done    atomic.Bool  // over: callbacks stop
+	closer  *time.Timer  // closes the socket if the server ignores our close
+}
+
+// read counts messages until the connection ends; it takes the first
+// message after a send as that send's reply (one outstanding per VU).
+func (s *wsSess) read() {
+	v := s.v
+	expect := v.g.cfg.WebSocket.ExpectReply
+	for {
+		_, r, err := s.conn.NextReader()
+		if err != nil {
+			return
+		}
+		n, err := io.Copy(io.Discard, r)
+		if err != nil {
+			return
+		}
+		var reply time.Duration
+		if expect {
+			if p := s.pending.Swap(0); p != 0 {
+				reply = max(time.Duration(time.Now().UnixNano()-p), 1)
+			}
+		}
+		v.sh.wsReceived(n, reply)
+	}
+}
+
+// send is the timer callback: one message, then re-arm. v.sendMu keeps
+// callbacks of this VU (and of its previous connection) from overlapping,
+// since they share the VU's template context and buffer.
+func (s *wsSess) send() {
+	v := s.v
+	v.sendMu.Lock()
+	defer v.sendMu.Unlock()
+	if s.done.Load() || s.kicked.Load() {
+		return
+	}
+	ws := v.g.cfg.WebSocket
+	v.tctx.Iter = v.iter
+	v.iter++
+	v.bodyBuf = ws.Send.Append(v.bodyBuf[:0], &v.tctx)
+	if ws.ExpectReply {
+		now := time.Now().UnixNano()
+		// A reply overdue by the group's timeout is a timeout error;
+		// measuring restarts from this send.
+		if old := s.pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
+			if s.pending.CompareAndSwap(old, now) {
+				v.sh.wsError(v.g.idx, kindTimeout, false)
+			}
+		} else {
+			s.pending.CompareAndSwap(0, now)
+		}
+	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(v.g.timeout))
+	if err := s.conn.WriteMessage(websocket.TextMessage, v.bodyBuf); err != nil {
+		s.conn.Close() // the reader sees it and ends the session
+		return
+	}
+	v.sh.wsSent(int64(len(v.bodyBuf)))
+	v.sh.iteration(v.g.idx)
+	s.timer.Reset(s.every)
+}
+
+// kick asks the connection to close politely (the ramp went below this
+// VU's slot). Called under the group lock, so the write happens on a
+// short goroutine the engine waits for.
+func (s *wsSess) kick() {
+	if s.kicked.Swap(true) {
+		return
+	}
+	v := s.v
+	v.e.vuWG.Add(1) // the VU is alive, so the count is not zero
+	go func() {
+		defer v.e.vuWG.Done()
+		v.sendMu.Lock()
+		if !s.done.Load() {
+			// If the server never answers our close, cut the socket.
+			s.closer = time.AfterFunc(time.Second, func() { s.conn.Close() })
+		}
+		v.sendMu.Unlock()
+		_ = s.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	}()
+}
+
+// finish ends the session: no more sends, the socket closed, and no send
+// callback still running when it returns.
+func (s *wsSess) finish() {
+	s.done.Store(true)
+	s.conn.Close()
+	v := s.v
+	v.sendMu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.closer != nil {
+		s.closer.Stop()
+	}
+	v.sendMu.Unlock()
+}
+
+// setWS registers slot idx's live connection so a ramp-down can kick it.
+func (g *group) setWS(idx int, s *wsSess) {
+	g.mu.Lock()
+	for len(g.ws) <= idx {
+		g.ws = append(g.ws, nil)
+	}
+	g.ws[idx] = s
+	g.mu.Unlock()
+}
+
+// wsClosePolitely sends a close frame and closes the socket.
+func (v *vu) wsClosePolitely(conn *websocket.Conn) {
 	_ = conn.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	t := time.NewTimer(time.Second)
-	select {
-	case <-readerDone:
-		conn.Close()
-	case <-t.C:
-		conn.Close()
-		<-readerDone
-	}
-	t.Stop()
+	conn.Close()
 }
 
 type wsDialed struct {
