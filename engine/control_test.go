@@ -306,3 +306,69 @@ func TestWebSocketReplyTimeout(t *testing.T) {
 		t.Fatalf("errors %v closed %d opened %d received %d", s.Errors, s.WS.Closed, s.WS.Opened, s.WS.Received)
 	}
 }
+
+// Stop with WebSocket VUs connected: each closes politely (no ws_closed
+// error) and no goroutine of the engine is left, timers and kicks included.
+func TestWebSocketStopLeavesNothing(t *testing.T) {
+	u := echoServer(t)
+	base := runtime.NumGoroutine()
+	g := scenarios.Group{
+		Name: "chat", Executor: scenarios.RampingVUs, Start: 5,
+		Stages:    []scenarios.Stage{{Duration: time.Minute, Target: 5}},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("hi"), Every: 20 * time.Millisecond, ExpectReply: true},
+	}
+	tk := &ticks{}
+	e, err := New(scenario(time.Second, g), Options{OnTick: tk.add, GracefulStop: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		e.Stop()
+	}()
+	t0 := time.Now()
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("stop took %v", d)
+	}
+	s := tk.sum()
+	if s.WS.Opened != 5 || s.WS.Closed != 0 || s.ErrorCount != 0 || s.WS.Sent == 0 {
+		t.Fatalf("opened %d closed %d errors %v sent %d", s.WS.Opened, s.WS.Closed, s.Errors, s.WS.Sent)
+	}
+	if last := tk.all()[len(tk.all())-1]; last.WS.Open != 0 {
+		t.Fatalf("%d connections open at the end", last.WS.Open)
+	}
+	settleGoroutines(t, base+5) // the echo server's 5 handlers may still be returning
+	settleGoroutines(t, base)
+}
+
+// A WebSocket ramp-down 4 → 1 closes the three connections above the
+// target politely: open drops to 1, nothing counts as an unexpected close.
+func TestWebSocketRampDown(t *testing.T) {
+	u := echoServer(t)
+	g := scenarios.Group{
+		Name: "chat", Executor: scenarios.RampingVUs, Start: 4,
+		Stages: []scenarios.Stage{{Duration: 300 * time.Millisecond, Target: 4}, {Duration: 10 * time.Millisecond, Target: 1},
+			{Duration: 500 * time.Millisecond, Target: 1}},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Every: time.Hour},
+	}
+	_, tk := run(t, scenario(100*time.Millisecond, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	if s.WS.Opened != 4 || s.WS.Closed != 0 || s.ErrorCount != 0 {
+		t.Fatalf("opened %d closed %d errors %v", s.WS.Opened, s.WS.Closed, s.Errors)
+	}
+	sawOne := false
+	for _, x := range tk.all() {
+		if x.Elapsed > 600*time.Millisecond && x.Elapsed < 800*time.Millisecond {
+			if x.WS.Open != 1 || x.VUs != 1 {
+				t.Fatalf("at %v: %d open, %d VUs, want 1", x.Elapsed, x.WS.Open, x.VUs)
+			}
+			sawOne = true
+		}
+	}
+	if !sawOne {
+		t.Fatal("no tick after the ramp-down")
+	}
+}
