@@ -33,12 +33,13 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	var dur time.Duration
 	var listen string
 	var files demoFiles
-	var speed float64
+	var speed, readShare float64
 	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
 	fs.StringVar(&files.scenario, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
 	fs.StringVar(&files.prometheus, "prometheus-config", "", "with --listen: write a prometheus.yml scraping the simulated nodes (labels node, role) to FILE")
+	fs.Float64Var(&readShare, "read-share", 0.8, "fraction of reads sent to db-3 (0.5 balances the two secondaries: the story's fix, to verify with 'brink report A B')")
 	fs.Float64Var(&speed, "speed", defaultDemoSpeed, "how much faster than real time the simulated load averages move (1 = like Linux)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: brink demo [flags]
@@ -76,7 +77,11 @@ Flags:
 		fmt.Fprintf(stderr, "brink demo: --speed %v: want 1 (real time) to 1000\n", speed)
 		return exitUsage
 	}
-	opts := demo.Options{Speed: speed}
+	if !(readShare > 0 && readShare <= 1) {
+		fmt.Fprintf(stderr, "brink demo: --read-share %v: want a fraction above 0, at most 1\n", readShare)
+		return exitUsage
+	}
+	opts := demo.Options{Speed: speed, ReadShare: readShare}
 
 	if listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

@@ -28,6 +28,8 @@ func TestDemoFlags(t *testing.T) {
 		{[]string{"--speed", "0"}, exitUsage, "--speed 0: want 1"},
 		{[]string{"--speed", "5000"}, exitUsage, "--speed 5000"},
 		{[]string{"--duration", "1s"}, exitUsage, "too short"},
+		{[]string{"--read-share", "0"}, exitUsage, "--read-share 0: want a fraction"},
+		{[]string{"--read-share", "1.5"}, exitUsage, "--read-share 1.5"},
 		{[]string{"extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"--scenario-out", "x.yaml"}, exitUsage, "need --listen"},
 		{[]string{"--prometheus-config", "p.yml"}, exitUsage, "need --listen"},

@@ -279,3 +279,23 @@ func TestStartStopsWithContext(t *testing.T) {
 		t.Error("missing nodes: no error")
 	}
 }
+
+// TestReadShareSplitsReads: reads go to db-3 with ReadShare, the rest to
+// db-2 — 0.8 by default (the story), 0.5 when the replicas are balanced.
+func TestReadShareSplitsReads(t *testing.T) {
+	for _, share := range []float64{0, 0.5} {
+		s := startDemo(t, Options{ReadShare: share})
+		drive(t, s.BaseURL(), 8, 10, 3*time.Second, func(w, i int) (string, string) {
+			return "GET", fmt.Sprintf("/api/rooms/%d/messages", 1+(w+i)%Rooms)
+		})
+		d3, d2 := s.Node("db-3").Stats().Served, s.Node("db-2").Stats().Served
+		want := share
+		if want == 0 {
+			want = 0.8
+		}
+		// 80 pages × 8 reads = 640 reads: the share is within a few percent.
+		if got := float64(d3) / float64(d2+d3); d2+d3 != 8*80 || got < want-0.07 || got > want+0.07 {
+			t.Errorf("ReadShare %v: db-3 served %d of %d reads (%.2f), want %.2f", share, d3, d2+d3, got, want)
+		}
+	}
+}
