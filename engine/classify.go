@@ -54,7 +54,8 @@ func classify(err error) kind {
 	switch {
 	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "broken pipe"):
 		return kindReset
-	case strings.Contains(msg, "tls: "), strings.Contains(msg, "x509: "):
+	case strings.Contains(msg, "tls: "), strings.Contains(msg, "x509: "),
+		strings.Contains(msg, "HTTP response to HTTPS client"): // net/http's plain-server check
 		return kindTLS
 	}
 	return kindOther

@@ -136,24 +136,34 @@ func TestErrorKinds(t *testing.T) {
 		}, Options{}, ErrWSClosed},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g := constVUs(get(c.name, "http://127.0.0.1:1/"), 1, 300*time.Millisecond)
-			g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
-			c.setup(t, &g)
-			_, tk := run(t, scenario(time.Second, g), c.opts, 10*time.Second)
-			s := tk.sum()
-			if s.Errors[c.want] == 0 {
-				t.Fatalf("no %s errors; got %v", c.want, s.Errors)
-			}
-			for k, n := range s.Errors {
-				if k != c.want {
-					t.Errorf("also %d %s errors (want only %s)", n, k, c.want)
+		for _, h2 := range []bool{false, true} {
+			name := c.name
+			if h2 {
+				if c.want == ErrWSClosed {
+					continue
 				}
+				name += "/net_http" // the same errors through the http2: true client
 			}
-			if s.ErrorCount != s.Errors[c.want] {
-				t.Errorf("error count %d vs %d", s.ErrorCount, s.Errors[c.want])
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				g := constVUs(get(c.name, "http://127.0.0.1:1/"), 1, 300*time.Millisecond)
+				g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+				g.HTTP2 = h2
+				c.setup(t, &g)
+				_, tk := run(t, scenario(time.Second, g), c.opts, 10*time.Second)
+				s := tk.sum()
+				if s.Errors[c.want] == 0 {
+					t.Fatalf("no %s errors; got %v", c.want, s.Errors)
+				}
+				for k, n := range s.Errors {
+					if k != c.want {
+						t.Errorf("also %d %s errors (want only %s)", n, k, c.want)
+					}
+				}
+				if s.ErrorCount != s.Errors[c.want] {
+					t.Errorf("error count %d vs %d", s.ErrorCount, s.Errors[c.want])
+				}
+			})
+		}
 	}
 }
 
