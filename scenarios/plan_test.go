@@ -160,6 +160,20 @@ func TestPlanScenarioLoads(t *testing.T) {
 			t.Error("abort_on_breakpoint not set")
 		}
 	}
+	// No think time and a sub-millisecond goal still make a loadable file.
+	p2, err := NewPlan(PlanInput{DailyUsers: 5e6, RequestsPerUser: 3, PeakFactor: 2.5, Margin: 0.25, P95: 1500 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := p2.ScenarioYAML("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, err := Parse("plan.yaml", y); err != nil {
+		t.Errorf("no-think plan does not load: %v\n%s", err, y)
+	} else if sc.Thresholds[0].Value != 1.5 || sc.Groups[0].Think.Max != 0 {
+		t.Errorf("p95 threshold %v ms, think %v: want 1.5 ms and none", sc.Thresholds[0].Value, sc.Groups[0].Think)
+	}
 	for _, bad := range []string{"ftp://x", "127.0.0.1:8080", "http://"} {
 		if _, err := p.ScenarioYAML(bad); err == nil {
 			t.Errorf("ScenarioYAML(%q): no error", bad)
