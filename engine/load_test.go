@@ -233,6 +233,10 @@ func TestHTTP2Group(t *testing.T) {
 	if s.Requests == 0 || h2.Load() != s.Requests || s.ErrorCount != 0 || s.ChecksPassed != s.Requests {
 		t.Fatalf("requests %d, h2 at server %d, errors %v, checks passed %d", s.Requests, h2.Load(), s.Errors, s.ChecksPassed)
 	}
+	first := tk.all()[0]
+	if first.TTFB.Count == 0 || first.Connect.Count != 2 || s.BytesIn == 0 {
+		t.Fatalf("ttfb %+v connect %+v bytes in %d: want first-byte times and one TLS connection per VU", first.TTFB, first.Connect, s.BytesIn)
+	}
 }
 
 // Templates render per VU: {{vu}} and {{iter}} reach the server.

@@ -131,8 +131,8 @@ type Tick struct {
 	// Service is the plain service time (from the actual send) for all
 	// requests; equal to Latency when no arrival was late.
 	Service Latency `json:"service"`
-	// Connect is the time to open a new connection (TCP, plus the TLS
-	// handshake for https/wss), over the connections opened in the window.
+	// Connect is the TCP connect time of the connections opened in the
+	// window (HTTP and WebSocket; the TLS handshake is not included).
 	Connect Latency `json:"connect"`
 	// TTFB is the time from sending a request to its first response byte.
 	TTFB Latency `json:"ttfb"`
