@@ -36,7 +36,8 @@ type NodeSpec struct {
 	// QueueCap bounds requests waiting for a worker; beyond it Do fails
 	// with ErrQueueFull at once.
 	QueueCap int
-	// Timeout bounds the wait for a worker.
+	// Timeout bounds the wait for a worker (0: wait as long as the
+	// caller's context allows).
 	Timeout  time.Duration
 	MemTotal uint64
 	// MemBase is the fraction of memory used at rest; each request in the
@@ -163,16 +164,19 @@ func (n *Node) Do(ctx context.Context, w Work) error {
 	select {
 	case n.sem <- struct{}{}: // fast path: a worker is free, no timer needed
 	default:
-		t := time.NewTimer(n.spec.Timeout)
+		var expired <-chan time.Time // nil: no timeout, wait for ctx
+		if n.spec.Timeout > 0 {
+			t := time.NewTimer(n.spec.Timeout)
+			defer t.Stop()
+			expired = t.C
+		}
 		select {
 		case n.sem <- struct{}{}:
-			t.Stop()
-		case <-t.C:
+		case <-expired:
 			n.queued.Add(-1)
 			n.timeouts.Add(1)
 			return ErrTimeout
 		case <-ctx.Done():
-			t.Stop()
 			n.queued.Add(-1)
 			return ctx.Err()
 		}
@@ -217,7 +221,8 @@ func (n *Node) book(cpu, io time.Duration, w Work) {
 // WebSocket connections) by d.
 func (n *Node) AddMemTasks(d int64) { n.memTasks.Add(d) }
 
-// InFlight is how many requests are in the node now: served plus waiting.
+// InFlight is how many requests are in the node now: in service plus
+// waiting.
 func (n *Node) InFlight() int64 { return n.running.Load() + n.queued.Load() }
 
 // Linux samples the run queue every 5 s and damps it with these factors

@@ -140,3 +140,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestDoNoTimeoutWaitsForContext: Timeout 0 waits as long as the caller's
+// context allows.
+func TestDoNoTimeoutWaitsForContext(t *testing.T) {
+	n := newNode(NodeSpec{Name: "db", Workers: 1}, time.Now())
+	busy := make(chan error, 1)
+	go func() { busy <- n.Do(context.Background(), Work{IO: 200 * time.Millisecond}) }()
+	waitFor(t, func() bool { return n.running.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := n.Do(ctx, Work{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %v, want the context's deadline", err)
+	}
+	if err := n.Do(context.Background(), Work{}); err != nil { // waits for the busy one
+		t.Errorf("got %v after waiting, want success", err)
+	}
+	<-busy
+}
