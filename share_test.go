@@ -155,3 +155,164 @@ func TestShareDetachKeepsRun(t *testing.T) {
 		t.Fatalf("no detach event in %+v", r.Events)
 	}
 }
+
+type sshViewer struct {
+	client *ssh.Client
+	sess   *ssh.Session
+	in     interface{ Write([]byte) (int, error) }
+	out    *viewerBuffer
+}
+
+func attach(t *testing.T, addr, user string, key ed25519.PrivateKey) *sshViewer {
+	t.Helper()
+	signer, _ := ssh.NewSignerFromKey(key)
+	var client *ssh.Client
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		client, err = ssh.Dial("tcp", addr, &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("ssh %s: %v", user, err)
+	}
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &sshViewer{client: client, sess: sess, out: &viewerBuffer{}}
+	sess.Stdout = v.out
+	stdin, _ := sess.StdinPipe()
+	v.in = stdin
+	if err := sess.RequestPty("xterm-256color", 40, 120, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (v *sshViewer) waitFor(t *testing.T, d time.Duration, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !strings.Contains(v.out.String(), want); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("viewer never saw %q (%d bytes)", want, v.out.Len())
+		}
+	}
+}
+
+func (v *sshViewer) close() { v.sess.Close(); v.client.Close() }
+
+// Viewers watch, controllers steer: a viewer's space is refused, a
+// controller's holds the ramp and the report names who did it; five viewers
+// at once leave the engine's ticks regular; a viewer leaving mid-run
+// changes nothing.
+func TestShareViewersAndControllers(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	vPub, vKey, _ := ed25519.GenerateKey(rand.Reader)
+	cPub, cKey, _ := ed25519.GenerateKey(rand.Reader)
+	vSSH, _ := ssh.NewPublicKey(vPub)
+	cSSH, _ := ssh.NewPublicKey(cPub)
+	keys := filepath.Join(dir, "authorized_keys")
+	ctls := filepath.Join(dir, "controllers")
+	os.WriteFile(keys, ssh.MarshalAuthorizedKey(vSSH), 0o600)
+	os.WriteFile(ctls, ssh.MarshalAuthorizedKey(cSSH), 0o600)
+
+	target := okServer(t, time.Millisecond)
+	rep := filepath.Join(dir, "r.json")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	done := make(chan int, 1)
+	var out, errb viewerBuffer
+	go func() {
+		done <- runMain([]string{"probe", target.URL, "--vus", "2", "--duration", "12s", "--think", "10ms",
+			"--headless", "--report", rep, "--share", addr, "--authorized-keys", keys, "--controllers", ctls}, &out, &errb)
+	}()
+
+	viewer := attach(t, addr, "bob", vKey)
+	defer viewer.close()
+	viewer.waitFor(t, 10*time.Second, "Throughput")
+	viewer.in.Write([]byte(" "))
+	viewer.waitFor(t, 5*time.Second, "read-only")
+
+	ctl := attach(t, addr, "carol", cKey)
+	defer ctl.close()
+	ctl.waitFor(t, 10*time.Second, "Throughput")
+	ctl.in.Write([]byte(" "))
+	ctl.waitFor(t, 5*time.Second, "HELD")
+
+	// Five more viewers for a few seconds, then they all leave.
+	var crowd []*sshViewer
+	for i := 0; i < 5; i++ {
+		crowd = append(crowd, attach(t, addr, fmt.Sprintf("guest%d", i), vKey))
+	}
+	for _, c := range crowd {
+		c.waitFor(t, 10*time.Second, "Throughput")
+	}
+	time.Sleep(2 * time.Second)
+	for _, c := range crowd {
+		c.close()
+	}
+	// Hold stops the stage clock: resume, or the run never ends.
+	ctl.in.Write([]byte(" "))
+	viewer.close() // the first viewer leaves mid-run
+
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d; stderr: %s", code, errb.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("run did not end; stderr: %s", errb.String())
+	}
+	var r struct {
+		Complete bool `json:"complete"`
+		Timeline []struct {
+			Time time.Time `json:"time"`
+			Held bool      `json:"held"`
+		} `json:"timeline"`
+		Events []struct{ Kind, Text, Who string } `json:"events"`
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil || json.Unmarshal(b, &r) != nil || !r.Complete {
+		t.Fatalf("report: %v complete=%v", err, r.Complete)
+	}
+	var held int
+	for i, w := range r.Timeline {
+		if w.Held {
+			held++
+		}
+		// Ticks stay regular with seven SSH consoles attached.
+		if i > 0 && i < len(r.Timeline)-1 {
+			if gap := w.Time.Sub(r.Timeline[i-1].Time); gap > 1500*time.Millisecond || gap < 500*time.Millisecond {
+				t.Errorf("window %d came %v after the previous one", i, gap)
+			}
+		}
+	}
+	if held == 0 {
+		t.Errorf("no window was held after the controller's space")
+	}
+	var byCarol, byBob bool
+	for _, e := range r.Events {
+		if e.Kind == "control" && strings.HasPrefix(e.Who, "carol (SHA256:") && strings.Contains(e.Text, "hold") {
+			byCarol = true
+		}
+		if e.Kind == "control" && strings.HasPrefix(e.Who, "bob") {
+			byBob = true
+		}
+	}
+	var resumed bool
+	for _, e := range r.Events {
+		resumed = resumed || (e.Kind == "control" && strings.Contains(e.Text, "resume"))
+	}
+	if !byCarol || byBob || !resumed {
+		t.Fatalf("control events: carol's hold logged=%v, bob's refused space logged=%v, resume=%v: %+v", byCarol, byBob, resumed, r.Events)
+	}
+	if len(r.Timeline) < 11 {
+		t.Fatalf("timeline has %d windows, want the whole 12 s", len(r.Timeline))
+	}
+}
