@@ -372,3 +372,29 @@ func TestWebSocketRampDown(t *testing.T) {
 		t.Fatal("no tick after the ramp-down")
 	}
 }
+
+// A group with requests and a websocket: each VU slot loops the requests
+// and holds a connection, both following the group's target, counted in
+// one GroupStats.
+func TestGroupWithRequestsAndWebSocket(t *testing.T) {
+	u := echoServer(t)
+	g := get("user", "http"+u[len("ws"):]+"/")
+	g.Start = 3
+	g.Stages = []scenarios.Stage{{Duration: 600 * time.Millisecond, Target: 3}}
+	g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+	g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("hi"), Every: 50 * time.Millisecond, ExpectReply: true}
+	_, tk := run(t, scenario(200*time.Millisecond, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	if s.WS.Opened != 3 || s.WS.Sent == 0 || s.Requests == 0 {
+		t.Fatalf("opened %d sent %d requests %d", s.WS.Opened, s.WS.Sent, s.Requests)
+	}
+	mid := tk.all()[1]
+	if len(mid.Groups) != 1 || mid.Groups[0].VUs != 3 || mid.VUs != 3 || mid.TargetVUs != 3 || mid.WS.Open != 3 {
+		t.Fatalf("mid tick: vus %d target %d open %d groups %+v", mid.VUs, mid.TargetVUs, mid.WS.Open, mid.Groups)
+	}
+	// The echo server answers plain GETs with 400 (not an upgrade): those
+	// are the only errors.
+	if s.Errors[ErrStatus4xx] != s.Requests || s.ErrorCount != s.Requests {
+		t.Fatalf("errors %v for %d requests", s.Errors, s.Requests)
+	}
+}

@@ -90,8 +90,10 @@ type endpoint struct {
 
 // group is a scenario group at run time.
 type group struct {
-	idx    int
+	idx    int // the scenario group's index (shared by a websocket twin)
 	cfg    *scenarios.Group
+	isWS   bool // VUs hold the group's websocket (else they loop its requests)
+	twin   bool // the websocket half of a group that also has requests
 	sch    Schedule
 	dur    time.Duration
 	open   bool
@@ -180,13 +182,11 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 			if g.open {
 				return nil, fmt.Errorf("engine: group %q: websocket groups need executor ramping-vus", gc.Name)
 			}
-			if len(gc.Requests) > 0 {
-				return nil, fmt.Errorf("engine: group %q: a group has either requests or websocket, not both", gc.Name)
-			}
 			if gc.WebSocket.URL == nil {
 				return nil, fmt.Errorf("engine: group %q: websocket has no url", gc.Name)
 			}
 			withWS = true
+			g.isWS = len(gc.Requests) == 0
 		}
 		for j := range gc.Requests {
 			r := &gc.Requests[j]
@@ -240,8 +240,17 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 			g.notify = make(chan struct{}, 1)
 		}
 		e.groups = append(e.groups, g)
+		if gc.WebSocket != nil && !g.isWS {
+			// Requests and a websocket: each VU slot is two goroutines, one
+			// looping the requests and one holding the connection, on the
+			// same stages and target (a chat user browsing while chatting).
+			// The twin shares the group's index, so its counts land in the
+			// same GroupStats.
+			twin := &group{idx: i, cfg: gc, sch: g.sch, dur: g.dur, timeout: g.timeout, isWS: true, twin: true}
+			e.groups = append(e.groups, twin)
+		}
 	}
-	e.rec = newRecorder(shardCount(), len(e.eps), len(e.groups), withWS)
+	e.rec = newRecorder(shardCount(), len(e.eps), len(sc.Groups), withWS)
 	return e, nil
 }
 
@@ -457,7 +466,7 @@ func (g *group) setTarget(e *Engine, n int, finished bool) {
 			g.alive[i] = true
 			v := e.newVU(g, i)
 			e.vuWG.Add(1)
-			if g.cfg.WebSocket != nil {
+			if g.isWS {
 				go v.runWS()
 			} else {
 				go v.runClosed()
@@ -698,10 +707,7 @@ func (e *Engine) SetTarget(group string, target float64) error {
 		return fmt.Errorf("engine: target %v for group %q: must be a number ≥ 0", target, group)
 	}
 	for _, g := range e.groups {
-		if g.cfg.Name == group {
-			if !g.open && g.maxVUs > 0 && target > float64(g.maxVUs) {
-				target = float64(g.maxVUs)
-			}
+		if g.cfg.Name == group { // a websocket twin shares the name and the override
 			e.mu.Lock()
 			e.reanchorLocked()
 			e.overrides[group] = target

@@ -21,7 +21,7 @@ func newMerger(e *Engine) *merger {
 	m := &merger{
 		total: newHist(), service: newHist(), connect: newHist(), ttfb: newHist(), wsConnect: newHist(), wsReply: newHist(),
 		eps:  make([]*hdrhistogram.Histogram, len(e.eps)),
-		grps: make([]*hdrhistogram.Histogram, len(e.groups)),
+		grps: make([]*hdrhistogram.Histogram, len(e.sc.Groups)),
 	}
 	for i := range m.eps {
 		m.eps[i] = newHist()
@@ -74,7 +74,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	}
 	epReq := make([]int64, len(e.eps))
 	epErr := make([]int64, len(e.eps))
-	gs := make([]groupWindow, len(e.groups))
+	gs := make([]groupWindow, len(e.sc.Groups))
 	var errs [numKinds]int64
 
 	m.wins = e.rec.swap(m.wins)
@@ -163,7 +163,18 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	_, tk.Stage = longest.sch.At(st)
 	tk.Stage = min(tk.Stage, max(0, len(longest.sch.Stages)-1))
 
-	for i, g := range e.groups {
+	for _, g := range e.groups {
+		i := g.idx
+		if g.twin {
+			// The websocket half of a group with requests: same slots, so
+			// the group's VUs are the larger of the two halves.
+			s := &tk.Groups[len(tk.Groups)-1]
+			if n := int(g.active.Load()); n > s.VUs {
+				tk.VUs += n - s.VUs
+				s.VUs = n
+			}
+			continue
+		}
 		s := GroupStats{
 			Name:       g.cfg.Name,
 			Executor:   string(g.cfg.Executor),
