@@ -125,8 +125,8 @@ func (v *vu) wsSession() (connected, leave bool) {
 	defer v.g.setWS(v.idx, nil)
 	if !v.g.keep(v.idx) {
 		// The target dropped while we were connecting: slot released.
-		ss.finish()
 		v.wsClosePolitely(conn)
+		ss.finish()
 		return true, true
 	}
 	if ws.Send != nil {
