@@ -85,8 +85,10 @@ func (c *chat) recent(id, k int) []Message {
 
 func roomID(s string) (int, bool) {
 	id, err := strconv.Atoi(s)
-	return id, err == nil && id >= 1 && id <= Rooms
+	return id, err == nil && validRoom(id)
 }
+
+func validRoom(id int) bool { return id >= 1 && id <= Rooms }
 
 func writeJSON(w http.ResponseWriter, status int, v any) int64 {
 	b, _ := json.Marshal(v)
@@ -198,7 +200,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	if json.Unmarshal(body, &in) != nil || in.Text == "" {
 		in.Text = string(body) // plain text bodies are fine too
 	}
-	id, ok := in.Room, in.Room >= 1 && in.Room <= Rooms
+	id, ok := in.Room, validRoom(in.Room)
 	if v := r.PathValue("id"); v != "" {
 		id, ok = roomID(v)
 	}
@@ -273,14 +275,12 @@ func (h *hub) leave(c *client) {
 	close(c.send)
 }
 
-// broadcast queues m for every socket in room id except skip; it returns
-// the number of bytes queued.
-func (h *hub) broadcast(id int, m Message, skip *client) int64 {
+// broadcast queues m for every socket in room id except skip.
+func (h *hub) broadcast(id int, m Message, skip *client) {
 	b, _ := json.Marshal(struct {
 		Type string `json:"type"`
 		Message
 	}{"message", m})
-	var n int64
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.rooms[id] {
@@ -289,12 +289,10 @@ func (h *hub) broadcast(id int, m Message, skip *client) int64 {
 		}
 		select {
 		case c.send <- b:
-			n += int64(len(b))
 			c.web.AddNet(0, int64(len(b)))
 		default:
 		}
 	}
-	return n
 }
 
 func (h *hub) members() map[int]int {
@@ -401,7 +399,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 			in.Text = string(data)
 		}
 		id := in.Room
-		if _, ok := roomID(strconv.Itoa(id)); !ok {
+		if !validRoom(id) {
 			s.hub.mu.Lock()
 			id = c.room
 			s.hub.mu.Unlock()
