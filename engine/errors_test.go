@@ -221,3 +221,23 @@ func TestSplitURL(t *testing.T) {
 		}
 	}
 }
+
+// splitURL sees every rendered URL (templates can produce anything): it
+// must never panic, and a key it returns is a prefix with a host.
+func FuzzSplitURL(f *testing.F) {
+	for _, s := range []string{"http://a/b", "https://[::1]:8443/x?y#z", "http://", "https://h?q", "ftp://x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, u string) {
+		key, isTLS, err := splitURL([]byte(u))
+		if err != nil {
+			return
+		}
+		if len(key) > len(u) || u[:len(key)] != string(key) {
+			t.Fatalf("key %q is not a prefix of %q", key, u)
+		}
+		if addr := hostAddr(string(key), isTLS); addr == "" {
+			t.Fatalf("no address for %q", u)
+		}
+	})
+}
