@@ -203,6 +203,10 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	id, ok := in.Room, validRoom(in.Room)
 	if v := r.PathValue("id"); v != "" {
 		id, ok = roomID(v)
+	} else if in.Room == 0 {
+		// POST /api/messages without a room (scenarios/examples/chat.yaml)
+		// goes to room 1, the general room.
+		id, ok = 1, true
 	}
 	if !ok {
 		http.Error(w, "no such room", http.StatusNotFound)

@@ -44,7 +44,8 @@ func TestHTTPAPI(t *testing.T) {
 		{"GET", "/api/rooms/9/messages", "", 200, `"from":"ann","text":"first!"`},
 		{"POST", "/api/rooms/9/messages", "plain words", 201, `"text":"plain words"`},
 		{"POST", "/api/messages", `{"room":12,"text":"via body"}`, 201, `"room":12`},
-		{"POST", "/api/messages", `{"text":"no room"}`, 404, "no such room"},
+		{"POST", "/api/messages", `{"text":"no room"}`, 201, `"room":1,`},
+		{"POST", "/api/messages", `{"room":77,"text":"bad room"}`, 404, "no such room"},
 		{"GET", "/nodes/db-3/metrics", "", 200, "node_load1 "},
 		{"GET", "/nodes/db-9/metrics", "", 404, "no such node"},
 	}
