@@ -42,6 +42,7 @@ type runOpts struct {
 	AuthorizedKeys    string
 	Controllers       string
 	MaxViewers        int
+	Insecure          bool // accept any TLS certificate from the target
 	// Progress is how often the headless printer writes a line (default 5s).
 	Progress time.Duration
 	// stdin/console are for tests; nil means os.Stdin / os.Stdout.
@@ -58,6 +59,7 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "public keys allowed to attach with --share (default ~/.ssh/authorized_keys)")
 	fs.StringVar(&o.Controllers, "controllers", "", "public keys allowed to steer (hold, scale, abort) with --share")
 	fs.IntVar(&o.MaxViewers, "max-viewers", 8, "at most this many SSH viewers with --share")
+	fs.BoolVar(&o.Insecure, "insecure", false, "accept any TLS certificate from the target (self-signed test systems)")
 }
 
 // nodeFlags override or add the scenario's node source from the command line.
@@ -196,7 +198,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		// event log instead.
 		logf = func(f string, a ...any) { rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
 	}
-	eng, err := engine.New(sc, engine.Options{OnTick: rec.AddTick, Logf: logf})
+	eng, err := engine.New(sc, engine.Options{OnTick: rec.AddTick, Logf: logf, InsecureSkipVerify: o.Insecure})
 	if err != nil {
 		fmt.Fprintf(stderr, "brink: %v\n", err)
 		return exitUsage

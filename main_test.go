@@ -233,3 +233,30 @@ func TestUnwritableReportFallsBack(t *testing.T) {
 		t.Fatalf("stderr does not say where the report went: %s", errb.String())
 	}
 }
+
+// A self-signed https target fails as tls without --insecure, and works
+// with it.
+func TestInsecureFlag(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	for _, c := range []struct {
+		insecure bool
+		wantErr  bool
+	}{{false, true}, {true, false}} {
+		rep := filepath.Join(t.TempDir(), "r.json")
+		args := []string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless", "--report", rep}
+		if c.insecure {
+			args = append(args, "--insecure")
+		}
+		var out, errb bytes.Buffer
+		runMain(args, &out, &errb)
+		r, err := report.ReadFile(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlsErrs := r.Summary.ErrorsByKind["tls"]
+		if c.wantErr != (tlsErrs > 0) || (!c.wantErr && r.Summary.Requests == 0) {
+			t.Errorf("insecure=%v: %d tls errors of %d requests", c.insecure, tlsErrs, r.Summary.Requests)
+		}
+	}
+}
