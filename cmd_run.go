@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,13 @@ import (
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/share"
 	"github.com/brink-load/brink/tui"
+)
+
+// Test seams: a test makes a tick panic, and sees the exit code instead of
+// losing its process.
+var (
+	tickHook    = func(engine.Tick) {}
+	exitProcess = os.Exit
 )
 
 // exitExternalAbort is k6's code for a run stopped from outside (Ctrl-C,
@@ -198,7 +206,15 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		// event log instead.
 		logf = func(f string, a ...any) { rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
 	}
-	eng, err := engine.New(sc, engine.Options{OnTick: rec.AddTick, Logf: logf, InsecureSkipVerify: o.Insecure})
+	// onPanic is set once the report writer exists, before any goroutine
+	// that could panic starts.
+	var onPanic func(v any, stack []byte)
+	eng, err := engine.New(sc, engine.Options{
+		OnTick:             func(t engine.Tick) { tickHook(t); rec.AddTick(t) },
+		OnPanic:            func(v any, stack []byte) { onPanic(v, stack) },
+		Logf:               logf,
+		InsecureSkipVerify: o.Insecure,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "brink: %v\n", err)
 		return exitUsage
@@ -249,13 +265,31 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		}
 	}()
 
+	// A panic in any brink goroutine saves the run, then exits: the
+	// process state cannot be trusted after it.
+	onPanic = func(v any, stack []byte) {
+		rec.Abort(fmt.Sprintf("panic: %v", v), time.Now())
+		finish()
+		if useTUI {
+			fmt.Fprint(console, "\x1b[?1049l\x1b[?25h") // leave the alt screen, show the cursor
+		}
+		fmt.Fprintf(stderr, "brink: panic: %v (report written to %s)\n%s", v, o.ReportPath, stack)
+		exitProcess(exitFailure)
+	}
+	guard := func() {
+		if p := recover(); p != nil {
+			onPanic(p, debug.Stack())
+		}
+	}
+
 	if src != nil {
 		bg.Add(1)
-		go func() { defer bg.Done(); promquery.Run(ctx, src, rec.AddPoll) }()
+		go func() { defer bg.Done(); defer guard(); promquery.Run(ctx, src, rec.AddPoll) }()
 	}
 	bg.Add(1)
 	go func() {
 		defer bg.Done()
+		defer guard()
 		report.Autosave(ctx, rec, o.ReportPath, 10*time.Second, func(err error) {
 			fmt.Fprintf(stderr, "brink: autosave: %v (the run goes on)\n", err)
 		})

@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
 )
 
@@ -258,5 +260,42 @@ func TestInsecureFlag(t *testing.T) {
 		if c.wantErr != (tlsErrs > 0) || (!c.wantErr && r.Summary.Requests == 0) {
 			t.Errorf("insecure=%v: %d tls errors of %d requests", c.insecure, tlsErrs, r.Summary.Requests)
 		}
+	}
+}
+
+// A panic in an engine goroutine mid-run still leaves a complete report
+// with the timeline so far, and exits 1.
+func TestPanicMidRunWritesReport(t *testing.T) {
+	srv := okServer(t, time.Millisecond)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var ticks atomic.Int32
+	tickHook = func(engine.Tick) {
+		if ticks.Add(1) == 3 {
+			panic("injected in the tick path")
+		}
+	}
+	exited := make(chan int, 1)
+	exitProcess = func(code int) { exited <- code; select {} }
+	defer func() { tickHook = func(engine.Tick) {}; exitProcess = os.Exit }()
+
+	var out, errb viewerBuffer
+	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
+	select {
+	case code := <-exited:
+		if code != exitFailure {
+			t.Fatalf("exit %d, want 1", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit after the panic")
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Complete || len(r.Timeline) < 2 {
+		t.Fatalf("report complete=%v with %d windows", r.Complete, len(r.Timeline))
+	}
+	if !strings.Contains(errb.String(), "injected in the tick path") {
+		t.Fatalf("stderr does not name the panic: %s", errb.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,10 @@ type Options struct {
 	GracefulStop time.Duration
 	// InsecureSkipVerify accepts any TLS certificate (self-signed targets).
 	InsecureSkipVerify bool
+	// OnPanic, when set, receives a panic from any engine goroutine
+	// (including OnTick) instead of crashing the process, so the caller
+	// can save the run before it exits. The engine is not usable after.
+	OnPanic func(v any, stack []byte)
 	// Segment runs only this generator's share of the scenario; the zero
 	// value runs all of it.
 	Segment Segment
@@ -311,19 +316,19 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	tickStop := make(chan struct{})
 	tickDone := make(chan struct{})
-	go e.ticker(tickStop, tickDone)
+	go func() { defer e.guard(); e.ticker(tickStop, tickDone) }()
 
 	// The drivers: one ramp for all closed groups, one pacer per open group.
 	var drivers sync.WaitGroup
 	drivers.Add(1)
-	go func() { defer drivers.Done(); e.ramp() }()
+	go func() { defer drivers.Done(); defer e.guard(); e.ramp() }()
 	for _, g := range e.groups {
 		if g.open {
 			for range g.pre {
 				e.spawnOpen(g)
 			}
 			drivers.Add(1)
-			go func() { defer drivers.Done(); e.arrivals(g) }()
+			go func() { defer drivers.Done(); defer e.guard(); e.arrivals(g) }()
 		}
 	}
 	driversDone := make(chan struct{})
@@ -467,9 +472,9 @@ func (g *group) setTarget(e *Engine, n int, finished bool) {
 			v := e.newVU(g, i)
 			e.vuWG.Add(1)
 			if g.isWS {
-				go v.runWS()
+				go func() { defer e.guard(); v.runWS() }()
 			} else {
-				go v.runClosed()
+				go func() { defer e.guard(); v.runClosed() }()
 			}
 		}
 	}
@@ -638,7 +643,7 @@ func (e *Engine) spawnOpen(g *group) {
 	v := e.newVU(g, idx)
 	v.work = make(chan time.Time, 1)
 	e.vuWG.Add(1)
-	go v.runOpen()
+	go func() { defer e.guard(); v.runOpen() }()
 }
 
 // Hold freezes every group's target where it is.
@@ -737,4 +742,15 @@ var _ Control = (*Engine)(nil)
 
 func (e *Engine) dialTimeout(g *group) time.Duration {
 	return min(e.opts.DialTimeout, g.timeout)
+}
+
+// guard hands a panic in an engine goroutine to Options.OnPanic; without
+// one it re-panics, as if unguarded.
+func (e *Engine) guard() {
+	if p := recover(); p != nil {
+		if e.opts.OnPanic == nil {
+			panic(p)
+		}
+		e.opts.OnPanic(p, debug.Stack())
+	}
 }
