@@ -278,7 +278,7 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 	exitProcess = func(code int) { exited <- code; select {} }
 	defer func() { tickHook = func(engine.Tick) {}; exitProcess = os.Exit }()
 
-	var out, errb viewerBuffer
+	var out, errb syncBuffer
 	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
 	select {
 	case code := <-exited:

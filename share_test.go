@@ -20,25 +20,26 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// viewerBuffer collects a viewer's output while the test reads it.
-type viewerBuffer struct {
+// syncBuffer collects output written by another goroutine (a viewer, a
+// command run in the background) while the test reads it.
+type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *viewerBuffer) Write(p []byte) (int, error) {
+func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *viewerBuffer) Len() int {
+func (s *syncBuffer) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Len()
 }
 
-func (s *viewerBuffer) String() string {
+func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -93,7 +94,7 @@ func TestShareDetachKeepsRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out viewerBuffer
+	var out syncBuffer
 	sess.Stdout = &out
 	if err := sess.RequestPty("xterm-256color", 40, 120, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
@@ -160,7 +161,7 @@ type sshViewer struct {
 	client *ssh.Client
 	sess   *ssh.Session
 	in     interface{ Write([]byte) (int, error) }
-	out    *viewerBuffer
+	out    *syncBuffer
 }
 
 func attach(t *testing.T, addr, user string, key ed25519.PrivateKey) *sshViewer {
@@ -183,7 +184,7 @@ func attach(t *testing.T, addr, user string, key ed25519.PrivateKey) *sshViewer 
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &sshViewer{client: client, sess: sess, out: &viewerBuffer{}}
+	v := &sshViewer{client: client, sess: sess, out: &syncBuffer{}}
 	sess.Stdout = v.out
 	stdin, _ := sess.StdinPipe()
 	v.in = stdin
@@ -227,7 +228,7 @@ func TestShareViewersAndControllers(t *testing.T) {
 	rep := filepath.Join(dir, "r.json")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	done := make(chan int, 1)
-	var out, errb viewerBuffer
+	var out, errb syncBuffer
 	go func() {
 		done <- runMain([]string{"probe", target.URL, "--vus", "2", "--duration", "12s", "--think", "10ms",
 			"--headless", "--report", rep, "--share", addr, "--authorized-keys", keys, "--controllers", ctls}, &out, &errb)
