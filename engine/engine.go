@@ -496,6 +496,32 @@ func (g *group) keep(idx int) bool {
 	return false
 }
 
+// leaveChan returns a channel that is ready once slot idx is no longer
+// wanted, so a VU in think time or a reconnect backoff notices a ramp-down
+// without polling: ready at once if the target is already at or below
+// idx, else closed when the target next drops. The check is under the
+// group lock, so a drop between the VU's last keep and this call (during
+// its request or handshake, or at the stages' end, after which the target
+// never drops again) is not missed.
+func (g *group) leaveChan(idx int) <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if idx >= g.target {
+		return closedChan
+	}
+	if g.shrink == nil {
+		g.shrink = make(chan struct{})
+	}
+	return g.shrink
+}
+
+// closedChan is always ready.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 func (g *group) leave(idx int) {
 	g.mu.Lock()
 	g.alive[idx] = false

@@ -152,7 +152,7 @@ func (v *vu) think(connErr bool) bool {
 	} else {
 		v.timer.Reset(d)
 	}
-	shrink := v.g.shrinkChan()
+	wake := v.g.leaveChan(v.idx)
 	for {
 		select {
 		case <-v.timer.C:
@@ -161,12 +161,12 @@ func (v *vu) think(connErr bool) bool {
 			v.timer.Stop()
 			v.g.leave(v.idx)
 			return false
-		case <-shrink:
+		case <-wake:
 			if !v.g.keep(v.idx) {
 				v.timer.Stop()
 				return false
 			}
-			shrink = v.g.shrinkChan()
+			wake = v.g.leaveChan(v.idx)
 		}
 	}
 }

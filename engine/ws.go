@@ -20,18 +20,10 @@ var wsWriteBuffers = &sync.Pool{}
 const (
 	wsDefaultEvery = time.Second
 	wsMaxBackoff   = 5 * time.Second
+	// wsCloseGrace is how long a kicked connection waits for the server to
+	// answer its close frame before the socket is cut.
+	wsCloseGrace = time.Second
 )
-
-// shrinkChan returns a channel closed the next time the group's VU target
-// drops, so idle WebSocket VUs notice a ramp-down without polling.
-func (g *group) shrinkChan() <-chan struct{} {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.shrink == nil {
-		g.shrink = make(chan struct{})
-	}
-	return g.shrink
-}
 
 // runWS holds one WebSocket connection open while the group's target keeps
 // this slot, reconnecting with a backoff after an unexpected close.
@@ -56,7 +48,7 @@ func (v *vu) runWS() {
 		case <-t.C:
 		case <-v.e.vuCtx.Done():
 			t.Stop()
-		case <-v.g.shrinkChan():
+		case <-v.g.leaveChan(v.idx):
 			t.Stop()
 		}
 		backoff = min(2*backoff, wsMaxBackoff)
@@ -122,7 +114,9 @@ func (v *vu) wsSession() (connected, leave bool) {
 		ss.every = wsDefaultEvery
 	}
 	v.g.setWS(v.idx, ss)
-	defer v.g.setWS(v.idx, nil)
+	// Unregister only this session: once the slot is released, a new VU
+	// may already hold it with its own.
+	defer v.g.unsetWS(v.idx, ss)
 	if !v.g.keep(v.idx) {
 		// The target dropped while we were connecting: slot released.
 		v.wsClosePolitely(conn)
@@ -160,7 +154,8 @@ type wsSess struct {
 	pending atomic.Int64 // unix ns of the unanswered send, 0 if none
 	kicked  atomic.Bool  // the ramp asked this connection to close
 	done    atomic.Bool  // over: callbacks stop
-	closer  *time.Timer  // closes the socket if the server ignores our close
+	closeMu sync.Mutex   // guards closer against finish
+	closer  *time.Timer  // cuts the socket if the server ignores our close
 }
 
 // read counts messages until the connection ends; it takes the first
@@ -223,25 +218,28 @@ func (s *wsSess) send() {
 	s.timer.Reset(s.every)
 }
 
-// kick asks the connection to close politely (the ramp went below this
-// VU's slot). Called under the group lock, so the write happens on a
-// short goroutine the engine waits for.
+// kick closes the connection (the ramp went below this VU's slot, or the
+// stages ended): a WebSocket VU has no iteration to finish, so it does not
+// wait for a reply or its next send. It sends a close frame and cuts the
+// socket wsCloseGrace later if the server has not answered by then. The
+// cut does not wait for v.sendMu: a send blocked on a server that stopped
+// reading holds it for up to the group timeout. Called under the group
+// lock, so the write happens on a short goroutine the engine waits for.
 func (s *wsSess) kick() {
 	if s.kicked.Swap(true) {
 		return
 	}
+	s.closeMu.Lock()
+	if !s.done.Load() {
+		s.closer = time.AfterFunc(wsCloseGrace, func() { s.conn.Close() })
+	}
+	s.closeMu.Unlock()
 	v := s.v
 	v.e.vuWG.Add(1) // the VU is alive, so the count is not zero
 	go func() {
 		defer v.e.vuWG.Done()
-		v.sendMu.Lock()
-		if !s.done.Load() {
-			// If the server never answers our close, cut the socket.
-			s.closer = time.AfterFunc(time.Second, func() { s.conn.Close() })
-		}
-		v.sendMu.Unlock()
 		_ = s.conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(wsCloseGrace))
 	}()
 }
 
@@ -250,13 +248,15 @@ func (s *wsSess) kick() {
 func (s *wsSess) finish() {
 	s.done.Store(true)
 	s.conn.Close()
+	s.closeMu.Lock()
+	if s.closer != nil {
+		s.closer.Stop()
+	}
+	s.closeMu.Unlock()
 	v := s.v
 	v.sendMu.Lock()
 	if s.timer != nil {
 		s.timer.Stop()
-	}
-	if s.closer != nil {
-		s.closer.Stop()
 	}
 	v.sendMu.Unlock()
 }
@@ -268,6 +268,16 @@ func (g *group) setWS(idx int, s *wsSess) {
 		g.ws = append(g.ws, nil)
 	}
 	g.ws[idx] = s
+	g.mu.Unlock()
+}
+
+// unsetWS unregisters s from slot idx, unless the slot already holds a
+// newer session.
+func (g *group) unsetWS(idx int, s *wsSess) {
+	g.mu.Lock()
+	if idx < len(g.ws) && g.ws[idx] == s {
+		g.ws[idx] = nil
+	}
 	g.mu.Unlock()
 }
 

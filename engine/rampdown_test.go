@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+	"github.com/gorilla/websocket"
+)
+
+// jitterServer serves HTTP and WebSocket with the rough edges of a busy
+// target: replies after a random delay, slow handshakes, and sockets that
+// sometimes break mid-session (so VUs reconnect and back off).
+func jitterServer(t *testing.T, dropEvery int) (httpURL, wsURL string) {
+	t.Helper()
+	var mu sync.Mutex
+	rnd := rand.New(rand.NewPCG(1, 2))
+	jit := func(d time.Duration) time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(rnd.Int64N(int64(d)))
+	}
+	chance := func(n int) bool {
+		if n <= 0 {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return rnd.IntN(n) == 0
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ws" {
+			time.Sleep(jit(20 * time.Millisecond))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		time.Sleep(jit(30 * time.Millisecond)) // a slow handshake
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if chance(dropEvery) {
+				return // the socket breaks: the VU reconnects
+			}
+			time.Sleep(jit(10 * time.Millisecond))
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, "ws" + srv.URL[len("http"):] + "/ws"
+}
+
+// logs collects Logf lines.
+type logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logs) logf(format string, args ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *logs) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, x := range l.lines {
+		if strings.Contains(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// runEnds runs sc and fails unless Run returns within slack of the stages'
+// end without the graceful stop timing out.
+func runEnds(t *testing.T, sc *scenarios.Scenario, slack time.Duration) {
+	t.Helper()
+	var lg logs
+	e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sc.Duration()+10*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	if err := e.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	over := time.Since(t0) - sc.Duration()
+	if lg.has("graceful stop timed out") || over > slack {
+		for _, g := range e.groups {
+			t.Logf("group %s (ws %v): %d VUs active", g.cfg.Name, g.isWS, g.active.Load())
+		}
+		t.Fatalf("Run returned %v after the stages ended (want < %v); log %q", over, slack, lg.lines)
+	}
+}
+
+// wsGroup is a chat group: every VU holds a socket and sends every 20 ms,
+// expecting a reply.
+func wsGroup(u string, stages ...scenarios.Stage) scenarios.Group {
+	return scenarios.Group{
+		Name: "chat", Executor: scenarios.RampingVUs, Stages: stages,
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate(`{"vu":{{vu}},"n":{{iter}}}`),
+			Every: 20 * time.Millisecond, ExpectReply: true},
+	}
+}
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// The demo's shape in miniature, run many times with jittered stage
+// lengths: closed HTTP VUs in think time, WebSocket VUs mid-session (some
+// reconnecting) and open-model VUs all leave as soon as the stages end,
+// including ramps that go down and back up (slots are reused).
+func TestStagesEndPromptly(t *testing.T) {
+	hu, wu := jitterServer(t, 15)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	j := func(n int) time.Duration { return ms(n + rnd.IntN(n)) }
+	for i := range 8 {
+		chat := wsGroup(wu,
+			scenarios.Stage{Duration: j(100), Target: 12},
+			scenarios.Stage{Duration: j(40), Target: 3},  // down…
+			scenarios.Stage{Duration: j(40), Target: 10}, // …and up: slots are reused
+			scenarios.Stage{Duration: j(100), Target: 10})
+		browse := get("browse", hu+"/rooms")
+		browse.Stages = chat.Stages
+		browse.Think = scenarios.Think{Min: ms(5), Max: ms(60)}
+		browse.Timeout = 2 * time.Second
+		writes := constRate(get("writes", hu+"/post"), 40, j(250), 20)
+		writes.Timeout = 2 * time.Second
+		sc := scenario(100*time.Millisecond, chat, browse, writes)
+		t.Run(fmt.Sprint(i), func(t *testing.T) { runEnds(t, sc, 1500*time.Millisecond) })
+	}
+}
+
+// slowServer answers every request after d.
+func slowServer(t *testing.T, d time.Duration) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(d)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A closed VU whose request is in flight when the stages end must not
+// then sit out its whole think time: the ramp-down already happened, so
+// its think is cut at once (the run ends with the slowest request, not
+// with the longest think).
+func TestStagesEndCutsThinkAfterInFlightRequest(t *testing.T) {
+	u := slowServer(t, 150*time.Millisecond)
+	g := get("browse", u)
+	// A VU joins every 20 ms: the last few are mid-request at the end.
+	g.Stages = []scenarios.Stage{{Duration: 900 * time.Millisecond, Target: 45}}
+	g.Think = scenarios.Think{Min: 3 * time.Second, Max: 4 * time.Second}
+	g.Timeout = 2 * time.Second
+	runEnds(t, scenario(time.Second, g), 700*time.Millisecond)
+}
+
+// A WebSocket VU backing off after a failed handshake leaves when the
+// stages end, even if the ramp-down came while it was still dialling.
+func TestStagesEndCutsWebSocketBackoff(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(250 * time.Millisecond)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	// VUs join over 600 ms, so by the end (backoffs of 0.8-1.6 s) some
+	// are mid-handshake.
+	g := wsGroup("ws"+srv.URL[len("http"):], scenarios.Stage{Duration: 600 * time.Millisecond, Target: 30},
+		scenarios.Stage{Duration: 2 * time.Second, Target: 30})
+	runEnds(t, scenario(time.Second, g), 700*time.Millisecond)
+}
+
+// A server that stops reading: the VU's send blocks on a full socket
+// (up to the group timeout). The ramp-down must still cut the connection
+// within its close grace, not wait for the blocked write.
+func TestStagesEndCutsBlockedWebSocketSend(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		<-r.Context().Done() // never reads
+	}))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	g := wsGroup("ws"+srv.URL[len("http"):], scenarios.Stage{Duration: 700 * time.Millisecond, Target: 2})
+	g.Start = 2
+	g.Timeout = 8 * time.Second
+	g.WebSocket.Send = scenarios.MustTemplate(strings.Repeat("x", 256<<10))
+	g.WebSocket.Every = time.Millisecond
+	g.WebSocket.ExpectReply = false
+	runEnds(t, scenario(time.Second, g), 2*time.Second)
+}
+
+// Slot reuse: a VU leaving slot 0 (ramp-down) unregisters its session
+// after a new VU on the same slot (ramp back up) registered its own. The
+// newer session must stay registered, or the next ramp-down cannot reach
+// it and it holds its socket until the graceful stop times out.
+func TestWSRegistryKeepsNewerSession(t *testing.T) {
+	e, err := New(scenario(time.Second, wsGroup("ws://127.0.0.1:1/")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := e.groups[0]
+	old, cur := &wsSess{}, &wsSess{}
+	g.setWS(0, old)
+	g.setWS(0, cur) // the slot's new VU
+	g.unsetWS(0, old)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ws[0] != cur {
+		t.Fatal("the leaving VU unregistered the slot's new session")
+	}
+}
