@@ -72,7 +72,7 @@ type endpointWindow struct {
 }
 
 type groupWindow struct {
-	requests, iterations, errors, dropped int64
+	requests, iterations, errors, dropped, started int64
 }
 
 // window is one shard's counters for the current tick window. Everything is
@@ -201,6 +201,14 @@ func (s *shard) iteration(grp int) {
 	s.mu.Lock()
 	s.cur.iterations++
 	s.cur.groups[grp].iterations++
+	s.mu.Unlock()
+}
+
+// started counts an arrival handed to a VU (open model), so "could not
+// sustain the rate" is judged on starts, not on slow completions.
+func (s *shard) started(grp int) {
+	s.mu.Lock()
+	s.cur.groups[grp].started++
 	s.mu.Unlock()
 }
 

@@ -86,7 +86,10 @@ type GroupStats struct {
 	Iterations int64   `json:"iterations"`
 	Errors     int64   `json:"errors"`
 	Dropped    int64   `json:"dropped"`
-	Latency    Latency `json:"latency"`
+	// Started counts arrivals handed to a VU in the window (open model
+	// only): with Dropped, what the generator did against TargetRate.
+	Started int64   `json:"started,omitempty"`
+	Latency Latency `json:"latency"`
 }
 
 // WSStats is WebSocket activity within a window.

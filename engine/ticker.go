@@ -105,6 +105,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			g.iterations += w.groups[i].iterations
 			g.errors += w.groups[i].errors
 			g.dropped += w.groups[i].dropped
+			g.started += w.groups[i].started
 		}
 		tk.WS.Opened += w.wsOpened
 		tk.WS.Closed += w.wsClosed
@@ -183,6 +184,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			Iterations: gs[i].iterations,
 			Errors:     gs[i].errors,
 			Dropped:    gs[i].dropped,
+			Started:    gs[i].started,
 			Latency:    summarize(m.grps[i]),
 		}
 		if s.Executor == "" {
