@@ -230,3 +230,50 @@ func TestWSRegistryKeepsNewerSession(t *testing.T) {
 		t.Fatal("the leaving VU unregistered the slot's new session")
 	}
 }
+
+// Targets that jump down and up (the TUI's Scale and SetTarget) keep
+// releasing and reusing slots while sessions connect, send and close; when
+// the stages end, every VU of every kind still leaves at once.
+func TestStagesEndAfterTargetChurn(t *testing.T) {
+	hu, wu := jitterServer(t, 10)
+	chat := wsGroup(wu, scenarios.Stage{Duration: 800 * time.Millisecond, Target: 8})
+	chat.Start = 8
+	browse := constVUs(get("browse", hu+"/rooms"), 8, 800*time.Millisecond)
+	browse.Think = scenarios.Think{Min: ms(5), Max: ms(40)}
+	browse.Timeout = 2 * time.Second
+	writes := constRate(get("writes", hu+"/post"), 50, 800*time.Millisecond, 10)
+	writes.Timeout = 2 * time.Second
+	sc := scenario(100*time.Millisecond, chat, browse, writes)
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			var lg logs
+			e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 4 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rnd := rand.New(rand.NewPCG(uint64(i), 5))
+			churn := make(chan struct{})
+			go func() {
+				defer close(churn)
+				for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); {
+					for _, name := range []string{"chat", "browse", "writes"} {
+						_ = e.SetTarget(name, float64(rnd.IntN(9)))
+					}
+					if rnd.IntN(4) == 0 {
+						e.Resume() // back to the stages
+					}
+					time.Sleep(ms(2 + rnd.IntN(15)))
+				}
+				e.Resume()
+			}()
+			t0 := time.Now()
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			<-churn
+			if over := time.Since(t0) - sc.Duration(); over > 1500*time.Millisecond || lg.has("graceful stop timed out") {
+				t.Fatalf("Run returned %v after the stages ended; log %q", over, lg.lines)
+			}
+		})
+	}
+}
