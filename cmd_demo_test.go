@@ -44,7 +44,6 @@ func TestDemoFlags(t *testing.T) {
 	}
 }
 
-
 // TestDemoListen: --listen serves the target and node endpoints until
 // cancelled, prints them, and --scenario-out writes a scenario for that
 // address that loads.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -182,7 +183,9 @@ func probeScenario(rawURL string, p *probeFlags) (*scenarios.Scenario, error) {
 		if g.MaxVUs == 0 {
 			g.MaxVUs = max(100, int(2*peak))
 		}
-		g.PreAllocatedVUs = min(g.MaxVUs, max(10, int(peak/10)))
+		// One VU per arrival/s covers responses up to a second without
+		// dropping while VUs are added.
+		g.PreAllocatedVUs = min(g.MaxVUs, max(10, int(math.Ceil(peak))))
 	case p.setTo:
 		g.Executor = scenarios.RampingVUs
 		g.Start = float64(p.from)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -194,6 +195,10 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	if o.ReportPath == "" {
 		o.ReportPath = "brink-report-" + start.Format("20060102-150405") + ".json"
 	}
+	if err := checkWritable(o.ReportPath); err != nil {
+		fmt.Fprintf(stderr, "brink: --report %s: %v\n", o.ReportPath, err)
+		return exitUsage
+	}
 	rec := report.NewRecorder(sc, start, report.Options{Version: version})
 	console := o.console
 	if console == nil {
@@ -245,7 +250,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			if err := report.WriteFile(o.ReportPath, final); err != nil {
 				// A full or read-only disk must not lose the run: try the
 				// temp directory, which is often another filesystem.
-				alt := filepath.Join(os.TempDir(), filepath.Base(o.ReportPath))
+				alt := filepath.Join(os.TempDir(), fmt.Sprintf("brink-%d-%s", os.Getpid(), filepath.Base(o.ReportPath)))
 				if err2 := report.WriteFile(alt, final); err2 != nil {
 					fmt.Fprintf(stderr, "brink: report: %v; fallback %s: %v\n", err, alt, err2)
 					return
@@ -295,6 +300,8 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		})
 	}()
 
+	// abortedBySignal covers every stop from outside the plan: a signal, or
+	// the engineer quitting or aborting from a console.
 	var abortedByBreakpoint, abortedBySignal bool
 	var abortMu sync.Mutex
 	stopOnce := sync.OnceFunc(func() { go eng.Stop() })
@@ -311,7 +318,12 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 
 	// Pairing: colleagues attach over SSH, each with their own console
 	// over the same recorder.
-	ctl := consoleController{Engine: eng, stop: stopOnce}
+	ctl := consoleController{Engine: eng, stop: stopOnce, abort: func(who string) {
+		abortMu.Lock()
+		abortedBySignal = true
+		abortMu.Unlock()
+		rec.Abort("aborted from the console by "+who, time.Now())
+	}}
 	var viewers func() []string
 	if o.Share != "" {
 		var srv *share.Server
@@ -378,6 +390,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			}
 			rec.Abort("signal "+s.String(), time.Now())
 			stopOnce()
+			tuiCancel() // the terminal may be gone (SIGHUP): nobody is left to press q
 		}
 	}()
 
@@ -390,8 +403,10 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		// the report is written as soon as the load ends, not when the
 		// engineer gets round to quitting.
 		engErr := make(chan error, 1)
+		var engFinished atomic.Bool
 		go func() {
 			err := <-engDone
+			engFinished.Store(true)
 			finish()
 			engErr <- err
 			// Stopped by a signal (a dropped SSH session sends SIGHUP):
@@ -414,8 +429,11 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		keepRunning := detached
 		abortMu.Unlock()
 		if !keepRunning {
-			// The console quit (after confirmation while load ran): stop
-			// the load before the report is written.
+			// The console quit (after confirmation while load ran): that
+			// is a stop from outside, like Ctrl-C in headless mode.
+			if !engFinished.Load() {
+				ctl.abort("local (quit)")
+			}
 			stopOnce()
 		}
 		runErr = errors.Join(tuiErr, <-engErr)
@@ -434,7 +452,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		return exitFailure
 	case abortedBySignal:
 		return exitExternalAbort
-	case abortedByBreakpoint, !rec.Passed():
+	case abortedByBreakpoint, !rec.Passed(), nodeCrossed(rec):
 		return exitThreshold
 	}
 	return exitOK
@@ -444,25 +462,68 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 // who did what in the recorder itself.
 type consoleController struct {
 	*engine.Engine
-	stop func()
+	stop  func()
+	abort func(who string)
 }
 
-// Abort ramps down gracefully without blocking the console.
-func (c consoleController) Abort(who string) { c.stop() }
+// Abort records who stopped the run, then ramps down gracefully without
+// blocking the console.
+func (c consoleController) Abort(who string) {
+	c.abort(who)
+	c.stop()
+}
 
 // headless waits for the engine, printing a progress line every interval:
 // t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.2%
 func headless(ctx context.Context, rec *report.Recorder, engDone <-chan error, every time.Duration, stderr io.Writer) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// Node trouble is said when it starts and when it ends, not buried in
+	// the report: a run whose node source is down would otherwise look fine.
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	var lastNodes string
 	for {
 		select {
 		case err := <-engDone:
 			return err
 		case <-t.C:
 			fmt.Fprintln(stderr, progressLine(rec))
+		case <-check.C:
+			if st := nodeTrouble(rec); st != lastNodes {
+				if st == "" {
+					fmt.Fprintln(stderr, "brink: nodes: all nodes report again")
+				} else {
+					fmt.Fprintln(stderr, "brink: nodes: "+st)
+				}
+				lastNodes = st
+			}
 		}
 	}
+}
+
+// nodeTrouble says what is wrong with the newest node poll ("" when
+// nothing is).
+func nodeTrouble(rec *report.Recorder) string {
+	var out string
+	rec.View(func(v *report.View) {
+		if len(v.Polls) == 0 {
+			return
+		}
+		p := &v.Polls[len(v.Polls)-1]
+		if p.Err != "" {
+			out = p.Err
+			return
+		}
+		var stale []string
+		for i := range p.Samples {
+			if s := &p.Samples[i]; s.Stale {
+				stale = append(stale, s.Node+" stale ("+s.StaleReason+")")
+			}
+		}
+		out = strings.Join(stale, "; ")
+	})
+	return out
 }
 
 // progressLine summarises the newest window.
@@ -535,4 +596,30 @@ func localRenderer(out io.Writer) *lipgloss.Renderer {
 	}
 	r.SetHasDarkBackground(dark)
 	return r
+}
+
+// nodeCrossed reports whether any node crossed its threshold (sustained)
+// during the run: for CI that fails the run like an SLO does.
+func nodeCrossed(rec *report.Recorder) bool {
+	crossed := false
+	rec.View(func(v *report.View) {
+		for i := range v.Events {
+			if v.Events[i].Kind == report.EventNodeOver {
+				crossed = true
+				return
+			}
+		}
+	})
+	return crossed
+}
+
+// checkWritable fails early, before any load, when the report cannot be
+// written where asked.
+func checkWritable(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".brink-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -216,23 +217,73 @@ func TestExamplesCommand(t *testing.T) {
 	}
 }
 
-// A report path that cannot be written (a missing directory stands in for
-// a full disk) must not lose the run: the report lands in the temp dir.
-func TestUnwritableReportFallsBack(t *testing.T) {
+// A report path that cannot be written is refused before any load starts.
+func TestUnwritableReportRefusedUpFront(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", "http://127.0.0.1:1/", "--vus", "1", "--duration", "1s", "--headless",
+		"--report", "/nonexistent-dir/brink/r.json"}, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "--report /nonexistent-dir/brink/r.json") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// The report directory vanishing mid-run (as a full or unmounted disk
+// would) must not lose the run: the report lands in the temp dir.
+func TestReportDirLostMidRunFallsBack(t *testing.T) {
 	srv := okServer(t, 0)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
+	dir := filepath.Join(t.TempDir(), "reports")
+	os.Mkdir(dir, 0o755)
+	time.AfterFunc(500*time.Millisecond, func() { os.RemoveAll(dir) })
 	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless",
-		"--report", "/nonexistent-dir/brink/r.json"}, &out, &errb)
+	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "2s", "--headless",
+		"--report", filepath.Join(dir, "r.json")}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if _, err := report.ReadFile(filepath.Join(tmp, "r.json")); err != nil {
+	alt := filepath.Join(tmp, fmt.Sprintf("brink-%d-r.json", os.Getpid()))
+	if _, err := report.ReadFile(alt); err != nil {
 		t.Fatalf("fallback report: %v; stderr: %s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "written to "+filepath.Join(tmp, "r.json")) {
+	if !strings.Contains(errb.String(), "written to "+alt) {
 		t.Fatalf("stderr does not say where the report went: %s", errb.String())
+	}
+}
+
+// A node that crosses its threshold fails the run for CI (exit 99), and a
+// node source that cannot be reached is said on stderr, not only in the
+// report.
+func TestNodeCrossingExits99AndNodeTroubleIsSaid(t *testing.T) {
+	target := okServer(t, time.Millisecond)
+	node := fakeNode(t, 0) // load1 150 from the start
+	dir := t.TempDir()
+	write := func(name, scrape string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(fmt.Sprintf(`name: nodes
+base_url: %s
+sustain: 1s
+groups:
+  - {name: g, executor: constant-vus, vus: 1, duration: 4s, think: 20ms, requests: [{url: /}]}
+nodes:
+  scrape: [%q]
+  roles: {db: "db-.*"}
+  thresholds: [{metric: load1, above: 100, role: db}]
+`, target.URL, scrape)), 0o644)
+		return p
+	}
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", write("over.yaml", node.URL+"/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r1.json")}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("node over threshold: exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	out.Reset()
+	errb.Reset()
+	code = runMain([]string{"run", write("dead.yaml", "http://127.0.0.1:1/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r2.json")}, &out, &errb)
+	if code != exitOK || !strings.Contains(errb.String(), "brink: nodes: ") {
+		t.Fatalf("dead node source: exit %d, stderr %q", code, errb.String())
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -151,5 +153,46 @@ nodes:
 			t.Fatalf("no complete report at %s after q; screen:\n%s", rep, s.capture())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// Quitting while the load ran is a stop from outside: recorded as such.
+	var r struct {
+		Events []struct{ Kind, Text string } `json:"events"`
+	}
+	b, _ := os.ReadFile(rep)
+	json.Unmarshal(b, &r)
+	var aborted bool
+	for _, e := range r.Events {
+		aborted = aborted || (e.Kind == "abort" && strings.Contains(e.Text, "quit"))
+	}
+	if !aborted {
+		t.Fatalf("no abort event for the quit: %+v", r.Events)
+	}
+}
+
+// Once the load has ended the console stays up to show the verdict; if its
+// terminal then goes away (SIGHUP), brink must exit, not linger.
+func TestConsoleExitsWhenTerminalCloses(t *testing.T) {
+	requireBinary(t, "tmux")
+	target := okServer(t, time.Millisecond)
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	s := tmuxSession{t: t, name: fmt.Sprintf("brinkhup%d", os.Getpid())}
+	s.run("new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", "sh", "-c",
+		fmt.Sprintf("echo $$ > %s; exec env TERM=xterm-256color %s probe %s --vus 1 --duration 2s --report %s",
+			pidFile, brinkBin, target.URL, filepath.Join(dir, "r.json")))
+	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
+	s.waitFor(20*time.Second, "DONE")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	fmt.Sscan(string(b), &pid)
+	exec.Command("tmux", "kill-session", "-t", s.name).Run()
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("brink (pid %d) still running 10 s after its terminal closed", pid)
+		}
 	}
 }
