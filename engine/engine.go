@@ -27,7 +27,9 @@ type Options struct {
 	DialTimeout time.Duration
 	// GracefulStop is how long VUs may finish their iteration after the
 	// stages end or Stop is called, before in-flight requests are cut
-	// (default 30 s, k6's gracefulStop).
+	// (default 30 s, k6's gracefulStop). Think time is not waited out, and
+	// WebSocket VUs, which have no iteration, close at once (a close
+	// frame, the socket cut 1 s later if the server does not answer).
 	GracefulStop time.Duration
 	// InsecureSkipVerify accepts any TLS certificate (self-signed targets).
 	InsecureSkipVerify bool

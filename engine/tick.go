@@ -13,7 +13,9 @@
 // records into one of a few shards (mutex + double-buffered window of HDR
 // histograms and counters); the ticker swaps and merges the shards once a
 // window and calls Options.OnTick. Segment splits one scenario over several
-// generators.
+// generators. When a closed group's target drops (or its stages end), VUs
+// above it leave: an HTTP VU after its iteration, cutting its think time;
+// a WebSocket VU at once, kicked through the group's per-slot registry.
 package engine
 
 import (
