@@ -536,9 +536,24 @@ func progressLine(rec *report.Recorder) string {
 		}
 		tk := &v.Ticks[len(v.Ticks)-1]
 		var b strings.Builder
-		fmt.Fprintf(&b, "t=%s vus=%d/%d", tk.Elapsed.Truncate(time.Second), tk.VUs, tk.TargetVUs)
-		if tk.TargetRate > 0 {
-			fmt.Fprintf(&b, " rate=%.0f/s", tk.TargetRate)
+		// Closed-model VUs against their target; the VUs an arrival-rate
+		// group uses go beside its rate, so "vus=152/92" never appears.
+		closedVUs, openVUs := tk.VUs, 0
+		for _, g := range tk.Groups {
+			if g.Executor == string(scenarios.RampingArrivalRate) {
+				openVUs += g.VUs
+			}
+		}
+		closedVUs -= openVUs
+		switch {
+		case closedVUs == 0 && tk.TargetVUs == 0 && (openVUs > 0 || tk.TargetRate > 0):
+			// Open model only: the VUs are whatever the rate needs.
+			fmt.Fprintf(&b, "t=%s vus=%d rate=%.0f/s", fmtElapsed(tk.Elapsed), openVUs, tk.TargetRate)
+		default:
+			fmt.Fprintf(&b, "t=%s vus=%d/%d", fmtElapsed(tk.Elapsed), closedVUs, tk.TargetVUs)
+			if tk.TargetRate > 0 || openVUs > 0 {
+				fmt.Fprintf(&b, " rate=%.0f/s (%d VUs)", tk.TargetRate, openVUs)
+			}
 		}
 		fmt.Fprintf(&b, " rps=%.0f p95=%s p99=%s err=%.1f%%", tk.RPS(), fmtMs(tk.Latency.P95), fmtMs(tk.Latency.P99), 100*tk.ErrorRate())
 		if tk.Dropped > 0 {
@@ -622,4 +637,17 @@ func checkWritable(path string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// fmtElapsed prints run time as the progress line's contract shows it:
+// 45s, 1m05s, 1h02m05s.
+func fmtElapsed(d time.Duration) string {
+	s := int(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	}
+	return fmt.Sprintf("%dh%02dm%02ds", s/3600, s/60%60, s%60)
 }

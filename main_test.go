@@ -16,6 +16,7 @@ import (
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // brinkBin is the binary built once for the subprocess tests.
@@ -348,5 +349,37 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "injected in the tick path") {
 		t.Fatalf("stderr does not name the panic: %s", errb.String())
+	}
+}
+
+// The progress line keeps closed-model VUs against their target and puts
+// an arrival-rate group's VUs beside its rate.
+func TestProgressLine(t *testing.T) {
+	mk := func(groups ...engine.GroupStats) string {
+		rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
+		tk := engine.Tick{Time: time.Now(), Elapsed: 65 * time.Second, Window: time.Second, Requests: 1843,
+			Latency: engine.Latency{Count: 1843, P95: 212 * time.Millisecond, P99: 480 * time.Millisecond}, Groups: groups}
+		for _, g := range groups {
+			tk.VUs += g.VUs
+			tk.TargetVUs += g.TargetVUs
+			tk.TargetRate += g.TargetRate
+		}
+		rec.AddTick(tk)
+		return progressLine(rec)
+	}
+	closed := engine.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
+	open := engine.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, TargetRate: 70}
+	cases := []struct {
+		groups []engine.GroupStats
+		want   string
+	}{
+		{[]engine.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]engine.GroupStats{open}, "t=1m05s vus=20 rate=70/s rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (20 VUs) rps=1843 p95=212ms p99=480ms err=0.0%"},
+	}
+	for _, c := range cases {
+		if got := mk(c.groups...); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
 	}
 }
