@@ -277,3 +277,15 @@ func TestStagesEndAfterTargetChurn(t *testing.T) {
 		})
 	}
 }
+
+// Open-model VUs parked idle (a low rate, many pre-allocated) and one
+// busy with a slow arrival all leave when the arrivals end.
+func TestStagesEndReleasesIdleOpenVUs(t *testing.T) {
+	u := slowServer(t, 300*time.Millisecond)
+	g := constRate(get("writes", u), 5, 600*time.Millisecond, 50)
+	g.PreAllocatedVUs = 40
+	g.Timeout = 2 * time.Second
+	for range 3 {
+		runEnds(t, scenario(time.Second, g), 500*time.Millisecond)
+	}
+}
