@@ -521,7 +521,7 @@ func nodeTrouble(rec *report.Recorder) string {
 				stale = append(stale, s.Node+" stale ("+s.StaleReason+")")
 			}
 		}
-		out = strings.Join(stale, "; ")
+		out = strings.Join(append(stale, p.Warnings...), "; ")
 	})
 	return out
 }

@@ -170,6 +170,7 @@ type fakeProm struct {
 	delay    atomic.Int64
 	garbage  atomic.Bool  // answer 200 with broken JSON
 	empty    atomic.Bool  // no series match
+	merged   atomic.Bool  // several exporters share one instance label
 	age      atomic.Int64 // how old node_load1's timestamp is, ns
 	down     atomic.Int32 // node number whose up is 0 (and no samples)
 	interval string       // scrapeInterval in the targets API
@@ -280,6 +281,10 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 				add(i, nil, 0)
 			} else {
 				add(i, nil, 1)
+			}
+		case strings.HasSuffix(q, ") > 1"): // the merged-nodes check
+			if f.merged.Load() {
+				add(i, nil, 3)
 			}
 		case isDown:
 		case strings.Contains(q, "timestamp("):

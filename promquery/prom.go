@@ -44,6 +44,8 @@ type promSource struct {
 	discovered bool
 	last       map[nodeID]Sample // for stale re-use when a poll fails
 	discoWarn  string
+	dupChecked bool
+	dupWarn    string
 }
 
 // metricQuery is one of the fixed node queries.
@@ -169,6 +171,12 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	}
 	if s.discoWarn != "" {
 		p.Warnings = append(p.Warnings, s.discoWarn)
+	}
+	if !s.dupChecked {
+		s.checkMerged(ctx, timeout)
+	}
+	if s.dupWarn != "" {
+		p.Warnings = append(p.Warnings, s.dupWarn)
 	}
 
 	qs := s.queries()
@@ -500,4 +508,21 @@ func (s *promSource) discover(ctx context.Context) {
 		return
 	}
 	s.discoWarn = fmt.Sprintf("scrape interval unknown (targets API gave none), assuming %s; rate window %s", s.scrapeInterval(), s.window())
+}
+
+// checkMerged warns, once, when several node_exporter series fall into one
+// node by the grouping labels (e.g. nodes behind one scrape address named
+// by instance): their values would be silently merged.
+func (s *promSource) checkMerged(ctx context.Context, timeout time.Duration) {
+	r := s.instant(ctx, "count by ("+s.by+") ("+s.with("node_load1", "")+") > 1", timeout)
+	if r.err != nil {
+		return // the poll itself reports why; try again next poll
+	}
+	s.dupChecked = true
+	if len(r.vec) == 0 {
+		return
+	}
+	e := r.vec[0]
+	s.dupWarn = fmt.Sprintf("%d nodes look like one: %g node_load1 series share %s, so their values are merged; "+
+		"set name_label (e.g. node) or role_label to a label that tells them apart", len(r.vec), float64(e.Value), e.Metric)
 }

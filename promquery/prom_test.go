@@ -178,6 +178,25 @@ func TestPromNoTargetsAPI(t *testing.T) {
 	}
 }
 
+// Exporters that share one instance label would be merged into one row:
+// the source says so, once per poll, without failing.
+func TestPromWarnsMergedNodes(t *testing.T) {
+	f := newFakeProm(t, 2)
+	f.merged.Store(true)
+	src := newProm(t, f, nil)
+	p, err := src.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, w := range p.Warnings {
+		found = found || strings.Contains(w, "values are merged; set name_label")
+	}
+	if !found {
+		t.Fatalf("no merged-nodes warning in %q", p.Warnings)
+	}
+}
+
 func TestPromErrors(t *testing.T) {
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	deadURL := "http://" + dead.Addr().String()
