@@ -122,14 +122,14 @@ func (c *chart) render(d *data, win time.Duration, marks []marker) string {
 		c.cache = ""
 		return ""
 	}
-	title := c.title(d)
 	ch := c.h - 1
 	if ch < 4 {
-		c.cache = fit(title, c.w, c.h)
+		c.cache = fit(c.title(d), c.w, c.h)
 		return c.cache
 	}
 	gw := c.w - yLabelWidth - 1
 	c.vis = visible(d.points, win, gw+1, c.vis)
+	title := c.title(d) // after vis: the legend looks at the visible data
 	if len(c.vis) == 0 {
 		c.cache = padRight(title, c.w) + "\n" + placeholder(c.w, ch, "waiting for the first window…")
 		return c.cache
@@ -226,7 +226,10 @@ func (c *chart) yMax(d *data, gh, ystep int) float64 {
 			top = max(top, p.rps, p.vus, p.errps)
 		}
 	}
-	if c.kind == latencyChart {
+	// The SLO line joins the axis only when latency is within reach of it:
+	// a 500 ms line over 30 ms data would flatten the data onto the
+	// baseline. Off the chart, the legend says so (sloAbove).
+	if c.kind == latencyChart && !sloAbove(top, d.sloP95()) {
 		top = max(top, d.sloP95()*1.1)
 	}
 	steps := float64(gh) / float64(ystep)
@@ -268,7 +271,11 @@ func (c *chart) title(d *data) string {
 		head = "Latency"
 		items = []item{{st.P99, "─p99", fmtMs(last.p99)}, {st.P95, "─p95", fmtMs(last.p95)}, {st.P50, "·p50", fmtMs(last.p50)}}
 		if slo := d.sloP95(); slo > 0 {
-			items = append(items, item{st.SLO, "╌SLO", "p95<" + fmtMs(slo)})
+			name := "╌SLO"
+			if sloAbove(c.dataTop(), slo) {
+				name = "↑SLO" // above the chart: latency is far below it
+			}
+			items = append(items, item{st.SLO, name, "p95<" + fmtMs(slo)})
 		}
 	} else {
 		head = "Throughput"
@@ -402,4 +409,17 @@ func placeholder(w, h int, msg string) string {
 		lines[i] = padRight(lines[i], w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// sloAbove reports whether the SLO is so far above the data (over 3×)
+// that the latency axis leaves it out.
+func sloAbove(dataTop, slo float64) bool { return slo > 0 && dataTop > 0 && slo > 3*dataTop }
+
+// dataTop is the highest p95/p99 in the visible window.
+func (c *chart) dataTop() float64 {
+	top := 0.0
+	for _, p := range c.vis {
+		top = max(top, p.p99, p.p95)
+	}
+	return top
 }

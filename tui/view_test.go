@@ -191,3 +191,21 @@ func TestRendererIsPerConsole(t *testing.T) {
 		}
 	}
 }
+
+// A 500 ms SLO over 2–40 ms latency stays off the axis (the lines would
+// flatten onto the baseline); the legend says the SLO is above.
+func TestSLOFarAboveLeavesAxis(t *testing.T) {
+	v := synthView(120, 2)
+	for i := range v.Ticks {
+		l := &v.Ticks[i].Latency
+		l.P50, l.P95, l.P99 = l.P50/20, l.P95/20, l.P99/20
+	}
+	m, _ := newTestModel(t, v, Options{Who: "local"}, 120, 40)
+	out := m.View()
+	if !strings.Contains(out, "↑SLO") {
+		t.Fatalf("legend does not say the SLO is above the chart:\n%s", out)
+	}
+	if strings.Contains(out, "500ms│") || strings.Contains(out, "╌╌╌╌") {
+		t.Fatalf("the far SLO still sets the axis:\n%s", out)
+	}
+}
