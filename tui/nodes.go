@@ -71,11 +71,12 @@ func (p *nodePanel) render(d *data) string {
 		nameW = max(nameW, min(14, len(n.s.Node)))
 		roleW = max(roleW, min(8, len(n.s.Role)))
 	}
-	title := st.Title
+	title, name := st.Title, "Nodes"
 	if p.focused {
-		title = st.Focused
+		// A shape as well as a colour: focus must show under NO_COLOR.
+		title, name = st.Focused, "▸ Nodes"
 	}
-	head := title.Render("Nodes") + st.Dim.Render(" "+strconv.Itoa(len(p.sorted)))
+	head := title.Render(name) + st.Dim.Render(" "+strconv.Itoa(len(p.sorted)))
 	if over > 0 {
 		head += "  " + st.Over.Render("! "+strconv.Itoa(over)+" over")
 	}

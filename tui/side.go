@@ -54,7 +54,7 @@ func (p *sidePanel) scroll(by int) { p.back = max(0, p.back-by) }
 
 func (p *sidePanel) title(s string) string {
 	if p.focused {
-		return p.st.Focused.Render(s)
+		return p.st.Focused.Render("▸ " + s) // visible without colour too
 	}
 	return p.st.Title.Render(s)
 }
