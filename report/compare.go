@@ -18,6 +18,9 @@ func Compare(w io.Writer, a, b *Report) {
 	row := func(label, va, vb string) { p("  %s %s %s\n", padR(label, 20), padR(va, 36), vb) }
 
 	p("\n")
+	if na, nb := scenarioName(a), scenarioName(b); na != nb {
+		p("  warning: comparing different scenarios: %s vs %s\n\n", na, nb)
+	}
 	row("", "A", "B")
 	row("scenario", clip(scenarioName(a), 36), scenarioName(b))
 	row("run", runLine(a), runLine(b))
@@ -168,8 +171,9 @@ func (k *bucket) cells() (rps, p95, p99, errs string) {
 
 func buckets(r *Report, open bool, step float64) map[int]*bucket {
 	out := map[int]*bucket{}
-	for i := range r.Timeline {
-		w := &r.Timeline[i]
+	ws := rampUp(r, open)
+	for i := range ws {
+		w := &ws[i]
 		if w.Requests == 0 {
 			continue
 		}
@@ -182,13 +186,54 @@ func buckets(r *Report, open bool, step float64) map[int]*bucket {
 	return out
 }
 
+// reportWindow is the run's nominal window length in seconds.
+func reportWindow(r *Report) float64 {
+	if r.Scenario != nil && r.Scenario.Window > 0 {
+		return r.Scenario.Window.Seconds()
+	}
+	return 1
+}
+
+// rampUp is the part of the timeline that matched-load rows compare: full
+// windows up to the last one at the run's peak load, and none that ended
+// after an abort. The ramp-down after the peak (or after an abort) passes
+// the same levels on the way down, with the system at its worst.
+func rampUp(r *Report, open bool) []Window {
+	end := len(r.Timeline)
+	for _, e := range r.Events {
+		if e.Kind != EventAbort {
+			continue
+		}
+		for i := range r.Timeline {
+			if r.Timeline[i].Time.After(e.Time) {
+				end = min(end, i)
+				break
+			}
+		}
+	}
+	peak, last := -1.0, -1
+	for i := 0; i < end; i++ {
+		if l := level(&r.Timeline[i], open); l >= peak {
+			peak, last = l, i
+		}
+	}
+	half := reportWindow(r) / 2
+	var out []Window
+	for i := 0; i <= last; i++ {
+		if w := r.Timeline[i]; w.WindowS >= half {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // compareLevels prints RPS, p95, p99 and errors of both runs side by side
 // at the load levels both reached (about ten buckets).
 func compareLevels(w io.Writer, a, b *Report, open bool) {
 	var top float64
 	for _, r := range []*Report{a, b} {
-		for i := range r.Timeline {
-			top = max(top, level(&r.Timeline[i], open))
+		for _, w := range rampUp(r, open) {
+			top = max(top, level(&w, open))
 		}
 	}
 	if top <= 0 {
@@ -200,7 +245,7 @@ func compareLevels(w io.Writer, a, b *Report, open bool) {
 	if open {
 		unit = "rate/s"
 	}
-	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level)\n")
+	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level, up to each run's peak)\n")
 	fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(unit, 13), padL("rps A → B", 17), padL("p95 A → B", 21),
 		padL("p99 A → B", 21), padL("errors A → B", 17))
 	for k := 0; float64(k)*step <= top; k++ {

@@ -18,15 +18,18 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 
 // win describes one synthetic window.
 type win struct {
-	vus    int
-	rate   float64 // open-model target (iterations/s); 0 for closed
-	rps    int     // requests in the (1 s) window
-	p95    float64 // ms; the window's p95 and p99
-	errs   int
-	iters  int // arrival-rate iterations (default rps)
-	drop   int
-	stage  int
-	checks int // failed checks
+	vus   int
+	rate  float64 // open-model target (iterations/s); 0 for closed
+	rps   int     // requests in the (1 s) window
+	p95   float64 // ms; the window's p95 and p99
+	errs  int
+	iters int // arrival-rate iterations (default rps)
+	// started: arrivals handed to a VU (GroupStats.Started); 0 is an
+	// engine that does not count them.
+	started int
+	drop    int
+	stage   int
+	checks  int // failed checks
 }
 
 // hist builds a window histogram whose p95 and p99 are p95ms and whose
@@ -67,7 +70,8 @@ func tick(i int, w win) engine.Tick {
 		t.TargetVUs = 0
 	}
 	t.Groups = []engine.GroupStats{{Name: "g", Executor: exec, VUs: w.vus, TargetVUs: t.TargetVUs, TargetRate: w.rate,
-		Requests: t.Requests, Iterations: t.Iterations, Errors: t.ErrorCount, Dropped: t.Dropped, Latency: t.Latency}}
+		Requests: t.Requests, Iterations: t.Iterations, Errors: t.ErrorCount, Dropped: t.Dropped, Started: int64(w.started),
+		Latency: t.Latency}}
 	h2, l2 := hist(w.rps, w.p95)
 	if w.rps == 0 {
 		h2 = nil

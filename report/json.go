@@ -124,10 +124,13 @@ type Window struct {
 	ErrorRate  Num              `json:"error_rate"`
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
 	Dropped    int64            `json:"dropped,omitempty"`
-	Latency    WindowLatency    `json:"latency_ms"`
-	WSReplyP95 Num              `json:"ws_reply_p95_ms,omitempty"`
-	WSOpen     int              `json:"ws_open,omitempty"`
-	GenCPU     Num              `json:"generator_cpu_percent"`
+	// Started counts arrivals handed to a VU (open model), from an engine
+	// that counts them.
+	Started    int64         `json:"started,omitempty"`
+	Latency    WindowLatency `json:"latency_ms"`
+	WSReplyP95 Num           `json:"ws_reply_p95_ms,omitempty"`
+	WSOpen     int           `json:"ws_open,omitempty"`
+	GenCPU     Num           `json:"generator_cpu_percent"`
 	// OK: every SLO (and arrival rate) evaluated in this window held.
 	OK bool `json:"ok"`
 }
@@ -167,6 +170,8 @@ type NodeSample struct {
 	NetRxBps     Num       `json:"net_rx_bps"`
 	NetTxBps     Num       `json:"net_tx_bps"`
 	Stale        bool      `json:"stale,omitempty"`
+	// StaleReason says why a stale sample is stale ("target down").
+	StaleReason string `json:"stale_reason,omitempty"`
 }
 
 func windowLatency(l engine.Latency) WindowLatency {
@@ -228,7 +233,7 @@ func (r *Recorder) Report() *Report {
 		}
 	}
 	s.LatencyMs = a.lat.dist()
-	s.ServiceMs = a.service.dist()
+	s.ServiceMs = clampService(a.service.dist(), s.LatencyMs)
 	s.VUsMax, s.TargetVUsMax, s.TargetRateMax = a.vusMax, a.targetVUsMax, a.targetRateMax
 	s.DroppedIterations = a.dropped
 	s.ChecksPassed, s.ChecksFailed = a.checksPassed, a.checksFailed
@@ -277,6 +282,9 @@ func (r *Recorder) Report() *Report {
 			Iterations: t.Iterations, RPS: Num(t.RPS()), Errors: t.ErrorCount, ErrorRate: rate(t.ErrorCount, t.Requests),
 			Dropped: t.Dropped, Latency: windowLatency(t.Latency), WSOpen: t.WS.Open,
 			GenCPU: Num(t.Generator.CPUPercent), OK: i >= len(r.held) || r.held[i], WSReplyP95: nan()}
+		for j := range t.Groups {
+			w.Started += t.Groups[j].Started
+		}
 		if t.WS.Reply.Count > 0 {
 			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
 		}
@@ -309,6 +317,31 @@ func (r *Recorder) Report() *Report {
 	return rep
 }
 
+// clampService keeps the service time's quantiles at or under the
+// latency's: service time is measured from the actual send, latency from
+// the intended start, so no service quantile can exceed the latency one.
+// Without a service histogram from the engine, the service distribution is
+// rebuilt from per-window quantiles and can come out above; it stays
+// marked approximate.
+func clampService(svc, lat Dist) Dist {
+	if svc.Exact && lat.Exact {
+		return svc
+	}
+	c := func(s *Num, l Num) {
+		if s.Valid() && l.Valid() && *s > l {
+			*s = l
+		}
+	}
+	c(&svc.Med, lat.Med)
+	c(&svc.P90, lat.P90)
+	c(&svc.P95, lat.P95)
+	c(&svc.P99, lat.P99)
+	c(&svc.Max, lat.Max)
+	c(&svc.Mean, lat.Mean)
+	svc.Exact = false
+	return svc
+}
+
 // nodeSeries regroups polls per node, in order of first appearance.
 func nodeSeries(polls []promquery.Poll) []NodeSeries {
 	var out []NodeSeries
@@ -332,7 +365,7 @@ func nodeSeries(polls []promquery.Poll) []NodeSeries {
 			ns.Samples = append(ns.Samples, NodeSample{Time: s.Time, CPU: Num(s.CPU), IOWait: Num(s.IOWait),
 				DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
 				Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
-				NetTxBps: Num(s.NetTxBps), Stale: s.Stale})
+				NetTxBps: Num(s.NetTxBps), Stale: s.Stale, StaleReason: s.StaleReason})
 		}
 	}
 	return out
@@ -670,7 +703,31 @@ func Parse(name string, data []byte) (*Report, error) {
 	if err := json.Unmarshal(trimmed, &rep); err != nil {
 		return nil, fmt.Errorf("%s: damaged brink report: %s", name, oneLine(err))
 	}
+	repairPeaks(&rep)
 	return &rep, nil
+}
+
+// repairPeaks redoes the peak RPS of a report written by an older brink,
+// which took it from the run's last, partial window (6 requests in 16 ms
+// read as 378 rps). The timeline holds every window, so the peak over the
+// full ones is exact; it only ever lowers the figures.
+func repairPeaks(rep *Report) {
+	half := reportWindow(rep) / 2
+	peak, found := 0.0, false
+	for i := range rep.Timeline {
+		if w := &rep.Timeline[i]; w.WindowS >= half && w.RPS.Valid() {
+			peak, found = max(peak, float64(w.RPS)), true
+		}
+	}
+	if !found {
+		return
+	}
+	if s := &rep.Summary; !s.RPSMax.Valid() || float64(s.RPSMax) > peak {
+		s.RPSMax = Num(peak)
+	}
+	if p := &rep.Verdict.Peak; float64(p.RPS) > peak {
+		p.RPS = Num(peak)
+	}
 }
 
 func oneLine(err error) string {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/brink-load/brink/scenarios"
 )
 
 // dotted pads a metric name with dots, k6 style.
@@ -129,6 +131,10 @@ func PrintSummary(w io.Writer, rep *Report) {
 			if !t.NoData && t.Value.Valid() {
 				base, _, _ := strings.Cut(t.Metric, "{")
 				val = fmtThresholdValue(base, t.Agg, float64(t.Value))
+				if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && !t.OK {
+					// A failed value never reads as the limit.
+					val = fmtFailed(th, float64(t.Value))
+				}
 			}
 			windows := "windows"
 			if t.BadWindows == 1 {

@@ -122,7 +122,8 @@ type Recorder struct {
 
 	opts    Options
 	sustain time.Duration
-	need    int // consecutive windows for a sustained SLO or rate violation
+	window  time.Duration // nominal window length
+	need    int           // consecutive windows for a sustained SLO or rate violation
 	// openOnly: every group is arrival-rate, so load is measured in rate,
 	// not VUs.
 	openOnly bool
@@ -211,8 +212,34 @@ func nearLimit(v float64, th scenarios.Threshold) bool {
 type rateState struct {
 	streak
 	prevTarget float64
-	target     float64 // at the start of the current bad run
-	dropped    int64   // dropped iterations over the current bad run
+	// started: the engine reported GroupStats.Started for this group, so
+	// a window with none started really started none.
+	started bool
+	// prev and pending are the last two windows seen; pending is judged
+	// when the window after it arrives (or at the end), so an arrival that
+	// fell just across a window edge counts for either side.
+	prev, pending rateWin
+	target        float64 // at the start of the current bad run
+	dropped       int64   // dropped iterations over the current bad run
+}
+
+// rateWin is one window of one arrival-rate group.
+type rateWin struct {
+	ok       bool // holds a window
+	judge    bool // there was a target to meet
+	known    bool // counted says what started (else only drops count)
+	i        int  // tick index
+	target   float64
+	expected float64 // arrivals scheduled in the window
+	counted  float64 // arrivals started (or, from an older engine, iterations completed)
+	dropped  int64
+	secs     float64
+}
+
+// rateShort reports whether arrivals counted fall short of those scheduled:
+// fewer than 99 % of them, with a slack of one arrival.
+func rateShort(expected, counted float64) bool {
+	return counted < 0.99*expected-1
 }
 
 type crossKey struct {
@@ -330,7 +357,7 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 	if sustain <= 0 {
 		sustain = 3 * time.Second
 	}
-	r.sustain = sustain
+	r.sustain, r.window = sustain, window
 	r.need = max(int((sustain+window-1)/window), 1)
 	return r
 }
@@ -356,6 +383,14 @@ func (r *Recorder) OnBreakpoint(fn func(Verdict)) {
 	if found {
 		go fn(r.Verdict())
 	}
+}
+
+// fullWindow reports whether a window is long enough for its rates to
+// count towards maxima and peaks: the last window of a run may last a few
+// milliseconds, and 6 requests in 16 ms are no 378 rps. Short windows still
+// count in totals.
+func fullWindow(d, nominal time.Duration) bool {
+	return d > 0 && d >= nominal/2
 }
 
 // tickLoad is the load of one window.
@@ -399,7 +434,11 @@ func (r *Recorder) loadText(l Load) string {
 	} else {
 		fmt.Fprintf(&b, "%d VUs, ", l.VUs)
 	}
-	fmt.Fprintf(&b, "%.0f rps, p95 %s", l.RPS, fmtMs(l.P95Ms))
+	p95 := fmtMs(l.P95Ms)
+	if l.RPS == 0 && l.P95Ms == 0 {
+		p95 = "-" // no request finished in the window
+	}
+	fmt.Fprintf(&b, "%.0f rps, p95 %s", l.RPS, p95)
 	if l.ErrorRate > 0 {
 		fmt.Fprintf(&b, ", errors %s", fmtPct(l.ErrorRate))
 	}
@@ -445,12 +484,14 @@ func (r *Recorder) AddTick(t engine.Tick) {
 			r.stageEvent(tp)
 		}
 	}
-	held := r.evalSLOs(i, tp)
+	r.held = append(r.held, r.evalSLOs(i, tp))
 	if r.abortAt.IsZero() {
-		// Once aborted, arrivals stop on purpose: no shortfall to report.
-		held = r.evalRates(i, tp) && held
+		r.evalRates(i, tp)
+	} else {
+		// Once aborted, arrivals stop on purpose: no shortfall to report
+		// after it.
+		r.flushRates(r.abortAt)
 	}
-	r.held = append(r.held, held)
 	fns := r.changed()
 	r.mu.Unlock()
 	r.fire(fns)
@@ -477,7 +518,9 @@ func (r *Recorder) fold(t *engine.Tick) {
 	a.vusMax = max(a.vusMax, t.VUs)
 	a.targetVUsMax = max(a.targetVUsMax, t.TargetVUs)
 	a.targetRateMax = max(a.targetRateMax, t.TargetRate)
-	a.rpsMax = max(a.rpsMax, t.RPS())
+	if fullWindow(t.Window, r.window) {
+		a.rpsMax = max(a.rpsMax, t.RPS())
+	}
 	a.active += t.Window
 	a.wsOpened += t.WS.Opened
 	a.wsClosed += t.WS.Closed
@@ -577,84 +620,135 @@ func (r *Recorder) evalSLOs(i int, t *engine.Tick) bool {
 }
 
 // evalRates checks that every arrival-rate group started its iterations on
-// schedule in tick i.
-func (r *Recorder) evalRates(i int, t *engine.Tick) bool {
-	held := true
+// schedule. Tick i is recorded; the window before it, pending until now, is
+// judged, so a shortfall at a window's end made up at the start of the next
+// (or the other way round) is jitter, not a shortfall.
+//
+// A window is judged on the arrivals the engine started plus those it
+// dropped (GroupStats.Started), never on completions: slow responses alone
+// are not a shortfall. Ticks from an engine that does not count starts
+// (Started 0 with iterations completed) fall back to completed iterations;
+// with neither, only dropped arrivals say anything.
+func (r *Recorder) evalRates(i int, t *engine.Tick) {
 	secs := t.Window.Seconds()
 	if secs <= 0 {
-		return true
+		return
 	}
-	check := func(name string, target float64, iterations, dropped int64) {
+	add := func(name string, target float64, iterations, started, dropped int64) {
 		st := r.rates[name]
 		if st == nil {
 			st = &rateState{prevTarget: target}
 			r.rates[name] = st
 		}
 		// The target ramps within the window: expect the average of its
-		// two ends, and allow one iteration of phase jitter.
-		expected := (st.prevTarget + target) / 2 * secs
+		// two ends.
+		w := rateWin{ok: true, i: i, target: target, expected: (st.prevTarget + target) / 2 * secs,
+			dropped: dropped, secs: secs}
 		st.prevTarget = target
-		if target <= 0 && expected <= 0 {
-			return
+		if started > 0 {
+			st.started = true
 		}
-		short := expected-float64(iterations) > max(0.01*expected, 1)
-		bad := short || dropped > 0
-		if bad {
-			held = false
+		switch {
+		case st.started:
+			w.counted = float64(started)
+		case iterations > 0:
+			w.counted = float64(iterations)
+		default:
+			// No evidence of what started (an older engine, and nothing
+			// completed yet: slow responses): only drops count, and what
+			// was not dropped is taken as started.
+			w.counted = max(w.expected-float64(dropped), 0)
 		}
-		achieved := float64(iterations) / secs
-		if bad && st.bad == 0 && !st.on {
-			st.target, st.dropped = target, 0
-		}
-		if bad && !st.on {
-			st.dropped += dropped
-		}
-		switch st.step(i, bad, achieved, r.need) {
-		case +1:
-			at := &r.v.Ticks[st.runStart]
-			if st.first.IsZero() {
-				st.first = at.Time
-			}
-			what := "the arrival rate"
-			if name != "" {
-				what = name
-			}
-			text := fmt.Sprintf("%s could not sustain %s/s (achieved %s/s", what, trimFloat(st.target, 1),
-				trimFloat(st.runVal, 1))
-			if st.dropped > 0 {
-				text += fmt.Sprintf(", %d dropped", st.dropped)
-			}
-			text += ")"
-			sig := Signal{Kind: SignalRate, Group: name, Metric: "iterations_rate", Value: Num(st.runVal),
-				Threshold: Num(st.target), Text: text}
-			load := tickLoad(at)
-			r.addEvent(Event{Time: at.Time, Kind: EventRateShort, Metric: sig.Metric, Value: st.runVal,
-				Threshold: st.target, Text: text + " — " + r.loadText(load), Load: load})
-			r.violate(violation{at: at.Time, load: load, signal: sig})
-		case -1:
-			at := &r.v.Ticks[st.runStart]
-			load := tickLoad(at)
-			what := "the arrival rate"
-			if name != "" {
-				what = name
-			}
-			r.addEvent(Event{Time: at.Time, Kind: EventRateRecover, Metric: "iterations_rate", Value: st.runVal,
-				Text: fmt.Sprintf("%s back on schedule (%s/s) — %s", what, trimFloat(st.runVal, 1), r.loadText(load)),
-				Load: load})
-		}
+		w.known = st.started || iterations > 0
+		w.judge = target > 0 || w.expected > 0
+		r.judgeRate(name, st, &w)
+		st.prev, st.pending = st.pending, w
 	}
 	open := false
 	for j := range t.Groups {
 		g := &t.Groups[j]
 		if g.TargetRate > 0 || g.Executor == string(scenarios.RampingArrivalRate) {
 			open = true
-			check(g.Name, g.TargetRate, g.Iterations, g.Dropped)
+			add(g.Name, g.TargetRate, g.Iterations, g.Started, g.Dropped)
 		}
 	}
 	if !open && t.TargetRate > 0 && len(t.Groups) == 0 {
-		check("", t.TargetRate, t.Iterations, t.Dropped)
+		add("", t.TargetRate, t.Iterations, 0, t.Dropped)
 	}
-	return held
+}
+
+// flushRates judges every pending window that ended before cut (zero: all)
+// without a next window, and forgets them; after an abort, or at the end.
+func (r *Recorder) flushRates(cut time.Time) {
+	names := make([]string, 0, len(r.rates))
+	for name := range r.rates {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		st := r.rates[name]
+		if p := st.pending; p.ok && (cut.IsZero() || r.v.Ticks[p.i].Time.Before(cut)) {
+			r.judgeRate(name, st, nil)
+		}
+		st.prev, st.pending = rateWin{}, rateWin{}
+	}
+}
+
+// judgeRate judges st.pending given the window after it (nil: none yet)
+// and steps the group's sustain rule.
+func (r *Recorder) judgeRate(name string, st *rateState, next *rateWin) {
+	w := st.pending
+	if !w.ok || !w.judge {
+		return
+	}
+	short := w.known && rateShort(w.expected, w.counted)
+	// Arrivals counted across an edge: the window is short only if it is
+	// short together with each neighbour too.
+	for _, n := range []*rateWin{&st.prev, next} {
+		if short && n != nil && n.ok && n.known && (n.i == w.i-1 || n.i == w.i+1) {
+			short = rateShort(w.expected+n.expected, w.counted+n.counted)
+		}
+	}
+	bad := short || w.dropped > 0
+	if bad && w.i < len(r.held) {
+		r.held[w.i] = false
+	}
+	achieved := w.counted / w.secs
+	if bad && st.bad == 0 && !st.on {
+		st.target, st.dropped = w.target, 0
+	}
+	if bad && !st.on {
+		st.dropped += w.dropped
+	}
+	what := "the arrival rate"
+	if name != "" {
+		what = name
+	}
+	switch st.step(w.i, bad, achieved, r.need) {
+	case +1:
+		at := &r.v.Ticks[st.runStart]
+		if st.first.IsZero() {
+			st.first = at.Time
+		}
+		text := fmt.Sprintf("%s could not sustain %s/s (achieved %s/s", what, trimFloat(st.target, 1),
+			trimFloat(st.runVal, 1))
+		if st.dropped > 0 {
+			text += fmt.Sprintf(", %d dropped", st.dropped)
+		}
+		text += ")"
+		sig := Signal{Kind: SignalRate, Group: name, Metric: "iterations_rate", Value: Num(st.runVal),
+			Threshold: Num(st.target), Text: text}
+		load := tickLoad(at)
+		r.addEvent(Event{Time: at.Time, Kind: EventRateShort, Metric: sig.Metric, Value: st.runVal,
+			Threshold: st.target, Text: text + " — " + r.loadText(load), Load: load})
+		r.violate(violation{at: at.Time, load: load, signal: sig})
+	case -1:
+		at := &r.v.Ticks[st.runStart]
+		load := tickLoad(at)
+		r.addEvent(Event{Time: at.Time, Kind: EventRateRecover, Metric: "iterations_rate", Value: st.runVal,
+			Text: fmt.Sprintf("%s back on schedule (%s/s) — %s", what, trimFloat(st.runVal, 1), r.loadText(load)),
+			Load: load})
+	}
 }
 
 // AddPoll appends one node poll and runs every node threshold over its
@@ -842,6 +936,10 @@ func (r *Recorder) Finish(end time.Time) {
 	defer r.saveMu.Unlock()
 	r.mu.Lock()
 	if !r.v.Done {
+		// The last window has no next one to share its edge with. A
+		// breakpoint found here is in the verdict; the run is over, so no
+		// OnBreakpoint callback reacts to it.
+		r.flushRates(r.abortAt)
 		r.v.Done, r.end = true, end
 		r.changed()
 	}

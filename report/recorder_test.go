@@ -114,7 +114,7 @@ func TestSyntheticTimelines(t *testing.T) {
 			}(),
 			bpAt: 10, kind: SignalNode, node: "db-3", stableVUs: 170, followed: 2, state: StateBreakpoint,
 			nodeOvers: 1, sloBreaches: 2,
-			textHas: []string{"db-3 load1 104 > 100 at 190 VUs, 570 rps; p95 > 500 ms 7 s later; errors > 1 % 11 s later; errors 3 %.",
+			textHas: []string{"db-3 load1 104 > 100 at 190 VUs, 570 rps; p95 > 500 ms 7 s later; errors > 1 % 11 s later. Max",
 				"Max stable: 170 VUs, 510 rps"},
 		},
 		{

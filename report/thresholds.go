@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -284,13 +285,73 @@ func sloShort(th scenarios.Threshold) string {
 
 // sloWithValue says a failed SLO with what was measured: "p95 612 ms > 500 ms".
 func sloWithValue(th scenarios.Threshold, v float64) string {
-	return aggLabel(th) + " " + fmtThresholdValue(th.Metric, th.Agg, v) + " " + negOp(th.Op) + " " +
+	return aggLabel(th) + " " + fmtFailed(th, v) + " " + negOp(th.Op) + " " +
 		fmtThresholdValue(th.Metric, th.Agg, th.Value)
 }
 
-// fmtMs prints a duration in ms with sensible precision.
+// fmtFailed formats a value that failed th in its metric's unit, with as
+// many more decimals as it takes for the printed value to differ from the
+// limit on the failing side:
+// "99.98/s" against rate>=100, not "100/s"; "1.04 %" against rate<0.01,
+// not "1 %". (fmtOver does the same for node values.) A value that holds
+// is formatted as usual.
+func fmtFailed(th scenarios.Threshold, v float64) string {
+	base := fmtThresholdValue(th.Metric, th.Agg, v)
+	if math.IsNaN(v) || math.IsInf(v, 0) || holds(v, th) {
+		return base
+	}
+	// The value and the limit in the printed unit, and the decimals the
+	// usual format gives there.
+	scale, unit, dec := 1.0, "", 2
+	switch {
+	case isDuration(th.Metric) && th.Agg != "count" && th.Agg != "rate":
+		switch {
+		case v >= 10000:
+			scale, unit, dec = 0.001, " s", 1
+		case v >= 100:
+			unit, dec = " ms", 0
+		case v >= 10:
+			unit, dec = " ms", 1
+		default:
+			unit, dec = " ms", msDecimals(v)
+		}
+	case th.Agg == "rate" && (th.Metric == "http_req_failed" || th.Metric == "checks"):
+		scale, unit = 100, " %"
+		switch p := v * 100; {
+		case p < 0.1:
+			dec = 3
+		case p < 10:
+			dec = 1
+		default:
+			dec = 0
+		}
+	case th.Agg == "rate":
+		unit, dec = "/s", 1
+	}
+	lim := th
+	lim.Value = th.Value * scale
+	if v*scale == lim.Value {
+		return base // it fails at the limit itself ("<500" and 500)
+	}
+	for d := dec; d <= dec+6; d++ {
+		p := math.Pow10(d)
+		if shown := math.Round(v*scale*p) / p; shown != lim.Value && !holds(shown, lim) {
+			if d == dec {
+				return base
+			}
+			return trimFloat(v*scale, d) + unit
+		}
+	}
+	return base
+}
+
+// fmtMs prints a duration in ms with sensible precision: two significant
+// digits below 1 ms ("0.21 ms", "0.001 ms"), never "0 ms" for a value
+// that is not 0, and "-" for a missing one.
 func fmtMs(v float64) string {
 	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "-"
 	case v >= 10000:
 		return trimFloat(v/1000, 1) + " s"
 	case v >= 100:
@@ -298,13 +359,24 @@ func fmtMs(v float64) string {
 	case v >= 10:
 		return trimFloat(v, 1) + " ms"
 	}
-	return trimFloat(v, 2) + " ms"
+	return trimFloat(v, msDecimals(v)) + " ms"
+}
+
+// msDecimals is how many decimals fmtMs shows below 10 ms: 2, or below 1 ms
+// as many as two significant digits take (at most 6: one nanosecond).
+func msDecimals(v float64) int {
+	if v <= 0 || v >= 1 {
+		return 2
+	}
+	return min(max(int(-math.Floor(math.Log10(v)))+1, 2), 6)
 }
 
 // fmtPct prints a fraction as a percentage: 0.021 → "2.1 %".
 func fmtPct(f float64) string {
 	p := f * 100
 	switch {
+	case math.IsNaN(p) || math.IsInf(p, 0):
+		return "-"
 	case p == 0:
 		return "0 %"
 	case p < 0.1:

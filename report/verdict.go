@@ -115,7 +115,7 @@ func (r *Recorder) verdict() Verdict {
 			v.Peak.VUs = t.VUs
 		}
 		v.Peak.TargetRate = max(v.Peak.TargetRate, t.TargetRate)
-		if rps := t.RPS(); rps > float64(v.Peak.RPS) {
+		if rps := t.RPS(); rps > float64(v.Peak.RPS) && fullWindow(t.Window, r.window) {
 			v.Peak.RPS = Num(rps)
 		}
 	}
@@ -146,16 +146,28 @@ func sortedViolations(in []violation) []violation {
 }
 
 // maxStable finds the highest-load window before the breakpoint in which
-// every evaluated threshold held.
+// every evaluated threshold held. Windows shorter than half the nominal
+// window (the run's last) count only when there is no other.
 func (r *Recorder) maxStable(bp *violation) *MaxStable {
+	if ms := r.maxStableOf(bp, true); ms != nil {
+		return ms
+	}
+	return r.maxStableOf(bp, false)
+}
+
+func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	best := -1
 	ticks := r.v.Ticks
+	skip := func(i int) bool {
+		t := &ticks[i]
+		return t.Requests == 0 || (i < len(r.held) && !r.held[i]) || (fullOnly && !fullWindow(t.Window, r.window))
+	}
 	for i := range ticks {
 		t := &ticks[i]
 		if bp != nil && !t.Time.Before(bp.cut()) {
 			break
 		}
-		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) {
+		if skip(i) {
 			continue
 		}
 		// Ties go to the later window: the load held for longer.
@@ -177,7 +189,7 @@ func (r *Recorder) maxStable(bp *violation) *MaxStable {
 		if bp != nil && !t.Time.Before(bp.cut()) {
 			break
 		}
-		if t.Requests == 0 || (i < len(r.held) && !r.held[i]) || !r.sameLevel(t, bt) {
+		if skip(i) || !r.sameLevel(t, bt) {
 			continue
 		}
 		out.Windows++
@@ -232,6 +244,12 @@ func verdictLoad(open bool, vus int, rate, rps float64) string {
 	return fmt.Sprintf("%s VUs, %s rps", group3(int64(vus)), group3(int64(rps+0.5)))
 }
 
+// isErrorRate reports whether a signal is the run's whole error rate
+// (http_req_failed without a tag filter).
+func isErrorRate(s Signal) bool {
+	return s.Kind == SignalSLO && s.Metric == "http_req_failed"
+}
+
 // followedShort says a later violation without its load: "p95 > 500 ms".
 func followedShort(s Signal, r *Recorder) string {
 	if s.Kind == SignalSLO {
@@ -242,6 +260,35 @@ func followedShort(s Signal, r *Recorder) string {
 		}
 	}
 	return s.Text
+}
+
+// noThresholdsText is the verdict of a run without thresholds (the
+// arrival-rate check, which found nothing, aside): the highest load
+// reached and how the run went there.
+func (r *Recorder) noThresholdsText(v *Verdict) string {
+	var b strings.Builder
+	peak := verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
+	switch {
+	case v.Aborted != "":
+		fmt.Fprintf(&b, "No thresholds were set; the run was aborted (%s) after reaching %s", v.Aborted, peak)
+	case !r.v.Done:
+		fmt.Fprintf(&b, "No thresholds were set: up to %s so far", peak)
+	default:
+		fmt.Fprintf(&b, "No thresholds were set: reached %s", peak)
+	}
+	a := &r.run
+	if a.requests == 0 {
+		b.WriteString(", with no request completed.")
+		return b.String()
+	}
+	fmt.Fprintf(&b, " with %s errors", fmtPct(float64(a.errors)/float64(a.requests)))
+	p95, ok95 := a.lat.quantile(95)
+	p99, ok99 := a.lat.quantile(99)
+	if ok95 && ok99 {
+		fmt.Fprintf(&b, " (p95 %s, p99 %s over the run)", fmtMs(p95), fmtMs(p99))
+	}
+	b.WriteString(".")
+	return b.String()
 }
 
 func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
@@ -255,6 +302,9 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 		switch {
 		case len(r.v.Ticks) == 0:
 			b.WriteString("No load was recorded.")
+		case len(r.slos) == 0 && len(r.nodeThs) == 0:
+			// Nothing to hold: say what happened, not that it held.
+			b.WriteString(r.noThresholdsText(v))
 		case ms == nil:
 			fmt.Fprintf(&b, "No breakpoint, but no window held every threshold either; peak %s.",
 				verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS)))
@@ -268,15 +318,18 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s at %s", bp.signal.Text, verdictLoad(v.OpenModel, bp.load.VUs, bp.load.TargetRate, bp.load.RPS))
+	saidErrors := isErrorRate(bp.signal)
 	const most = 4 // the first few say what followed; the event log has the rest
 	for i, f := range v.Followed {
 		if i == most {
 			fmt.Fprintf(&b, "; %d more", len(v.Followed)-most)
 			break
 		}
+		saidErrors = saidErrors || isErrorRate(f.Signal)
 		fmt.Fprintf(&b, "; %s %s later", followedShort(f.Signal, r), fmtDur(time.Duration(f.AfterS*float64(time.Second))))
 	}
-	// Errors from the breakpoint on: what the users felt.
+	// Errors from the breakpoint on: what the users felt, unless an error
+	// rate was said already.
 	var req, errs int64
 	for i := range r.v.Ticks {
 		if t := &r.v.Ticks[i]; !t.Time.Before(bp.at) {
@@ -284,7 +337,7 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 			errs += t.ErrorCount
 		}
 	}
-	if req > 0 && errs > 0 {
+	if req > 0 && errs > 0 && !saidErrors {
 		fmt.Fprintf(&b, "; errors %s", fmtPct(float64(errs)/float64(req)))
 	}
 	b.WriteString(".")
