@@ -642,6 +642,7 @@ func (e *Engine) arrivals(g *group) {
 func (e *Engine) dispatch(g *group, intended time.Time) {
 	select {
 	case v := <-g.idle:
+		e.rec.shard(int(e.nextVU.Load())).started(g.idx)
 		v.work <- intended
 	default:
 		e.rec.shard(int(e.nextVU.Load())).dropped(g.idx)

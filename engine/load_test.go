@@ -68,6 +68,15 @@ func TestArrivalRateWithinOnePercent(t *testing.T) {
 	if s.Requests != hits.Load() {
 		t.Fatalf("recorded %d, server saw %d", s.Requests, hits.Load())
 	}
+	var started int64
+	for _, x := range tk.all() {
+		for _, gs := range x.Groups {
+			started += gs.Started
+		}
+	}
+	if started+s.Dropped != s.Iterations+s.Dropped || started == 0 {
+		t.Fatalf("started %d, served %d: every arrival handed to a VU is counted as started", started, s.Iterations)
+	}
 	for _, x := range tk.all() {
 		if x.Elapsed < 3*time.Second && x.TargetRate != 200 {
 			t.Fatalf("tick at %v: target rate %v", x.Elapsed, x.TargetRate)
@@ -174,6 +183,15 @@ func TestOpenModelDrops(t *testing.T) {
 	g.PreAllocatedVUs = 1
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	s := tk.sum()
+	var started int64
+	for _, x := range tk.all() {
+		for _, gs := range x.Groups {
+			started += gs.Started
+		}
+	}
+	if started+s.Dropped < 49 || started+s.Dropped > 51 {
+		t.Fatalf("started %d + dropped %d, want the 50 arrivals", started, s.Dropped)
+	}
 	if s.Dropped < 30 || s.Errors[ErrDropped] != s.Dropped || s.ErrorCount != 0 {
 		t.Fatalf("dropped %d, errors %v error count %d: want most of 50 dropped, and not counted as request errors", s.Dropped, s.Errors, s.ErrorCount)
 	}
