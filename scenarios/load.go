@@ -90,7 +90,15 @@ func parseYAML(data []byte) (f *ast.File, err error) {
 func (d *decoder) yamlError(err error) *Error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		return d.errAt(tokenPos(ye.GetToken()), "", "%s", ye.GetMessage())
+		msg := ye.GetMessage()
+		// The parser's duplicate-key message names no field: say it the
+		// way every other scenario error reads.
+		var key string
+		var line, col int
+		if n, _ := fmt.Sscanf(msg, "mapping key %q already defined at [%d:%d]", &key, &line, &col); n == 3 {
+			return d.errAt(tokenPos(ye.GetToken()), key, "defined twice (first at line %d, column %d)", line, col)
+		}
+		return d.errAt(tokenPos(ye.GetToken()), "", "%s", msg)
 	}
 	return d.errAt(position{1, 1}, "", "%s", err)
 }

@@ -320,7 +320,7 @@ func TestParseErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"yaml syntax", "a: [1, 2\n", "s.yaml:1:4: sequence end token ']' not found"},
-		{"duplicate key", "name: a\nname: b\n", `s.yaml:2:1: mapping key "name" already defined at [1:1]`},
+		{"duplicate key", "name: a\nname: b\n", `s.yaml:2:1: name: defined twice (first at line 1, column 1)`},
 		{"empty", "\n# nothing\n", "s.yaml:1:1: empty scenario (want at least name and groups)"},
 		{"two documents", ok + "---\nname: b\n", "s.yaml:5:1: one scenario per file (found a second YAML document)"},
 		{"not a mapping", "- a\n", "s.yaml:1:1: want a mapping, got a list"},
