@@ -52,6 +52,7 @@ type runOpts struct {
 	Controllers       string
 	MaxViewers        int
 	Insecure          bool // accept any TLS certificate from the target
+	IdleTimeout       time.Duration
 	// Progress is how often the headless printer writes a line (default 5s).
 	Progress time.Duration
 	// stdin/console are for tests; nil means os.Stdin / os.Stdout.
@@ -68,6 +69,7 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "public keys allowed to attach with --share (default ~/.ssh/authorized_keys)")
 	fs.StringVar(&o.Controllers, "controllers", "", "public keys allowed to steer (hold, scale, abort) with --share")
 	fs.IntVar(&o.MaxViewers, "max-viewers", 8, "at most this many SSH viewers with --share")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", time.Hour, "with --share: close an SSH session after this long without a keystroke (0 = never)")
 	fs.BoolVar(&o.Insecure, "insecure", false, "accept any TLS certificate from the target (self-signed test systems)")
 }
 
@@ -329,7 +331,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		var srv *share.Server
 		srv, err = share.Start(ctx, share.Config{
 			Addr: o.Share, AuthorizedKeys: o.AuthorizedKeys, Controllers: o.Controllers,
-			MaxViewers: o.MaxViewers, Logf: logf,
+			MaxViewers: o.MaxViewers, IdleTimeout: idleTimeout(o.IdleTimeout), Logf: logf,
 			NewModel: func(v share.Viewer, width, height int) tea.Model {
 				opts := tui.Options{Who: v.Who, CanControl: v.CanControl, ReportPath: o.ReportPath,
 					Viewers: v.Watching, Renderer: v.Renderer}
@@ -650,4 +652,12 @@ func fmtElapsed(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", s/60, s%60)
 	}
 	return fmt.Sprintf("%dh%02dm%02ds", s/3600, s/60%60, s%60)
+}
+
+// idleTimeout maps the flag's 0 ("never") onto share's negative value.
+func idleTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
