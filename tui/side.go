@@ -141,10 +141,34 @@ func (p *sidePanel) events(d *data) []string {
 		return append(lines, p.st.Dim.Render("no events yet"))
 	}
 	end := n - p.back
-	for i := max(0, end-rows); i < end; i++ {
+	from := max(0, end-rows)
+	// The moment the run broke must stay in sight on a small screen: when
+	// the newest events would push it out, it keeps the first row.
+	if pin := pinnedEvent(d.events); p.back == 0 && rows >= 3 && pin >= 0 && pin < from {
+		lines = append(lines, p.eventLine(&d.events[pin]))
+		from++
+	}
+	for i := from; i < end; i++ {
 		lines = append(lines, p.eventLine(&d.events[i]))
 	}
 	return lines
+}
+
+// pinnedEvent is the index of the breakpoint event, else of the first node
+// crossing, or -1.
+func pinnedEvent(evs []report.Event) int {
+	first := -1
+	for i := range evs {
+		switch evs[i].Kind {
+		case report.EventBreakpoint:
+			return i
+		case report.EventNodeOver:
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	return first
 }
 
 func (p *sidePanel) hotspots(d *data) []string {
