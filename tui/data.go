@@ -187,7 +187,7 @@ func (d *data) ingest(v *report.View) bool {
 		}
 		d.points = append(d.points, point{
 			t: t.Time, p50: ms(t.Latency.P50), p95: ms(t.Latency.P95), p99: ms(t.Latency.P99),
-			rps: t.RPS(), errps: float64(t.ErrorCount) / win.Seconds(), vus: float64(t.VUs),
+			rps: t.RPS(), errps: float64(t.ErrorCount) / win.Seconds(), vus: float64(first(vuCounts(t))),
 		})
 		for k, c := range t.Errors {
 			d.errTotal[k] += c
@@ -400,3 +400,21 @@ func (d *data) sloP95() float64 {
 	}
 	return best
 }
+
+// vuCounts splits a tick's VUs: shown is the closed-model VUs (what the VU
+// target counts), or all VUs when only arrival-rate groups run; open is the
+// VUs arrival-rate groups use, shown beside their rate. "VUs 770/710" with
+// 60 of them serving an arrival rate reads as a bug otherwise.
+func vuCounts(t *engine.Tick) (shown, open int) {
+	for _, g := range t.Groups {
+		if g.Executor == string(scenarios.RampingArrivalRate) {
+			open += g.VUs
+		}
+	}
+	if closed := t.VUs - open; closed > 0 || t.TargetVUs > 0 {
+		return closed, open
+	}
+	return t.VUs, open
+}
+
+func first(a, _ int) int { return a }

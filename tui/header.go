@@ -34,13 +34,18 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	case d.held:
 		l1 = append(l1, st.Warn.Render("⏸ HELD"))
 	}
-	vus := strconv.Itoa(t.VUs)
+	shown, open := vuCounts(t)
+	vus := strconv.Itoa(shown)
 	if t.TargetVUs > 0 {
 		vus += "/" + strconv.Itoa(t.TargetVUs)
 	}
 	l1 = append(l1, kv("VUs", vus))
 	if t.TargetRate > 0 {
-		l1 = append(l1, kv("rate", fmtCount(t.TargetRate)+"/s"))
+		rate := fmtCount(t.TargetRate) + "/s"
+		if open > 0 && shown != open {
+			rate += " (" + strconv.Itoa(open) + " VUs)"
+		}
+		l1 = append(l1, kv("rate", rate))
 	}
 	l1 = append(l1,
 		kv("rps", fmtCount(t.RPS())),

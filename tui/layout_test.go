@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/brink-load/brink/engine"
 )
 
 // The layouts are checked as drawn boxes (testdata/TestLayoutBoxes/*.golden;
@@ -48,5 +50,24 @@ func TestLayoutTiles(t *testing.T) {
 	}
 	if !computeLayout(79, 30, layoutState{}).TooSmall || !computeLayout(100, 23, layoutState{}).TooSmall {
 		t.Error("below 80x24 must be too small")
+	}
+}
+
+func TestVUCounts(t *testing.T) {
+	closed := engine.GroupStats{Executor: "ramping-vus", VUs: 710, TargetVUs: 710}
+	open := engine.GroupStats{Executor: "ramping-arrival-rate", VUs: 60, TargetRate: 118}
+	cases := []struct {
+		tk          engine.Tick
+		shown, open int
+	}{
+		{engine.Tick{VUs: 770, TargetVUs: 710, Groups: []engine.GroupStats{closed, open}}, 710, 60},
+		{engine.Tick{VUs: 60, Groups: []engine.GroupStats{open}}, 60, 60},
+		{engine.Tick{VUs: 710, TargetVUs: 710, Groups: []engine.GroupStats{closed}}, 710, 0},
+		{engine.Tick{VUs: 5, TargetVUs: 5}, 5, 0}, // no per-group data
+	}
+	for i, c := range cases {
+		if s, o := vuCounts(&c.tk); s != c.shown || o != c.open {
+			t.Errorf("case %d: vuCounts = %d, %d; want %d, %d", i, s, o, c.shown, c.open)
+		}
 	}
 }
