@@ -383,3 +383,35 @@ func TestProgressLine(t *testing.T) {
 		}
 	}
 }
+
+// brink check validates without load, and the scenario README shows is a
+// valid one (so the README cannot drift from the format).
+func TestCheckCommandAndREADMEScenario(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
+	if !ok {
+		t.Fatal("README has no yaml block")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	file := filepath.Join(t.TempDir(), "readme.yaml")
+	os.WriteFile(file, []byte(block), 0o644)
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"check", file, "example:smoke"}, &out, &errb); code != exitOK {
+		t.Fatalf("README scenario: exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{`"chat-breakpoint", 6m0s, 3 group(s)`, "peak 800 VUs", "peak 300 iterations/s", "p(95)<500", `"smoke"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("name: a\nname: b\n"), 0o644)
+	out.Reset()
+	errb.Reset()
+	if code := runMain([]string{"check", bad}, &out, &errb); code != exitUsage || !strings.HasPrefix(errb.String(), bad+":2:1: name: ") {
+		t.Fatalf("bad file: exit %d, %q", code, errb.String())
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+func init() {
+	register(command{name: "check", summary: "load and validate scenario files without running them: brink check FILE…", run: cmdCheck})
+}
+
+// cmdCheck validates scenarios (for CI and editors) and says what each
+// would run: groups, length, peak load, thresholds.
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		w := stderr
+		if len(args) > 0 {
+			w = stdout
+		}
+		fmt.Fprintln(w, "Usage: brink check FILE…\n\nLoads each scenario (or example:NAME) as 'brink run' would, without sending any load.\nPrints what it would run; a bad file is one line file:line:col: field: what is wrong, exit 2.")
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	code := exitOK
+	for _, a := range args {
+		sc, err := loadScenario(a)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitUsage
+			continue
+		}
+		fmt.Fprint(stdout, describeScenario(a, sc))
+	}
+	return code
+}
+
+// describeScenario is a short plain-words plan of a scenario.
+func describeScenario(file string, sc *scenarios.Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %q, %s, %d group(s)\n", file, sc.Name, sc.Duration(), len(sc.Groups))
+	for _, g := range sc.Groups {
+		peak, total := g.Start, time.Duration(0)
+		for _, st := range g.Stages {
+			peak = max(peak, st.Target)
+			total += st.Duration
+		}
+		what := fmt.Sprintf("%d request(s)", len(g.Requests))
+		if g.WebSocket != nil {
+			what += " + WebSocket"
+		}
+		unit := "VUs"
+		if g.Executor == scenarios.RampingArrivalRate {
+			unit = fmt.Sprintf("iterations/s (max %d VUs)", g.MaxVUs)
+		}
+		fmt.Fprintf(&b, "  %-12s %-22s %d stage(s) over %s, peak %g %s, %s\n", g.Name, g.Executor, len(g.Stages), total, peak, unit, what)
+	}
+	for _, th := range sc.Thresholds {
+		fmt.Fprintf(&b, "  threshold    %s %s\n", th.Metric, th.Expr)
+	}
+	if n := sc.Nodes; n != nil {
+		src := n.Prometheus
+		if src == "" {
+			src = strings.Join(n.Scrape, ", ")
+		}
+		fmt.Fprintf(&b, "  nodes        %s, %d threshold(s), %d panel(s)\n", src, len(n.Thresholds), len(n.Panels))
+	}
+	return b.String()
+}
