@@ -615,13 +615,14 @@ func localRenderer(out io.Writer) *lipgloss.Renderer {
 	return r
 }
 
-// nodeCrossed reports whether any node crossed its threshold (sustained)
-// during the run: for CI that fails the run like an SLO does.
+// nodeCrossed reports whether any node, or any custom panel's series,
+// crossed its threshold (sustained) during the run: for CI that fails the
+// run like an SLO does.
 func nodeCrossed(rec *report.Recorder) bool {
 	crossed := false
 	rec.View(func(v *report.View) {
 		for i := range v.Events {
-			if v.Events[i].Kind == report.EventNodeOver {
+			if k := v.Events[i].Kind; k == report.EventNodeOver || k == report.EventPanelOver {
 				crossed = true
 				return
 			}

@@ -41,8 +41,10 @@ type Report struct {
 	Endpoints  []EndpointSummary   `json:"endpoints"`
 	Timeline   []Window            `json:"timeline"`
 	Nodes      []NodeSeries        `json:"nodes"`
-	Events     []Event             `json:"events"`
-	Verdict    Verdict             `json:"verdict"`
+	// Panels are the scenario's custom panels (nodes.panels) over the run.
+	Panels  []PanelSeries `json:"panels"`
+	Events  []Event       `json:"events"`
+	Verdict Verdict       `json:"verdict"`
 }
 
 // Summary is the whole run in numbers.
@@ -174,6 +176,31 @@ type NodeSample struct {
 	StaleReason string `json:"stale_reason,omitempty"`
 }
 
+// PanelSeries is one custom panel over the run: each series its query
+// returned, one point per poll.
+type PanelSeries struct {
+	Title  string       `json:"title"`
+	Unit   string       `json:"unit,omitempty"`
+	Above  *float64     `json:"above,omitempty"`
+	Series []PanelTrace `json:"series"`
+	// SeriesLeftOut counts series past the first maxPanelSeries, which
+	// the report leaves out (a query can return thousands).
+	SeriesLeftOut int `json:"series_left_out,omitempty"`
+}
+
+// PanelTrace is one series of a custom panel: its labels and its values,
+// each [unix_seconds, value] (value null when not a number).
+type PanelTrace struct {
+	Labels string       `json:"labels"`
+	Points []PanelPoint `json:"points"`
+}
+
+// PanelPoint is [unix_seconds, value].
+type PanelPoint [2]Num
+
+// maxPanelSeries bounds the series kept per panel in the report.
+const maxPanelSeries = 50
+
 func windowLatency(l engine.Latency) WindowLatency {
 	if l.Count == 0 {
 		return WindowLatency{Mean: nan(), P50: nan(), P90: nan(), P95: nan(), P99: nan(), Max: nan()}
@@ -299,6 +326,7 @@ func (r *Recorder) Report() *Report {
 		rep.Timeline[i] = w
 	}
 	rep.Nodes = nodeSeries(r.v.Polls)
+	rep.Panels = r.panelSeries()
 	rep.Events = append([]Event{}, r.v.Events...)
 	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
 	// Lists are [] rather than null when empty, so tools need no null checks.
@@ -310,6 +338,9 @@ func (r *Recorder) Report() *Report {
 	}
 	if rep.Nodes == nil {
 		rep.Nodes = []NodeSeries{}
+	}
+	if rep.Panels == nil {
+		rep.Panels = []PanelSeries{}
 	}
 	if rep.Verdict.Followed == nil {
 		rep.Verdict.Followed = []Followed{}
@@ -366,6 +397,58 @@ func nodeSeries(polls []promquery.Poll) []NodeSeries {
 				DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
 				Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
 				NetTxBps: Num(s.NetTxBps), Stale: s.Stale, StaleReason: s.StaleReason})
+		}
+	}
+	return out
+}
+
+// panelSeries regroups the polls' custom panels per panel (in order of
+// first appearance) and per series. Like node samples, a poll adds one
+// point per series, and a point at or before the series' last is the same
+// poll seen twice; past maxPanelSeries, series are counted, not kept.
+func (r *Recorder) panelSeries() []PanelSeries {
+	var out []PanelSeries
+	idx := map[string]int{}
+	series := []map[string]int{}
+	for pi := range r.v.Polls {
+		p := &r.v.Polls[pi]
+		for vi := range p.Panels {
+			pv := &p.Panels[vi]
+			i, ok := idx[pv.Title]
+			if !ok {
+				i = len(out)
+				idx[pv.Title] = i
+				ps := PanelSeries{Title: pv.Title, Unit: pv.Unit, Series: []PanelTrace{}}
+				if _, sp := r.panelOf(pv, vi); sp != nil && sp.Above != nil {
+					a := *sp.Above
+					ps.Above = &a
+				}
+				out = append(out, ps)
+				series = append(series, map[string]int{})
+			}
+			ps := &out[i]
+			ts := float64(p.Time.UnixMilli()) / 1000
+			for _, s := range pv.Series {
+				j, ok := series[i][s.Labels]
+				if !ok {
+					if len(ps.Series) >= maxPanelSeries {
+						series[i][s.Labels] = -1
+						ps.SeriesLeftOut++
+						continue
+					}
+					j = len(ps.Series)
+					series[i][s.Labels] = j
+					ps.Series = append(ps.Series, PanelTrace{Labels: s.Labels})
+				}
+				if j < 0 {
+					continue
+				}
+				tr := &ps.Series[j]
+				if k := len(tr.Points); k > 0 && float64(tr.Points[k-1][0]) >= ts {
+					continue
+				}
+				tr.Points = append(tr.Points, PanelPoint{Num(ts), Num(s.Value)})
+			}
 		}
 	}
 	return out
@@ -555,7 +638,7 @@ func WriteFile(path string, rep *Report) error {
 
 // rowFields are written one element per line: long series stay greppable
 // and the file a third smaller than fully indented.
-var rowFields = map[string]bool{"timeline": true, "samples": true, "events": true}
+var rowFields = map[string]bool{"timeline": true, "samples": true, "events": true, "series": true}
 
 // encode writes the report indented, except the long series whose elements
 // are one compact line each. Field order and names come from the struct, so
@@ -606,7 +689,7 @@ func encodeValue(buf *bytes.Buffer, v reflect.Value, indent string, rows bool) e
 		buf.WriteString(indent + "]")
 		return nil
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && !v.IsNil() && v.Len() > 0 &&
-		v.Type().Elem() == reflect.TypeOf(NodeSeries{}):
+		(v.Type().Elem() == reflect.TypeOf(NodeSeries{}) || v.Type().Elem() == reflect.TypeOf(PanelSeries{})):
 		buf.WriteString("[\n")
 		for i := 0; i < v.Len(); i++ {
 			buf.WriteString(indent + " ")
@@ -620,7 +703,8 @@ func encodeValue(buf *bytes.Buffer, v reflect.Value, indent string, rows bool) e
 		}
 		buf.WriteString(indent + "]")
 		return nil
-	case v.Kind() == reflect.Struct && (v.Type() == reflect.TypeOf(Report{}) || v.Type() == reflect.TypeOf(NodeSeries{})):
+	case v.Kind() == reflect.Struct && (v.Type() == reflect.TypeOf(Report{}) || v.Type() == reflect.TypeOf(NodeSeries{}) ||
+		v.Type() == reflect.TypeOf(PanelSeries{})):
 		buf.WriteString("{\n")
 		t := v.Type()
 		first := true

@@ -7,6 +7,7 @@ package report
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -37,6 +38,10 @@ const (
 	// (achieved < 99 % of target, or dropped iterations), sustained.
 	EventRateShort   EventKind = "rate_short"
 	EventRateRecover EventKind = "rate_recover"
+	// A custom panel's series (scenario nodes.panels with above) crossed
+	// its threshold (sustained), and came back under.
+	EventPanelOver  EventKind = "panel_over"
+	EventPanelClear EventKind = "panel_clear"
 )
 
 // Load is the engine's load at an event's moment.
@@ -131,6 +136,8 @@ type Recorder struct {
 
 	slos    []sloState
 	nodeThs []scenarios.NodeThreshold
+	panels  []scenarios.Panel // scenario nodes.panels
+	panelTh int               // how many of them have a threshold (above)
 	cross   map[crossKey]*crossState
 	rates   map[string]*rateState
 	run     runAcc
@@ -242,12 +249,17 @@ func rateShort(expected, counted float64) bool {
 	return counted < 0.99*expected-1
 }
 
+// crossKey names one series against one threshold: a node against node
+// threshold th, or (panel set) one series of custom panel th, named by its
+// labels.
 type crossKey struct {
-	th   int
-	node string
+	th    int
+	node  string
+	panel bool
 }
 
-// crossState is one node against one threshold, sample by sample.
+// crossState is one series (a node's metric, a panel's series) against one
+// threshold, sample by sample.
 type crossState struct {
 	over     bool      // a sustained crossing is in effect
 	runStart time.Time // first sample of the current run towards a change
@@ -335,6 +347,12 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 		}
 		if sc.Nodes != nil {
 			r.nodeThs = sc.Nodes.Thresholds
+			r.panels = sc.Nodes.Panels
+			for _, p := range r.panels {
+				if p.Above != nil {
+					r.panelTh++
+				}
+			}
 		}
 		r.openOnly = len(sc.Groups) > 0
 		var longest time.Duration
@@ -752,7 +770,7 @@ func (r *Recorder) judgeRate(name string, st *rateState, next *rateWin) {
 }
 
 // AddPoll appends one node poll and runs every node threshold over its
-// samples.
+// samples, and every custom panel threshold over its series.
 func (r *Recorder) AddPoll(p promquery.Poll) {
 	r.mu.Lock()
 	if r.v.Done {
@@ -784,56 +802,132 @@ func (r *Recorder) AddPoll(p promquery.Poll) {
 			r.stepNode(k, th, s, v)
 		}
 	}
+	for pi := range p.Panels {
+		r.stepPanel(p.Time, &p.Panels[pi], pi)
+	}
 	fns := r.changed()
 	r.mu.Unlock()
 	r.fire(fns)
 }
 
-// stepNode applies the sustain rule to one node sample. The value must stay
-// over (or under) for the sustain time, measured from the first sample of
-// the run to the end of the interval the latest sample stands for.
-func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
-	key := crossKey{k, s.Node}
+// crossing is a sustained change of one series against its threshold:
+// over (or back under) since at, when the value was val, with the load then.
+type crossing struct {
+	over     bool
+	at       time.Time
+	val      float64
+	load     Load
+	loadTime time.Time
+}
+
+// stepCross applies the sustain rule to one sample (at t, value v) of the
+// series key against the threshold above. The value must stay over (or
+// under) for the sustain time, measured from the first sample of the run to
+// the end of the interval the latest sample stands for. ok is true when a
+// crossing up or down has just become sustained; it is stamped at the
+// run's first sample.
+func (r *Recorder) stepCross(key crossKey, t time.Time, v, above float64) (c crossing, ok bool) {
 	cs := r.cross[key]
 	if cs == nil {
 		cs = &crossState{}
 		r.cross[key] = cs
 	}
-	if !cs.last.IsZero() && !s.Time.After(cs.last) {
-		return // the same scrape seen again
+	if !cs.last.IsZero() && !t.After(cs.last) {
+		return c, false // the same scrape seen again
 	}
 	var gap time.Duration
 	if !cs.last.IsZero() {
-		gap = min(s.Time.Sub(cs.last), r.sustain)
+		gap = min(t.Sub(cs.last), r.sustain)
 	}
-	cs.last = s.Time
-	over := v > th.Above
-	cs.near = !over && th.Above > 0 && v >= nearFrac*th.Above
+	cs.last = t
+	over := v > above
+	cs.near = !over && above > 0 && v >= nearFrac*above
 	if over == cs.over {
 		cs.runStart = time.Time{}
-		return
+		return c, false
 	}
 	if cs.runStart.IsZero() {
-		cs.runStart, cs.runVal = s.Time, v
+		cs.runStart, cs.runVal = t, v
 	}
-	if s.Time.Sub(cs.runStart)+gap < r.sustain {
-		return
+	if t.Sub(cs.runStart)+gap < r.sustain {
+		return c, false
 	}
 	cs.over = over
-	at, val := cs.runStart, cs.runVal
+	c = crossing{over: over, at: cs.runStart, val: cs.runVal}
 	cs.runStart = time.Time{}
-	load, loadTime := r.loadTickAt(at)
-	if over {
+	c.load, c.loadTime = r.loadTickAt(c.at)
+	return c, true
+}
+
+// stepNode applies the sustain rule to one node sample.
+func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
+	c, ok := r.stepCross(crossKey{th: k, node: s.Node}, s.Time, v, th.Above)
+	if !ok {
+		return
+	}
+	at, val, load := c.at, c.val, c.load
+	if c.over {
 		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
 			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above))}
 		r.addEvent(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
 			Text: sig.Text + " — " + r.loadText(load), Load: load})
-		r.violate(violation{at: at, load: load, loadTime: loadTime, signal: sig})
+		r.violate(violation{at: at, load: load, loadTime: c.loadTime, signal: sig})
 		return
 	}
 	r.addEvent(Event{Time: at, Kind: EventNodeClear, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
 		Text: fmt.Sprintf("%s %s back under %s (%s) — %s", s.Node, th.Metric, fmtNodeValue(th.Metric, th.Above),
 			fmtNodeValue(th.Metric, val), r.loadText(load)), Load: load})
+}
+
+// panelOf finds the scenario panel a polled panel value answers: the one
+// at the same position (the sources poll them in scenario order), else the
+// first with its title. k is -1 when there is none.
+func (r *Recorder) panelOf(pv *promquery.PanelValue, i int) (k int, p *scenarios.Panel) {
+	if i < len(r.panels) && r.panels[i].Title == pv.Title {
+		return i, &r.panels[i]
+	}
+	for j := range r.panels {
+		if r.panels[j].Title == pv.Title {
+			return j, &r.panels[j]
+		}
+	}
+	return -1, nil
+}
+
+// stepPanel applies a custom panel's threshold to each of its series, at
+// the poll's time, like a node threshold. A failed query, a NaN or an
+// infinite value says nothing either way.
+func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int) {
+	k, pa := r.panelOf(pv, i)
+	if pa == nil || pa.Above == nil || pv.Err != "" {
+		return
+	}
+	above := *pa.Above
+	for _, s := range pv.Series {
+		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			continue
+		}
+		c, ok := r.stepCross(crossKey{th: k, node: s.Labels, panel: true}, t, s.Value, above)
+		if !ok {
+			continue
+		}
+		name := pa.Title
+		if len(pv.Series) > 1 {
+			name += " " + s.Labels
+		}
+		at, val, load := c.at, c.val, c.load
+		if c.over {
+			sig := Signal{Kind: SignalPanel, Node: s.Labels, Metric: pa.Title, Value: Num(val), Threshold: Num(above),
+				Text: fmt.Sprintf("%s %s > %s", name, fmtPanelOver(pa.Unit, val, above), fmtPanelValue(pa.Unit, above))}
+			r.addEvent(Event{Time: at, Kind: EventPanelOver, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above,
+				Text: sig.Text + " — " + r.loadText(load), Load: load})
+			r.violate(violation{at: at, load: load, loadTime: c.loadTime, signal: sig})
+			continue
+		}
+		r.addEvent(Event{Time: at, Kind: EventPanelClear, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above,
+			Text: fmt.Sprintf("%s back under %s (%s) — %s", name, fmtPanelValue(pa.Unit, above),
+				fmtPanelValue(pa.Unit, val), r.loadText(load)), Load: load})
+	}
 }
 
 // violate records a sustained violation; the first one (before any abort)

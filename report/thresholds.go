@@ -477,3 +477,43 @@ func fmtDur(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dm%02ds", m, s)
 }
+
+// fmtPanelValue prints a custom panel's value with its unit: "1.9 s",
+// "0.0123", "1840 req/s". Three significant digits or so: a panel's unit
+// and scale are whatever its query returns.
+func fmtPanelValue(unit string, v float64) string {
+	s := fmtPanelNum(v)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}
+
+func fmtPanelNum(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return trimFloat(v, 0)
+	case a >= 10:
+		return trimFloat(v, 1)
+	case a >= 1:
+		return trimFloat(v, 2)
+	case a == 0:
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// fmtPanelOver formats a panel value that crossed its threshold so that it
+// never reads as equal to it ("1.5003 s > 1.5 s", not "1.5 s > 1.5 s").
+func fmtPanelOver(unit string, v, threshold float64) string {
+	s := fmtPanelNum(v)
+	if v != threshold {
+		for prec := 4; prec <= 12 && s == fmtPanelNum(threshold); prec++ {
+			s = strconv.FormatFloat(v, 'g', prec, 64)
+		}
+	}
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}

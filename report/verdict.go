@@ -14,6 +14,9 @@ const (
 	SignalNode = "node" // a node threshold (load1 > 100 on db-3)
 	SignalSLO  = "slo"  // a latency / error / check SLO
 	SignalRate = "rate" // an arrival-rate group could not start its iterations on schedule
+	// A custom panel's series over its threshold: Node holds the series'
+	// labels, Metric the panel's title.
+	SignalPanel = "panel"
 )
 
 // Signal is one sustained violation.
@@ -302,7 +305,7 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 		switch {
 		case len(r.v.Ticks) == 0:
 			b.WriteString("No load was recorded.")
-		case len(r.slos) == 0 && len(r.nodeThs) == 0:
+		case len(r.slos) == 0 && len(r.nodeThs) == 0 && r.panelTh == 0:
 			// Nothing to hold: say what happened, not that it held.
 			b.WriteString(r.noThresholdsText(v))
 		case ms == nil:
