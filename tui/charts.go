@@ -100,7 +100,8 @@ func visible(all []point, win time.Duration, cols int, dst []point) []point {
 	return dst
 }
 
-// marker is a node crossing drawn as a vertical line on both charts.
+// marker is a node (or custom panel) crossing drawn as a vertical line on
+// both charts.
 type marker struct {
 	t     time.Time
 	label string
@@ -109,8 +110,11 @@ type marker struct {
 func markers(events []report.Event, dst []marker) []marker {
 	dst = dst[:0]
 	for _, e := range events {
-		if e.Kind == report.EventNodeOver {
+		switch e.Kind {
+		case report.EventNodeOver:
 			dst = append(dst, marker{t: e.Time, label: e.Node + " " + e.Metric + ">" + strings.TrimSuffix(fmtLoad(e.Threshold), ".0")})
+		case report.EventPanelOver:
+			dst = append(dst, marker{t: e.Time, label: e.Metric + ">" + fmtPanel(e.Threshold)})
 		}
 	}
 	return dst

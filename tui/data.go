@@ -135,6 +135,7 @@ type data struct {
 	nTicks int
 
 	nodes   map[string]*node
+	panels  []*panel // custom panels, in order of first appearance
 	nPolls  int
 	polled  time.Time
 	pollErr string
@@ -209,7 +210,7 @@ func (d *data) ingest(v *report.View) bool {
 	}
 
 	if len(v.Polls) < d.nPolls {
-		d.nPolls = 0
+		d.nPolls, d.panels = 0, nil
 	}
 	for i := d.nPolls; i < len(v.Polls); i++ {
 		p := &v.Polls[i]
@@ -230,6 +231,9 @@ func (d *data) ingest(v *report.View) bool {
 					}
 				}
 			}
+		}
+		for j := range p.Panels {
+			d.addPanel(&p.Panels[j])
 		}
 	}
 	d.nPolls = len(v.Polls)

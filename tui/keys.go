@@ -17,6 +17,7 @@ type KeyMap struct {
 	Down     key.Binding
 	Hotspots key.Binding
 	Errors   key.Binding
+	Panels   key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 	Yes      key.Binding
@@ -49,6 +50,7 @@ func NewKeyMap(canControl bool) KeyMap {
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
 		Hotspots: key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hotspots")),
 		Errors:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "errors")),
+		Panels:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "panels")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Yes:      key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -57,7 +59,7 @@ func NewKeyMap(canControl bool) KeyMap {
 		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 
 		scaleHelp:  key.NewBinding(key.WithKeys("+", "-"), key.WithHelp("+/-", ctl("scale"))),
-		panelsHelp: key.NewBinding(key.WithKeys("h", "e"), key.WithHelp("h/e", "hotspots/errors")),
+		panelsHelp: key.NewBinding(key.WithKeys("h", "e", "p"), key.WithHelp("h/e/p", "hotspots/errors/panels")),
 	}
 }
 
@@ -71,8 +73,8 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Hold, k.ScaleUp, k.ScaleDn, k.Abort},
-		{k.Note, k.Window, k.Hotspots, k.Errors},
-		{k.Focus, k.Up, k.Down},
+		{k.Hotspots, k.Errors, k.Panels, k.Window},
+		{k.Note, k.Focus, k.Up, k.Down},
 		{k.Help, k.Quit},
 	}
 }

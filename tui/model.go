@@ -243,6 +243,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Errors):
 		m.side.toggle(sideErrors)
 		m.dirtyData = true
+	case key.Matches(msg, k.Panels):
+		m.side.toggle(sidePanels)
+		m.dirtyData = true
 	case key.Matches(msg, k.Hold), key.Matches(msg, k.ScaleUp), key.Matches(msg, k.ScaleDn), key.Matches(msg, k.Abort):
 		return m.control(msg)
 	}

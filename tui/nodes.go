@@ -199,15 +199,21 @@ func (p *nodePanel) spark(m *sparkline.Model, r *ring, w int, limit float64, cor
 			top = max(top, v)
 		}
 	}
+	return drawSpark(m, p.st, p.scratch, w, top)
+}
+
+// drawSpark draws vals (oldest first, at most w) on a sparkline of width w
+// scaled 0..top.
+func drawSpark(m *sparkline.Model, st *Styles, vals []float64, w int, top float64) string {
 	if m.Width() != w || m.MaxValue() != top {
-		*m = sparkline.New(w, 1, sparkline.WithMaxValue(top), sparkline.WithNoAutoMaxValue(), sparkline.WithStyle(p.st.Spark))
+		*m = sparkline.New(w, 1, sparkline.WithMaxValue(top), sparkline.WithNoAutoMaxValue(), sparkline.WithStyle(st.Spark))
 	}
 	// Pushing exactly w values overwrites the whole ring (no Clear, which
 	// reallocates the canvas); a short history sits at the newest end.
-	for range w - len(p.scratch) {
+	for range w - len(vals) {
 		m.Push(0)
 	}
-	m.PushAll(p.scratch)
+	m.PushAll(vals)
 	m.Draw()
 	return canvasView(&m.Canvas)
 }

@@ -5,21 +5,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/NimbleMarkets/ntcharts/sparkline"
+
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
 )
 
 // sideMode is what the side panel shows: the event log, or on a key the
-// hotspots or the errors by kind.
+// hotspots, the errors by kind or the custom panels.
 type sideMode int
 
 const (
 	sideEvents sideMode = iota
 	sideHotspots
 	sideErrors
+	sidePanels
 )
 
-// sidePanel shows one of the event log, hotspots and errors.
+// sidePanel shows one of the event log, hotspots, errors and custom panels.
 type sidePanel struct {
 	st      *Styles
 	w, h    int
@@ -28,6 +31,8 @@ type sidePanel struct {
 	focused bool
 	back    int // event log: lines scrolled back from the newest
 	cache   string
+	sparks  map[string]*sparkline.Model // custom panel series, by title and labels
+	scratch []float64
 }
 
 func newSidePanel(st *Styles) *sidePanel { return &sidePanel{st: st} }
@@ -70,6 +75,8 @@ func (p *sidePanel) render(d *data) string {
 		lines = p.hotspots(d)
 	case sideErrors:
 		lines = p.errors(d)
+	case sidePanels:
+		lines = p.panels(d)
 	default:
 		lines = p.events(d)
 	}
@@ -90,11 +97,11 @@ func (p *sidePanel) render(d *data) string {
 func (p *sidePanel) eventSymbol(k report.EventKind) string {
 	st := p.st
 	switch k {
-	case report.EventNodeOver, report.EventSLOBreach:
+	case report.EventNodeOver, report.EventPanelOver, report.EventSLOBreach:
 		return st.Over.Render("!")
 	case report.EventBreakpoint:
 		return st.Over.Render("✖")
-	case report.EventNodeClear, report.EventSLORecover:
+	case report.EventNodeClear, report.EventPanelClear, report.EventSLORecover:
 		return st.OK.Render("✓")
 	case report.EventStage:
 		return st.Dim.Render("»")
@@ -122,7 +129,7 @@ func (p *sidePanel) eventLine(e *report.Event) string {
 	}
 	line := p.st.Dim.Render(e.Time.Local().Format("15:04:05")) + " " + p.eventSymbol(e.Kind) + " "
 	switch e.Kind {
-	case report.EventNodeOver, report.EventBreakpoint, report.EventSLOBreach:
+	case report.EventNodeOver, report.EventPanelOver, report.EventBreakpoint, report.EventSLOBreach:
 		text = p.st.Over.Render(text)
 	}
 	return truncate(line+text, p.w)
@@ -155,14 +162,14 @@ func (p *sidePanel) events(d *data) []string {
 }
 
 // pinnedEvent is the index of the breakpoint event, else of the first node
-// crossing, or -1.
+// (or custom panel) crossing, or -1.
 func pinnedEvent(evs []report.Event) int {
 	first := -1
 	for i := range evs {
 		switch evs[i].Kind {
 		case report.EventBreakpoint:
 			return i
-		case report.EventNodeOver:
+		case report.EventNodeOver, report.EventPanelOver:
 			if first < 0 {
 				first = i
 			}
