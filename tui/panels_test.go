@@ -122,3 +122,15 @@ func TestFmtPanel(t *testing.T) {
 		}
 	}
 }
+
+func TestPanelsEverySize(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {100, 30}, {200, 60}} {
+		m, _ := newTestModel(t, synthPanelView(goldenSecs), Options{}, sz.w, sz.h)
+		m.Update(keyMsg("p"))
+		out := m.View()
+		checkFrameSize(t, out, sz.w, sz.h)
+		if !strings.Contains(out, "Panels 3") || !strings.Contains(out, "p99 checkout") {
+			t.Errorf("%dx%d: panels view missing:\n%s", sz.w, sz.h, out)
+		}
+	}
+}
