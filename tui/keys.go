@@ -59,7 +59,7 @@ func NewKeyMap(canControl bool) KeyMap {
 		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 
 		scaleHelp:  key.NewBinding(key.WithKeys("+", "-"), key.WithHelp("+/-", ctl("scale"))),
-		panelsHelp: key.NewBinding(key.WithKeys("h", "e", "p"), key.WithHelp("h/e/p", "hotspots/errors/panels")),
+		panelsHelp: key.NewBinding(key.WithKeys("h", "e", "p"), key.WithHelp("h/e/p", "views")),
 	}
 }
 
