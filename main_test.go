@@ -132,6 +132,10 @@ func TestPassingProbeExits0(t *testing.T) {
 	if r.Summary.Requests == 0 {
 		t.Fatalf("no requests in summary")
 	}
+	// Service time is merged from per-window histograms, as latency is.
+	if !r.Summary.ServiceMs.Exact || !r.Summary.LatencyMs.Exact {
+		t.Fatalf("whole-run percentiles not exact: service %+v latency %+v", r.Summary.ServiceMs, r.Summary.LatencyMs)
+	}
 }
 
 // startHeadless starts brink as a subprocess loading srv for up to 60 s.

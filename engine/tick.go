@@ -156,6 +156,9 @@ type Tick struct {
 	// Hist is the window's Latency histogram in mergeable form (µs), so
 	// several generators' ticks can be merged exactly.
 	Hist *hdrhistogram.Snapshot `json:"-"`
+	// ServiceHist is the window's Service histogram in mergeable form (µs),
+	// so whole-run service-time percentiles are exact too.
+	ServiceHist *hdrhistogram.Snapshot `json:"-"`
 
 	Endpoints []EndpointStats `json:"endpoints"`
 	Groups    []GroupStats    `json:"groups"`

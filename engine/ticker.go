@@ -147,6 +147,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	tk.Connect = summarize(m.connect)
 	tk.TTFB = summarize(m.ttfb)
 	tk.Hist = m.total.Export()
+	tk.ServiceHist = m.service.Export()
 	tk.WS.Connect = summarize(m.wsConnect)
 	tk.WS.Reply = summarize(m.wsReply)
 	tk.WS.Open = int(e.wsOpen.Load())

@@ -83,8 +83,8 @@ const (
 // View is a read-only look at the recorder, valid only inside the function
 // passed to Recorder.View. Slices must not be modified or retained.
 //
-// Ticks keep their summary numbers; the HDR snapshots (Tick.Hist and
-// EndpointStats.Hist) of every tick but the last are dropped once folded into
+// Ticks keep their summary numbers; the HDR snapshots (Tick.Hist,
+// Tick.ServiceHist and EndpointStats.Hist) of every tick but the last are dropped once folded into
 // the whole-run histograms, and Tick.Endpoints of ticks older than the
 // latest 60 (the report has whole-run endpoints). Events are in the order they were noticed; each
 // one's Time is when it happened, so a crossing may carry an earlier time
@@ -494,7 +494,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 		r.stageEvent(tp)
 	} else {
 		prev := &r.v.Ticks[i-1]
-		prev.Hist = nil
+		prev.Hist, prev.ServiceHist = nil, nil
 		for j := range prev.Endpoints {
 			prev.Endpoints[j].Hist = nil
 		}
@@ -519,7 +519,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 func (r *Recorder) fold(t *engine.Tick) {
 	a := &r.run
 	a.lat.add(t.Latency, t.Hist)
-	a.service.add(t.Service, nil)
+	a.service.add(t.Service, t.ServiceHist)
 	a.wsReply.add(t.WS.Reply, nil)
 	a.wsConnect.add(t.WS.Connect, nil)
 	a.requests += t.Requests
