@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -23,6 +24,9 @@ const (
 	// wsCloseGrace is how long a kicked connection waits for the server to
 	// answer its close frame before the socket is cut.
 	wsCloseGrace = time.Second
+	// wsKeepMsgBuf is the largest message buffer (reply_contains) a VU
+	// keeps between messages; a bigger one is dropped after use.
+	wsKeepMsgBuf = 64 << 10
 )
 
 // runWS holds one WebSocket connection open while the group's target keeps
@@ -156,29 +160,84 @@ type wsSess struct {
 	done    atomic.Bool  // over: callbacks stop
 	closeMu sync.Mutex   // guards closer against finish
 	closer  *time.Timer  // cuts the socket if the server ignores our close
+	// With reply_contains: replyMu guards pending's changes together with
+	// tok, the pending send's token (reply_contains rendered with that
+	// send's template context).
+	replyMu sync.Mutex
+	tok     []byte
 }
 
-// read counts messages until the connection ends; it takes the first
-// message after a send as that send's reply (one outstanding per VU).
+// read counts messages until the connection ends. Without reply_contains
+// it takes the first message after a send as that send's reply; with it,
+// the first that contains the send's token (one outstanding per VU).
 func (s *wsSess) read() {
 	v := s.v
-	expect := v.g.cfg.WebSocket.ExpectReply
+	ws := v.g.cfg.WebSocket
+	expect := ws.ExpectReply
+	match := expect && ws.ReplyContains != nil
 	for {
 		_, r, err := s.conn.NextReader()
 		if err != nil {
 			return
 		}
-		n, err := io.Copy(io.Discard, r)
-		if err != nil {
-			return
-		}
+		var n int64
 		var reply time.Duration
-		if expect {
-			if p := s.pending.Swap(0); p != 0 {
-				reply = max(time.Duration(time.Now().UnixNano()-p), 1)
+		if match && s.pending.Load() != 0 {
+			// The reader is this VU's only user of respBuf (a WebSocket
+			// VU sends no HTTP requests).
+			v.respBuf, err = appendAll(v.respBuf[:0], r)
+			if err != nil {
+				return
+			}
+			n = int64(len(v.respBuf))
+			reply = s.matchReply(v.respBuf)
+			if cap(v.respBuf) > wsKeepMsgBuf {
+				v.respBuf = nil
+			}
+		} else {
+			if n, err = io.Copy(io.Discard, r); err != nil {
+				return
+			}
+			if expect && !match {
+				if p := s.pending.Swap(0); p != 0 {
+					reply = max(time.Duration(time.Now().UnixNano()-p), 1)
+				}
 			}
 		}
 		v.sh.wsReceived(n, reply)
+	}
+}
+
+// matchReply is msg's reply latency if it contains the pending send's
+// token (which it then answers), else 0.
+func (s *wsSess) matchReply(msg []byte) time.Duration {
+	s.replyMu.Lock()
+	defer s.replyMu.Unlock()
+	p := s.pending.Load()
+	if p == 0 || !bytes.Contains(msg, s.tok) {
+		return 0
+	}
+	s.pending.Store(0)
+	return max(time.Duration(time.Now().UnixNano()-p), 1)
+}
+
+// appendAll reads r to the end onto buf, growing it only when full.
+func appendAll(buf []byte, r io.Reader) ([]byte, error) {
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, 512)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }
 
@@ -197,15 +256,29 @@ func (s *wsSess) send() {
 	v.iter++
 	v.bodyBuf = ws.Send.Append(v.bodyBuf[:0], &v.tctx)
 	if ws.ExpectReply {
+		match := ws.ReplyContains != nil
+		if match {
+			s.replyMu.Lock()
+		}
 		now := time.Now().UnixNano()
+		set := false
 		// A reply overdue by the group's timeout is a timeout error;
 		// measuring restarts from this send.
 		if old := s.pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
 			if s.pending.CompareAndSwap(old, now) {
 				v.sh.wsError(v.g.idx, kindTimeout, false)
+				set = true
 			}
 		} else {
-			s.pending.CompareAndSwap(0, now)
+			set = s.pending.CompareAndSwap(0, now)
+		}
+		if match {
+			// The token of the send being timed, rendered with this
+			// send's context (same vu and iter as the message).
+			if set {
+				s.tok = ws.ReplyContains.Append(s.tok[:0], &v.tctx)
+			}
+			s.replyMu.Unlock()
 		}
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(v.g.timeout))

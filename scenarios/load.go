@@ -445,7 +445,7 @@ func (d *decoder) check(n ast.Node, field string) (*Check, error) {
 }
 
 func (d *decoder) websocket(n ast.Node, field string, ws *WebSocket) error {
-	es, err := d.fields(n, field, []string{"url", "headers", "send", "every", "expect_reply"})
+	es, err := d.fields(n, field, []string{"url", "headers", "send", "every", "expect_reply", "reply_contains"})
 	if err != nil {
 		return err
 	}
@@ -463,6 +463,8 @@ func (d *decoder) websocket(n ast.Node, field string, ws *WebSocket) error {
 			ws.Every, err = d.duration(e.val, f)
 		case "expect_reply":
 			ws.ExpectReply, err = d.boolean(e.val, f)
+		case "reply_contains":
+			ws.ReplyContains, err = d.template(e.val, f)
 		}
 		if err != nil {
 			return err

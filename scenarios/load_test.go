@@ -121,6 +121,7 @@ func TestParseValid(t *testing.T) {
 					headers: {Authorization: 'Bearer {{env "BRINK_TEST_TOKEN"}}'}
 					send: '{"text":"hi {{vu}}"}'
 					expect_reply: true
+					reply_contains: '"to":{{vu}},"n":{{iter}}'
 				requests:
 					- url: http://other:9000/abs
 					- url: users/{{rand 1 9}}
@@ -128,6 +129,9 @@ func TestParseValid(t *testing.T) {
 			ws := s.Groups[0].WebSocket
 			if ws.URL.Source() != "wss://chat.example:8443/v1/ws" || ws.Every != time.Second || !ws.ExpectReply {
 				t.Errorf("ws %s every %s", ws.URL, ws.Every)
+			}
+			if got := ws.ReplyContains.Render(&TemplateContext{VU: 3, Iter: 7}); got != `"to":3,"n":7` {
+				t.Errorf("reply_contains renders %q", got)
 			}
 			if h := ws.Headers[0]; h.Name != "Authorization" || !h.Value.Secret() || h.Value.Render(nil) != "Bearer s3cret-value" {
 				t.Errorf("header %s secret=%v", h.Name, h.Value.Secret())
@@ -596,6 +600,33 @@ func TestParseErrors(t *testing.T) {
 			- stages: [{duration: 1m, target: 5}]
 				websocket: {url: /ws, expect_reply: true}
 		`, "s.yaml:4:41: groups[0].websocket.expect_reply: expect_reply needs send (a reply to what?)"},
+		{"websocket reply_contains without expect_reply", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				websocket: {url: /ws, send: hi, reply_contains: '{{vu}}'}
+		`, "s.yaml:4:53: groups[0].websocket.reply_contains: reply_contains needs expect_reply: true (it picks which message is the reply)"},
+		{"websocket reply_contains empty", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				websocket: {url: /ws, send: hi, expect_reply: true, reply_contains: ''}
+		`, "s.yaml:4:73: groups[0].websocket.reply_contains: reply_contains is empty (every message would match)"},
+		{"websocket reply_contains bad placeholder", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				websocket:
+					send: hi
+					expect_reply: true
+					reply_contains: '{{itr}}'
+		`, "s.yaml:7:23: groups[0].websocket.reply_contains: unknown placeholder {{itr}} (want vu, iter, rand A B, uuid or env \"NAME\")"},
+		{"websocket reply_contains misspelt", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				websocket: {url: /ws, send: hi, expect_reply: true, reply_contain: x}
+		`, "s.yaml:4:57: groups[0].websocket.reply_contain: unknown key (did you mean reply_contains?)"},
 		{"websocket missing url", `
 		base_url: http://h
 		groups:

@@ -105,6 +105,11 @@ type WebSocket struct {
 	Send        *Template     `json:"send,omitempty"`
 	Every       time.Duration `json:"every"`
 	ExpectReply bool          `json:"expect_reply"`
+	// ReplyContains, when set, is rendered with the same values as each
+	// send; only a received message containing it counts as that send's
+	// reply (a chat server's broadcasts of others' messages do not).
+	// Without it the first message after a send is the reply.
+	ReplyContains *Template `json:"reply_contains,omitempty"`
 }
 
 // Threshold is one parsed k6 threshold expression such as "p(95)<500".

@@ -286,6 +286,13 @@ func (v *validator) websocket(ws *WebSocket, f, baseRaw string, base *url.URL) {
 	if ws.ExpectReply && ws.Send == nil {
 		v.add(f+".expect_reply", "expect_reply needs send (a reply to what?)")
 	}
+	switch {
+	case ws.ReplyContains == nil:
+	case !ws.ExpectReply:
+		v.add(f+".reply_contains", "reply_contains needs expect_reply: true (it picks which message is the reply)")
+	case ws.ReplyContains.Source() == "":
+		v.add(f+".reply_contains", "reply_contains is empty (every message would match)")
+	}
 }
 
 func (v *validator) headers(hs []Header, f string) {
