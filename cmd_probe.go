@@ -35,6 +35,7 @@ type probeFlags struct {
 	maxErrorRate, name     string
 	timeout                time.Duration
 	http2                  bool
+	maxBody                string
 	expectStatus           int
 	window, sustain        time.Duration
 	setVUs, setRate, setTo bool
@@ -65,6 +66,7 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&p.expectStatus, "expect-status", 0, "check: responses must have this status (default any 2xx/3xx)")
 	fs.DurationVar(&p.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.BoolVar(&p.http2, "http2", false, "use net/http (HTTP/2 where the server offers it) instead of fasthttp")
+	fs.StringVar(&p.maxBody, "max-body", scenarios.FormatSize(scenarios.DefaultMaxBody), "read at most this much of a response body; a larger one is a body_too_large error")
 	fs.DurationVar(&p.window, "window", time.Second, "statistics window (one tick)")
 	fs.DurationVar(&p.sustain, "sustain", 3*time.Second, "how long a threshold must stay broken to count")
 	addRunFlags(fs, &o)
@@ -203,6 +205,14 @@ func probeScenario(rawURL string, p *probeFlags) (*scenarios.Scenario, error) {
 	}
 	sc := &scenarios.Scenario{Name: "probe " + u.Host + u.Path, Groups: []scenarios.Group{g},
 		Window: p.window, Sustain: p.sustain}
+	if p.maxBody != "" {
+		if sc.MaxBody, err = scenarios.ParseSize(p.maxBody); err != nil {
+			return nil, fmt.Errorf("--max-body: %v", err)
+		}
+		if sc.MaxBody == 0 {
+			return nil, errors.New("--max-body must be > 0")
+		}
+	}
 	if p.p95 > 0 {
 		sc.Thresholds = append(sc.Thresholds, mustThreshold("http_req_duration", "p(95)<"+msString(p.p95)))
 	}

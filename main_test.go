@@ -86,6 +86,9 @@ func TestProbeFlagErrorsExit2(t *testing.T) {
 		{"probe", "http://127.0.0.1:1/", "--header", "nocolon"},
 		{"probe", "http://127.0.0.1:1/", "--max-error-rate", "lots"},
 		{"probe", "http://127.0.0.1:1/", "--body", "{{nope}}"},
+		{"probe", "http://127.0.0.1:1/", "--max-body", "lots"},
+		{"probe", "http://127.0.0.1:1/", "--max-body", "2GiB"},
+		{"probe", "http://127.0.0.1:1/", "--max-body", "0"},
 	}
 	for _, args := range cases {
 		var out, errb bytes.Buffer
@@ -417,5 +420,31 @@ func TestCheckCommandAndREADMEScenario(t *testing.T) {
 	errb.Reset()
 	if code := runMain([]string{"check", bad}, &out, &errb); code != exitUsage || !strings.HasPrefix(errb.String(), bad+":2:1: name: ") {
 		t.Fatalf("bad file: exit %d, %q", code, errb.String())
+	}
+}
+
+// --max-body: a response over it is a body_too_large error in the report,
+// and the run goes on.
+func TestProbeMaxBody(t *testing.T) {
+	big := strings.Repeat("x", 8<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) }))
+	t.Cleanup(srv.Close)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--think", "50ms", "--max-body", "4KiB",
+		"--headless", "--report", rep}, &out, &errb)
+	if code == exitUsage {
+		t.Fatalf("exit %d; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tooLarge int64
+	for _, w := range r.Timeline {
+		tooLarge += w.ErrorKinds["body_too_large"]
+	}
+	if r.Summary.Requests < 2 || tooLarge != r.Summary.Requests {
+		t.Fatalf("%d requests, %d body_too_large", r.Summary.Requests, tooLarge)
 	}
 }

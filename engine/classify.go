@@ -22,6 +22,10 @@ func classify(err error) kind {
 	if err == nil {
 		return kindNone
 	}
+	var big *bodyTooLargeError
+	if errors.As(err, &big) {
+		return kindBodyTooLarge
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return kindDNS

@@ -109,6 +109,7 @@ type group struct {
 	pre    int
 
 	timeout time.Duration
+	maxBody int // bytes of one response body (or WebSocket message) read at most
 
 	mu       sync.Mutex
 	target   int           // closed: VU target
@@ -174,6 +175,10 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		g.dur = g.sch.Duration()
 		if g.timeout <= 0 {
 			g.timeout = defaultTimeout
+		}
+		g.maxBody = int(min(gc.MaxBody, scenarios.MaxMaxBody))
+		if g.maxBody <= 0 {
+			g.maxBody = scenarios.DefaultMaxBody
 		}
 		switch gc.Executor {
 		case scenarios.RampingVUs, "":
@@ -253,7 +258,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 			// same stages and target (a chat user browsing while chatting).
 			// The twin shares the group's index, so its counts land in the
 			// same GroupStats.
-			twin := &group{idx: i, cfg: gc, sch: g.sch, dur: g.dur, timeout: g.timeout, isWS: true, twin: true}
+			twin := &group{idx: i, cfg: gc, sch: g.sch, dur: g.dur, timeout: g.timeout, maxBody: g.maxBody, isWS: true, twin: true}
 			e.groups = append(e.groups, twin)
 		}
 	}

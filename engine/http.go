@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brink-load/brink/scenarios"
 	"github.com/valyala/fasthttp"
 )
 
@@ -104,11 +105,20 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 		if err == nil {
 			resp.Reset()
 			resp.SkipBody = req.Header.IsHead()
-			if err = resp.Read(h.br); err == nil {
+			// The limit is checked against Content-Length and each chunk
+			// size before anything is allocated: a hostile length can
+			// neither exhaust memory nor make fasthttp panic.
+			if err = resp.ReadLimitBody(h.br, v.g.maxBody); err == nil {
 				if resp.ConnectionClose() {
 					h.close()
 				}
 				return nil
+			}
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+				// The rest of the body is still on the wire: the
+				// connection cannot be reused, and is not retried.
+				h.close()
+				return &bodyTooLargeError{limit: v.g.maxBody, length: int64(resp.Header.ContentLength())}
 			}
 		}
 		h.close()
@@ -116,6 +126,19 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			return err
 		}
 	}
+}
+
+// bodyTooLargeError is a response body over the group's max_body.
+type bodyTooLargeError struct {
+	limit  int
+	length int64 // Content-Length, or < 0 when chunked or unknown
+}
+
+func (e *bodyTooLargeError) Error() string {
+	if e.length >= 0 {
+		return fmt.Sprintf("response body of %d bytes (Content-Length) is over max_body %s", e.length, scenarios.FormatSize(int64(e.limit)))
+	}
+	return fmt.Sprintf("response body is over max_body %s", scenarios.FormatSize(int64(e.limit)))
 }
 
 // staleConn is what a reused keep-alive connection the server had closed
@@ -302,18 +325,29 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	if err != nil {
 		return classify(err), checkNone, false
 	}
+	// Closing a body that was not read to the end closes the connection
+	// (HTTP/1) or resets the stream (HTTP/2): nothing more is read.
 	defer resp.Body.Close()
+	limit := int64(v.g.maxBody)
+	if resp.ContentLength > limit {
+		return kindBodyTooLarge, checkNone, false
+	}
+	lr := io.LimitReader(resp.Body, limit+1)
 	var rb []byte
+	var n int64
 	if ep.needle != nil {
 		buf := bytes.NewBuffer(v.respBuf[:0])
-		_, err = buf.ReadFrom(resp.Body)
+		n, err = buf.ReadFrom(lr)
 		rb = buf.Bytes()
 		v.respBuf = rb
 	} else {
-		_, err = io.Copy(io.Discard, resp.Body)
+		n, err = io.Copy(io.Discard, lr)
 	}
 	if err != nil {
 		return classify(err), checkNone, false
+	}
+	if n > limit {
+		return kindBodyTooLarge, checkNone, false
 	}
 	k, chk = judge(ep, resp.StatusCode, rb)
 	return k, chk, true

@@ -46,6 +46,7 @@ const (
 	kindWSClosed
 	kindDropped
 	kindOther
+	kindBodyTooLarge
 	numKinds
 )
 

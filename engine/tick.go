@@ -41,11 +41,14 @@ const (
 	ErrWSClosed       ErrorKind = "ws_closed"
 	ErrDropped        ErrorKind = "dropped"
 	ErrOther          ErrorKind = "other"
+	// ErrBodyTooLarge is a response body over the group's max_body: the
+	// rest is not read and the connection is closed.
+	ErrBodyTooLarge ErrorKind = "body_too_large"
 )
 
 // ErrorKinds lists every kind in display order.
 var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, ErrReset, ErrTLS,
-	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrDropped, ErrOther}
+	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrDropped, ErrOther, ErrBodyTooLarge}
 
 // Latency summarises one histogram. Zero Count means no samples (all other
 // fields zero).

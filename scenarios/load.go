@@ -103,7 +103,7 @@ func (d *decoder) yamlError(err error) *Error {
 	return d.errAt(position{1, 1}, "", "%s", err)
 }
 
-var scenarioKeys = []string{"name", "base_url", "groups", "thresholds", "nodes", "abort_on_breakpoint", "window", "sustain"}
+var scenarioKeys = []string{"name", "base_url", "groups", "thresholds", "nodes", "abort_on_breakpoint", "window", "sustain", "max_body"}
 
 func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 	es, err := d.mapping(root, "")
@@ -137,6 +137,8 @@ func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 			s.Window, err = d.duration(e.val, field)
 		case "sustain":
 			s.Sustain, err = d.duration(e.val, field)
+		case "max_body":
+			s.MaxBody, err = d.size(e.val, field)
 		}
 		if err != nil {
 			return err
@@ -164,7 +166,7 @@ func (d *decoder) groups(n ast.Node, field string, s *Scenario) error {
 }
 
 var groupKeys = []string{"name", "executor", "start", "start_vus", "start_rate", "stages", "think", "max_vus",
-	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration"}
+	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration", "max_body"}
 
 // Sugar executors, k6's constant-vus and constant-arrival-rate: one stage
 // at a constant level, written with vus/rate and duration.
@@ -256,6 +258,8 @@ func (d *decoder) group(n ast.Node, field string, g *Group) error {
 			g.HTTP2, err = d.boolean(e.val, f)
 		case "timeout":
 			g.Timeout, err = d.duration(e.val, f)
+		case "max_body":
+			g.MaxBody, err = d.size(e.val, f)
 		}
 		if err != nil {
 			return err

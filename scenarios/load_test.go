@@ -361,6 +361,20 @@ func TestParseErrors(t *testing.T) {
 		groups:
 			- stages: [{duration: 1x, target: 5}]
 		`, `s.yaml:2:25: groups[0].stages[0].duration: bad duration "1x" (want e.g. 90s, 1m30s, 500ms, 2h)`},
+		{"bad max_body", `
+		base_url: http://h
+		max_body: 4 megs
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x}]
+		`, `s.yaml:2:11: max_body: bad size "4 megs" (want bytes or e.g. 512KiB, 4MiB, 10MB)`},
+		{"max_body too large", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x}]
+				max_body: 40GiB
+		`, `s.yaml:5:15: groups[0].max_body: 40GiB is more than one response may hold in memory (at most 1GiB)`},
 		{"duration without unit", `
 		groups:
 			- stages: [{duration: 60, target: 5}]

@@ -36,6 +36,9 @@ type Scenario struct {
 	// Sustain is how long a threshold must stay violated to count as a
 	// breakpoint or node crossing, and stay clear to recover (default 3s).
 	Sustain time.Duration `json:"sustain"`
+	// MaxBody caps the bytes read of one response body (and, for
+	// WebSocket groups, of one message); groups inherit it (default 4 MiB).
+	MaxBody int64 `json:"max_body,omitempty"`
 }
 
 // Stage is one k6 stage: move linearly to Target over Duration.
@@ -70,6 +73,10 @@ type Group struct {
 	HTTP2 bool `json:"http2,omitempty"`
 	// Timeout per request (default 30s).
 	Timeout time.Duration `json:"timeout"`
+	// MaxBody caps the bytes read of one response body or WebSocket
+	// message: a larger one is an error of kind body_too_large, never
+	// buffered (default the scenario's max_body).
+	MaxBody int64 `json:"max_body,omitempty"`
 }
 
 // Header is one request header; the value may be a template.

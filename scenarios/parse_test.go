@@ -219,3 +219,52 @@ func TestErrorFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	good := map[string]int64{
+		"0": 0, "1024": 1024, "4MiB": 4 << 20, "4mib": 4 << 20, "512 KiB": 512 << 10, "64k": 64 << 10,
+		"10MB": 10_000_000, "1GiB": 1 << 30, "2G": 2 << 30, "100B": 100, " 7 kb ": 7000,
+	}
+	for in, want := range good {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1", "+5", "1.5MiB", "4 megs", "0x10", "99999999999GiB"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		}
+	}
+	for _, n := range []int64{0, 1, 1000, 1024, 4 << 20, 3 << 30, 1<<20 + 1} {
+		if got, err := ParseSize(FormatSize(n)); err != nil || got != n {
+			t.Errorf("FormatSize(%d) = %q reads back as %d, %v", n, FormatSize(n), got, err)
+		}
+	}
+}
+
+// max_body: scenario-level default 4 MiB, inherited by groups unless a
+// group sets its own.
+func TestMaxBodyInherited(t *testing.T) {
+	s := mustParse(t, `
+		base_url: http://h
+		max_body: 1MiB
+		groups:
+			- name: a
+				stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x}]
+			- name: b
+				max_body: 65536
+				stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x}]
+		`)
+	if s.MaxBody != 1<<20 || s.Groups[0].MaxBody != 1<<20 || s.Groups[1].MaxBody != 64<<10 {
+		t.Errorf("max_body %d, groups %d %d", s.MaxBody, s.Groups[0].MaxBody, s.Groups[1].MaxBody)
+	}
+	p := probeLike()
+	if err := Validate(p); err != nil {
+		t.Fatal(err)
+	}
+	if p.MaxBody != DefaultMaxBody || p.Groups[0].MaxBody != DefaultMaxBody {
+		t.Errorf("default max_body %d, group %d", p.MaxBody, p.Groups[0].MaxBody)
+	}
+}

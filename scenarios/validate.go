@@ -50,7 +50,8 @@ var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 // Validate checks a scenario built in code (brink probe) the way Parse
 // checks a file, after filling defaults: window 1s, sustain 3s, timeout
 // 30s, method GET, request names "METHOD /path", max_vus and
-// pre_allocated_vus for arrival-rate groups, WebSocket every 1s, nodes
+// pre_allocated_vus for arrival-rate groups, max_body 4MiB (groups inherit
+// the scenario's), WebSocket every 1s, nodes
 // match {job="node"} and name_label instance. Relative request urls are
 // joined to BaseURL; relative WebSocket urls become ws:// (wss:// for an
 // https base). It returns the first problem as an *Error whose Field names
@@ -111,6 +112,10 @@ func validate(s *Scenario) []*Error {
 	if len(s.Groups) == 0 {
 		v.add("groups", "at least one group is required")
 	}
+	if s.MaxBody == 0 {
+		s.MaxBody = DefaultMaxBody
+	}
+	maxBodyOK := v.maxBody("max_body", s.MaxBody)
 	groupNames := map[string]bool{}
 	for i := range s.Groups {
 		g := &s.Groups[i]
@@ -122,6 +127,10 @@ func validate(s *Scenario) []*Error {
 			v.add(f+".name", "duplicate group name %q", g.Name)
 		}
 		groupNames[g.Name] = true
+		if g.MaxBody == 0 && maxBodyOK {
+			g.MaxBody = s.MaxBody
+		}
+		v.maxBody(f+".max_body", g.MaxBody)
 		v.group(g, f, s.BaseURL, base)
 	}
 	v.thresholds(s)
@@ -132,6 +141,19 @@ func validate(s *Scenario) []*Error {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// maxBody checks a max_body value (0 only where it is inherited).
+func (v *validator) maxBody(field string, n int64) bool {
+	switch {
+	case n < 0:
+		v.add(field, "must not be negative")
+	case n > MaxMaxBody:
+		v.add(field, "%s is more than one response may hold in memory (at most %s)", FormatSize(n), FormatSize(MaxMaxBody))
+	default:
+		return true
+	}
+	return false
+}
 
 func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 	closed := g.Executor == RampingVUs

@@ -338,6 +338,30 @@ func (d *decoder) duration(n ast.Node, field string) (time.Duration, error) {
 	return v, nil
 }
 
+// size reads a byte count: a whole number of bytes or a string with a
+// unit, as ParseSize takes.
+func (d *decoder) size(n ast.Node, field string) (int64, error) {
+	d.mark(n, field)
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return 0, err
+	}
+	var s string
+	switch x := r.(type) {
+	case *ast.StringNode:
+		s = x.Value
+	case *ast.IntegerNode, *ast.FloatNode:
+		s = x.GetToken().Value
+	default:
+		return 0, d.errNode(n, field, "want a size like 4MiB, got %s", kindName(r))
+	}
+	v, err := ParseSize(s)
+	if err != nil {
+		return 0, d.errNode(n, field, "%s", err)
+	}
+	return v, nil
+}
+
 // template compiles a scalar into a Template at load time.
 func (d *decoder) template(n ast.Node, field string) (*Template, error) {
 	if r, err := d.resolve(n, field); err == nil {
