@@ -26,6 +26,8 @@ type session struct {
 	hangup chan struct{}   // closed when the session channel has closed
 	input  *activityReader // the program's input, set by newProgram
 
+	clampLogged atomic.Bool // a clamped window size was logged (once a session)
+
 	mu     sync.Mutex
 	reason string // why the server ended the session, shown after teardown
 }
@@ -69,12 +71,17 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		// shared by wish's own middleware); it is read here once, and the
 		// console takes later sizes from the winch channel only.
 		pty, realWinch, hasPty := sess.Pty()
+		asked := pty.Window
+		var clamped bool
+		if pty.Window, clamped = clampWindow(pty.Window); clamped {
+			rec.clampLogged.Store(true)
+		}
 		ws := &watchedSession{Session: sess, pty: pty, winch: make(chan ssh.Window, 1)}
 		if realWinch != nil {
 			// Drained from the start: the session's request loop blocks on
 			// a window change nobody reads, even on the refusal paths.
 			s.wg.Add(1)
-			go s.forwardWindows(rec, realWinch, ws.winch)
+			go s.forwardWindows(rec, fmt.Sprintf("%s from %s", cleanName(sess.User()), sess.RemoteAddr()), realWinch, ws.winch)
 		}
 
 		if sess.RawCommand() != "" {
@@ -106,6 +113,10 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 			return
 		}
 		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), rec.viewer.CanControl)
+		if hasPty && (asked.Width != pty.Window.Width || asked.Height != pty.Window.Height) {
+			s.cfg.Logf("share: %s asked for a %d×%d terminal; drawn at %d×%d",
+				rec.viewer.Who, asked.Width, asked.Height, pty.Window.Width, pty.Window.Height)
+		}
 
 		next(ws) // runs the console until it quits
 		if rec.input != nil {
@@ -229,11 +240,18 @@ func (s *Server) watchSession(rec *session, p *tea.Program, d time.Duration) {
 // as endless zero-sized windows. The client channel closing (the viewer
 // hung up, or closed just this session of a multiplexed connection) is a
 // hangup. It drains until then, so the session's request loop never blocks
-// on a window change sent after the console has ended.
-func (s *Server) forwardWindows(rec *session, in <-chan ssh.Window, out chan<- ssh.Window) {
+// on a window change sent after the console has ended. Every size is
+// clamped (see MaxWidth).
+func (s *Server) forwardWindows(rec *session, who string, in <-chan ssh.Window, out chan<- ssh.Window) {
 	defer s.wg.Done()
 	defer close(rec.hangup)
 	for w := range in {
+		w, clamped := clampWindow(w)
+		if clamped && !rec.clampLogged.Swap(true) {
+			// Once a session: a client may resize as often as it likes.
+			s.cfg.Logf("share: %s: window change drawn at %d×%d (at most %d×%d)",
+				who, w.Width, w.Height, MaxWidth, MaxHeight)
+		}
 		select {
 		case out <- w:
 		case <-rec.ended:

@@ -127,6 +127,18 @@ func (l *logSink) contains(s string) bool {
 	return false
 }
 
+func (l *logSink) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
 type fixture struct {
 	srv        *Server
 	dir        string
@@ -138,7 +150,7 @@ type fixture struct {
 
 // startServer runs a server on a free loopback port with alice authorised
 // and bob a controller; edit adjusts the config before Start.
-func startServer(t *testing.T, edit func(*Config)) *fixture {
+func startServer(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{dir: t.TempDir(), log: &logSink{}, alice: newKey(t), bob: newKey(t)}
 	f.keysPath = filepath.Join(f.dir, "authorized_keys")
@@ -749,7 +761,7 @@ var liveServers atomic.Int32
 // grace. Close waits for every goroutine brink starts; the ssh library's
 // per-session goroutine still runs its last lines (exit status on the closed
 // channel) after our handler returns, hence a short grace.
-func noServerGoroutines(t *testing.T, grace time.Duration) {
+func noServerGoroutines(t testing.TB, grace time.Duration) {
 	t.Helper()
 	for deadline := time.Now().Add(grace); ; time.Sleep(5 * time.Millisecond) {
 		g := serverGoroutines()
