@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -301,30 +300,7 @@ func (r *Recorder) Report() *Report {
 		return float64(rep.Endpoints[i].HotspotS) > float64(rep.Endpoints[j].HotspotS)
 	})
 
-	rep.Timeline = make([]Window, len(r.v.Ticks))
-	for i := range r.v.Ticks {
-		t := &r.v.Ticks[i]
-		w := Window{Time: t.Time, ElapsedS: t.Elapsed.Seconds(), WindowS: t.Window.Seconds(), Stage: t.Stage,
-			Held: t.Held, VUs: t.VUs, TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, Requests: t.Requests,
-			Iterations: t.Iterations, RPS: Num(t.RPS()), Errors: t.ErrorCount, ErrorRate: rate(t.ErrorCount, t.Requests),
-			Dropped: t.Dropped, Latency: windowLatency(t.Latency), WSOpen: t.WS.Open,
-			GenCPU: Num(t.Generator.CPUPercent), OK: i >= len(r.held) || r.held[i], WSReplyP95: nan()}
-		for j := range t.Groups {
-			w.Started += t.Groups[j].Started
-		}
-		if t.WS.Reply.Count > 0 {
-			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
-		}
-		for k, n := range t.Errors {
-			if n > 0 {
-				if w.ErrorKinds == nil {
-					w.ErrorKinds = map[string]int64{}
-				}
-				w.ErrorKinds[string(k)] = n
-			}
-		}
-		rep.Timeline[i] = w
-	}
+	rep.Timeline = r.timeline()
 	rep.Nodes = nodeSeries(r.v.Polls)
 	rep.Panels = r.panelSeries()
 	rep.Events = append([]Event{}, r.v.Events...)
@@ -346,6 +322,35 @@ func (r *Recorder) Report() *Report {
 		rep.Verdict.Followed = []Followed{}
 	}
 	return rep
+}
+
+// timeline is one report row per window; the caller holds the lock.
+func (r *Recorder) timeline() []Window {
+	out := make([]Window, len(r.v.Ticks))
+	for i := range r.v.Ticks {
+		t := &r.v.Ticks[i]
+		w := Window{Time: t.Time, ElapsedS: t.Elapsed.Seconds(), WindowS: t.Window.Seconds(), Stage: t.Stage,
+			Held: t.Held, VUs: t.VUs, TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, Requests: t.Requests,
+			Iterations: t.Iterations, RPS: Num(t.RPS()), Errors: t.ErrorCount, ErrorRate: rate(t.ErrorCount, t.Requests),
+			Dropped: t.Dropped, Latency: windowLatency(t.Latency), WSOpen: t.WS.Open,
+			GenCPU: Num(t.Generator.CPUPercent), OK: i >= len(r.wins) || r.wins[i].held, WSReplyP95: nan()}
+		for j := range t.Groups {
+			w.Started += t.Groups[j].Started
+		}
+		if t.WS.Reply.Count > 0 {
+			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
+		}
+		for k, n := range t.Errors {
+			if n > 0 {
+				if w.ErrorKinds == nil {
+					w.ErrorKinds = map[string]int64{}
+				}
+				w.ErrorKinds[string(k)] = n
+			}
+		}
+		out[i] = w
+	}
+	return out
 }
 
 // clampService keeps the service time's quantiles at or under the
@@ -452,143 +457,6 @@ func (r *Recorder) panelSeries() []PanelSeries {
 		}
 	}
 	return out
-}
-
-// Redacted replaces secret values in the report's copy of the scenario.
-const Redacted = "[redacted]"
-
-// sensitiveName reports whether a header or query parameter name usually
-// carries a credential.
-func sensitiveName(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
-		return true
-	}
-	for _, w := range []string{"token", "key", "secret", "password", "passwd", "session", "auth"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// Redact returns a copy of sc safe to write into a report: templates keep
-// their source (env values never appear, see scenarios.Template), and the
-// values of credential-looking headers and query parameters, and passwords
-// in URLs, are replaced. sc itself is not changed.
-func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
-	if sc == nil {
-		return nil
-	}
-	c := *sc
-	c.BaseURL = redactURL(c.BaseURL)
-	c.Groups = make([]scenarios.Group, len(sc.Groups))
-	for i, g := range sc.Groups {
-		g.Requests = append([]scenarios.Request(nil), g.Requests...)
-		for j := range g.Requests {
-			rq := &g.Requests[j]
-			rq.URL = redactTemplate(rq.URL)
-			rq.Headers = redactHeaders(rq.Headers)
-		}
-		if g.WebSocket != nil {
-			ws := *g.WebSocket
-			ws.URL = redactTemplate(ws.URL)
-			ws.Headers = redactHeaders(ws.Headers)
-			g.WebSocket = &ws
-		}
-		c.Groups[i] = g
-	}
-	if sc.Nodes != nil {
-		n := *sc.Nodes
-		n.Prometheus = redactURL(n.Prometheus)
-		n.Scrape = make([]string, len(sc.Nodes.Scrape))
-		for i, u := range sc.Nodes.Scrape {
-			n.Scrape[i] = redactURL(u)
-		}
-		c.Nodes = &n
-	}
-	return &c
-}
-
-func redactHeaders(hs []scenarios.Header) []scenarios.Header {
-	if hs == nil {
-		return nil
-	}
-	out := make([]scenarios.Header, len(hs))
-	for i, h := range hs {
-		if sensitiveName(h.Name) {
-			// Keep the scheme ("Bearer …") so the report still says how it
-			// authenticated.
-			red := Redacted
-			if scheme, _, ok := strings.Cut(h.Value.Source(), " "); ok && strings.EqualFold(h.Name, "authorization") && !strings.Contains(scheme, "{{") {
-				red = scheme + " " + Redacted
-			}
-			h.Value = literal(red)
-		}
-		out[i] = h
-	}
-	return out
-}
-
-// literal is a template that renders s as written. Placeholders survive
-// (they hold no secrets; {{env}} values are never in a source text), and
-// text that no longer compiles stays as its source on marshalling anyway.
-func literal(s string) *scenarios.Template {
-	var t scenarios.Template
-	b, _ := json.Marshal(s)
-	_ = t.UnmarshalJSON(b) // keeps the source even when it does not compile
-	return &t
-}
-
-func redactTemplate(t *scenarios.Template) *scenarios.Template {
-	if t == nil {
-		return nil
-	}
-	src := t.Source()
-	if red := redactURL(src); red != src {
-		// The redacted text may no longer be a valid template; keep it
-		// literal.
-		return literal(red)
-	}
-	return t
-}
-
-// redactURL hides a password in the user info and the values of
-// credential-looking query parameters. It works on text so templates with
-// placeholders survive.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		hostEnd := strings.IndexAny(rest, "/?#")
-		if hostEnd < 0 {
-			hostEnd = len(rest)
-		}
-		if at := strings.LastIndex(rest[:hostEnd], "@"); at >= 0 {
-			userinfo := rest[:at]
-			if c := strings.Index(userinfo, ":"); c >= 0 {
-				userinfo = userinfo[:c] + ":" + Redacted
-			}
-			u = u[:i+3] + userinfo + rest[at:]
-		}
-	}
-	q := strings.Index(u, "?")
-	if q < 0 {
-		return u
-	}
-	frag := ""
-	if h := strings.Index(u[q:], "#"); h >= 0 {
-		frag = u[q+h:]
-		u = u[:q+h]
-	}
-	params := strings.Split(u[q+1:], "&")
-	for i, p := range params {
-		k, _, hasV := strings.Cut(p, "=")
-		if hasV && sensitiveName(k) {
-			params[i] = k + "=" + Redacted
-		}
-	}
-	return u[:q+1] + strings.Join(params, "&") + frag
 }
 
 // WriteFile writes rep to path atomically: a temp file in the same
@@ -742,78 +610,4 @@ func encodeValue(buf *bytes.Buffer, v reflect.Value, indent string, rows bool) e
 	}
 	buf.Write(out.Bytes())
 	return nil
-}
-
-// ErrNotReport is returned (wrapped) by ReadFile for a file that is not a
-// brink report, ErrNewerSchema for one written by a newer brink.
-var (
-	ErrNotReport   = errors.New("not a brink report")
-	ErrNewerSchema = errors.New("report schema is newer than this brink")
-)
-
-// ReadFile reads a report written by WriteFile. Its errors are one line.
-func ReadFile(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %w", path, pe.Err)
-		}
-		return nil, err
-	}
-	return Parse(path, data)
-}
-
-// Parse decodes a report; name labels errors.
-func Parse(name string, data []byte) (*Report, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fmt.Errorf("%s: %w", name, ErrNotReport)
-	}
-	var head struct {
-		SchemaVersion *int `json:"schema_version"`
-	}
-	if err := json.Unmarshal(trimmed, &head); err != nil {
-		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotReport, oneLine(err))
-	}
-	if head.SchemaVersion == nil || *head.SchemaVersion < 1 {
-		return nil, fmt.Errorf("%s: %w (no schema_version)", name, ErrNotReport)
-	}
-	if *head.SchemaVersion > SchemaVersion {
-		return nil, fmt.Errorf("%s: %w (schema %d, this brink reads up to %d): upgrade brink",
-			name, ErrNewerSchema, *head.SchemaVersion, SchemaVersion)
-	}
-	var rep Report
-	if err := json.Unmarshal(trimmed, &rep); err != nil {
-		return nil, fmt.Errorf("%s: damaged brink report: %s", name, oneLine(err))
-	}
-	repairPeaks(&rep)
-	return &rep, nil
-}
-
-// repairPeaks redoes the peak RPS of a report written by an older brink,
-// which took it from the run's last, partial window (6 requests in 16 ms
-// read as 378 rps). The timeline holds every window, so the peak over the
-// full ones is exact; it only ever lowers the figures.
-func repairPeaks(rep *Report) {
-	half := reportWindow(rep) / 2
-	peak, found := 0.0, false
-	for i := range rep.Timeline {
-		if w := &rep.Timeline[i]; w.WindowS >= half && w.RPS.Valid() {
-			peak, found = max(peak, float64(w.RPS)), true
-		}
-	}
-	if !found {
-		return
-	}
-	if s := &rep.Summary; !s.RPSMax.Valid() || float64(s.RPSMax) > peak {
-		s.RPSMax = Num(peak)
-	}
-	if p := &rep.Verdict.Peak; float64(p.RPS) > peak {
-		p.RPS = Num(peak)
-	}
-}
-
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", " ")
 }

@@ -120,29 +120,7 @@ func PrintSummary(w io.Writer, rep *Report) {
 		row("errors_by_kind", strings.Join(parts, " "))
 	}
 
-	if len(rep.Thresholds) > 0 {
-		p("\n  THRESHOLDS (whole run; bad windows of %d)\n", len(rep.Timeline))
-		for _, t := range rep.Thresholds {
-			mark := "✓"
-			if !t.OK {
-				mark = "✗"
-			}
-			val := "no data"
-			if !t.NoData && t.Value.Valid() {
-				base, _, _ := strings.Cut(t.Metric, "{")
-				val = fmtThresholdValue(base, t.Agg, float64(t.Value))
-				if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && !t.OK {
-					// A failed value never reads as the limit.
-					val = fmtFailed(th, float64(t.Value))
-				}
-			}
-			windows := "windows"
-			if t.BadWindows == 1 {
-				windows = "window"
-			}
-			p("    %s %s '%s' = %s, failed in %d %s\n", mark, t.Metric, t.Expr, val, t.BadWindows, windows)
-		}
-	}
+	printThresholds(w, rep)
 
 	if len(rep.Groups) > 0 {
 		p("\n  GROUPS\n")
@@ -179,6 +157,35 @@ func PrintSummary(w io.Writer, rep *Report) {
 		p("    Thresholds failed: exit code 99.\n")
 	}
 	p("\n")
+}
+
+// printThresholds lists each threshold over the whole run, ✓ or ✗.
+func printThresholds(w io.Writer, rep *Report) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	if len(rep.Thresholds) == 0 {
+		return
+	}
+	p("\n  THRESHOLDS (whole run; bad windows of %d)\n", len(rep.Timeline))
+	for _, t := range rep.Thresholds {
+		mark := "✓"
+		if !t.OK {
+			mark = "✗"
+		}
+		val := "no data"
+		if !t.NoData && t.Value.Valid() {
+			base, _, _ := strings.Cut(t.Metric, "{")
+			val = fmtThresholdValue(base, t.Agg, float64(t.Value))
+			if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && !t.OK {
+				// A failed value never reads as the limit.
+				val = fmtFailed(th, float64(t.Value))
+			}
+		}
+		windows := "windows"
+		if t.BadWindows == 1 {
+			windows = "window"
+		}
+		p("    %s %s '%s' = %s, failed in %d %s\n", mark, t.Metric, t.Expr, val, t.BadWindows, windows)
+	}
 }
 
 func msOrDash(n Num) string {

@@ -96,18 +96,65 @@ func (r *Recorder) Verdict() Verdict {
 	return r.verdict()
 }
 
-// verdict builds the verdict; the caller holds the lock. The breakpoint is
+// winInfo is what the detectors said of one window.
+type winInfo struct {
+	held bool // every SLO and arrival rate evaluated in it held
+	// genBottleneck: brink itself was the bottleneck in the window (its
+	// own stall, or its CPU), so what it measured there is its own: such a
+	// window is no breakpoint and no stable load.
+	genBottleneck bool
+}
+
+// verdictIn is all the verdict is made of: the timeline, what the
+// detectors said of each window, and the sustained violations.
+type verdictIn struct {
+	start      time.Time
+	ticks      []engine.Tick
+	wins       []winInfo
+	window     time.Duration // nominal
+	openOnly   bool
+	done       bool
+	abortAt    time.Time
+	abortWhy   string
+	violations []violation
+	// thresholds: any SLO, node or panel threshold was set.
+	thresholds bool
+	// shorts says each SLO without its value, by metric label and expr:
+	// "p95 > 500 ms".
+	shorts           map[string]string
+	requests, errors int64 // whole run
+	p95, p99         float64
+	latOK            bool // p95 and p99 are known
+}
+
+// verdict builds the verdict; the caller holds the lock.
+func (r *Recorder) verdict() Verdict {
+	in := verdictIn{start: r.v.Start, ticks: r.v.Ticks, wins: r.wins, window: r.window, openOnly: r.openOnly,
+		done: r.v.Done, abortAt: r.abortAt, abortWhy: r.abortWhy, violations: r.violations,
+		thresholds: len(r.slos) > 0 || len(r.nodeThs) > 0 || r.panelTh > 0, shorts: map[string]string{},
+		requests: r.run.requests, errors: r.run.errors}
+	for _, s := range r.slos {
+		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
+	}
+	var ok95, ok99 bool
+	in.p95, ok95 = r.run.lat.quantile(95)
+	in.p99, ok99 = r.run.lat.quantile(99)
+	in.latOK = ok95 && ok99
+	return judge(&in)
+}
+
+// judge is the verdict as a pure function of its input. The breakpoint is
 // the earliest-stamped violation, which is not always the first noticed: a
 // node crossing is stamped back at its first sample over.
-func (r *Recorder) verdict() Verdict {
-	vs := sortedViolations(r.violations)
-	ticks := r.v.Ticks
+func judge(in *verdictIn) Verdict {
+	vs := sortedViolations(in.violations)
+	ticks := in.ticks
 	var v Verdict
-	v.Aborted = r.abortWhy
-	v.OpenModel = r.openOnly
+	v.Aborted = in.abortWhy
+	v.OpenModel = in.openOnly
 	bpIdx := -1
 	for i, x := range vs {
-		if r.abortAt.IsZero() || x.at.Before(r.abortAt) {
+		if in.abortAt.IsZero() || x.at.Before(in.abortAt) {
 			bpIdx = i
 			break
 		}
@@ -118,7 +165,7 @@ func (r *Recorder) verdict() Verdict {
 			v.Peak.VUs = t.VUs
 		}
 		v.Peak.TargetRate = max(v.Peak.TargetRate, t.TargetRate)
-		if rps := t.RPS(); rps > float64(v.Peak.RPS) && fullWindow(t.Window, r.window) {
+		if rps := t.RPS(); rps > float64(v.Peak.RPS) && fullWindow(t.Window, in.window) {
 			v.Peak.RPS = Num(rps)
 		}
 	}
@@ -127,18 +174,18 @@ func (r *Recorder) verdict() Verdict {
 		bp = &vs[bpIdx]
 		sig := bp.signal
 		v.FirstSignal = &sig
-		v.Breakpoint = &Breakpoint{Time: bp.at, ElapsedS: bp.at.Sub(r.v.Start).Seconds(), VUs: bp.load.VUs,
+		v.Breakpoint = &Breakpoint{Time: bp.at, ElapsedS: bp.at.Sub(in.start).Seconds(), VUs: bp.load.VUs,
 			TargetVUs: bp.load.TargetVUs, TargetRate: bp.load.TargetRate, RPS: Num(bp.load.RPS),
 			P95Ms: Num(bp.load.P95Ms), ErrorRate: Num(bp.load.ErrorRate), Signal: sig}
 		for _, x := range vs[bpIdx+1:] {
-			if !r.abortAt.IsZero() && !x.at.Before(r.abortAt) {
+			if !in.abortAt.IsZero() && !x.at.Before(in.abortAt) {
 				break // the ramp-down's doing, not the system's
 			}
 			v.Followed = append(v.Followed, Followed{Time: x.at, AfterS: x.at.Sub(bp.at).Seconds(), Signal: x.signal})
 		}
 	}
-	v.MaxStable = r.maxStable(bp)
-	v.Text = r.verdictText(&v, bp)
+	v.MaxStable = in.maxStable(bp)
+	v.Text = in.verdictText(&v, bp)
 	return v
 }
 
@@ -151,19 +198,19 @@ func sortedViolations(in []violation) []violation {
 // maxStable finds the highest-load window before the breakpoint in which
 // every evaluated threshold held. Windows shorter than half the nominal
 // window (the run's last) count only when there is no other.
-func (r *Recorder) maxStable(bp *violation) *MaxStable {
-	if ms := r.maxStableOf(bp, true); ms != nil {
+func (in *verdictIn) maxStable(bp *violation) *MaxStable {
+	if ms := in.maxStableOf(bp, true); ms != nil {
 		return ms
 	}
-	return r.maxStableOf(bp, false)
+	return in.maxStableOf(bp, false)
 }
 
-func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
+func (in *verdictIn) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	best := -1
-	ticks := r.v.Ticks
+	ticks := in.ticks
 	skip := func(i int) bool {
 		t := &ticks[i]
-		return t.Requests == 0 || (i < len(r.held) && !r.held[i]) || (fullOnly && !fullWindow(t.Window, r.window))
+		return t.Requests == 0 || (i < len(in.wins) && (!in.wins[i].held || in.wins[i].genBottleneck)) || (fullOnly && !fullWindow(t.Window, in.window))
 	}
 	for i := range ticks {
 		t := &ticks[i]
@@ -174,7 +221,7 @@ func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 			continue
 		}
 		// Ties go to the later window: the load held for longer.
-		if best < 0 || !r.higher(&ticks[best], t) {
+		if best < 0 || !in.higher(&ticks[best], t) {
 			best = i
 		}
 	}
@@ -184,7 +231,7 @@ func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	// Average every held window at that level (a stage that holds its
 	// target gives many), so one noisy second does not set the figures.
 	bt := &ticks[best]
-	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(r.v.Start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate}
+	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(in.start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate}
 	var rps, p95, p99 float64
 	var req, errs, latReq int64
 	for i := range ticks {
@@ -192,11 +239,11 @@ func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 		if bp != nil && !t.Time.Before(bp.cut()) {
 			break
 		}
-		if skip(i) || !r.sameLevel(t, bt) {
+		if skip(i) || !in.sameLevel(t, bt) {
 			continue
 		}
 		out.Windows++
-		out.Time, out.ElapsedS = t.Time, t.Time.Sub(r.v.Start).Seconds()
+		out.Time, out.ElapsedS = t.Time, t.Time.Sub(in.start).Seconds()
 		rps += t.RPS()
 		req += t.Requests
 		errs += t.ErrorCount
@@ -217,8 +264,8 @@ func (r *Recorder) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 
 // sameLevel: two windows ran at the same load level (VUs, or target rate
 // for open-model runs); RPS may differ.
-func (r *Recorder) sameLevel(a, b *engine.Tick) bool {
-	if r.openOnly {
+func (in *verdictIn) sameLevel(a, b *engine.Tick) bool {
+	if in.openOnly {
 		return a.TargetRate == b.TargetRate
 	}
 	return a.VUs == b.VUs
@@ -226,8 +273,8 @@ func (r *Recorder) sameLevel(a, b *engine.Tick) bool {
 
 // higher orders load levels: by arrival rate (then RPS) for open-model runs,
 // by VUs (then RPS) otherwise.
-func (r *Recorder) higher(a, b *engine.Tick) bool {
-	if r.openOnly {
+func (in *verdictIn) higher(a, b *engine.Tick) bool {
+	if in.openOnly {
 		if a.TargetRate != b.TargetRate {
 			return a.TargetRate > b.TargetRate
 		}
@@ -254,13 +301,9 @@ func isErrorRate(s Signal) bool {
 }
 
 // followedShort says a later violation without its load: "p95 > 500 ms".
-func followedShort(s Signal, r *Recorder) string {
-	if s.Kind == SignalSLO {
-		for _, st := range r.slos {
-			if metricLabel(st.th) == s.Metric && st.th.Expr == s.Expr {
-				return sloShort(st.th)
-			}
-		}
+func followedShort(s Signal, shorts map[string]string) string {
+	if t, ok := shorts[s.Metric+"\x00"+s.Expr]; ok && s.Kind == SignalSLO {
+		return t
 	}
 	return s.Text
 }
@@ -268,33 +311,30 @@ func followedShort(s Signal, r *Recorder) string {
 // noThresholdsText is the verdict of a run without thresholds (the
 // arrival-rate check, which found nothing, aside): the highest load
 // reached and how the run went there.
-func (r *Recorder) noThresholdsText(v *Verdict) string {
+func (in *verdictIn) noThresholdsText(v *Verdict) string {
 	var b strings.Builder
 	peak := verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
 	switch {
 	case v.Aborted != "":
 		fmt.Fprintf(&b, "No thresholds were set; the run was aborted (%s) after reaching %s", v.Aborted, peak)
-	case !r.v.Done:
+	case !in.done:
 		fmt.Fprintf(&b, "No thresholds were set: up to %s so far", peak)
 	default:
 		fmt.Fprintf(&b, "No thresholds were set: reached %s", peak)
 	}
-	a := &r.run
-	if a.requests == 0 {
+	if in.requests == 0 {
 		b.WriteString(", with no request completed.")
 		return b.String()
 	}
-	fmt.Fprintf(&b, " with %s errors", fmtPct(float64(a.errors)/float64(a.requests)))
-	p95, ok95 := a.lat.quantile(95)
-	p99, ok99 := a.lat.quantile(99)
-	if ok95 && ok99 {
-		fmt.Fprintf(&b, " (p95 %s, p99 %s over the run)", fmtMs(p95), fmtMs(p99))
+	fmt.Fprintf(&b, " with %s errors", fmtPct(float64(in.errors)/float64(in.requests)))
+	if in.latOK {
+		fmt.Fprintf(&b, " (p95 %s, p99 %s over the run)", fmtMs(in.p95), fmtMs(in.p99))
 	}
 	b.WriteString(".")
 	return b.String()
 }
 
-func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
+func (in *verdictIn) verdictText(v *Verdict, bp *violation) string {
 	var b strings.Builder
 	ms := v.MaxStable
 	stable := func() string {
@@ -303,17 +343,17 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 	}
 	if bp == nil {
 		switch {
-		case len(r.v.Ticks) == 0:
+		case len(in.ticks) == 0:
 			b.WriteString("No load was recorded.")
-		case len(r.slos) == 0 && len(r.nodeThs) == 0 && r.panelTh == 0:
+		case !in.thresholds:
 			// Nothing to hold: say what happened, not that it held.
-			b.WriteString(r.noThresholdsText(v))
+			b.WriteString(in.noThresholdsText(v))
 		case ms == nil:
 			fmt.Fprintf(&b, "No breakpoint, but no window held every threshold either; peak %s.",
 				verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS)))
 		case v.Aborted != "":
 			fmt.Fprintf(&b, "No breakpoint before the run was aborted (%s): it held up to %s.", v.Aborted, stable())
-		case !r.v.Done:
+		case !in.done:
 			fmt.Fprintf(&b, "No breakpoint yet: holding at up to %s.", stable())
 		default:
 			fmt.Fprintf(&b, "No breakpoint: it held up to the highest load reached, %s.", stable())
@@ -329,13 +369,13 @@ func (r *Recorder) verdictText(v *Verdict, bp *violation) string {
 			break
 		}
 		saidErrors = saidErrors || isErrorRate(f.Signal)
-		fmt.Fprintf(&b, "; %s %s later", followedShort(f.Signal, r), fmtDur(time.Duration(f.AfterS*float64(time.Second))))
+		fmt.Fprintf(&b, "; %s %s later", followedShort(f.Signal, in.shorts), fmtDur(time.Duration(f.AfterS*float64(time.Second))))
 	}
 	// Errors from the breakpoint on: what the users felt, unless an error
 	// rate was said already.
 	var req, errs int64
-	for i := range r.v.Ticks {
-		if t := &r.v.Ticks[i]; !t.Time.Before(bp.at) {
+	for i := range in.ticks {
+		if t := &in.ticks[i]; !t.Time.Before(bp.at) {
 			req += t.Requests
 			errs += t.ErrorCount
 		}

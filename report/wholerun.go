@@ -5,6 +5,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -15,8 +16,8 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 	for k := range r.slos {
 		s := &r.slos[k]
 		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, Agg: s.th.Agg, BadWindows: s.badTotal}
-		if !s.first.IsZero() {
-			t := s.first
+		if s.firstOn && s.first < len(r.v.Ticks) {
+			t := r.v.Ticks[s.first].Time
 			res.FirstBreach = &t
 		}
 		v, ok := r.wholeRunValue(s.th)
@@ -181,5 +182,103 @@ func (a *latAcc) merge(b *latAcc) {
 		a.max = max(a.max, b.max)
 		a.count += b.count
 		a.sum += b.sum
+	}
+}
+
+// runAcc folds every tick into whole-run totals.
+type runAcc struct {
+	lat        latAcc
+	service    latAcc
+	wsReply    latAcc
+	wsConnect  latAcc
+	endpoints  map[string]*endpointAcc
+	epOrder    []string
+	groups     map[string]*groupAcc
+	groupOrder []string
+
+	requests, iterations, errors, dropped int64
+	checksPassed, checksFailed            int64
+	bytesIn, bytesOut                     int64
+	errorsByKind                          map[engine.ErrorKind]int64
+	vusMax, targetVUsMax                  int
+	targetRateMax, rpsMax                 float64
+	active                                time.Duration
+	wsOpened, wsClosed, wsSent, wsRecv    int64
+	wsOpenMax                             int
+}
+
+type endpointAcc struct {
+	group, name      string
+	requests, errors int64
+	lat              latAcc
+}
+
+type groupAcc struct {
+	name, executor                        string
+	requests, iterations, errors, dropped int64
+	vusMax, targetVUsMax                  int
+	targetRateMax                         float64
+	lat                                   latAcc // from group windows (quantiles only)
+}
+
+// fold adds a tick to the whole-run accumulators.
+func (r *Recorder) fold(t *engine.Tick) {
+	a := &r.run
+	a.lat.add(t.Latency, t.Hist)
+	a.service.add(t.Service, t.ServiceHist)
+	a.wsReply.add(t.WS.Reply, nil)
+	a.wsConnect.add(t.WS.Connect, nil)
+	a.requests += t.Requests
+	a.iterations += t.Iterations
+	a.errors += t.ErrorCount
+	a.dropped += t.Dropped
+	a.checksPassed += t.ChecksPassed
+	a.checksFailed += t.ChecksFailed
+	a.bytesIn += t.BytesIn
+	a.bytesOut += t.BytesOut
+	for k, n := range t.Errors {
+		a.errorsByKind[k] += n
+	}
+	a.vusMax = max(a.vusMax, t.VUs)
+	a.targetVUsMax = max(a.targetVUsMax, t.TargetVUs)
+	a.targetRateMax = max(a.targetRateMax, t.TargetRate)
+	if fullWindow(t.Window, r.window) {
+		a.rpsMax = max(a.rpsMax, t.RPS())
+	}
+	a.active += t.Window
+	a.wsOpened += t.WS.Opened
+	a.wsClosed += t.WS.Closed
+	a.wsSent += t.WS.Sent
+	a.wsRecv += t.WS.Received
+	a.wsOpenMax = max(a.wsOpenMax, t.WS.Open)
+	for j := range t.Endpoints {
+		e := &t.Endpoints[j]
+		key := e.Group + "\x00" + e.Name
+		ea := a.endpoints[key]
+		if ea == nil {
+			ea = &endpointAcc{group: e.Group, name: e.Name}
+			a.endpoints[key] = ea
+			a.epOrder = append(a.epOrder, key)
+		}
+		ea.requests += e.Requests
+		ea.errors += e.Errors
+		ea.lat.add(e.Latency, e.Hist)
+	}
+	for j := range t.Groups {
+		g := &t.Groups[j]
+		ga := a.groups[g.Name]
+		if ga == nil {
+			ga = &groupAcc{name: g.Name, executor: g.Executor}
+			a.groups[g.Name] = ga
+			a.groupOrder = append(a.groupOrder, g.Name)
+		}
+		ga.requests += g.Requests
+		ga.iterations += g.Iterations
+		ga.errors += g.Errors
+		ga.dropped += g.Dropped
+		ga.vusMax = max(ga.vusMax, g.VUs)
+		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
+		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)
+		ga.lat.add(g.Latency, nil)
 	}
 }

@@ -1,0 +1,88 @@
+package report
+
+import "github.com/brink-load/brink/scenarios"
+
+// Detectors are the run's sustain rules as small pure state machines: a
+// window (or a sample) goes in, a sustained change comes out. They know
+// nothing of ticks, loads or events; the recorder turns their changes into
+// events with the load of the window they fall in.
+
+// streak applies the sustain rule to a series of windows.
+type streak struct {
+	bad, good int
+	on        bool // a sustained violation is in effect
+	runStart  int  // window index where the current bad (or good) run began
+	runVal    float64
+	badTotal  int
+	firstOn   bool // a sustained violation has been seen
+	first     int  // window index where the first sustained violation began
+}
+
+// step feeds window i; it returns +1 when a violation becomes sustained
+// (need bad windows in a row) and -1 when a sustained one has cleared for
+// as long. runStart and runVal then name the window the change is stamped
+// at and its value.
+func (s *streak) step(i int, bad bool, v float64, need int) int {
+	if bad {
+		s.badTotal++
+		s.good = 0
+		if s.on {
+			return 0
+		}
+		if s.bad == 0 {
+			s.runStart, s.runVal = i, v
+		}
+		s.bad++
+		if s.bad >= need {
+			s.on, s.bad = true, 0
+			if !s.firstOn {
+				s.firstOn, s.first = true, s.runStart
+			}
+			return +1
+		}
+		return 0
+	}
+	s.bad = 0
+	if !s.on {
+		return 0
+	}
+	if s.good == 0 {
+		s.runStart, s.runVal = i, v
+	}
+	s.good++
+	if s.good >= need {
+		s.on, s.good = false, 0
+		return -1
+	}
+	return 0
+}
+
+// warn reports a violation that is sustained or on its way to being so.
+func (s *streak) warn() bool { return s.on || s.bad > 0 }
+
+// sloDetector is one per-window SLO threshold under the sustain rule.
+type sloDetector struct {
+	th scenarios.Threshold
+	streak
+	near bool // the last window held, but within 10 % of the limit
+}
+
+// step judges window i's value v of the threshold; ok false (no data in
+// the window) neither breaches nor recovers. bad: the window failed it.
+func (s *sloDetector) step(i int, v float64, ok bool, need int) (bad bool, change int) {
+	if !ok {
+		return false, 0
+	}
+	bad = !holds(v, s.th)
+	s.near = !bad && nearLimit(v, s.th)
+	return bad, s.streak.step(i, bad, v, need)
+}
+
+// nearFrac is how close to a limit counts as "near" for the WARN state.
+const nearFrac = 0.9
+
+// nearLimit reports whether a value that holds is within 10 % of an upper
+// limit. Lower limits (checks rate>0.99) have no useful "near".
+func nearLimit(v float64, th scenarios.Threshold) bool {
+	return (th.Op == "<" || th.Op == "<=") && th.Value > 0 && v >= nearFrac*th.Value
+}

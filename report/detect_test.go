@@ -1,0 +1,168 @@
+package report
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStreakSustain(t *testing.T) {
+	cases := []struct {
+		name string
+		bad  string // one window per byte: x bad, . good
+		want string // per window: + sustained, - cleared, . nothing
+		at   []int  // window each change is stamped at
+	}{
+		{"never three in a row", "xx.xx.xx.", ".........", nil},
+		{"three bad", "...xxx...", ".....+..-", []int{3, 6}},
+		{"stays on through one good", "xxx.xxx", "..+....", []int{0}},
+		{"clears after three good", "xxx...x", "..+..-.", []int{0, 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s streak
+			var got []byte
+			var at []int
+			for i, b := range []byte(c.bad) {
+				ch := s.step(i, b == 'x', float64(i), 3)
+				switch ch {
+				case +1:
+					got = append(got, '+')
+					at = append(at, s.runStart)
+				case -1:
+					got = append(got, '-')
+					at = append(at, s.runStart)
+				default:
+					got = append(got, '.')
+				}
+			}
+			if string(got) != c.want || len(at) != len(c.at) {
+				t.Fatalf("got %s at %v, want %s at %v", got, at, c.want, c.at)
+			}
+			for i := range at {
+				if at[i] != c.at[i] {
+					t.Fatalf("changes at %v, want %v", at, c.at)
+				}
+			}
+		})
+	}
+}
+
+func TestSLODetectorNoDataNeitherBreachesNorRecovers(t *testing.T) {
+	d := sloDetector{th: p95lt500}
+	vals := []struct {
+		v  float64
+		ok bool
+	}{{900, true}, {0, false}, {900, true}, {0, false}, {900, true}}
+	var changes []int
+	for i, x := range vals {
+		if _, ch := d.step(i, x.v, x.ok, 3); ch != 0 {
+			changes = append(changes, i)
+		}
+	}
+	if len(changes) != 1 || changes[0] != 4 || d.runStart != 0 {
+		t.Fatalf("changes at %v (run start %d), want one at window 4 stamped at 0", changes, d.runStart)
+	}
+	if _, ch := d.step(5, 400, true, 3); ch != 0 || !d.warn() {
+		t.Fatal("one good window cleared a sustained breach")
+	}
+	if d.step(6, 460, true, 3); !d.near {
+		t.Error("460 against <500 is not near")
+	}
+}
+
+func TestCrossDetector(t *testing.T) {
+	s := func(x float64) time.Time { return at(x) }
+	type smp struct {
+		t float64
+		v float64
+	}
+	cases := []struct {
+		name     string
+		baseline *smp
+		samples  []smp
+		want     []crossing
+	}{
+		{name: "sustained crossing stamped at the first sample over",
+			samples: []smp{{1, 90}, {2, 105}, {3, 110}, {4, 120}, {5, 130}},
+			want:    []crossing{{over: true, at: s(2), val: 105}}},
+		{name: "a blip is no crossing",
+			samples: []smp{{1, 90}, {2, 105}, {3, 90}, {4, 105}, {5, 90}}},
+		{name: "a repeated scrape is not a new sample",
+			samples: []smp{{1, 105}, {1, 105}, {1, 105}}},
+		{name: "over before the load, stays over: no crossing of the load's",
+			baseline: &smp{0, 150}, samples: []smp{{1, 150}, {2, 160}, {3, 170}, {4, 180}}},
+		{name: "over before the load, back under, then a crossing from below",
+			baseline: &smp{0, 150},
+			samples:  []smp{{1, 90}, {2, 90}, {3, 90}, {4, 90}, {5, 120}, {6, 120}, {7, 120}, {8, 120}},
+			want: []crossing{{over: false, at: s(1), val: 90, before: true},
+				{over: true, at: s(5), val: 120}}},
+		{name: "under before the load: a crossing counts",
+			baseline: &smp{0, 50},
+			samples:  []smp{{1, 120}, {2, 120}, {3, 120}, {4, 120}},
+			want:     []crossing{{over: true, at: s(1), val: 120}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d crossDetector
+			if c.baseline != nil {
+				d.baseline(s(c.baseline.t), c.baseline.v, 100)
+			}
+			var got []crossing
+			for _, x := range c.samples {
+				if cr, ok := d.step(s(x.t), x.v, 100, 3*time.Second); ok {
+					got = append(got, cr)
+				}
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("crossings %+v, want %+v", got, c.want)
+			}
+			for i := range got {
+				if got[i].over != c.want[i].over || !got[i].at.Equal(c.want[i].at) || got[i].val != c.want[i].val ||
+					got[i].before != c.want[i].before {
+					t.Errorf("crossing %d: %+v, want %+v", i, got[i], c.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestRateDetector(t *testing.T) {
+	type w struct{ started, dropped int64 }
+	cases := []struct {
+		name   string
+		target float64
+		wins   []w
+		bad    []int // windows judged bad
+		on     int   // window index a sustained shortfall is stamped at; -1 none
+	}{
+		{"on schedule", 100, []w{{100, 0}, {100, 0}, {100, 0}, {100, 0}}, nil, -1},
+		{"edge jitter is not short", 100, []w{{100, 0}, {95, 0}, {105, 0}, {100, 0}}, nil, -1},
+		{"short three windows", 100, []w{{100, 0}, {80, 0}, {80, 0}, {80, 0}, {100, 0}}, []int{1, 2, 3}, 1},
+		{"drops are bad even on schedule", 100, []w{{100, 5}, {100, 5}, {100, 5}, {100, 0}}, []int{0, 1, 2}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d rateDetector
+			var bad []int
+			on := -1
+			seen := func(j rateJudged, ok bool) {
+				if !ok {
+					return
+				}
+				if j.bad {
+					bad = append(bad, j.i)
+				}
+				if j.change == +1 {
+					on = j.at
+				}
+			}
+			for i, x := range c.wins {
+				seen(d.add(i, 1, c.target, x.started, x.started, x.dropped, 3))
+			}
+			seen(d.flush(3))
+			if len(bad) != len(c.bad) || on != c.on {
+				t.Fatalf("bad windows %v, sustained at %d; want %v, %d", bad, on, c.bad, c.on)
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package report
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// Redacted replaces secret values in the report's copy of the scenario.
+const Redacted = "[redacted]"
+
+// sensitiveName reports whether a header or query parameter name usually
+// carries a credential.
+func sensitiveName(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie":
+		return true
+	}
+	for _, w := range []string{"token", "key", "secret", "password", "passwd", "session", "auth"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns a copy of sc safe to write into a report: templates keep
+// their source (env values never appear, see scenarios.Template), and the
+// values of credential-looking headers and query parameters, and passwords
+// in URLs, are replaced. sc itself is not changed.
+func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
+	if sc == nil {
+		return nil
+	}
+	c := *sc
+	c.BaseURL = redactURL(c.BaseURL)
+	c.Groups = make([]scenarios.Group, len(sc.Groups))
+	for i, g := range sc.Groups {
+		g.Requests = append([]scenarios.Request(nil), g.Requests...)
+		for j := range g.Requests {
+			rq := &g.Requests[j]
+			rq.URL = redactTemplate(rq.URL)
+			rq.Headers = redactHeaders(rq.Headers)
+		}
+		if g.WebSocket != nil {
+			ws := *g.WebSocket
+			ws.URL = redactTemplate(ws.URL)
+			ws.Headers = redactHeaders(ws.Headers)
+			g.WebSocket = &ws
+		}
+		c.Groups[i] = g
+	}
+	if sc.Nodes != nil {
+		n := *sc.Nodes
+		n.Prometheus = redactURL(n.Prometheus)
+		n.Scrape = make([]string, len(sc.Nodes.Scrape))
+		for i, u := range sc.Nodes.Scrape {
+			n.Scrape[i] = redactURL(u)
+		}
+		c.Nodes = &n
+	}
+	return &c
+}
+
+func redactHeaders(hs []scenarios.Header) []scenarios.Header {
+	if hs == nil {
+		return nil
+	}
+	out := make([]scenarios.Header, len(hs))
+	for i, h := range hs {
+		if sensitiveName(h.Name) {
+			// Keep the scheme ("Bearer …") so the report still says how it
+			// authenticated.
+			red := Redacted
+			if scheme, _, ok := strings.Cut(h.Value.Source(), " "); ok && strings.EqualFold(h.Name, "authorization") && !strings.Contains(scheme, "{{") {
+				red = scheme + " " + Redacted
+			}
+			h.Value = literal(red)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// literal is a template that renders s as written. Placeholders survive
+// (they hold no secrets; {{env}} values are never in a source text), and
+// text that no longer compiles stays as its source on marshalling anyway.
+func literal(s string) *scenarios.Template {
+	var t scenarios.Template
+	b, _ := json.Marshal(s)
+	_ = t.UnmarshalJSON(b) // keeps the source even when it does not compile
+	return &t
+}
+
+func redactTemplate(t *scenarios.Template) *scenarios.Template {
+	if t == nil {
+		return nil
+	}
+	src := t.Source()
+	if red := redactURL(src); red != src {
+		// The redacted text may no longer be a valid template; keep it
+		// literal.
+		return literal(red)
+	}
+	return t
+}
+
+// redactURL hides a password in the user info and the values of
+// credential-looking query parameters. It works on text so templates with
+// placeholders survive.
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		hostEnd := strings.IndexAny(rest, "/?#")
+		if hostEnd < 0 {
+			hostEnd = len(rest)
+		}
+		if at := strings.LastIndex(rest[:hostEnd], "@"); at >= 0 {
+			userinfo := rest[:at]
+			if c := strings.Index(userinfo, ":"); c >= 0 {
+				userinfo = userinfo[:c] + ":" + Redacted
+			}
+			u = u[:i+3] + userinfo + rest[at:]
+		}
+	}
+	q := strings.Index(u, "?")
+	if q < 0 {
+		return u
+	}
+	frag := ""
+	if h := strings.Index(u[q:], "#"); h >= 0 {
+		frag = u[q+h:]
+		u = u[:q+h]
+	}
+	params := strings.Split(u[q+1:], "&")
+	for i, p := range params {
+		k, _, hasV := strings.Cut(p, "=")
+		if hasV && sensitiveName(k) {
+			params[i] = k + "=" + Redacted
+		}
+	}
+	return u[:q+1] + strings.Join(params, "&") + frag
+}
