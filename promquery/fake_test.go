@@ -174,12 +174,12 @@ type fakeProm struct {
 	age      atomic.Int64 // how old node_load1's timestamp is, ns
 	down     atomic.Int32 // node number whose up is 0 (and no samples)
 	interval string       // scrapeInterval in the targets API
-	mu       sync.Mutex   // guards seen
+	mu       sync.Mutex   // guards seen, at
 	seen     []string     // queries received
+	at       []string     // their time parameters ("" for none), in the same order
 	warn     atomic.Bool  // add a warning and an info
 	body     atomic.Value // raw body override (string)
 	noTgts   atomic.Bool  // targets API 404
-	timed    atomic.Int64 // queries that carried an evaluation time
 	memo     atomic.Bool  // answer each distinct query from a cache (benchmarks)
 	memoed   sync.Map     // query → encoded body
 }
@@ -252,6 +252,7 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 	f.queries.Add(1)
 	f.mu.Lock()
 	f.seen = append(f.seen, q)
+	f.at = append(f.at, r.Form.Get("time"))
 	f.mu.Unlock()
 	if b, ok := f.body.Load().(string); ok && b != "" {
 		fmt.Fprint(w, b)
@@ -259,7 +260,6 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	evalAt := float64(time.Now().UnixMilli()) / 1000
 	if t := r.Form.Get("time"); t != "" {
-		f.timed.Add(1)
 		fmt.Sscanf(t, "%g", &evalAt)
 	}
 	var result []map[string]any
@@ -293,11 +293,11 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 			add(i, nil, float64(i))
 		case strings.Contains(q, "count by"):
 			add(i, nil, 4)
-		case strings.Contains(q, "node_cpu_seconds_total"):
-			// 4 cpus: idle 2, iowait .4, steal .2, user 1.4 → busy 1-(2.6/4)=35 %, iowait 10 %.
-			for mode, v := range map[string]float64{"idle": 2, "iowait": 0.4, "steal": 0.2, "user": 1.4} {
-				add(i, map[string]string{"mode": mode}, v)
-			}
+		case strings.Contains(q, `mode=~"idle|iowait|steal"`):
+			// What Prometheus answers to node-mixin's busy: 1 - avg per cpu of idle+iowait+steal.
+			add(i, nil, 0.35)
+		case strings.Contains(q, `mode="iowait"`):
+			add(i, nil, 0.1)
 		case strings.Contains(q, "node_disk_io_time_seconds_total"):
 			add(i, map[string]string{"device": "sdb"}, 0.5)
 		case strings.Contains(q, "node_disk_read_bytes_total"):

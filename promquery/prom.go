@@ -126,18 +126,26 @@ func (s *promSource) with(metric, extra string) string {
 	return metric + "{" + m + "}"
 }
 
-// queries are the node queries of one poll; cpu and iowait come from one
-// query grouped by mode, busy = 1 - (idle+iowait+steal)/all as in node-mixin.
+// upQuery is the poll's first query: it says which nodes exist, and its
+// evaluation time becomes every other query's.
+func (s *promSource) upQuery() string { return "max by (" + s.by + ") (" + s.with("up", "") + ")" }
+
+// queries are the node queries of one poll after up. CPU busy is
+// node-mixin's rule, computed by Prometheus:
+// 1 - avg over cpus of (idle+iowait+steal) per cpu; iowait is the same
+// average of the iowait mode alone. The scrape source computes the same.
 func (s *promSource) queries() []metricQuery {
 	w, by := s.window(), s.by
 	rate := func(sel string) string { return "rate(" + sel + "[" + w + "])" }
 	return []metricQuery{
-		{"up", "max by (" + by + ") (" + s.with("up", "") + ")"},
 		// The age is computed by Prometheus against its own clock, so a
 		// skewed clock on brink's machine cannot make fresh values stale.
 		{"age", "max by (" + by + ") (time() - timestamp(" + s.with("node_load1", "") + "))"},
 		{"load1", "max by (" + by + ") (" + s.with("node_load1", "") + ")"},
-		{"cpu", "sum by (" + by + ",mode) (" + rate(s.with("node_cpu_seconds_total", "")) + ")"},
+		{"cpu", "1 - avg by (" + by + ") (sum by (" + by + ",cpu) (" +
+			rate(s.with("node_cpu_seconds_total", `mode=~"idle|iowait|steal"`)) + "))"},
+		{"iowait", "avg by (" + by + ") (sum by (" + by + ",cpu) (" +
+			rate(s.with("node_cpu_seconds_total", `mode="iowait"`)) + "))"},
 		{"cores", "count by (" + by + ") (" + s.with("node_cpu_seconds_total", `mode="idle"`) + ")"},
 		{"disk", "topk by (" + by + ") (1, " + rate(s.with("node_disk_io_time_seconds_total", "")) + ")"},
 		{"read", "sum by (" + by + ") (" + rate(s.with("node_disk_read_bytes_total", "")) + ")"},
@@ -155,8 +163,11 @@ type queryResult struct {
 	warn []string
 }
 
-// Poll runs every query concurrently. Queries carry no evaluation time, so
-// Prometheus answers as of its own "now" whatever brink's clock says.
+// Poll runs the up query, then every other query (node metrics and custom
+// panels) concurrently at up's evaluation time. up carries no time, so
+// Prometheus picks its own "now" whatever brink's clock says; pinning the
+// rest to that instant makes one poll one moment: no query sees a scrape
+// the others missed.
 func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,6 +190,24 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 		p.Warnings = append(p.Warnings, s.dupWarn)
 	}
 
+	up := s.instant(ctx, s.upQuery(), time.Time{}, timeout)
+	p.Warnings = appendUnique(p.Warnings, up.warn...)
+	var err error
+	switch {
+	case up.err != nil:
+		err = fmt.Errorf("prometheus %s: %v", s.base, up.err)
+	case len(up.vec) == 0:
+		err = fmt.Errorf("prometheus %s: selector %s matches no targets", s.base, s.match)
+	}
+	if err != nil {
+		for _, pq := range s.panels {
+			p.Panels = append(p.Panels, PanelValue{Title: pq.Title, Unit: pq.Unit, Err: "not polled: " + shortReason(err)})
+		}
+		return s.failed(p, err), err
+	}
+	at := up.vec[0].Timestamp.Time()
+	p.EvalTime = at
+
 	qs := s.queries()
 	res := make([]queryResult, len(qs))
 	pres := make([]queryResult, len(s.panels))
@@ -187,41 +216,29 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res[i] = s.instant(ctx, q.query, timeout)
+			res[i] = s.instant(ctx, q.query, at, timeout)
 		}()
 	}
 	for i, pq := range s.panels {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pres[i] = s.instant(ctx, pq.Query, timeout)
+			pres[i] = s.instant(ctx, pq.Query, at, timeout)
 		}()
 	}
 	wg.Wait()
 
-	byKey := map[string]queryResult{}
+	byKey := map[string]queryResult{"up": up}
 	for i, q := range qs {
 		byKey[q.key] = res[i]
 		p.Warnings = appendUnique(p.Warnings, res[i].warn...)
+		if res[i].err != nil {
+			p.Warnings = appendUnique(p.Warnings, fmt.Sprintf("query %s: %v", q.key, res[i].err))
+		}
 	}
 	for i, pq := range s.panels {
 		p.Panels = append(p.Panels, panelValue(pq, pres[i]))
 		p.Warnings = appendUnique(p.Warnings, pres[i].warn...)
-	}
-
-	up := byKey["up"]
-	if up.err != nil {
-		err := fmt.Errorf("prometheus %s: %v", s.base, up.err)
-		return s.failed(p, err), err
-	}
-	if len(up.vec) == 0 {
-		err := fmt.Errorf("prometheus %s: selector %s matches no targets", s.base, s.match)
-		return s.failed(p, err), err
-	}
-	for _, q := range qs {
-		if r := byKey[q.key]; r.err != nil && q.key != "up" {
-			p.Warnings = appendUnique(p.Warnings, fmt.Sprintf("query %s: %v", q.key, r.err))
-		}
 	}
 	p.Samples = s.assemble(byKey, start)
 	sortSamples(p.Samples)
@@ -254,9 +271,10 @@ func shortReason(err error) string {
 	return msg
 }
 
-// instant runs one instant query and keeps only vectors and scalars.
-func (s *promSource) instant(ctx context.Context, q string, timeout time.Duration) queryResult {
-	val, warns, infos, err := s.api.Query(ctx, q, time.Time{}, v1.WithTimeout(timeout))
+// instant runs one instant query at time at (zero: Prometheus's now) and
+// keeps only vectors and scalars.
+func (s *promSource) instant(ctx context.Context, q string, at time.Time, timeout time.Duration) queryResult {
+	val, warns, infos, err := s.api.Query(ctx, q, at, v1.WithTimeout(timeout))
 	r := queryResult{warn: append(append([]string(nil), warns...), infos...)}
 	if err != nil {
 		r.err = describeAPIErr(err, timeout)
@@ -359,26 +377,8 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sa
 		}
 	})
 	each("load1", func(smp *Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
-	cpuAll := map[*Sample][3]float64{} // all, not busy, iowait
-	each("cpu", func(smp *Sample, e *model.Sample) {
-		v := float64(e.Value)
-		a := cpuAll[smp]
-		a[0] += v
-		switch e.Metric["mode"] {
-		case "idle", "steal":
-			a[1] += v
-		case "iowait":
-			a[1] += v
-			a[2] += v
-		}
-		cpuAll[smp] = a
-	})
-	for smp, a := range cpuAll {
-		if a[0] > 0 {
-			smp.CPU = clampPct(100 * (1 - a[1]/a[0]))
-			smp.IOWait = clampPct(100 * a[2] / a[0])
-		}
-	}
+	each("cpu", func(smp *Sample, e *model.Sample) { smp.CPU = clampPct(100 * float64(e.Value)) })
+	each("iowait", func(smp *Sample, e *model.Sample) { smp.IOWait = clampPct(100 * float64(e.Value)) })
 	each("cores", func(smp *Sample, e *model.Sample) { smp.Cores = int(e.Value) })
 	each("disk", func(smp *Sample, e *model.Sample) {
 		// topk may return ties; keep the first device by name so the
@@ -460,7 +460,7 @@ func (s *promSource) discover(ctx context.Context) {
 		s.discovered = true
 		return
 	}
-	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", pollTimeout(s.timeout, s.Interval()))
+	upRes := s.instant(ctx, "max by (job,instance) ("+s.with("up", "")+")", time.Time{}, pollTimeout(s.timeout, s.Interval()))
 	if upRes.err != nil || len(upRes.vec) == 0 {
 		return // the poll itself reports why; try again next poll
 	}
@@ -514,7 +514,7 @@ func (s *promSource) discover(ctx context.Context) {
 // node by the grouping labels (e.g. nodes behind one scrape address named
 // by instance): their values would be silently merged.
 func (s *promSource) checkMerged(ctx context.Context, timeout time.Duration) {
-	r := s.instant(ctx, "count by ("+s.by+") ("+s.with("node_load1", "")+") > 1", timeout)
+	r := s.instant(ctx, "count by ("+s.by+") ("+s.with("node_load1", "")+") > 1", time.Time{}, timeout)
 	if r.err != nil {
 		return // the poll itself reports why; try again next poll
 	}

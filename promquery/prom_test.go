@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,20 +65,32 @@ func TestPromPoll(t *testing.T) {
 	if len(p.Panels) != 1 || p.Panels[0].Err != "" || len(p.Panels[0].Series) != 1 || p.Panels[0].Series[0].Value != 42 {
 		t.Errorf("panels %+v", p.Panels)
 	}
-	// One query per metric per poll, whatever the node count: 11 node
+	// One query per metric per poll, whatever the node count: 12 node
 	// queries + 1 panel (+ the up query the first poll uses to find the
 	// targets' scrape interval).
 	f.queries.Store(0)
-	if _, err := src.Poll(context.Background()); err != nil {
+	f.mu.Lock()
+	f.seen, f.at = nil, nil
+	f.mu.Unlock()
+	p, err = src.Poll(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if q := f.queries.Load(); q != 12 {
-		t.Errorf("%d queries per poll, want 12", q)
+	if q := f.queries.Load(); q != 13 {
+		t.Errorf("%d queries per poll, want 13", q)
 	}
-	if n := f.timed.Load(); n != 0 {
-		t.Errorf("%d queries carried brink's clock as evaluation time; a skewed clock would read old data", n)
-	}
+	// One evaluation time per poll: up goes first without one (Prometheus's
+	// own now, whatever brink's clock says), every other query at up's time.
 	f.mu.Lock()
+	if len(f.at) != 13 || f.at[0] != "" || !strings.HasPrefix(f.seen[0], "max by") || !strings.Contains(f.seen[0], "(up{") {
+		t.Errorf("first query %q at %q, want up without a time", f.seen[0], f.at[0])
+	}
+	for i := 1; i < len(f.at); i++ {
+		at, err := strconv.ParseFloat(f.at[i], 64)
+		if err != nil || f.at[i] != f.at[1] || math.Abs(at-float64(p.EvalTime.UnixMilli())/1000) > 0.0005 {
+			t.Errorf("query %q at %q, want up's evaluation time %v", f.seen[i], f.at[i], p.EvalTime)
+		}
+	}
 	for _, q := range f.seen {
 		if strings.Contains(q, "rate(node") && !strings.Contains(q, "[1m]") {
 			t.Errorf("rate window not 4×15s: %s", q)

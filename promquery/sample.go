@@ -17,8 +17,8 @@ type Sample struct {
 	Instance string    `json:"instance"`
 	Time     time.Time `json:"time"` // the value's own timestamp, not the poll's
 
-	CPU          float64 `json:"cpu"`            // busy %, 1 - (idle+iowait+steal)/all (node-mixin)
-	IOWait       float64 `json:"iowait"`         // %
+	CPU          float64 `json:"cpu"`            // busy %, node-mixin: 1 - avg over cpus of (idle+iowait+steal) rate
+	IOWait       float64 `json:"iowait"`         // %, avg over cpus of the iowait rate
 	DiskUtil     float64 `json:"disk_util"`      // % of the busiest device
 	DiskDevice   string  `json:"disk_device"`    // which device that was
 	ReadBps      float64 `json:"read_bps"`       // bytes/s, all devices
@@ -87,7 +87,10 @@ type PanelValue struct {
 
 // Poll is the result of one poll of every node.
 type Poll struct {
-	Time     time.Time    `json:"time"` // when the poll started
+	Time time.Time `json:"time"` // when the poll started
+	// EvalTime is the one evaluation time of all of a Prometheus poll's
+	// queries, on Prometheus's clock (zero for direct scrape).
+	EvalTime time.Time    `json:"-"`
 	Samples  []Sample     `json:"samples"`
 	Panels   []PanelValue `json:"panels,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -370,22 +371,20 @@ func computeSample(prev, cur *exposition) Sample {
 	}
 	dt := cur.at.Sub(prev.at).Seconds()
 	r := rates(prev.counters, cur.counters, dt)
-	var all, notBusy, iowait float64
-	var haveCPU bool
+	// Per cpu: idle+iowait+steal and iowait, in cpu-seconds per second.
+	notBusy, iowait := map[string]float64{}, map[string]float64{}
 	var read, write, rx, tx float64
 	var haveRead, haveWrite, haveRx, haveTx bool
 	busiest, busiestDev := -1.0, ""
 	for k, v := range r {
 		switch k.kind {
 		case kCPU:
-			haveCPU = true
-			all += v
 			switch k.b {
 			case "idle", "steal":
-				notBusy += v
+				notBusy[k.a] += v
 			case "iowait":
-				notBusy += v
-				iowait += v
+				notBusy[k.a] += v
+				iowait[k.a] += v
 			}
 		case kIO:
 			// Ties go to the smaller device name so the shown device does
@@ -403,9 +402,14 @@ func computeSample(prev, cur *exposition) Sample {
 			tx, haveTx = tx+v, true
 		}
 	}
-	if haveCPU && all > 0 {
-		smp.CPU = clampPct(100 * (1 - notBusy/all))
-		smp.IOWait = clampPct(100 * iowait / all)
+	// node-mixin's rule, as the Prometheus source asks Prometheus for:
+	// busy = 1 - avg over cpus of (idle+iowait+steal); the average runs
+	// over the cpus that have those series, as avg without (cpu) does.
+	if len(notBusy) > 0 {
+		smp.CPU = clampPct(100 * (1 - avgOf(notBusy)))
+	}
+	if len(iowait) > 0 {
+		smp.IOWait = clampPct(100 * avgOf(iowait))
 	}
 	if busiest >= 0 {
 		smp.DiskUtil, smp.DiskDevice = clampPct(100*busiest), busiestDev
@@ -423,6 +427,21 @@ func computeSample(prev, cur *exposition) Sample {
 		smp.NetTxBps = tx
 	}
 	return smp
+}
+
+// avgOf is the mean of m's values, summed in key order so the result does
+// not depend on map iteration.
+func avgOf(m map[string]float64) float64 {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var sum float64
+	for _, k := range keys {
+		sum += m[k]
+	}
+	return sum / float64(len(m))
 }
 
 // nanSample is a sample with every metric unknown.
