@@ -72,6 +72,18 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		Window:  now.Sub(from),
 		Errors:  make(map[ErrorKind]int64, 4),
 	}
+	// The gauges belong to the window's end: read them before the merges,
+	// which can take a while on a busy machine, so a tick never shows the
+	// VUs of a moment after the time it is stamped with.
+	gauges := make([]groupGauge, len(e.groups))
+	for i, g := range e.groups {
+		gauges[i] = groupGauge{active: int(g.active.Load()), target: int(g.targetN.Load()), rate: math.Float64frombits(g.rateBits.Load())}
+	}
+	tk.WS.Open = int(e.wsOpen.Load())
+	e.mu.Lock()
+	tk.Held = e.held
+	st := e.stageTimeLocked(now.Sub(e.start))
+	e.mu.Unlock()
 	epReq := make([]int64, len(e.eps))
 	epErr := make([]int64, len(e.eps))
 	gs := make([]groupWindow, len(e.sc.Groups))
@@ -150,12 +162,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	tk.ServiceHist = m.service.Export()
 	tk.WS.Connect = summarize(m.wsConnect)
 	tk.WS.Reply = summarize(m.wsReply)
-	tk.WS.Open = int(e.wsOpen.Load())
 
-	e.mu.Lock()
-	tk.Held = e.held
-	st := e.stageTimeLocked(now.Sub(e.start))
-	e.mu.Unlock()
 	var longest *group
 	for _, g := range e.groups {
 		if longest == nil || g.dur > longest.dur {
@@ -165,13 +172,13 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	_, tk.Stage = longest.sch.At(st)
 	tk.Stage = min(tk.Stage, max(0, len(longest.sch.Stages)-1))
 
-	for _, g := range e.groups {
+	for gi, g := range e.groups {
 		i := g.idx
 		if g.twin {
 			// The websocket half of a group with requests: same slots, so
 			// the group's VUs are the larger of the two halves.
 			s := &tk.Groups[len(tk.Groups)-1]
-			if n := int(g.active.Load()); n > s.VUs {
+			if n := gauges[gi].active; n > s.VUs {
 				tk.VUs += n - s.VUs
 				s.VUs = n
 			}
@@ -180,7 +187,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		s := GroupStats{
 			Name:       g.cfg.Name,
 			Executor:   string(g.cfg.Executor),
-			VUs:        int(g.active.Load()),
+			VUs:        gauges[gi].active,
 			Requests:   gs[i].requests,
 			Iterations: gs[i].iterations,
 			Errors:     gs[i].errors,
@@ -192,10 +199,10 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			s.Executor = "ramping-vus"
 		}
 		if g.open {
-			s.TargetRate = math.Float64frombits(g.rateBits.Load())
+			s.TargetRate = gauges[gi].rate
 			tk.TargetRate += s.TargetRate
 		} else {
-			s.TargetVUs = int(g.targetN.Load())
+			s.TargetVUs = gauges[gi].target
 			tk.TargetVUs += s.TargetVUs
 		}
 		tk.VUs += s.VUs
@@ -209,6 +216,12 @@ func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {
 	if src != nil && src.TotalCount() > 0 {
 		dst.Merge(src)
 	}
+}
+
+// groupGauge is one group's instantaneous figures at a window's end.
+type groupGauge struct {
+	active, target int
+	rate           float64
 }
 
 // summarize reads a window's latency figures from its histogram (µs).
