@@ -609,6 +609,16 @@ func (e *Engine) arrivals(g *group) {
 		}
 		e.mu.Unlock()
 		if st >= g.dur {
+			// Arrivals due before the stages ended that a late wake-up
+			// (a busy machine) has not sent yet are still the schedule's:
+			// send them now, each with its intended start, rather than
+			// lose them without a count.
+			for next, ok := p.when(g.sch, float64(issued)); ok && next-now+st < g.dur; next, ok = p.when(g.sch, float64(issued)) {
+				if e.opts.Segment.owns(issued) {
+					e.dispatch(g, e.start.Add(next))
+				}
+				issued++
+			}
 			g.rateBits.Store(0)
 			return
 		}
