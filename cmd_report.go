@@ -4,8 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/termtext"
 )
 
 func init() {
@@ -42,9 +44,19 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		reps[i] = rep
 	}
 	if len(reps) == 1 {
-		report.PrintSummary(stdout, reps[0])
+		printClean(stdout, func(w io.Writer) { report.PrintSummary(w, reps[0]) })
 		return exitOK
 	}
-	report.Compare(stdout, reps[0], reps[1])
+	printClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
 	return exitOK
+}
+
+// printClean prints what print writes with every terminal control sequence
+// removed: a report file (its scenario name, endpoint names, events, error
+// samples) may come from anyone, and its words must not drive the reader's
+// terminal.
+func printClean(w io.Writer, print func(io.Writer)) {
+	var b strings.Builder
+	print(&b)
+	io.WriteString(w, termtext.CleanLines(b.String()))
 }

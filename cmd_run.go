@@ -27,6 +27,7 @@ import (
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/share"
+	"github.com/brink-load/brink/termtext"
 	"github.com/brink-load/brink/tui"
 )
 
@@ -207,7 +208,9 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		console = os.Stdout
 	}
 	useTUI := !o.Headless && isatty.IsTerminal(console.Fd()) && isatty.IsTerminal(os.Stdin.Fd())
-	logf := func(f string, a ...any) { fmt.Fprintf(stderr, "brink: "+f+"\n", a...) }
+	// Messages may quote the target or the node source: cleaned of
+	// terminal controls before they reach a terminal.
+	logf := func(f string, a ...any) { fmt.Fprintln(stderr, "brink: "+termtext.Clean(fmt.Sprintf(f, a...))) }
 	if useTUI {
 		// stderr would tear the console: rare engine messages go to the
 		// event log instead.
@@ -443,7 +446,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		runErr = headless(ctx, rec, engDone, o.Progress, stderr)
 	}
 	finish()
-	report.PrintSummary(stdout, final)
+	printClean(stdout, func(w io.Writer) { report.PrintSummary(w, final) })
 	fmt.Fprintf(stderr, "brink: report written to %s\n", o.ReportPath)
 
 	abortMu.Lock()
@@ -496,7 +499,7 @@ func headless(ctx context.Context, rec *report.Recorder, engDone <-chan error, e
 				if st == "" {
 					fmt.Fprintln(stderr, "brink: nodes: all nodes report again")
 				} else {
-					fmt.Fprintln(stderr, "brink: nodes: "+st)
+					fmt.Fprintln(stderr, "brink: nodes: "+termtext.Clean(st))
 				}
 				lastNodes = st
 			}

@@ -158,6 +158,7 @@ func TestReadFileErrors(t *testing.T) {
 		{"other json", `{"name":"x"}`, ErrNotReport, "no schema_version"},
 		{"newer", `{"schema_version": 2}`, ErrNewerSchema, "upgrade brink"},
 		{"damaged", `{"schema_version": 1, "timeline": 3}`, nil, "damaged brink report"},
+		{"no summary", `{"schema_version": 1, "timeline": []}`, ErrNotReport, "(no summary)"},
 		{"truncated", `{"schema_version": 1, "timeline": [`, ErrNotReport, "not a brink report"},
 	}
 	for _, c := range cases {

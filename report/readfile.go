@@ -36,7 +36,8 @@ func Parse(name string, data []byte) (*Report, error) {
 		return nil, fmt.Errorf("%s: %w", name, ErrNotReport)
 	}
 	var head struct {
-		SchemaVersion *int `json:"schema_version"`
+		SchemaVersion *int            `json:"schema_version"`
+		Summary       json.RawMessage `json:"summary"`
 	}
 	if err := json.Unmarshal(trimmed, &head); err != nil {
 		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotReport, oneLine(err))
@@ -51,6 +52,11 @@ func Parse(name string, data []byte) (*Report, error) {
 	var rep Report
 	if err := json.Unmarshal(trimmed, &rep); err != nil {
 		return nil, fmt.Errorf("%s: damaged brink report: %s", name, oneLine(err))
+	}
+	// Every report brink writes, autosaves included, has a summary: without
+	// one the figures printed would be zeros that look like a real run.
+	if s := bytes.TrimSpace(head.Summary); len(s) == 0 || s[0] != '{' {
+		return nil, fmt.Errorf("%s: %w (no summary)", name, ErrNotReport)
 	}
 	repairPeaks(&rep)
 	return &rep, nil

@@ -161,3 +161,32 @@ func skipString(s string, i int) int {
 	}
 	return i
 }
+
+// CleanLines is Clean for multi-line text such as a printed summary: each line is cleaned on its
+// own and the line breaks stay ("\r\n" becomes "\n"). Like Clean it returns s itself, without
+// allocating, when nothing needs cleaning.
+func CleanLines(s string) string {
+	clean := true
+	for rest := s; clean; {
+		line, more, found := strings.Cut(rest, "\n")
+		clean = firstUnsafe(line) < 0
+		if !found {
+			break
+		}
+		rest = more
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for rest := s; ; {
+		line, more, found := strings.Cut(rest, "\n")
+		b.WriteString(Clean(strings.TrimSuffix(line, "\r")))
+		if !found {
+			return b.String()
+		}
+		b.WriteByte('\n')
+		rest = more
+	}
+}

@@ -46,6 +46,25 @@ func TestClean(t *testing.T) {
 	}
 }
 
+func TestCleanLines(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", ""},
+		{"a\nb\n", "a\nb\n"},
+		{"a\r\nb", "a\nb"},
+		{"\x1b[2Jtitle\nrow\t1\x1b]0;x\nrest", "title\nrow 1\nrest"}, // an unterminated OSC ends with its line
+		{"ok\n\x1b[31mred\x1b[0m\n", "ok\nred\n"},
+	}
+	for _, c := range cases {
+		if got := CleanLines(c.in); got != c.want {
+			t.Errorf("CleanLines(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	s := "summary\n  p95 12 ms\n"
+	if n := testing.AllocsPerRun(100, func() { _ = CleanLines(s) }); n != 0 {
+		t.Errorf("CleanLines on clean text: %v allocations, want 0", n)
+	}
+}
+
 // TestCleanNoAlloc holds the promise that lets callers clean on every frame.
 func TestCleanNoAlloc(t *testing.T) {
 	for _, s := range []string{"", "dial tcp 127.0.0.1:8080: connect: connection refused", "db-3 ✓ 日本"} {
@@ -74,6 +93,12 @@ func FuzzClean(f *testing.F) {
 		}
 		if firstUnsafe(s) < 0 && got != s {
 			t.Fatalf("Clean changed clean text %q to %q", s, got)
+		}
+		lines := CleanLines(s)
+		for _, r := range lines {
+			if r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)) {
+				t.Fatalf("CleanLines(%q) = %q: control rune %U left", s, lines, r)
+			}
 		}
 		if len(got) > 3*len(s) {
 			t.Fatalf("Clean(%q) grew to %d bytes", s, len(got))

@@ -10,6 +10,7 @@ import (
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // point is one engine window reduced to what the charts draw.
@@ -214,8 +215,12 @@ func (d *data) ingest(v *report.View) bool {
 	}
 	for i := d.nPolls; i < len(v.Polls); i++ {
 		p := &v.Polls[i]
-		d.polled, d.pollErr = p.Time, p.Err
+		d.polled, d.pollErr = p.Time, termtext.Clean(p.Err)
 		for _, s := range p.Samples {
+			// Node names, roles and reasons come from the watched servers'
+			// labels: a label value must not drive the viewer's terminal.
+			s.Node, s.Role, s.Instance = termtext.Clean(s.Node), termtext.Clean(s.Role), termtext.Clean(s.Instance)
+			s.StaleReason, s.DiskDevice = termtext.Clean(s.StaleReason), termtext.Clean(s.DiskDevice)
 			n := d.nodes[s.Node]
 			if n == nil {
 				n = &node{}
@@ -244,6 +249,12 @@ func (d *data) ingest(v *report.View) bool {
 	from := len(d.events)
 	d.events = append(d.events, v.Events[d.nEvents:]...)
 	d.nEvents = len(v.Events)
+	// Event texts carry outside words (target errors, node names, SSH user
+	// names): cleaned once here, not on every frame.
+	for i := from; i < len(d.events); i++ {
+		e := &d.events[i]
+		e.Text, e.Who, e.Node = termtext.Clean(e.Text), termtext.Clean(e.Who), termtext.Clean(e.Node)
+	}
 	// The recorder keeps events in the order it noticed them; a crossing
 	// is stamped at its first sample, so it may be older than the event
 	// before it. The log reads in time order: insert each new one in place.
@@ -285,7 +296,7 @@ func mergeEndpoints(ticks []engine.Tick, dst []endpoint) []endpoint {
 			if !ok {
 				j = len(dst)
 				idx[k] = j
-				dst = append(dst, endpoint{group: e.Group, name: e.Name})
+				dst = append(dst, endpoint{group: termtext.Clean(e.Group), name: termtext.Clean(e.Name)})
 			}
 			h := &dst[j]
 			h.requests += e.Requests

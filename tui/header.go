@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/termtext"
 )
 
 // stateBadge is the run's state as a symbol and a word, never colour alone.
@@ -62,7 +63,7 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 
 	name := "brink"
 	if d.scenario != nil && d.scenario.Name != "" {
-		name = d.scenario.Name
+		name = termtext.Clean(d.scenario.Name) // a scenario file may come from anyone
 	}
 	clock := fmtClock(t.Elapsed)
 	if p := d.planned(); p > 0 {

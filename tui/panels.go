@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/termtext"
 )
 
 // panel is one custom panel (scenario nodes.panels) as the console knows
@@ -46,7 +47,7 @@ func (d *data) addPanel(pv *promquery.PanelValue) {
 		p = &panel{title: pv.Title, series: map[string]*panelSeries{}}
 		d.panels = append(d.panels, p)
 	}
-	p.unit, p.err = pv.Unit, pv.Err
+	p.unit, p.err = pv.Unit, termtext.Clean(pv.Err)
 	if pv.Err != "" {
 		return // the last known series stay, as a failed node poll's samples do
 	}
@@ -59,7 +60,7 @@ func (d *data) addPanel(pv *promquery.PanelValue) {
 			if len(p.series) >= maxPanelSeries {
 				continue
 			}
-			s = &panelSeries{labels: x.Labels}
+			s = &panelSeries{labels: termtext.Clean(x.Labels)} // label values come from the servers
 			p.series[x.Labels] = s
 		}
 		s.value, s.cur = x.Value, true
