@@ -73,7 +73,16 @@ func TestIterationAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per iteration, want 0", allocs)
 	}
+	// An open-model iteration (with an intended start) records its send
+	// lag too, still without allocating.
+	intended := time.Now()
+	if allocs := testing.AllocsPerRun(500, func() { v.iterate(intended) }); allocs != 0 {
+		t.Fatalf("%v allocations per open-model iteration, want 0", allocs)
+	}
 	tk := e.collect(newMerger(e), e.start, time.Now())
+	if tk.Generator.SendLag.Count < 500 {
+		t.Fatalf("%d send lags recorded, want ≥ 500", tk.Generator.SendLag.Count)
+	}
 	if tk.ErrorCount != 0 || tk.ChecksPassed != tk.Requests || tk.Requests < 600 {
 		t.Fatalf("requests %d errors %v checks passed %d", tk.Requests, tk.Errors, tk.ChecksPassed)
 	}

@@ -123,6 +123,7 @@ type group struct {
 
 	targetN    atomic.Int64  // closed: copy of target for the VUs' lock-free check
 	active     atomic.Int64  // VUs running
+	busy       atomic.Int64  // open: VUs in an iteration
 	rateBits   atomic.Uint64 // open: current target rate (float64 bits), for ticks
 	pace       pace          // open: under Engine.mu
 	idle       chan *vu      // open: free VUs
@@ -628,9 +629,7 @@ func (e *Engine) arrivals(g *group) {
 			// Nothing more before the stage end (or rate 0): sleep till
 			// the end or a control change.
 			wait = min(g.dur-st, 100*time.Millisecond)
-		case next > now:
-			wait = next - now
-		default:
+		case next <= now:
 			// Due: dispatch every arrival whose time has come, each with
 			// its own intended start.
 			// Arrivals of other segments are skipped, not sent.
@@ -641,6 +640,13 @@ func (e *Engine) arrivals(g *group) {
 				issued++
 			}
 			continue
+		case next-now <= fineWait:
+			// Close: wait precisely (see fineWait), then dispatch.
+			preciseWait(e.sinceStart, next)
+			continue
+		default:
+			// Wake about 1 ms early on a timer, then finish precisely.
+			wait = next - now - fineWait/2
 		}
 		timer.Reset(wait)
 		select {

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -34,7 +36,7 @@ func cpuTime() time.Duration {
 
 func (g *genSampler) sample(now time.Time) GeneratorStats {
 	cpu := cpuTime()
-	s := GeneratorStats{Goroutines: runtime.NumGoroutine()}
+	s := GeneratorStats{Goroutines: runtime.NumGoroutine(), Cores: runtime.GOMAXPROCS(0)}
 	if wall := now.Sub(g.lastWall); wall > 0 {
 		s.CPUPercent = 100 * float64(cpu-g.lastCPU) / float64(wall)
 	}
@@ -51,4 +53,48 @@ func (g *genSampler) sample(now time.Time) GeneratorStats {
 		s.HeapBytes = g.heap[0].Value.Uint64()
 	}
 	return s
+}
+
+// Past these limits a window is one where brink itself was the bottleneck
+// (GeneratorStats.Overloaded), so its latencies are partly brink's own and
+// it cannot be the breakpoint.
+const (
+	// StallStretch: the window lasted more than 1.5 × its nominal length.
+	// The ticker only runs late when the process was stopped (SIGSTOP, a
+	// VM pause) or starved of CPU; a loaded but healthy generator keeps it
+	// within a few per cent.
+	StallStretch = 1.5
+	// CPUSaturated: brink used 90 % or more of the cores it may use
+	// (GOMAXPROCS), so goroutines wait for a core before reading replies.
+	CPUSaturated = 0.90
+	// SendLagLimit: the 99th percentile of the window's arrival-rate send
+	// lag passed 25 ms. On an idle box it is well under 1 ms; 25 ms is far
+	// past scheduling noise and a GC pause, yet small beside any latency
+	// SLO worth setting, so a flagged window is one where the open model
+	// really could not keep its clock.
+	SendLagLimit = 25 * time.Millisecond
+)
+
+// judgeHealth sets s.Overloaded and s.Reason from the window's figures.
+// afterStall is true when the window before was stretched: requests in
+// flight through a stall complete (and are recorded) in the window after
+// it, with the stall in their latency, so that window is marked too. It
+// returns whether this window was stretched.
+func judgeHealth(s *GeneratorStats, afterStall bool) (stalled bool) {
+	var why []string
+	if s.Stretch > StallStretch {
+		stalled = true
+		why = append(why, fmt.Sprintf("window lasted %.1f× its length (brink stalled)", s.Stretch))
+	} else if afterStall {
+		why = append(why, "requests in flight through the stall before")
+	}
+	if s.Cores > 0 && s.CPUPercent >= CPUSaturated*100*float64(s.Cores) {
+		why = append(why, fmt.Sprintf("CPU %.0f %% of %d cores", s.CPUPercent, s.Cores))
+	}
+	if s.SendLag.Count > 0 && s.SendLag.P99 > SendLagLimit {
+		why = append(why, fmt.Sprintf("send lag p99 %s", s.SendLag.P99.Round(time.Millisecond/10)))
+	}
+	s.Overloaded = len(why) > 0
+	s.Reason = strings.Join(why, "; ")
+	return stalled
 }

@@ -335,3 +335,41 @@ func TestGroupsRunTogether(t *testing.T) {
 		t.Fatalf("errors %v", s.Errors)
 	}
 }
+
+// An arrival-rate group's ticks carry its achieved rate, the VUs busy in
+// an iteration and the generator's send lag; every tick its stretch and
+// cores, and latency its p99.9. (What the figures are is measured in
+// BenchmarkOpenModelLateness, not judged here.)
+func TestOpenModelGroupFigures(t *testing.T) {
+	u := rawServer(t)
+	g := constRate(get("writes", u+"/"), 100, 1500*time.Millisecond, 20)
+	_, tk := run(t, scenario(500*time.Millisecond, g), Options{}, 20*time.Second)
+	var started, lagged int64
+	for _, x := range tk.all() {
+		gen := x.Generator
+		if gen.Cores < 1 || gen.Stretch <= 0 {
+			t.Fatalf("generator %+v", gen)
+		}
+		if len(x.Groups) != 1 {
+			t.Fatalf("groups %+v", x.Groups)
+		}
+		gs := x.Groups[0]
+		if gs.Started > 0 && gs.Rate <= 0 {
+			t.Fatalf("started %d at rate %v", gs.Started, gs.Rate)
+		}
+		if gs.BusyVUs < 0 || gs.BusyVUs > gs.VUs {
+			t.Fatalf("busy %d of %d VUs", gs.BusyVUs, gs.VUs)
+		}
+		if l := x.Latency; l.Count > 0 && (l.P999 < l.P99 || l.P999 > l.Max) {
+			t.Fatalf("latency %+v", l)
+		}
+		if gen.SendLag.Count > 0 && (gen.SendLag.P50 > gen.SendLag.P99 || gen.SendLag.P99 > gen.SendLag.Max) {
+			t.Fatalf("send lag %+v", gen.SendLag)
+		}
+		started += gs.Started
+		lagged += gen.SendLag.Count
+	}
+	if started == 0 || lagged != started {
+		t.Fatalf("%d arrivals started, %d send lags recorded", started, lagged)
+	}
+}

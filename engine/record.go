@@ -90,6 +90,8 @@ type window struct {
 
 	wsOpened, wsClosed, wsSent, wsReceived int64
 	wsConnect, wsReply                     *hdrhistogram.Histogram
+
+	lag lagHist // open model: actual send − intended start (zeroed by reset)
 }
 
 func newWindow(nEndpoints, nGroups int, withWS bool) *window {

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // pace is an open-model group's arrival clock on top of its Schedule, with
 // the live controls applied: arrivals already due at an anchor, then one
@@ -54,4 +57,30 @@ func (p *pace) when(s Schedule, n float64) (time.Duration, bool) {
 		return 0, false
 	}
 	return p.anchorWall + st - p.stageAt, true
+}
+
+// fineWait is how close to an arrival's due time the pacer stops trusting
+// Go's timers. The runtime parks timer waits in epoll, whose timeout has
+// millisecond granularity: a timer wait lands up to 1 ms late (about
+// 0.6 ms at p50), and an open-model latency, measured from the intended
+// start, would carry that lateness. So the pacer sleeps on a timer until
+// about 1 ms before the arrival (still waking for control changes), then
+// finishes with preciseWait.
+const fineWait = 2 * time.Millisecond
+
+// spinWait: the last few µs are spun (yielding the core each turn), as a
+// sleep syscall overshoots by its timer slack (~50 µs on Linux).
+const spinWait = 60 * time.Microsecond
+
+// preciseWait returns at run time due (as now reports it), within tens of
+// µs rather than a millisecond. It first yields once, so a VU just handed
+// an arrival on this P runs before the pacer blocks in a syscall.
+func preciseWait(now func() time.Duration, due time.Duration) {
+	runtime.Gosched()
+	if d := due - now() - spinWait; d > 0 {
+		sleepPrecise(d)
+	}
+	for now() < due {
+		runtime.Gosched()
+	}
 }

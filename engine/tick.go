@@ -60,6 +60,7 @@ type Latency struct {
 	P90   time.Duration `json:"p90"`
 	P95   time.Duration `json:"p95"`
 	P99   time.Duration `json:"p99"`
+	P999  time.Duration `json:"p999"`
 	Max   time.Duration `json:"max"`
 }
 
@@ -93,7 +94,13 @@ type GroupStats struct {
 	Dropped    int64   `json:"dropped"`
 	// Started counts arrivals handed to a VU in the window (open model
 	// only): with Dropped, what the generator did against TargetRate.
-	Started int64   `json:"started,omitempty"`
+	Started int64 `json:"started,omitempty"`
+	// Rate is the arrivals started per second in the window (open model
+	// only): the rate achieved against TargetRate.
+	Rate float64 `json:"rate,omitempty"`
+	// BusyVUs are the VUs in an iteration at the window's end (open model
+	// only): the VUs that rate needs, whereas VUs counts every VU started.
+	BusyVUs int     `json:"busy_vus,omitempty"`
 	Latency Latency `json:"latency"`
 }
 
@@ -116,6 +123,29 @@ type GeneratorStats struct {
 	OpenFiles  int     `json:"open_files"`
 	MaxFiles   int     `json:"max_files"`
 	HeapBytes  uint64  `json:"heap_bytes"`
+	// Cores is how many cores brink may use (GOMAXPROCS): CPUPercent
+	// saturates at Cores × 100.
+	Cores int `json:"cores"`
+	// Stretch is the window's actual length over its nominal one: about 1
+	// when the ticker kept time, 4.3 when a 1 s window lasted 4.3 s because
+	// brink's process was stopped or starved of CPU.
+	Stretch float64 `json:"stretch"`
+	// SendLag is how late arrival-rate iterations started in the window
+	// (actual send − intended start; Count 0 without open-model groups).
+	SendLag Lag `json:"send_lag"`
+	// Overloaded: brink itself was the bottleneck in this window, so the
+	// latency it measured is partly its own; Reason says which limit
+	// (OverloadLimits) was passed.
+	Overloaded bool   `json:"overloaded"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Lag summarises the send lags of one window.
+type Lag struct {
+	Count int64         `json:"count"`
+	P50   time.Duration `json:"p50"`
+	P99   time.Duration `json:"p99"`
+	Max   time.Duration `json:"max"`
 }
 
 // Tick is one window of load. Durations are time.Duration; the JSON report

@@ -15,6 +15,8 @@ type merger struct {
 	eps, grps                                         []*hdrhistogram.Histogram
 	wins                                              []*window
 	gen                                               genSampler
+	lag                                               lagHist // the window's send lags, all shards
+	stalled                                           bool    // the previous window was stretched
 }
 
 func newMerger(e *Engine) *merger {
@@ -77,7 +79,8 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	// VUs of a moment after the time it is stamped with.
 	gauges := make([]groupGauge, len(e.groups))
 	for i, g := range e.groups {
-		gauges[i] = groupGauge{active: int(g.active.Load()), target: int(g.targetN.Load()), rate: math.Float64frombits(g.rateBits.Load())}
+		gauges[i] = groupGauge{active: int(g.active.Load()), target: int(g.targetN.Load()), rate: math.Float64frombits(g.rateBits.Load()),
+			busy: int(g.busy.Load())}
 	}
 	tk.WS.Open = int(e.wsOpen.Load())
 	e.mu.Lock()
@@ -88,6 +91,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	epErr := make([]int64, len(e.eps))
 	gs := make([]groupWindow, len(e.sc.Groups))
 	var errs [numKinds]int64
+	m.lag = lagHist{}
 
 	m.wins = e.rec.swap(m.wins)
 	for _, w := range m.wins {
@@ -123,6 +127,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		tk.WS.Closed += w.wsClosed
 		tk.WS.Sent += w.wsSent
 		tk.WS.Received += w.wsReceived
+		m.lag.add(&w.lag)
 	}
 	e.rec.release(m.wins)
 
@@ -199,6 +204,10 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			s.Executor = "ramping-vus"
 		}
 		if g.open {
+			s.BusyVUs = gauges[gi].busy
+			if secs := tk.Window.Seconds(); secs > 0 {
+				s.Rate = float64(s.Started) / secs
+			}
 			s.TargetRate = gauges[gi].rate
 			tk.TargetRate += s.TargetRate
 		} else {
@@ -209,7 +218,21 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		tk.Groups = append(tk.Groups, s)
 	}
 	tk.Generator = m.gen.sample(now)
+	e.health(m, &tk)
 	return tk
+}
+
+// health adds the window's stretch and send lag to the generator figures
+// and judges whether brink itself was the bottleneck.
+func (e *Engine) health(m *merger, tk *Tick) {
+	g := &tk.Generator
+	if e.window > 0 {
+		g.Stretch = float64(tk.Window) / float64(e.window)
+	}
+	if m.lag.n > 0 {
+		g.SendLag = Lag{Count: int64(m.lag.n), P50: m.lag.quantile(50), P99: m.lag.quantile(99), Max: m.lag.quantile(100)}
+	}
+	m.stalled = judgeHealth(g, m.stalled)
 }
 
 func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {
@@ -220,8 +243,8 @@ func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {
 
 // groupGauge is one group's instantaneous figures at a window's end.
 type groupGauge struct {
-	active, target int
-	rate           float64
+	active, target, busy int
+	rate                 float64
 }
 
 // summarize reads a window's latency figures from its histogram (µs).
@@ -239,6 +262,7 @@ func summarize(h *hdrhistogram.Histogram) Latency {
 		P90:   us(h.ValueAtQuantile(90)),
 		P95:   us(h.ValueAtQuantile(95)),
 		P99:   us(h.ValueAtQuantile(99)),
+		P999:  us(h.ValueAtQuantile(99.9)),
 		Max:   us(h.Max()),
 	}
 }

@@ -116,7 +116,9 @@ func (v *vu) runOpen() {
 		v.g.idle <- v // never blocks: capacity is max VUs
 		select {
 		case intended := <-v.work:
+			v.g.busy.Add(1)
 			v.iterate(intended)
+			v.g.busy.Add(-1)
 		case <-v.g.quit:
 			// An arrival handed over just before quit still runs.
 			select {
@@ -180,6 +182,9 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 	v.iter++
 	for i, ep := range v.g.eps {
 		start := time.Now()
+		if i == 0 && !intended.IsZero() {
+			v.sh.sendLag(start.Sub(intended))
+		}
 		in0, out0 := v.bytesIn.Load(), v.bytesOut.Load()
 		var k kind
 		var chk checkResult
