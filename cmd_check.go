@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -68,6 +69,7 @@ func describeScenario(file string, sc *scenarios.Scenario) string {
 		if src == "" {
 			src = strings.Join(n.Scrape, ", ")
 		}
+		src = promquery.RedactURL(src) // a password in the URL is not for the terminal
 		fmt.Fprintf(&b, "  nodes        %s, %d threshold(s), %d panel(s)\n", src, len(n.Thresholds), len(n.Panels))
 	}
 	return b.String()

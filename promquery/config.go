@@ -224,7 +224,7 @@ func (c Config) validate() error {
 	for _, raw := range urls {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("bad URL %q: want http://host:port", raw)
+			return fmt.Errorf("bad URL %q: want http://host:port", RedactURL(raw))
 		}
 	}
 	return nil

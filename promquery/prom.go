@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // defaultScrapeInterval is assumed when the targets API cannot tell (and
@@ -25,7 +27,9 @@ const defaultScrapeInterval = 15 * time.Second
 // promSource polls a Prometheus server: one instant query per metric per
 // poll for all nodes, grouped by instance (plus the name and role labels).
 type promSource struct {
-	base   string
+	base   string // as given, for the client only
+	shown  string // base for messages: credentials redacted
+	red    *redactor
 	client api.Client
 	api    v1.API
 	nm     *naming
@@ -54,7 +58,7 @@ type metricQuery struct {
 	query string
 }
 
-func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, error) {
+func newPromSource(c Config, client *http.Client, nm *naming, red *redactor) (*promSource, error) {
 	sel, err := matchers(c.Match)
 	if err != nil {
 		return nil, err
@@ -62,7 +66,7 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 	base := strings.TrimRight(c.Prometheus, "/")
 	ac, err := api.NewClient(api.Config{Address: base, Client: client})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus %s: %v", base, err)
+		return nil, fmt.Errorf("prometheus %s: %v", RedactURL(base), err)
 	}
 	match := c.Match
 	if strings.TrimSpace(match) == "" {
@@ -79,7 +83,7 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 			return nil, fmt.Errorf("bad label name %q", l)
 		}
 	}
-	s := &promSource{base: base, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
+	s := &promSource{base: base, shown: red.text(base), red: red, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
 		by: strings.Join(by, ","), panels: c.Panels, cfgInterval: c.Interval, cfgScrape: c.ScrapeInterval,
 		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[nodeID]Sample{}}
 	scrape := c.ScrapeInterval
@@ -94,7 +98,7 @@ func newPromSource(c Config, client *http.Client, nm *naming) (*promSource, erro
 }
 
 func (s *promSource) Describe() string {
-	return fmt.Sprintf("prometheus %s %s", s.base, s.match)
+	return s.red.text(fmt.Sprintf("prometheus %s %s", s.shown, s.match))
 }
 
 // Interval is the configured interval, else the scrape interval (read from
@@ -195,15 +199,18 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	var err error
 	switch {
 	case up.err != nil:
-		err = fmt.Errorf("prometheus %s: %v", s.base, up.err)
+		err = fmt.Errorf("prometheus %s: %w", s.shown, up.err)
 	case len(up.vec) == 0:
-		err = fmt.Errorf("prometheus %s: selector %s matches no targets", s.base, s.match)
+		err = fmt.Errorf("prometheus %s: selector %s matches no targets", s.shown, s.match)
 	}
 	if err != nil {
 		for _, pq := range s.panels {
 			p.Panels = append(p.Panels, PanelValue{Title: pq.Title, Unit: pq.Unit, Err: "not polled: " + shortReason(err)})
 		}
-		return s.failed(p, err), err
+		err = s.red.err(err)
+		p = s.failed(p, err)
+		s.red.poll(&p)
+		return p, err
 	}
 	at := up.vec[0].Timestamp.Time()
 	p.EvalTime = at
@@ -247,6 +254,7 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	for _, smp := range p.Samples {
 		s.last[nodeID{smp.Node, smp.Instance}] = smp
 	}
+	s.red.poll(&p)
 	return p, nil
 }
 
@@ -326,13 +334,15 @@ type nodeID struct{ node, instance string }
 // nodeKey identifies a node across the query results: its grouping labels.
 type nodeKey struct{ instance, name, role string }
 
+// Label values are cleaned of terminal control characters here, as they
+// come in: they become node names and roles shown to everyone watching.
 func (s *promSource) keyOf(m model.Metric) nodeKey {
-	k := nodeKey{instance: string(m["instance"])}
+	k := nodeKey{instance: termtext.Clean(string(m["instance"]))}
 	if s.nm.nameLabel != "instance" {
-		k.name = string(m[model.LabelName(s.nm.nameLabel)])
+		k.name = termtext.Clean(string(m[model.LabelName(s.nm.nameLabel)]))
 	}
 	if s.nm.roleLabel != "" {
-		k.role = string(m[model.LabelName(s.nm.roleLabel)])
+		k.role = termtext.Clean(string(m[model.LabelName(s.nm.roleLabel)]))
 	}
 	return k
 }
@@ -383,7 +393,7 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sa
 	each("disk", func(smp *Sample, e *model.Sample) {
 		// topk may return ties; keep the first device by name so the
 		// shown device is stable.
-		v, dev := clampPct(100*float64(e.Value)), string(e.Metric["device"])
+		v, dev := clampPct(100*float64(e.Value)), termtext.Clean(string(e.Metric["device"]))
 		if math.IsNaN(smp.DiskUtil) || v > smp.DiskUtil || (v == smp.DiskUtil && dev < smp.DiskDevice) {
 			smp.DiskUtil, smp.DiskDevice = v, dev
 		}
@@ -435,7 +445,7 @@ func panelValue(pq PanelQuery, r queryResult) PanelValue {
 		return pv
 	}
 	for _, e := range r.vec {
-		pv.Series = append(pv.Series, PanelSeries{Labels: e.Metric.String(), Value: float64(e.Value)})
+		pv.Series = append(pv.Series, PanelSeries{Labels: termtext.Clean(e.Metric.String()), Value: float64(e.Value)})
 	}
 	slices.SortFunc(pv.Series, func(a, b PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
 	return pv

@@ -28,6 +28,7 @@ const maxExposition = 16 << 20
 // between its own successive scrapes, for when there is no Prometheus.
 type scrapeSource struct {
 	client   *http.Client
+	red      *redactor
 	targets  []scrapeTarget
 	interval time.Duration
 	timeout  time.Duration
@@ -77,8 +78,8 @@ type exposition struct {
 
 var nodesPath = regexp.MustCompile(`^/nodes/([^/]+)/metrics$`)
 
-func newScrapeSource(c Config, client *http.Client, nm *naming) (*scrapeSource, error) {
-	s := &scrapeSource{client: client, interval: c.Interval, timeout: c.Timeout, panels: c.Panels}
+func newScrapeSource(c Config, client *http.Client, nm *naming, red *redactor) (*scrapeSource, error) {
+	s := &scrapeSource{client: client, red: red, interval: c.Interval, timeout: c.Timeout, panels: c.Panels}
 	if s.interval <= 0 {
 		s.interval = time.Second
 	}
@@ -86,7 +87,7 @@ func newScrapeSource(c Config, client *http.Client, nm *naming) (*scrapeSource, 
 	for _, raw := range c.Scrape {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("bad scrape URL %q: %v", raw, err)
+			return nil, fmt.Errorf("bad scrape URL %q: %v", RedactURL(raw), err)
 		}
 		if seen[raw] {
 			continue
@@ -111,7 +112,7 @@ func (s *scrapeSource) pollTimeout() time.Duration { return pollTimeout(s.timeou
 
 func (s *scrapeSource) Describe() string {
 	if len(s.targets) == 1 {
-		return "node_exporter " + s.targets[0].url
+		return s.red.text("node_exporter " + s.targets[0].url)
 	}
 	return fmt.Sprintf("%d node_exporters (direct scrape)", len(s.targets))
 }
@@ -172,9 +173,12 @@ func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
 		if failed > 1 {
 			err = fmt.Errorf("all %d nodes failed, first %w", failed, firstErr)
 		}
+		err = s.red.err(err)
 		p.Err = err.Error()
+		s.red.poll(&p)
 		return p, err
 	}
+	s.red.poll(&p)
 	return p, nil
 }
 

@@ -18,7 +18,20 @@ import (
 // source (Config.Scrape). It checks everything that can be checked without
 // the network — URLs, selector, role regexps, the http-client file and the
 // credential and TLS files it names — so a typo fails here in one line.
+//
+// No text it gives out — errors, Describe, anything in a Poll — carries a
+// credential (URL passwords, token and password files' contents, token=
+// parameters) or a terminal control character from a server.
 func New(cfg Config) (Source, error) {
+	red := newRedactor(cfg)
+	src, err := newSource(cfg, red)
+	if err != nil {
+		return nil, red.err(err)
+	}
+	return src, nil
+}
+
+func newSource(cfg Config, red *redactor) (Source, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -31,9 +44,9 @@ func New(cfg Config) (Source, error) {
 		return nil, err
 	}
 	if cfg.Prometheus != "" {
-		return newPromSource(cfg, client, nm)
+		return newPromSource(cfg, client, nm, red)
 	}
-	return newScrapeSource(cfg, client, nm)
+	return newScrapeSource(cfg, client, nm, red)
 }
 
 // httpClient builds the client from the http-client YAML file (if any)
