@@ -95,7 +95,7 @@ func TestNoCredentialInMessages(t *testing.T) {
 	dead.Close()
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // so the server notices the client leaving
-		select { // until the client gives up, at most 10 s
+		select {                    // until the client gives up, at most 10 s
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
 		}
