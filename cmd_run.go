@@ -459,6 +459,8 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		return exitExternalAbort
 	case abortedByBreakpoint, !rec.Passed(), nodeCrossed(rec):
 		return exitThreshold
+	case rec.Inconclusive():
+		return exitInconclusive
 	}
 	return exitOK
 }

@@ -19,6 +19,10 @@ const (
 	exitFailure   = 1  // anything else went wrong
 	exitUsage     = 2  // bad flags, bad scenario, bad input file
 	exitThreshold = 99 // a threshold failed (or the run aborted at the breakpoint)
+	// The run could not be judged: a threshold without data, node metrics
+	// missing for most of the load, a first signal while brink itself was
+	// the bottleneck (verdict.inconclusive says which).
+	exitInconclusive = 98
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -290,8 +290,51 @@ nodes:
 	errb.Reset()
 	code = runMain([]string{"run", write("dead.yaml", "http://127.0.0.1:1/nodes/db-3/metrics"), "--headless",
 		"--report", filepath.Join(dir, "r2.json")}, &out, &errb)
-	if code != exitOK || !strings.Contains(errb.String(), "brink: nodes: ") {
-		t.Fatalf("dead node source: exit %d, stderr %q", code, errb.String())
+	// Node thresholds never judged: the run is inconclusive, not a pass.
+	if code != exitInconclusive || !strings.Contains(errb.String(), "brink: nodes: ") {
+		t.Fatalf("dead node source: exit %d, want 98; stderr %q", code, errb.String())
+	}
+	r, err := report.ReadFile(filepath.Join(dir, "r2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Verdict.Inconclusive) != 1 || r.Verdict.Inconclusive[0].Kind != report.InconclusiveNodesDown {
+		t.Fatalf("verdict.inconclusive %+v, want nodes_down", r.Verdict.Inconclusive)
+	}
+	if !strings.Contains(out.String(), "node metrics were missing") || !strings.Contains(out.String(), "exit code 98") {
+		t.Fatalf("summary does not say what could not be judged:\n%s", out.String())
+	}
+}
+
+// A threshold whose metric never got a value is no pass: exit 98, and the
+// verdict says which.
+func TestThresholdWithoutDataExits98(t *testing.T) {
+	target := okServer(t, 0)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf(`name: nodata
+base_url: %s
+groups:
+  - {name: g, executor: constant-vus, vus: 1, duration: 2s, think: 20ms, requests: [{url: /}]}
+thresholds:
+  http_req_duration: ["p(95)<2000"]
+  ws_msg_latency: ["p(95)<300"]
+`, target.URL)), 0o644)
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", file, "--headless", "--report", filepath.Join(dir, "r.json")}, &out, &errb)
+	if code != exitInconclusive {
+		t.Fatalf("exit %d, want 98; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := r.Verdict.Inconclusive
+	if len(inc) != 1 || inc[0].Kind != report.InconclusiveNoData || !strings.Contains(inc[0].Reason, "ws_msg_latency") {
+		t.Fatalf("verdict.inconclusive %+v, want ws_msg_latency without data", inc)
+	}
+	if !r.Passed || !strings.Contains(out.String(), "Could not judge: ws_msg_latency") {
+		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
 	}
 }
 

@@ -153,8 +153,11 @@ func PrintSummary(w io.Writer, rep *Report) {
 	for _, line := range wrap(rep.Verdict.Text, 96) {
 		p("    %s\n", line)
 	}
-	if !rep.Passed {
+	switch {
+	case !rep.Passed:
 		p("    Thresholds failed: exit code 99.\n")
+	case len(rep.Verdict.Inconclusive) > 0 && !crossed(rep):
+		p("    Inconclusive: exit code 98.\n")
 	}
 	p("\n")
 }
@@ -249,4 +252,15 @@ func printEvents(w io.Writer, rep *Report) {
 		}
 		fmt.Fprintf(w, "    %8s  %-12s %s\n", "+"+fmtDur(e.Time.Sub(rep.Start)), e.Kind, text)
 	}
+}
+
+// crossed reports whether a node or panel crossed its threshold (sustained)
+// in the run: that fails it (exit 99) whatever the thresholds say.
+func crossed(rep *Report) bool {
+	for _, e := range rep.Events {
+		if e.Kind == EventNodeOver || e.Kind == EventPanelOver {
+			return true
+		}
+	}
+	return false
 }

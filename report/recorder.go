@@ -55,6 +55,11 @@ type Options struct {
 	// Window overrides the scenario's window (default 1s); it only sets
 	// how many windows make a sustained SLO breach.
 	Window time.Duration
+	// GeneratorBottleneck judges whether brink itself was the bottleneck
+	// in a window (its own stall or CPU): such a window is never the
+	// breakpoint, and a first signal there leaves the run inconclusive.
+	// Nil: no window is.
+	GeneratorBottleneck func(t *engine.Tick) bool
 }
 
 // Recorder owns the timeline. Writers (engine tick callback, node poller,
@@ -81,7 +86,11 @@ type Recorder struct {
 	rates   map[string]*rateDetector
 	run     runAcc
 	// wins[i] is what the detectors said of tick i.
-	wins       []winInfo
+	wins []winInfo
+	// nodeSeen[k]: node threshold k judged a sample.
+	nodeSeen []bool
+	// loadStart is when the first VU started (zero: from the first tick).
+	loadStart  time.Time
 	violations []violation
 	bpFound    bool
 	onBreak    []func(Verdict)
@@ -118,6 +127,7 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 		}
 		if sc.Nodes != nil {
 			r.nodeThs = sc.Nodes.Thresholds
+			r.nodeSeen = make([]bool, len(r.nodeThs))
 			r.panels = sc.Nodes.Panels
 			for _, p := range r.panels {
 				if p.Above != nil {
@@ -273,7 +283,8 @@ func (r *Recorder) AddTick(t engine.Tick) {
 			r.stageEvent(tp)
 		}
 	}
-	r.wins = append(r.wins, winInfo{held: r.evalSLOs(i, tp)})
+	r.wins = append(r.wins, winInfo{held: r.evalSLOs(i, tp),
+		genBottleneck: r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)})
 	if r.abortAt.IsZero() {
 		r.evalRates(i, tp)
 	} else {

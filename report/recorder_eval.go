@@ -193,6 +193,7 @@ func (r *Recorder) AddPoll(p promquery.Poll) {
 			if !ok {
 				continue
 			}
+			r.nodeSeen[k] = true
 			r.stepNode(k, th, s, v)
 		}
 	}

@@ -28,6 +28,9 @@ type ThresholdResult struct {
 	BadWindows int `json:"bad_windows"`
 	// FirstBreach is the start of the first sustained breach, if any.
 	FirstBreach *time.Time `json:"first_breach,omitempty"`
+	// Default: brink applied it because the scenario set none of its
+	// kind (http_req_failed: rate<5%).
+	Default bool `json:"default,omitempty"`
 }
 
 // metricLabel is the threshold's metric as k6 writes it, with its tag.

@@ -85,6 +85,11 @@ type Verdict struct {
 	Aborted string `json:"aborted,omitempty"`
 	// OpenModel: load is counted in arrivals/s rather than VUs.
 	OpenModel bool `json:"open_model,omitempty"`
+	// Inconclusive lists what the finished run could not judge (exit
+	// code 98 when nothing failed): a threshold without data, node
+	// thresholds without node metrics, a first signal while brink itself
+	// was the bottleneck.
+	Inconclusive []Reason `json:"inconclusive"`
 	// Text is the verdict as one paragraph of plain words.
 	Text string `json:"text"`
 }
@@ -125,6 +130,9 @@ type verdictIn struct {
 	requests, errors int64 // whole run
 	p95, p99         float64
 	latOK            bool // p95 and p99 are known
+	// inconclusive: what the recorder could not judge (the generator
+	// aside, which judge finds).
+	inconclusive []Reason
 }
 
 // verdict builds the verdict; the caller holds the lock.
@@ -132,7 +140,7 @@ func (r *Recorder) verdict() Verdict {
 	in := verdictIn{start: r.v.Start, ticks: r.v.Ticks, wins: r.wins, window: r.window, openOnly: r.openOnly,
 		done: r.v.Done, abortAt: r.abortAt, abortWhy: r.abortWhy, violations: r.violations,
 		thresholds: len(r.slos) > 0 || len(r.nodeThs) > 0 || r.panelTh > 0, shorts: map[string]string{},
-		requests: r.run.requests, errors: r.run.errors}
+		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive()}
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
 	}
@@ -152,12 +160,24 @@ func judge(in *verdictIn) Verdict {
 	var v Verdict
 	v.Aborted = in.abortWhy
 	v.OpenModel = in.openOnly
+	v.Inconclusive = append([]Reason{}, in.inconclusive...)
 	bpIdx := -1
 	for i, x := range vs {
-		if in.abortAt.IsZero() || x.at.Before(in.abortAt) {
-			bpIdx = i
+		if !in.abortAt.IsZero() && !x.at.Before(in.abortAt) {
 			break
 		}
+		if in.generatorBound(x.at) {
+			// brink measured itself there: no breakpoint, and the first
+			// signal leaves the run unjudged.
+			if i == 0 {
+				v.Inconclusive = append(v.Inconclusive, Reason{Kind: InconclusiveGenerator,
+					Reason: fmt.Sprintf("the first signal (%s, +%s) came while brink itself was the bottleneck",
+						x.signal.Text, fmtDur(x.at.Sub(in.start)))})
+			}
+			continue
+		}
+		bpIdx = i
+		break
 	}
 	for i := range ticks {
 		t := &ticks[i]
@@ -186,7 +206,35 @@ func judge(in *verdictIn) Verdict {
 	}
 	v.MaxStable = in.maxStable(bp)
 	v.Text = in.verdictText(&v, bp)
+	if len(v.Inconclusive) > 0 {
+		v.Text += " Could not judge: "
+		for i, x := range v.Inconclusive {
+			if i > 0 {
+				v.Text += "; "
+			}
+			v.Text += x.Reason
+		}
+		v.Text += "."
+	}
 	return v
+}
+
+// generatorBound reports whether t falls in a window where brink itself
+// was the bottleneck.
+func (in *verdictIn) generatorBound(t time.Time) bool {
+	i := windowAt(in.ticks, t)
+	return i >= 0 && i < len(in.wins) && in.wins[i].genBottleneck
+}
+
+// windowAt is the index of the window that contains t (windows end at
+// their Time), or -1 when t is past the last one. A time before the first
+// window is in the first.
+func windowAt(ticks []engine.Tick, t time.Time) int {
+	i := sort.Search(len(ticks), func(i int) bool { return !ticks[i].Time.Before(t) })
+	if i == len(ticks) {
+		return -1
+	}
+	return i
 }
 
 func sortedViolations(in []violation) []violation {

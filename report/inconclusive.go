@@ -1,0 +1,135 @@
+package report
+
+import (
+	"fmt"
+	"time"
+)
+
+// Reason is one thing a run could not judge, or failed on beside its
+// thresholds, in words. Kind is a contract (JSON report).
+type Reason struct {
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Inconclusive kinds: why a finished run could not be judged (exit 98).
+const (
+	// A threshold's metric never got a value over the whole run.
+	InconclusiveNoData = "no_data"
+	// The node source was down (failed polls, only stale samples) for
+	// more than half of the load: node and panel thresholds were not
+	// judged.
+	InconclusiveNodesDown = "nodes_down"
+	// A node threshold never met a sample of a node it names.
+	InconclusiveNodeNoData = "node_no_data"
+	// The first signal came in a window where brink itself was the
+	// bottleneck, so it may be brink's, not the system's.
+	InconclusiveGenerator = "generator"
+)
+
+// Inconclusive reports whether the finished run could not be judged
+// (exit code 98 unless something failed).
+func (r *Recorder) Inconclusive() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.inconclusive()) > 0
+}
+
+// inconclusive lists what the finished run could not judge, apart from the
+// generator (judge adds that); nothing while it runs, since a metric may
+// yet get its value. The caller holds the lock.
+func (r *Recorder) inconclusive() []Reason {
+	if !r.v.Done || len(r.v.Ticks) == 0 {
+		return nil
+	}
+	var out []Reason
+	for _, t := range r.thresholdResults() {
+		if t.NoData && !t.Default {
+			out = append(out, Reason{Kind: InconclusiveNoData,
+				Reason: fmt.Sprintf("%s '%s' had no value over the whole run", t.Metric, t.Expr)})
+		}
+	}
+	if len(r.nodeThs) == 0 && r.panelTh == 0 {
+		return out
+	}
+	from, to := r.loadSpan()
+	if down := r.sourceDownFor(from, to); to.After(from) && down*2 > to.Sub(from) {
+		out = append(out, Reason{Kind: InconclusiveNodesDown,
+			Reason: fmt.Sprintf("node metrics were missing for %s of the %s under load: node thresholds were not judged",
+				fmtDur(down.Round(time.Second)), fmtDur(to.Sub(from).Round(time.Second)))})
+		return out
+	}
+	for k, th := range r.nodeThs {
+		if k < len(r.nodeSeen) && r.nodeSeen[k] {
+			continue
+		}
+		who := "any node"
+		switch {
+		case th.Node != "":
+			who = "node " + th.Node
+		case th.Role != "":
+			who = "role " + th.Role
+		}
+		out = append(out, Reason{Kind: InconclusiveNodeNoData,
+			Reason: fmt.Sprintf("node threshold %s > %s (%s) never had a sample to judge", th.Metric,
+				fmtNodeValue(th.Metric, th.Above), who)})
+	}
+	return out
+}
+
+// loadSpan is from the first VU's start to the end of the run.
+func (r *Recorder) loadSpan() (from, to time.Time) {
+	if len(r.v.Ticks) == 0 {
+		return
+	}
+	first := &r.v.Ticks[0]
+	from = first.Time.Add(-first.Window)
+	if first.Elapsed > 0 {
+		from = first.Time.Add(-first.Elapsed)
+	}
+	if !r.loadStart.IsZero() {
+		from = r.loadStart
+	}
+	to = r.end
+	if last := r.v.Ticks[len(r.v.Ticks)-1].Time; to.IsZero() || last.After(to) {
+		to = last
+	}
+	return from, to
+}
+
+// sourceDownFor is how long between from and to the node source said
+// nothing usable: a failed poll, or one without a fresh sample, holds until
+// the next poll; before the first poll nothing is known either.
+func (r *Recorder) sourceDownFor(from, to time.Time) time.Duration {
+	var down time.Duration
+	downSince, isDown := from, true
+	for i := range r.v.Polls {
+		p := &r.v.Polls[i]
+		fresh := false
+		for j := range p.Samples {
+			fresh = fresh || !p.Samples[j].Stale
+		}
+		for j := range p.Panels {
+			fresh = fresh || (p.Panels[j].Err == "" && len(p.Panels[j].Series) > 0)
+		}
+		now := p.Err != "" || !fresh
+		if now == isDown {
+			continue
+		}
+		t := p.Time
+		if t.Before(from) {
+			t = from
+		}
+		if isDown && t.After(downSince) && t.Before(to) {
+			down += t.Sub(downSince)
+		} else if isDown && !t.Before(to) {
+			down += to.Sub(downSince)
+			return down
+		}
+		downSince, isDown = t, now
+	}
+	if isDown && to.After(downSince) {
+		down += to.Sub(downSince)
+	}
+	return down
+}

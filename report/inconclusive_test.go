@@ -1,0 +1,114 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
+)
+
+func TestInconclusiveNodes(t *testing.T) {
+	load1Over100 := scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "db"}
+	failed := func(s float64) promquery.Poll { p := poll(s); p.Err = "connection refused"; return p }
+	cases := []struct {
+		name  string
+		th    scenarios.NodeThreshold
+		polls []promquery.Poll // delivered after the tick ending at their second
+		want  string           // inconclusive kind, "" for none
+	}{
+		{"source up", load1Over100, polls(1, 10, nil), ""},
+		{"source down the whole run", load1Over100, polls(1, 10, failed), InconclusiveNodesDown},
+		{"down for 4 s of 10: judged", load1Over100, append(polls(1, 6, nil), polls(7, 10, failed)...), ""},
+		{"down for 6 s of 10", load1Over100, append(polls(1, 4, nil), polls(5, 10, failed)...), InconclusiveNodesDown},
+		{"no node of the role", scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "cache"}, polls(1, 10, nil),
+			InconclusiveNodeNoData},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}, c.th), t0, Options{Host: "h"})
+			for i := 0; i < 10; i++ {
+				r.AddTick(tick(i, win{vus: 10, rps: 30, p95: 100}))
+				for _, p := range c.polls {
+					if p.Time.Equal(at(float64(i + 1))) {
+						r.AddPoll(p)
+					}
+				}
+			}
+			r.Finish(at(10))
+			v := r.Verdict()
+			var kinds []string
+			for _, x := range v.Inconclusive {
+				kinds = append(kinds, x.Kind)
+			}
+			if (c.want == "") != (len(kinds) == 0) || (c.want != "" && (len(kinds) != 1 || kinds[0] != c.want)) {
+				t.Fatalf("inconclusive %v, want %q; verdict %q", v.Inconclusive, c.want, v.Text)
+			}
+			if c.want != "" && !strings.Contains(v.Text, "Could not judge: ") {
+				t.Errorf("verdict text does not say what could not be judged: %q", v.Text)
+			}
+			if r.Inconclusive() != (c.want != "") {
+				t.Errorf("Inconclusive() = %v", r.Inconclusive())
+			}
+		})
+	}
+}
+
+// polls makes one poll a second from s to e (db-3 at load1 20), or failed
+// ones through f.
+func polls(s, e int, f func(float64) promquery.Poll) []promquery.Poll {
+	var out []promquery.Poll
+	for i := s; i <= e; i++ {
+		if f != nil {
+			out = append(out, f(float64(i)))
+			continue
+		}
+		out = append(out, poll(float64(i), load1("db-3", 20)))
+	}
+	return out
+}
+
+// A window where brink itself was the bottleneck is never the breakpoint;
+// a first signal there leaves the run inconclusive.
+func TestGeneratorBottleneckWindows(t *testing.T) {
+	// p95 900 ms from window 5 on; brink was stalled in windows 5 to 7.
+	wins := ramp(14, 10, func(i int) float64 {
+		if i >= 5 {
+			return 900
+		}
+		return 100
+	})
+	stalled := func(tk *engine.Tick) bool { return tk.Time.After(at(5)) && !tk.Time.After(at(8)) }
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h", GeneratorBottleneck: stalled})
+	feed(t, r, wins, nil)
+	r.Finish(at(15))
+	v := r.Verdict()
+	if len(v.Inconclusive) != 1 || v.Inconclusive[0].Kind != InconclusiveGenerator {
+		t.Fatalf("inconclusive %+v, want generator", v.Inconclusive)
+	}
+	// The breach sustained from window 5 (ending at 6 s) is brink's; the one
+	// noticed after recovery starts in a healthy window or not at all.
+	if v.Breakpoint != nil && !v.Breakpoint.Time.After(at(8)) {
+		t.Fatalf("breakpoint at %v, inside the stalled windows", v.Breakpoint.Time.Sub(t0))
+	}
+	if v.MaxStable == nil || v.MaxStable.VUs != 50 {
+		t.Fatalf("max stable %+v, want 50 VUs", v.MaxStable)
+	}
+
+	// Pure: the same violation in a healthy window is the breakpoint.
+	in := verdictIn{start: t0, window: 1e9, done: true, thresholds: true}
+	for i := 0; i < 4; i++ {
+		tk := tick(i, win{vus: 10, rps: 30, p95: 100})
+		in.ticks = append(in.ticks, tk)
+		in.wins = append(in.wins, winInfo{held: true, genBottleneck: i == 2})
+	}
+	in.violations = []violation{{at: at(2.5), signal: Signal{Kind: SignalSLO, Text: "p95 900 ms > 500 ms"}}}
+	if v := judge(&in); v.Breakpoint != nil || len(v.Inconclusive) != 1 {
+		t.Fatalf("in a stalled window: breakpoint %+v, inconclusive %+v", v.Breakpoint, v.Inconclusive)
+	}
+	in.wins[2].genBottleneck = false
+	if v := judge(&in); v.Breakpoint == nil || len(v.Inconclusive) != 0 {
+		t.Fatalf("in a healthy window: breakpoint %+v, inconclusive %+v", v.Breakpoint, v.Inconclusive)
+	}
+}
