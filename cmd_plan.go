@@ -27,7 +27,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&peak, "peak-factor", "1", "peak rate ÷ average rate (3, 3x or 300%)")
 	fs.StringVar(&margin, "margin", "0%", "safety margin on top of the peak (30% or 0.3)")
 	fs.StringVar(&p95, "p95", "", "response-time goal, 95th percentile (e.g. 300ms)")
-	fs.StringVar(&think, "think", "0s", "a user's pause between requests (e.g. 2s)")
+	fs.StringVar(&think, "think", "0s", "a user's pause between requests (2s, or a range 1s-3s: its mean counts)")
 	fs.StringVar(&base, "base-url", "http://127.0.0.1:8080/", "the system to test; its path becomes the request")
 	fs.StringVar(&out, "out", "", "write the scenario YAML here instead of stdout")
 	fs.Usage = func() {
@@ -35,8 +35,9 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 
 Daily requests = users × requests; average RPS = ÷ 86 400; peak = × peak factor;
 target RPS = × (1 + margin); VUs = target RPS × (p95 + think), rounded up
-(Little's law). Prints each step, then a scenario that ramps to the target,
-holds it, and climbs to 2× to find the breakpoint.
+(Little's law). Prints each step, then an arrival-rate scenario (open model:
+it sends the planned req/s whatever the server's speed) that ramps to the
+target rate, holds it, and climbs to 2× to find the breakpoint.
 
   brink plan --daily-users 100000 --requests-per-user 50 --peak-factor 3 \
              --margin 30% --p95 300ms --think 2s --out plan.yaml
@@ -78,7 +79,7 @@ Flags:
 	if in.P95, err = planDuration(p95); err != nil {
 		return fail("--p95: %v", err)
 	}
-	if in.Think, err = planDuration(think); err != nil {
+	if in.Think, err = scenarios.ParseThink(think); err != nil {
 		return fail("--think: %v", err)
 	}
 	plan, err := scenarios.NewPlan(in)
@@ -107,8 +108,10 @@ Flags:
 		fmt.Fprintf(stderr, "brink plan: %v\n", err)
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "\nscenario written to %s: ramps to %d VUs, holds, then to %d (2×). Run it with: brink run %s\n",
-		out, plan.VUs, 2*plan.VUs, out)
+	stages := plan.BreakpointStages()
+	fmt.Fprintf(stdout, "\nscenario written to %s: an arrival rate ramping to %s req/s, held, then to %s req/s (2×);\n"+
+		"open model, so it sends the planned rate whatever the server's speed (%d to %d VUs). Run it with: brink run %s\n",
+		out, scenarios.FormatNumber(stages[1].Target), scenarios.FormatNumber(stages[3].Target), plan.PreAllocatedVUs, plan.MaxVUs, out)
 	return exitOK
 }
 

@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -22,7 +28,9 @@ func TestPlanCommand(t *testing.T) {
 	}{
 		{"the team's numbers", team, exitOK, []string{
 			"= 5 000 000 requests/day", "5 000 000 ÷ 86 400 s", "= 57.9 req/s", "= 173.6 req/s",
-			"173.6 × (1 + margin 30 %)", "= 225.7 req/s", "(p95 0.3 s + think 2 s)", "= 520 VUs", "target: 1040"}, "", true},
+			"173.6 × (1 + margin 30 %)", "= 225.7 req/s", "(p95 0.3 s + think 2 s)", "= 520 VUs", "executor: ramping-arrival-rate", "target: 225.69}", "target: 451.38}", "max_vus: 678"}, "", true},
+		{"think as a range", append(append([]string{}, team[:10]...), "--think", "1s-3s"), exitOK, []string{"think mean 2 s of 1s-3s", "= 520 VUs"}, "", true},
+		{"bad think range", append(append([]string{}, team[:10]...), "--think", "3s-1s"), exitUsage, nil, "--think:", false},
 		{"margin as a fraction", append(append([]string{}, team[:6]...), "--margin", "0.3", "--p95", "300ms", "--think", "2s"), exitOK, []string{"= 520 VUs"}, "", true},
 		{"missing p95", []string{"--daily-users", "10", "--requests-per-user", "5"}, exitUsage, nil, "need --daily-users, --requests-per-user and --p95", false},
 		{"bare margin is ambiguous", []string{"--daily-users", "10", "--requests-per-user", "5", "--p95", "1s", "--margin", "30"}, exitUsage, nil, `--margin: ambiguous "30"`, false},
@@ -78,9 +86,12 @@ func TestPlanCommandOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 1M × 20 / 86 400 × 4 × 1.25 = 1157.4 rps; × 3.5 s = 4050.9 → 4051 VUs.
-	if got := sc.Groups[0].Stages[1].Target; got != 4051 {
-		t.Errorf("target VUs %v, want 4051", got)
+	// 1M × 20 / 86 400 × 4 × 1.25 = 1157.41 req/s, sent as an arrival rate.
+	if got := sc.Groups[0].Stages[1].Target; got != 1157.41 {
+		t.Errorf("target rate %v, want 1157.41", got)
+	}
+	if !strings.Contains(out.String(), "open model") {
+		t.Errorf("stdout does not say which model and why:\n%s", out.String())
 	}
 	if got := sc.Groups[0].Requests[0].URL.Source(); got != "https://shop.example/api/items" {
 		t.Errorf("request url %q", got)
@@ -92,5 +103,43 @@ func TestPlanCommandOut(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); err == nil {
 		t.Error("file appeared at an impossible path")
+	}
+}
+
+// The plan's scenario sends the rate it planned, however fast the server:
+// against a target answering at once, the plan's hold stage (its target
+// rate, shortened to 5 s) puts the planned number of requests on the wire
+// within 5 %. (A closed model with no pacing sent 436× its plan here.)
+func TestPlanScenarioSendsThePlannedRate(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	args := []string{"--daily-users", "100k", "--requests-per-user", "50", "--p95", "300ms", "--base-url", srv.URL + "/api"}
+	if code := cmdPlan(args, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	sc, err := scenarios.Parse("plan.yaml", out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &sc.Groups[0]
+	rate := g.Stages[2].Target // hold at the target: 57.87 req/s
+	const hold = 5 * time.Second
+	g.Start = rate
+	g.Stages = []scenarios.Stage{{Duration: hold, Target: rate}}
+	sc.AbortOnBreakpoint = false
+	e, err := engine.New(sc, engine.Options{GracefulStop: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := rate * hold.Seconds()
+	if got := float64(hits.Load()); got < 0.95*want || got > 1.05*want {
+		t.Fatalf("the server got %.0f requests in %v, want %.0f ± 5 %% (%.2f req/s planned)", got, hold, want, rate)
 	}
 }

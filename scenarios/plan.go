@@ -21,7 +21,7 @@ type PlanInput struct {
 	PeakFactor      float64       // peak rate ÷ average rate (≥ 1)
 	Margin          float64       // safety margin as a fraction: 0.3 is 30 %
 	P95             time.Duration // response-time goal (95th percentile)
-	Think           time.Duration // a user's pause between requests
+	Think           Think         // a user's pause between requests (fixed or a range)
 }
 
 // Plan is the capacity arithmetic, every step kept so it can be shown.
@@ -31,11 +31,22 @@ type Plan struct {
 	AverageRPS    float64 // ÷ 86 400
 	PeakRPS       float64 // × peak factor
 	TargetRPS     float64 // × (1 + margin)
-	// VUsExact is Little's law: TargetRPS × (P95 + Think), the users in
-	// the system at once; VUs rounds it up.
+	// VUsExact is Little's law: TargetRPS × (P95 + mean Think), the users
+	// in the system at once; VUs rounds it up.
 	VUsExact float64
 	VUs      int
+	// The generated scenario is open-model (one request per arrival, at
+	// TargetRPS), so the generator needs only the requests in flight:
+	// PreAllocatedVUs covers the target at twice the goal latency, MaxVUs
+	// twice the target at planVUHeadroom × the goal latency.
+	PreAllocatedVUs int
+	MaxVUs          int
 }
+
+// planVUHeadroom is how much slower than its p95 goal the server may get at
+// the 2× stage before the scenario runs out of VUs and drops arrivals
+// (which then show in the verdict as dropped iterations).
+const planVUHeadroom = 5
 
 // maxPlanVUs bounds the result so a typo (a billion users) fails clearly
 // instead of producing a scenario no machine can run.
@@ -54,22 +65,37 @@ func NewPlan(in PlanInput) (*Plan, error) {
 		return nil, fmt.Errorf("margin must be between 0%% and 1000%%, got %v", in.Margin)
 	case in.P95 <= 0:
 		return nil, fmt.Errorf("p95 goal must be > 0, got %s", in.P95)
-	case in.Think < 0:
-		return nil, fmt.Errorf("think time must be ≥ 0, got %s", in.Think)
+	case in.Think.Min < 0 || in.Think.Max < in.Think.Min:
+		return nil, fmt.Errorf("think time must be ≥ 0 (MIN-MAX for a range), got %s", in.Think)
 	}
 	p := &Plan{Input: in}
 	p.DailyRequests = in.DailyUsers * in.RequestsPerUser
 	p.AverageRPS = p.DailyRequests / secondsPerDay
 	p.PeakRPS = p.AverageRPS * in.PeakFactor
 	p.TargetRPS = p.PeakRPS * (1 + in.Margin)
-	p.VUsExact = p.TargetRPS * (in.P95 + in.Think).Seconds()
+	p.VUsExact = p.TargetRPS * (in.P95 + in.Think.mean()).Seconds()
 	// Round up, but not 520.0000000001 to 521: float noise is not a user.
 	vus := math.Ceil(p.VUsExact - 1e-9)
 	if vus > maxPlanVUs {
 		return nil, fmt.Errorf("plan needs %.0f VUs (over %d): check daily users and requests per user", vus, maxPlanVUs)
 	}
 	p.VUs = max(int(vus), 1)
+	inFlight := p.TargetRPS * in.P95.Seconds()
+	p.PreAllocatedVUs = max(int(math.Ceil(2*inFlight-1e-9)), 1)
+	p.MaxVUs = max(int(math.Ceil(2*planVUHeadroom*inFlight-1e-9)), p.PreAllocatedVUs, 10)
 	return p, nil
+}
+
+// mean is the average pause of a uniform think range.
+func (t Think) mean() time.Duration { return (t.Min + t.Max) / 2 }
+
+// planThink writes a think time for the plan's formulas: "2 s", or
+// "mean 2 s of 1 s-3 s" for a range.
+func planThink(t Think) string {
+	if t.Min == t.Max {
+		return formatSeconds(t.Min)
+	}
+	return "mean " + formatSeconds(t.mean()) + " of " + t.String()
 }
 
 // PlanStep is one line of the arithmetic: what, how, how much.
@@ -89,21 +115,30 @@ func (p *Plan) Steps() []PlanStep {
 		{"average rate", FormatNumber(p.DailyRequests) + " ÷ 86 400 s", p.AverageRPS, "req/s"},
 		{"peak rate", FormatNumber(p.AverageRPS) + " × peak factor " + FormatNumber(in.PeakFactor), p.PeakRPS, "req/s"},
 		{"target rate", FormatNumber(p.PeakRPS) + " × (1 + margin " + FormatNumber(in.Margin*100) + " %)", p.TargetRPS, "req/s"},
-		{"VUs (Little's law)", FormatNumber(p.TargetRPS) + " req/s × (p95 " + formatSeconds(in.P95) + " + think " + formatSeconds(in.Think) + ")", p.VUsExact, "users in flight"},
+		{"VUs (Little's law)", FormatNumber(p.TargetRPS) + " req/s × (p95 " + formatSeconds(in.P95) + " + think " + planThink(in.Think) + ")", p.VUsExact, "users in flight"},
 		{"VUs, rounded up", "ceil(" + FormatNumber(p.VUsExact) + ")", float64(p.VUs), "VUs"},
+		{"generator VUs", FormatNumber(p.TargetRPS) + " req/s × p95 " + formatSeconds(in.P95) + " × 2, up to 2× the rate at " + strconv.Itoa(planVUHeadroom) + "× the p95",
+			float64(p.PreAllocatedVUs), "VUs pre-allocated, max " + strconv.Itoa(p.MaxVUs)},
 	}
 }
 
-// BreakpointStages ramps to half the target, to the target, holds it, then
-// climbs to twice the target so the breakpoint is found past the plan.
+// BreakpointStages ramps the arrival rate (req/s) to half the target, to
+// the target, holds it, then climbs to twice the target so the breakpoint
+// is found past the plan.
 func (p *Plan) BreakpointStages() []Stage {
-	v := float64(p.VUs)
+	r := planRate(p.TargetRPS)
 	return []Stage{
-		{Duration: 2 * time.Minute, Target: math.Ceil(v / 2)},
-		{Duration: 3 * time.Minute, Target: v},
-		{Duration: 2 * time.Minute, Target: v},
-		{Duration: 5 * time.Minute, Target: 2 * v},
+		{Duration: 2 * time.Minute, Target: planRate(r / 2)},
+		{Duration: 3 * time.Minute, Target: r},
+		{Duration: 2 * time.Minute, Target: r},
+		{Duration: 5 * time.Minute, Target: planRate(2 * r)},
 	}
+}
+
+// planRate rounds a rate to what a scenario file shows (0.01/s), never to
+// zero.
+func planRate(r float64) float64 {
+	return max(math.Round(r*100)/100, 0.01)
 }
 
 // ScenarioYAML is a ready breakpoint scenario for the plan against target
@@ -128,18 +163,22 @@ func (p *Plan) ScenarioYAML(target string) ([]byte, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# brink plan: %s daily users × %s requests, peak ×%s, margin %s %%\n",
 		FormatNumber(in.DailyUsers), FormatNumber(in.RequestsPerUser), FormatNumber(in.PeakFactor), FormatNumber(in.Margin*100))
-	fmt.Fprintf(&b, "# → target %s req/s; %d VUs at p95 %s + think %s (Little's law).\n",
-		FormatNumber(p.TargetRPS), p.VUs, formatSeconds(in.P95), formatSeconds(in.Think))
+	fmt.Fprintf(&b, "# → target %s req/s; %d users at p95 %s + think %s (Little's law).\n",
+		FormatNumber(p.TargetRPS), p.VUs, formatSeconds(in.P95), planThink(in.Think))
+	b.WriteString("# Open model: one request per arrival at the planned rate, so it sends what was\n")
+	b.WriteString("# planned whatever the server's speed (a closed model's rate follows the server's\n")
+	b.WriteString("# latency). The users' think time sized the plan; the generator needs only the\n")
+	fmt.Fprintf(&b, "# requests in flight: %d VUs, up to %d if the server slows down.\n", p.PreAllocatedVUs, p.MaxVUs)
 	b.WriteString("# Ramps to the target, holds it, then climbs to 2× to find the breakpoint.\n")
 	b.WriteString("# Add your real requests; add a nodes: section to watch the servers.\n")
 	b.WriteString("name: plan-breakpoint\n")
 	fmt.Fprintf(&b, "base_url: %s\n", strconv.Quote(base))
-	b.WriteString("groups:\n  - name: users\n    executor: ramping-vus\n    stages:\n")
+	b.WriteString("groups:\n  - name: users\n    executor: ramping-arrival-rate\n")
+	fmt.Fprintf(&b, "    pre_allocated_vus: %d\n    max_vus: %d\n    stages:   # target: requests/s\n", p.PreAllocatedVUs, p.MaxVUs)
 	notes := []string{"warm up to half the target", "the target", "hold at the target", "past it to 2×: the breakpoint"}
 	for i, st := range p.BreakpointStages() {
-		fmt.Fprintf(&b, "      - {duration: %s, target: %.0f}   # %s\n", formatYAMLDuration(st.Duration), st.Target, notes[i])
+		fmt.Fprintf(&b, "      - {duration: %s, target: %s}   # %s\n", formatYAMLDuration(st.Duration), strconv.FormatFloat(st.Target, 'f', -1, 64), notes[i])
 	}
-	fmt.Fprintf(&b, "    think: %s\n", formatYAMLDuration(in.Think))
 	b.WriteString("    requests:\n")
 	fmt.Fprintf(&b, "      - {name: main, method: GET, url: %s}\n", strconv.Quote(path))
 	b.WriteString("thresholds:\n")

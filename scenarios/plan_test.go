@@ -16,13 +16,13 @@ func TestPlanArithmetic(t *testing.T) {
 	}{
 		{
 			name:  "the team's numbers",
-			in:    PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: 2 * time.Second},
+			in:    PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: Think{2 * time.Second, 2 * time.Second}},
 			daily: 5_000_000, avg: 5_000_000.0 / 86400, peak: 3 * 5_000_000.0 / 86400, target: 1.3 * 3 * 5_000_000.0 / 86400,
 			vux: 1.3 * 3 * 5_000_000.0 / 86400 * 2.3, vus: 520, // 519.10… rounds up
 		},
 		{
-			name:  "exact integer stays put",
-			in:    PlanInput{DailyUsers: 86_400, RequestsPerUser: 10, PeakFactor: 2, Margin: 0, P95: 500 * time.Millisecond, Think: 1500 * time.Millisecond},
+			name:  "exact integer stays put (think 1s-2s: its mean 1.5 s counts)",
+			in:    PlanInput{DailyUsers: 86_400, RequestsPerUser: 10, PeakFactor: 2, Margin: 0, P95: 500 * time.Millisecond, Think: Think{time.Second, 2 * time.Second}},
 			daily: 864_000, avg: 10, peak: 20, target: 20, vux: 40, vus: 40,
 		},
 		{
@@ -32,7 +32,7 @@ func TestPlanArithmetic(t *testing.T) {
 		},
 		{
 			name:  "tiny service still needs one VU",
-			in:    PlanInput{DailyUsers: 10, RequestsPerUser: 1, PeakFactor: 1, Margin: 0.3, P95: 100 * time.Millisecond, Think: time.Second},
+			in:    PlanInput{DailyUsers: 10, RequestsPerUser: 1, PeakFactor: 1, Margin: 0.3, P95: 100 * time.Millisecond, Think: Think{time.Second, time.Second}},
 			daily: 10, avg: 10.0 / 86400, peak: 10.0 / 86400, target: 13.0 / 86400, vux: 13.0 / 86400 * 1.1, vus: 1,
 		},
 	}
@@ -55,7 +55,7 @@ func TestPlanArithmetic(t *testing.T) {
 			if p.VUs != tc.vus {
 				t.Errorf("VUs = %d, want %d", p.VUs, tc.vus)
 			}
-			if steps := p.Steps(); len(steps) != 6 || steps[5].Value != float64(tc.vus) {
+			if steps := p.Steps(); len(steps) != 7 || steps[5].Value != float64(tc.vus) {
 				t.Errorf("steps = %+v", steps)
 			}
 		})
@@ -63,7 +63,7 @@ func TestPlanArithmetic(t *testing.T) {
 }
 
 func TestPlanStepsText(t *testing.T) {
-	p, err := NewPlan(PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: 2 * time.Second})
+	p, err := NewPlan(PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: Think{2 * time.Second, 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,7 @@ func TestPlanStepsText(t *testing.T) {
 		"target rate: 173.6 × (1 + margin 30 %) = 225.7",
 		"VUs (Little's law): 225.7 req/s × (p95 0.3 s + think 2 s) = 519.1",
 		"VUs, rounded up: ceil(519.1) = 520",
+		"generator VUs: 225.7 req/s × p95 0.3 s × 2, up to 2× the rate at 5× the p95 = 136",
 	}
 	if got := strings.Join(lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("steps:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -85,7 +86,7 @@ func TestPlanStepsText(t *testing.T) {
 }
 
 func TestPlanRejects(t *testing.T) {
-	ok := PlanInput{DailyUsers: 1000, RequestsPerUser: 10, PeakFactor: 2, Margin: 0.3, P95: time.Second, Think: time.Second}
+	ok := PlanInput{DailyUsers: 1000, RequestsPerUser: 10, PeakFactor: 2, Margin: 0.3, P95: time.Second, Think: Think{time.Second, time.Second}}
 	tests := []struct {
 		name string
 		mod  func(*PlanInput)
@@ -98,7 +99,8 @@ func TestPlanRejects(t *testing.T) {
 		{"negative margin", func(p *PlanInput) { p.Margin = -0.1 }, "margin"},
 		{"margin 3000%", func(p *PlanInput) { p.Margin = 30 }, "margin"},
 		{"no p95", func(p *PlanInput) { p.P95 = 0 }, "p95"},
-		{"negative think", func(p *PlanInput) { p.Think = -time.Second }, "think"},
+		{"negative think", func(p *PlanInput) { p.Think = Think{-time.Second, -time.Second} }, "think"},
+		{"backwards think", func(p *PlanInput) { p.Think = Think{2 * time.Second, time.Second} }, "think"},
 		{"absurd size", func(p *PlanInput) { p.DailyUsers = 1e12 }, "VUs"},
 	}
 	for _, tc := range tests {
@@ -112,7 +114,7 @@ func TestPlanRejects(t *testing.T) {
 }
 
 func TestPlanScenarioLoads(t *testing.T) {
-	p, err := NewPlan(PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: 2 * time.Second})
+	p, err := NewPlan(PlanInput{DailyUsers: 100_000, RequestsPerUser: 50, PeakFactor: 3, Margin: 0.3, P95: 300 * time.Millisecond, Think: Think{2 * time.Second, 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,18 +134,22 @@ func TestPlanScenarioLoads(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: generated YAML does not load: %v\n%s", tc.target, err, y)
 		}
+		// Open model: the stages are the plan's rate (req/s, to 0.01), so
+		// the scenario sends what was planned whatever the server's speed.
 		g := sc.Groups[0]
-		if g.Executor != RampingVUs || len(g.Stages) != 4 {
+		if g.Executor != RampingArrivalRate || len(g.Stages) != 4 {
 			t.Fatalf("group %+v", g)
 		}
-		if peak := g.Stages[len(g.Stages)-1].Target; peak != 2*float64(p.VUs) {
-			t.Errorf("last stage target %v, want 2×%d", peak, p.VUs)
+		if got, want := g.Stages[1].Target, math.Round(p.TargetRPS*100)/100; got != want {
+			t.Errorf("second stage target %v, want the plan's %v req/s", got, want)
 		}
-		if g.Stages[1].Target != float64(p.VUs) {
-			t.Errorf("second stage target %v, want the plan's %d VUs", g.Stages[1].Target, p.VUs)
+		if peak := g.Stages[len(g.Stages)-1].Target; peak != 2*g.Stages[1].Target {
+			t.Errorf("last stage target %v, want 2×%v", peak, g.Stages[1].Target)
 		}
-		if g.Think.Min != 2*time.Second || g.Think.Max != 2*time.Second {
-			t.Errorf("think %+v, want 2s", g.Think)
+		// 225.7 req/s × 0.3 s in flight: 136 VUs at twice that, 678 at 2× the
+		// rate and 5× the latency.
+		if g.PreAllocatedVUs != 136 || g.MaxVUs != 678 || p.PreAllocatedVUs != 136 || p.MaxVUs != 678 {
+			t.Errorf("pre-allocated %d max %d VUs (plan %d, %d), want 136 and 678", g.PreAllocatedVUs, g.MaxVUs, p.PreAllocatedVUs, p.MaxVUs)
 		}
 		if got := g.Requests[0].URL.Source(); got != tc.wantURL {
 			t.Errorf("request url %q, want %q", got, tc.wantURL)
@@ -171,8 +177,8 @@ func TestPlanScenarioLoads(t *testing.T) {
 	}
 	if sc, err := Parse("plan.yaml", y); err != nil {
 		t.Errorf("no-think plan does not load: %v\n%s", err, y)
-	} else if sc.Thresholds[0].Value != 1.5 || sc.Groups[0].Think.Max != 0 {
-		t.Errorf("p95 threshold %v ms, think %v: want 1.5 ms and none", sc.Thresholds[0].Value, sc.Groups[0].Think)
+	} else if sc.Thresholds[0].Value != 1.5 || sc.Groups[0].MaxVUs < 10 {
+		t.Errorf("p95 threshold %v ms, max VUs %d: want 1.5 ms and at least 10", sc.Thresholds[0].Value, sc.Groups[0].MaxVUs)
 	}
 	for _, bad := range []string{"ftp://x", "127.0.0.1:8080", "http://"} {
 		if _, err := p.ScenarioYAML(bad); err == nil {
