@@ -245,32 +245,45 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	defer bg.Wait()
 	defer cancel() // runs before bg.Wait: stop pollers and autosave first
 
-	// Whatever happens below, the run's data is written.
+	// Whatever happens below, the run's data is written, or brink says
+	// plainly where it could not be: a claim of a write that did not
+	// happen loses the run without anyone knowing.
 	var writeOnce sync.Once
 	var final *report.Report
+	var reportLost string // set when neither the path nor the fallback took the report
 	finish := func() {
 		writeOnce.Do(func() {
 			rec.Finish(time.Now())
 			final = rec.Report()
-			if err := report.WriteFile(o.ReportPath, final); err != nil {
-				// A full or read-only disk must not lose the run: try the
-				// temp directory, which is often another filesystem.
-				alt := filepath.Join(os.TempDir(), fmt.Sprintf("brink-%d-%s", os.Getpid(), filepath.Base(o.ReportPath)))
-				if err2 := report.WriteFile(alt, final); err2 != nil {
-					fmt.Fprintf(stderr, "brink: report: %v; fallback %s: %v\n", err, alt, err2)
-					return
-				}
-				fmt.Fprintf(stderr, "brink: report: %v; written to %s instead\n", err, alt)
-				o.ReportPath = alt
+			err := report.WriteFile(o.ReportPath, final)
+			if err == nil {
+				return
 			}
+			// A full or read-only disk must not lose the run: try the
+			// temp directory, which is often another filesystem.
+			alt := filepath.Join(os.TempDir(), fmt.Sprintf("brink-%d-%s", os.Getpid(), filepath.Base(o.ReportPath)))
+			if err2 := report.WriteFile(alt, final); err2 != nil {
+				reportLost = fmt.Sprintf("report NOT written: %s: %v; fallback %s: %v%s",
+					o.ReportPath, whyNotWritten(err), alt, whyNotWritten(err2), staleAutosave(o.ReportPath, start))
+				return
+			}
+			fmt.Fprintf(stderr, "brink: report: %s: %v; written to %s instead\n", o.ReportPath, whyNotWritten(err), alt)
+			o.ReportPath = alt
 		})
+	}
+	// reportSaid is what finish did, for the last line brink prints.
+	reportSaid := func() string {
+		if reportLost != "" {
+			return reportLost
+		}
+		return "report written to " + o.ReportPath
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			rec.Abort(fmt.Sprintf("panic: %v", p), time.Now())
 			eng.Stop()
 			finish()
-			fmt.Fprintf(stderr, "brink: panic: %v (report written to %s)\n", p, o.ReportPath)
+			fmt.Fprintf(stderr, "brink: panic: %v (%s)\n", p, reportSaid())
 			code = exitFailure
 		}
 	}()
@@ -283,7 +296,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		if useTUI {
 			fmt.Fprint(console, "\x1b[?1049l\x1b[?25h") // leave the alt screen, show the cursor
 		}
-		fmt.Fprintf(stderr, "brink: panic: %v (report written to %s)\n%s", v, o.ReportPath, stack)
+		fmt.Fprintf(stderr, "brink: panic: %v (%s)\n%s", v, reportSaid(), stack)
 		exitProcess(exitFailure)
 	}
 	guard := func() {
@@ -300,8 +313,14 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	go func() {
 		defer bg.Done()
 		defer guard()
+		// Said once per distinct failure, through logf (the event log
+		// under the console): a full disk must not print every 10 s.
+		var said string
 		report.Autosave(ctx, rec, o.ReportPath, 10*time.Second, func(err error) {
-			fmt.Fprintf(stderr, "brink: autosave: %v (the run goes on)\n", err)
+			if msg := whyNotWritten(err).Error(); msg != said {
+				said = msg
+				logf("autosave %s: %s (the run goes on; the final report is tried again at the end)", o.ReportPath, msg)
+			}
 		})
 	}()
 
@@ -447,13 +466,15 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	}
 	finish()
 	printClean(stdout, func(w io.Writer) { report.PrintSummary(w, final) })
-	fmt.Fprintf(stderr, "brink: report written to %s\n", o.ReportPath)
+	fmt.Fprintln(stderr, "brink: "+reportSaid())
 
 	abortMu.Lock()
 	defer abortMu.Unlock()
 	switch {
 	case runErr != nil && !errors.Is(runErr, context.Canceled):
 		fmt.Fprintf(stderr, "brink: %v\n", runErr)
+		return exitFailure
+	case reportLost != "":
 		return exitFailure
 	case abortedBySignal:
 		return exitExternalAbort
@@ -639,12 +660,45 @@ func nodeCrossed(rec *report.Recorder) bool {
 // checkWritable fails early, before any load, when the report cannot be
 // written where asked.
 func checkWritable(path string) error {
+	// The report is renamed into place at the end: over a directory that
+	// fails after the whole run, so it is refused now.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("is a directory (give a file name, e.g. " + filepath.Join(path, "run.json") + ")")
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".brink-check-*")
 	if err != nil {
 		return fmt.Errorf("cannot write there: %w", err)
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// whyNotWritten is the cause of a failed report write without the wrapping
+// that names the temporary file ("no space left on device"), for a message
+// that names the report's own path.
+func whyNotWritten(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
+// staleAutosave says what an unwritable report path holds: an autosave from
+// this run is an incomplete report, and the reader must know it is one.
+func staleAutosave(path string, start time.Time) string {
+	fi, err := os.Stat(path)
+	if err != nil || fi.IsDir() {
+		return ""
+	}
+	if fi.ModTime().Before(start) {
+		return fmt.Sprintf(" (%s is from before this run)", path)
+	}
+	return fmt.Sprintf(" (%s holds an incomplete autosave of %s)", path, fi.ModTime().Format("15:04:05"))
 }
 
 // fmtElapsed prints run time as the progress line's contract shows it:

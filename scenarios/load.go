@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +35,9 @@ func Load(path string) (*Scenario, error) {
 // error is one *Error and nothing else is returned.
 func Parse(file string, data []byte) (*Scenario, error) {
 	d := &decoder{file: file, anchors: map[string]ast.Node{}, pos: map[string]position{}}
+	// Editors on Windows start UTF-8 files with a byte-order mark; YAML
+	// allows it, and columns count from after it, as the editor shows them.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	f, err := parseYAML(data)
 	if err != nil {
 		return nil, d.yamlError(err)
