@@ -24,6 +24,15 @@ import (
 // nothing was configured): Prometheus's most common setting.
 const defaultScrapeInterval = 15 * time.Second
 
+// The scrape interval read from the targets API is kept within these
+// bounds: it sets the poll interval and the rate window, and a target
+// scraped every 1ms (1 300 queries in 6 s) or every 100y (node data that
+// never moves) must not decide brink's pace.
+const (
+	minScrapeInterval = time.Second
+	maxScrapeInterval = 5 * time.Minute
+)
+
 // promSource polls a Prometheus server: one instant query per metric per
 // poll for all nodes, grouped by instance (plus the name and role labels).
 type promSource struct {
@@ -514,6 +523,11 @@ func (s *promSource) discover(ctx context.Context) {
 	}
 	if longest > 0 {
 		// The slowest matched target decides, so its rates have samples.
+		if c := min(max(longest, minScrapeInterval), maxScrapeInterval); c != longest {
+			s.discoWarn = fmt.Sprintf("scrape interval %s from the targets API is out of bounds, using %s (rate window %s)",
+				model.Duration(longest), model.Duration(c), model.Duration(4*c))
+			longest = c
+		}
 		s.scrape.Store(int64(longest))
 		return
 	}

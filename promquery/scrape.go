@@ -213,7 +213,18 @@ func (s *scrapeSource) scrape(ctx context.Context, u string) (*exposition, error
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	e, err := parseExposition(io.LimitReader(resp.Body, maxExposition))
+	if resp.ContentLength > maxExposition {
+		return nil, errTooLarge
+	}
+	// One byte past the cap tells "too large" from a body that ends early.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxExposition+1))
+	if err == nil && len(body) > maxExposition {
+		return nil, errTooLarge
+	}
+	var e *exposition
+	if err == nil {
+		e, err = parseBody(body)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, describeHTTPErr(ctx.Err(), s.pollTimeout())
@@ -280,13 +291,22 @@ func familyOf(line []byte) []byte {
 	return line
 }
 
+// errTooLarge is a response past maxExposition: not cut and parsed, since a
+// cut body is not the node's metrics.
+var errTooLarge = fmt.Errorf("exposition too large: more than %d MiB (node_exporter sends about 100 KiB; is this a /metrics URL?)", maxExposition>>20)
+
 // parseExposition reads node_exporter text into the few values brink uses.
 func parseExposition(r io.Reader) (*exposition, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	if body, err = filterExposition(body); err != nil {
+	return parseBody(body)
+}
+
+func parseBody(body []byte) (*exposition, error) {
+	body, err := filterExposition(body)
+	if err != nil {
 		return nil, err
 	}
 	// A fresh parser per call: TextParser is not safe for concurrent use,
