@@ -19,6 +19,13 @@ func TestFormatters(t *testing.T) {
 		{fmtPct(0.021), "2.1 %"},
 		{fmtPct(0.00012), "0.012 %"},
 		{fmtPct(0.5), "50 %"},
+		// Never round a failure away, at either end.
+		{fmtPct(38208.0 / (38208 + 136)), "99.6 %"},
+		{fmtPct(0.99996), "99.996 %"},
+		{fmtPct(0.999999999), "99.9999999 %"},
+		{fmtPct(1), "100 %"},
+		{fmtPct(0.000001), "0.0001 %"},
+		{fmtPct(1e-9), "0.0000001 %"},
 		{group3(1840), "1 840"},
 		{group3(-1234567), "-1 234 567"},
 		{group3(999), "999"},

@@ -383,9 +383,16 @@ func fmtPct(f float64) string {
 	case p == 0:
 		return "0 %"
 	case p < 0.1:
-		return trimFloat(p, 3) + " %"
+		// Enough decimals that a failure never reads as 0 %.
+		return trimFloat(p, min(max(3, int(math.Ceil(-math.Log10(p)))+1), 9)) + " %"
 	case p < 10:
 		return trimFloat(p, 1) + " %"
+	case p > 99 && p < 100:
+		// Truncated, with the decimals the missing part needs: 99.64 %
+		// of checks passed is not 100 %.
+		dec := min(max(1, int(math.Ceil(-math.Log10(100-p)))), 9)
+		scale := math.Pow(10, float64(dec))
+		return trimFloat(math.Floor(p*scale)/scale, dec) + " %"
 	}
 	return strconv.FormatFloat(p, 'f', 0, 64) + " %"
 }
