@@ -49,12 +49,23 @@ func rawServer(t testing.TB) string {
 
 // One iteration of a VU — render, send, read, judge, record — allocates
 // nothing once its buffers have grown, including templated URLs, headers
-// and a check.
+// and a check; a POST too (its reused connection is peeked at first).
 func TestIterationAllocatesNothing(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) { iterationAllocatesNothing(t, method) })
+	}
+}
+
+func iterationAllocatesNothing(t *testing.T, method string) {
 	u := rawServer(t)
 	g := constVUs(get("hot", u+"/item/{{rand 1 1000}}?vu={{vu}}"), 1, time.Second)
 	g.Requests[0].Headers = []scenarios.Header{{Name: "X-Iter", Value: scenarios.MustTemplate("{{iter}}")}}
 	g.Requests[0].Check = &scenarios.Check{Status: []int{200}, BodyContains: "ok"}
+	if method == "POST" {
+		g.Requests[0].Method = method
+		// No newline in the body: rawServer reads lines up to the blank one.
+		g.Requests[0].Body = scenarios.MustTemplate(`{"vu":{{vu}}}`)
+	}
 	e, err := New(scenario(time.Hour, g), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -222,4 +223,129 @@ func TestHugeBodyPeakRSS(t *testing.T) {
 		}
 	}
 	t.Logf("peak RSS (VmHWM): %d KiB before, %d KiB after 4 VUs × 4 huge-body answers", before, peakRSS())
+}
+
+// A server that closes a keep-alive connection after reading a request on
+// it (every request but a connection's first): a POST it read must never
+// arrive twice — brink counts it as failed instead — while a GET is
+// retried once on a fresh connection and succeeds. Both clients.
+func TestNoReplayOfUnsafeRequests(t *testing.T) {
+	for _, method := range []string{"POST", "GET"} {
+		for _, h2 := range []bool{false, true} {
+			name := method
+			if h2 {
+				name += "/net_http"
+			}
+			t.Run(name, func(t *testing.T) {
+				var mu sync.Mutex
+				seen := map[string]int{}
+				var closes atomic.Int64
+				srv := newFaultServer(t, func(c net.Conn, r *http.Request, body []byte, nth int) bool {
+					id := r.URL.Query().Get("id")
+					mu.Lock()
+					seen[id]++
+					mu.Unlock()
+					if nth > 0 {
+						closes.Add(1)
+						return false // read it, then close without a word
+					}
+					_, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					return err == nil
+				})
+				g := constVUs(get(name, srv.URL+"/?id={{vu}}-{{iter}}"), 2, 400*time.Millisecond)
+				g.Requests[0].Method = method
+				if method == "POST" {
+					g.Requests[0].Body = scenarios.MustTemplate("{{vu}}-{{iter}}")
+				}
+				g.Think = scenarios.Think{Min: 10 * time.Millisecond, Max: 10 * time.Millisecond}
+				g.HTTP2 = h2
+				_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
+				s := tk.sum()
+				mu.Lock()
+				defer mu.Unlock()
+				twice := 0
+				for id, n := range seen {
+					if n > 1 {
+						twice++
+						if method == "POST" {
+							t.Errorf("POST %s arrived %d times", id, n)
+						}
+					}
+				}
+				if s.Requests < 4 || closes.Load() == 0 {
+					t.Fatalf("%d requests, %d closes: the fault never happened", s.Requests, closes.Load())
+				}
+				switch method {
+				case "POST":
+					// Each POST arrived once; those the server closed on
+					// are the errors, as resets.
+					if int64(len(seen)) != s.Requests || srv.requests.Load() != s.Requests {
+						t.Errorf("server saw %d requests (%d distinct), brink counted %d", srv.requests.Load(), len(seen), s.Requests)
+					}
+					if s.ErrorCount != closes.Load() || s.Errors[ErrReset] != closes.Load() {
+						t.Errorf("%d closes, errors %v", closes.Load(), s.Errors)
+					}
+				case "GET":
+					// Each GET the server dropped was resent once and
+					// answered on a fresh connection.
+					if s.ErrorCount != 0 || int64(twice) != closes.Load() || int64(len(seen)) != s.Requests {
+						t.Errorf("%d requests, %d distinct at the server, %d twice, %d closes, errors %v",
+							s.Requests, len(seen), twice, closes.Load(), s.Errors)
+					}
+				}
+			})
+		}
+	}
+}
+
+// peerGone sees a close the server sent while the connection sat idle,
+// and unsolicited bytes on plain HTTP, so a POST is not written into a
+// connection already gone. Polled (bounded): the FIN takes a moment.
+func TestPeerGone(t *testing.T) {
+	for _, mode := range []string{"close", "goodbye"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := l.Accept()
+			if err == nil {
+				accepted <- c
+			}
+		}()
+		g := constVUs(get("x", "http://"+l.Addr().String()+"/"), 1, time.Second)
+		e, err := New(scenario(time.Second, g), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.vuCtx = context.Background()
+		v := e.newVU(e.groups[0], 0)
+		h, err := v.fastConn([]byte("http://" + l.Addr().String() + "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.connect(v, time.Now().Add(5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		srvConn := <-accepted
+		l.Close()
+		if h.peerGone() {
+			t.Fatalf("%s: gone before the server did anything", mode)
+		}
+		if mode == "close" {
+			srvConn.Close()
+		} else {
+			io.WriteString(srvConn, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n")
+			defer srvConn.Close()
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !h.peerGone() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen in 5 s", mode)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.close()
+	}
 }

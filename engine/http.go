@@ -32,8 +32,13 @@ type h1conn struct {
 	// hostHdr is the Host header: host[:port] as the URL wrote it.
 	hostHdr []byte
 	c       net.Conn
+	raw     syscall.RawConn // the TCP socket under c, to see a peer's close before writing
 	br      *bufio.Reader
 	bw      *bufio.Writer
+	// peerGone's state, kept here so a peek allocates nothing.
+	peekFn  func(fd uintptr) bool
+	peekBuf [1]byte
+	gone    bool
 }
 
 func (h *h1conn) close() {
@@ -52,6 +57,12 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 	c, err := v.dial(ctx, h.addr)
 	if err != nil {
 		return err
+	}
+	h.raw = nil
+	if cc, ok := c.(*countingConn); ok {
+		if sc, ok := cc.Conn.(syscall.Conn); ok {
+			h.raw, _ = sc.SyscallConn()
+		}
 	}
 	if h.isTLS {
 		cfg := v.e.tlsCfg.Clone()
@@ -75,11 +86,20 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 }
 
 // roundTrip writes req and reads resp. A keep-alive connection the server
-// had already closed is retried once on a fresh one; any other failure is
-// the answer and is counted.
+// had already closed is retried once on a fresh one — but a request that
+// is not safe to repeat (POST, PUT, PATCH, DELETE) only when not a byte of
+// it reached the socket, since the server may have read and acted on it
+// before closing: such a request is never sent twice. To spare it that
+// error in the common case (the server's idle timeout), a reused
+// connection is first checked for a close already received. Any other
+// failure is the answer and is counted.
 func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	replayable := safeMethod(req.Header.Method())
 	for attempt := 0; ; attempt++ {
+		if h.c != nil && !replayable && h.peerGone() {
+			h.close()
+		}
 		fresh := h.c == nil
 		if fresh {
 			dl := time.Now().Add(v.e.dialTimeout(v.g))
@@ -92,6 +112,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 		}
 		_ = h.c.SetDeadline(deadline)
 		sent := time.Now()
+		out0 := v.bytesOut.Load()
 		err := req.Write(h.bw)
 		if err == nil {
 			err = h.bw.Flush()
@@ -122,10 +143,21 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			}
 		}
 		h.close()
-		if fresh || attempt > 0 || !staleConn(err) {
+		if fresh || attempt > 0 || !staleConn(err) || !replayable && v.bytesOut.Load() != out0 {
 			return err
 		}
 	}
+}
+
+// safeMethod is whether a request may be sent again after a failure that
+// leaves unknown whether the server acted on it: the methods net/http
+// replays too (RFC 9110's safe methods).
+func safeMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 // bodyTooLargeError is a response body over the group's max_body.
