@@ -491,3 +491,27 @@ func TestProbeMaxBody(t *testing.T) {
 		t.Fatalf("%d requests, %d body_too_large", r.Summary.Requests, tooLarge)
 	}
 }
+
+// An arrival rate the target cannot keep up with drops arrivals (no VU is
+// free): more than 1 % of those scheduled fails the run, and the verdict
+// names it.
+func TestDroppedArrivalsExit99(t *testing.T) {
+	slow := okServer(t, 100*time.Millisecond) // one VU starts at most 10/s
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", slow.URL, "--rate", "50", "--duration", "2s", "--max-vus", "1",
+		"--headless", "--report", rep}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Passed || len(r.Verdict.Failed) != 1 || r.Verdict.Failed[0].Kind != report.FailedDropped {
+		t.Fatalf("passed %v, verdict.failed %+v", r.Passed, r.Verdict.Failed)
+	}
+	if r.Summary.DroppedIterations == 0 || !strings.Contains(out.String(), "of its scheduled arrivals") {
+		t.Fatalf("dropped %d; summary:\n%s", r.Summary.DroppedIterations, out.String())
+	}
+}

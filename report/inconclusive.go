@@ -27,6 +27,54 @@ const (
 	InconclusiveGenerator = "generator"
 )
 
+// FailedDropped is the kind of Verdict.Failed for an arrival-rate group
+// that dropped more than 1 % of its scheduled arrivals over the run.
+const FailedDropped = "dropped_iterations"
+
+// maxDroppedShare is the share of scheduled arrivals a run may drop: more
+// fails it, even in bursts too short for the sustain rule.
+const maxDroppedShare = 0.01
+
+// failures lists what failed the run beside its thresholds: dropped
+// arrivals over 1 % of those scheduled (started + dropped; more than one),
+// per group,
+// unless the scenario has its own dropped_iterations threshold. The
+// caller holds the lock.
+func (r *Recorder) failures() []Reason {
+	for _, s := range r.slos {
+		if s.th.Metric == "dropped_iterations" {
+			return nil
+		}
+	}
+	var out []Reason
+	check := func(name string, dropped, started int64) {
+		// One dropped arrival is jitter, whatever the share.
+		if dropped <= 1 || float64(dropped) <= maxDroppedShare*float64(started+dropped) {
+			return
+		}
+		what := "the run"
+		if name != "" {
+			what = name
+		}
+		out = append(out, Reason{Kind: FailedDropped, Reason: fmt.Sprintf(
+			"%s dropped %s of its scheduled arrivals (%s of %s): no VU was free to start them",
+			what, fmtPct(float64(dropped)/float64(started+dropped)), group3(dropped), group3(started+dropped))})
+	}
+	a := &r.run
+	if len(a.groupOrder) == 0 {
+		check("", a.dropped, a.iterations)
+	}
+	for _, name := range a.groupOrder {
+		g := a.groups[name]
+		started := g.started
+		if started == 0 {
+			started = g.iterations // an engine that does not count starts
+		}
+		check(name, g.dropped, started)
+	}
+	return out
+}
+
 // Inconclusive reports whether the finished run could not be judged
 // (exit code 98 unless something failed).
 func (r *Recorder) Inconclusive() bool {

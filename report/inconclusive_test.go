@@ -112,3 +112,49 @@ func TestGeneratorBottleneckWindows(t *testing.T) {
 		t.Fatalf("in a healthy window: breakpoint %+v, inconclusive %+v", v.Breakpoint, v.Inconclusive)
 	}
 }
+
+// Arrivals dropped in bursts too short for the sustain rule still fail the
+// run when they pass 1 % of those scheduled, unless the scenario judges
+// dropped_iterations itself.
+func TestDroppedArrivalsFailTheRun(t *testing.T) {
+	wins := make([]win, 20)
+	for i := range wins {
+		wins[i] = win{vus: 10, rate: 100, rps: 100, started: 100, p95: 50}
+		if i%5 < 2 { // two windows in five: 38 of 100 dropped, 15 % in all
+			wins[i].started, wins[i].drop, wins[i].rps = 62, 38, 62
+		}
+	}
+	cases := []struct {
+		name   string
+		ths    []scenarios.Threshold
+		passed bool
+	}{
+		{"1 % rule", []scenarios.Threshold{p95lt500}, false},
+		{"the scenario's own threshold decides", []scenarios.Threshold{p95lt500,
+			th("dropped_iterations", "count<1000", "count", 0, "<", 1000)}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewRecorder(scenario(true, c.ths), t0, Options{Host: "h"})
+			feed(t, r, wins, nil)
+			r.Finish(at(21))
+			v := r.Verdict()
+			if v.Breakpoint != nil {
+				t.Fatalf("breakpoint %+v: bursts of two windows never sustain", v.Breakpoint)
+			}
+			if r.Passed() != c.passed || r.Report().Passed != c.passed {
+				t.Fatalf("passed %v, want %v; verdict %q", r.Passed(), c.passed, v.Text)
+			}
+			if c.passed {
+				if len(v.Failed) != 0 {
+					t.Fatalf("failed %+v", v.Failed)
+				}
+				return
+			}
+			if len(v.Failed) != 1 || v.Failed[0].Kind != FailedDropped ||
+				!strings.Contains(v.Text, "g dropped 15 % of its scheduled arrivals (304 of 2 000)") {
+				t.Fatalf("failed %+v; verdict %q", v.Failed, v.Text)
+			}
+		})
+	}
+}

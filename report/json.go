@@ -240,7 +240,7 @@ func (r *Recorder) Report() *Report {
 		Thresholds:    r.thresholdResults(),
 		Verdict:       r.verdict(),
 	}
-	rep.Passed = true
+	rep.Passed = len(rep.Verdict.Failed) == 0
 	for _, t := range rep.Thresholds {
 		rep.Passed = rep.Passed && t.OK
 	}

@@ -153,9 +153,15 @@ func PrintSummary(w io.Writer, rep *Report) {
 	for _, line := range wrap(rep.Verdict.Text, 96) {
 		p("    %s\n", line)
 	}
+	thFailed := false
+	for _, t := range rep.Thresholds {
+		thFailed = thFailed || !t.OK
+	}
 	switch {
-	case !rep.Passed:
+	case thFailed:
 		p("    Thresholds failed: exit code 99.\n")
+	case !rep.Passed:
+		p("    Failed: exit code 99.\n")
 	case len(rep.Verdict.Inconclusive) > 0 && !crossed(rep):
 		p("    Inconclusive: exit code 98.\n")
 	}

@@ -420,5 +420,5 @@ func (r *Recorder) Passed() bool {
 			return false
 		}
 	}
-	return true
+	return len(r.failures()) == 0
 }

@@ -90,6 +90,10 @@ type Verdict struct {
 	// thresholds without node metrics, a first signal while brink itself
 	// was the bottleneck.
 	Inconclusive []Reason `json:"inconclusive"`
+	// Failed lists what failed the run beside its thresholds (exit code
+	// 99): an arrival-rate group that dropped more than 1 % of its
+	// scheduled arrivals.
+	Failed []Reason `json:"failed"`
 	// Text is the verdict as one paragraph of plain words.
 	Text string `json:"text"`
 }
@@ -133,6 +137,7 @@ type verdictIn struct {
 	// inconclusive: what the recorder could not judge (the generator
 	// aside, which judge finds).
 	inconclusive []Reason
+	failed       []Reason
 }
 
 // verdict builds the verdict; the caller holds the lock.
@@ -140,7 +145,7 @@ func (r *Recorder) verdict() Verdict {
 	in := verdictIn{start: r.v.Start, ticks: r.v.Ticks, wins: r.wins, window: r.window, openOnly: r.openOnly,
 		done: r.v.Done, abortAt: r.abortAt, abortWhy: r.abortWhy, violations: r.violations,
 		thresholds: len(r.slos) > 0 || len(r.nodeThs) > 0 || r.panelTh > 0, shorts: map[string]string{},
-		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive()}
+		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive(), failed: r.failures()}
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
 	}
@@ -161,6 +166,7 @@ func judge(in *verdictIn) Verdict {
 	v.Aborted = in.abortWhy
 	v.OpenModel = in.openOnly
 	v.Inconclusive = append([]Reason{}, in.inconclusive...)
+	v.Failed = append([]Reason{}, in.failed...)
 	bpIdx := -1
 	for i, x := range vs {
 		if !in.abortAt.IsZero() && !x.at.Before(in.abortAt) {
@@ -206,6 +212,16 @@ func judge(in *verdictIn) Verdict {
 	}
 	v.MaxStable = in.maxStable(bp)
 	v.Text = in.verdictText(&v, bp)
+	if len(v.Failed) > 0 {
+		v.Text += " Failed: "
+		for i, x := range v.Failed {
+			if i > 0 {
+				v.Text += "; "
+			}
+			v.Text += x.Reason
+		}
+		v.Text += "."
+	}
 	if len(v.Inconclusive) > 0 {
 		v.Text += " Could not judge: "
 		for i, x := range v.Inconclusive {

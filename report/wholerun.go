@@ -216,6 +216,7 @@ type endpointAcc struct {
 type groupAcc struct {
 	name, executor                        string
 	requests, iterations, errors, dropped int64
+	started                               int64 // arrivals handed to a VU
 	vusMax, targetVUsMax                  int
 	targetRateMax                         float64
 	lat                                   latAcc // from group windows (quantiles only)
@@ -276,6 +277,7 @@ func (r *Recorder) fold(t *engine.Tick) {
 		ga.iterations += g.Iterations
 		ga.errors += g.Errors
 		ga.dropped += g.Dropped
+		ga.started += g.Started
 		ga.vusMax = max(ga.vusMax, g.VUs)
 		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
 		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)

@@ -106,6 +106,11 @@ func TestParseThreshold(t *testing.T) {
 		{"http_reqs", "count>=100", Threshold{Metric: "http_reqs", Agg: "count", Op: ">=", Value: 100}, ""},
 		{"http_reqs", "rate>1500", Threshold{Metric: "http_reqs", Agg: "rate", Op: ">", Value: 1500}, ""},
 		{"dropped_iterations", "count<1", Threshold{Metric: "dropped_iterations", Agg: "count", Op: "<", Value: 1}, ""},
+		{"dropped_iterations", "count<10", Threshold{Metric: "dropped_iterations", Agg: "count", Op: "<", Value: 10}, ""},
+		{"dropped_iterations{group:writes}", "rate<0.5", Threshold{Metric: "dropped_iterations", TagKey: "group", TagValue: "writes", Agg: "rate", Op: "<", Value: 0.5}, ""},
+		{"dropped_iterations{name:post}", "count<1", Threshold{}, "counted per group, not per request"},
+		{"dropped_iterations", "p(95)<1", Threshold{}, "dropped_iterations takes count, rate, not p(N)"},
+		{"dropped_iterations", "count<1%", Threshold{}, `count of dropped_iterations is a plain number, not "%"`},
 		{"http_req_duration{name:history}", "p(95)<500", Threshold{Metric: "http_req_duration", TagKey: "name", TagValue: "history", Agg: "p", P: 95, Op: "<", Value: 500}, ""},
 		{" http_req_duration{ group : browse } ", "p(95)<500", Threshold{Metric: "http_req_duration", TagKey: "group", TagValue: "browse", Agg: "p", P: 95, Op: "<", Value: 500}, ""},
 

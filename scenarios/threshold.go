@@ -211,6 +211,10 @@ func parseThresholdMetric(metric string) (name, key, val string, err error) {
 	if _, ok := thresholdMetrics[name]; !ok {
 		return "", "", "", fmt.Errorf("unknown metric %q%s", name, choices(name, ThresholdMetrics()))
 	}
+	if name == "dropped_iterations" && key == "name" {
+		// Arrivals are dropped before any request is chosen.
+		return "", "", "", fmt.Errorf("metric %q: dropped iterations are counted per group, not per request (want dropped_iterations{group:NAME})", metric)
+	}
 	return name, key, val, nil
 }
 

@@ -432,9 +432,11 @@ func ensureSlash(s string) string {
 func (v *validator) thresholds(s *Scenario) {
 	reqNames := map[string]bool{}
 	groupNames := map[string]bool{}
+	closed := map[string]bool{}
 	var names, groups []string
 	for _, g := range s.Groups {
 		groupNames[g.Name] = true
+		closed[g.Name] = g.Executor != RampingArrivalRate // constant-arrival-rate loads as ramping
 		groups = append(groups, g.Name)
 		for _, r := range g.Requests {
 			if !reqNames[r.Name] {
@@ -464,6 +466,8 @@ func (v *validator) thresholds(s *Scenario) {
 		case "group":
 			if !groupNames[t.TagValue] {
 				v.add("thresholds."+t.Target(), "no group is named %q%s", t.TagValue, choices(t.TagValue, groups))
+			} else if t.Metric == "dropped_iterations" && closed[t.TagValue] {
+				v.add("thresholds."+t.Target(), "group %q is closed-model (VUs): it never drops iterations; only arrival-rate groups do", t.TagValue)
 			}
 		}
 	}

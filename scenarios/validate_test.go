@@ -92,6 +92,9 @@ func TestValidateErrors(t *testing.T) {
 		{"bad method", func(s *Scenario) { s.Groups[0].Requests[0].Method = "CONNECTION" }, `groups[0].requests[0].method: unknown method "CONNECTION" (want GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS)`},
 		{"bad threshold", func(s *Scenario) { s.Thresholds[0].Expr = "p(95)<<5" }, `thresholds.http_req_duration[0]: threshold "p(95)<<5": missing number after <`},
 		{"unknown threshold group", func(s *Scenario) { s.Thresholds[0].Metric = "http_req_duration{group:nope}" }, `thresholds.http_req_duration{group:nope}: no group is named "nope" (want group1)`},
+		{"dropped iterations of a closed group", func(s *Scenario) {
+			s.Thresholds = append(s.Thresholds, Threshold{Metric: "dropped_iterations{group:group1}", Expr: "count<10"})
+		}, `thresholds.dropped_iterations{group:group1}: group "group1" is closed-model (VUs): it never drops iterations; only arrival-rate groups do`},
 		{"negative timeout", func(s *Scenario) { s.Groups[0].Timeout = -time.Second }, "groups[0].timeout: must not be negative"},
 		{"bad think", func(s *Scenario) { s.Groups[0].Think = Think{Min: 2 * time.Second, Max: time.Second} }, "groups[0].think: bad think range 2s-1s"},
 		{"nodes bad prometheus", func(s *Scenario) { s.Nodes = &Nodes{Prometheus: "127.0.0.1:9090"} }, `nodes.prometheus: want an http:// or https:// url, got "127.0.0.1:9090"`},
