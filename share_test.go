@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,5 +295,40 @@ func TestShareViewersAndControllers(t *testing.T) {
 	}
 	if len(r.Timeline) < 11 {
 		t.Fatalf("timeline has %d windows, want the whole 12 s", len(r.Timeline))
+	}
+}
+
+// An authorized keys file others can write stops brink at start-up with
+// one line and exit 2, before any load is sent.
+func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
+	dir := t.TempDir()
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(keys, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	cmd := exec.Command(brinkBin, "probe", target.URL, "--vus", "1", "--duration", "3s", "--headless",
+		"--report", filepath.Join(dir, "r.json"), "--share", "127.0.0.1:0", "--authorized-keys", keys)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage {
+		t.Fatalf("exit %d (%v), want %d; stderr: %s", code, err, exitUsage, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "writable by group or others (mode 0664)") ||
+		!strings.Contains(msg, "chmod go-w "+keys) {
+		t.Errorf("stderr = %q, want one line saying why and what to do", msg)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests sent before refusing", n)
 	}
 }

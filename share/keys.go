@@ -1,14 +1,17 @@
 package share
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,54 +21,130 @@ import (
 
 // keyFile is an authorized_keys-format file that is re-read whenever it
 // changes, so adding a colleague's key needs no restart. Only the parsed set
-// is cached; a stat per authentication attempt is cheap next to the handshake.
+// is cached; a few stats per authentication attempt (the file and its
+// directories, for their permissions) are cheap next to the handshake.
 type keyFile struct {
 	path string
+	what string // "authorized keys" or "controllers", for log lines
+	logf func(format string, args ...any)
 
-	mu    sync.Mutex
-	mod   time.Time
-	size  int64
-	keys  map[string]struct{} // key.Marshal() → present
-	valid bool
+	mu      sync.Mutex
+	mod     time.Time
+	size    int64
+	keys    map[string][]keyLine // key.Marshal() → the lines listing it
+	valid   bool
+	lastErr string // the last error logged, so a broken file is said once
 }
 
-func newKeyFile(path string) *keyFile { return &keyFile{path: path} }
+func newKeyFile(path, what string, logf func(string, ...any)) *keyFile {
+	return &keyFile{path: path, what: what, logf: logf}
+}
 
-// contains reports whether key is listed in the file, re-reading it if its
-// size or modification time moved since the last read.
-func (k *keyFile) contains(key gossh.PublicKey) (bool, error) {
+// check is what a key file says about one login.
+type check struct {
+	ok     bool   // a line lets the key in from there, now
+	listed bool   // the key is in the file at all
+	why    string // why not, when listed and not ok
+}
+
+// allows says whether a line of the file lets key log in from ip at now,
+// re-reading the file if its size or modification time moved. A file that
+// group or others can write (or that is gone) lets nobody in; the error is
+// logged once, when it first appears.
+func (k *keyFile) allows(key gossh.PublicKey, ip netip.Addr, now time.Time) check {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	st, err := os.Stat(k.path)
-	if err != nil {
+	if err := k.load(); err != nil {
 		k.valid = false
-		return false, err
-	}
-	if !k.valid || !st.ModTime().Equal(k.mod) || st.Size() != k.size {
-		data, err := os.ReadFile(k.path)
-		if err != nil {
-			k.valid = false
-			return false, err
+		if msg := err.Error(); msg != k.lastErr {
+			k.lastErr = msg
+			k.logf("share: %s: %v; nobody gets in through it until that is fixed", k.what, err)
 		}
-		k.keys = parseAuthorizedKeys(data)
-		k.mod, k.size, k.valid = st.ModTime(), st.Size(), true
+		return check{why: k.what + " file unusable"}
 	}
-	_, ok := k.keys[string(key.Marshal())]
-	return ok, nil
+	k.lastErr = ""
+	lines := k.keys[string(key.Marshal())]
+	c := check{listed: len(lines) > 0}
+	// As sshd: the first line that lets the key in wins; a refusing line
+	// does not hide a later one.
+	for _, l := range lines {
+		ok, why := l.permits(ip, now)
+		if ok {
+			return check{ok: true, listed: true}
+		}
+		if c.why == "" {
+			c.why = fmt.Sprintf("%s line %d: %s", k.what, l.line, why)
+		}
+	}
+	return c
 }
 
-// parseAuthorizedKeys returns the set of keys in an authorized_keys file.
-// Lines that do not parse are skipped, as sshd does, so one bad paste does
-// not lock everybody out. Options (from=, command=…) are not enforced: brink
-// serves only its console, so they have nothing to restrict.
-func parseAuthorizedKeys(data []byte) map[string]struct{} {
-	keys := map[string]struct{}{}
+// open loads the file at start-up, so a problem with it stops brink there.
+func (k *keyFile) open() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.load()
+}
+
+// load re-reads the file when it changed, after checking that only its
+// owner can write it and its directories.
+func (k *keyFile) load() error {
+	if err := securePath(k.path); err != nil {
+		return err
+	}
+	st, err := os.Stat(k.path)
+	if err != nil {
+		return err
+	}
+	if k.valid && st.ModTime().Equal(k.mod) && st.Size() == k.size {
+		return nil
+	}
+	data, err := os.ReadFile(k.path)
+	if err != nil {
+		return err
+	}
+	k.keys = parseAuthorizedKeys(data)
+	k.mod, k.size, k.valid = st.ModTime(), st.Size(), true
+	// Said at each (re)load, in file order: a key brink will not let in
+	// through a line, and why.
+	type refusal struct {
+		line    int
+		fp, why string
+	}
+	var refused []refusal
+	for raw, lines := range k.keys {
+		for _, l := range lines {
+			if l.refused != "" {
+				pk, _ := gossh.ParsePublicKey([]byte(raw)) // parsed once already
+				refused = append(refused, refusal{l.line, fingerprint(pk), l.refused})
+			}
+		}
+	}
+	slices.SortFunc(refused, func(a, b refusal) int { return a.line - b.line })
+	for _, r := range refused {
+		k.logf("share: %s %s line %d: key %s refused: %s", k.what, k.path, r.line, r.fp, r.why)
+	}
+	return nil
+}
+
+// parseAuthorizedKeys returns the keys in an authorized_keys file with
+// what each of their lines allows. Lines that do not parse are skipped, as
+// sshd does, so one bad paste does not lock everybody out.
+func parseAuthorizedKeys(data []byte) map[string][]keyLine {
+	keys := map[string][]keyLine{}
 	for rest := data; len(rest) > 0; {
-		pk, _, _, next, err := gossh.ParseAuthorizedKey(rest)
+		pk, _, opts, next, err := gossh.ParseAuthorizedKey(rest)
 		if err != nil {
 			break // no further key in the rest of the file
 		}
-		keys[string(pk.Marshal())] = struct{}{}
+		// The key's line is the last one consumed.
+		consumed := data[:len(data)-len(next)]
+		line := bytes.Count(consumed, []byte("\n"))
+		if !bytes.HasSuffix(consumed, []byte("\n")) {
+			line++
+		}
+		raw := string(pk.Marshal())
+		keys[raw] = append(keys[raw], parseKeyOptions(opts, line))
 		rest = next
 	}
 	return keys

@@ -1,10 +1,12 @@
 package share
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -56,29 +58,40 @@ func FuzzParseAuthorizedKeys(f *testing.F) {
 	})
 }
 
+var loopback = netip.MustParseAddr("127.0.0.1")
+
 func TestKeyFileFollowsChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys")
 	a, b := newKey(t), newKey(t)
-	kf := newKeyFile(path)
+	log := &logSink{}
+	kf := newKeyFile(path, "authorized keys", log.logf)
+	allows := func(k keypair) bool { return kf.allows(k.signer.PublicKey(), loopback, time.Now()).ok }
 
-	if ok, err := kf.contains(a.signer.PublicKey()); ok || err == nil {
-		t.Fatalf("missing file: ok=%v err=%v, want false and an error", ok, err)
+	if allows(a) {
+		t.Fatal("missing file: a allowed")
+	}
+	if !log.contains("no such file") {
+		t.Fatalf("missing file not logged: %q", log.lines)
+	}
+	allows(a)
+	if n := log.count("no such file"); n != 1 {
+		t.Errorf("missing file logged %d times, want once", n)
 	}
 	writeKeys(t, path, a)
-	if ok, err := kf.contains(a.signer.PublicKey()); !ok || err != nil {
-		t.Fatalf("a after write: ok=%v err=%v", ok, err)
+	if !allows(a) {
+		t.Fatal("a not allowed after write")
 	}
-	if ok, _ := kf.contains(b.signer.PublicKey()); ok {
+	if allows(b) {
 		t.Fatal("b before it was added")
 	}
 	writeKeys(t, path, a, b)
-	if ok, _ := kf.contains(b.signer.PublicKey()); !ok {
+	if !allows(b) {
 		t.Fatal("b not seen after it was added")
 	}
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := kf.contains(a.signer.PublicKey()); ok {
+	if allows(a) {
 		t.Fatal("a still allowed after the file was removed")
 	}
 }
@@ -146,12 +159,12 @@ func BenchmarkAllowKey(b *testing.B) {
 		keys = append(keys, newKey(b))
 	}
 	writeKeys(b, path, keys...)
-	kf := newKeyFile(path)
+	kf := newKeyFile(path, "authorized keys", b.Logf)
 	last := keys[len(keys)-1].signer.PublicKey()
 	b.ReportAllocs()
 	for b.Loop() {
-		if ok, err := kf.contains(last); !ok || err != nil {
-			b.Fatal(ok, err)
+		if c := kf.allows(last, loopback, time.Now()); !c.ok {
+			b.Fatal(c.why)
 		}
 	}
 }

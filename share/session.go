@@ -102,7 +102,7 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		rec.viewer = Viewer{
 			User:        user,
 			Fingerprint: fp,
-			CanControl:  s.canControl(key),
+			CanControl:  s.canControl(key, sess.RemoteAddr()),
 			Who:         fmt.Sprintf("%s (%s)", user, shortFingerprint(fp)),
 			Renderer:    newRenderer(sess),
 			Watching:    s.Viewers,

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
+	"net/netip"
 	"sort"
 	"strconv"
 	"sync"
@@ -110,12 +110,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Fail early on a typo: with a missing file nobody could ever get in.
-	if _, err := os.Stat(cfg.AuthorizedKeys); err != nil {
+	// Fail early on a typo (with a missing file nobody could ever get in)
+	// and on a file others could add their key to.
+	authorized := newKeyFile(cfg.AuthorizedKeys, "authorized keys", cfg.Logf)
+	if err := authorized.open(); err != nil {
 		return nil, fmt.Errorf("share: authorized keys: %w", err)
 	}
+	var controllers *keyFile
 	if cfg.Controllers != "" {
-		if _, err := os.Stat(cfg.Controllers); err != nil {
+		controllers = newKeyFile(cfg.Controllers, "controllers", cfg.Logf)
+		if err := controllers.open(); err != nil {
 			return nil, fmt.Errorf("share: controllers: %w", err)
 		}
 	}
@@ -125,17 +129,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	s := &Server{
-		cfg:        cfg,
-		authorized: newKeyFile(cfg.AuthorizedKeys),
-		conns:      map[net.Conn]struct{}{},
-		sessions:   map[ssh.Session]*session{},
-		done:       make(chan struct{}),
-		watchDone:  make(chan struct{}),
+		cfg:         cfg,
+		authorized:  authorized,
+		controllers: controllers,
+		conns:       map[net.Conn]struct{}{},
+		sessions:    map[ssh.Session]*session{},
+		done:        make(chan struct{}),
+		watchDone:   make(chan struct{}),
 
 		handshakeTimeout: handshakeTimeout,
-	}
-	if cfg.Controllers != "" {
-		s.controllers = newKeyFile(cfg.Controllers)
 	}
 
 	// Not wish.NewServer: with no host key it would write one to the cwd.
@@ -333,22 +335,40 @@ func (s *Server) untrack(c net.Conn) {
 
 // allowKey is the only authentication method. It is asked once per key per
 // connection (x/crypto/ssh caches the answer), so a refusal is logged once.
+// A key gets in when a line of either file lets it in from the client's
+// address now (from=, expiry-time=), and brink can honour that line's
+// options.
 func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
-	ok, err := s.authorized.contains(key)
-	if err != nil {
-		s.cfg.Logf("share: authorized keys: %v", err)
+	ip, now := remoteIP(ctx.RemoteAddr()), time.Now()
+	a := s.authorized.allows(key, ip, now)
+	if a.ok {
+		return true
 	}
-	if !ok && s.controllers != nil {
-		if ok, err = s.controllers.contains(key); err != nil {
-			s.cfg.Logf("share: controllers: %v", err)
+	why := a.why
+	if s.controllers != nil {
+		c := s.controllers.allows(key, ip, now)
+		if c.ok {
+			return true
+		}
+		if why == "" || (!a.listed && c.listed) {
+			why = c.why
 		}
 	}
-	if !ok {
-		s.cfg.Logf("share: refused key %s for user %q from %s",
-			fingerprint(key), ctx.User(), ctx.RemoteAddr())
-		return false
+	if why == "" {
+		why = "not listed"
 	}
-	return true
+	s.cfg.Logf("share: refused key %s for user %q from %s: %s",
+		fingerprint(key), ctx.User(), ctx.RemoteAddr(), why)
+	return false
+}
+
+// remoteIP is the client's address, or the zero Addr (which no from=
+// pattern matches) when it is not TCP.
+func remoteIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr()
+	}
+	return netip.Addr{}
 }
 
 // authConn is a connection that has yet to (or did) authenticate.
@@ -366,16 +386,14 @@ func (c *authConn) handshakeDone() bool {
 }
 
 // canControl is asked at session start, so a key added to the controllers
-// file takes effect at the viewer's next login.
-func (s *Server) canControl(key ssh.PublicKey) bool {
+// file takes effect at the viewer's next login. A controllers line whose
+// from= does not match gives no control, even if the key got in through
+// the authorized keys.
+func (s *Server) canControl(key ssh.PublicKey, from net.Addr) bool {
 	if s.controllers == nil {
 		return false
 	}
-	ok, err := s.controllers.contains(key)
-	if err != nil {
-		s.cfg.Logf("share: controllers: %v", err)
-	}
-	return ok
+	return s.controllers.allows(key, remoteIP(from), time.Now()).ok
 }
 
 func withDefaults(cfg Config) (Config, error) {
