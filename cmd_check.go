@@ -62,7 +62,7 @@ func describeScenario(file string, sc *scenarios.Scenario) string {
 		fmt.Fprintf(&b, "  %-12s %-22s %d stage(s) over %s, peak %g %s, %s\n", g.Name, g.Executor, len(g.Stages), total, peak, unit, what)
 	}
 	for _, th := range sc.Thresholds {
-		fmt.Fprintf(&b, "  threshold    %s %s\n", th.Metric, th.Expr)
+		fmt.Fprintf(&b, "  threshold    %s %s\n", th.Label(), th.Expr)
 	}
 	if n := sc.Nodes; n != nil {
 		src := n.Prometheus

@@ -34,12 +34,7 @@ type ThresholdResult struct {
 }
 
 // metricLabel is the threshold's metric as k6 writes it, with its tag.
-func metricLabel(th scenarios.Threshold) string {
-	if th.TagKey == "" {
-		return th.Metric
-	}
-	return th.Metric + "{" + th.TagKey + ":" + th.TagValue + "}"
-}
+func metricLabel(th scenarios.Threshold) string { return th.Label() }
 
 // isDuration reports whether the metric's values are milliseconds.
 func isDuration(metric string) bool {

@@ -255,3 +255,13 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// Label is the threshold's metric as written, with its tag filter:
+// http_req_duration{name:history}. Everything that names a threshold to
+// people uses it, so a filter is never dropped from the name.
+func (t Threshold) Label() string {
+	if t.TagKey == "" {
+		return t.Metric
+	}
+	return t.Metric + "{" + t.TagKey + ":" + t.TagValue + "}"
+}
