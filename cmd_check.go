@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -31,6 +32,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	for _, a := range args {
 		sc, err := loadScenario(a)
+		if err == nil {
+			err = preflight(a, sc)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitUsage
@@ -39,6 +43,21 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, describeScenario(a, sc))
 	}
 	return code
+}
+
+// preflight builds what a run builds before its first request (the engine
+// and the node source; both start nothing) and drops them, so check refuses
+// whatever run would refuse at its start, through the same constructors.
+func preflight(file string, sc *scenarios.Scenario) error {
+	if _, err := engine.New(sc, engine.Options{}); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if n := sc.Nodes; n != nil && (n.Prometheus != "" || len(n.Scrape) > 0) {
+		if _, err := promquery.New(promquery.ConfigFromScenario(n)); err != nil {
+			return fmt.Errorf("%s: nodes: %w", file, err)
+		}
+	}
+	return nil
 }
 
 // describeScenario is a short plain-words plan of a scenario.

@@ -149,6 +149,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	nf.apply(sc)
+	// Node flags change the scenario after it was checked: check again,
+	// the same way (Validate is idempotent).
+	if err := scenarios.Validate(sc); err != nil {
+		fmt.Fprintf(stderr, "brink run: %s with the node flags: %v\n", fs.Arg(0), err)
+		return exitUsage
+	}
 	return execute(sc, o, stdout, stderr)
 }
 

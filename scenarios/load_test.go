@@ -36,6 +36,12 @@ func mustParse(t *testing.T, src string) *Scenario {
 func TestParseValid(t *testing.T) {
 	t.Setenv("BRINK_TEST_TOKEN", "s3cret-value")
 	t.Setenv("BRINK_TEST_TOKEN_URL", "http://10.1.2.3:8080")
+	// nodes.prom_config must name a readable file, relative to the
+	// scenario's directory ("." for s.yaml).
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("auth.yml", []byte("basic_auth: {username: u}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		src   string
@@ -757,6 +763,9 @@ func TestLoad(t *testing.T) {
 	p := filepath.Join(dir, "probe.yaml")
 	src := "base_url: http://h\ngroups: [{stages: [{duration: 1s, target: 1}], requests: [{url: /}]}]\nnodes: {prometheus: http://p:9090, prom_config: auth.yml}\n"
 	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth.yml"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Load(p)

@@ -1,12 +1,15 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -418,6 +421,8 @@ func resolveURL(t *Template, baseRaw string, base *url.URL, ws bool) (*Template,
 		return nil, fmt.Errorf("want an %s:// or %s:// url, got %q", want[0], want[1], t.Source())
 	case u.Host == "":
 		return nil, fmt.Errorf("url %q has no host", t.Source())
+	case badPort(u):
+		return nil, fmt.Errorf("url %q: port %s is not 1–65535", t.Source(), u.Port())
 	}
 	return nt, nil
 }
@@ -495,14 +500,23 @@ func (v *validator) nodes(n *Nodes) {
 			v.add(index(f+".scrape", i), "%s%s", err, hint)
 		}
 	}
+	if n.PromConfig != "" {
+		// Read now, as the run would at its start: check and run refuse
+		// the same files.
+		if fi, err := os.Stat(n.PromConfig); err != nil {
+			v.add(f+".prom_config", "cannot read %s: %s", n.PromConfig, pathErr(err))
+		} else if fi.IsDir() {
+			v.add(f+".prom_config", "%s is a directory, want Prometheus's http-client YAML file", n.PromConfig)
+		}
+	}
 	if n.Match == "" {
 		n.Match = DefaultMatch
 	}
 	if m := strings.TrimSpace(n.Match); !strings.HasPrefix(m, "{") {
 		n.Match = "{" + m + "}" // job="node" → {job="node"}
 	}
-	if !strings.HasSuffix(n.Match, "}") || strings.Count(n.Match, "{") != 1 || strings.Count(n.Match, "}") != 1 {
-		v.add(f+".match", "want a label selector like {job=\"node\"}, got %q", n.Match)
+	if err := checkSelector(n.Match); err != nil {
+		v.add(f+".match", "%s", err)
 	}
 	if n.NameLabel == "" {
 		n.NameLabel = DefaultName
@@ -591,7 +605,21 @@ func checkHTTPURL(s string) error {
 	if u.Host == "" {
 		return fmt.Errorf("url %q has no host", s)
 	}
+	if badPort(u) {
+		return fmt.Errorf("url %q: port %s is not 1–65535", s, u.Port())
+	}
 	return nil
+}
+
+// badPort: url.Parse takes any digits as a port; a dial to 99999 fails on
+// every request, so it is a scenario error.
+func badPort(u *url.URL) bool {
+	p := u.Port()
+	if p == "" {
+		return false
+	}
+	n, err := strconv.Atoi(p)
+	return err != nil || n < 1 || n > 65535
 }
 
 // Regexp compiles the role's pattern anchored to the whole name, so "db"
@@ -632,4 +660,55 @@ func (n *Nodes) RoleOf(name string) string {
 		}
 	}
 	return ""
+}
+
+// matcherRE is one PromQL label matcher and the comma after it (the
+// grammar promquery splices into its queries).
+var matcherRE = regexp.MustCompile(`^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + "`[^`]*`" + `)\s*(?:,|$)`)
+
+// checkSelector accepts label matchers only ({job="node", env=~"prod|stage"}),
+// with the regular expressions of =~ and !~ compiled, so a bad selector fails
+// in one line before the run rather than in every poll.
+func checkSelector(sel string) error {
+	s := strings.TrimSpace(sel)
+	if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+		return fmt.Errorf("want a label selector like {job=\"node\"}, got %q", sel)
+	}
+	for rest := s[1 : len(s)-1]; strings.TrimSpace(rest) != ""; {
+		m := matcherRE.FindStringSubmatch(rest)
+		if m == nil {
+			return fmt.Errorf("want a label selector like {job=\"node\"}, got %q", sel)
+		}
+		rest = rest[len(m[0]):]
+		if m[2] != "=~" && m[2] != "!~" {
+			continue
+		}
+		val := m[3]
+		if val[0] == '"' {
+			if u, err := strconv.Unquote(val); err == nil {
+				val = u
+			} else {
+				val = val[1 : len(val)-1]
+			}
+		} else {
+			val = val[1 : len(val)-1]
+		}
+		if _, err := regexp.Compile("^(?:" + val + ")$"); err != nil {
+			msg := err.Error()
+			if i := strings.Index(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			return fmt.Errorf("label %s: bad regex %q: %s", m[1], val, msg)
+		}
+	}
+	return nil
+}
+
+// pathErr is an os error without the path it repeats.
+func pathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
