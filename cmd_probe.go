@@ -32,7 +32,7 @@ type probeFlags struct {
 	method, body, think    string
 	headers                headerFlags
 	p95, p99               time.Duration
-	maxErrorRate, name     string
+	maxErrorRate           string
 	timeout                time.Duration
 	http2                  bool
 	maxBody                string

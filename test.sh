@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every brink test for real: installs what is missing (Debian packages
-# prometheus, prometheus-node-exporter, tmux; Go modules), then go test -race.
+# prometheus, prometheus-node-exporter, tmux; Go modules), checks go.mod is
+# tidy, vets, checks gofmt and staticcheck, then go test -race.
 # BRINK_REQUIRE_SERVERS=1 (set by .ci/run) turns a missing server binary into
 # a test failure instead of a skip.
 set -euo pipefail
@@ -23,7 +24,12 @@ for svc in prometheus prometheus-node-exporter; do
 done
 
 go mod download
+# go.mod must list exactly what the code imports, each direct dependency as such.
+go mod tidy -diff
 go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+# staticcheck at the version pinned in tools/go.mod (its own module, so the
+# tool's dependencies stay out of brink's go.mod).
+go tool -modfile=tools/go.mod staticcheck ./...
 go test -race -count=1 -timeout 20m "$@" ./...

@@ -121,15 +121,14 @@ type group struct {
 	shrink   chan struct{} // closed: closed and replaced when the target drops
 	ws       []*wsSess     // closed WebSocket groups: each slot's live connection
 
-	targetN    atomic.Int64  // closed: copy of target for the VUs' lock-free check
-	active     atomic.Int64  // VUs running
-	busy       atomic.Int64  // open: VUs in an iteration
-	rateBits   atomic.Uint64 // open: current target rate (float64 bits), for ticks
-	pace       pace          // open: under Engine.mu
-	idle       chan *vu      // open: free VUs
-	quit       chan struct{} // open: closed when arrivals end
-	notify     chan struct{} // open: control changed, re-read pace
-	iterations atomic.Int64
+	targetN  atomic.Int64  // closed: copy of target for the VUs' lock-free check
+	active   atomic.Int64  // VUs running
+	busy     atomic.Int64  // open: VUs in an iteration
+	rateBits atomic.Uint64 // open: current target rate (float64 bits), for ticks
+	pace     pace          // open: under Engine.mu
+	idle     chan *vu      // open: free VUs
+	quit     chan struct{} // open: closed when arrivals end
+	notify   chan struct{} // open: control changed, re-read pace
 }
 
 // New checks the scenario can run and prepares the groups. It starts

@@ -5,10 +5,8 @@ import (
 	"slices"
 )
 
-// naturalLess orders strings with digit runs compared as numbers, so db-2
+// naturalCompare orders strings with digit runs compared as numbers, so db-2
 // comes before db-10 and 10.0.0.9 before 10.0.0.13.
-func naturalLess(a, b string) bool { return naturalCompare(a, b) < 0 }
-
 func naturalCompare(a, b string) int {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {

@@ -88,7 +88,7 @@ func newPromSource(c Config, client *http.Client, nm *naming, red *redactor) (*p
 		}
 	}
 	for _, l := range by {
-		if !model.LabelName(l).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(l) {
 			return nil, fmt.Errorf("bad label name %q", l)
 		}
 	}

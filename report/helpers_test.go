@@ -106,13 +106,6 @@ func scenario(open bool, ths []scenarios.Threshold, nodes ...scenarios.NodeThres
 	return sc
 }
 
-// nodeVal is one node's value of one metric at second s.
-type nodeVal struct {
-	node string
-	s    float64
-	v    float64
-}
-
 func poll(s float64, samples ...promquery.Sample) promquery.Poll {
 	for i := range samples {
 		samples[i].Time = at(s)
