@@ -35,6 +35,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	var files demoFiles
 	var speed, readShare float64
 	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
+	addNodeFlags(fs, &o.Nodes)
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
 	fs.StringVar(&files.scenario, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")
@@ -103,6 +104,12 @@ Flags:
 	if err != nil {
 		fmt.Fprintf(stderr, "brink demo: %v\n", err)
 		return exitFailure
+	}
+	// The demo watches its own simulated nodes; --prom and friends watch a
+	// real Prometheus instead (one scraping 'brink demo --listen', say).
+	if err := o.Nodes.apply(sc); err != nil {
+		fmt.Fprintf(stderr, "brink demo: %v\n", err)
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "brink demo: chat service at %s, nodes at %s/nodes/NAME/metrics; load averages at %v× speed\n",
 		srv.BaseURL(), srv.BaseURL(), speed)

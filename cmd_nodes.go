@@ -8,10 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
 )
 
 func init() {
@@ -19,34 +20,19 @@ func init() {
 }
 
 // runNodes polls once (twice, 1s apart, for direct scrape so rates exist)
-// and prints a table. Any failure to see the fleet is one line and exit 2.
+// and prints a table. Exit codes as README says: 0 the source answered, 1
+// it failed (unreachable, HTTP error, no answer, no target matched), 2 bad
+// flags or a source that cannot be built (bad URL, selector, credential or
+// TLS file), 105 Ctrl-C.
 func runNodes(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("nodes", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg    promquery.Config
-		scrape string
-		names  string
-		roles  string
+		nf      nodeFlags
+		timeout time.Duration
 	)
-	fs.StringVar(&cfg.Prometheus, "prom", "", "Prometheus base `URL`, e.g. http://127.0.0.1:9090")
-	fs.StringVar(&scrape, "scrape", "", "node_exporter metrics `URLs`, comma-separated (instead of --prom)")
-	fs.StringVar(&cfg.Match, "match", "", "series `selector` for node_exporter (default {job=\"node\"})")
-	fs.StringVar(&cfg.PromConfigFile, "prom-config", "", "Prometheus http-client YAML `file` (basic_auth, authorization, tls_config, proxy_url)")
-	fs.StringVar(&cfg.NameLabel, "name-label", "", "`label` that names a node (default instance)")
-	fs.StringVar(&cfg.RoleLabel, "role-label", "", "`label` that holds a node's role")
-	fs.StringVar(&names, "names", "", "instance=name pairs, comma-separated, e.g. 10.0.0.13:9100=db-3")
-	fs.StringVar(&roles, "roles", "", "role=regexp pairs on the node name, tried in order, e.g. db=db-.*,web=web-.*")
-	fs.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "deadline for the poll")
-	fs.DurationVar(&cfg.ScrapeInterval, "scrape-interval", 0, "Prometheus scrape `interval` for rate windows (default: read from the targets API)")
-	fs.StringVar(&cfg.HTTP.BasicAuthUser, "prom-user", "", "basic auth user")
-	fs.StringVar(&cfg.HTTP.BasicAuthPasswordFile, "prom-password-file", "", "basic auth password `file`")
-	fs.StringVar(&cfg.HTTP.CredentialsFile, "prom-credentials-file", "", "authorization credentials `file` (Bearer token)")
-	fs.StringVar(&cfg.HTTP.CAFile, "prom-ca", "", "TLS CA `file`")
-	fs.StringVar(&cfg.HTTP.CertFile, "prom-cert", "", "TLS client certificate `file`")
-	fs.StringVar(&cfg.HTTP.KeyFile, "prom-key", "", "TLS client key `file`")
-	fs.BoolVar(&cfg.HTTP.InsecureSkipVerify, "prom-insecure", false, "skip TLS certificate verification")
-	fs.StringVar(&cfg.HTTP.ProxyURL, "prom-proxy", "", "HTTP proxy `URL`")
+	addNodeFlags(fs, &nf)
+	fs.DurationVar(&timeout, "timeout", 5*time.Second, "deadline for the poll")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: brink nodes --prom URL | --scrape URL[,URL…] [--match SEL] [--prom-config FILE] [--name-label L]")
 		fs.PrintDefaults()
@@ -61,45 +47,36 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "brink nodes: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	for _, u := range strings.Split(scrape, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			cfg.Scrape = append(cfg.Scrape, u)
-		}
-	}
-	var err error
-	if cfg.Names, err = pairs(names); err != nil {
-		fmt.Fprintf(stderr, "brink nodes: --names: %v\n", err)
+	var sc scenarios.Scenario
+	if err := nf.apply(&sc); err != nil {
+		fmt.Fprintf(stderr, "brink nodes: %v\n", err)
 		return exitUsage
 	}
-	rs, err := orderedPairs(roles)
-	if err != nil {
-		fmt.Fprintf(stderr, "brink nodes: --roles: %v\n", err)
-		return exitUsage
-	}
-	for _, r := range rs {
-		cfg.Roles = append(cfg.Roles, promquery.Role{Name: r[0], Pattern: r[1]})
-	}
-
+	cfg := nf.config(sc.Nodes)
+	cfg.Timeout = timeout
 	src, err := promquery.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "brink nodes: %v\n", err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p, err := src.Poll(ctx)
 	if err == nil && len(cfg.Scrape) > 0 {
 		// Rates need two scrapes; a second apart is what the console uses.
 		select {
 		case <-ctx.Done():
-			return exitFailure
 		case <-time.After(time.Second):
+			p, err = src.Poll(ctx)
 		}
-		p, err = src.Poll(ctx)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "brink nodes: interrupted")
+		return exitExternalAbort
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "brink nodes: %v\n", err)
-		return exitUsage
+		return exitFailure
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(stderr, "brink nodes: warning: %s\n", w)
@@ -108,33 +85,4 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
-}
-
-// pairs parses k=v,k=v.
-func pairs(s string) (map[string]string, error) {
-	ps, err := orderedPairs(s)
-	if err != nil || len(ps) == 0 {
-		return nil, err
-	}
-	m := make(map[string]string, len(ps))
-	for _, p := range ps {
-		m[p[0]] = p[1]
-	}
-	return m, nil
-}
-
-func orderedPairs(s string) ([][2]string, error) {
-	var out [][2]string
-	for _, kv := range strings.Split(s, ",") {
-		kv = strings.TrimSpace(kv)
-		if kv == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("want key=value, got %q", kv)
-		}
-		out = append(out, [2]string{k, v})
-	}
-	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/brink-load/brink/promquery/promtest"
 )
@@ -32,27 +36,40 @@ func TestNodesUsageErrors(t *testing.T) {
 	emptyToken := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(emptyToken, nil, 0o600)
 
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+
+	// README: 2 for what is wrong with the command (flags, URL, selector,
+	// credential files), 1 when the source itself fails.
 	tests := []struct {
 		name string
 		args []string
+		code int
 		want string
 	}{
-		{"no source", nil, "need a Prometheus URL or node_exporter URLs"},
-		{"unreachable prometheus", []string{"--prom", deadURL}, "unreachable: connection refused"},
-		{"unreachable exporter", []string{"--scrape", deadURL + "/metrics"}, "unreachable: connection refused"},
-		{"matches nothing", []string{"--prom", empty.URL, "--match", `{job="nope"}`}, `selector {job="nope"} matches no targets`},
-		{"bad credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", "/nonexistent/token"}, "credentials file /nonexistent/token: no such file or directory"},
-		{"empty credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", emptyToken}, "empty"},
-		{"bad prom-config", []string{"--prom", empty.URL, "--prom-config", "/nonexistent.yml"}, "prom config /nonexistent.yml"},
-		{"bad names", []string{"--prom", empty.URL, "--names", "x"}, "--names: want key=value"},
-		{"bad selector", []string{"--prom", empty.URL, "--match", "{job=}"}, "label matchers"},
-		{"stray argument", []string{"--prom", empty.URL, "extra"}, `unexpected argument "extra"`},
+		{"no source", nil, exitUsage, "need a Prometheus URL or node_exporter URLs"},
+		{"bad URL", []string{"--prom", "ftp://127.0.0.1/"}, exitUsage, "bad URL"},
+		{"bad credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", "/nonexistent/token"}, exitUsage, "credentials file /nonexistent/token: no such file or directory"},
+		{"empty credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", emptyToken}, exitUsage, "empty"},
+		{"bad password file", []string{"--prom", empty.URL, "--prom-user", "u", "--prom-password-file", "/nonexistent/pw"}, exitUsage, "password file /nonexistent/pw"},
+		{"bad prom-config", []string{"--prom", empty.URL, "--prom-config", "/nonexistent.yml"}, exitUsage, "prom config /nonexistent.yml"},
+		{"bad names", []string{"--prom", empty.URL, "--names", "x"}, exitUsage, "--names: want key=value"},
+		{"bad roles", []string{"--prom", empty.URL, "--roles", "db=("}, exitUsage, "bad regexp"},
+		{"bad selector", []string{"--prom", empty.URL, "--match", "{job=}"}, exitUsage, "label matchers"},
+		{"stray argument", []string{"--prom", empty.URL, "extra"}, exitUsage, `unexpected argument "extra"`},
+		{"unreachable prometheus", []string{"--prom", deadURL}, exitFailure, "unreachable: connection refused"},
+		{"unreachable exporter", []string{"--scrape", deadURL + "/metrics"}, exitFailure, "unreachable: connection refused"},
+		{"prometheus HTTP 500", []string{"--prom", failing.URL}, exitFailure, "HTTP 500"},
+		{"exporter HTTP 500", []string{"--scrape", failing.URL + "/metrics"}, exitFailure, "HTTP 500"},
+		{"matches nothing", []string{"--prom", empty.URL, "--match", `{job="nope"}`}, exitFailure, `selector {job="nope"} matches no targets`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runNodesArgs(tc.args...)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
 			}
 			if out != "" {
 				t.Errorf("stdout %q", out)
@@ -98,8 +115,73 @@ func TestNodesRealServers(t *testing.T) {
 	}
 	t.Run("matches nothing on a real server", func(t *testing.T) {
 		code, _, errOut := runNodesArgs("--prom", promURL, "--match", `{job="nope"}`)
-		if code != exitUsage || !strings.Contains(errOut, "matches no targets") {
+		if code != exitFailure || !strings.Contains(errOut, "matches no targets") {
 			t.Errorf("exit %d, %q", code, errOut)
 		}
 	})
+}
+
+// TestNodesInterrupted: Ctrl-C while the poll waits is exit 105, as for a
+// run stopped from outside. The server sends the signal once the request
+// is in, so brink's handler is surely installed by then.
+func TestNodesInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		select { // until brink gives up, at most 10 s
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	code, out, errOut := runNodesArgs("--scrape", srv.URL+"/metrics", "--timeout", "20s")
+	if code != exitExternalAbort || out != "" || !strings.Contains(errOut, "interrupted") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 105", code, out, errOut)
+	}
+}
+
+// TestNodeFlagsEverywhere: every command that watches nodes takes the same
+// node-source flags (README lists them once).
+func TestNodeFlagsEverywhere(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	addNodeFlags(fs, &nodeFlags{})
+	var want []string
+	fs.VisitAll(func(f *flag.Flag) { want = append(want, f.Name) })
+	if len(want) < 17 {
+		t.Fatalf("only %d node flags: %v", len(want), want)
+	}
+	for _, cmd := range []string{"run", "probe", "demo", "nodes"} {
+		var o, e strings.Builder
+		if code := runMain([]string{cmd, "--help"}, &o, &e); code != exitOK {
+			t.Errorf("%s --help: exit %d", cmd, code)
+		}
+		for _, name := range want {
+			if !strings.Contains(e.String(), "  -"+name+" ") && !strings.Contains(e.String(), "  -"+name+"\n") {
+				t.Errorf("%s has no -%s", cmd, name)
+			}
+		}
+	}
+}
+
+// TestRunNodeAuthFlags: --prom-user and --prom-password-file reach the
+// node source of a run: a Prometheus that wants basic auth sees them.
+func TestRunNodeAuthFlags(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("hunter2-long\n"), 0o600)
+	var authed atomic.Int32
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); ok && u == "watcher" && p == "hunter2-long" {
+			authed.Add(1)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer prom.Close()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer target.Close()
+	var o, e strings.Builder
+	code := runMain([]string{"probe", target.URL, "--vus", "1", "--duration", "1s", "--think", "100ms", "--headless",
+		"--report", filepath.Join(t.TempDir(), "r.json"), "--prom", prom.URL, "--prom-user", "watcher",
+		"--prom-password-file", pwFile}, &o, &e)
+	if code == exitUsage || authed.Load() == 0 {
+		t.Errorf("exit %d, %d authenticated requests; stderr %s", code, authed.Load(), e.String())
+	}
 }

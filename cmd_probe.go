@@ -47,7 +47,6 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var p probeFlags
 	var o runOpts
-	var nf nodeFlags
 	fs.IntVar(&p.vus, "vus", 10, "closed model: this many VUs for --duration")
 	fs.DurationVar(&p.duration, "duration", 30*time.Second, "how long to hold the load (after any ramp)")
 	fs.IntVar(&p.from, "from", 0, "ramp VUs from this many (with --to)")
@@ -70,7 +69,7 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&p.window, "window", time.Second, "statistics window (one tick)")
 	fs.DurationVar(&p.sustain, "sustain", 3*time.Second, "how long a threshold must stay broken to count")
 	addRunFlags(fs, &o)
-	addNodeFlags(fs, &nf)
+	addNodeFlags(fs, &o.Nodes)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: brink probe URL [flags]
 
@@ -111,7 +110,10 @@ Flags:
 		fmt.Fprintf(stderr, "brink probe: %v\n", err)
 		return exitUsage
 	}
-	nf.apply(sc)
+	if err := o.Nodes.apply(sc); err != nil {
+		fmt.Fprintf(stderr, "brink probe: %v\n", err)
+		return exitUsage
+	}
 	if err := scenarios.Validate(sc); err != nil {
 		fmt.Fprintf(stderr, "brink probe: %v\n", err)
 		return exitUsage

@@ -54,6 +54,7 @@ type runOpts struct {
 	MaxViewers        int
 	Insecure          bool // accept any TLS certificate from the target
 	IdleTimeout       time.Duration
+	Nodes             nodeFlags // --prom, --scrape, --prom-user… (addNodeFlags)
 	// Progress is how often the headless printer writes a line (default 5s).
 	Progress time.Duration
 	// stdin/console are for tests; nil means os.Stdin / os.Stdout.
@@ -74,50 +75,6 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.BoolVar(&o.Insecure, "insecure", false, "accept any TLS certificate from the target (self-signed test systems)")
 }
 
-// nodeFlags override or add the scenario's node source from the command line.
-type nodeFlags struct {
-	prom, scrape, match, promConfig string
-}
-
-func addNodeFlags(fs *flag.FlagSet, n *nodeFlags) {
-	fs.StringVar(&n.prom, "prom", "", "watch nodes through this Prometheus server (overrides the scenario's nodes.prometheus)")
-	fs.StringVar(&n.scrape, "scrape", "", "watch nodes by scraping these node_exporter URLs (comma-separated) instead of Prometheus")
-	fs.StringVar(&n.match, "match", "", `series selector for node metrics (default {job="node"})`)
-	fs.StringVar(&n.promConfig, "prom-config", "", "Prometheus http-client YAML for auth/TLS")
-}
-
-func (n *nodeFlags) apply(sc *scenarios.Scenario) {
-	if n.prom == "" && n.scrape == "" && n.match == "" && n.promConfig == "" {
-		return
-	}
-	if sc.Nodes == nil {
-		sc.Nodes = &scenarios.Nodes{Match: `{job="node"}`, NameLabel: "instance"}
-	}
-	if n.prom != "" {
-		sc.Nodes.Prometheus, sc.Nodes.Scrape = n.prom, nil
-	}
-	if n.scrape != "" {
-		sc.Nodes.Prometheus = ""
-		sc.Nodes.Scrape = splitList(n.scrape)
-	}
-	if n.match != "" {
-		sc.Nodes.Match = n.match
-	}
-	if n.promConfig != "" {
-		sc.Nodes.PromConfig = n.promConfig
-	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func init() {
 	register(command{name: "run", summary: "run a scenario file: brink run FILE", run: cmdRun})
 }
@@ -126,9 +83,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o runOpts
-	var nf nodeFlags
 	addRunFlags(fs, &o)
-	addNodeFlags(fs, &nf)
+	addNodeFlags(fs, &o.Nodes)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: brink run [flags] FILE\n\nRuns a scenario (YAML, see README) and finds its breakpoint. FILE may be example:NAME for an embedded example (brink examples).\n\nFlags:")
 		fs.PrintDefaults()
@@ -148,10 +104,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	nf.apply(sc)
-	// Node flags change the scenario after it was checked: check again,
-	// the same way (Validate is idempotent).
-	if err := scenarios.Validate(sc); err != nil {
+	// Node flags change the scenario after it was checked: apply checks
+	// it again, the same way, when they did.
+	if err := o.Nodes.apply(sc); err != nil {
 		fmt.Fprintf(stderr, "brink run: %s with the node flags: %v\n", fs.Arg(0), err)
 		return exitUsage
 	}
@@ -238,7 +193,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 
 	var src promquery.Source
 	if sc.Nodes != nil && (sc.Nodes.Prometheus != "" || len(sc.Nodes.Scrape) > 0) {
-		src, err = promquery.New(promquery.ConfigFromScenario(sc.Nodes))
+		src, err = promquery.New(o.Nodes.config(sc.Nodes))
 		if err != nil {
 			fmt.Fprintf(stderr, "brink: nodes: %v\n", err)
 			return exitUsage
