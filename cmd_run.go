@@ -38,6 +38,23 @@ var (
 	exitProcess = os.Exit
 )
 
+// gracefulStop bounds how long a stop waits for in-flight requests before
+// cutting them (the engine's graceful stop, set here so the message on the
+// first Ctrl-C says the truth); hardExitAfter is how long brink waits after
+// a second Ctrl-C for the run to let go before it leaves anyway.
+const (
+	gracefulStop  = 30 * time.Second
+	hardExitAfter = 5 * time.Second
+)
+
+// signalName is how the engineer sent the signal.
+func signalName(s os.Signal) string {
+	if s == os.Interrupt {
+		return "Ctrl-C"
+	}
+	return s.String()
+}
+
 // exitExternalAbort is k6's code for a run stopped from outside (Ctrl-C,
 // SIGTERM, SIGHUP): the report is still written.
 const exitExternalAbort = 105
@@ -185,6 +202,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		OnPanic:            func(v any, stack []byte) { onPanic(v, stack) },
 		Logf:               logf,
 		InsecureSkipVerify: o.Insecure,
+		GracefulStop:       gracefulStop, // said on the first Ctrl-C
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "brink: %v\n", err)
@@ -239,6 +257,20 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		}
 		return "report written to " + o.ReportPath
 	}
+	// sayEnd writes the report and prints the summary and where the report
+	// went, once: at the normal end, or after a second Ctrl-C when the
+	// run's own way out does not come.
+	var endOnce sync.Once
+	sayEnd := func() {
+		endOnce.Do(func() {
+			finish()
+			printClean(stdout, func(w io.Writer) { report.PrintSummary(w, final) })
+			fmt.Fprintln(stderr, "brink: "+reportSaid())
+		})
+	}
+	// returned ends the second Ctrl-C's fallback exit once execute is done.
+	returned := make(chan struct{})
+	defer close(returned)
 	defer func() {
 		if p := recover(); p != nil {
 			rec.Abort(fmt.Sprintf("panic: %v", p), time.Now())
@@ -368,12 +400,29 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			abortedBySignal = true
 			abortMu.Unlock()
 			if again {
-				// A second signal means "now": write what we have and leave.
-				rec.Abort("second signal "+s.String()+": exiting at once", time.Now())
-				finish()
-				os.Exit(exitExternalAbort)
+				// A second signal means "now": cut the in-flight requests
+				// (the run's context), and the normal way out writes the
+				// report and prints the summary at once.
+				rec.Note("brink", "second signal "+s.String()+": in-flight requests cut", time.Now())
+				fmt.Fprintf(stderr, "brink: %s again: cutting in-flight requests, writing the report\n", signalName(s))
+				cancel()
+				go func() {
+					select {
+					case <-returned:
+					case <-time.After(hardExitAfter):
+						// Something did not let go of the cut: leave
+						// anyway, with the report and the summary.
+						sayEnd()
+						exitProcess(exitExternalAbort)
+					}
+				}()
+				return
 			}
 			rec.Abort("signal "+s.String(), time.Now())
+			// The graceful stop can take as long as the slowest request:
+			// say what brink waits for, or it looks hung.
+			logf("%s: stopping; waiting for in-flight requests to finish (at most %s); %s again cuts them and writes the report now",
+				signalName(s), gracefulStop, signalName(s))
 			stopOnce()
 			tuiCancel() // the terminal may be gone (SIGHUP): nobody is left to press q
 		}
@@ -417,7 +466,15 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			// The console quit (after confirmation while load ran): that
 			// is a stop from outside, like Ctrl-C in headless mode.
 			if !engFinished.Load() {
-				ctl.abort("local (quit)")
+				abortMu.Lock()
+				bySignal := abortedBySignal
+				abortMu.Unlock()
+				if !bySignal {
+					ctl.abort("local (quit)")
+				}
+				// The console is gone and the load is still ramping
+				// down: say what brink waits for on the terminal.
+				fmt.Fprintf(stderr, "brink: stopping; waiting for in-flight requests to finish (at most %s); Ctrl-C cuts them and writes the report now\n", gracefulStop)
 			}
 			stopOnce()
 		}
@@ -425,9 +482,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	} else {
 		runErr = headless(ctx, rec, engDone, o.Progress, stderr)
 	}
-	finish()
-	printClean(stdout, func(w io.Writer) { report.PrintSummary(w, final) })
-	fmt.Fprintln(stderr, "brink: "+reportSaid())
+	sayEnd()
 
 	abortMu.Lock()
 	defer abortMu.Unlock()

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/report"
+)
+
+// lockedBuffer lets the test read what the subprocess has written so far.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor polls until s() contains want, or fails after limit (a bound for
+// a stuck run, not a timing judgement).
+func waitFor(t *testing.T, what string, s func() string, want string, limit time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !strings.Contains(s(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in %s after %s:\n%s", want, what, limit, s())
+		}
+	}
+}
+
+// After the first Ctrl-C brink says what it waits for and for how long at
+// most; a second Ctrl-C cuts the in-flight requests and still prints the
+// summary and where the report went, exit 105. The target holds every
+// request until the client goes away, so without the second Ctrl-C the
+// wait would last the whole graceful stop.
+func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	rep := filepath.Join(t.TempDir(), "r.json")
+	cmd := exec.Command(brinkBin, "probe", srv.URL, "--vus", "2", "--duration", "60s", "--timeout", "60s",
+		"--headless", "--report", rep)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+
+	select {
+	case <-arrived: // a request is in flight and will stay so
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no request reached the target; stderr:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	waitFor(t, "stderr", stderr.String, "brink: Ctrl-C: stopping; waiting for in-flight requests to finish (at most 30s); Ctrl-C again cuts them and writes the report now", 30*time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("brink ended (%v) while a request was still held; stderr:\n%s", err, stderr.String())
+	default:
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("brink did not stop after the second Ctrl-C; stderr:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitExternalAbort {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitExternalAbort, stderr.String())
+	}
+	errs := stderr.String()
+	for _, want := range []string{"brink: Ctrl-C again: cutting in-flight requests, writing the report\n", "brink: report written to " + rep + "\n"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if out := stdout.String(); !strings.Contains(out, "scenario: ") || !strings.Contains(out, "second signal interrupt: in-flight requests cut") {
+		t.Errorf("no summary on stdout after the second Ctrl-C:\n%s", out)
+	}
+	if _, err := report.ReadFile(rep); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
