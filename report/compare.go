@@ -63,7 +63,31 @@ func stableLine(r *Report, open bool) string {
 	if ms == nil {
 		return "none"
 	}
-	return verdictLoad(open, ms.VUs, ms.TargetRate, float64(ms.RPS))
+	return atLeast(r) + verdictLoad(open, ms.VUs, ms.TargetRate, float64(ms.RPS))
+}
+
+// atLeast is "≥ " for a run that never broke: its max stable load is the
+// most it was asked for, and its limit lies somewhere above.
+func atLeast(r *Report) string {
+	if r.Verdict.Breakpoint == nil {
+		return "≥ "
+	}
+	return ""
+}
+
+// boundedChange is change(a, b) said as a bound when either run never
+// broke: B unbroken makes the true change at least that, A unbroken at
+// most; both unbroken leave it unknown.
+func boundedChange(a, b *Report, va, vb float64) string {
+	switch la, lb := atLeast(a) != "", atLeast(b) != ""; {
+	case la && lb:
+		return "neither limit found"
+	case lb:
+		return "at least " + change(va, vb)
+	case la:
+		return "at most " + change(va, vb)
+	}
+	return change(va, vb)
 }
 
 func stableLat(r *Report) string {
@@ -269,11 +293,11 @@ func conclusion(a, b *Report, open bool) string {
 	switch {
 	case ma != nil && mb != nil:
 		if open {
-			parts = append(parts, fmt.Sprintf("max stable rate %s/s → %s/s (%s)", trimFloat(ma.TargetRate, 1),
-				trimFloat(mb.TargetRate, 1), change(ma.TargetRate, mb.TargetRate)))
+			parts = append(parts, fmt.Sprintf("max stable rate %s%s/s → %s%s/s (%s)", atLeast(a), trimFloat(ma.TargetRate, 1),
+				atLeast(b), trimFloat(mb.TargetRate, 1), boundedChange(a, b, ma.TargetRate, mb.TargetRate)))
 		} else {
-			parts = append(parts, fmt.Sprintf("max stable load %s → %s VUs (%s)", group3(int64(ma.VUs)),
-				group3(int64(mb.VUs)), change(float64(ma.VUs), float64(mb.VUs))))
+			parts = append(parts, fmt.Sprintf("max stable load %s%s → %s%s VUs (%s)", atLeast(a), group3(int64(ma.VUs)),
+				atLeast(b), group3(int64(mb.VUs)), boundedChange(a, b, float64(ma.VUs), float64(mb.VUs))))
 		}
 		parts = append(parts, fmt.Sprintf("rps there %s → %s (%s)", group3(int64(float64(ma.RPS)+0.5)),
 			group3(int64(float64(mb.RPS)+0.5)), change(float64(ma.RPS), float64(mb.RPS))))

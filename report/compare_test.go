@@ -87,3 +87,31 @@ func TestCompareGolden(t *testing.T) {
 	PrintSummary(&out, ra)
 	golden(t, filepath.Join("testdata", "summary-a.golden"), out.Bytes())
 }
+
+// A run that never broke only shows a floor for its limit: "≥ N", and a
+// change against it is a bound, never a measured difference.
+func TestCompareUnbrokenIsAFloor(t *testing.T) {
+	broke := fixture(t, "chat-breakpoint", 3, 15, 22)
+	// The same run, as if it had held to its highest load (800 VUs).
+	held := *fixture(t, "chat-breakpoint", 3, 15, 22)
+	held.Verdict.Breakpoint = nil
+	ms := *held.Verdict.MaxStable
+	ms.VUs = 800
+	held.Verdict.MaxStable = &ms
+	for _, tc := range []struct {
+		a, b *Report
+		want []string
+	}{
+		{broke, &held, []string{"≥ 800 VUs", "→ ≥ 800 VUs (at least +"}},
+		{&held, broke, []string{"Max stable load ≥ 800 → ", "(at most -"}},
+		{&held, &held, []string{"(neither limit found)"}},
+	} {
+		var out bytes.Buffer
+		Compare(&out, tc.a, tc.b)
+		for _, w := range tc.want {
+			if !bytes.Contains(out.Bytes(), []byte(w)) {
+				t.Errorf("compare lacks %q:\n%s", w, out.String())
+			}
+		}
+	}
+}
