@@ -518,7 +518,8 @@ func (c consoleController) Abort(who string) {
 }
 
 // headless waits for the engine, printing a progress line every interval:
-// t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.2%
+// t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.2% (then
+// ws_open=… ws_failed=…% with WebSocket groups)
 func headless(ctx context.Context, rec *report.Recorder, engDone <-chan error, every time.Duration, stderr io.Writer) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -603,12 +604,44 @@ func progressLine(rec *report.Recorder) string {
 		if tk.Dropped > 0 {
 			fmt.Fprintf(&b, " dropped=%d", tk.Dropped)
 		}
+		if ws, ok := wsRecent(v); ok {
+			b.WriteString(ws)
+		}
 		if v.State != "" && v.State != report.StateOK {
 			fmt.Fprintf(&b, " state=%s", v.State)
 		}
 		line = b.String()
 	})
 	return line
+}
+
+// wsRecent is the progress line's WebSocket part, " ws_open=12
+// ws_failed=0.0%", when the run has WebSocket groups: ws_failed over the
+// last 5 s of windows, since one window of long-lived sessions often has
+// no outcome at all and a refused server's reconnects back off.
+func wsRecent(v *report.View) (string, bool) {
+	has := false
+	if v.Scenario != nil {
+		for _, g := range v.Scenario.Groups {
+			has = has || g.WebSocket != nil
+		}
+	}
+	last := &v.Ticks[len(v.Ticks)-1]
+	var failed, outcomes int64
+	for i := len(v.Ticks) - 1; i >= 0 && last.Elapsed-v.Ticks[i].Elapsed < 5*time.Second; i-- {
+		w := &v.Ticks[i].WS
+		failed += w.Failed
+		outcomes += w.Outcomes
+		has = has || w.Sessions > 0 || w.Outcomes > 0
+	}
+	if !has {
+		return "", false
+	}
+	pct := 0.0
+	if outcomes > 0 {
+		pct = 100 * float64(min(failed, outcomes)) / float64(outcomes)
+	}
+	return fmt.Sprintf(" ws_open=%d ws_failed=%.1f%%", last.WS.Open, pct), true
 }
 
 func fmtMs(d time.Duration) string {

@@ -432,6 +432,21 @@ func TestProgressLine(t *testing.T) {
 			t.Errorf("got  %q\nwant %q", got, c.want)
 		}
 	}
+
+	// WebSocket: sessions' failures over the last 5 s, never hidden
+	// behind the HTTP err=.
+	rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
+	for i := range 6 {
+		ws := engine.WSStats{Open: 0, Sessions: 2, Failed: 2, Outcomes: 2, Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 2}}
+		if i == 0 {
+			ws = engine.WSStats{Open: 3, Sessions: 3, Outcomes: 10}
+		}
+		rec.AddTick(engine.Tick{Time: time.Now(), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
+			Groups: []engine.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
+	}
+	if got, want := progressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0%"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
 }
 
 // brink check validates without load, and the scenario README shows is a

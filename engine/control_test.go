@@ -298,7 +298,8 @@ func TestRampDownCutsThink(t *testing.T) {
 }
 
 // A server that accepts messages but never answers: with expect_reply each
-// overdue reply is a timeout error, and the connection stays open.
+// overdue reply is a ws_reply_timeout failure, and the connection stays
+// open.
 func TestWebSocketReplyTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -320,8 +321,9 @@ func TestWebSocketReplyTimeout(t *testing.T) {
 	}
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	s := tk.sum()
-	if s.Errors[ErrTimeout] < 2 || s.WS.Closed != 0 || s.WS.Opened != 1 || s.WS.Received != 0 {
-		t.Fatalf("errors %v closed %d opened %d received %d", s.Errors, s.WS.Closed, s.WS.Opened, s.WS.Received)
+	if s.Errors[ErrWSReplyTimeout] < 2 || s.WS.Errors[ErrWSReplyTimeout] != s.Errors[ErrWSReplyTimeout] ||
+		s.WS.Closed != 0 || s.WS.Opened != 1 || s.WS.Received != 0 || s.ErrorCount != 0 {
+		t.Fatalf("errors %v ws errors %v closed %d opened %d received %d", s.Errors, s.WS.Errors, s.WS.Closed, s.WS.Opened, s.WS.Received)
 	}
 }
 

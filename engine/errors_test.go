@@ -159,8 +159,13 @@ func TestErrorKinds(t *testing.T) {
 						t.Errorf("also %d %s errors (want only %s)", n, k, c.want)
 					}
 				}
-				if s.ErrorCount != s.Errors[c.want] {
-					t.Errorf("error count %d vs %d", s.ErrorCount, s.Errors[c.want])
+				// HTTP failures are ErrorCount; WebSocket ones ws_failed.
+				failed := s.ErrorCount
+				if c.want == ErrWSClosed {
+					failed = s.WS.Failed
+				}
+				if failed != s.Errors[c.want] {
+					t.Errorf("error count %d, ws failed %d vs %d", s.ErrorCount, s.WS.Failed, s.Errors[c.want])
 				}
 			})
 		}

@@ -58,6 +58,7 @@ func (t *ticks) all() []Tick {
 // sum adds up the run's counters over all ticks.
 func (t *ticks) sum() (s Tick) {
 	s.Errors = map[ErrorKind]int64{}
+	s.WS.Errors = map[ErrorKind]int64{}
 	for _, tk := range t.all() {
 		s.Requests += tk.Requests
 		s.Iterations += tk.Iterations
@@ -71,8 +72,14 @@ func (t *ticks) sum() (s Tick) {
 		s.WS.Received += tk.WS.Received
 		s.WS.Opened += tk.WS.Opened
 		s.WS.Closed += tk.WS.Closed
+		s.WS.Sessions += tk.WS.Sessions
+		s.WS.Failed += tk.WS.Failed
+		s.WS.Outcomes += tk.WS.Outcomes
 		for k, n := range tk.Errors {
 			s.Errors[k] += n
+		}
+		for k, n := range tk.WS.Errors {
+			s.WS.Errors[k] += n
 		}
 	}
 	return s

@@ -17,6 +17,18 @@ const (
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histSigFigs) }
 
+// A WebSocket session lasts up to the whole run, past newHist's 60 s: its
+// histogram spans 1 µs to 30 days at 2 significant figures (~35 KB, where
+// 3 figures over that range would take ~180 KB per shard and window).
+const (
+	sessionHistMax     = 30 * 24 * 3600 * 1_000_000
+	sessionHistSigFigs = 2
+)
+
+func newSessionHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMin, sessionHistMax, sessionHistSigFigs)
+}
+
 // toMicros clamps into the histogram's range so RecordValue never fails.
 func toMicros(d time.Duration) int64 {
 	us := int64(d / time.Microsecond)
@@ -44,6 +56,8 @@ const (
 	kind5xx
 	kindCheck
 	kindWSClosed
+	kindWSReplyTimeout
+	kindWSTooLarge
 	kindDropped
 	kindOther
 	kindBodyTooLarge
@@ -74,6 +88,7 @@ type endpointWindow struct {
 
 type groupWindow struct {
 	requests, iterations, errors, dropped, started int64
+	wsSessions, wsFailed, wsOutcomes               int64
 }
 
 // window is one shard's counters for the current tick window. Everything is
@@ -89,7 +104,10 @@ type window struct {
 	groups                                  []groupWindow
 
 	wsOpened, wsClosed, wsSent, wsReceived int64
-	wsConnect, wsReply                     *hdrhistogram.Histogram
+	// ws_failed's samples: failed of outcomes (see WSStats), by kind.
+	wsSessions, wsFailed, wsOutcomes int64
+	wsErrors                         [numKinds]int64
+	wsConnect, wsReply, wsSession    *hdrhistogram.Histogram
 
 	lag lagHist // open model: actual send − intended start (zeroed by reset)
 }
@@ -106,13 +124,13 @@ func newWindow(nEndpoints, nGroups int, withWS bool) *window {
 		w.endpoints[i].hist = newHist()
 	}
 	if withWS {
-		w.wsConnect, w.wsReply = newHist(), newHist()
+		w.wsConnect, w.wsReply, w.wsSession = newHist(), newHist(), newSessionHist()
 	}
 	return w
 }
 
 func (w *window) reset() {
-	svc, conn, ttfb, eps, grps, wsc, wsr := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.wsConnect, w.wsReply
+	svc, conn, ttfb, eps, grps, wsc, wsr, wss := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.wsConnect, w.wsReply, w.wsSession
 	resetHist(svc)
 	resetHist(conn)
 	resetHist(ttfb)
@@ -123,7 +141,8 @@ func (w *window) reset() {
 	clear(grps)
 	resetHist(wsc)
 	resetHist(wsr)
-	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr}
+	resetHist(wss)
+	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr, wsSession: wss}
 }
 
 // resetHist skips the 140 KB memset when nothing was recorded.
@@ -228,21 +247,64 @@ func (s *shard) connected(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// wsError counts a WebSocket failure (connect or unexpected close).
-func (s *shard) wsError(grp int, k kind, closed bool) {
+// wsFailed counts one failed ws_failed sample of kind k; the caller holds
+// the lock. WebSocket failures go into the by-kind counts beside HTTP's,
+// never into a group's HTTP errors: http_req_failed stays errors over
+// requests, so no count derived from it can go negative.
+func (w *window) wsFailedLocked(grp int, k kind) {
+	w.errors[k]++
+	w.wsErrors[k]++
+	w.wsFailed++
+	w.wsOutcomes++
+	g := &w.groups[grp]
+	g.wsFailed++
+	g.wsOutcomes++
+}
+
+// wsRefused counts a session whose handshake failed (kind k).
+func (s *shard) wsRefused(grp int, k kind) {
 	s.mu.Lock()
-	s.cur.errors[k]++
-	s.cur.groups[grp].errors++
-	if closed {
-		s.cur.wsClosed++
+	w := s.cur
+	w.wsSessions++
+	w.groups[grp].wsSessions++
+	w.wsFailedLocked(grp, k)
+	s.mu.Unlock()
+}
+
+// wsOpened counts a session whose handshake succeeded after d.
+func (s *shard) wsOpened(grp int, d time.Duration) {
+	s.mu.Lock()
+	w := s.cur
+	w.wsOpened++
+	w.wsSessions++
+	w.groups[grp].wsSessions++
+	_ = w.wsConnect.RecordValue(toMicros(d))
+	s.mu.Unlock()
+}
+
+// wsEnded counts the end of an opened session that lasted d: a ws_failed
+// sample, failed with k (closed early, message too large) or not (kindNone:
+// brink ended it).
+func (s *shard) wsEnded(grp int, k kind, d time.Duration) {
+	s.mu.Lock()
+	w := s.cur
+	_ = w.wsSession.RecordValue(min(max(int64(d/time.Microsecond), histMin), sessionHistMax))
+	if k == kindNone {
+		w.wsOutcomes++
+		w.groups[grp].wsOutcomes++
+	} else {
+		w.wsFailedLocked(grp, k)
+		if k == kindWSClosed {
+			w.wsClosed++
+		}
 	}
 	s.mu.Unlock()
 }
 
-func (s *shard) wsOpened(d time.Duration) {
+// wsReplyTimedOut counts a reply overdue by the group's timeout.
+func (s *shard) wsReplyTimedOut(grp int) {
 	s.mu.Lock()
-	s.cur.wsOpened++
-	_ = s.cur.wsConnect.RecordValue(toMicros(d))
+	s.cur.wsFailedLocked(grp, kindWSReplyTimeout)
 	s.mu.Unlock()
 }
 
@@ -253,13 +315,17 @@ func (s *shard) wsSent(n int64) {
 	s.mu.Unlock()
 }
 
-// wsReceived counts a message; reply > 0 is the send→reply latency.
-func (s *shard) wsReceived(n int64, reply time.Duration) {
+// wsReceived counts a message; reply > 0 is the send→reply latency (a
+// ws_failed sample that passed).
+func (s *shard) wsReceived(grp int, n int64, reply time.Duration) {
 	s.mu.Lock()
-	s.cur.wsReceived++
-	s.cur.bytesIn += n
+	w := s.cur
+	w.wsReceived++
+	w.bytesIn += n
 	if reply > 0 {
-		_ = s.cur.wsReply.RecordValue(toMicros(reply))
+		_ = w.wsReply.RecordValue(toMicros(reply))
+		w.wsOutcomes++
+		w.groups[grp].wsOutcomes++
 	}
 	s.mu.Unlock()
 }

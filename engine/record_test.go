@@ -12,7 +12,11 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() {
 		sh.request(2, 1, kind5xx, checkFail, 12*time.Millisecond, 11*time.Millisecond, 3*time.Millisecond, 300, 120)
 		sh.iteration(1)
-		sh.wsReceived(20, time.Millisecond)
+		sh.wsReceived(1, 20, time.Millisecond)
+		sh.wsOpened(1, time.Millisecond)
+		sh.wsEnded(1, kindWSClosed, time.Minute)
+		sh.wsReplyTimedOut(1)
+		sh.wsRefused(1, kind4xx)
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocs per record", allocs)

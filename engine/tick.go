@@ -39,6 +39,8 @@ const (
 	ErrStatus5xx      ErrorKind = "status_5xx"
 	ErrCheckFailed    ErrorKind = "check_failed"
 	ErrWSClosed       ErrorKind = "ws_closed"
+	ErrWSReplyTimeout ErrorKind = "ws_reply_timeout" // a reply overdue by the group's timeout
+	ErrWSTooLarge     ErrorKind = "ws_too_large"     // a message over the read limit: session closed (1009)
 	ErrDropped        ErrorKind = "dropped"
 	ErrOther          ErrorKind = "other"
 	// ErrBodyTooLarge is a response body over the group's max_body: the
@@ -48,7 +50,8 @@ const (
 
 // ErrorKinds lists every kind in display order.
 var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, ErrReset, ErrTLS,
-	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrDropped, ErrOther, ErrBodyTooLarge}
+	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrWSReplyTimeout, ErrWSTooLarge, ErrDropped, ErrOther,
+	ErrBodyTooLarge}
 
 // Latency summarises one histogram. Zero Count means no samples (all other
 // fields zero).
@@ -102,17 +105,53 @@ type GroupStats struct {
 	// only): the VUs that rate needs, whereas VUs counts every VU started.
 	BusyVUs int     `json:"busy_vus,omitempty"`
 	Latency Latency `json:"latency"`
+	// The group's WebSocket sessions and ws_failed samples (see WSStats);
+	// Requests and Errors are HTTP only.
+	WSSessions int64 `json:"ws_sessions,omitempty"`
+	WSFailed   int64 `json:"ws_failed,omitempty"`
+	WSOutcomes int64 `json:"ws_outcomes,omitempty"`
 }
 
-// WSStats is WebSocket activity within a window.
+// WSStats is WebSocket activity within a window, named as k6 names it.
+//
+// ws_failed is a rate over outcomes: each session that could not open
+// (handshake refused or failed) or that ended (closed early by the server
+// or over a too-large message: failed; ended by brink: passed), and each
+// awaited reply (came: passed; overdue by the group's timeout: failed).
+// A session still open adds nothing until it ends, so a window can have
+// no ws_failed data.
 type WSStats struct {
-	Open     int     `json:"open"`     // connections open at the tick
-	Opened   int64   `json:"opened"`   // connects that succeeded in the window
-	Closed   int64   `json:"closed"`   // unexpected closes (also counted as ws_closed errors)
-	Sent     int64   `json:"sent"`     // messages sent
-	Received int64   `json:"received"` // messages received
-	Connect  Latency `json:"connect"`  // handshake time
-	Reply    Latency `json:"reply"`    // send → matching reply
+	Open     int   `json:"open"`     // connections open at the tick
+	Opened   int64 `json:"opened"`   // connects that succeeded in the window
+	Closed   int64 `json:"closed"`   // unexpected closes (also counted as ws_closed errors)
+	Sent     int64 `json:"sent"`     // messages sent (ws_msgs_sent)
+	Received int64 `json:"received"` // messages received (ws_msgs_received)
+	// Sessions counts handshakes attempted (ws_sessions): opened or not.
+	Sessions int64 `json:"sessions"`
+	// Failed of Outcomes are ws_failed's samples; Errors breaks Failed
+	// down by kind (status_4xx, refused, ws_closed, ws_reply_timeout, …).
+	Failed   int64               `json:"failed"`
+	Outcomes int64               `json:"outcomes"`
+	Errors   map[ErrorKind]int64 `json:"errors,omitempty"`
+	Connect  Latency             `json:"connect"` // handshake time (ws_connecting)
+	Reply    Latency             `json:"reply"`   // send → matching reply (ws_msg_latency)
+	// Session is ws_session_duration: handshake start to end, of the
+	// sessions that ended in the window.
+	Session Latency `json:"session"`
+	// The three in mergeable form (µs; nil when empty), so whole-run
+	// percentiles are exact.
+	ConnectHist *hdrhistogram.Snapshot `json:"-"`
+	ReplyHist   *hdrhistogram.Snapshot `json:"-"`
+	SessionHist *hdrhistogram.Snapshot `json:"-"`
+}
+
+// FailRate is ws_failed over the window (0..1); ok is false without
+// outcomes.
+func (w *WSStats) FailRate() (rate float64, ok bool) {
+	if w.Outcomes <= 0 {
+		return 0, false
+	}
+	return float64(min(w.Failed, w.Outcomes)) / float64(w.Outcomes), true
 }
 
 // GeneratorStats is brink's own health, so a saturated generator is never
@@ -167,13 +206,14 @@ type Tick struct {
 	Iterations int64 `json:"iterations"`
 	BytesIn    int64 `json:"bytes_in"`
 	BytesOut   int64 `json:"bytes_out"`
-	// Errors counts failed requests by kind; Dropped arrivals are counted
-	// in Dropped and also under ErrDropped here.
-	Errors       map[ErrorKind]int64 `json:"errors"`
-	ErrorCount   int64               `json:"error_count"` // sum of Errors except dropped
-	Dropped      int64               `json:"dropped"`
-	ChecksPassed int64               `json:"checks_passed"`
-	ChecksFailed int64               `json:"checks_failed"`
+	// Errors counts failures by kind: failed HTTP requests, WebSocket
+	// failures (also in WS.Errors) and dropped arrivals (also in Dropped).
+	Errors map[ErrorKind]int64 `json:"errors"`
+	// ErrorCount is failed HTTP requests only (at most Requests).
+	ErrorCount   int64 `json:"error_count"`
+	Dropped      int64 `json:"dropped"`
+	ChecksPassed int64 `json:"checks_passed"`
+	ChecksFailed int64 `json:"checks_failed"`
 
 	// Latency is the HTTP request duration; for open-model groups it is
 	// measured from the intended start (coordinated-omission corrected).

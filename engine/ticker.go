@@ -12,6 +12,7 @@ import (
 // so a tick costs merges and one export per histogram, whatever the load.
 type merger struct {
 	total, service, connect, ttfb, wsConnect, wsReply *hdrhistogram.Histogram
+	wsSession                                         *hdrhistogram.Histogram
 	eps, grps                                         []*hdrhistogram.Histogram
 	wins                                              []*window
 	gen                                               genSampler
@@ -22,8 +23,9 @@ type merger struct {
 func newMerger(e *Engine) *merger {
 	m := &merger{
 		total: newHist(), service: newHist(), connect: newHist(), ttfb: newHist(), wsConnect: newHist(), wsReply: newHist(),
-		eps:  make([]*hdrhistogram.Histogram, len(e.eps)),
-		grps: make([]*hdrhistogram.Histogram, len(e.sc.Groups)),
+		wsSession: newSessionHist(),
+		eps:       make([]*hdrhistogram.Histogram, len(e.eps)),
+		grps:      make([]*hdrhistogram.Histogram, len(e.sc.Groups)),
 	}
 	for i := range m.eps {
 		m.eps[i] = newHist()
@@ -65,7 +67,7 @@ func (e *Engine) emit(m *merger, from, now time.Time) {
 
 // collect swaps the shards' windows, merges them and builds the Tick.
 func (e *Engine) collect(m *merger, from, now time.Time) Tick {
-	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply}, append(m.eps, m.grps...)...) {
+	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply, m.wsSession}, append(m.eps, m.grps...)...) {
 		resetHist(h)
 	}
 	tk := Tick{
@@ -90,7 +92,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	epReq := make([]int64, len(e.eps))
 	epErr := make([]int64, len(e.eps))
 	gs := make([]groupWindow, len(e.sc.Groups))
-	var errs [numKinds]int64
+	var errs, wsErrs [numKinds]int64
 	m.lag = lagHist{}
 
 	m.wins = e.rec.swap(m.wins)
@@ -109,6 +111,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		mergeNonEmpty(m.ttfb, w.ttfb)
 		mergeNonEmpty(m.wsConnect, w.wsConnect)
 		mergeNonEmpty(m.wsReply, w.wsReply)
+		mergeNonEmpty(m.wsSession, w.wsSession)
 		for i := range w.endpoints {
 			ew := &w.endpoints[i]
 			epReq[i] += ew.requests
@@ -122,12 +125,21 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			g.errors += w.groups[i].errors
 			g.dropped += w.groups[i].dropped
 			g.started += w.groups[i].started
+			g.wsSessions += w.groups[i].wsSessions
+			g.wsFailed += w.groups[i].wsFailed
+			g.wsOutcomes += w.groups[i].wsOutcomes
 		}
 		tk.WS.Opened += w.wsOpened
 		tk.WS.Closed += w.wsClosed
 		tk.WS.Sent += w.wsSent
 		tk.WS.Received += w.wsReceived
 		m.lag.add(&w.lag)
+		tk.WS.Sessions += w.wsSessions
+		tk.WS.Failed += w.wsFailed
+		tk.WS.Outcomes += w.wsOutcomes
+		for k := range wsErrs {
+			wsErrs[k] += w.wsErrors[k]
+		}
 	}
 	e.rec.release(m.wins)
 
@@ -141,6 +153,18 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		}
 	}
 	tk.Dropped = errs[kindDropped]
+	for k := kindDNS; k < numKinds; k++ {
+		if wsErrs[k] == 0 {
+			continue
+		}
+		if tk.WS.Errors == nil {
+			tk.WS.Errors = make(map[ErrorKind]int64, 2)
+		}
+		tk.WS.Errors[k.ErrorKind()] = wsErrs[k]
+		// WebSocket failures are in Errors by kind, not in ErrorCount
+		// (HTTP requests that failed, at most Requests).
+		tk.ErrorCount -= wsErrs[k]
+	}
 
 	for i, ep := range e.eps {
 		h := m.eps[i]
@@ -167,6 +191,10 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	tk.ServiceHist = m.service.Export()
 	tk.WS.Connect = summarize(m.wsConnect)
 	tk.WS.Reply = summarize(m.wsReply)
+	tk.WS.Session = summarize(m.wsSession)
+	tk.WS.ConnectHist = exportNonEmpty(m.wsConnect)
+	tk.WS.ReplyHist = exportNonEmpty(m.wsReply)
+	tk.WS.SessionHist = exportNonEmpty(m.wsSession)
 
 	var longest *group
 	for _, g := range e.groups {
@@ -199,6 +227,9 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			Dropped:    gs[i].dropped,
 			Started:    gs[i].started,
 			Latency:    summarize(m.grps[i]),
+			WSSessions: gs[i].wsSessions,
+			WSFailed:   gs[i].wsFailed,
+			WSOutcomes: gs[i].wsOutcomes,
 		}
 		if s.Executor == "" {
 			s.Executor = "ramping-vus"
@@ -233,6 +264,15 @@ func (e *Engine) health(m *merger, tk *Tick) {
 		g.SendLag = Lag{Count: int64(m.lag.n), P50: m.lag.quantile(50), P99: m.lag.quantile(99), Max: m.lag.quantile(100)}
 	}
 	m.stalled = judgeHealth(g, m.stalled)
+}
+
+// exportNonEmpty is h's mergeable snapshot, nil when empty (most windows
+// of a run without WebSocket replies or ends).
+func exportNonEmpty(h *hdrhistogram.Histogram) *hdrhistogram.Snapshot {
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	return h.Export()
 }
 
 func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {

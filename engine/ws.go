@@ -29,6 +29,12 @@ const (
 	wsKeepMsgBuf = 64 << 10
 )
 
+// wsReadLimit is the largest message a VU of g accepts: the group's
+// max_body. A frame claiming more ends the session as ws_too_large before
+// its payload is read, so a hostile server cannot make a VU buffer
+// gigabytes.
+func (g *group) wsReadLimit() int64 { return int64(g.maxBody) }
+
 // runWS holds one WebSocket connection open while the group's target keeps
 // this slot, reconnecting with a backoff after an unexpected close.
 func (v *vu) runWS() {
@@ -102,12 +108,13 @@ func (v *vu) wsSession() (connected, leave bool) {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
-		v.sh.wsError(v.g.idx, k, false)
+		v.sh.wsRefused(v.g.idx, k)
 		return false, false
 	}
-	v.sh.wsOpened(time.Since(t0))
+	v.sh.wsOpened(v.g.idx, time.Since(t0))
 	v.e.wsOpen.Add(1)
 	defer v.e.wsOpen.Add(-1)
+	conn.SetReadLimit(v.g.wsReadLimit())
 
 	// One goroutine per VU: this one reads until the connection ends. Sends
 	// run on a timer callback (a short-lived goroutine per send), and a
@@ -125,6 +132,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 		// The target dropped while we were connecting: slot released.
 		v.wsClosePolitely(conn)
 		ss.finish()
+		v.sh.wsEnded(v.g.idx, kindNone, time.Since(t0))
 		return true, true
 	}
 	if ws.Send != nil {
@@ -132,19 +140,30 @@ func (v *vu) wsSession() (connected, leave bool) {
 		ss.timer = time.AfterFunc(ss.every, ss.send)
 		v.sendMu.Unlock()
 	}
-	ss.read()
+	readErr := ss.read()
 	ss.finish()
+	// A reply still awaited when the session ends has failed if it was
+	// already overdue; a younger one is neither (the session ended first).
+	if p := ss.pending.Load(); p != 0 && time.Duration(time.Now().UnixNano()-p) > v.g.timeout {
+		v.sh.wsReplyTimedOut(v.g.idx)
+	}
+	end := kindWSClosed
+	if errors.Is(readErr, websocket.ErrReadLimit) {
+		end = kindWSTooLarge
+	}
 	switch {
 	case v.e.vuCtx.Err() != nil:
+		v.sh.wsEnded(v.g.idx, kindNone, time.Since(t0))
 		v.g.leave(v.idx)
 		return true, true
 	case ss.kicked.Load():
+		v.sh.wsEnded(v.g.idx, kindNone, time.Since(t0))
 		if !v.g.keep(v.idx) {
 			return true, true // ramped down: slot released
 		}
 		return true, false // the target came back meanwhile: reconnect
 	default:
-		v.sh.wsError(v.g.idx, kindWSClosed, true)
+		v.sh.wsEnded(v.g.idx, end, time.Since(t0))
 		return true, false
 	}
 }
@@ -167,10 +186,11 @@ type wsSess struct {
 	tok     []byte
 }
 
-// read counts messages until the connection ends. Without reply_contains
-// it takes the first message after a send as that send's reply; with it,
-// the first that contains the send's token (one outstanding per VU).
-func (s *wsSess) read() {
+// read counts messages until the connection ends, and returns why it
+// ended. Without reply_contains it takes the first message after a send as
+// that send's reply; with it, the first that contains the send's token
+// (one outstanding per VU).
+func (s *wsSess) read() error {
 	v := s.v
 	ws := v.g.cfg.WebSocket
 	expect := ws.ExpectReply
@@ -178,7 +198,7 @@ func (s *wsSess) read() {
 	for {
 		_, r, err := s.conn.NextReader()
 		if err != nil {
-			return
+			return err
 		}
 		var n int64
 		var reply time.Duration
@@ -187,7 +207,10 @@ func (s *wsSess) read() {
 			// VU sends no HTTP requests).
 			v.respBuf, err = appendAll(v.respBuf[:0], r)
 			if err != nil {
-				return
+				if cap(v.respBuf) > wsKeepMsgBuf {
+					v.respBuf = nil
+				}
+				return err
 			}
 			n = int64(len(v.respBuf))
 			reply = s.matchReply(v.respBuf)
@@ -196,7 +219,7 @@ func (s *wsSess) read() {
 			}
 		} else {
 			if n, err = io.Copy(io.Discard, r); err != nil {
-				return
+				return err
 			}
 			if expect && !match {
 				if p := s.pending.Swap(0); p != 0 {
@@ -204,7 +227,7 @@ func (s *wsSess) read() {
 				}
 			}
 		}
-		v.sh.wsReceived(n, reply)
+		v.sh.wsReceived(v.g.idx, n, reply)
 	}
 }
 
@@ -266,7 +289,7 @@ func (s *wsSess) send() {
 		// measuring restarts from this send.
 		if old := s.pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
 			if s.pending.CompareAndSwap(old, now) {
-				v.sh.wsError(v.g.idx, kindTimeout, false)
+				v.sh.wsReplyTimedOut(v.g.idx)
 				set = true
 			}
 		} else {

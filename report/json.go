@@ -68,16 +68,28 @@ type Summary struct {
 	WS                *WSSummary       `json:"ws,omitempty"`
 }
 
-// WSSummary is the run's WebSocket activity; latencies are rebuilt from
-// per-window quantiles (Exact false).
+// WSSummary is the run's WebSocket activity, named as k6 names it.
+// Latencies are merged from the engine's per-window histograms (Exact),
+// or rebuilt from per-window quantiles for a report of an engine that
+// sent none.
 type WSSummary struct {
-	OpenMax   int   `json:"open_max"`
-	Opened    int64 `json:"opened"`
-	Closed    int64 `json:"closed"`
-	Sent      int64 `json:"sent"`
-	Received  int64 `json:"received"`
-	ConnectMs Dist  `json:"connect_ms"`
-	ReplyMs   Dist  `json:"reply_ms"`
+	OpenMax  int   `json:"open_max"`
+	Opened   int64 `json:"opened"`
+	Closed   int64 `json:"closed"`   // closed early by the server
+	Sent     int64 `json:"sent"`     // ws_msgs_sent
+	Received int64 `json:"received"` // ws_msgs_received
+	// Sessions counts handshakes attempted (ws_sessions), opened or not.
+	Sessions int64 `json:"sessions"`
+	// Failed of Outcomes is ws_failed: sessions that could not open or
+	// ended (closed early, message too large: failed; ended by brink:
+	// passed) and awaited replies (came: passed; timed out: failed).
+	Failed       int64            `json:"failed"`
+	Outcomes     int64            `json:"outcomes"`
+	FailedRate   Num              `json:"failed_rate"`
+	FailedByKind map[string]int64 `json:"failed_by_kind"`
+	ConnectMs    Dist             `json:"connect_ms"` // ws_connecting
+	ReplyMs      Dist             `json:"reply_ms"`   // ws_msg_latency
+	SessionMs    Dist             `json:"session_ms"` // ws_session_duration
 }
 
 // GroupSummary is one scenario group over the whole run.
@@ -93,6 +105,11 @@ type GroupSummary struct {
 	TargetVUsMax  int     `json:"target_vus_max"`
 	TargetRateMax float64 `json:"target_rate_max,omitempty"`
 	LatencyMs     Dist    `json:"latency_ms"`
+	// WebSocket sessions and ws_failed of the group (absent without any).
+	WSSessions   int64 `json:"ws_sessions,omitempty"`
+	WSFailed     int64 `json:"ws_failed,omitempty"`
+	WSOutcomes   int64 `json:"ws_outcomes,omitempty"`
+	WSFailedRate *Num  `json:"ws_failed_rate,omitempty"`
 }
 
 // EndpointSummary is one request name of one group over the whole run,
@@ -131,7 +148,13 @@ type Window struct {
 	Latency    WindowLatency `json:"latency_ms"`
 	WSReplyP95 Num           `json:"ws_reply_p95_ms,omitempty"`
 	WSOpen     int           `json:"ws_open,omitempty"`
-	GenCPU     Num           `json:"generator_cpu_percent"`
+	// WebSocket sessions attempted and ws_failed's samples in the window,
+	// with the failures by kind.
+	WSSessions int64            `json:"ws_sessions,omitempty"`
+	WSFailed   int64            `json:"ws_failed,omitempty"`
+	WSOutcomes int64            `json:"ws_outcomes,omitempty"`
+	WSErrors   map[string]int64 `json:"ws_error_kinds,omitempty"`
+	GenCPU     Num              `json:"generator_cpu_percent"`
 	// OK: every SLO (and arrival rate) evaluated in this window held.
 	OK bool `json:"ok"`
 }
@@ -264,9 +287,16 @@ func (r *Recorder) Report() *Report {
 	s.DroppedIterations = a.dropped
 	s.ChecksPassed, s.ChecksFailed = a.checksPassed, a.checksFailed
 	s.BytesIn, s.BytesOut = a.bytesIn, a.bytesOut
-	if a.wsOpened > 0 || a.wsSent > 0 || a.wsOpenMax > 0 {
+	if a.wsOpened > 0 || a.wsSent > 0 || a.wsOpenMax > 0 || a.ws.sessions > 0 || a.ws.outcomes > 0 {
 		s.WS = &WSSummary{OpenMax: a.wsOpenMax, Opened: a.wsOpened, Closed: a.wsClosed, Sent: a.wsSent,
-			Received: a.wsRecv, ConnectMs: a.wsConnect.dist(), ReplyMs: a.wsReply.dist()}
+			Received: a.wsRecv, Sessions: a.ws.sessions, Failed: a.ws.failed, Outcomes: a.ws.outcomes,
+			FailedRate: rate(a.ws.failed, a.ws.outcomes), FailedByKind: map[string]int64{},
+			ConnectMs: a.wsConnect.dist(), ReplyMs: a.wsReply.dist(), SessionMs: a.wsSession.dist()}
+		for k, n := range a.wsErrors {
+			if n > 0 {
+				s.WS.FailedByKind[string(k)] = n
+			}
+		}
 	}
 
 	// Groups: latency from their endpoints' exact histograms when there are
@@ -282,9 +312,15 @@ func (r *Recorder) Report() *Report {
 		if lat.count == 0 {
 			lat = g.lat
 		}
-		rep.Groups = append(rep.Groups, GroupSummary{Name: g.name, Executor: g.executor, Requests: g.requests,
+		gs := GroupSummary{Name: g.name, Executor: g.executor, Requests: g.requests,
 			Iterations: g.iterations, Errors: g.errors, ErrorRate: rate(g.errors, g.requests), Dropped: g.dropped,
-			VUsMax: g.vusMax, TargetVUsMax: g.targetVUsMax, TargetRateMax: g.targetRateMax, LatencyMs: lat.dist()})
+			VUsMax: g.vusMax, TargetVUsMax: g.targetVUsMax, TargetRateMax: g.targetRateMax, LatencyMs: lat.dist(),
+			WSSessions: g.ws.sessions, WSFailed: g.ws.failed, WSOutcomes: g.ws.outcomes}
+		if g.ws.sessions > 0 || g.ws.outcomes > 0 {
+			r := rate(g.ws.failed, g.ws.outcomes)
+			gs.WSFailedRate = &r
+		}
+		rep.Groups = append(rep.Groups, gs)
 	}
 	for _, key := range a.epOrder {
 		e := a.endpoints[key]
@@ -339,6 +375,15 @@ func (r *Recorder) timeline() []Window {
 		}
 		if t.WS.Reply.Count > 0 {
 			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
+		}
+		w.WSSessions, w.WSFailed, w.WSOutcomes = t.WS.Sessions, t.WS.Failed, t.WS.Outcomes
+		for k, n := range t.WS.Errors {
+			if n > 0 {
+				if w.WSErrors == nil {
+					w.WSErrors = map[string]int64{}
+				}
+				w.WSErrors[string(k)] = n
+			}
 		}
 		for k, n := range t.Errors {
 			if n > 0 {

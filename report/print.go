@@ -93,7 +93,7 @@ func PrintSummary(w io.Writer, rep *Report) {
 	if lm, sm := float64(s.LatencyMs.Mean), float64(s.ServiceMs.Mean); s.ServiceMs.Count > 0 && lm > 0 && math.Abs(lm-sm) > lm*0.005 {
 		row("http_req_service_time", distLine(s.ServiceMs))
 	}
-	row("http_req_failed", fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(s.ErrorRate), s.Errors, s.Requests-s.Errors))
+	row("http_req_failed", rateRow(s.ErrorRate, s.Errors, s.Requests))
 	row("http_reqs", fmt.Sprintf("%d %s/s (max %s/s)", s.Requests, fmtNum(s.RPS, 1), fmtNum(s.RPSMax, 1)))
 	row("iterations", fmt.Sprintf("%d", s.Iterations))
 	row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
@@ -102,32 +102,51 @@ func PrintSummary(w io.Writer, rep *Report) {
 	}
 	if ws := s.WS; ws != nil {
 		row("ws_connecting", distLine(ws.ConnectMs))
+		failed := rateRow(ws.FailedRate, ws.Failed, ws.Outcomes)
+		if kinds := kindList(ws.FailedByKind); kinds != "" {
+			failed += " (" + kinds + ")"
+		}
+		row("ws_failed", failed)
 		row("ws_msg_latency", distLine(ws.ReplyMs))
-		row("ws_msgs_sent", fmt.Sprintf("%d", ws.Sent))
 		row("ws_msgs_received", fmt.Sprintf("%d", ws.Received))
-		row("ws_sessions", fmt.Sprintf("%d (max open %d, closed early %d)", ws.Opened, ws.OpenMax, ws.Closed))
+		row("ws_msgs_sent", fmt.Sprintf("%d", ws.Sent))
+		row("ws_session_duration", distLine(ws.SessionMs))
+		sessions := ws.Sessions
+		if sessions == 0 {
+			sessions = ws.Opened // a report from before sessions were counted
+		}
+		row("ws_sessions", fmt.Sprintf("%d (opened %d, max open %d, closed early %d)", sessions, ws.Opened, ws.OpenMax, ws.Closed))
 	}
 	if len(s.ErrorsByKind) > 0 {
-		kinds := make([]string, 0, len(s.ErrorsByKind))
-		for k := range s.ErrorsByKind {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		parts := make([]string, len(kinds))
-		for i, k := range kinds {
-			parts[i] = fmt.Sprintf("%s=%d", k, s.ErrorsByKind[k])
-		}
-		row("errors_by_kind", strings.Join(parts, " "))
+		row("errors_by_kind", kindList(s.ErrorsByKind))
 	}
 
 	printThresholds(w, rep)
 
 	if len(rep.Groups) > 0 {
-		p("\n  GROUPS\n")
-		p("    %-16s %-22s %9s %8s %7s %9s %9s\n", "group", "executor", "requests", "errors", "vus", "p95", "p99")
+		// WebSocket columns only when a group has sessions: its failures
+		// are not HTTP errors, so they get their own.
+		ws := false
 		for _, g := range rep.Groups {
-			p("    %-16s %-22s %9d %8s %7d %9s %9s\n", clip(g.Name, 16), clip(g.Executor, 22), g.Requests,
+			ws = ws || g.WSSessions > 0 || g.WSOutcomes > 0
+		}
+		p("\n  GROUPS\n")
+		p("    %-16s %-22s %9s %8s %7s %9s %9s", "group", "executor", "requests", "errors", "vus", "p95", "p99")
+		if ws {
+			p(" %11s %9s", "ws_sessions", "ws_failed")
+		}
+		p("\n")
+		for _, g := range rep.Groups {
+			p("    %-16s %-22s %9d %8s %7d %9s %9s", clip(g.Name, 16), clip(g.Executor, 22), g.Requests,
 				fmtRate(g.ErrorRate), g.VUsMax, msOrDash(g.LatencyMs.P95), msOrDash(g.LatencyMs.P99))
+			if ws {
+				failed := "-"
+				if g.WSFailedRate != nil {
+					failed = fmtRate(*g.WSFailedRate)
+				}
+				p(" %11d %9s", g.WSSessions, failed)
+			}
+			p("\n")
 		}
 	}
 	if len(rep.Endpoints) > 0 {
@@ -195,6 +214,29 @@ func printThresholds(w io.Writer, rep *Report) {
 		}
 		p("    %s %s '%s' = %s, failed in %d %s\n", mark, t.Metric, t.Expr, val, t.BadWindows, windows)
 	}
+}
+
+// rateRow prints a k6 rate: the rate, then ✓ the events that were true
+// (failed) and ✗ those that were not. A count is never negative, even from
+// a report whose counts disagree.
+func rateRow(r Num, trues, of int64) string {
+	return fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(r), max(trues, 0), max(of-trues, 0))
+}
+
+// kindList prints counts by kind, sorted: "status_4xx=3 ws_closed=1".
+func kindList(m map[string]int64) string {
+	kinds := make([]string, 0, len(m))
+	for k, n := range m {
+		if n > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	sort.Strings(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 func msOrDash(n Num) string {

@@ -111,6 +111,7 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 	r.run.endpoints = map[string]*endpointAcc{}
 	r.run.groups = map[string]*groupAcc{}
 	r.run.errorsByKind = map[engine.ErrorKind]int64{}
+	r.run.wsErrors = map[engine.ErrorKind]int64{}
 	if r.opts.Host == "" {
 		r.opts.Host, _ = os.Hostname()
 	}
@@ -262,6 +263,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	t.Endpoints = slices.Clone(t.Endpoints)
 	t.Groups = slices.Clone(t.Groups)
 	t.Errors = maps.Clone(t.Errors)
+	t.WS.Errors = maps.Clone(t.WS.Errors)
 	i := len(r.v.Ticks)
 	r.v.Ticks = append(r.v.Ticks, t)
 	tp := &r.v.Ticks[i]
@@ -276,6 +278,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	} else {
 		prev := &r.v.Ticks[i-1]
 		prev.Hist, prev.ServiceHist = nil, nil
+		prev.WS.ConnectHist, prev.WS.ReplyHist, prev.WS.SessionHist = nil, nil, nil
 		for j := range prev.Endpoints {
 			prev.Endpoints[j].Hist = nil
 		}

@@ -39,10 +39,52 @@ func metricLabel(th scenarios.Threshold) string { return th.Label() }
 // isDuration reports whether the metric's values are milliseconds.
 func isDuration(metric string) bool {
 	switch metric {
-	case "http_req_duration", "ws_msg_latency", "iteration_duration":
+	case "http_req_duration", "ws_msg_latency", "iteration_duration", "ws_connecting", "ws_session_duration":
 		return true
 	}
 	return false
+}
+
+// isFraction reports whether the metric is a rate of events (0..1),
+// printed as a percentage.
+func isFraction(metric string) bool {
+	switch metric {
+	case "http_req_failed", "checks", "ws_failed":
+		return true
+	}
+	return false
+}
+
+// wsWindow is a WebSocket metric's latency within one window: its summary
+// and mergeable snapshot; ok is false for other metrics.
+func wsWindow(metric string, t *engine.Tick) (engine.Latency, *hdrhistogram.Snapshot, bool) {
+	switch metric {
+	case "ws_msg_latency":
+		return t.WS.Reply, t.WS.ReplyHist, true
+	case "ws_connecting":
+		return t.WS.Connect, t.WS.ConnectHist, true
+	case "ws_session_duration":
+		return t.WS.Session, t.WS.SessionHist, true
+	}
+	return engine.Latency{}, nil, false
+}
+
+// wsGroupCounts are one window's sessions and ws_failed samples of what a
+// threshold's tag filter selects (the run, or one group); found is false
+// when the filter names no group in the window.
+func wsGroupCounts(th scenarios.Threshold, t *engine.Tick) (c wsCounts, found bool) {
+	if th.TagKey == "" {
+		return wsCounts{sessions: t.WS.Sessions, failed: t.WS.Failed, outcomes: t.WS.Outcomes}, true
+	}
+	for i := range t.Groups {
+		if g := &t.Groups[i]; th.TagKey == "group" && g.Name == th.TagValue {
+			c.sessions += g.WSSessions
+			c.failed += g.WSFailed
+			c.outcomes += g.WSOutcomes
+			found = true
+		}
+	}
+	return c, found
 }
 
 // perWindow reports whether a threshold has a meaning inside one window.
@@ -189,11 +231,31 @@ func windowValue(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) (floa
 	case "http_req_duration":
 		s := selectWindow(th, t, scratch)
 		return latencyValue(th, s.lat, s.snap)
-	case "ws_msg_latency":
+	case "ws_msg_latency", "ws_connecting", "ws_session_duration":
 		if th.TagKey != "" {
 			return 0, false
 		}
-		return latencyValue(th, t.WS.Reply, nil)
+		l, snap, _ := wsWindow(th.Metric, t)
+		return latencyValue(th, l, snap)
+	case "ws_failed":
+		c, _ := wsGroupCounts(th, t)
+		if th.Agg != "rate" || c.outcomes <= 0 {
+			return 0, false
+		}
+		return float64(min(c.failed, c.outcomes)) / float64(c.outcomes), true
+	case "ws_sessions", "ws_msgs_sent", "ws_msgs_received":
+		c, found := wsGroupCounts(th, t)
+		if th.Agg != "rate" || !found || secs <= 0 {
+			return 0, false
+		}
+		n := c.sessions
+		switch th.Metric {
+		case "ws_msgs_sent":
+			n = t.WS.Sent
+		case "ws_msgs_received":
+			n = t.WS.Received
+		}
+		return float64(n) / secs, true
 	case "http_req_failed":
 		s := selectWindow(th, t, scratch)
 		if th.Agg != "rate" || s.requests == 0 {
@@ -227,7 +289,7 @@ func fmtThresholdValue(metric, agg string, v float64) string {
 	switch {
 	case isDuration(metric) && agg != "count" && agg != "rate":
 		return fmtMs(v)
-	case agg == "rate" && (metric == "http_req_failed" || metric == "checks"):
+	case agg == "rate" && isFraction(metric):
 		return fmtPct(v)
 	case agg == "rate":
 		return trimFloat(v, 1) + "/s"
@@ -249,12 +311,26 @@ func aggLabel(th scenarios.Threshold) string {
 		s = "rps"
 	case th.Metric == "dropped_iterations":
 		s = "dropped"
+	case th.Metric == "ws_failed" && th.Agg == "rate":
+		s = "ws failed"
+	case th.Metric == "ws_sessions" && th.Agg == "rate":
+		s = "ws sessions/s"
+	case th.Metric == "ws_msgs_sent" && th.Agg == "rate":
+		s = "ws sent/s"
+	case th.Metric == "ws_msgs_received" && th.Agg == "rate":
+		s = "ws received/s"
+	case strings.HasPrefix(th.Metric, "ws_") && th.Agg == "count":
+		s = strings.ReplaceAll(th.Metric, "_", " ")
 	default:
 		s = th.Agg
 	}
 	switch th.Metric {
 	case "ws_msg_latency":
 		s = "ws " + s
+	case "ws_connecting":
+		s = "ws connect " + s
+	case "ws_session_duration":
+		s = "ws session " + s
 	case "iteration_duration":
 		s = "iteration " + s
 	}
@@ -313,7 +389,7 @@ func fmtFailed(th scenarios.Threshold, v float64) string {
 		default:
 			unit, dec = " ms", msDecimals(v)
 		}
-	case th.Agg == "rate" && (th.Metric == "http_req_failed" || th.Metric == "checks"):
+	case th.Agg == "rate" && isFraction(th.Metric):
 		scale, unit = 100, " %"
 		switch p := v * 100; {
 		case p < 0.1:

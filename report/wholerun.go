@@ -85,13 +85,14 @@ func (r *Recorder) counts(th scenarios.Threshold) (requests, errors, dropped int
 func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 	secs := r.run.active.Seconds()
 	switch th.Metric {
-	case "http_req_duration", "ws_msg_latency":
+	case "http_req_duration", "ws_msg_latency", "ws_connecting", "ws_session_duration":
 		l := r.latFor(th)
-		if th.Metric == "ws_msg_latency" {
+		if th.Metric != "http_req_duration" {
 			if th.TagKey != "" {
 				return 0, false
 			}
-			l = &r.run.wsReply
+			l = map[string]*latAcc{"ws_msg_latency": &r.run.wsReply, "ws_connecting": &r.run.wsConnect,
+				"ws_session_duration": &r.run.wsSession}[th.Metric]
 		}
 		d := l.dist()
 		if d.Count == 0 {
@@ -110,6 +111,29 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 			return float64(d.Max), true
 		case "count":
 			return float64(d.Count), true
+		}
+	case "ws_failed":
+		c := r.wsCountsFor(th)
+		if th.Agg != "rate" || c.outcomes <= 0 {
+			return 0, false
+		}
+		return float64(min(c.failed, c.outcomes)) / float64(c.outcomes), true
+	case "ws_sessions", "ws_msgs_sent", "ws_msgs_received":
+		n := r.wsCountsFor(th).sessions
+		switch th.Metric {
+		case "ws_msgs_sent":
+			n = r.run.wsSent
+		case "ws_msgs_received":
+			n = r.run.wsRecv
+		}
+		switch th.Agg {
+		case "rate":
+			if secs <= 0 {
+				return 0, false
+			}
+			return float64(n) / secs, true
+		case "count":
+			return float64(n), true
 		}
 	case "http_req_failed":
 		req, errs, _ := r.counts(th)
@@ -159,6 +183,18 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 	return 0, false
 }
 
+// wsCountsFor is the whole run's sessions and ws_failed samples of what a
+// threshold's tag filter selects (the run, or one group).
+func (r *Recorder) wsCountsFor(th scenarios.Threshold) wsCounts {
+	if th.TagKey == "" {
+		return r.run.ws
+	}
+	if g := r.run.groups[th.TagValue]; g != nil && th.TagKey == "group" {
+		return g.ws
+	}
+	return wsCounts{}
+}
+
 // merge adds another accumulator (whole-run tag filters).
 func (a *latAcc) merge(b *latAcc) {
 	if b.count == 0 && b.exact.empty() {
@@ -191,6 +227,7 @@ type runAcc struct {
 	service    latAcc
 	wsReply    latAcc
 	wsConnect  latAcc
+	wsSession  latAcc
 	endpoints  map[string]*endpointAcc
 	epOrder    []string
 	groups     map[string]*groupAcc
@@ -205,7 +242,12 @@ type runAcc struct {
 	active                                time.Duration
 	wsOpened, wsClosed, wsSent, wsRecv    int64
 	wsOpenMax                             int
+	ws                                    wsCounts
+	wsErrors                              map[engine.ErrorKind]int64
 }
+
+// wsCounts are WebSocket sessions and ws_failed's samples, run or group.
+type wsCounts struct{ sessions, failed, outcomes int64 }
 
 type endpointAcc struct {
 	group, name      string
@@ -220,6 +262,7 @@ type groupAcc struct {
 	vusMax, targetVUsMax                  int
 	targetRateMax                         float64
 	lat                                   latAcc // from group windows (quantiles only)
+	ws                                    wsCounts
 }
 
 // fold adds a tick to the whole-run accumulators.
@@ -227,8 +270,15 @@ func (r *Recorder) fold(t *engine.Tick) {
 	a := &r.run
 	a.lat.add(t.Latency, t.Hist)
 	a.service.add(t.Service, t.ServiceHist)
-	a.wsReply.add(t.WS.Reply, nil)
-	a.wsConnect.add(t.WS.Connect, nil)
+	a.wsReply.add(t.WS.Reply, t.WS.ReplyHist)
+	a.wsConnect.add(t.WS.Connect, t.WS.ConnectHist)
+	a.wsSession.add(t.WS.Session, t.WS.SessionHist)
+	a.ws.sessions += t.WS.Sessions
+	a.ws.failed += t.WS.Failed
+	a.ws.outcomes += t.WS.Outcomes
+	for k, n := range t.WS.Errors {
+		a.wsErrors[k] += n
+	}
 	a.requests += t.Requests
 	a.iterations += t.Iterations
 	a.errors += t.ErrorCount
@@ -282,5 +332,8 @@ func (r *Recorder) fold(t *engine.Tick) {
 		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
 		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)
 		ga.lat.add(g.Latency, nil)
+		ga.ws.sessions += g.WSSessions
+		ga.ws.failed += g.WSFailed
+		ga.ws.outcomes += g.WSOutcomes
 	}
 }

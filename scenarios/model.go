@@ -122,8 +122,10 @@ type WebSocket struct {
 // Threshold is one parsed k6 threshold expression such as "p(95)<500".
 type Threshold struct {
 	// Metric is the k6 metric name: http_req_duration, http_req_failed,
-	// http_reqs, iteration_duration, ws_msg_latency, dropped_iterations,
-	// checks, optionally with a tag filter like
+	// http_reqs, iteration_duration, dropped_iterations, checks, or a
+	// WebSocket one (ws_failed, ws_msg_latency, ws_connecting,
+	// ws_session_duration, ws_sessions, ws_msgs_sent, ws_msgs_received),
+	// optionally with a tag filter like
 	// http_req_duration{name:history} (then Tag* are set).
 	Metric   string `json:"metric"`
 	TagKey   string `json:"tag_key,omitempty"`

@@ -20,13 +20,26 @@ const (
 // thresholdMetrics are the k6 metric names brink measures and may hold
 // thresholds on, with the kind that decides which aggregations apply.
 var thresholdMetrics = map[string]metricKind{
-	"http_req_duration":  trendMetric,
-	"iteration_duration": trendMetric,
-	"ws_msg_latency":     trendMetric,
-	"http_req_failed":    rateMetric,
-	"checks":             rateMetric,
-	"http_reqs":          counterMetric,
-	"dropped_iterations": counterMetric,
+	"http_req_duration":   trendMetric,
+	"iteration_duration":  trendMetric,
+	"ws_msg_latency":      trendMetric,
+	"ws_connecting":       trendMetric,
+	"ws_session_duration": trendMetric,
+	"http_req_failed":     rateMetric,
+	"ws_failed":           rateMetric,
+	"checks":              rateMetric,
+	"http_reqs":           counterMetric,
+	"dropped_iterations":  counterMetric,
+	"ws_sessions":         counterMetric,
+	"ws_msgs_sent":        counterMetric,
+	"ws_msgs_received":    counterMetric,
+}
+
+// wsTagKeys are the tag filters a WebSocket metric takes: the engine
+// counts sessions and ws_failed per group, and the rest for the run only.
+var wsTagKeys = map[string][]string{
+	"ws_failed":   {"group"},
+	"ws_sessions": {"group"},
 }
 
 // ThresholdMetrics lists the metric names thresholds may use, sorted.
@@ -209,7 +222,19 @@ func parseThresholdMetric(metric string) (name, key, val string, err error) {
 		key, val = k, v
 	}
 	if _, ok := thresholdMetrics[name]; !ok {
-		return "", "", "", fmt.Errorf("unknown metric %q%s", name, choices(name, ThresholdMetrics()))
+		hint := choices(name, ThresholdMetrics())
+		if hint == "" { // more metrics than choices lists: name them all anyway
+			all := ThresholdMetrics()
+			hint = fmt.Sprintf(" (want %s or %s)", strings.Join(all[:len(all)-1], ", "), all[len(all)-1])
+		}
+		return "", "", "", fmt.Errorf("unknown metric %q%s", name, hint)
+	}
+	if key != "" && strings.HasPrefix(name, "ws_") && !slices.Contains(wsTagKeys[name], key) {
+		// Accepted, it would never see data: a threshold that cannot fail.
+		if len(wsTagKeys[name]) == 0 {
+			return "", "", "", fmt.Errorf("metric %q: %s takes no tag filter (it is measured for the whole run)", metric, name)
+		}
+		return "", "", "", fmt.Errorf("metric %q: %s takes only a {group:…} filter", metric, name)
 	}
 	if name == "dropped_iterations" && key == "name" {
 		// Arrivals are dropped before any request is chosen.

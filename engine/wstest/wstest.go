@@ -1,0 +1,153 @@
+// Package wstest holds WebSocket servers that fail brink's sessions in
+// each of the ways a real one does — a refused handshake, a session closed
+// at once, replies that never come, a frame claiming 2^62 bytes — plus one
+// that replies after known delays, for tests of the engine and the command
+// line against real listeners on loopback.
+package wstest
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsURL turns an httptest server's url into its ws:// form.
+func wsURL(srv *httptest.Server) string { return "ws" + srv.URL[len("http"):] }
+
+func serve(t testing.TB, h http.HandlerFunc) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return wsURL(srv)
+}
+
+// Refusing answers every handshake 403 Forbidden.
+func Refusing(t testing.TB) string {
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	})
+}
+
+// Closing accepts every session and closes it at once.
+func Closing(t testing.TB) string {
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Close()
+	})
+}
+
+// Mute accepts sessions and reads every message, answering none.
+func Mute(t testing.TB) string {
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// Delayed echoes each message after delay(n), n counting every message the
+// server has received (from 0, across sessions), so a test knows the
+// distribution of reply latencies it should see.
+func Delayed(t testing.TB, delay func(n int64) time.Duration) string {
+	var count atomic.Int64
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			time.Sleep(delay(count.Add(1) - 1))
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// HugeFrame answers each handshake by hand, then sends a binary frame
+// whose header claims claim bytes, follows it with up to send bytes of
+// payload (what a hostile or broken server does), and holds the connection
+// until the client goes. It returns host:port.
+func HugeFrame(t testing.TB, claim uint64, send int) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serveHugeFrame(c, claim, send)
+		}
+	}()
+	return l.Addr().String()
+}
+
+func serveHugeFrame(c net.Conn, claim uint64, send int) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	var key string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Sec-WebSocket-Key") {
+			key = strings.TrimSpace(v)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n"
+	if _, err := c.Write([]byte(resp)); err != nil {
+		return
+	}
+	hdr := []byte{0x82, 127, 0, 0, 0, 0, 0, 0, 0, 0} // FIN, binary, 64-bit length
+	binary.BigEndian.PutUint64(hdr[2:], claim)
+	if _, err := c.Write(hdr); err != nil {
+		return
+	}
+	chunk := make([]byte, 32<<10)
+	for sent := 0; sent < send; sent += len(chunk) {
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write(chunk[:min(len(chunk), send-sent)]); err != nil {
+			return
+		}
+	}
+	var buf [4096]byte
+	for { // hold until the client closes
+		if _, err := br.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
