@@ -128,7 +128,8 @@ func TestCleanName(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"alice", "alice"},
 		{"", "?"},
-		{"\x1b[2Jevil\a", "[2Jevil"},
+		{"\x1b[2Jevil\a", "evil"},
+		{"\x1b[31mbob\x1b[0m" + strings.Repeat("x", 20000), "bob" + strings.Repeat("x", 29)},
 		{"a b", "ab"},
 		{"émilie", "émilie"},
 		{strings.Repeat("x", 40), strings.Repeat("x", 32)},

@@ -383,11 +383,12 @@ func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 func fingerprint(key gossh.PublicKey) string { return gossh.FingerprintSHA256(key) }
 
 // cleanName keeps a client-chosen user name from carrying escape sequences
-// into everybody's header and the report.
+// (removed whole) or spaces into everybody's header and the report, and
+// from being long.
 func cleanName(s string) string {
 	var b strings.Builder
 	n := 0
-	for _, r := range s {
+	for _, r := range safeText(s, 4*maxUserRunes) {
 		if n == 32 {
 			break
 		}

@@ -31,6 +31,11 @@ const (
 	DefaultAddr        = "127.0.0.1:2222"
 	DefaultMaxViewers  = 8
 	DefaultIdleTimeout = time.Hour
+	// One source may open DefaultConnBurst connections at once, then
+	// DefaultConnsPerMinute a minute: plenty for viewers behind one jump
+	// host, few for a password-spraying loop.
+	DefaultConnsPerMinute = 60
+	DefaultConnBurst      = 20
 )
 
 // handshakeTimeout bounds the time from accept to authentication; a var so
@@ -66,6 +71,10 @@ type Config struct {
 	Controllers string
 	// MaxViewers is the most sessions at once; default 8.
 	MaxViewers int
+	// ConnsPerMinute is how many connections one source address may open
+	// a minute, after a burst of DefaultConnBurst; default 60, negative
+	// disables. Connections over it are closed before the handshake.
+	ConnsPerMinute int
 	// IdleTimeout ends a session with no keystroke for that long; default
 	// 1 h (watching is passive), negative disables.
 	IdleTimeout time.Duration
@@ -86,6 +95,8 @@ type Server struct {
 	ln          net.Listener
 	authorized  *keyFile
 	controllers *keyFile
+	refusals    *refusalLog
+	limiter     *rateLimiter // nil: unlimited
 
 	mu       sync.Mutex
 	closed   bool
@@ -132,6 +143,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg:         cfg,
 		authorized:  authorized,
 		controllers: controllers,
+		refusals:    newRefusalLog(cfg.Logf),
+		limiter:     newRateLimiter(cfg.ConnsPerMinute, DefaultConnBurst),
 		conns:       map[net.Conn]struct{}{},
 		sessions:    map[ssh.Session]*session{},
 		done:        make(chan struct{}),
@@ -240,6 +253,7 @@ func (s *Server) shutdown() {
 		_ = c.Close()
 	}
 	s.wg.Wait()
+	s.refusals.close() // what the last window gathered is said now
 	// Input loops end as their closed channels report EOF, right after the
 	// connections close; bounded in case a program never started reading.
 	readersDone := make(chan struct{})
@@ -291,6 +305,12 @@ func (s *Server) acceptLoop() {
 			return
 		}
 		delay = 0
+		ip := remoteIP(c.RemoteAddr())
+		if !s.limiter.allow(ip, time.Now()) {
+			s.refusals.throttled(ip, s.cfg.ConnsPerMinute, DefaultConnBurst)
+			_ = c.Close()
+			continue
+		}
 		if !s.track(c) {
 			_ = c.Close()
 			return
@@ -304,7 +324,7 @@ func (s *Server) acceptLoop() {
 			// it likes; unauthenticated ones get a fixed allowance.
 			t := time.AfterFunc(s.handshakeTimeout, func() {
 				if !tc.handshakeDone() {
-					s.cfg.Logf("share: %s: not authenticated within %s, closed", c.RemoteAddr(), s.handshakeTimeout)
+					s.refusals.timeout(ip, s.handshakeTimeout)
 					_ = tc.Close()
 				}
 			})
@@ -357,8 +377,7 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	if why == "" {
 		why = "not listed"
 	}
-	s.cfg.Logf("share: refused key %s for user %q from %s: %s",
-		fingerprint(key), ctx.User(), ctx.RemoteAddr(), why)
+	s.refusals.login(ip, fingerprint(key), ctx.User(), why)
 	return false
 }
 
@@ -410,6 +429,9 @@ func withDefaults(cfg Config) (Config, error) {
 	cfg.Addr = addr
 	if cfg.MaxViewers <= 0 {
 		cfg.MaxViewers = DefaultMaxViewers
+	}
+	if cfg.ConnsPerMinute == 0 {
+		cfg.ConnsPerMinute = DefaultConnsPerMinute
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout

@@ -127,6 +127,18 @@ func (l *logSink) contains(s string) bool {
 	return false
 }
 
+// waitFor waits (bounded) until a line contains s.
+func (l *logSink) waitFor(t testing.TB, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(waitLimit); !l.contains(s); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			t.Fatalf("no log line with %q within %s: %q", s, waitLimit, l.lines)
+		}
+	}
+}
+
 func (l *logSink) count(s string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -955,9 +967,8 @@ func TestSessionClosedOnLiveConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitViewers(t, f.srv, 0)
-	if !f.log.contains("alice " + fingerprint(f.alice.signer.PublicKey()) + " left") {
-		t.Errorf("leave not logged: %q", f.log.lines)
-	}
+	// The leave is logged just after the viewer is struck off the list.
+	f.log.waitFor(t, "alice "+fingerprint(f.alice.signer.PublicKey())+" left")
 	second := openConsole(t, c, 90, 20)
 	second.waitFor(t, "size=90x20")
 }
