@@ -300,7 +300,11 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 
 	if src != nil {
 		bg.Add(1)
-		go func() { defer bg.Done(); defer guard(); promquery.Run(ctx, src, rec.AddPoll) }()
+		onPoll := rec.AddPoll
+		if useTUI { // headless prints node trouble, warnings included, itself
+			onPoll = warningsOnce(onPoll, logf)
+		}
+		go func() { defer bg.Done(); defer guard(); promquery.Run(ctx, src, onPoll) }()
 	}
 	bg.Add(1)
 	go func() {
