@@ -94,8 +94,10 @@ func TestNoCredentialInMessages(t *testing.T) {
 	deadAddr := dead.Addr().String()
 	dead.Close()
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // so the server notices the client leaving
-		select {                    // until the client gives up, at most 10 s
+		// Read the body so the server notices the client leaving, then
+		// wait for that, at most 10 s.
+		io.Copy(io.Discard, r.Body)
+		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
 		}

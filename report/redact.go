@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -54,10 +55,12 @@ func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
 	}
 	if sc.Nodes != nil {
 		n := *sc.Nodes
-		n.Prometheus = redactURL(n.Prometheus)
+		// Node-source URLs as promquery shows them in every message: a
+		// user-info without a password (a token) goes whole too.
+		n.Prometheus = promquery.RedactURL(redactURL(n.Prometheus))
 		n.Scrape = make([]string, len(sc.Nodes.Scrape))
 		for i, u := range sc.Nodes.Scrape {
-			n.Scrape[i] = redactURL(u)
+			n.Scrape[i] = promquery.RedactURL(redactURL(u))
 		}
 		c.Nodes = &n
 	}
