@@ -353,7 +353,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			MaxViewers: o.MaxViewers, IdleTimeout: idleTimeout(o.IdleTimeout), Logf: logf,
 			NewModel: func(v share.Viewer, width, height int) tea.Model {
 				opts := tui.Options{Who: v.Who, CanControl: v.CanControl, ReportPath: o.ReportPath,
-					Viewers: v.Watching, Renderer: v.Renderer}
+					Viewers: v.Watching, Renderer: v.Renderer, Remote: true}
 				if v.CanControl {
 					opts.Controller = ctl
 				}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -330,5 +332,103 @@ func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("%d requests sent before refusing", n)
+	}
+}
+
+// An SSH viewer (OpenSSH in tmux) pressing q while the load runs is told
+// that only they leave; y disconnects them and the run goes on to its end.
+func TestShareViewerQuitPromptInTmux(t *testing.T) {
+	tmux := requireBinary(t, "tmux")
+	sshBin := requireBinary(t, "ssh")
+	dir := t.TempDir()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(id, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	target := okServer(t, time.Millisecond)
+	rep := filepath.Join(dir, "r.json")
+	port := freePort(t)
+	cmd := exec.Command(brinkBin, "probe", target.URL, "--vus", "2", "--duration", "15s", "--think", "10ms",
+		"--headless", "--report", rep, "--share", fmt.Sprintf("127.0.0.1:%d", port), "--authorized-keys", keys)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+
+	sock := filepath.Join(dir, "tmux.sock") // a private tmux server
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	sshCmd := strings.Join([]string{sshBin, "-F", "/dev/null", "-p", strconv.Itoa(port), "-i", id,
+		"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=10", "-t", "dana@127.0.0.1"}, " ")
+	// Retried until brink listens; the marker shows when ssh has ended.
+	run("new-session", "-d", "-x", "120", "-y", "40", "-s", "v",
+		"for i in 1 2 3 4 5 6 7 8 9 10; do "+sshCmd+" && break; sleep 0.5; done; echo VIEWER-GONE; sleep 60")
+	screen := func(d time.Duration, want string) string {
+		t.Helper()
+		var s string
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if s = run("capture-pane", "-p", "-t", "v"); strings.Contains(s, want) {
+				return s
+			}
+		}
+		t.Fatalf("screen never showed %q; brink stderr: %s\nlast screen:\n%s", want, stderr.String(), s)
+		return ""
+	}
+	screen(15*time.Second, "Throughput")
+	run("send-keys", "-t", "v", "q")
+	screen(5*time.Second, "Leave? You disconnect; the load goes on (owner or controllers stop it).")
+	run("send-keys", "-t", "v", "y")
+	screen(5*time.Second, "VIEWER-GONE")
+
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("brink ended when the viewer left: %v; stderr: %s", err, stderr.String())
+	default:
+	}
+	select {
+	case err := <-done:
+		done <- err
+		if code := cmd.ProcessState.ExitCode(); code != exitOK {
+			t.Fatalf("exit %d (%v); stderr: %s", code, err, stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("run did not end; stderr: %s", stderr.String())
+	}
+	var r struct {
+		Complete bool                    `json:"complete"`
+		Events   []struct{ Kind string } `json:"events"`
+	}
+	if b, err := os.ReadFile(rep); err != nil || json.Unmarshal(b, &r) != nil || !r.Complete {
+		t.Fatalf("report: %v complete=%v", err, r.Complete)
+	}
+	for _, e := range r.Events {
+		if e.Kind == "abort" {
+			t.Errorf("the viewer's leaving aborted the run: %+v", r.Events)
+		}
 	}
 }

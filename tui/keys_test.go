@@ -65,6 +65,7 @@ func TestKeys(t *testing.T) {
 	cases := []struct {
 		name       string
 		canControl bool
+		remote     bool
 		done       bool
 		keys       []string
 		calls      []string // on the controller
@@ -93,6 +94,13 @@ func TestKeys(t *testing.T) {
 		{name: "quit declined", canControl: true, keys: []string{"q", "n"}},
 		{name: "quit after the run at once", canControl: true, done: true, keys: []string{"q"}, quit: true},
 		{name: "viewer quits at once", keys: []string{"q"}, quit: true},
+		{name: "SSH viewer is told it only leaves", remote: true, keys: []string{"q"},
+			screen: "Leave? You disconnect; the load goes on (owner or controllers stop it)."},
+		{name: "SSH viewer leaves on y", remote: true, keys: []string{"q", "y"}, quit: true},
+		{name: "SSH controller is told how to stop", canControl: true, remote: true, keys: []string{"q"},
+			screen: "Leave? You disconnect; the load goes on (to stop it: a, abort)."},
+		{name: "SSH controller leaving stops nothing", canControl: true, remote: true, keys: []string{"q", "y"}, quit: true},
+		{name: "SSH viewer after the run at once", remote: true, done: true, keys: []string{"q"}, quit: true},
 		{name: "control after the run", canControl: true, done: true, keys: []string{"space"}, screen: "the run has ended"},
 		{name: "window cycles", keys: []string{"z"}, screen: "window 15m"},
 		{name: "hotspots", keys: []string{"h"}, screen: "Hotspots"},
@@ -110,7 +118,7 @@ func TestKeys(t *testing.T) {
 			}
 			v := synthView(goldenSecs, 8)
 			v.Done = c.done
-			m, rec := newTestModel(t, v, Options{Who: who, CanControl: c.canControl, Controller: ctl}, 120, 40)
+			m, rec := newTestModel(t, v, Options{Who: who, CanControl: c.canControl, Controller: ctl, Remote: c.remote}, 120, 40)
 			var last tea.Cmd
 			for _, k := range c.keys {
 				_, last = m.Update(keyMsg(k))

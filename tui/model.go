@@ -207,7 +207,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 
 	switch {
 	case key.Matches(msg, k.Quit):
-		if m.opts.CanControl && m.running() {
+		// Asked while the load runs: for the local console quitting stops
+		// it; an SSH viewer is told it only leaves.
+		if (m.opts.CanControl || m.opts.Remote) && m.running() {
 			m.mode = modeConfirmQuit
 			return nil
 		}
@@ -359,6 +361,12 @@ func (m *Model) bottom() string {
 	case modeConfirmAbort:
 		return st.Prompt.Render("Abort the run? The load ramps down gracefully and the report is written.  y / n")
 	case modeConfirmQuit:
+		switch {
+		case m.opts.Remote && m.opts.CanControl:
+			return st.Prompt.Render("Leave? You disconnect; the load goes on (to stop it: a, abort).  y / n")
+		case m.opts.Remote:
+			return st.Prompt.Render("Leave? You disconnect; the load goes on (owner or controllers stop it).  y / n")
+		}
 		return st.Prompt.Render("Quit? The load is still running: it will be stopped and the report written.  y / n")
 	case modeNote:
 		return m.input.View() + st.HelpDesc.Render("   enter save · esc cancel")

@@ -39,6 +39,9 @@ type Options struct {
 	// Viewers lists who is watching (may be nil); called from the
 	// program's goroutine a few times a second, so it must be safe for that.
 	Viewers func() []string
+	// Remote is an SSH viewer's console: quitting it only disconnects that
+	// viewer, and the run goes on, so the quit prompt says so.
+	Remote bool
 	// Controller may be nil: the console is then read-only.
 	Controller Controller
 	// Now is the clock (nil = time.Now); tests fix it.
