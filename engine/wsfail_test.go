@@ -1,6 +1,11 @@
 package engine
 
 import (
+	"context"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"testing"
 	"time"
 
@@ -132,5 +137,58 @@ func TestWebSocketSessionOutcomes(t *testing.T) {
 	}
 	if s.WS.Failed != 0 || s.WS.Sessions != 3 || ended != 3 || s.WS.Outcomes != 3+s.WS.Received {
 		t.Fatalf("failed %d sessions %d ended %d outcomes %d received %d", s.WS.Failed, s.WS.Sessions, ended, s.WS.Outcomes, s.WS.Received)
+	}
+}
+
+// BenchmarkWSHugeFrameMemory holds BRINK_WS_VUS (default 8) WebSocket VUs
+// with reply_contains (the path that buffers a message) against servers
+// whose frames claim 2^62 bytes, or claim and send 64 MiB, for 2 s, and
+// reports the process's peak RSS over the run: with the read limit
+// (max_body, 4 MiB by default) each such session ends as ws_too_large
+// before its payload is read. BRINK_WS_MAX_BODY (bytes) sets max_body, to
+// see what a larger limit costs. Run with -benchtime=1x:
+//
+//	go test -run '^$' -bench WSHugeFrameMemory -benchtime 1x ./engine
+func BenchmarkWSHugeFrameMemory(b *testing.B) {
+	n := 8
+	if s := os.Getenv("BRINK_WS_VUS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	for _, c := range []struct {
+		name  string
+		claim uint64
+		send  int
+	}{{"claim=2^62", 1 << 62, 8 << 20}, {"frame=64MiB", 64 << 20, 64 << 20}} {
+		b.Run(c.name, func(b *testing.B) {
+			addr := wstest.HugeFrame(b, c.claim, c.send)
+			for range b.N {
+				runtime.GC()
+				debug.FreeOSMemory()
+				// Reset the peak to the current RSS (Linux ≥ 4.0), so the
+				// figure is this run's.
+				_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+				base := rssBytes()
+				g := wsGroupTo("ws://"+addr+"/", n, 2*time.Second, time.Second)
+				g.WebSocket.ReplyContains = scenarios.MustTemplate(`{"n":{{iter}}}`)
+				if s := os.Getenv("BRINK_WS_MAX_BODY"); s != "" {
+					g.MaxBody, _ = strconv.ParseInt(s, 10, 64)
+				}
+				e, err := New(scenario(time.Second, g), Options{GracefulStop: time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				tk := &ticks{}
+				e.opts.OnTick = tk.add
+				_ = e.Run(context.Background())
+				peak := peakRSS() << 10 // kB
+				s := tk.sum()
+				if s.WS.Errors[ErrWSTooLarge] == 0 && os.Getenv("BRINK_WS_MAX_BODY") == "" {
+					b.Fatalf("no ws_too_large: %v", s.WS.Errors)
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MiB")
+				b.ReportMetric(float64(peak-base)/(1<<20)/float64(n), "peak-rss-MiB/vu")
+				b.ReportMetric(float64(s.WS.Errors[ErrWSTooLarge]), "too-large")
+			}
+		})
 	}
 }

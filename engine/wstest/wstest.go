@@ -88,10 +88,11 @@ func Delayed(t testing.TB, delay func(n int64) time.Duration) string {
 	})
 }
 
-// HugeFrame answers each handshake by hand, then sends a binary frame
-// whose header claims claim bytes, follows it with up to send bytes of
-// payload (what a hostile or broken server does), and holds the connection
-// until the client goes. It returns host:port.
+// HugeFrame answers each handshake by hand and, once the client has sent
+// its first message (so a reply is awaited and would be buffered), sends a
+// binary frame whose header claims claim bytes, follows it with up to send
+// bytes of payload (what a hostile or broken server does), and holds the
+// connection until the client goes. It returns host:port.
 func HugeFrame(t testing.TB, claim uint64, send int) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,6 +131,9 @@ func serveHugeFrame(c net.Conn, claim uint64, send int) {
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 		base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n"
 	if _, err := c.Write([]byte(resp)); err != nil {
+		return
+	}
+	if _, err := br.ReadByte(); err != nil { // the client's first message
 		return
 	}
 	hdr := []byte{0x82, 127, 0, 0, 0, 0, 0, 0, 0, 0} // FIN, binary, 64-bit length
