@@ -299,6 +299,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	}
 
 	if src != nil {
+		rec.Baseline(baselinePoll(ctx, src))
 		bg.Add(1)
 		onPoll := rec.AddPoll
 		if useTUI { // headless prints node trouble, warnings included, itself
@@ -773,4 +774,24 @@ func idleTimeout(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// baselinePollTimeout bounds the poll before the load: a slow or dead
+// node source must not hold the run back.
+const baselinePollTimeout = 3 * time.Second
+
+// baselinePoll polls the node source once before any load, so a node
+// already over its threshold is known not to be the load's doing. A
+// failure is no reason to stop: the poll comes back with Err set.
+func baselinePoll(ctx context.Context, src promquery.Source) promquery.Poll {
+	pctx, cancel := context.WithTimeout(ctx, baselinePollTimeout)
+	defer cancel()
+	p, err := src.Poll(pctx)
+	if err != nil && p.Err == "" {
+		p.Err = err.Error()
+	}
+	if p.Time.IsZero() {
+		p.Time = time.Now()
+	}
+	return p
 }

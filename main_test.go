@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,7 +115,8 @@ func TestFailedThresholdExits99(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Thresholds) != 1 || r.Thresholds[0].OK {
+	// The p95 the probe set, and the default http_req_failed beside it.
+	if len(r.Thresholds) != 2 || r.Thresholds[0].OK || r.Thresholds[0].Default || !r.Thresholds[1].Default {
 		t.Fatalf("thresholds in report: %+v", r.Thresholds)
 	}
 }
@@ -259,11 +261,26 @@ func TestReportDirLostMidRunFallsBack(t *testing.T) {
 	}
 }
 
-// A node that crosses its threshold fails the run for CI (exit 99), and a
-// node source that cannot be reached is said on stderr, not only in the
-// report.
+// A node that crosses its threshold from below under load fails the run
+// for CI (exit 99); one already over before the load is said so and is no
+// breakpoint (exit 98: it could not be judged); a node source that cannot
+// be reached is said on stderr, not only in the report.
 func TestNodeCrossingExits99AndNodeTroubleIsSaid(t *testing.T) {
-	target := okServer(t, time.Millisecond)
+	var loaded atomic.Bool // the target has seen load
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loaded.Store(true)
+		time.Sleep(time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(target.Close)
+	rising := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		load := 2.0
+		if loaded.Load() {
+			load = 150
+		}
+		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
+	}))
+	t.Cleanup(rising.Close)
 	node := fakeNode(t, 0) // load1 150 from the start
 	dir := t.TempDir()
 	write := func(name, scrape string) string {
@@ -281,10 +298,45 @@ nodes:
 		return p
 	}
 	var out, errb bytes.Buffer
-	code := runMain([]string{"run", write("over.yaml", node.URL+"/nodes/db-3/metrics"), "--headless",
-		"--report", filepath.Join(dir, "r1.json")}, &out, &errb)
+	code := runMain([]string{"run", write("rising.yaml", rising.URL+"/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r0.json")}, &out, &errb)
 	if code != exitThreshold {
-		t.Fatalf("node over threshold: exit %d, want 99; stderr: %s", code, errb.String())
+		t.Fatalf("node crossing under load: exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(filepath.Join(dir, "r0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bp := r.Verdict.Breakpoint; bp == nil || bp.Signal.Node != "db-3" || bp.ElapsedS < 0 || bp.VUs != 1 {
+		t.Fatalf("breakpoint %+v, want db-3 under load", bp)
+	}
+	if len(r.Nodes) != 1 || r.Nodes[0].Baseline == nil || float64(r.Nodes[0].Baseline.Load1) != 2 {
+		t.Fatalf("nodes %+v, want db-3 with its baseline load1 2", r.Nodes)
+	}
+
+	out.Reset()
+	errb.Reset()
+	code = runMain([]string{"run", write("over.yaml", node.URL+"/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r1.json")}, &out, &errb)
+	if code != exitInconclusive {
+		t.Fatalf("node over before the load: exit %d, want 98; stderr: %s", code, errb.String())
+	}
+	r, err = report.ReadFile(filepath.Join(dir, "r1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := 0
+	for _, e := range r.Events {
+		if e.Kind == report.EventNodeOverBefore {
+			before++
+		}
+	}
+	if r.Verdict.Breakpoint != nil || before != 1 || len(r.Verdict.Inconclusive) != 1 ||
+		r.Verdict.Inconclusive[0].Kind != report.InconclusiveOverBefore {
+		t.Fatalf("breakpoint %+v, %d over-before events, inconclusive %+v", r.Verdict.Breakpoint, before, r.Verdict.Inconclusive)
+	}
+	if !strings.Contains(out.String(), "db-3 load1 150 > 100 before the load") {
+		t.Fatalf("summary does not say db-3 was over before the load:\n%s", out.String())
 	}
 	out.Reset()
 	errb.Reset()
@@ -294,7 +346,7 @@ nodes:
 	if code != exitInconclusive || !strings.Contains(errb.String(), "brink: nodes: ") {
 		t.Fatalf("dead node source: exit %d, want 98; stderr %q", code, errb.String())
 	}
-	r, err := report.ReadFile(filepath.Join(dir, "r2.json"))
+	r, err = report.ReadFile(filepath.Join(dir, "r2.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,5 +580,33 @@ func TestDroppedArrivalsExit99(t *testing.T) {
 	}
 	if r.Summary.DroppedIterations == 0 || !strings.Contains(out.String(), "of its scheduled arrivals") {
 		t.Fatalf("dropped %d; summary:\n%s", r.Summary.DroppedIterations, out.String())
+	}
+}
+
+// Most requests failing is never a pass: with no failure threshold set,
+// brink applies http_req_failed rate<5% (marked default). A probe at a
+// closed port once said "reached 2 VUs with 100 % errors", exit 0.
+func TestProbeAtClosedPortFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", closed, "--vus", "2", "--duration", "2s", "--headless", "--report", rep}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Thresholds) != 1 || !r.Thresholds[0].Default || r.Thresholds[0].OK || r.Thresholds[0].Metric != "http_req_failed" {
+		t.Fatalf("thresholds %+v, want the default http_req_failed, failed", r.Thresholds)
+	}
+	if r.Passed || !strings.Contains(out.String(), "'rate<5%' (default)") {
+		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
 	}
 }

@@ -63,6 +63,8 @@ func (s *streak) warn() bool { return s.on || s.bad > 0 }
 // sloDetector is one per-window SLO threshold under the sustain rule.
 type sloDetector struct {
 	th scenarios.Threshold
+	// dflt: brink applied it, the scenario set none of its kind.
+	dflt bool
 	streak
 	near bool // the last window held, but within 10 % of the limit
 }

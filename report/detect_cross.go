@@ -30,14 +30,19 @@ type crossing struct {
 
 // baseline sets the state from a sample taken before any load: over is
 // in effect at once (no sustain: it is not the load's doing either way).
-// ok is true when it is over.
+// The latest such sample decides. ok is true when it has just become over
+// before the load.
 func (c *crossDetector) baseline(t time.Time, v, above float64) (crossing, bool) {
+	if !c.last.IsZero() && !t.After(c.last) {
+		return crossing{}, false // the same scrape seen again
+	}
+	was := c.before
 	c.last = t
 	c.runStart = time.Time{}
 	c.over = v > above
 	c.before = c.over
 	c.near = !c.over && above > 0 && v >= nearFrac*above
-	return crossing{over: true, at: t, val: v, before: true}, c.over
+	return crossing{over: true, at: t, val: v, before: true}, c.over && !was
 }
 
 // step applies the sustain rule to one sample (at t, value v) against the

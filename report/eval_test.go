@@ -271,8 +271,9 @@ func TestHeadlineState(t *testing.T) {
 	}
 }
 
-// TestMaxStableBelowNodeBreakpoint: a crossing stamped between two windows
-// reports the load of the window before it, and that window is not "stable".
+// TestMaxStableBelowNodeBreakpoint: a crossing stamped inside a window
+// reports the load of the window that contains it (not of the last one
+// ended before it, which held, and is the max stable load).
 func TestMaxStableBelowNodeBreakpoint(t *testing.T) {
 	r := NewRecorder(scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100}), t0, Options{})
 	for i := 0; i < 12; i++ {
@@ -285,11 +286,11 @@ func TestMaxStableBelowNodeBreakpoint(t *testing.T) {
 	}
 	r.Finish(at(13))
 	v := r.Verdict()
-	if v.Breakpoint == nil || !v.Breakpoint.Time.Equal(at(6.5)) || v.Breakpoint.VUs != 60 {
-		t.Fatalf("breakpoint %+v", v.Breakpoint)
+	if v.Breakpoint == nil || !v.Breakpoint.Time.Equal(at(6.5)) || v.Breakpoint.VUs != 70 {
+		t.Fatalf("breakpoint %+v, want 70 VUs (the window (6 s, 7 s])", v.Breakpoint)
 	}
-	if v.MaxStable == nil || v.MaxStable.VUs != 50 {
-		t.Errorf("max stable %+v, want 50 VUs (below the breakpoint's 60)", v.MaxStable)
+	if v.MaxStable == nil || v.MaxStable.VUs != 60 {
+		t.Errorf("max stable %+v, want 60 VUs (below the breakpoint's 70)", v.MaxStable)
 	}
 }
 

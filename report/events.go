@@ -24,6 +24,11 @@ const (
 	// its threshold (sustained), and came back under.
 	EventPanelOver  EventKind = "panel_over"
 	EventPanelClear EventKind = "panel_clear"
+	// A node (or panel series) was already over its threshold before the
+	// load began (baseline poll): not the load's doing, never the
+	// breakpoint. It must come back under before a crossing counts.
+	EventNodeOverBefore  EventKind = "node_over_before_load"
+	EventPanelOverBefore EventKind = "panel_over_before_load"
 )
 
 // Load is the engine's load at an event's moment.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -22,6 +23,9 @@ const (
 	InconclusiveNodesDown = "nodes_down"
 	// A node threshold never met a sample of a node it names.
 	InconclusiveNodeNoData = "node_no_data"
+	// A node (or panel series) was over its threshold before the load and
+	// never came back under: the load's effect on it cannot be told.
+	InconclusiveOverBefore = "over_before_load"
 	// The first signal came in a window where brink itself was the
 	// bottleneck, so it may be brink's, not the system's.
 	InconclusiveGenerator = "generator"
@@ -107,6 +111,7 @@ func (r *Recorder) inconclusive() []Reason {
 				fmtDur(down.Round(time.Second)), fmtDur(to.Sub(from).Round(time.Second)))})
 		return out
 	}
+	out = append(out, r.overBefore()...)
 	for k, th := range r.nodeThs {
 		if k < len(r.nodeSeen) && r.nodeSeen[k] {
 			continue
@@ -121,6 +126,41 @@ func (r *Recorder) inconclusive() []Reason {
 		out = append(out, Reason{Kind: InconclusiveNodeNoData,
 			Reason: fmt.Sprintf("node threshold %s > %s (%s) never had a sample to judge", th.Metric,
 				fmtNodeValue(th.Metric, th.Above), who)})
+	}
+	return out
+}
+
+// overBefore lists the series over their threshold before the load that
+// never came back under, in a stable order.
+func (r *Recorder) overBefore() []Reason {
+	keys := make([]crossKey, 0, len(r.cross))
+	for k, d := range r.cross {
+		if d.over && d.before {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.panel != b.panel || a.th != b.th {
+			return !a.panel && b.panel || a.panel == b.panel && a.th < b.th
+		}
+		return a.node < b.node
+	})
+	var out []Reason
+	for _, k := range keys {
+		var what string
+		switch {
+		case !k.panel && k.th < len(r.nodeThs):
+			th := r.nodeThs[k.th]
+			what = fmt.Sprintf("%s %s was over %s", k.node, th.Metric, fmtNodeValue(th.Metric, th.Above))
+		case k.panel && k.th >= 0 && k.th < len(r.panels) && r.panels[k.th].Above != nil:
+			p := r.panels[k.th]
+			what = fmt.Sprintf("%s %s was over %s", p.Title, k.node, fmtPanelValue(p.Unit, *p.Above))
+		default:
+			continue
+		}
+		out = append(out, Reason{Kind: InconclusiveOverBefore,
+			Reason: what + " before the load and never came back under, so the load's effect on it cannot be told"})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -171,10 +172,12 @@ type WindowLatency struct {
 
 // NodeSeries is one node's samples over the run.
 type NodeSeries struct {
-	Node     string       `json:"node"`
-	Role     string       `json:"role,omitempty"`
-	Instance string       `json:"instance"`
-	Cores    int          `json:"cores,omitempty"`
+	Node     string `json:"node"`
+	Role     string `json:"role,omitempty"`
+	Instance string `json:"instance"`
+	Cores    int    `json:"cores,omitempty"`
+	// Baseline is the node's sample from the poll taken before any load.
+	Baseline *NodeSample  `json:"baseline,omitempty"`
 	Samples  []NodeSample `json:"samples"`
 }
 
@@ -337,7 +340,7 @@ func (r *Recorder) Report() *Report {
 	})
 
 	rep.Timeline = r.timeline()
-	rep.Nodes = nodeSeries(r.v.Polls)
+	rep.Nodes = withBaseline(nodeSeries(r.v.Polls), r.baseline)
 	rep.Panels = r.panelSeries()
 	rep.Events = append([]Event{}, r.v.Events...)
 	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
@@ -443,13 +446,36 @@ func nodeSeries(polls []promquery.Poll) []NodeSeries {
 			if k := len(ns.Samples); k > 0 && !s.Time.After(ns.Samples[k-1].Time) && s.Stale == ns.Samples[k-1].Stale {
 				continue // the same scrape polled twice
 			}
-			ns.Samples = append(ns.Samples, NodeSample{Time: s.Time, CPU: Num(s.CPU), IOWait: Num(s.IOWait),
-				DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
-				Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
-				NetTxBps: Num(s.NetTxBps), Stale: s.Stale, StaleReason: s.StaleReason})
+			ns.Samples = append(ns.Samples, nodeSample(s))
 		}
 	}
 	return out
+}
+
+func nodeSample(s *promquery.Sample) NodeSample {
+	return NodeSample{Time: s.Time, CPU: Num(s.CPU), IOWait: Num(s.IOWait),
+		DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
+		Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
+		NetTxBps: Num(s.NetTxBps), Stale: s.Stale, StaleReason: s.StaleReason}
+}
+
+// withBaseline gives each node its sample from the poll before the load
+// (a node seen only then gets a series of its own).
+func withBaseline(ns []NodeSeries, p *promquery.Poll) []NodeSeries {
+	if p == nil {
+		return ns
+	}
+	for i := range p.Samples {
+		s := &p.Samples[i]
+		j := slices.IndexFunc(ns, func(n NodeSeries) bool { return n.Node == s.Node })
+		if j < 0 {
+			ns = append(ns, NodeSeries{Node: s.Node, Role: s.Role, Instance: s.Instance, Cores: s.Cores, Samples: []NodeSample{}})
+			j = len(ns) - 1
+		}
+		b := nodeSample(s)
+		ns[j].Baseline = &b
+	}
+	return ns
 }
 
 // panelSeries regroups the polls' custom panels per panel (in order of

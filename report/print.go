@@ -212,7 +212,11 @@ func printThresholds(w io.Writer, rep *Report) {
 		if t.BadWindows == 1 {
 			windows = "window"
 		}
-		p("    %s %s '%s' = %s, failed in %d %s\n", mark, t.Metric, t.Expr, val, t.BadWindows, windows)
+		dflt := ""
+		if t.Default {
+			dflt = " (default)"
+		}
+		p("    %s %s '%s'%s = %s, failed in %d %s\n", mark, t.Metric, t.Expr, dflt, val, t.BadWindows, windows)
 	}
 }
 

@@ -276,14 +276,20 @@ func TestPeakIgnoresPartialWindow(t *testing.T) {
 
 // Finding 4: no NaN ever, and without thresholds nothing "held".
 func TestNoThresholdsVerdict(t *testing.T) {
-	rep := replay(t, "refused.json") // connection refused, 100 % errors, no thresholds
-	want := "No thresholds were set: reached 20/s target, 20 rps with 100 % errors."
-	if rep.Verdict.Text != want {
-		t.Errorf("verdict %q\nwant      %q", rep.Verdict.Text, want)
+	// Connection refused, 100 % errors, no thresholds: the default
+	// http_req_failed rate<5% fails it (it once passed, exit 0).
+	rep := replay(t, "refused.json")
+	want := "errors 100 % > 5 % at 20/s target, 20 rps. No window before it held every threshold."
+	if rep.Verdict.Text != want || rep.Passed {
+		t.Errorf("passed %v, verdict %q\nwant      %q", rep.Passed, rep.Verdict.Text, want)
+	}
+	if len(rep.Thresholds) != 1 || !rep.Thresholds[0].Default || rep.Thresholds[0].OK {
+		t.Errorf("thresholds %+v, want the default http_req_failed, failed", rep.Thresholds)
 	}
 	var out bytes.Buffer
 	PrintSummary(&out, rep)
-	if s := out.String(); strings.Contains(s, "NaN") || strings.Contains(s, "held") {
+	if s := out.String(); strings.Contains(s, "NaN") || !strings.Contains(s, "✗ http_req_failed 'rate<5%' (default) = 100 %") ||
+		!strings.Contains(s, "exit code 99") {
 		t.Errorf("summary:\n%s", s)
 	}
 

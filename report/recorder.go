@@ -89,16 +89,24 @@ type Recorder struct {
 	wins []winInfo
 	// nodeSeen[k]: node threshold k judged a sample.
 	nodeSeen []bool
-	// loadStart is when the first VU started (zero: from the first tick).
-	loadStart  time.Time
-	violations []violation
-	bpFound    bool
-	onBreak    []func(Verdict)
-	sourceDown bool
-	abortAt    time.Time
-	abortWhy   string
-	end        time.Time
-	scratch    snapAcc
+	// loadStart is when the first VU started: zero until the first
+	// window says so.
+	loadStart time.Time
+	// early indexes the polls that came before the first window, judged
+	// when it comes.
+	early []int
+	// baseline is the node poll taken before any load (nil: none).
+	baseline *promquery.Poll
+	// pendingLoads are crossings in a window that has not ended yet.
+	pendingLoads []pendingLoad
+	violations   []violation
+	bpFound      bool
+	onBreak      []func(Verdict)
+	sourceDown   bool
+	abortAt      time.Time
+	abortWhy     string
+	end          time.Time
+	scratch      snapAcc
 
 	saveMu     sync.Mutex // orders autosaves before the final save
 	finalSaved bool
@@ -126,6 +134,7 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 		for _, th := range sc.Thresholds {
 			r.slos = append(r.slos, sloDetector{th: th})
 		}
+		r.slos = append(r.slos, defaultSLOs(sc.Thresholds)...)
 		if sc.Nodes != nil {
 			r.nodeThs = sc.Nodes.Thresholds
 			r.nodeSeen = make([]bool, len(r.nodeThs))
@@ -160,6 +169,32 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 	r.sustain, r.window = sustain, window
 	r.need = max(int((sustain+window-1)/window), 1)
 	return r
+}
+
+// defaultFailure are the failure thresholds brink applies when a scenario
+// sets none on the metric: most requests failing is never a pass.
+var defaultFailure = []struct{ metric, expr string }{{"http_req_failed", "rate<5%"}}
+
+// defaultSLOs are the default failure thresholds the scenario's own
+// thresholds (ths) leave unset: a threshold on the metric, with any tag,
+// is the scenario's choice.
+func defaultSLOs(ths []scenarios.Threshold) []sloDetector {
+	var out []sloDetector
+	for _, d := range defaultFailure {
+		set := false
+		for _, th := range ths {
+			set = set || th.Metric == d.metric
+		}
+		if set {
+			continue
+		}
+		th, err := scenarios.ParseThreshold(d.metric, d.expr)
+		if err != nil {
+			panic("report: bad default threshold: " + err.Error()) // a constant above
+		}
+		out = append(out, sloDetector{th: th, dflt: true})
+	}
+	return out
 }
 
 // View calls fn with a consistent read-only view under a read lock; fn must
@@ -268,6 +303,10 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	r.v.Ticks = append(r.v.Ticks, t)
 	tp := &r.v.Ticks[i]
 	r.fold(tp)
+	if i == 0 {
+		r.startLoad(tp)
+	}
+	r.resolveLoads(tp)
 	if i >= keepEndpoints {
 		// Per-endpoint rows are folded into the whole-run endpoints; only
 		// recent windows need them (hotspots).
@@ -407,6 +446,7 @@ func (r *Recorder) Finish(end time.Time) {
 		// breakpoint found here is in the verdict; the run is over, so no
 		// OnBreakpoint callback reacts to it.
 		r.flushRates(r.abortAt)
+		r.resolveLoads(nil)
 		r.v.Done, r.end = true, end
 		r.changed()
 	}
@@ -424,4 +464,15 @@ func (r *Recorder) Passed() bool {
 		}
 	}
 	return len(r.failures()) == 0
+}
+
+// userSLOs counts the scenario's own SLO thresholds (defaults aside).
+func (r *Recorder) userSLOs() int {
+	n := 0
+	for i := range r.slos {
+		if !r.slos[i].dflt {
+			n++
+		}
+	}
+	return n
 }

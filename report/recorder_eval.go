@@ -29,20 +29,15 @@ type crossKey struct {
 type violation struct {
 	at   time.Time
 	load Load
-	// loadTime is the end of the window load was taken from; for a node
-	// crossing it may precede at. Zero means at.
+	// loadTime is the end of the window load was taken from: the window
+	// that contains at. Zero: not known yet.
 	loadTime time.Time
 	signal   Signal
 }
 
-// cut is where "before the breakpoint" ends: the window whose load the
-// breakpoint reports is not stable load.
-func (v *violation) cut() time.Time {
-	if !v.loadTime.IsZero() && v.loadTime.Before(v.at) {
-		return v.loadTime
-	}
-	return v.at
-}
+// cut is where "before the breakpoint" ends: the window that contains it
+// is not stable load.
+func (v *violation) cut() time.Time { return v.at }
 
 // evalSLOs tests every per-window SLO on tick i; it reports whether all held.
 func (r *Recorder) evalSLOs(i int, t *engine.Tick) bool {
@@ -164,7 +159,9 @@ func (r *Recorder) rateJudged(name string, j rateJudged) {
 }
 
 // AddPoll appends one node poll and runs every node threshold over its
-// samples, and every custom panel threshold over its series.
+// samples, and every custom panel threshold over its series. Until the
+// first window arrives, when the load began is not known: the poll is
+// judged then.
 func (r *Recorder) AddPoll(p promquery.Poll) {
 	r.mu.Lock()
 	if r.v.Done {
@@ -180,11 +177,62 @@ func (r *Recorder) AddPoll(p promquery.Poll) {
 		r.sourceDown = false
 		r.addEvent(Event{Time: p.Time, Kind: EventSourceError, Text: "node metrics back", Load: r.lastLoad()})
 	}
+	if r.loadStart.IsZero() {
+		r.early = append(r.early, len(r.v.Polls)-1)
+	} else {
+		r.judgePoll(&r.v.Polls[len(r.v.Polls)-1])
+	}
+	fns := r.changed()
+	r.mu.Unlock()
+	r.fire(fns)
+}
+
+// Baseline records the node poll taken before any load. A node (or panel
+// series) over its threshold then is "over before the load": never the
+// breakpoint, and it must come back under before a crossing counts. A
+// failed poll (p.Err) is kept and judges nothing.
+func (r *Recorder) Baseline(p promquery.Poll) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.v.Done {
+		return
+	}
+	r.baseline = &p
+	if p.Err == "" {
+		r.judgeSamples(&p, true)
+	}
+	r.changed()
+}
+
+// startLoad fixes when the load began (from the first window) and judges
+// the polls that came before it.
+func (r *Recorder) startLoad(t *engine.Tick) {
+	r.loadStart = t.Time.Add(-t.Window)
+	if t.Elapsed > 0 {
+		r.loadStart = t.Time.Add(-t.Elapsed)
+	}
+	for _, i := range r.early {
+		r.judgePoll(&r.v.Polls[i])
+	}
+	r.early = nil
+}
+
+// judgePoll runs the thresholds over one poll: samples from before the
+// load count as the baseline.
+func (r *Recorder) judgePoll(p *promquery.Poll) {
+	r.judgeSamples(p, false)
+}
+
+// judgeSamples runs every node threshold over a poll's samples and every
+// panel threshold over its series; base: the poll was taken before the
+// load (as is any sample stamped before it began).
+func (r *Recorder) judgeSamples(p *promquery.Poll, base bool) {
 	for si := range p.Samples {
 		s := &p.Samples[si]
 		if s.Stale {
 			continue
 		}
+		pre := base || (!r.loadStart.IsZero() && s.Time.Before(r.loadStart))
 		for k, th := range r.nodeThs {
 			if (th.Node != "" && th.Node != s.Node) || (th.Role != "" && th.Role != s.Role) {
 				continue
@@ -193,16 +241,18 @@ func (r *Recorder) AddPoll(p promquery.Poll) {
 			if !ok {
 				continue
 			}
+			if pre {
+				r.preNode(k, th, s, v)
+				continue
+			}
 			r.nodeSeen[k] = true
 			r.stepNode(k, th, s, v)
 		}
 	}
+	pre := base || (!r.loadStart.IsZero() && p.Time.Before(r.loadStart))
 	for pi := range p.Panels {
-		r.stepPanel(p.Time, &p.Panels[pi], pi)
+		r.stepPanel(p.Time, &p.Panels[pi], pi, pre)
 	}
-	fns := r.changed()
-	r.mu.Unlock()
-	r.fire(fns)
 }
 
 // crossOf is the detector of one series against one threshold.
@@ -215,6 +265,15 @@ func (r *Recorder) crossOf(key crossKey) *crossDetector {
 	return d
 }
 
+// preNode takes one node sample from before the load.
+func (r *Recorder) preNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
+	if _, ok := r.crossOf(crossKey{th: k, node: s.Node}).baseline(s.Time, v, th.Above); ok {
+		r.addEvent(Event{Time: s.Time, Kind: EventNodeOverBefore, Node: s.Node, Metric: th.Metric, Value: v,
+			Threshold: th.Above, Text: fmt.Sprintf("%s %s %s > %s before the load: not the load's doing, never the breakpoint",
+				s.Node, th.Metric, fmtOver(th.Metric, v, th.Above), fmtNodeValue(th.Metric, th.Above))})
+	}
+}
+
 // stepNode applies the sustain rule to one node sample.
 func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
 	c, ok := r.crossOf(crossKey{th: k, node: s.Node}).step(s.Time, v, th.Above, r.sustain)
@@ -222,18 +281,71 @@ func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Samp
 		return
 	}
 	at, val := c.at, c.val
-	load, loadTime := r.loadTickAt(at)
 	if c.over {
 		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
 			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above))}
-		r.addEvent(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
-			Text: sig.Text + " — " + r.loadText(load), Load: load})
-		r.violate(violation{at: at, load: load, loadTime: loadTime, signal: sig})
+		r.crossed(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above},
+			sig.Text, &sig)
 		return
 	}
-	r.addEvent(Event{Time: at, Kind: EventNodeClear, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above,
-		Text: fmt.Sprintf("%s %s back under %s (%s) — %s", s.Node, th.Metric, fmtNodeValue(th.Metric, th.Above),
-			fmtNodeValue(th.Metric, val), r.loadText(load)), Load: load})
+	r.crossed(Event{Time: at, Kind: EventNodeClear, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above},
+		fmt.Sprintf("%s %s back under %s (%s)", s.Node, th.Metric, fmtNodeValue(th.Metric, th.Above),
+			fmtNodeValue(th.Metric, val)), nil)
+}
+
+// crossed logs a sustained crossing (or clearing) stamped at e.Time, with
+// the load of the window that contains it, and for a crossing over (sig
+// set) records the violation. A window that has not ended yet gives its
+// load when it arrives (see resolveLoads).
+func (r *Recorder) crossed(e Event, text string, sig *Signal) {
+	ev := len(r.v.Events)
+	r.addEvent(e)
+	vi, bp := -1, -1
+	if sig != nil {
+		vi = len(r.violations)
+		bp = r.violate(violation{at: e.Time, signal: *sig})
+	}
+	set := func(l Load, lt time.Time) {
+		r.v.Events[ev].Load, r.v.Events[ev].Text = l, text+" — "+r.loadText(l)
+		if vi >= 0 {
+			r.violations[vi].load, r.violations[vi].loadTime = l, lt
+		}
+		if bp >= 0 {
+			r.v.Events[bp].Load, r.v.Events[bp].Text = l, "breakpoint: "+text+" — "+r.loadText(l)
+		}
+	}
+	if i := windowAt(r.v.Ticks, e.Time); i >= 0 {
+		set(tickLoad(&r.v.Ticks[i]), r.v.Ticks[i].Time)
+		return
+	}
+	// Not yet known: say so much now, the load once its window ends.
+	set(r.lastLoad(), time.Time{})
+	r.pendingLoads = append(r.pendingLoads, pendingLoad{at: e.Time, set: set})
+}
+
+// pendingLoad is a crossing waiting for the window that contains it.
+type pendingLoad struct {
+	at  time.Time
+	set func(l Load, windowEnd time.Time)
+}
+
+// resolveLoads gives waiting crossings the load of the window t, which
+// contains them once it ends at or after them; at the end (t nil), the
+// last window's.
+func (r *Recorder) resolveLoads(t *engine.Tick) {
+	keep := r.pendingLoads[:0]
+	for _, p := range r.pendingLoads {
+		switch {
+		case t != nil && !t.Time.Before(p.at):
+			p.set(tickLoad(t), t.Time)
+		case t == nil && len(r.v.Ticks) > 0:
+			last := &r.v.Ticks[len(r.v.Ticks)-1]
+			p.set(tickLoad(last), last.Time)
+		default:
+			keep = append(keep, p)
+		}
+	}
+	r.pendingLoads = keep
 }
 
 // panelOf finds the scenario panel a polled panel value answers: the one
@@ -252,9 +364,10 @@ func (r *Recorder) panelOf(pv *promquery.PanelValue, i int) (k int, p *scenarios
 }
 
 // stepPanel applies a custom panel's threshold to each of its series, at
-// the poll's time, like a node threshold. A failed query, a NaN or an
-// infinite value says nothing either way.
-func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int) {
+// the poll's time, like a node threshold (pre: the poll was taken before
+// the load). A failed query, a NaN or an infinite value says nothing
+// either way.
+func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int, pre bool) {
 	k, pa := r.panelOf(pv, i)
 	if pa == nil || pa.Above == nil || pv.Err != "" {
 		return
@@ -264,39 +377,46 @@ func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int) {
 		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 			continue
 		}
-		c, ok := r.crossOf(crossKey{th: k, node: s.Labels, panel: true}).step(t, s.Value, above, r.sustain)
-		if !ok {
-			continue
-		}
 		name := pa.Title
 		if len(pv.Series) > 1 {
 			name += " " + s.Labels
 		}
+		d := r.crossOf(crossKey{th: k, node: s.Labels, panel: true})
+		if pre {
+			if _, ok := d.baseline(t, s.Value, above); ok {
+				r.addEvent(Event{Time: t, Kind: EventPanelOverBefore, Node: s.Labels, Metric: pa.Title, Value: s.Value,
+					Threshold: above, Text: fmt.Sprintf("%s %s > %s before the load: not the load's doing, never the breakpoint",
+						name, fmtPanelOver(pa.Unit, s.Value, above), fmtPanelValue(pa.Unit, above))})
+			}
+			continue
+		}
+		c, ok := d.step(t, s.Value, above, r.sustain)
+		if !ok {
+			continue
+		}
 		at, val := c.at, c.val
-		load, loadTime := r.loadTickAt(at)
 		if c.over {
 			sig := Signal{Kind: SignalPanel, Node: s.Labels, Metric: pa.Title, Value: Num(val), Threshold: Num(above),
 				Text: fmt.Sprintf("%s %s > %s", name, fmtPanelOver(pa.Unit, val, above), fmtPanelValue(pa.Unit, above))}
-			r.addEvent(Event{Time: at, Kind: EventPanelOver, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above,
-				Text: sig.Text + " — " + r.loadText(load), Load: load})
-			r.violate(violation{at: at, load: load, loadTime: loadTime, signal: sig})
+			r.crossed(Event{Time: at, Kind: EventPanelOver, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above},
+				sig.Text, &sig)
 			continue
 		}
-		r.addEvent(Event{Time: at, Kind: EventPanelClear, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above,
-			Text: fmt.Sprintf("%s back under %s (%s) — %s", name, fmtPanelValue(pa.Unit, above),
-				fmtPanelValue(pa.Unit, val), r.loadText(load)), Load: load})
+		r.crossed(Event{Time: at, Kind: EventPanelClear, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above},
+			fmt.Sprintf("%s back under %s (%s)", name, fmtPanelValue(pa.Unit, above), fmtPanelValue(pa.Unit, val)), nil)
 	}
 }
 
 // violate records a sustained violation; the first one (before any abort)
-// is the breakpoint.
-func (r *Recorder) violate(v violation) {
+// is the breakpoint, and its event's index is returned (else -1).
+func (r *Recorder) violate(v violation) int {
 	r.violations = append(r.violations, v)
 	if r.bpFound || (!r.abortAt.IsZero() && !v.at.Before(r.abortAt)) {
-		return
+		return -1
 	}
 	r.bpFound = true
 	r.addEvent(Event{Time: v.at, Kind: EventBreakpoint, Node: v.signal.Node, Metric: v.signal.Metric,
 		Value: float64(v.signal.Value), Threshold: float64(v.signal.Threshold),
 		Text: "breakpoint: " + v.signal.Text + " — " + r.loadText(v.load), Load: v.load})
+	return len(r.v.Events) - 1
 }

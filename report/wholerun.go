@@ -15,7 +15,8 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 	out := make([]ThresholdResult, 0, len(r.slos))
 	for k := range r.slos {
 		s := &r.slos[k]
-		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, Agg: s.th.Agg, BadWindows: s.badTotal}
+		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, Agg: s.th.Agg, BadWindows: s.badTotal,
+			Default: s.dflt}
 		if s.firstOn && s.first < len(r.v.Ticks) {
 			t := r.v.Ticks[s.first].Time
 			res.FirstBreach = &t
