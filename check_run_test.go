@@ -42,6 +42,14 @@ func TestCheckRejectsWhatRunRejects(t *testing.T) {
 			}
 		})
 	}
+	// Names from the file are printed without their terminal controls.
+	evil := filepath.Join(dir, "evil.yaml")
+	os.WriteFile(evil, []byte(strings.Replace(head, "  - {stages", "  - {name: \"g\\e[2J\\e]0;t\\ah\", stages", 1)), 0o600)
+	var eout, eerr bytes.Buffer
+	if code := runMain([]string{"check", evil}, &eout, &eerr); code != exitOK || strings.ContainsAny(eout.String(), "\x1b\x07") ||
+		!strings.Contains(eout.String(), "  gh ") {
+		t.Errorf("check of a name with escapes: exit %d, stdout %q, stderr %q", code, eout.String(), eerr.String())
+	}
 	// A byte-order mark is no reason to refuse a file.
 	bom := filepath.Join(dir, "bom.yaml")
 	os.WriteFile(bom, append([]byte("\xef\xbb\xbf"), head...), 0o600)

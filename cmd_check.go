@@ -9,6 +9,7 @@ import (
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 func init() {
@@ -40,7 +41,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			code = exitUsage
 			continue
 		}
-		fmt.Fprint(stdout, describeScenario(a, sc))
+		fmt.Fprint(stdout, termtext.CleanLines(describeScenario(a, sc))) // names in a file from anyone
 	}
 	return code
 }
