@@ -109,7 +109,7 @@ func panicSite(stack []byte) string {
 		fn, file := lines[i], strings.TrimSpace(lines[i+1])
 		if !strings.HasPrefix(lines[i+1], "\t") || strings.HasPrefix(fn, "runtime") ||
 			strings.HasPrefix(fn, "panic(") || strings.Contains(file, "/share/guard.go") ||
-			strings.HasPrefix(fn, "runtime/debug.") {
+			strings.HasPrefix(fn, "runtime/debug.") || strings.HasPrefix(fn, "github.com/charmbracelet/wish/recover.") {
 			continue
 		}
 		if j := strings.LastIndex(file, " +0x"); j > 0 {
@@ -122,4 +122,18 @@ func panicSite(stack []byte) string {
 
 func describePanic(what string, r any, stack []byte) string {
 	return fmt.Sprintf("panic in %s: %v at %s", what, r, panicSite(stack))
+}
+
+// panicLog adapts Logf for wish's recover middleware, which logs
+// "panic: %v\n%s" with the whole stack: the event log gets one line.
+type panicLog func(format string, args ...any)
+
+func (l panicLog) Printf(format string, args ...any) {
+	if len(args) == 2 {
+		if stack, ok := args[1].(string); ok {
+			l("share: a session ended: %s", describePanic("its handler", args[0], []byte(stack)))
+			return
+		}
+	}
+	l("share: "+format, args...)
 }

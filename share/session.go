@@ -112,6 +112,7 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 			refuse(sess, fmt.Sprintf("brink: too many viewers (%d); try again later", s.cfg.MaxViewers))
 			return
 		}
+		defer s.unregister(ws) // also if the console panics out of next
 		s.cfg.Logf("share: %s %s joined from %s (control: %v)", user, fp, sess.RemoteAddr(), rec.viewer.CanControl)
 		if hasPty && (asked.Width != pty.Window.Width || asked.Height != pty.Window.Height) {
 			s.cfg.Logf("share: %s asked for a %d×%d terminal; drawn at %d×%d",

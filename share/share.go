@@ -23,6 +23,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	bm "github.com/charmbracelet/wish/bubbletea"
+	"github.com/charmbracelet/wish/recover"
 	"github.com/muesli/termenv"
 )
 
@@ -159,10 +160,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	for _, opt := range []ssh.Option{
 		wish.WithPublicKeyAuth(s.allowKey),
 		wish.WithMiddleware(
-			// The profile only matters to bm.MakeRenderer, which is not used:
-			// Viewer.Renderer is built without querying the client terminal.
-			bm.MiddlewareWithProgramHandler(s.newProgram, termenv.TrueColor), // innermost: the console
-			s.gate, // outermost: refuse what is not a console session
+			// A panic in brink's own session code (the gate, building the
+			// console) ends that session with a log line, not the run; the
+			// console's own panics are the guard's.
+			recover.MiddlewareWithLogger(panicLog(cfg.Logf),
+				// The profile only matters to bm.MakeRenderer, which is not used:
+				// Viewer.Renderer is built without querying the client terminal.
+				bm.MiddlewareWithProgramHandler(s.newProgram, termenv.TrueColor), // innermost: the console
+				s.gate, // refuse what is not a console session
+			),
 		),
 		wish.WithVersion("brink"),
 	} {

@@ -1227,3 +1227,33 @@ func TestMaxViewersUnderConcurrentArrivals(t *testing.T) {
 		t.Errorf("Viewers() has %d, want %d", n, max)
 	}
 }
+
+// A panic in brink's own session code (here: building the console) is
+// caught by wish's recover middleware: one log line, that session ends,
+// the server and the other viewers go on.
+func TestPanicBuildingConsoleEndsOnlyItsSession(t *testing.T) {
+	f := startServer(t, func(c *Config) {
+		next := c.NewModel
+		c.NewModel = func(v Viewer, w, h int) tea.Model {
+			if v.User == "boom" {
+				panic("boom in NewModel")
+			}
+			return next(v, w, h)
+		}
+	})
+	bystander := openConsole(t, mustDial(t, f.srv.Addr(), "bob", f.bob), 80, 24)
+	bystander.waitFor(t, "viewer=bob")
+
+	con := openConsole(t, mustDial(t, f.srv.Addr(), "boom", f.alice), 80, 24)
+	con.waitEnd(t)
+	f.log.waitFor(t, "share: a session ended: panic in its handler: boom in NewModel at ")
+	if !f.log.contains("share_test.go:") || f.log.contains("goroutine ") {
+		t.Errorf("want one line naming share_test.go: %q", f.log.lines)
+	}
+	waitViewers(t, f.srv, 1) // boom is not left listed
+	if _, err := bystander.stdin.Write([]byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	bystander.waitFor(t, "keys=[k]")
+	openConsole(t, mustDial(t, f.srv.Addr(), "alice", f.alice), 80, 24).waitFor(t, "viewer=alice")
+}
