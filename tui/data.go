@@ -120,6 +120,8 @@ type endpoint struct {
 
 const hotspotWindows = 10 // latest ticks merged into the hotspot table
 
+const wsRecentWindows = 5 // latest ticks the header's ws_failed spans
+
 // data is the console's own copy of the run, filled from report.View under
 // the recorder's read lock. It only appends what is new since last time, so
 // an ingest costs what changed, not the run's length.
@@ -147,6 +149,11 @@ type data struct {
 	hot        []endpoint
 	errTotal   map[engine.ErrorKind]int64
 	errRecent  map[engine.ErrorKind]int64 // newest tick
+	// WebSocket: whether the run has sessions, and ws_failed over the
+	// newest wsRecentWindows (one window of long-lived sessions often has
+	// no outcome, and a refused server's reconnects back off).
+	ws                  bool
+	wsFailed, wsOutcome int64
 	totalReqs  int64
 	dropped    int64
 	stage      int
@@ -171,6 +178,11 @@ func (d *data) ingest(v *report.View) bool {
 	d.version = v.Version
 	if v.Scenario != d.scenario {
 		d.scenario = v.Scenario
+		if v.Scenario != nil {
+			for _, g := range v.Scenario.Groups {
+				d.ws = d.ws || g.WebSocket != nil
+			}
+		}
 		for _, n := range d.nodes {
 			d.limits(n)
 		}
@@ -189,7 +201,8 @@ func (d *data) ingest(v *report.View) bool {
 		}
 		d.points = append(d.points, point{
 			t: t.Time, p50: ms(t.Latency.P50), p95: ms(t.Latency.P95), p99: ms(t.Latency.P99),
-			rps: t.RPS(), errps: float64(t.ErrorCount) / win.Seconds(), vus: float64(first(vuCounts(t))),
+			// WebSocket failures are no HTTP errors, but they are errors/s.
+			rps: t.RPS(), errps: float64(t.ErrorCount+t.WS.Failed) / win.Seconds(), vus: float64(first(vuCounts(t))),
 		})
 		for k, c := range t.Errors {
 			d.errTotal[k] += c
@@ -204,7 +217,15 @@ func (d *data) ingest(v *report.View) bool {
 		for k, c := range last.Errors {
 			d.errRecent[k] = c
 		}
+		d.wsFailed, d.wsOutcome = 0, 0
+		for i := max(0, n-wsRecentWindows); i < n; i++ {
+			w := &v.Ticks[i].WS
+			d.wsFailed += w.Failed
+			d.wsOutcome += w.Outcomes
+			d.ws = d.ws || w.Sessions > 0 || w.Outcomes > 0
+		}
 		last.Errors, last.Endpoints, last.Groups, last.Hist = nil, nil, nil, nil
+		last.WS.Errors, last.WS.ConnectHist, last.WS.ReplyHist, last.WS.SessionHist = nil, nil, nil, nil
 		d.last = last
 		d.stage, d.held, d.lastWindow = last.Stage, last.Held, last.Window
 		d.hot = mergeEndpoints(v.Ticks[max(0, n-hotspotWindows):], d.hot[:0])

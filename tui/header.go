@@ -54,6 +54,16 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 		kv("p99", fmtMs(ms(t.Latency.P99))),
 		kv("err", strconv.FormatFloat(100*t.ErrorRate(), 'f', 2, 64)+"%"),
 	)
+	if d.ws {
+		// WebSocket sessions have their own failures (ws_failed), never
+		// hidden behind the HTTP err.
+		fail := 0.0
+		if d.wsOutcome > 0 {
+			fail = 100 * float64(min(d.wsFailed, d.wsOutcome)) / float64(d.wsOutcome)
+		}
+		l1 = append(l1, kv("ws", strconv.Itoa(t.WS.Open)+" open"),
+			kv("ws fail", strconv.FormatFloat(fail, 'f', 2, 64)+"%"))
+	}
 	if d.dropped > 0 {
 		l1 = append(l1, kv("dropped", fmtCount(float64(d.dropped))))
 	}

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
 )
 
@@ -98,5 +99,32 @@ func TestProgramQuit(t *testing.T) {
 	_ = final
 	if !strings.Contains(tm.FinalModel(t).View(), "report: r.json") {
 		t.Errorf("the last frame should name the report")
+	}
+}
+
+// A WebSocket run whose sessions all fail says so in the header (ws_failed
+// over the newest windows, apart from the HTTP err), and the failures are
+// on the errors/s chart and in the errors view by kind.
+func TestWebSocketFailuresInHeader(t *testing.T) {
+	rec := report.NewRecorder(synthScenario(), synthStart, report.Options{Host: "test"})
+	for s := 0; s < 10; s++ {
+		tk := synthTick(s)
+		tk.WS = engine.WSStats{Open: 0, Sessions: 4, Failed: 4, Outcomes: 4,
+			Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}}
+		tk.Errors = map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}
+		rec.AddTick(tk)
+	}
+	end := synthStart.Add(10 * time.Second)
+	m := New(rec, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}, Now: func() time.Time { return end }}).(*Model)
+	m.Update(sizeMsg(200, 60))
+	out := m.View()
+	for _, want := range []string{"ws 0 open", "ws fail 100.00%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("header lacks %q:\n%s", want, out)
+		}
+	}
+	m.Update(keyMsg("e"))
+	if out := m.View(); !strings.Contains(out, "status_4xx") {
+		t.Errorf("errors view lacks the handshake failures:\n%s", out)
 	}
 }
