@@ -149,16 +149,17 @@ type data struct {
 	hot        []endpoint
 	errTotal   map[engine.ErrorKind]int64
 	errRecent  map[engine.ErrorKind]int64 // newest tick
-	// WebSocket: whether the run has sessions, and ws_failed over the
-	// newest wsRecentWindows (one window of long-lived sessions often has
-	// no outcome, and a refused server's reconnects back off).
-	ws                  bool
-	wsFailed, wsOutcome int64
 	totalReqs  int64
 	dropped    int64
 	stage      int
 	held       bool
 	lastWindow time.Duration
+
+	// WebSocket: whether the run has sessions, and ws_failed over the
+	// newest wsRecentWindows (one window of long-lived sessions often has
+	// no outcome, and a refused server's reconnects back off).
+	ws                  bool
+	wsFailed, wsOutcome int64
 }
 
 func newData() *data {
