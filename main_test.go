@@ -606,7 +606,8 @@ func TestProbeAtClosedPortFails(t *testing.T) {
 	if len(r.Thresholds) != 1 || !r.Thresholds[0].Default || r.Thresholds[0].OK || r.Thresholds[0].Metric != "http_req_failed" {
 		t.Fatalf("thresholds %+v, want the default http_req_failed, failed", r.Thresholds)
 	}
-	if r.Passed || !strings.Contains(out.String(), "'rate<5%' (default)") {
+	if r.Passed || !strings.Contains(out.String(), "'rate<5%' (default)") ||
+		!strings.Contains(r.Verdict.Text, "the default one failed (errors 100 % > 5 %)") {
 		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
 	}
 }

@@ -138,6 +138,9 @@ type verdictIn struct {
 	// aside, which judge finds).
 	inconclusive []Reason
 	failed       []Reason
+	// defaultFailed says each default threshold that failed over the
+	// whole run: "errors 100 % > 5 %".
+	defaultFailed []string
 }
 
 // verdict builds the verdict; the caller holds the lock.
@@ -148,6 +151,9 @@ func (r *Recorder) verdict() Verdict {
 		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive(), failed: r.failures()}
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
+		if v, ok := r.wholeRunValue(s.th); s.dflt && ok && !holds(v, s.th) {
+			in.defaultFailed = append(in.defaultFailed, sloWithValue(s.th, v))
+		}
 	}
 	var ok95, ok99 bool
 	in.p95, ok95 = r.run.lat.quantile(95)
@@ -378,13 +384,17 @@ func followedShort(s Signal, shorts map[string]string) string {
 func (in *verdictIn) noThresholdsText(v *Verdict) string {
 	var b strings.Builder
 	peak := verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
+	lead := "No thresholds were set"
+	if len(in.defaultFailed) > 0 {
+		lead = "No thresholds were set, and the default one failed (" + strings.Join(in.defaultFailed, "; ") + ")"
+	}
 	switch {
 	case v.Aborted != "":
-		fmt.Fprintf(&b, "No thresholds were set; the run was aborted (%s) after reaching %s", v.Aborted, peak)
+		fmt.Fprintf(&b, "%s; the run was aborted (%s) after reaching %s", lead, v.Aborted, peak)
 	case !in.done:
-		fmt.Fprintf(&b, "No thresholds were set: up to %s so far", peak)
+		fmt.Fprintf(&b, "%s: up to %s so far", lead, peak)
 	default:
-		fmt.Fprintf(&b, "No thresholds were set: reached %s", peak)
+		fmt.Fprintf(&b, "%s: reached %s", lead, peak)
 	}
 	if in.requests == 0 {
 		b.WriteString(", with no request completed.")
