@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -27,6 +29,83 @@ const (
 
 func newSessionHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histMin, sessionHistMax, sessionHistSigFigs)
+}
+
+// Per-endpoint latency is kept to 2 significant figures (±1 %) in one
+// histogram per endpoint and window shared by all shards, allocated on the
+// endpoint's first response: a 3-figure HDR histogram per endpoint per
+// shard window cost 1–3 MB per request name up front (5 000 names: 14 GB).
+// Now an endpoint costs two 20 KiB count arrays once used, nothing before.
+// Group and overall latency stay exact (3 figures, per shard).
+const (
+	epSigFigs = 2
+	// epCountsLen is the counts length of an HDR histogram of
+	// histMin..histMax at epSigFigs (a test checks it against the library).
+	epCountsLen = 2560
+	// HDR layout at 2 figures from 1 µs: 256 sub-buckets (unit resolution
+	// to 2·10²), so half of them, 128, per bucket after the first.
+	epSubBucketHalfCountMag = 7
+	epSubBucketHalfCount    = 1 << epSubBucketHalfCountMag
+	epSubBucketMask         = 2*epSubBucketHalfCount - 1
+)
+
+func newEndpointHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, epSigFigs) }
+
+// epIndex is the HDR counts index of v (1..histMax) at epSigFigs, as the
+// library computes it (unit magnitude 0).
+func epIndex(v int64) int {
+	bucket := 64 - bits.LeadingZeros64(uint64(v|epSubBucketMask)) - (epSubBucketHalfCountMag + 1)
+	sub := int(v >> uint(bucket))
+	return (bucket+1)<<epSubBucketHalfCountMag + sub - epSubBucketHalfCount
+}
+
+// epValue is the lowest value that lands at counts index i.
+func epValue(i int) int64 {
+	bucket := i>>epSubBucketHalfCountMag - 1
+	sub := i&(epSubBucketHalfCount-1) + epSubBucketHalfCount
+	if bucket < 0 {
+		sub -= epSubBucketHalfCount
+		bucket = 0
+	}
+	return int64(sub) << uint(bucket)
+}
+
+// epCounts is one endpoint's latency counts for one window parity. VUs of
+// every shard add to it under their own shard's lock (hence atomics); the
+// ticker drains it only after swapping every shard, when no VU can still
+// be writing to this parity.
+type epCounts [epCountsLen]atomic.Int64
+
+// epLat is one endpoint's pair of counts, by window parity, each nil until
+// the endpoint's first response in a window of that parity.
+type epLat [2]atomic.Pointer[epCounts]
+
+// alloc is an endpoint's first response in a window of this parity: any
+// shard may race to it.
+func (e *epLat) alloc(parity uint8) *epCounts {
+	c := new(epCounts)
+	if !e[parity].CompareAndSwap(nil, c) {
+		c = e[parity].Load()
+	}
+	return c
+}
+
+// drain moves one parity's counts into h (reset by the caller) and zeroes
+// them. It returns false when nothing was recorded.
+func (e *epLat) drain(parity uint8, h *hdrhistogram.Histogram) bool {
+	c := e[parity].Load()
+	if c == nil {
+		return false
+	}
+	any := false
+	for i := range c {
+		if n := c[i].Load(); n != 0 {
+			c[i].Store(0)
+			_ = h.RecordValues(epValue(i), n)
+			any = true
+		}
+	}
+	return any
 }
 
 // toMicros clamps into the histogram's range so RecordValue never fails.
@@ -80,8 +159,9 @@ const (
 	checkFail
 )
 
+// endpointWindow is one endpoint's counts in a shard window; its latency
+// is in the recorder's shared epLat.
 type endpointWindow struct {
-	hist     *hdrhistogram.Histogram // Latency (CO-corrected for open groups)
 	requests int64
 	errors   int64
 }
@@ -102,6 +182,12 @@ type window struct {
 	ttfb                                    *hdrhistogram.Histogram
 	endpoints                               []endpointWindow
 	groups                                  []groupWindow
+	// groupHist is each group's latency (CO-corrected for open groups),
+	// exact; nil until the group's first response in this window.
+	groupHist []*hdrhistogram.Histogram
+	// parity picks the endpoints' epLat half: a shard's two windows differ,
+	// and every shard's current window has the same parity.
+	parity uint8
 
 	wsOpened, wsClosed, wsSent, wsReceived int64
 	// ws_failed's samples: failed of outcomes (see WSStats), by kind.
@@ -112,16 +198,15 @@ type window struct {
 	lag lagHist // open model: actual send − intended start (zeroed by reset)
 }
 
-func newWindow(nEndpoints, nGroups int, withWS bool) *window {
+func newWindow(nEndpoints, nGroups int, withWS bool, parity uint8) *window {
 	w := &window{
 		service:   newHist(),
 		connect:   newHist(),
 		ttfb:      newHist(),
 		endpoints: make([]endpointWindow, nEndpoints),
 		groups:    make([]groupWindow, nGroups),
-	}
-	for i := range w.endpoints {
-		w.endpoints[i].hist = newHist()
+		groupHist: make([]*hdrhistogram.Histogram, nGroups),
+		parity:    parity,
 	}
 	if withWS {
 		w.wsConnect, w.wsReply, w.wsSession = newHist(), newHist(), newSessionHist()
@@ -130,19 +215,19 @@ func newWindow(nEndpoints, nGroups int, withWS bool) *window {
 }
 
 func (w *window) reset() {
-	svc, conn, ttfb, eps, grps, wsc, wsr, wss := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.wsConnect, w.wsReply, w.wsSession
+	svc, conn, ttfb, eps, grps, gh, wsc, wsr, wss, par := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.groupHist, w.wsConnect, w.wsReply, w.wsSession, w.parity
 	resetHist(svc)
 	resetHist(conn)
 	resetHist(ttfb)
-	for i := range eps {
-		resetHist(eps[i].hist)
-		eps[i].requests, eps[i].errors = 0, 0
-	}
+	clear(eps)
 	clear(grps)
+	for _, h := range gh {
+		resetHist(h)
+	}
 	resetHist(wsc)
 	resetHist(wsr)
 	resetHist(wss)
-	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, wsConnect: wsc, wsReply: wsr, wsSession: wss}
+	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, groupHist: gh, wsConnect: wsc, wsReply: wsr, wsSession: wss, parity: par}
 }
 
 // resetHist skips the 140 KB memset when nothing was recorded.
@@ -161,12 +246,14 @@ type shard struct {
 	mu    sync.Mutex
 	cur   *window
 	spare *window
-	_     [40]byte // keep neighbouring shards' mutexes off one cache line
+	eps   []epLat  // the recorder's, shared by all shards
+	_     [16]byte // keep neighbouring shards' mutexes off one cache line
 }
 
 // recorder owns the shards and the merge at each tick.
 type recorder struct {
 	shards []*shard
+	eps    []epLat
 }
 
 func shardCount() int {
@@ -175,9 +262,9 @@ func shardCount() int {
 }
 
 func newRecorder(nShards, nEndpoints, nGroups int, withWS bool) *recorder {
-	r := &recorder{shards: make([]*shard, nShards)}
+	r := &recorder{shards: make([]*shard, nShards), eps: make([]epLat, nEndpoints)}
 	for i := range r.shards {
-		r.shards[i] = &shard{cur: newWindow(nEndpoints, nGroups, withWS), spare: newWindow(nEndpoints, nGroups, withWS)}
+		r.shards[i] = &shard{cur: newWindow(nEndpoints, nGroups, withWS, 0), spare: newWindow(nEndpoints, nGroups, withWS, 1), eps: r.eps}
 	}
 	return r
 }
@@ -210,7 +297,19 @@ func (s *shard) request(ep, grp int, k kind, chk checkResult, latency, service, 
 		w.checksFailed++
 	}
 	if latency > 0 {
-		_ = e.hist.RecordValue(toMicros(latency))
+		us := toMicros(latency)
+		el := &s.eps[ep]
+		c := el[w.parity&1].Load()
+		if c == nil {
+			c = el.alloc(w.parity & 1)
+		}
+		c[epIndex(us)].Add(1)
+		gh := w.groupHist[grp]
+		if gh == nil {
+			gh = newHist() // once per group and window, for the run
+			w.groupHist[grp] = gh
+		}
+		_ = gh.RecordValue(us)
 		_ = w.service.RecordValue(toMicros(service))
 		if ttfb > 0 {
 			_ = w.ttfb.RecordValue(toMicros(ttfb))

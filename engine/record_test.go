@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/scenarios"
 )
 
 func TestRecordAllocatesNothing(t *testing.T) {
@@ -36,7 +40,14 @@ func TestRecordSwap(t *testing.T) {
 	for _, w := range ws {
 		req += w.requests
 		errs += w.errors[kindTimeout]
-		hist += w.endpoints[0].hist.TotalCount()
+		if w.groupHist[0] != nil {
+			hist += w.groupHist[0].TotalCount()
+		}
+	}
+	eh := newEndpointHist()
+	r.eps[0].drain(ws[0].parity, eh)
+	if eh.TotalCount() != 1 {
+		t.Fatalf("endpoint histogram has %d, want 1", eh.TotalCount())
 	}
 	if req != 2 || errs != 1 || hist != 1 {
 		t.Fatalf("swapped: requests %d timeouts %d hist %d, want 2 1 1 (a failure without response stays out of the histogram)", req, errs, hist)
@@ -53,7 +64,7 @@ func TestRecordSwap(t *testing.T) {
 	r.release(ws)
 	ws = r.swap(ws)
 	for _, w := range ws {
-		if w.requests != 0 || w.endpoints[0].hist.TotalCount() != 0 || w.service.TotalCount() != 0 {
+		if w.requests != 0 || w.endpoints[0].requests != 0 || (w.groupHist[0] != nil && w.groupHist[0].TotalCount() != 0) || w.service.TotalCount() != 0 {
 			t.Fatalf("released window not reset: %+v", w)
 		}
 	}
@@ -98,4 +109,80 @@ func BenchmarkRecordParallel(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// epIndex and epValue are the HDR library's own layout at 2 significant
+// figures: a value lands where the library puts it, and the value read
+// back from an index lands there again.
+func TestEndpointLayout(t *testing.T) {
+	h := newEndpointHist()
+	if n := len(h.Export().Counts); n != epCountsLen {
+		t.Fatalf("library counts length %d, epCountsLen %d", n, epCountsLen)
+	}
+	var mine [epCountsLen]int64
+	record := func(v int64) {
+		_ = h.RecordValue(v)
+		mine[epIndex(v)]++
+		if !h.ValuesAreEquivalent(epValue(epIndex(v)), v) {
+			t.Fatalf("value %d: epValue(%d) = %d is another bucket", v, epIndex(v), epValue(epIndex(v)))
+		}
+	}
+	for v := int64(histMin); v <= 10_000; v++ {
+		record(v)
+	}
+	for v := int64(10_000); v <= histMax; v = v*1001/1000 + 1 {
+		record(v - 1)
+		record(v)
+	}
+	record(histMax)
+	for i, c := range h.Export().Counts {
+		if c != mine[i] {
+			t.Fatalf("index %d (value %d): library counts %d, epIndex %d", i, epValue(i), c, mine[i])
+		}
+	}
+	for i := range epCountsLen {
+		if epIndex(epValue(i)) != i && epValue(i) >= histMin {
+			t.Fatalf("epIndex(epValue(%d)) = %d", i, epIndex(epValue(i)))
+		}
+	}
+}
+
+// BenchmarkEndpointMemory is the cost of many request names: 5 000
+// endpoints, each used by VUs on every shard over two windows, with the
+// merger's share. Reports heap bytes per endpoint before use and after.
+func BenchmarkEndpointMemory(b *testing.B) {
+	const n = 5000
+	var before, unused, used runtime.MemStats
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		sc := scenario(time.Second, constVUs(get("g", "http://127.0.0.1:1/"), 1, time.Second))
+		reqs := make([]scenarios.Request, n)
+		for j := range reqs {
+			reqs[j] = scenarios.Request{Name: "r" + strconv.Itoa(j), Method: "GET", URL: scenarios.MustTemplate("http://127.0.0.1:1/" + strconv.Itoa(j))}
+		}
+		sc.Groups[0].Requests = reqs
+		e, err := New(sc, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.start = time.Now()
+		m := newMerger(e)
+		runtime.GC()
+		runtime.ReadMemStats(&unused)
+		for range 2 { // both window parities
+			for s := range e.rec.shards {
+				for j := range n {
+					e.rec.shard(s).request(j, 0, kindNone, checkNone, time.Duration(j+1)*time.Millisecond, time.Millisecond, 0, 0, 0)
+				}
+			}
+			_ = e.collect(m, e.start, time.Now())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&used)
+		runtime.KeepAlive(m)
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(float64(unused.HeapAlloc-before.HeapAlloc)/n, "B/endpoint-unused")
+	b.ReportMetric(float64(used.HeapAlloc-before.HeapAlloc)/n, "B/endpoint")
 }

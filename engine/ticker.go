@@ -13,7 +13,9 @@ import (
 type merger struct {
 	total, service, connect, ttfb, wsConnect, wsReply *hdrhistogram.Histogram
 	wsSession                                         *hdrhistogram.Histogram
-	eps, grps                                         []*hdrhistogram.Histogram
+	grps                                              []*hdrhistogram.Histogram
+	ep                                                *hdrhistogram.Histogram // scratch: one endpoint at a time (2 figures)
+	epEmpty                                           *hdrhistogram.Snapshot  // read-only, shared by every endpoint idle in a window
 	wins                                              []*window
 	gen                                               genSampler
 	lag                                               lagHist // the window's send lags, all shards
@@ -24,12 +26,10 @@ func newMerger(e *Engine) *merger {
 	m := &merger{
 		total: newHist(), service: newHist(), connect: newHist(), ttfb: newHist(), wsConnect: newHist(), wsReply: newHist(),
 		wsSession: newSessionHist(),
-		eps:       make([]*hdrhistogram.Histogram, len(e.eps)),
 		grps:      make([]*hdrhistogram.Histogram, len(e.sc.Groups)),
+		ep:        newEndpointHist(),
 	}
-	for i := range m.eps {
-		m.eps[i] = newHist()
-	}
+	m.epEmpty = m.ep.Export()
 	for i := range m.grps {
 		m.grps[i] = newHist()
 	}
@@ -67,7 +67,7 @@ func (e *Engine) emit(m *merger, from, now time.Time) {
 
 // collect swaps the shards' windows, merges them and builds the Tick.
 func (e *Engine) collect(m *merger, from, now time.Time) Tick {
-	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply, m.wsSession}, append(m.eps, m.grps...)...) {
+	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply, m.wsSession}, m.grps...) {
 		resetHist(h)
 	}
 	tk := Tick{
@@ -116,7 +116,9 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			ew := &w.endpoints[i]
 			epReq[i] += ew.requests
 			epErr[i] += ew.errors
-			mergeNonEmpty(m.eps[i], ew.hist)
+		}
+		for i, h := range w.groupHist {
+			mergeNonEmpty(m.grps[i], h)
 		}
 		for i := range w.groups {
 			g := &gs[i]
@@ -166,18 +168,20 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		tk.ErrorCount -= wsErrs[k]
 	}
 
-	for i, ep := range e.eps {
-		h := m.eps[i]
+	for _, h := range m.grps {
 		mergeNonEmpty(m.total, h)
-		mergeNonEmpty(m.grps[ep.group.idx], h)
-		tk.Endpoints = append(tk.Endpoints, EndpointStats{
-			Group:    ep.group.cfg.Name,
-			Name:     ep.name,
-			Requests: epReq[i],
-			Errors:   epErr[i],
-			Latency:  summarize(h),
-			Hist:     h.Export(),
-		})
+	}
+	// Every shard is swapped: no VU writes this parity's endpoint counts
+	// until the next swap.
+	parity := m.wins[0].parity
+	tk.Endpoints = make([]EndpointStats, 0, len(e.eps))
+	for i, ep := range e.eps {
+		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Requests: epReq[i], Errors: epErr[i], Hist: m.epEmpty}
+		resetHist(m.ep)
+		if e.rec.eps[i].drain(parity, m.ep) {
+			es.Latency, es.Hist = summarize(m.ep), m.ep.Export()
+		}
+		tk.Endpoints = append(tk.Endpoints, es)
 	}
 	// Hotspots first: the endpoint holding users waiting the longest.
 	sort.SliceStable(tk.Endpoints, func(i, j int) bool {
