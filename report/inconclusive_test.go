@@ -95,6 +95,11 @@ func TestGeneratorBottleneckWindows(t *testing.T) {
 	if v.MaxStable == nil || v.MaxStable.VUs != 50 {
 		t.Fatalf("max stable %+v, want 50 VUs", v.MaxStable)
 	}
+	var bps []Event
+	r.View(func(v *View) { bps = kinds(v.Events, EventBreakpoint) })
+	if len(bps) != 0 {
+		t.Fatalf("breakpoint events %+v: a stalled window is none (nor does abort_on_breakpoint fire)", bps)
+	}
 
 	// Pure: the same violation in a healthy window is the breakpoint.
 	in := verdictIn{start: t0, window: 1e9, done: true, thresholds: true}

@@ -325,8 +325,8 @@ func (r *Recorder) AddTick(t engine.Tick) {
 			r.stageEvent(tp)
 		}
 	}
-	r.wins = append(r.wins, winInfo{held: r.evalSLOs(i, tp),
-		genBottleneck: r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)})
+	r.wins = append(r.wins, winInfo{genBottleneck: r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)})
+	r.wins[i].held = r.evalSLOs(i, tp)
 	if r.abortAt.IsZero() {
 		r.evalRates(i, tp)
 	} else {

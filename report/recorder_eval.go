@@ -414,6 +414,9 @@ func (r *Recorder) violate(v violation) int {
 	if r.bpFound || (!r.abortAt.IsZero() && !v.at.Before(r.abortAt)) {
 		return -1
 	}
+	if i := windowAt(r.v.Ticks, v.at); i >= 0 && i < len(r.wins) && r.wins[i].genBottleneck {
+		return -1 // brink measured itself there (see judge)
+	}
 	r.bpFound = true
 	r.addEvent(Event{Time: v.at, Kind: EventBreakpoint, Node: v.signal.Node, Metric: v.signal.Metric,
 		Value: float64(v.signal.Value), Threshold: float64(v.signal.Threshold),

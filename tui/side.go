@@ -113,6 +113,8 @@ func (p *sidePanel) eventSymbol(k report.EventKind) string {
 		return st.Over.Render("■")
 	case report.EventSourceError:
 		return st.Warn.Render("?")
+	case report.EventNodeOverBefore, report.EventPanelOverBefore:
+		return st.Warn.Render("▲") // over, but not the load's doing
 	}
 	return " "
 }
