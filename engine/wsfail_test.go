@@ -77,6 +77,12 @@ func TestWebSocketFailures(t *testing.T) {
 				t.Errorf("received %d closed %d", s.WS.Received, s.WS.Closed)
 			}
 		}},
+		{"handshake never answered", func(t *testing.T) string { return "ws://" + wstest.Silent(t) }, ErrTimeout, 1,
+			func(t *testing.T, s Tick) {
+				if s.WS.Opened != 0 || s.WS.Sessions != s.WS.Failed {
+					t.Errorf("opened %d, sessions %d, failed %d", s.WS.Opened, s.WS.Sessions, s.WS.Failed)
+				}
+			}},
 		{"frame claims 2^62 bytes", func(t *testing.T) string {
 			return "ws://" + wstest.HugeFrame(t, 1<<62, 64<<10)
 		}, ErrWSTooLarge, 0.6, func(t *testing.T, s Tick) {

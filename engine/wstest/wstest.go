@@ -10,6 +10,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +63,29 @@ func Mute(t testing.TB) string {
 			}
 		}
 	})
+}
+
+// Silent accepts TCP connections and never answers the handshake. It
+// returns host:port.
+func Silent(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c) // until the client gives up
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // Delayed echoes each message after delay(n), n counting every message the
