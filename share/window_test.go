@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,8 +117,9 @@ func viewerCost(tb testing.TB, w, h int) (peak, allocated uint64) {
 }
 
 // BenchmarkViewerHeap records what one viewer of the real console costs,
-// by the terminal size it asks for: peak live heap (sampled every ms) and
-// bytes allocated up to its first frame. 5000×3000 is drawn at 400×200.
+// by the terminal size it asks for: peak live heap (sampled every ms),
+// bytes allocated up to its first frame, and the process's peak RSS.
+// 5000×3000 is drawn at 400×200.
 func BenchmarkViewerHeap(b *testing.B) {
 	for _, size := range []struct{ w, h int }{{80, 24}, {400, 200}, {5000, 3000}} {
 		b.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(b *testing.B) {
@@ -128,6 +130,12 @@ func BenchmarkViewerHeap(b *testing.B) {
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(alloc)/(1<<20), "alloc-MiB")
+			// The process's high-water mark: meaningful per size when one
+			// size runs per process (-bench 'ViewerHeap/5000x3000').
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
+			}
 		})
 	}
 }
