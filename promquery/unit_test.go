@@ -186,7 +186,8 @@ type countingSource struct {
 	mu    sync.Mutex
 	polls int
 	fail  int
-	times []time.Time
+	times []time.Time // when each poll began
+	ends  []time.Time // when each poll returned
 }
 
 func (c *countingSource) Poll(ctx context.Context) (Poll, error) {
@@ -194,6 +195,7 @@ func (c *countingSource) Poll(ctx context.Context) (Poll, error) {
 	defer c.mu.Unlock()
 	c.polls++
 	c.times = append(c.times, time.Now())
+	defer func() { c.ends = append(c.ends, time.Now()) }()
 	if c.polls <= c.fail {
 		return Poll{Err: "down"}, errors.New("down")
 	}
@@ -226,9 +228,13 @@ func TestRun(t *testing.T) {
 		t.Fatalf("polls %+v", got)
 	}
 	// After failures 2 and 3 the gaps double (20ms, 40ms); then back to 10ms.
-	gap := func(i int) time.Duration { return src.times[i+1].Sub(src.times[i]) }
-	if gap(1) < 20*time.Millisecond || gap(2) < 40*time.Millisecond {
-		t.Errorf("no backoff: gaps %v %v", gap(1), gap(2))
+	// Run times the gap from just before a poll begins, which lies between
+	// the previous poll's return and this poll's start: poll i+1 cannot
+	// begin sooner than the backoff after poll i-1 returned, however a
+	// loaded machine delays either.
+	since := func(i int) time.Duration { return src.times[i+1].Sub(src.ends[i-1]) }
+	if since(1) < 20*time.Millisecond || since(2) < 40*time.Millisecond {
+		t.Errorf("no backoff: %v from poll 0's return to poll 2, %v from poll 1's to poll 3", since(1), since(2))
 	}
 }
 
