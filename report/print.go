@@ -87,14 +87,18 @@ func PrintSummary(w io.Writer, rep *Report) {
 	if s.DroppedIterations > 0 {
 		row("dropped_iterations", fmt.Sprintf("%d", s.DroppedIterations))
 	}
-	row("http_req_duration", distLine(s.LatencyMs))
-	// Service time only tells something when arrivals were late (open
-	// model): then it is lower than the corrected duration.
-	if lm, sm := float64(s.LatencyMs.Mean), float64(s.ServiceMs.Mean); s.ServiceMs.Count > 0 && lm > 0 && math.Abs(lm-sm) > lm*0.005 {
-		row("http_req_service_time", distLine(s.ServiceMs))
+	// A WebSocket-only run has no HTTP metrics to show (k6 shows only
+	// metrics that got samples): "http_req_failed 0 %" would read as health.
+	if s.Requests > 0 || s.WS == nil {
+		row("http_req_duration", distLine(s.LatencyMs))
+		// Service time only tells something when arrivals were late (open
+		// model): then it is lower than the corrected duration.
+		if lm, sm := float64(s.LatencyMs.Mean), float64(s.ServiceMs.Mean); s.ServiceMs.Count > 0 && lm > 0 && math.Abs(lm-sm) > lm*0.005 {
+			row("http_req_service_time", distLine(s.ServiceMs))
+		}
+		row("http_req_failed", rateRow(s.ErrorRate, s.Errors, s.Requests))
+		row("http_reqs", fmt.Sprintf("%d %s/s (max %s/s)", s.Requests, fmtNum(s.RPS, 1), fmtNum(s.RPSMax, 1)))
 	}
-	row("http_req_failed", rateRow(s.ErrorRate, s.Errors, s.Requests))
-	row("http_reqs", fmt.Sprintf("%d %s/s (max %s/s)", s.Requests, fmtNum(s.RPS, 1), fmtNum(s.RPSMax, 1)))
 	row("iterations", fmt.Sprintf("%d", s.Iterations))
 	row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
 	if s.TargetRateMax > 0 {

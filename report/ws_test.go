@@ -155,6 +155,9 @@ func TestWSFailedThreshold(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "http_req_failed....") {
+		t.Errorf("a WebSocket-only run shows HTTP metrics it never had:\n%s", out)
+	}
 }
 
 // End to end: a real engine against a WebSocket server that answers 90 %
