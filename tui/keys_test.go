@@ -101,6 +101,7 @@ func TestKeys(t *testing.T) {
 			screen: "Leave? You disconnect; the load goes on (to stop it: a, abort)."},
 		{name: "SSH controller leaving stops nothing", canControl: true, remote: true, keys: []string{"q", "y"}, quit: true},
 		{name: "SSH viewer after the run at once", remote: true, done: true, keys: []string{"q"}, quit: true},
+		{name: "SSH viewer's help says leave", remote: true, keys: []string{"?"}, screen: "q leave"},
 		{name: "control after the run", canControl: true, done: true, keys: []string{"space"}, screen: "the run has ended"},
 		{name: "window cycles", keys: []string{"z"}, screen: "window 15m"},
 		{name: "hotspots", keys: []string{"h"}, screen: "Hotspots"},

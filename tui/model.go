@@ -84,6 +84,9 @@ func newModel(src source, opts Options) *Model {
 		opts.CanControl = false
 	}
 	m := &Model{src: src, opts: opts, st: NewStyles(opts.Renderer), keys: NewKeyMap(opts.CanControl), d: newData(), win: 1}
+	if opts.Remote {
+		m.keys.Quit.SetHelp("q", "leave") // an SSH viewer's q stops nothing
+	}
 	m.lat = newChart(latencyChart, &m.st)
 	m.thr = newChart(throughputChart, &m.st)
 	m.nodes = newNodePanel(&m.st)
