@@ -254,7 +254,11 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	}
 	hc, err := v.fastConn(u)
 	if err != nil {
+		v.failErr = err
 		return kindOther, checkNone, false
+	}
+	if ep.req.URL.Secret() {
+		v.failRedact = hc.host
 	}
 	req := v.req
 	req.Reset()
@@ -285,9 +289,11 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		req.SetBodyRaw(v.bodyBuf)
 	}
 	if err := hc.roundTrip(v, req, v.resp, v.g.timeout); err != nil {
+		v.failErr = err
 		return classify(err), checkNone, false
 	}
-	k, chk = judge(ep, v.resp.StatusCode(), v.resp.Body())
+	v.failStatus, v.failBody = v.resp.StatusCode(), v.resp.Body()
+	k, chk = judge(ep, v.failStatus, v.failBody)
 	return k, chk, true
 }
 
@@ -336,7 +342,11 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	}
 	req, err := http.NewRequestWithContext(v.e.vuCtx, method, string(u), body)
 	if err != nil {
+		v.failErr = err
 		return kindOther, checkNone, false
+	}
+	if ep.req.URL.Secret() {
+		v.failRedact = req.URL.Hostname()
 	}
 	req.Header.Set("User-Agent", "brink")
 	for i := range ep.req.Headers {
@@ -355,31 +365,51 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	}))
 	resp, err := v.hc.Do(req)
 	if err != nil {
+		v.failErr = err
 		return classify(err), checkNone, false
 	}
+	v.failStatus = resp.StatusCode
 	// Closing a body that was not read to the end closes the connection
 	// (HTTP/1) or resets the stream (HTTP/2): nothing more is read.
 	defer resp.Body.Close()
 	limit := int64(v.g.maxBody)
 	if resp.ContentLength > limit {
+		v.failErr = &bodyTooLargeError{limit: v.g.maxBody, length: resp.ContentLength}
 		return kindBodyTooLarge, checkNone, false
 	}
 	lr := io.LimitReader(resp.Body, limit+1)
 	var rb []byte
 	var n int64
-	if ep.needle != nil {
+	switch {
+	case ep.needle != nil:
 		buf := bytes.NewBuffer(v.respBuf[:0])
 		n, err = buf.ReadFrom(lr)
 		rb = buf.Bytes()
 		v.respBuf = rb
-	} else {
+	case resp.StatusCode >= 400:
+		// Keep the start of an error body: the failure's message shows it.
+		buf := bytes.NewBuffer(v.respBuf[:0])
+		n, err = buf.ReadFrom(io.LimitReader(lr, failBodyBytes))
+		v.respBuf = buf.Bytes()
+		v.failBody = v.respBuf
+		if err == nil {
+			var rest int64
+			rest, err = io.Copy(io.Discard, lr)
+			n += rest
+		}
+	default:
 		n, err = io.Copy(io.Discard, lr)
 	}
 	if err != nil {
+		v.failErr = err
 		return classify(err), checkNone, false
 	}
 	if n > limit {
+		v.failErr = &bodyTooLargeError{limit: v.g.maxBody, length: -1}
 		return kindBodyTooLarge, checkNone, false
+	}
+	if rb != nil {
+		v.failBody = rb
 	}
 	k, chk = judge(ep, resp.StatusCode, rb)
 	return k, chk, true

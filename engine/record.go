@@ -196,6 +196,8 @@ type window struct {
 	wsConnect, wsReply, wsSession    *hdrhistogram.Histogram
 
 	lag lagHist // open model: actual send − intended start (zeroed by reset)
+
+	fails map[failKey]failSample // why requests failed (failures.go); nil until one did
 }
 
 func newWindow(nEndpoints, nGroups int, withWS bool, parity uint8) *window {
@@ -215,7 +217,7 @@ func newWindow(nEndpoints, nGroups int, withWS bool, parity uint8) *window {
 }
 
 func (w *window) reset() {
-	svc, conn, ttfb, eps, grps, gh, wsc, wsr, wss, par := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.groupHist, w.wsConnect, w.wsReply, w.wsSession, w.parity
+	svc, conn, ttfb, eps, grps, gh, wsc, wsr, wss, par, fails := w.service, w.connect, w.ttfb, w.endpoints, w.groups, w.groupHist, w.wsConnect, w.wsReply, w.wsSession, w.parity, w.fails
 	resetHist(svc)
 	resetHist(conn)
 	resetHist(ttfb)
@@ -227,7 +229,8 @@ func (w *window) reset() {
 	resetHist(wsc)
 	resetHist(wsr)
 	resetHist(wss)
-	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, groupHist: gh, wsConnect: wsc, wsReply: wsr, wsSession: wss, parity: par}
+	*w = window{service: svc, connect: conn, ttfb: ttfb, endpoints: eps, groups: grps, groupHist: gh, wsConnect: wsc, wsReply: wsr, wsSession: wss, parity: par, fails: fails}
+	clear(fails)
 }
 
 // resetHist skips the 140 KB memset when nothing was recorded.
@@ -338,6 +341,7 @@ func (s *shard) dropped(grp int) {
 	s.cur.errors[kindDropped]++
 	s.cur.groups[grp].dropped++
 	s.mu.Unlock()
+	s.failure(-1-grp, kindDropped, 0, nil, nil, "")
 }
 
 func (s *shard) connected(d time.Duration) {

@@ -53,6 +53,24 @@ var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, 
 	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrWSReplyTimeout, ErrWSTooLarge, ErrDropped, ErrOther,
 	ErrBodyTooLarge}
 
+// Failure is one row of a window's failures table: the failed requests of
+// one endpoint with one kind and status, and what one of them said.
+type Failure struct {
+	Group string `json:"group"`
+	// Endpoint is the request name; "" for a group-level failure (a
+	// dropped arrival).
+	Endpoint string    `json:"endpoint,omitempty"`
+	Kind     ErrorKind `json:"kind"`
+	Status   int       `json:"status,omitempty"` // HTTP status, when a response came
+	// Message says what went wrong, from the first such failure of the
+	// window: the transport error (a malformed response says what was
+	// malformed, a certificate what is wrong with it), the status with the
+	// start of the body, or the check that failed. Safe for a terminal,
+	// at most 200 characters; no rendered {{env}} value.
+	Message string `json:"message"`
+	Count   int64  `json:"count"`
+}
+
 // Latency summarises one histogram. Zero Count means no samples (all other
 // fields zero).
 type Latency struct {
@@ -233,6 +251,10 @@ type Tick struct {
 	// so whole-run service-time percentiles are exact too.
 	ServiceHist *hdrhistogram.Snapshot `json:"-"`
 
+	// Failures groups the window's failed requests (and dropped arrivals)
+	// by endpoint, kind and status, with a sample message; most frequent
+	// first, at most maxFailureRows rows.
+	Failures  []Failure       `json:"failures,omitempty"`
 	Endpoints []EndpointStats `json:"endpoints"`
 	Groups    []GroupStats    `json:"groups"`
 	WS        WSStats         `json:"ws"`

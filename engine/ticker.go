@@ -20,6 +20,7 @@ type merger struct {
 	gen                                               genSampler
 	lag                                               lagHist // the window's send lags, all shards
 	stalled                                           bool    // the previous window was stretched
+	fails                                             map[failKey]failSample
 }
 
 func newMerger(e *Engine) *merger {
@@ -30,6 +31,7 @@ func newMerger(e *Engine) *merger {
 		ep:        newEndpointHist(),
 	}
 	m.epEmpty = m.ep.Export()
+	m.fails = map[failKey]failSample{}
 	for i := range m.grps {
 		m.grps[i] = newHist()
 	}
@@ -136,6 +138,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		tk.WS.Sent += w.wsSent
 		tk.WS.Received += w.wsReceived
 		m.lag.add(&w.lag)
+		mergeFailures(m.fails, w)
 		tk.WS.Sessions += w.wsSessions
 		tk.WS.Failed += w.wsFailed
 		tk.WS.Outcomes += w.wsOutcomes
@@ -144,6 +147,8 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		}
 	}
 	e.rec.release(m.wins)
+	tk.Failures = e.failureRows(m.fails)
+	clear(m.fails)
 
 	for k := kindDNS; k < numKinds; k++ {
 		if errs[k] == 0 {

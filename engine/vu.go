@@ -34,6 +34,14 @@ type vu struct {
 	// net/http (http2: true)
 	hc *http.Client
 
+	// Why the last request failed, for its failure sample (failures.go):
+	// the transport error, the status and (a view of) the body, and a
+	// rendered host to hide when the URL came from an {{env}} template.
+	failErr    error
+	failStatus int
+	failBody   []byte
+	failRedact string
+
 	work  chan time.Time // open model: intended start of the next iteration
 	ttfb  time.Duration  // the last request's time to first byte (0: unknown)
 	timer *time.Timer    // think time, reused
@@ -190,6 +198,7 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 		var chk checkResult
 		var got bool
 		v.ttfb = 0
+		v.failErr, v.failStatus, v.failBody, v.failRedact = nil, 0, nil, ""
 		if v.hc != nil {
 			k, chk, got = v.doNetHTTP(ep)
 		} else {
@@ -216,6 +225,13 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 			connErr = true
 		}
 		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.ttfb, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
+		if k != kindNone {
+			body := v.failBody
+			if k != kind4xx && k != kind5xx {
+				body = nil // only an error status shows its body
+			}
+			v.sh.failure(ep.id, k, v.failStatus, v.failErr, body, v.failRedact)
+		}
 	}
 	v.sh.iteration(v.g.idx)
 	return connErr

@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/brink-load/brink/termtext"
+	"github.com/valyala/fasthttp"
+)
+
+// Failure samples: per shard window, failed requests are counted by
+// (endpoint, kind, status) and the first of each keeps what it said (its
+// error, or the start of its body), so a tick can say why, not only how
+// many. Only failures pay: the success path does not touch this.
+const (
+	maxFailKeys    = 64  // distinct keys kept per shard window; more are counted by kind only
+	maxFailureRows = 50  // rows per Tick
+	failBodyBytes  = 120 // of a failed response's body kept for its message
+	maxMessage     = 200 // runes of a Failure.Message
+)
+
+type failKey struct {
+	ep     int32 // endpoint id, or -1-group for a group-level failure
+	kind   kind
+	status int32
+}
+
+type failSample struct {
+	count int64
+	err   error  // the transport error, if any
+	body  string // the start of the response body (status and check failures)
+	// redact is a rendered host to hide from the message: the URL came
+	// from an {{env}} template, whose values are never shown.
+	redact string
+}
+
+// failure records why a request failed; the count is request's.
+func (s *shard) failure(ep int, k kind, status int, err error, body []byte, redact string) {
+	key := failKey{ep: int32(ep), kind: k, status: int32(status)}
+	s.mu.Lock()
+	w := s.cur
+	if fs, ok := w.fails[key]; ok {
+		fs.count++
+		w.fails[key] = fs
+	} else if len(w.fails) < maxFailKeys {
+		if w.fails == nil {
+			w.fails = make(map[failKey]failSample, 8)
+		}
+		fs := failSample{count: 1, err: err, redact: redact}
+		if len(body) > 0 {
+			fs.body = string(body[:min(len(body), failBodyBytes)])
+		}
+		w.fails[key] = fs
+	}
+	s.mu.Unlock()
+}
+
+// mergeFailures adds a shard window's samples to acc, keeping the first
+// sample of each key.
+func mergeFailures(acc map[failKey]failSample, w *window) {
+	for k, fs := range w.fails {
+		if a, ok := acc[k]; ok {
+			a.count += fs.count
+			acc[k] = a
+		} else {
+			acc[k] = fs
+		}
+	}
+}
+
+// failureRows turns the window's samples into Tick rows, most frequent
+// first.
+func (e *Engine) failureRows(acc map[failKey]failSample) []Failure {
+	if len(acc) == 0 {
+		return nil
+	}
+	rows := make([]Failure, 0, len(acc))
+	for k, fs := range acc {
+		f := Failure{Kind: k.kind.ErrorKind(), Status: int(k.status), Count: fs.count}
+		var ep *endpoint
+		if k.ep >= 0 {
+			ep = e.eps[k.ep]
+			f.Group, f.Endpoint = ep.group.cfg.Name, ep.name
+		} else if gi := int(-1 - k.ep); gi < len(e.sc.Groups) {
+			f.Group = e.sc.Groups[gi].Name
+		}
+		f.Message = e.failMessage(ep, k, fs)
+		rows = append(rows, f)
+	}
+	slices.SortFunc(rows, func(a, b Failure) int {
+		switch {
+		case a.Count != b.Count:
+			return int(b.Count - a.Count)
+		case a.Group != b.Group:
+			return strings.Compare(a.Group, b.Group)
+		case a.Endpoint != b.Endpoint:
+			return strings.Compare(a.Endpoint, b.Endpoint)
+		case a.Kind != b.Kind:
+			return strings.Compare(string(a.Kind), string(b.Kind))
+		}
+		return a.Status - b.Status
+	})
+	if len(rows) > maxFailureRows {
+		rows = rows[:maxFailureRows]
+	}
+	return rows
+}
+
+// failMessage says why, in one clean line.
+func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
+	var msg string
+	switch {
+	case k.kind == kindDropped:
+		msg = "arrival dropped: every VU busy"
+		for _, g := range e.groups {
+			if g.idx == int(-1-k.ep) && g.open {
+				msg = "arrival dropped: all " + strconv.Itoa(g.maxVUs) + " VUs (max_vus) busy at its start time"
+				break
+			}
+		}
+	case fs.err != nil:
+		msg = errText(fs.err)
+	case k.kind == kind4xx || k.kind == kind5xx:
+		msg = statusText(int(k.status), fs.body)
+	case k.kind == kindCheck && ep != nil:
+		msg = checkText(ep, int(k.status))
+	default:
+		msg = string(k.kind.ErrorKind())
+	}
+	if fs.redact != "" {
+		msg = strings.ReplaceAll(msg, fs.redact, "<target>")
+	}
+	msg = termtext.Clean(msg)
+	if utf8.RuneCountInString(msg) > maxMessage {
+		r := []rune(msg)
+		msg = string(r[:maxMessage-1]) + "…"
+	}
+	return msg
+}
+
+func statusText(status int, body string) string {
+	s := "HTTP " + strconv.Itoa(status)
+	if t := http.StatusText(status); t != "" {
+		s += " " + t
+	}
+	if b := strings.TrimSpace(termtext.Clean(body)); b != "" {
+		s += ": " + b
+	}
+	return s
+}
+
+func checkText(ep *endpoint, status int) string {
+	c := ep.req.Check
+	if c == nil {
+		return "check failed"
+	}
+	ok := len(c.Status) == 0 && status >= 200 && status < 400 || slices.Contains(c.Status, status)
+	switch {
+	case !ok && len(c.Status) == 0:
+		return fmt.Sprintf("check: status %d, want 2xx or 3xx", status)
+	case !ok:
+		want := make([]string, len(c.Status))
+		for i, s := range c.Status {
+			want[i] = strconv.Itoa(s)
+		}
+		return fmt.Sprintf("check: status %d, want %s", status, strings.Join(want, " or "))
+	default:
+		return fmt.Sprintf("check: body does not contain %q", c.BodyContains)
+	}
+}
+
+// errText is a transport error as one line that names no address or URL
+// (a rendered URL may carry an {{env}} value, and the endpoint is named
+// beside it anyway), keeping what was wrong: "dial: connect: connection
+// refused", the malformed part of a response, the certificate's problem.
+func errText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return errText(ue.Err)
+	}
+	var de *dialError
+	if errors.As(err, &de) {
+		return errText(de.err)
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "dns lookup: " + dns.Err
+	}
+	var he x509.HostnameError
+	if errors.As(err, &he) {
+		return "tls: certificate is not valid for the target host" + certNames(he.Certificate)
+	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return "tls: failed to verify certificate: " + errText(cv.Err)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Op + ": " + op.Err.Error()
+	}
+	var bc fasthttp.ErrBrokenChunk
+	if errors.As(err, &bc) {
+		return "malformed chunked body: " + bc.Error()
+	}
+	msg := err.Error()
+	// fasthttp says a bad header block at length, with the buffer after
+	// it; net/http prefixes its own words. Keep what was malformed.
+	if rest, ok := strings.CutPrefix(msg, "error when reading response headers: "); ok {
+		if i := strings.Index(rest, ": buffer size="); i >= 0 {
+			rest = rest[:i]
+		}
+		return "malformed response headers: " + rest
+	}
+	if rest, ok := strings.CutPrefix(msg, "net/http: HTTP/1.x transport connection broken: "); ok {
+		return rest
+	}
+	switch msg {
+	case "empty hex number", "too large hex number": // fasthttp reading a chunk size
+		return "malformed chunked body: bad chunk size (" + msg + ")"
+	}
+	return msg
+}
+
+// certNames is what a certificate is valid for, briefly.
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	var names []string
+	names = append(names, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, c.Subject.CommonName)
+	}
+	if len(names) == 0 {
+		return " (it names no host)"
+	}
+	if len(names) > 4 {
+		names = append(names[:4], "…")
+	}
+	return " (it is for " + strings.Join(names, ", ") + ")"
+}
