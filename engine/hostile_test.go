@@ -157,7 +157,8 @@ func TestBodyTooLarge(t *testing.T) {
 					writeUpTo(conn, c.head, c.send)
 					return false
 				})
-				g := constVUs(get(c.name, srv.URL+"/"), 1, 300*time.Millisecond)
+				// Long enough for a second request even on a loaded machine.
+				g := constVUs(get(c.name, srv.URL+"/"), 1, 600*time.Millisecond)
 				g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
 				g.HTTP2 = h2
 				g.MaxBody = limit
