@@ -2,6 +2,7 @@ package promquery
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -83,5 +84,99 @@ func TestExpositionTooLarge(t *testing.T) {
 	src, _ := New(Config{Scrape: []string{srv.URL + "/metrics"}, Timeout: 20 * time.Second})
 	if p, err := src.Poll(context.Background()); err != nil || p.Samples[0].Load1 != 1 {
 		t.Errorf("16 MiB exactly: %+v, %v", p.Samples, err)
+	}
+}
+
+// TestAPIResponseCapped: a Prometheus answer past the cap is an error that
+// says so, not a process that reads it all into memory: for up (the poll
+// fails) and for a custom panel (the panel says so), with and without
+// Content-Length.
+func TestAPIResponseCapped(t *testing.T) {
+	defer func(m int64) { maxResponse = m }(maxResponse)
+	maxResponse = 1 << 20
+	huge := `{"status":"success","data":{"resultType":"vector","result":[` +
+		strings.Repeat(`{"metric":{"instance":"x"},"value":[1,"1"]},`, (2<<20)/44) +
+		`{"metric":{"instance":"y"},"value":[1,"1"]}]}}`
+	small := `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"a"},"value":[1,"1"]}]}}`
+	for _, hugeUp := range []bool{true, false} {
+		for _, withLength := range []bool{true, false} {
+			t.Run(fmt.Sprintf("huge up %v, content-length %v", hugeUp, withLength), func(t *testing.T) {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					r.ParseForm()
+					q := r.Form.Get("query")
+					body := small
+					if strings.Contains(q, "huge_panel") || (hugeUp && strings.Contains(q, "(up{")) {
+						body = huge
+					}
+					if withLength {
+						w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					}
+					w.Write([]byte(body))
+				}))
+				t.Cleanup(srv.Close)
+				src, err := New(Config{Prometheus: srv.URL, ScrapeInterval: time.Second,
+					Panels: []PanelQuery{{Title: "big", Query: "huge_panel"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := src.Poll(context.Background())
+				const want = "response too large: more than 1 MiB"
+				if hugeUp {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Errorf("err %v, want %s", err, want)
+					}
+					return
+				}
+				if err != nil || len(p.Panels) != 1 || !strings.Contains(p.Panels[0].Err, want) || len(p.Samples) != 1 {
+					t.Errorf("err %v, panels %+v, %d samples", err, p.Panels, len(p.Samples))
+				}
+			})
+		}
+	}
+}
+
+// TestPanelSeriesCapped: a panel query matching 600 series keeps the 500
+// highest (the ones a threshold cares about), sorted by labels, and says so.
+func TestPanelSeriesCapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		n := 1
+		if r.Form.Get("query") == "many" {
+			n = 600
+		}
+		var b strings.Builder
+		b.WriteString(`{"status":"success","data":{"resultType":"vector","result":[`)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			v := strconv.Itoa(i)
+			if i == 7 {
+				v = "NaN"
+			}
+			fmt.Fprintf(&b, `{"metric":{"instance":"s%d"},"value":[1,"%s"]}`, i, v)
+		}
+		b.WriteString(`]}}`)
+		w.Write([]byte(b.String()))
+	}))
+	t.Cleanup(srv.Close)
+	src, err := New(Config{Prometheus: srv.URL, ScrapeInterval: time.Second, Panels: []PanelQuery{{Title: "many", Query: "many"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := src.Poll(context.Background())
+	if err != nil || len(p.Panels) != 1 {
+		t.Fatal(err, p.Panels)
+	}
+	ss := p.Panels[0].Series
+	low := 1e9
+	for _, s := range ss {
+		low = min(low, s.Value)
+	}
+	if len(ss) != MaxPanelSeries || low != 100 || ss[0].Labels > ss[1].Labels {
+		t.Errorf("%d series, lowest kept %v, first %q", len(ss), low, ss[0].Labels)
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, `panel "many": more than 500 series, kept the 500 highest`) {
+		t.Errorf("warnings %q", p.Warnings)
 	}
 }

@@ -1,6 +1,7 @@
 package promquery
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -253,8 +254,10 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 		}
 	}
 	for i, pq := range s.panels {
-		p.Panels = append(p.Panels, panelValue(pq, pres[i]))
+		pv, cut := panelValue(pq, pres[i])
+		p.Panels = append(p.Panels, pv)
 		p.Warnings = appendUnique(p.Warnings, pres[i].warn...)
+		p.Warnings = appendUnique(p.Warnings, cut)
 	}
 	p.Samples = s.assemble(byKey, start)
 	sortSamples(p.Samples)
@@ -445,19 +448,47 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sa
 	return out
 }
 
+// MaxPanelSeries bounds the series a custom panel keeps per poll: every
+// poll is kept for the report, and a query matching thousands of series
+// would otherwise grow memory with each one. The highest values stay, since
+// they are the ones that cross a threshold.
+const MaxPanelSeries = 500
+
 // panelValue turns a custom panel's query result into series sorted by
-// labels.
-func panelValue(pq PanelQuery, r queryResult) PanelValue {
+// labels, at most MaxPanelSeries of them (with a warning past that).
+func panelValue(pq PanelQuery, r queryResult) (PanelValue, string) {
 	pv := PanelValue{Title: pq.Title, Unit: pq.Unit}
 	if r.err != nil {
 		pv.Err = r.err.Error()
-		return pv
+		return pv, ""
 	}
-	for _, e := range r.vec {
+	vec := r.vec
+	warn := ""
+	if len(vec) > MaxPanelSeries {
+		// No count in the text: the same warning every poll is said once.
+		warn = fmt.Sprintf("panel %q: more than %d series, kept the %d highest", pq.Title, MaxPanelSeries, MaxPanelSeries)
+		vec = slices.Clone(vec)
+		slices.SortFunc(vec, func(a, b *model.Sample) int { return cmpDesc(float64(a.Value), float64(b.Value)) })
+		vec = vec[:MaxPanelSeries]
+	}
+	for _, e := range vec {
 		pv.Series = append(pv.Series, PanelSeries{Labels: termtext.Clean(e.Metric.String()), Value: float64(e.Value)})
 	}
 	slices.SortFunc(pv.Series, func(a, b PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
-	return pv
+	return pv, warn
+}
+
+// cmpDesc orders values high to low, NaN last.
+func cmpDesc(a, b float64) int {
+	switch an, bn := math.IsNaN(a), math.IsNaN(b); {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	return cmp.Compare(b, a)
 }
 
 func appendUnique(dst []string, add ...string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -126,7 +127,56 @@ func httpClient(cfg Config) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
 	}
-	return &http.Client{Transport: rt}, nil
+	return &http.Client{Transport: capResponses{rt}}, nil
+}
+
+// maxResponse caps any one response a node source reads: client_golang
+// reads a whole API answer into memory, so a hostile or broken server (or
+// a panel query matching millions of series) could otherwise take all of
+// it. A real answer for a fleet is a few hundred KiB.
+var maxResponse int64 = 64 << 20
+
+// capResponses makes every response body fail past maxResponse.
+type capResponses struct{ rt http.RoundTripper }
+
+func (c capResponses) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > maxResponse {
+		resp.Body.Close()
+		return nil, errResponseTooLarge()
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxResponse}
+	return resp, nil
+}
+
+func errResponseTooLarge() error {
+	return fmt.Errorf("response too large: more than %d MiB", maxResponse>>20)
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the cap from a larger one.
+		var one [1]byte
+		n, err := b.ReadCloser.Read(one[:])
+		if n > 0 {
+			return 0, errResponseTooLarge()
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 func pathErr(err error) string {
