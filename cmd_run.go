@@ -246,7 +246,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 					o.ReportPath, whyNotWritten(err), alt, whyNotWritten(err2), staleAutosave(o.ReportPath, start))
 				return
 			}
-			fmt.Fprintf(stderr, "brink: report: %s: %v; written to %s instead\n", o.ReportPath, whyNotWritten(err), alt)
+			fmt.Fprintf(stderr, "brink: report: %s: %v%s; written to %s instead\n", o.ReportPath, whyNotWritten(err), staleAutosave(o.ReportPath, start), alt)
 			o.ReportPath = alt
 		})
 	}
