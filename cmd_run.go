@@ -409,7 +409,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 				// (the run's context), and the normal way out writes the
 				// report and prints the summary at once.
 				rec.Note("brink", "second signal "+s.String()+": in-flight requests cut", time.Now())
-				fmt.Fprintf(stderr, "brink: %s again: cutting in-flight requests, writing the report\n", signalName(s))
+				fmt.Fprintf(stderr, "brink: %s: cutting in-flight requests, writing the report\n", signalName(s))
 				cancel()
 				go func() {
 					select {

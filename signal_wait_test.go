@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -99,7 +101,7 @@ func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
 		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitExternalAbort, stderr.String())
 	}
 	errs := stderr.String()
-	for _, want := range []string{"brink: Ctrl-C again: cutting in-flight requests, writing the report\n", "brink: report written to " + rep + "\n"} {
+	for _, want := range []string{"brink: Ctrl-C: cutting in-flight requests, writing the report\n", "brink: report written to " + rep + "\n"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
@@ -107,6 +109,46 @@ func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
 	if out := stdout.String(); !strings.Contains(out, "scenario: ") || !strings.Contains(out, "second signal interrupt: in-flight requests cut") {
 		t.Errorf("no summary on stdout after the second Ctrl-C:\n%s", out)
 	}
+	if _, err := report.ReadFile(rep); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
+
+// The same under the console: quitting while requests are held closes the
+// console and says, on the terminal, what brink waits for; Ctrl-C then
+// cuts them and the summary and the report's path still come, exit 105.
+func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
+	requireBinary(t, "tmux")
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	dir := t.TempDir()
+	rep, errFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "stderr")
+	s := tmuxSession{t: t, name: fmt.Sprintf("brinkquit%d", os.Getpid())}
+	// brink is the pane's process, so Ctrl-C reaches it alone; the pane
+	// stays after it exits, showing the summary and the exit status.
+	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "50", "sh", "-c",
+		fmt.Sprintf("exec env TERM=xterm-256color %s probe %s --vus 2 --duration 60s --timeout 60s --report %s 2>%s",
+			brinkBin, srv.URL, rep, errFile), ";", "set-option", "-t", s.name, "remain-on-exit", "on")
+	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
+	s.waitFor(25*time.Second, "Latency", "Throughput")
+	s.run("send-keys", "-t", s.name, "q")
+	s.waitFor(5*time.Second, "Quit?")
+	s.run("send-keys", "-t", s.name, "y")
+	stderr := func() string { b, _ := os.ReadFile(errFile); return string(b) }
+	waitFor(t, "stderr", stderr, "brink: stopping; waiting for in-flight requests to finish (at most 30s); Ctrl-C cuts them and writes the report now", 20*time.Second)
+	s.run("send-keys", "-t", s.name, "C-c")
+	screen := s.waitFor(20*time.Second, "Pane is dead", "VERDICT")
+	if !strings.Contains(screen, "status 105") || !strings.Contains(screen, "scenario: ") {
+		t.Errorf("want the summary and exit status 105 after Ctrl-C:\n%s", screen)
+	}
+	waitFor(t, "stderr", stderr, "brink: report written to "+rep, 5*time.Second)
 	if _, err := report.ReadFile(rep); err != nil {
 		t.Errorf("report: %v", err)
 	}
