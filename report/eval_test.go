@@ -33,13 +33,13 @@ func TestNodeEventText(t *testing.T) {
 	if len(over) != 1 || len(clear) != 1 {
 		t.Fatalf("events %+v", evs)
 	}
-	if want := "db-3 load1 104 > 100 — 610 VUs, 1830 rps, p95 212 ms"; over[0].Text != want {
+	if want := "db-3 load1 104 > 100 — 610 users, 1830 rps, p95 212 ms"; over[0].Text != want {
 		t.Errorf("over text %q, want %q", over[0].Text, want)
 	}
 	if !over[0].Time.Equal(at(4)) || over[0].Load.VUs != 610 {
 		t.Errorf("over stamped %v with %d VUs, want 4s and the load then", over[0].Time.Sub(t0), over[0].Load.VUs)
 	}
-	if !clear[0].Time.Equal(at(8)) || clear[0].Text != "db-3 load1 back under 100 (50) — 1410 VUs, 4230 rps, p95 212 ms" {
+	if !clear[0].Time.Equal(at(8)) || clear[0].Text != "db-3 load1 back under 100 (50) — 1 410 users, 4230 rps, p95 212 ms" {
 		t.Errorf("clear %v %q", clear[0].Time.Sub(t0), clear[0].Text)
 	}
 }

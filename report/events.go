@@ -40,6 +40,9 @@ type Load struct {
 	P95        time.Duration `json:"-"`
 	P95Ms      float64       `json:"p95_ms"`
 	ErrorRate  float64       `json:"error_rate"`
+	// Groups is the load per scenario group (closed groups' users,
+	// arrival-rate groups' rates): what the VUs and TargetRate above add up.
+	Groups []GroupLoad `json:"groups,omitempty"`
 }
 
 // Event is one line of the event log. Time is when it happened (for a

@@ -129,6 +129,7 @@ type Dist struct {
 	P90   Num   `json:"p90"`
 	P95   Num   `json:"p95"`
 	P99   Num   `json:"p99"`
+	P999  Num   `json:"p999"`
 	Max   Num   `json:"max"`
 	// Exact is false when percentiles were rebuilt from per-window
 	// quantiles (no HDR snapshots were available).
@@ -160,7 +161,7 @@ func (a *latAcc) dist() Dist {
 	h, exact := a.histOf()
 	if h == nil || h.TotalCount() == 0 {
 		if a.count == 0 {
-			return Dist{Mean: nan(), Min: nan(), Med: nan(), P90: nan(), P95: nan(), P99: nan(), Max: nan()}
+			return Dist{Mean: nan(), Min: nan(), Med: nan(), P90: nan(), P95: nan(), P99: nan(), P999: nan(), Max: nan()}
 		}
 	}
 	d := Dist{Count: a.count, Exact: exact}
@@ -169,6 +170,7 @@ func (a *latAcc) dist() Dist {
 		d.P90 = Num(usToMs(h.ValueAtPercentile(90)))
 		d.P95 = Num(usToMs(h.ValueAtPercentile(95)))
 		d.P99 = Num(usToMs(h.ValueAtPercentile(99)))
+		d.P999 = Num(usToMs(h.ValueAtPercentile(99.9)))
 		if exact {
 			d.Count = h.TotalCount()
 			d.Mean = Num(h.Mean() / 1000)

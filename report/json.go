@@ -156,6 +156,10 @@ type Window struct {
 	WSOutcomes int64            `json:"ws_outcomes,omitempty"`
 	WSErrors   map[string]int64 `json:"ws_error_kinds,omitempty"`
 	GenCPU     Num              `json:"generator_cpu_percent"`
+	// Groups is the window's load per scenario group.
+	Groups []GroupLoad `json:"groups,omitempty"`
+	// Generator is brink's own health in the window.
+	Generator *WindowGenerator `json:"generator,omitempty"`
 	// OK: every SLO (and arrival rate) evaluated in this window held.
 	OK bool `json:"ok"`
 }
@@ -167,7 +171,41 @@ type WindowLatency struct {
 	P90  Num `json:"p90"`
 	P95  Num `json:"p95"`
 	P99  Num `json:"p99"`
+	P999 Num `json:"p999"`
 	Max  Num `json:"max"`
+}
+
+// WindowGenerator is brink's own health in one window (engine
+// GeneratorStats): was the generator, not the system, the bottleneck?
+type WindowGenerator struct {
+	CPUPercent Num `json:"cpu_percent"`
+	Cores      int `json:"cores"`
+	// Stretch is the window's length over its nominal length (1 = on time).
+	Stretch Num `json:"stretch"`
+	// Arrival-rate groups: how late iterations started (actual send −
+	// intended start), over SendLags of them.
+	SendLags     int64 `json:"send_lags,omitempty"`
+	SendLagP50Ms Num   `json:"send_lag_p50_ms,omitempty"`
+	SendLagP99Ms Num   `json:"send_lag_p99_ms,omitempty"`
+	// Overloaded: brink itself was the bottleneck (Reason says how); such
+	// a window is never the breakpoint.
+	Overloaded bool   `json:"overloaded"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// windowGenerator is nil for a tick without health figures (one not from
+// the engine, which always sets the cores).
+func windowGenerator(g engine.GeneratorStats) *WindowGenerator {
+	if g.Cores == 0 && g.Stretch == 0 && !g.Overloaded {
+		return nil
+	}
+	w := &WindowGenerator{CPUPercent: Num(g.CPUPercent), Cores: g.Cores, Stretch: Num(g.Stretch),
+		Overloaded: g.Overloaded, Reason: g.Reason}
+	if g.SendLag.Count > 0 {
+		w.SendLags = g.SendLag.Count
+		w.SendLagP50Ms, w.SendLagP99Ms = Num(ms(g.SendLag.P50)), Num(ms(g.SendLag.P99))
+	}
+	return w
 }
 
 // NodeSeries is one node's samples over the run.
@@ -228,10 +266,14 @@ const maxPanelSeries = 50
 
 func windowLatency(l engine.Latency) WindowLatency {
 	if l.Count == 0 {
-		return WindowLatency{Mean: nan(), P50: nan(), P90: nan(), P95: nan(), P99: nan(), Max: nan()}
+		return WindowLatency{Mean: nan(), P50: nan(), P90: nan(), P95: nan(), P99: nan(), P999: nan(), Max: nan()}
+	}
+	p999 := nan()
+	if l.P999 > 0 {
+		p999 = Num(ms(l.P999))
 	}
 	return WindowLatency{Mean: Num(ms(l.Mean)), P50: Num(ms(l.P50)), P90: Num(ms(l.P90)), P95: Num(ms(l.P95)),
-		P99: Num(ms(l.P99)), Max: Num(ms(l.Max))}
+		P99: Num(ms(l.P99)), P999: p999, Max: Num(ms(l.Max))}
 }
 
 func rate(n, of int64) Num {
@@ -376,6 +418,8 @@ func (r *Recorder) timeline() []Window {
 		for j := range t.Groups {
 			w.Started += t.Groups[j].Started
 		}
+		w.Groups = groupLoads(t)
+		w.Generator = windowGenerator(t.Generator)
 		if t.WS.Reply.Count > 0 {
 			w.WSReplyP95 = Num(ms(t.WS.Reply.P95))
 		}
@@ -420,6 +464,7 @@ func clampService(svc, lat Dist) Dist {
 	c(&svc.P90, lat.P90)
 	c(&svc.P95, lat.P95)
 	c(&svc.P99, lat.P99)
+	c(&svc.P999, lat.P999)
 	c(&svc.Max, lat.Max)
 	c(&svc.Mean, lat.Mean)
 	svc.Exact = false

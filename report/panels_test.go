@@ -75,13 +75,13 @@ func TestPanelCrossing(t *testing.T) {
 	if len(over) != 1 || len(clear) != 1 {
 		t.Fatalf("events %+v", evs)
 	}
-	if want := "p99 checkout 1.9 s > 1.5 s — 610 VUs, 1830 rps, p95 212 ms"; over[0].Text != want {
+	if want := "p99 checkout 1.9 s > 1.5 s — 610 users, 1830 rps, p95 212 ms"; over[0].Text != want {
 		t.Errorf("over text %q, want %q", over[0].Text, want)
 	}
 	if !over[0].Time.Equal(at(4)) || over[0].Load.VUs != 610 || over[0].Metric != "p99 checkout" || over[0].Node != "{}" {
 		t.Errorf("over %+v, want stamped at 4 s with 610 VUs", over[0])
 	}
-	if want := "p99 checkout back under 1.5 s (1 s) — 1410 VUs, 4230 rps, p95 212 ms"; !clear[0].Time.Equal(at(8)) || clear[0].Text != want {
+	if want := "p99 checkout back under 1.5 s (1 s) — 1 410 users, 4230 rps, p95 212 ms"; !clear[0].Time.Equal(at(8)) || clear[0].Text != want {
 		t.Errorf("clear %v %q, want 8 s %q", clear[0].Time.Sub(t0), clear[0].Text, want)
 	}
 	v := r.Verdict()
@@ -156,7 +156,7 @@ func TestPanelSeriesLabels(t *testing.T) {
 	if len(over) != 1 {
 		t.Fatalf("panel_over %+v", over)
 	}
-	if want := `p99 checkout {instance="web-2:8080"} 2.25 s > 1.5 s — 810 VUs, 2430 rps, p95 212 ms`; over[0].Text != want {
+	if want := `p99 checkout {instance="web-2:8080"} 2.25 s > 1.5 s — 810 users, 2430 rps, p95 212 ms`; over[0].Text != want {
 		t.Errorf("text %q, want %q", over[0].Text, want)
 	}
 	if over[0].Node != `{instance="web-2:8080"}` {

@@ -32,6 +32,9 @@ func distLine(d Dist) string {
 	}
 	s := fmt.Sprintf("avg=%s min=%s med=%s max=%s p(90)=%s p(95)=%s p(99)=%s",
 		f(d.Mean), f(d.Min), f(d.Med), f(d.Max), f(d.P90), f(d.P95), f(d.P99))
+	if d.P999.Valid() && d.P999 > 0 { // a report from before p99.9 reads 0
+		s += " p(99.9)=" + f(d.P999)
+	}
 	if !d.Exact {
 		s += " (approx.)"
 	}

@@ -69,6 +69,8 @@ type Recorder struct {
 	mu sync.RWMutex
 	v  View
 
+	genOver bool // the last window's generator was overloaded
+
 	opts    Options
 	sustain time.Duration
 	window  time.Duration // nominal window length
@@ -231,7 +233,7 @@ func fullWindow(d, nominal time.Duration) bool {
 // tickLoad is the load of one window.
 func tickLoad(t *engine.Tick) Load {
 	return Load{VUs: t.VUs, TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, RPS: t.RPS(),
-		P95: t.Latency.P95, P95Ms: ms(t.Latency.P95), ErrorRate: t.ErrorRate()}
+		P95: t.Latency.P95, P95Ms: ms(t.Latency.P95), ErrorRate: t.ErrorRate(), Groups: groupLoads(t)}
 }
 
 // loadAt is the load of the nearest tick at or before at (the first tick
@@ -261,13 +263,14 @@ func (r *Recorder) lastLoad() Load {
 	return Load{}
 }
 
-// loadText is the load as an event's tail: "630 VUs, 1840 rps, p95 212 ms".
+// loadText is the load as an event's tail: "630 users (210 browse + 210
+// chat + 210 search) + 70/s writes, 1840 rps, p95 212 ms".
 func (r *Recorder) loadText(l Load) string {
 	var b strings.Builder
-	if r.openOnly && l.TargetRate > 0 {
+	if r.openOnly && l.TargetRate > 0 && len(l.Groups) == 0 {
 		fmt.Fprintf(&b, "%s/s target, ", trimFloat(l.TargetRate, 1))
 	} else {
-		fmt.Fprintf(&b, "%d VUs, ", l.VUs)
+		b.WriteString(l.words() + ", ")
 	}
 	p95 := fmtMs(l.P95Ms)
 	if l.RPS == 0 && l.P95Ms == 0 {
@@ -325,6 +328,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 			r.stageEvent(tp)
 		}
 	}
+	r.genHealth(tp)
 	r.wins = append(r.wins, winInfo{genBottleneck: r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)})
 	r.wins[i].held = r.evalSLOs(i, tp)
 	if r.abortAt.IsZero() {
