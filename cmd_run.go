@@ -180,7 +180,11 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		fmt.Fprintf(stderr, "brink: --report %s: %v\n", o.ReportPath, err)
 		return exitUsage
 	}
-	rec := report.NewRecorder(sc, start, report.Options{Version: version})
+	// A window where brink itself was the bottleneck (engine
+	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
+	// is never the breakpoint.
+	rec := report.NewRecorder(sc, start, report.Options{Version: version,
+		GeneratorBottleneck: func(t *engine.Tick) bool { return t.Generator.Overloaded }})
 	console := o.console
 	if console == nil {
 		console = os.Stdout

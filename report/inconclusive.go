@@ -84,7 +84,8 @@ func (r *Recorder) failures() []Reason {
 func (r *Recorder) Inconclusive() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return len(r.inconclusive()) > 0
+	// The verdict's list: the recorder's reasons and the generator's.
+	return r.v.Done && len(r.verdict().Inconclusive) > 0
 }
 
 // inconclusive lists what the finished run could not judge, apart from the
