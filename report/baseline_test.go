@@ -116,7 +116,7 @@ func TestCrossingLoadFromItsOwnWindow(t *testing.T) {
 		t.Fatalf("breakpoint %+v, want at 6.5 s with 70 VUs (the window (6 s, 7 s])", bp)
 	}
 	for _, e := range rep.Events {
-		if (e.Kind == EventNodeOver || e.Kind == EventBreakpoint) && (e.Load.VUs != 70 || !strings.Contains(e.Text, "70 VUs")) {
+		if (e.Kind == EventNodeOver || e.Kind == EventBreakpoint) && (e.Load.VUs != 70 || !strings.Contains(e.Text, "70 users")) {
 			t.Errorf("%s event with load %+v: %q", e.Kind, e.Load, e.Text)
 		}
 	}
