@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -107,7 +109,10 @@ func TestDemoListen(t *testing.T) {
 
 // TestDemoHeadless is the shortened story through the real command: a
 // 30 s headless demo with load averages at 60× ends with thresholds failed
-// (exit 99) and a verdict whose first signal is db-3's load1.
+// (exit 99) and the story demotest.CheckStory checks: db-3's load1 crossing
+// in the events and the verdict. Whether db-3 or the p95 SLO is first is a
+// race on a busy machine (the generator shares the CPU with the target), so
+// the order is only logged.
 func TestDemoHeadless(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 30 s run of the whole demo")
@@ -122,34 +127,21 @@ func TestDemoHeadless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bp := rep.Verdict.Breakpoint
-	if bp == nil {
-		t.Fatalf("no breakpoint in the verdict: %s", rep.Verdict.Text)
-	}
-	// As in demo's story test, a "could not sustain the rate" signal from
-	// a generator starved by a busy test machine is passed over; the first
-	// node or SLO signal must be db-3's load1.
-	sig := bp.Signal
-	for _, f := range rep.Verdict.Followed {
-		if sig.Kind != report.SignalRate {
-			break
-		}
-		t.Logf("generator fell behind first: %s", sig.Text)
-		sig = f.Signal
-	}
-	if sig.Kind != report.SignalNode || sig.Node != "db-3" || sig.Metric != "load1" {
-		t.Fatalf("first signal %+v, want db-3 load1; verdict: %s", sig, rep.Verdict.Text)
-	}
-	if !strings.Contains(out.String(), "db-3 load1") {
+	demotest.CheckStory(t, rep)
+	// The summary says what the verdict says; past its first few signals
+	// the verdict's text (and so the summary) says "N more".
+	if strings.Contains(rep.Verdict.Text, "db-3 load1") && !strings.Contains(out.String(), "db-3 load1") {
 		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
 	}
-	t.Logf("verdict: %s", rep.Verdict.Text)
 }
 
 // TestDemoConsoleInTmux runs `brink demo` in a real terminal (tmux,
-// 120×40): the console must show db-3's crossing in the event log and as a
-// marker on the charts; q then y (or q after the end) quits and the report
-// names db-3. Skips without tmux unless BRINK_REQUIRE_SERVERS=1.
+// 120×40): the console must show db-3's crossing in the event log, as a
+// marker on the charts and as a flag in the node table; q then y (or q
+// after the end) quits and the report names db-3. Each is looked for over
+// the whole run, not in one frame: on a busy machine the p95 SLO can break
+// first and later events can scroll the crossing out of the log.
+// Skips without tmux unless BRINK_REQUIRE_SERVERS=1.
 func TestDemoConsoleInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 30 s demo in tmux")
@@ -188,12 +180,17 @@ func TestDemoConsoleInTmux(t *testing.T) {
 		t.Fatalf("no %s within %s; screen:\n%s", what, d, screen)
 		return ""
 	}
-	screen := waitScreen("db-3 crossing", 60*time.Second, func(s string) bool {
-		return strings.Contains(s, "breakpoint: db-3 load1") && strings.Contains(s, "db-3 load1>100") && strings.Contains(s, "┊")
+	// The event log's line ("breakpoint: db-3 load1 104 > 100 — …", or the
+	// node_over line when something else broke first), the chart marker
+	// and the node table's flag.
+	crossing := regexp.MustCompile(`db-3 load1 [0-9.]+ > 100\b`)
+	var seenEvent, seenMarker, seenFlag bool
+	waitScreen("db-3 crossing in the event log, on the charts (┊ db-3 load1>100) and in the node table (! db-3)", 60*time.Second, func(s string) bool {
+		seenEvent = seenEvent || crossing.MatchString(s)
+		seenMarker = seenMarker || strings.Contains(s, "db-3 load1>100") && strings.Contains(s, "┊")
+		seenFlag = seenFlag || strings.Contains(s, "! db-3")
+		return seenEvent && seenMarker && seenFlag
 	})
-	if !strings.Contains(screen, "! db-3") {
-		t.Errorf("node table does not flag db-3:\n%s", screen)
-	}
 	run("send-keys", "-t", "demo", "q")
 	time.Sleep(300 * time.Millisecond)
 	run("send-keys", "-t", "demo", "y")
@@ -204,7 +201,5 @@ func TestDemoConsoleInTmux(t *testing.T) {
 	}
 	// Quitting may cut the run short; the crossing seen on screen must be
 	// in the report's verdict either way.
-	if r.Verdict.Breakpoint == nil || !strings.Contains(r.Verdict.Text, "db-3 load1") {
-		t.Errorf("report verdict does not name db-3 load1: %s", r.Verdict.Text)
-	}
+	demotest.CheckStory(t, r)
 }

@@ -133,12 +133,6 @@ func newNode(s NodeSpec, now time.Time) *Node {
 	return n
 }
 
-// Name is the node's name, e.g. db-3.
-func (n *Node) Name() string { return n.spec.Name }
-
-// Spec returns the node's description.
-func (n *Node) Spec() NodeSpec { return n.spec }
-
 // jitter spreads a service time uniformly over ±25 % so latency has a
 // distribution and workers do not finish in lock step.
 func jitter(d time.Duration) time.Duration {

@@ -185,9 +185,6 @@ func (s *Server) integrate() {
 // BaseURL is the chat service's root, e.g. http://127.0.0.1:41234.
 func (s *Server) BaseURL() string { return s.base }
 
-// Addr is the listening address (host:port).
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
 // NodeURLs maps each simulated machine's name to its node_exporter URL.
 func (s *Server) NodeURLs() map[string]string {
 	m := make(map[string]string, len(s.nodes))
@@ -201,9 +198,6 @@ func (s *Server) NodeURLs() map[string]string {
 func NodeURL(base, name string) string {
 	return strings.TrimRight(base, "/") + "/nodes/" + name + "/metrics"
 }
-
-// Nodes returns the simulated machines in their listed order.
-func (s *Server) Nodes() []*Node { return s.nodes }
 
 // Node returns a simulated machine by name, or nil.
 func (s *Server) Node(name string) *Node { return s.byName[name] }

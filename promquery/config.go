@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -111,18 +110,6 @@ func ConfigFromScenario(n *scenarios.Nodes) Config {
 		c.Panels = append(c.Panels, PanelQuery(p))
 	}
 	return c
-}
-
-// ResolvePaths makes the file paths in c (the http-client file and the
-// credential and TLS files given as options) relative to dir when they are
-// not absolute: a scenario names them relative to itself.
-func (c *Config) ResolvePaths(dir string) {
-	for _, p := range []*string{&c.PromConfigFile, &c.HTTP.BasicAuthPasswordFile, &c.HTTP.CredentialsFile,
-		&c.HTTP.CAFile, &c.HTTP.CertFile, &c.HTTP.KeyFile} {
-		if *p != "" && dir != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(dir, *p)
-		}
-	}
 }
 
 // naming resolves node names and roles; shared by both sources.

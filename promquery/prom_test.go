@@ -383,14 +383,6 @@ func TestHTTPTLS(t *testing.T) {
 	}
 }
 
-func TestResolvePaths(t *testing.T) {
-	c := Config{PromConfigFile: "http.yml", HTTP: HTTPOptions{CAFile: "/abs/ca.pem", CredentialsFile: "tok"}}
-	c.ResolvePaths("/etc/brink")
-	if c.PromConfigFile != "/etc/brink/http.yml" || c.HTTP.CAFile != "/abs/ca.pem" || c.HTTP.CredentialsFile != "/etc/brink/tok" {
-		t.Errorf("%+v", c)
-	}
-}
-
 func TestHTTPProxy(t *testing.T) {
 	f := newFakeProm(t, 1)
 	var proxied atomic.Int64

@@ -1,0 +1,63 @@
+// Package demotest checks a demo run's report for what the demo's story
+// guarantees. It is shared by the demo package's story test and the brink
+// command's demo tests; nothing but tests imports it.
+package demotest
+
+import (
+	"testing"
+
+	"github.com/brink-load/brink/report"
+)
+
+// CheckStory fails t unless rep tells the story the demo guarantees: a
+// breakpoint; db-3's load1 among the verdict's signals and in a node_over
+// event; db-2 (as big as db-3, with a quarter of its reads) never crossing;
+// and, while the generator kept its schedule, no other node crossing.
+//
+// The order of db-3 and the p95 SLO is not judged, only logged: the
+// generator shares the CPU with the demo target, and on a busy machine it
+// can push p95 past 500 ms on its own first. Starved harder (arrivals
+// dropped), every simulated service time stretches with the scheduler's
+// delays, so db-1 — which takes every write and chat message — can cross
+// too; the report says so by its dropped arrivals, and such a crossing is
+// then logged instead of failing the test.
+func CheckStory(t testing.TB, rep *report.Report) {
+	t.Helper()
+	v := &rep.Verdict
+	t.Logf("verdict: %s", v.Text)
+	if v.Breakpoint == nil {
+		t.Fatalf("no breakpoint in the verdict: %s", v.Text)
+	}
+	sigs := []report.Signal{v.Breakpoint.Signal}
+	for _, f := range v.Followed {
+		sigs = append(sigs, f.Signal)
+	}
+	if s := sigs[0]; s.Node != "db-3" || s.Metric != "load1" {
+		t.Logf("%s came before db-3 load1 (a busy machine)", s.Text)
+	}
+	named, starved := false, rep.Summary.DroppedIterations > 0
+	for _, s := range sigs {
+		named = named || s.Kind == report.SignalNode && s.Node == "db-3" && s.Metric == "load1"
+		starved = starved || s.Kind == report.SignalRate
+	}
+	if !named {
+		t.Errorf("verdict's signals do not include db-3 load1: %s", v.Text)
+	}
+	crossed := false
+	for _, e := range rep.Events {
+		if e.Kind != report.EventNodeOver {
+			continue
+		}
+		switch {
+		case e.Node == "db-3":
+			crossed = crossed || e.Metric == "load1"
+		case e.Node != "db-2" && starved:
+			t.Logf("the generator fell behind its schedule, and %s crossed too: %s", e.Node, e.Text)
+		default:
+			t.Errorf("%s crossed too: %s", e.Node, e.Text)
+		}
+	}
+	if !crossed {
+		t.Error("no node_over event for db-3 load1")
+	}
+}
