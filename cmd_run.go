@@ -49,8 +49,13 @@ const (
 
 // signalName is how the engineer sent the signal.
 func signalName(s os.Signal) string {
-	if s == os.Interrupt {
+	switch s {
+	case os.Interrupt:
 		return "Ctrl-C"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return s.String()
 }

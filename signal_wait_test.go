@@ -35,6 +35,14 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+func TestSignalName(t *testing.T) {
+	for s, want := range map[os.Signal]string{os.Interrupt: "Ctrl-C", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"} {
+		if got := signalName(s); got != want {
+			t.Errorf("signalName(%v) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 // waitFor polls until s() contains want, or fails after limit (a bound for
 // a stuck run, not a timing judgement).
 func waitFor(t *testing.T, what string, s func() string, want string, limit time.Duration) {
