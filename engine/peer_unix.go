@@ -6,10 +6,11 @@ import "syscall"
 
 // peerGone reports whether the server has already closed (or reset) this
 // idle keep-alive connection, or sent bytes nobody asked for (a plain-HTTP
-// goodbye such as 408): a peek at the socket that never blocks. On TLS,
-// unread bytes are normal (session tickets), so only a close counts.
+// goodbye such as 408, or anything already read past the last response):
+// a peek at the socket that never blocks. Unread TLS records are normal
+// (session tickets), so on TLS only a close counts at the socket.
 func (h *h1conn) peerGone() bool {
-	if h.br.Buffered() > 0 && !h.isTLS {
+	if h.br.Buffered() > 0 {
 		return true
 	}
 	if h.raw == nil {
