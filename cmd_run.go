@@ -732,8 +732,21 @@ func checkWritable(path string) error {
 	if err != nil {
 		return fmt.Errorf("cannot write there: %w", err)
 	}
-	f.Close()
-	return os.Remove(f.Name())
+	defer os.Remove(f.Name())
+	// An empty file fits on a full disk; a report's first kilobytes do
+	// not. Written and synced, so a full disk is refused before the load,
+	// not found after it.
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", whyNotWritten(err))
+	}
+	return nil
 }
 
 // whyNotWritten is the cause of a failed report write without the wrapping

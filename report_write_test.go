@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,25 +43,53 @@ func TestReportNowhereToWriteExits1(t *testing.T) {
 		checkNoReport(t, srv.URL, rep, func() { os.RemoveAll(dir) }, "no such file or directory")
 	})
 	t.Run("full tmpfs", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs (CI runs as root)")
-		}
-		dir := t.TempDir()
-		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("umount", dir).Run() })
-		t.Setenv("TMPDIR", dir) // the fallback is on the same full disk
-		// Fill the disk: the write stops at ENOSPC, which is the point.
-		f, err := os.Create(filepath.Join(dir, "fill"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, err := f.Write(make([]byte, 4096)); err == nil; _, err = f.Write(make([]byte, 4096)) {
-		}
-		f.Close()
-		checkNoReport(t, srv.URL, filepath.Join(dir, "r.json"), nil, "no space left on device")
+		dir := fullTmpfs(t)
+		t.Setenv("TMPDIR", dir) // the fallback is on the same disk
+		// The disk fills once the run has started, past the up-front check.
+		checkNoReport(t, srv.URL, filepath.Join(dir, "r.json"), sync.OnceFunc(func() { fill(t, dir) }), "no space left on device")
 	})
+}
+
+// A disk already full is refused before any load, like an unwritable
+// directory: exit 2, one line.
+func TestFullDiskRefusedUpFront(t *testing.T) {
+	dir := fullTmpfs(t)
+	fill(t, dir)
+	var out, errb bytes.Buffer
+	rep := filepath.Join(dir, "r.json")
+	code := runMain([]string{"probe", "http://127.0.0.1:1/", "--vus", "1", "--duration", "1s", "--headless",
+		"--report", rep}, &out, &errb)
+	msg := strings.TrimSpace(errb.String())
+	if want := "brink: --report " + rep + ": cannot write there: no space left on device"; code != exitUsage || msg != want {
+		t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, msg, want)
+	}
+}
+
+// fullTmpfs mounts a 64 KiB tmpfs for the test, or skips saying why.
+func fullTmpfs(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs (CI runs as root)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+// fill writes to dir until its disk is full (ENOSPC is the point).
+func fill(t *testing.T, dir string) {
+	f, err := os.CreateTemp(dir, "fill-*")
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for _, err := f.Write(buf); err == nil; _, err = f.Write(buf) {
+	}
 }
 
 // checkNoReport runs a short probe whose report cannot be written and
