@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -203,9 +204,20 @@ func errText(err error) string {
 	if errors.As(err, &cv) {
 		return "tls: failed to verify certificate: " + errText(cv.Err)
 	}
+	var nr *notResentError
+	if errors.As(err, &nr) {
+		return "server closed the keep-alive connection after the " + nr.method +
+			" was sent (not resent: the server may have acted on it): " + errText(nr.err)
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		return op.Op + ": " + op.Err.Error()
+	}
+	switch {
+	case err == io.EOF:
+		return "connection closed by the server without a response (EOF)"
+	case err == io.ErrUnexpectedEOF:
+		return "connection closed by the server in the middle of the response (unexpected EOF)"
 	}
 	var bc fasthttp.ErrBrokenChunk
 	if errors.As(err, &bc) {

@@ -286,6 +286,15 @@ func TestNoReplayOfUnsafeRequests(t *testing.T) {
 					if s.ErrorCount != closes.Load() || s.Errors[ErrReset] != closes.Load() {
 						t.Errorf("%d closes, errors %v", closes.Load(), s.Errors)
 					}
+					if !h2 { // net/http says "connection closed by the server without a response (EOF)"
+						for _, x := range tk.all() {
+							for _, f := range x.Failures {
+								if !strings.HasPrefix(f.Message, "server closed the keep-alive connection after the POST was sent (not resent") {
+									t.Errorf("failure %+v does not say why", f)
+								}
+							}
+						}
+					}
 				case "GET":
 					// Each GET the server dropped was resent once and
 					// answered on a fresh connection.

@@ -143,6 +143,9 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			}
 		}
 		h.close()
+		if !fresh && attempt == 0 && staleConn(err) && !replayable && v.bytesOut.Load() != out0 {
+			return &notResentError{method: string(req.Header.Method()), err: err}
+		}
 		if fresh || attempt > 0 || !staleConn(err) || !replayable && v.bytesOut.Load() != out0 {
 			return err
 		}
@@ -159,6 +162,20 @@ func safeMethod(m []byte) bool {
 	}
 	return false
 }
+
+// notResentError is a request that is not safe to repeat, lost when the
+// server closed its keep-alive connection after it was written.
+type notResentError struct {
+	method string
+	err    error
+}
+
+func (e *notResentError) Error() string {
+	return "server closed the keep-alive connection after the " + e.method +
+		" was sent (not resent: the server may have acted on it): " + e.err.Error()
+}
+
+func (e *notResentError) Unwrap() error { return e.err }
 
 // bodyTooLargeError is a response body over the group's max_body.
 type bodyTooLargeError struct {
