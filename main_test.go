@@ -496,7 +496,8 @@ func TestProgressLine(t *testing.T) {
 		rec.AddTick(engine.Tick{Time: time.Now(), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
 			Groups: []engine.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
 	}
-	if got, want := progressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0%"; got != want {
+	// Five windows of refused sessions breach the default ws_failed rate<5%.
+	if got, want := progressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0% state=BREAKPOINT"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
@@ -609,5 +610,39 @@ func TestProbeAtClosedPortFails(t *testing.T) {
 	if r.Passed || !strings.Contains(out.String(), "'rate<5%' (default)") ||
 		!strings.Contains(r.Verdict.Text, "the default one failed (errors 100 % > 5 %)") {
 		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
+	}
+}
+
+// A WebSocket server that refuses every handshake is no pass either: with
+// no ws_failed threshold set, brink applies ws_failed rate<5%.
+func TestRefusedWebSocketFailsByDefault(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ws.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf(`name: ws-refused
+base_url: %s
+groups:
+  - {name: chat, executor: constant-vus, vus: 2, duration: 2s, think: 50ms, websocket: {url: /ws, send: hi, every: 100ms}}
+`, srv.URL)), 0o644)
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", file, "--headless", "--report", filepath.Join(dir, "r.json")}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("exit %d, want 99; stderr: %s\n%s", code, errb.String(), out.String())
+	}
+	r, err := report.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws *report.ThresholdResult
+	for i := range r.Thresholds {
+		if r.Thresholds[i].Metric == "ws_failed" {
+			ws = &r.Thresholds[i]
+		}
+	}
+	if ws == nil || !ws.Default || ws.OK || r.Passed || !strings.Contains(out.String(), "ws_failed 'rate<5%' (default)") {
+		t.Fatalf("ws_failed threshold %+v, passed %v; summary:\n%s", ws, r.Passed, out.String())
 	}
 }

@@ -174,8 +174,9 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 }
 
 // defaultFailure are the failure thresholds brink applies when a scenario
-// sets none on the metric: most requests failing is never a pass.
-var defaultFailure = []struct{ metric, expr string }{{"http_req_failed", "rate<5%"}}
+// sets none on the metric: most requests (or WebSocket sessions) failing is
+// never a pass.
+var defaultFailure = []struct{ metric, expr string }{{"http_req_failed", "rate<5%"}, {"ws_failed", "rate<5%"}}
 
 // defaultSLOs are the default failure thresholds the scenario's own
 // thresholds (ths) leave unset: a threshold on the metric, with any tag,

@@ -22,6 +22,9 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 			res.FirstBreach = &t
 		}
 		v, ok := r.wholeRunValue(s.th)
+		if !ok && s.dflt {
+			continue // a default never applied (no HTTP request, no WebSocket session)
+		}
 		if !ok {
 			// k6 passes a threshold whose metric saw no data; so does brink,
 			// and says so.

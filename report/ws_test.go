@@ -90,6 +90,9 @@ func TestWSReplyPercentilesExact(t *testing.T) {
 	near("reply p99", ws.ReplyMs.P99, truth(all, 99))
 	near("connect p99", ws.ConnectMs.P99, truth(conns, 99))
 	for _, th := range rep.Thresholds {
+		if th.Default {
+			continue // ws_failed rate<5%, brink's own
+		}
 		want := truth(all, 95)
 		if th.Metric == "ws_connecting" {
 			want = truth(conns, 99)
