@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -107,7 +108,8 @@ func (d *decoder) yamlError(err error) *Error {
 	return d.errAt(position{1, 1}, "", "%s", err)
 }
 
-var scenarioKeys = []string{"name", "base_url", "groups", "thresholds", "nodes", "abort_on_breakpoint", "window", "sustain", "max_body"}
+// scenarioKeys are the top-level keys, in the model's field order.
+var scenarioKeys = yamlKeys(reflect.TypeFor[Scenario]())
 
 func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 	es, err := d.mapping(root, "")
@@ -120,51 +122,14 @@ func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 	if err := d.known(es, "", scenarioKeys); err != nil {
 		return err
 	}
+	sv := reflect.ValueOf(s).Elem()
 	for _, e := range es {
-		field := e.key
-		d.markEntry(e, field)
-		switch e.key {
-		case "name":
-			s.Name, err = d.str(e.val, field)
-		case "base_url":
-			s.BaseURL, err = d.str(e.val, field)
-		case "groups":
-			err = d.groups(e.val, field, s)
-		case "thresholds":
-			s.Thresholds, err = d.thresholds(e.val, field)
-		case "nodes":
-			s.Nodes = &Nodes{}
-			err = d.nodes(e.val, field, s.Nodes)
-		case "abort_on_breakpoint":
-			s.AbortOnBreakpoint, err = d.boolean(e.val, field)
-		case "window":
-			s.Window, err = d.duration(e.val, field)
-		case "sustain":
-			s.Sustain, err = d.duration(e.val, field)
-		case "max_body":
-			s.MaxBody, err = d.size(e.val, field)
-		}
-		if err != nil {
+		if err := d.entry(e, "", sv); err != nil {
 			return err
 		}
 	}
 	if _, ok := d.pos["groups"]; !ok {
 		return d.errNode(root, "", "missing groups (a scenario needs at least one group)")
-	}
-	return nil
-}
-
-func (d *decoder) groups(n ast.Node, field string, s *Scenario) error {
-	items, err := d.seq(n, field)
-	if err != nil {
-		return err
-	}
-	for i, item := range items {
-		var g Group
-		if err := d.group(item, index(field, i), &g); err != nil {
-			return err
-		}
-		s.Groups = append(s.Groups, g)
 	}
 	return nil
 }
@@ -195,8 +160,6 @@ func (d *decoder) group(n ast.Node, field string, g *Group) error {
 			}
 		}
 	}
-	constant := exec == constantVUs || exec == constantArrivalRate
-	open := exec == string(RampingArrivalRate) || exec == constantArrivalRate
 	switch exec {
 	case constantVUs:
 		g.Executor = RampingVUs
@@ -205,96 +168,92 @@ func (d *decoder) group(n ast.Node, field string, g *Group) error {
 	default:
 		g.Executor = Executor(exec) // Validate names a bad one
 	}
-	var level *entry
-	var length *entry
+	var level, length *entry
+	gv := reflect.ValueOf(g).Elem()
 	for _, e := range es {
 		f := join(field, e.key)
 		d.markEntry(e, f)
+		if err := d.refuse(e, f, exec); err != nil {
+			return err
+		}
 		switch e.key {
 		case "executor":
-		case "name":
-			g.Name, err = d.str(e.val, f)
 		case "start", "start_vus", "start_rate":
-			if constant {
-				return d.errAt(e.kpos, f, "%s starts at its %s; %s is for %s", exec, levelKey(open), e.key, rampingOf(open))
-			}
-			if e.key == "start_vus" && open {
-				return d.errAt(e.kpos, f, "start_vus is for VU executors; this group is %s (use start or start_rate)", exec)
-			}
-			if e.key == "start_rate" && !open {
-				return d.errAt(e.kpos, f, "start_rate is for arrival-rate executors; this group is %s (use start or start_vus)", exec)
-			}
 			g.Start, err = d.num(e.val, f)
-		case "stages":
-			if constant {
-				return d.errAt(e.kpos, f, "%s takes %s and duration, not stages (or use %s)", exec, levelKey(open), rampingOf(open))
-			}
-			g.Stages, err = d.stages(e.val, f)
-		case "vus", "rate", "duration":
-			if !constant {
-				return d.errAt(e.kpos, f, "%s is for constant-vus or constant-arrival-rate; %s takes stages", e.key, exec)
-			}
-			if e.key == "duration" {
-				length = &e
-			} else {
-				if e.key != levelKey(open) {
-					return d.errAt(e.kpos, f, "%s takes %s, not %s", exec, levelKey(open), e.key)
-				}
-				level = &e
-			}
-		case "think":
-			var s string
-			if s, err = d.str(e.val, f); err == nil {
-				if g.Think, err = ParseThink(s); err != nil {
-					err = d.errNode(e.val, f, "%s", err)
-				}
-			}
-		case "max_vus":
-			g.MaxVUs, err = d.integer(e.val, f)
-		case "pre_allocated_vus":
-			g.PreAllocatedVUs, err = d.integer(e.val, f)
-		case "requests":
-			g.Requests, err = d.requests(e.val, f)
-		case "websocket":
-			g.WebSocket = &WebSocket{}
-			err = d.websocket(e.val, f, g.WebSocket)
-		case "http2":
-			g.HTTP2, err = d.boolean(e.val, f)
-		case "timeout":
-			g.Timeout, err = d.duration(e.val, f)
-		case "max_body":
-			g.MaxBody, err = d.size(e.val, f)
+		case "vus", "rate":
+			level = &e
+		case "duration":
+			length = &e
+		default:
+			err = d.value(e.val, f, fieldByKey(gv, e.key))
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if constant {
-		if level == nil {
-			return d.errNode(n, field, "missing %s (%s needs %s and duration)", levelKey(open), exec, levelKey(open))
-		}
-		if length == nil {
-			return d.errNode(n, field, "missing duration (%s needs %s and duration)", exec, levelKey(open))
-		}
-		target, err := d.num(level.val, join(field, level.key))
-		if err != nil {
-			return err
-		}
-		if target < 0 || !open && target != float64(int64(target)) {
-			return d.errNode(level.val, join(field, level.key), "must be a whole number ≥ 0, got %v", target)
-		}
-		dur, err := d.duration(length.val, join(field, "duration"))
-		if err != nil {
-			return err
-		}
-		// Constant from t=0: start at the level and hold it. Stage
-		// errors (negative level) point at the vus/rate key.
-		d.pos[join(field, "stages[0].target")] = d.pos[join(field, level.key)]
-		d.pos[join(field, "stages[0].duration")] = d.pos[join(field, "duration")]
-		d.pos[join(field, "start")] = d.pos[join(field, level.key)]
-		g.Start = target
-		g.Stages = []Stage{{Duration: dur, Target: target}}
+	if exec == constantVUs || exec == constantArrivalRate {
+		return d.constant(n, field, exec, level, length, g)
 	}
+	return nil
+}
+
+// refuse says why a group key does not fit the group's executor, or nil.
+func (d *decoder) refuse(e entry, f, exec string) error {
+	constant := exec == constantVUs || exec == constantArrivalRate
+	open := exec == string(RampingArrivalRate) || exec == constantArrivalRate
+	switch e.key {
+	case "start", "start_vus", "start_rate":
+		if constant {
+			return d.errAt(e.kpos, f, "%s starts at its %s; %s is for %s", exec, levelKey(open), e.key, rampingOf(open))
+		}
+		if e.key == "start_vus" && open {
+			return d.errAt(e.kpos, f, "start_vus is for VU executors; this group is %s (use start or start_rate)", exec)
+		}
+		if e.key == "start_rate" && !open {
+			return d.errAt(e.kpos, f, "start_rate is for arrival-rate executors; this group is %s (use start or start_vus)", exec)
+		}
+	case "stages":
+		if constant {
+			return d.errAt(e.kpos, f, "%s takes %s and duration, not stages (or use %s)", exec, levelKey(open), rampingOf(open))
+		}
+	case "vus", "rate", "duration":
+		if !constant {
+			return d.errAt(e.kpos, f, "%s is for constant-vus or constant-arrival-rate; %s takes stages", e.key, exec)
+		}
+		if e.key != "duration" && e.key != levelKey(open) {
+			return d.errAt(e.kpos, f, "%s takes %s, not %s", exec, levelKey(open), e.key)
+		}
+	}
+	return nil
+}
+
+// constant turns constant-vus / constant-arrival-rate sugar into one stage
+// at a constant level from t=0.
+func (d *decoder) constant(n ast.Node, field, exec string, level, length *entry, g *Group) error {
+	open := exec == constantArrivalRate
+	if level == nil {
+		return d.errNode(n, field, "missing %s (%s needs %s and duration)", levelKey(open), exec, levelKey(open))
+	}
+	if length == nil {
+		return d.errNode(n, field, "missing duration (%s needs %s and duration)", exec, levelKey(open))
+	}
+	target, err := d.num(level.val, join(field, level.key))
+	if err != nil {
+		return err
+	}
+	if target < 0 || !open && target != float64(int64(target)) {
+		return d.errNode(level.val, join(field, level.key), "must be a whole number ≥ 0, got %v", target)
+	}
+	dur, err := d.duration(length.val, join(field, "duration"))
+	if err != nil {
+		return err
+	}
+	// Stage errors (negative level) point at the vus/rate key.
+	d.pos[join(field, "stages[0].target")] = d.pos[join(field, level.key)]
+	d.pos[join(field, "stages[0].duration")] = d.pos[join(field, "duration")]
+	d.pos[join(field, "start")] = d.pos[join(field, level.key)]
+	g.Start = target
+	g.Stages = []Stage{{Duration: dur, Target: target}}
 	return nil
 }
 
@@ -310,87 +269,6 @@ func rampingOf(open bool) string {
 		return string(RampingArrivalRate)
 	}
 	return string(RampingVUs)
-}
-
-func (d *decoder) stages(n ast.Node, field string) ([]Stage, error) {
-	items, err := d.seq(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Stage, 0, len(items))
-	for i, item := range items {
-		f := index(field, i)
-		d.mark(item, f)
-		es, err := d.fields(item, f, []string{"duration", "target"})
-		if err != nil {
-			return nil, err
-		}
-		var st Stage
-		var haveDur, haveTarget bool
-		for _, e := range es {
-			ef := join(f, e.key)
-			d.markEntry(e, ef)
-			switch e.key {
-			case "duration":
-				st.Duration, err = d.duration(e.val, ef)
-				haveDur = true
-			case "target":
-				st.Target, err = d.num(e.val, ef)
-				haveTarget = true
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		if !haveDur {
-			return nil, d.errNode(item, f, "missing duration (a stage is {duration: 1m, target: 100})")
-		}
-		if !haveTarget {
-			return nil, d.errNode(item, f, "missing target (a stage is {duration: 1m, target: 100})")
-		}
-		out = append(out, st)
-	}
-	return out, nil
-}
-
-func (d *decoder) requests(n ast.Node, field string) ([]Request, error) {
-	items, err := d.seq(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Request, 0, len(items))
-	for i, item := range items {
-		f := index(field, i)
-		d.mark(item, f)
-		es, err := d.fields(item, f, []string{"name", "method", "url", "headers", "body", "check"})
-		if err != nil {
-			return nil, err
-		}
-		var r Request
-		for _, e := range es {
-			ef := join(f, e.key)
-			d.markEntry(e, ef)
-			switch e.key {
-			case "name":
-				r.Name, err = d.str(e.val, ef)
-			case "method":
-				r.Method, err = d.str(e.val, ef)
-			case "url":
-				r.URL, err = d.template(e.val, ef)
-			case "headers":
-				r.Headers, err = d.headers(e.val, ef)
-			case "body":
-				r.Body, err = d.template(e.val, ef)
-			case "check":
-				r.Check, err = d.check(e.val, ef)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 func (d *decoder) headers(n ast.Node, field string) ([]Header, error) {
@@ -410,75 +288,6 @@ func (d *decoder) headers(n ast.Node, field string) ([]Header, error) {
 		out = append(out, Header{Name: e.key, Value: v})
 	}
 	return out, nil
-}
-
-func (d *decoder) check(n ast.Node, field string) (*Check, error) {
-	es, err := d.fields(n, field, []string{"status", "body_contains"})
-	if err != nil {
-		return nil, err
-	}
-	c := &Check{}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		switch e.key {
-		case "status":
-			r, err := d.resolve(e.val, f)
-			if err != nil {
-				return nil, err
-			}
-			if _, isList := r.(*ast.SequenceNode); isList {
-				items, _ := d.seq(r, f)
-				for i, it := range items {
-					code, err := d.integer(it, index(f, i))
-					if err != nil {
-						return nil, err
-					}
-					c.Status = append(c.Status, code)
-				}
-			} else {
-				code, err := d.integer(e.val, f)
-				if err != nil {
-					return nil, err
-				}
-				c.Status = []int{code}
-			}
-		case "body_contains":
-			if c.BodyContains, err = d.str(e.val, f); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return c, nil
-}
-
-func (d *decoder) websocket(n ast.Node, field string, ws *WebSocket) error {
-	es, err := d.fields(n, field, []string{"url", "headers", "send", "every", "expect_reply", "reply_contains"})
-	if err != nil {
-		return err
-	}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		switch e.key {
-		case "url":
-			ws.URL, err = d.template(e.val, f)
-		case "headers":
-			ws.Headers, err = d.headers(e.val, f)
-		case "send":
-			ws.Send, err = d.template(e.val, f)
-		case "every":
-			ws.Every, err = d.duration(e.val, f)
-		case "expect_reply":
-			ws.ExpectReply, err = d.boolean(e.val, f)
-		case "reply_contains":
-			ws.ReplyContains, err = d.template(e.val, f)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // thresholds reads {metric: [expr, ...]} (a single string is one expr),
@@ -525,182 +334,6 @@ func (d *decoder) thresholds(n ast.Node, field string) ([]Threshold, error) {
 		}
 	}
 	return out, nil
-}
-
-var nodesKeys = []string{"prometheus", "scrape", "prom_config", "match", "name_label", "names", "role_label",
-	"roles", "thresholds", "panels", "interval"}
-
-func (d *decoder) nodes(n ast.Node, field string, nd *Nodes) error {
-	es, err := d.fields(n, field, nodesKeys)
-	if err != nil {
-		return err
-	}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		switch e.key {
-		case "prometheus":
-			nd.Prometheus, err = d.str(e.val, f)
-		case "scrape":
-			err = d.strings(e.val, f, &nd.Scrape)
-		case "prom_config":
-			nd.PromConfig, err = d.str(e.val, f)
-		case "match":
-			nd.Match, err = d.str(e.val, f)
-		case "name_label":
-			nd.NameLabel, err = d.str(e.val, f)
-		case "names":
-			err = d.names(e.val, f, nd)
-		case "role_label":
-			nd.RoleLabel, err = d.str(e.val, f)
-		case "roles":
-			err = d.roles(e.val, f, nd)
-		case "thresholds":
-			err = d.nodeThresholds(e.val, f, nd)
-		case "panels":
-			err = d.panels(e.val, f, nd)
-		case "interval":
-			nd.Interval, err = d.duration(e.val, f)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// strings reads a list of strings; a single string is a list of one.
-func (d *decoder) strings(n ast.Node, field string, out *[]string) error {
-	r, err := d.resolve(n, field)
-	if err != nil {
-		return err
-	}
-	if _, isList := r.(*ast.SequenceNode); !isList {
-		s, err := d.str(n, index(field, 0))
-		*out = append(*out, s)
-		return err
-	}
-	items, _ := d.seq(r, field)
-	for i, it := range items {
-		s, err := d.str(it, index(field, i))
-		if err != nil {
-			return err
-		}
-		*out = append(*out, s)
-	}
-	return nil
-}
-
-func (d *decoder) names(n ast.Node, field string, nd *Nodes) error {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return err
-	}
-	nd.Names = make(map[string]string, len(es))
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		v, err := d.str(e.val, f)
-		if err != nil {
-			return err
-		}
-		nd.Names[e.key] = v
-	}
-	return nil
-}
-
-func (d *decoder) roles(n ast.Node, field string, nd *Nodes) error {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return err
-	}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		v, err := d.str(e.val, f)
-		if err != nil {
-			return err
-		}
-		nd.Roles = append(nd.Roles, Role{Name: e.key, Pattern: v})
-	}
-	return nil
-}
-
-func (d *decoder) nodeThresholds(n ast.Node, field string, nd *Nodes) error {
-	items, err := d.seq(n, field)
-	if err != nil {
-		return err
-	}
-	for i, item := range items {
-		f := index(field, i)
-		d.mark(item, f)
-		es, err := d.fields(item, f, []string{"metric", "above", "role", "node"})
-		if err != nil {
-			return err
-		}
-		var t NodeThreshold
-		haveAbove := false
-		for _, e := range es {
-			ef := join(f, e.key)
-			d.markEntry(e, ef)
-			switch e.key {
-			case "metric":
-				t.Metric, err = d.str(e.val, ef)
-			case "above":
-				t.Above, err = d.num(e.val, ef)
-				haveAbove = true
-			case "role":
-				t.Role, err = d.str(e.val, ef)
-			case "node":
-				t.Node, err = d.str(e.val, ef)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if !haveAbove {
-			return d.errNode(item, f, "missing above (a node threshold is {metric: load1, above: 100})")
-		}
-		nd.Thresholds = append(nd.Thresholds, t)
-	}
-	return nil
-}
-
-func (d *decoder) panels(n ast.Node, field string, nd *Nodes) error {
-	items, err := d.seq(n, field)
-	if err != nil {
-		return err
-	}
-	for i, item := range items {
-		f := index(field, i)
-		d.mark(item, f)
-		es, err := d.fields(item, f, []string{"title", "query", "unit", "above"})
-		if err != nil {
-			return err
-		}
-		var p Panel
-		for _, e := range es {
-			ef := join(f, e.key)
-			d.markEntry(e, ef)
-			switch e.key {
-			case "title":
-				p.Title, err = d.str(e.val, ef)
-			case "query":
-				p.Query, err = d.str(e.val, ef)
-			case "unit":
-				p.Unit, err = d.str(e.val, ef)
-			case "above":
-				var v float64
-				v, err = d.num(e.val, ef)
-				p.Above = &v
-			}
-			if err != nil {
-				return err
-			}
-		}
-		nd.Panels = append(nd.Panels, p)
-	}
-	return nil
 }
 
 // String is a short description for logs: name and file.

@@ -22,29 +22,29 @@ const (
 
 // Scenario is one load test as loaded from YAML (or built by `brink probe`).
 type Scenario struct {
-	Name    string `json:"name"`
-	BaseURL string `json:"base_url,omitempty"`
+	Name    string `json:"name" yaml:"name"`
+	BaseURL string `json:"base_url,omitempty" yaml:"base_url"`
 	// File is where the scenario came from ("" when built from flags).
 	File   string  `json:"file,omitempty"`
-	Groups []Group `json:"groups"`
+	Groups []Group `json:"groups" yaml:"groups"`
 	// Thresholds are the SLOs, in k6 syntax, already parsed.
-	Thresholds        []Threshold `json:"thresholds,omitempty"`
-	Nodes             *Nodes      `json:"nodes,omitempty"`
-	AbortOnBreakpoint bool        `json:"abort_on_breakpoint"`
+	Thresholds        []Threshold `json:"thresholds,omitempty" yaml:"thresholds"`
+	Nodes             *Nodes      `json:"nodes,omitempty" yaml:"nodes"`
+	AbortOnBreakpoint bool        `json:"abort_on_breakpoint" yaml:"abort_on_breakpoint"`
 	// Window is the engine's tick length (default 1s).
-	Window time.Duration `json:"window"`
+	Window time.Duration `json:"window" yaml:"window"`
 	// Sustain is how long a threshold must stay violated to count as a
 	// breakpoint or node crossing, and stay clear to recover (default 3s).
-	Sustain time.Duration `json:"sustain"`
+	Sustain time.Duration `json:"sustain" yaml:"sustain"`
 	// MaxBody caps the bytes read of one response body (and, for
 	// WebSocket groups, of one message); groups inherit it (default 4 MiB).
-	MaxBody int64 `json:"max_body,omitempty"`
+	MaxBody int64 `json:"max_body,omitempty" yaml:"max_body"`
 }
 
 // Stage is one k6 stage: move linearly to Target over Duration.
 type Stage struct {
-	Duration time.Duration `json:"duration"`
-	Target   float64       `json:"target"`
+	Duration time.Duration `json:"duration" yaml:"duration"`
+	Target   float64       `json:"target" yaml:"target"`
 }
 
 // Think is the pause between a VU's iterations: fixed when Min == Max.
@@ -56,27 +56,27 @@ type Think struct {
 // Group is a set of VUs (or arrivals) with their own stages, run
 // concurrently with the other groups.
 type Group struct {
-	Name     string   `json:"name"`
+	Name     string   `json:"name" yaml:"name"`
 	Executor Executor `json:"executor"`
 	// Start is the VU count (closed) or rate per second (open) at t=0,
 	// k6's startVUs / startRate.
 	Start  float64 `json:"start"`
-	Stages []Stage `json:"stages"`
-	Think  Think   `json:"think"`
+	Stages []Stage `json:"stages" yaml:"stages"`
+	Think  Think   `json:"think" yaml:"think"`
 	// MaxVUs caps VUs an arrival-rate group may add (open model).
-	MaxVUs int `json:"max_vus,omitempty"`
+	MaxVUs int `json:"max_vus,omitempty" yaml:"max_vus"`
 	// PreAllocatedVUs are started up front for an arrival-rate group.
-	PreAllocatedVUs int        `json:"pre_allocated_vus,omitempty"`
-	Requests        []Request  `json:"requests,omitempty"`
-	WebSocket       *WebSocket `json:"websocket,omitempty"`
+	PreAllocatedVUs int        `json:"pre_allocated_vus,omitempty" yaml:"pre_allocated_vus"`
+	Requests        []Request  `json:"requests,omitempty" yaml:"requests"`
+	WebSocket       *WebSocket `json:"websocket,omitempty" yaml:"websocket"`
 	// HTTP2 switches the group to net/http (HTTP/2 capable) instead of fasthttp.
-	HTTP2 bool `json:"http2,omitempty"`
+	HTTP2 bool `json:"http2,omitempty" yaml:"http2"`
 	// Timeout per request (default 30s).
-	Timeout time.Duration `json:"timeout"`
+	Timeout time.Duration `json:"timeout" yaml:"timeout"`
 	// MaxBody caps the bytes read of one response body or WebSocket
 	// message: a larger one is an error of kind body_too_large, never
 	// buffered (default the scenario's max_body).
-	MaxBody int64 `json:"max_body,omitempty"`
+	MaxBody int64 `json:"max_body,omitempty" yaml:"max_body"`
 }
 
 // Header is one request header; the value may be a template.
@@ -87,36 +87,36 @@ type Header struct {
 
 // Request is one HTTP request of a group's iteration.
 type Request struct {
-	Name    string    `json:"name"`
-	Method  string    `json:"method"`
-	URL     *Template `json:"url"` // absolute after loading (base_url applied)
-	Headers []Header  `json:"headers,omitempty"`
-	Body    *Template `json:"body,omitempty"`
-	Check   *Check    `json:"check,omitempty"`
+	Name    string    `json:"name" yaml:"name"`
+	Method  string    `json:"method" yaml:"method"`
+	URL     *Template `json:"url" yaml:"url"` // absolute after loading (base_url applied)
+	Headers []Header  `json:"headers,omitempty" yaml:"headers"`
+	Body    *Template `json:"body,omitempty" yaml:"body"`
+	Check   *Check    `json:"check,omitempty" yaml:"check"`
 }
 
 // Check marks a response as failed (error kind check_failed) when it does
 // not match.
 type Check struct {
 	// Status lists accepted status codes; empty means any 2xx/3xx.
-	Status []int `json:"status,omitempty"`
+	Status []int `json:"status,omitempty" yaml:"status"`
 	// BodyContains, when set, must appear in the response body.
-	BodyContains string `json:"body_contains,omitempty"`
+	BodyContains string `json:"body_contains,omitempty" yaml:"body_contains"`
 }
 
 // WebSocket is a group's WebSocket flow: each VU opens URL, then sends Send
 // every Every, and when ExpectReply waits for a reply to measure its latency.
 type WebSocket struct {
-	URL         *Template     `json:"url"` // absolute ws:// or wss:// after loading
-	Headers     []Header      `json:"headers,omitempty"`
-	Send        *Template     `json:"send,omitempty"`
-	Every       time.Duration `json:"every"`
-	ExpectReply bool          `json:"expect_reply"`
+	URL         *Template     `json:"url" yaml:"url"` // absolute ws:// or wss:// after loading
+	Headers     []Header      `json:"headers,omitempty" yaml:"headers"`
+	Send        *Template     `json:"send,omitempty" yaml:"send"`
+	Every       time.Duration `json:"every" yaml:"every"`
+	ExpectReply bool          `json:"expect_reply" yaml:"expect_reply"`
 	// ReplyContains, when set, is rendered with the same values as each
 	// send; only a received message containing it counts as that send's
 	// reply (a chat server's broadcasts of others' messages do not).
 	// Without it the first message after a send is the reply.
-	ReplyContains *Template `json:"reply_contains,omitempty"`
+	ReplyContains *Template `json:"reply_contains,omitempty" yaml:"reply_contains"`
 }
 
 // Threshold is one parsed k6 threshold expression such as "p(95)<500".
@@ -145,21 +145,21 @@ type Threshold struct {
 // Nodes says where node metrics come from and what counts as a node in
 // trouble.
 type Nodes struct {
-	Prometheus string   `json:"prometheus,omitempty"`
-	Scrape     []string `json:"scrape,omitempty"`
+	Prometheus string   `json:"prometheus,omitempty" yaml:"prometheus"`
+	Scrape     []string `json:"scrape,omitempty" yaml:"scrape"`
 	// PromConfig is a file in Prometheus's http-client YAML (auth, TLS).
-	PromConfig string `json:"prom_config,omitempty"`
-	Match      string `json:"match,omitempty"`      // default {job="node"}
-	NameLabel  string `json:"name_label,omitempty"` // default instance
+	PromConfig string `json:"prom_config,omitempty" yaml:"prom_config"`
+	Match      string `json:"match,omitempty" yaml:"match"`           // default {job="node"}
+	NameLabel  string `json:"name_label,omitempty" yaml:"name_label"` // default instance
 	// Names maps an instance (host:port) to a readable name.
-	Names     map[string]string `json:"names,omitempty"`
-	RoleLabel string            `json:"role_label,omitempty"`
+	Names     map[string]string `json:"names,omitempty" yaml:"names"`
+	RoleLabel string            `json:"role_label,omitempty" yaml:"role_label"`
 	// Roles are tried in order: the first whose regex matches the name wins.
-	Roles      []Role          `json:"roles,omitempty"`
-	Thresholds []NodeThreshold `json:"thresholds,omitempty"`
-	Panels     []Panel         `json:"panels,omitempty"`
+	Roles      []Role          `json:"roles,omitempty" yaml:"roles"`
+	Thresholds []NodeThreshold `json:"thresholds,omitempty" yaml:"thresholds"`
+	Panels     []Panel         `json:"panels,omitempty" yaml:"panels"`
 	// Interval between polls; 0 means the scrape interval (Prometheus) or 1s.
-	Interval time.Duration `json:"interval"`
+	Interval time.Duration `json:"interval" yaml:"interval"`
 
 	// roleRE are Roles' patterns compiled by Validate, for RoleOf.
 	roleRE []*regexp.Regexp
@@ -178,18 +178,18 @@ type NodeThreshold struct {
 	// Metric is one of promquery's metric names: cpu, iowait, disk_util,
 	// load1, load1_per_core, mem, read_bps, write_bps, net_rx_bps,
 	// net_tx_bps.
-	Metric string  `json:"metric"`
-	Above  float64 `json:"above"`
-	Role   string  `json:"role,omitempty"`
-	Node   string  `json:"node,omitempty"`
+	Metric string  `json:"metric" yaml:"metric"`
+	Above  float64 `json:"above" yaml:"above"`
+	Role   string  `json:"role,omitempty" yaml:"role"`
+	Node   string  `json:"node,omitempty" yaml:"node"`
 }
 
 // Panel is a custom PromQL query polled beside the node metrics.
 type Panel struct {
-	Title string   `json:"title"`
-	Query string   `json:"query"`
-	Unit  string   `json:"unit,omitempty"`
-	Above *float64 `json:"above,omitempty"`
+	Title string   `json:"title" yaml:"title"`
+	Query string   `json:"query" yaml:"query"`
+	Unit  string   `json:"unit,omitempty" yaml:"unit"`
+	Above *float64 `json:"above,omitempty" yaml:"above"`
 }
 
 // Duration is the planned length of the whole scenario: the longest group.

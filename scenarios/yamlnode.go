@@ -317,34 +317,23 @@ func (d *decoder) boolean(n ast.Node, field string) (bool, error) {
 // duration reads a k6 duration; a bare 0 is allowed, other bare numbers
 // are errors because their unit is ambiguous.
 func (d *decoder) duration(n ast.Node, field string) (time.Duration, error) {
-	d.mark(n, field)
-	r, err := d.resolve(n, field)
-	if err != nil {
-		return 0, err
-	}
-	var s string
-	switch x := r.(type) {
-	case *ast.StringNode:
-		s = x.Value
-	case *ast.IntegerNode, *ast.FloatNode:
-		s = x.GetToken().Value
-	default:
-		return 0, d.errNode(n, field, "want a duration like 90s, got %s", kindName(r))
-	}
-	v, err := ParseDuration(s)
-	if err != nil {
-		return 0, d.errNode(n, field, "%s", err)
-	}
-	return v, nil
+	return withUnit(d, n, field, "a duration like 90s", ParseDuration)
 }
 
 // size reads a byte count: a whole number of bytes or a string with a
 // unit, as ParseSize takes.
 func (d *decoder) size(n ast.Node, field string) (int64, error) {
+	return withUnit(d, n, field, "a size like 4MiB", ParseSize)
+}
+
+// withUnit reads a scalar written with a unit ("90s", "4MiB") through
+// parse; a bare number goes to parse as written, which judges it.
+func withUnit[T any](d *decoder, n ast.Node, field, like string, parse func(string) (T, error)) (T, error) {
+	var zero T
 	d.mark(n, field)
 	r, err := d.resolve(n, field)
 	if err != nil {
-		return 0, err
+		return zero, err
 	}
 	var s string
 	switch x := r.(type) {
@@ -353,11 +342,11 @@ func (d *decoder) size(n ast.Node, field string) (int64, error) {
 	case *ast.IntegerNode, *ast.FloatNode:
 		s = x.GetToken().Value
 	default:
-		return 0, d.errNode(n, field, "want a size like 4MiB, got %s", kindName(r))
+		return zero, d.errNode(n, field, "want %s, got %s", like, kindName(r))
 	}
-	v, err := ParseSize(s)
+	v, err := parse(s)
 	if err != nil {
-		return 0, d.errNode(n, field, "%s", err)
+		return zero, d.errNode(n, field, "%s", err)
 	}
 	return v, nil
 }

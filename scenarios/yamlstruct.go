@@ -1,0 +1,224 @@
+package scenarios
+
+import (
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// Blocks are decoded into the model's structs by their `yaml` tags: a key
+// names a field, the field's type picks the reader. The readers (in
+// yamlnode.go) take AST nodes rather than Go values, so every error keeps
+// its line:col, its field path as the user wrote it, and brink's wording;
+// goccy/go-yaml's own struct decoder cannot give that (see value).
+
+// required lists the keys a block must have, and how to say what it is.
+var required = map[reflect.Type]struct {
+	keys  []string
+	shape string
+}{
+	reflect.TypeFor[Stage]():         {[]string{"duration", "target"}, "a stage is {duration: 1m, target: 100}"},
+	reflect.TypeFor[NodeThreshold](): {[]string{"above"}, "a node threshold is {metric: load1, above: 100}"},
+}
+
+// yamlKeys lists a struct type's YAML keys in field order (the order
+// "did you mean" prefers on a tie).
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if k := yamlKey(f); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func yamlKey(f reflect.StructField) string {
+	k, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return k
+}
+
+// fieldByKey is the field of struct v tagged key; key is one of yamlKeys.
+func fieldByKey(v reflect.Value, key string) reflect.Value {
+	for i := range v.NumField() {
+		if yamlKey(v.Type().Field(i)) == key {
+			return v.Field(i)
+		}
+	}
+	panic("scenarios: no field for YAML key " + key)
+}
+
+// object decodes a mapping into struct v: unknown keys are refused with a
+// suggestion, values are read in the order written, the first problem wins.
+func (d *decoder) object(n ast.Node, field string, v reflect.Value) error {
+	es, err := d.fields(n, field, yamlKeys(v.Type()))
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(es))
+	for _, e := range es {
+		if err := d.entry(e, field, v); err != nil {
+			return err
+		}
+		seen[e.key] = true
+	}
+	for _, k := range required[v.Type()].keys {
+		if !seen[k] {
+			return d.errNode(n, field, "missing %s (%s)", k, required[v.Type()].shape)
+		}
+	}
+	return nil
+}
+
+// entry reads one key: value of a mapping into its field of struct v.
+func (d *decoder) entry(e entry, field string, v reflect.Value) error {
+	f := join(field, e.key)
+	d.markEntry(e, f)
+	return d.value(e.val, f, fieldByKey(v, e.key))
+}
+
+// list decodes a sequence into slice v, each item by its element type.
+func (d *decoder) list(n ast.Node, field string, v reflect.Value) error {
+	items, err := d.seq(n, field)
+	if err != nil {
+		return err
+	}
+	out := reflect.MakeSlice(v.Type(), len(items), len(items))
+	for i, item := range items {
+		f := index(field, i)
+		d.mark(item, f)
+		if err := d.value(item, f, out.Index(i)); err != nil {
+			return err
+		}
+	}
+	v.Set(out)
+	return nil
+}
+
+// value reads node n into v by v's type: the hook goccy/go-yaml's
+// Unmarshaler interfaces would be, but with the field path and the node
+// as written (an alias, not its target), which those hooks are not given.
+func (d *decoder) value(n ast.Node, field string, v reflect.Value) (err error) {
+	switch p := v.Addr().Interface().(type) {
+	case *string:
+		*p, err = d.str(n, field)
+	case *bool:
+		*p, err = d.boolean(n, field)
+	case *int:
+		*p, err = d.integer(n, field)
+	case *float64:
+		*p, err = d.num(n, field)
+	case **float64:
+		var x float64
+		x, err = d.num(n, field)
+		*p = &x
+	case *time.Duration:
+		*p, err = d.duration(n, field)
+	case *int64: // the model's int64 fields are byte sizes
+		*p, err = d.size(n, field)
+	case *Think:
+		*p, err = d.think(n, field)
+	case **Template:
+		*p, err = d.template(n, field)
+	case *[]string:
+		err = d.strings(n, field, p)
+	case *[]int:
+		*p, err = d.statuses(n, field)
+	case *[]Header:
+		*p, err = d.headers(n, field)
+	case *map[string]string:
+		*p, err = d.names(n, field)
+	case *[]Role:
+		*p, err = d.roles(n, field)
+	case *[]Threshold:
+		*p, err = d.thresholds(n, field)
+	case *Group:
+		err = d.group(n, field, p)
+	default:
+		switch v.Kind() {
+		case reflect.Struct:
+			return d.object(n, field, v)
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+			return d.object(n, field, v.Elem())
+		case reflect.Slice:
+			return d.list(n, field, v)
+		}
+		panic("scenarios: no YAML reader for " + v.Type().String())
+	}
+	return err
+}
+
+// think reads a pause, fixed ("1s") or a range ("1s-3s").
+func (d *decoder) think(n ast.Node, field string) (Think, error) {
+	s, err := d.str(n, field)
+	if err != nil {
+		return Think{}, err
+	}
+	t, err := ParseThink(s)
+	if err != nil {
+		return Think{}, d.errNode(n, field, "%s", err)
+	}
+	return t, nil
+}
+
+// statuses reads one status code or a list of them.
+func (d *decoder) statuses(n ast.Node, field string) ([]int, error) {
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return nil, err
+	}
+	if _, isList := r.(*ast.SequenceNode); isList {
+		var codes []int
+		err := d.list(r, field, reflect.ValueOf(&codes).Elem())
+		return codes, err
+	}
+	code, err := d.integer(n, field)
+	return []int{code}, err
+}
+
+// strings reads a list of strings; a single string is a list of one.
+func (d *decoder) strings(n ast.Node, field string, out *[]string) error {
+	r, err := d.resolve(n, field)
+	if err != nil {
+		return err
+	}
+	if _, isList := r.(*ast.SequenceNode); !isList {
+		s, err := d.str(n, index(field, 0))
+		*out = append(*out, s)
+		return err
+	}
+	return d.list(r, field, reflect.ValueOf(out).Elem())
+}
+
+// pairs reads a mapping of names to strings, in YAML order.
+func (d *decoder) pairs(n ast.Node, field string, each func(e entry, v string)) error {
+	es, err := d.mapping(n, field)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		f := join(field, e.key)
+		d.markEntry(e, f)
+		v, err := d.str(e.val, f)
+		if err != nil {
+			return err
+		}
+		each(e, v)
+	}
+	return nil
+}
+
+func (d *decoder) names(n ast.Node, field string) (map[string]string, error) {
+	m := map[string]string{}
+	err := d.pairs(n, field, func(e entry, v string) { m[e.key] = v })
+	return m, err
+}
+
+func (d *decoder) roles(n ast.Node, field string) ([]Role, error) {
+	var out []Role
+	err := d.pairs(n, field, func(e entry, v string) { out = append(out, Role{Name: e.key, Pattern: v}) })
+	return out, err
+}
