@@ -39,8 +39,12 @@ type Report struct {
 	Thresholds []ThresholdResult   `json:"thresholds"`
 	Groups     []GroupSummary      `json:"groups"`
 	Endpoints  []EndpointSummary   `json:"endpoints"`
-	Timeline   []Window            `json:"timeline"`
-	Nodes      []NodeSeries        `json:"nodes"`
+	// Failures are the failed requests by group, endpoint, kind and
+	// status with a sample message, most frequent first (at most
+	// MaxFailureRows; the rest in one "other" row).
+	Failures []FailureRow `json:"failures"`
+	Timeline []Window     `json:"timeline"`
+	Nodes    []NodeSeries `json:"nodes"`
 	// Panels are the scenario's custom panels (nodes.panels) over the run.
 	Panels  []PanelSeries `json:"panels"`
 	Events  []Event       `json:"events"`
@@ -381,6 +385,10 @@ func (r *Recorder) Report() *Report {
 		return float64(rep.Endpoints[i].HotspotS) > float64(rep.Endpoints[j].HotspotS)
 	})
 
+	rep.Failures = slices.Clone(r.v.Failures)
+	if rep.Failures == nil {
+		rep.Failures = []FailureRow{}
+	}
 	rep.Timeline = r.timeline()
 	rep.Nodes = withBaseline(nodeSeries(r.v.Polls), r.baseline)
 	rep.Panels = r.panelSeries()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // dotted pads a metric name with dots, k6 style.
@@ -173,6 +174,7 @@ func PrintSummary(w io.Writer, rep *Report) {
 		}
 	}
 
+	printFailures(w, rep, 100)
 	printEvents(w, rep)
 
 	p("\n  VERDICT\n")
@@ -192,6 +194,66 @@ func PrintSummary(w io.Writer, rep *Report) {
 		p("    Inconclusive: exit code 98.\n")
 	}
 	p("\n")
+}
+
+// printFailures lists the most frequent failures with what the first of
+// each said (the JSON report has up to MaxFailureRows), within width
+// columns.
+func printFailures(w io.Writer, rep *Report, width int) {
+	const most = 10
+	if len(rep.Failures) == 0 {
+		return
+	}
+	kindW, whereW := 4, 14
+	for i, f := range rep.Failures {
+		if i < most {
+			kindW = max(kindW, len([]rune(FailureKindText(f))))
+			whereW = max(whereW, len([]rune(termtext.Clean(FailureWhere(f)))))
+		}
+	}
+	whereW = min(whereW, 28)
+	// The sample gets what is left, at least 30 columns; a longer one goes
+	// on to a second line, under itself.
+	indent := 4 + 8 + 2 + kindW + 1 + whereW + 1
+	sampleW := max(width-indent, 30)
+	fmt.Fprintf(w, "\n  FAILURES (first message of each)\n")
+	fmt.Fprintf(w, "    %8s  %-*s %-*s %s\n", "count", kindW, "kind", whereW, "group/endpoint", "sample")
+	for i, f := range rep.Failures {
+		if i == most {
+			fmt.Fprintf(w, "    … %d more in the JSON report\n", len(rep.Failures)-most)
+			break
+		}
+		lines := wrap(termtext.Clean(f.Sample), sampleW)
+		if len(lines) == 0 {
+			lines = []string{"-"}
+		}
+		if len(lines) > 2 {
+			lines[1] = clip(strings.Join(lines[1:], " "), sampleW)
+			lines = lines[:2]
+		}
+		fmt.Fprintf(w, "    %8d  %-*s %-*s %s\n", f.Count, kindW, FailureKindText(f), whereW,
+			clip(termtext.Clean(FailureWhere(f)), whereW), lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%*s%s\n", indent, "", l)
+		}
+	}
+}
+
+// FailureKindText is a failure row's kind with its status: "status_5xx 503".
+func FailureKindText(f FailureRow) string {
+	if f.Status != 0 {
+		return fmt.Sprintf("%s %d", f.Kind, f.Status)
+	}
+	return string(f.Kind)
+}
+
+// FailureWhere names where a failure row's requests went: "group/endpoint",
+// or the group alone for a group-level row.
+func FailureWhere(f FailureRow) string {
+	if f.Endpoint == "" {
+		return f.Group
+	}
+	return f.Group + "/" + f.Endpoint
 }
 
 // printThresholds lists each threshold over the whole run, ✓ or ✗.

@@ -34,6 +34,9 @@ type View struct {
 	Ticks    []engine.Tick
 	Polls    []promquery.Poll
 	Events   []Event
+	// Failures is the run's failures table so far (FailureRow), most
+	// frequent first.
+	Failures []FailureRow
 	State    State
 	Done     bool
 	// Version counts changes, so a console can skip redrawing when nothing
@@ -300,6 +303,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	// Own copies: the previous tick's histograms are dropped below, and the
 	// engine's slices must not be written.
 	t.Endpoints = slices.Clone(t.Endpoints)
+	t.Failures = slices.Clone(t.Failures)
 	t.Groups = slices.Clone(t.Groups)
 	t.Errors = maps.Clone(t.Errors)
 	t.WS.Errors = maps.Clone(t.WS.Errors)
@@ -307,6 +311,8 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	r.v.Ticks = append(r.v.Ticks, t)
 	tp := &r.v.Ticks[i]
 	r.fold(tp)
+	r.run.failures.add(tp.Failures)
+	r.v.Failures = r.run.failures.table()
 	if i == 0 {
 		r.startLoad(tp)
 	}
@@ -315,6 +321,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 		// Per-endpoint rows are folded into the whole-run endpoints; only
 		// recent windows need them (hotspots).
 		r.v.Ticks[i-keepEndpoints].Endpoints = nil
+		r.v.Ticks[i-keepEndpoints].Failures = nil // whole run in View.Failures
 	}
 	if i == 0 {
 		r.stageEvent(tp)

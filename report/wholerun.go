@@ -248,6 +248,7 @@ type runAcc struct {
 	wsOpenMax                             int
 	ws                                    wsCounts
 	wsErrors                              map[engine.ErrorKind]int64
+	failures                              failAcc
 }
 
 // wsCounts are WebSocket sessions and ws_failed's samples, run or group.

@@ -149,6 +149,7 @@ type data struct {
 	hot        []endpoint
 	errTotal   map[engine.ErrorKind]int64
 	errRecent  map[engine.ErrorKind]int64 // newest tick
+	failures   []report.FailureRow        // whole run, most frequent first (cleaned)
 	totalReqs  int64
 	dropped    int64
 	stage      int
@@ -230,6 +231,13 @@ func (d *data) ingest(v *report.View) bool {
 		d.last = last
 		d.stage, d.held, d.lastWindow = last.Stage, last.Held, last.Window
 		d.hot = mergeEndpoints(v.Ticks[max(0, n-hotspotWindows):], d.hot[:0])
+	}
+
+	// At most report.MaxFailureRows rows; Clean costs nothing on clean text.
+	d.failures = d.failures[:0]
+	for _, f := range v.Failures {
+		f.Group, f.Endpoint, f.Sample = termtext.Clean(f.Group), termtext.Clean(f.Endpoint), termtext.Clean(f.Sample)
+		d.failures = append(d.failures, f)
 	}
 
 	if len(v.Polls) < d.nPolls {

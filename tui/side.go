@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
@@ -222,8 +223,24 @@ func (p *sidePanel) errors(d *data) []string {
 	for _, c := range d.errTotal {
 		total += c
 	}
-	if total == 0 {
+	if total == 0 && len(d.failures) == 0 {
 		return append(lines, st.OK.Render("✓ no errors so far"))
+	}
+	if len(d.failures) > 0 {
+		// The failures table says more than the kinds: the kinds go on
+		// one line so the rows get the room.
+		var b strings.Builder
+		b.WriteString("  last/total:")
+		for _, k := range engine.ErrorKinds {
+			if c := d.errTotal[k]; c > 0 {
+				b.WriteString("  " + string(k) + " " + fmtCount(float64(d.errRecent[k])) + "/" + fmtCount(float64(c)) +
+					" " + fmtPct(100*float64(c)/float64(total)))
+			}
+		}
+		if total > 0 {
+			lines = append(lines, truncate(b.String(), p.w))
+		}
+		return p.failures(d, lines)
 	}
 	lines = append(lines, st.Label.Render(truncate("  kind              last     total  share", p.w)))
 	for _, k := range engine.ErrorKinds {
@@ -233,6 +250,34 @@ func (p *sidePanel) errors(d *data) []string {
 		}
 		row := "  " + padRight(string(k), 16) + "  " + padLeft(fmtCount(float64(d.errRecent[k])), 4) + "  " +
 			padLeft(fmtCount(float64(c)), 8) + "  " + padLeft(fmtPct(100*float64(c)/float64(total)), 5)
+		lines = append(lines, truncate(st.Over.Render("!")+row[1:], p.w))
+	}
+	return lines
+}
+
+// failures adds the run's failures table, one row each: count, kind and
+// status, where, and what the first of them said — one status_5xx with
+// three causes reads as three rows (Locust's failures table).
+func (p *sidePanel) failures(d *data, lines []string) []string {
+	st := p.st
+	kindW, whereW := 4, 5
+	for _, f := range d.failures {
+		kindW = max(kindW, lipgloss.Width(report.FailureKindText(f)))
+		whereW = max(whereW, lipgloss.Width(report.FailureWhere(f)))
+	}
+	whereW = min(whereW, 28)
+	lines = append(lines, st.Label.Render(truncate("  "+padLeft("count", 6)+"  "+padRight("kind", kindW)+"  "+
+		padRight("where", whereW)+"  first message (whole run)", p.w)))
+	for i, f := range d.failures {
+		if len(lines) >= p.h {
+			break
+		}
+		if len(lines) == p.h-1 && i < len(d.failures)-1 {
+			lines = append(lines, st.Dim.Render(truncate("  … "+strconv.Itoa(len(d.failures)-i)+" more in the report", p.w)))
+			break
+		}
+		row := "  " + padLeft(fmtCount(float64(f.Count)), 6) + "  " + padRight(report.FailureKindText(f), kindW) + "  " +
+			padRight(truncate(report.FailureWhere(f), whereW), whereW) + "  " + f.Sample
 		lines = append(lines, truncate(st.Over.Render("!")+row[1:], p.w))
 	}
 	return lines

@@ -214,5 +214,12 @@ func synthView(secs, nodes int) report.View {
 			at(report.Event{Kind: report.EventControl, Who: "alice (SHA256:3fa9c1)", Text: "hold"})
 		}
 	}
+	// nginx's one status_5xx with three causes behind it.
+	v.Failures = []report.FailureRow{
+		{Kind: engine.ErrTimeout, Group: "browse", Endpoint: "history", Count: 1840, Sample: "no response within the group's timeout (10s)"},
+		{Kind: engine.ErrStatus5xx, Status: 502, Group: "browse", Endpoint: "history", Count: 611, Sample: "502 Bad Gateway: <html><head><title>502 Bad Gateway</title></head>"},
+		{Kind: engine.ErrStatus5xx, Status: 504, Group: "browse", Endpoint: "rooms", Count: 230, Sample: "504 Gateway Time-out: upstream timed out"},
+		{Kind: engine.ErrStatus5xx, Status: 503, Group: "writes", Endpoint: "post", Count: 79, Sample: "503 Service Temporarily Unavailable"},
+	}
 	return v
 }

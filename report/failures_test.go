@@ -1,0 +1,151 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// The run's failures table sums each key over the windows, keeps the
+// first window's message, and sorts by count.
+func TestFailuresMerged(t *testing.T) {
+	r := NewRecorder(scenario(false, nil), t0, Options{})
+	f := func(ep string, k engine.ErrorKind, status int, n int64, msg string) engine.Failure {
+		return engine.Failure{Group: "g", Endpoint: ep, Kind: k, Status: status, Count: n, Message: msg}
+	}
+	t1 := tick(0, win{vus: 10, rps: 100, p95: 10, errs: 6})
+	t1.Failures = []engine.Failure{f("home", engine.ErrStatus5xx, 502, 5, "502 Bad Gateway"), f("home", engine.ErrStatus5xx, 503, 1, "503 first")}
+	r.AddTick(t1)
+	t2 := tick(1, win{vus: 10, rps: 100, p95: 10, errs: 4})
+	t2.Failures = []engine.Failure{f("home", engine.ErrStatus5xx, 503, 3, "503 later"), f("", engine.ErrDropped, 0, 1, "no VU free")}
+	r.AddTick(t2)
+	r.Finish(at(3))
+	got := r.Report().Failures
+	want := []FailureRow{
+		{Kind: engine.ErrStatus5xx, Status: 502, Group: "g", Endpoint: "home", Count: 5, Sample: "502 Bad Gateway"},
+		{Kind: engine.ErrStatus5xx, Status: 503, Group: "g", Endpoint: "home", Count: 4, Sample: "503 first"},
+		{Kind: engine.ErrDropped, Group: "g", Count: 1, Sample: "no VU free"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("failures\n got %v\nwant %v", got, want)
+	}
+}
+
+// Past maxRunFailureKeys distinct keys, failures count in an "other" row
+// per kind; the report keeps MaxFailureRows rows, the rest summed into one
+// "other" row, so no failure goes uncounted.
+func TestFailuresBounded(t *testing.T) {
+	r := NewRecorder(scenario(false, nil), t0, Options{})
+	var total int64
+	for i := 0; i < 30; i++ {
+		tk := tick(i, win{vus: 10, rps: 100, p95: 10, errs: 1})
+		for j := 0; j < 50; j++ {
+			n := int64(1 + (i*50+j)%7)
+			total += n
+			tk.Failures = append(tk.Failures, engine.Failure{Group: "g", Endpoint: fmt.Sprintf("ep%d", i*50+j),
+				Kind: engine.ErrStatus4xx, Status: 404, Count: n, Message: "404 Not Found"})
+		}
+		r.AddTick(tk)
+	}
+	r.Finish(at(31))
+	if n := len(r.run.failures.rows); n != maxRunFailureKeys+1 {
+		t.Errorf("run table holds %d keys, want %d and one other row", n, maxRunFailureKeys)
+	}
+	rows := r.Report().Failures
+	if len(rows) != MaxFailureRows {
+		t.Fatalf("%d rows, want %d", len(rows), MaxFailureRows)
+	}
+	var sum int64
+	for i, row := range rows {
+		sum += row.Count
+		if i > 0 && i < len(rows)-1 && row.Count > rows[i-1].Count {
+			t.Errorf("row %d (%d) above row %d (%d): not sorted", i, row.Count, i-1, rows[i-1].Count)
+		}
+	}
+	if last := rows[len(rows)-1]; last.Group != OtherGroup {
+		t.Errorf("last row %+v, want the other row", last)
+	}
+	if sum != total {
+		t.Errorf("rows sum to %d failures, want %d", sum, total)
+	}
+}
+
+// Three causes behind one status_5xx (nginx: a bad gateway, an upstream
+// timeout, a busy upstream) are three rows with their own messages, in the
+// JSON report and the printed summary. Real listener, bounded run.
+func TestFailuresFromEngine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a":
+			w.WriteHeader(502)
+			w.Write([]byte("<html><title>502 Bad Gateway</title></html>"))
+		case "/b":
+			w.WriteHeader(504)
+			w.Write([]byte("upstream timed out"))
+		default:
+			w.WriteHeader(503)
+			w.Write([]byte("busy"))
+		}
+	}))
+	defer srv.Close()
+	req := func(name, path string) scenarios.Request {
+		return scenarios.Request{Name: name, Method: "GET", URL: scenarios.MustTemplate(srv.URL + path)}
+	}
+	sc := &scenarios.Scenario{Name: "fail", Window: 200 * time.Millisecond, Sustain: 600 * time.Millisecond,
+		Groups: []scenarios.Group{{Name: "web", Executor: scenarios.RampingVUs,
+			Stages:   []scenarios.Stage{{Duration: 100 * time.Millisecond, Target: 2}, {Duration: 800 * time.Millisecond, Target: 2}},
+			Think:    scenarios.Think{Min: 5 * time.Millisecond, Max: 5 * time.Millisecond},
+			Timeout:  2 * time.Second,
+			Requests: []scenarios.Request{req("a", "/a"), req("b", "/b"), req("c", "/c")}}}}
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
+	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	r.Finish(time.Now())
+	rep := r.Report()
+	byStatus := map[int]FailureRow{}
+	var sum int64
+	for _, f := range rep.Failures {
+		byStatus[f.Status] = f
+		sum += f.Count
+	}
+	for status, want := range map[int]string{502: "Bad Gateway", 504: "upstream timed out", 503: "busy"} {
+		f, ok := byStatus[status]
+		if !ok || f.Kind != engine.ErrStatus5xx || f.Group != "web" || !strings.Contains(f.Sample, want) || f.Count < 1 {
+			t.Errorf("status %d: row %+v, want status_5xx of web with %q", status, f, want)
+		}
+	}
+	if sum != rep.Summary.Errors {
+		t.Errorf("failure rows count %d, the run %d errors", sum, rep.Summary.Errors)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"failures":[{"kind":"status_5xx","status":50`)) || !bytes.Contains(b, []byte(`"sample":"`)) {
+		t.Errorf("report JSON lacks failures rows: %.300s", b[bytes.Index(b, []byte(`"failures"`)):])
+	}
+	var out bytes.Buffer
+	PrintSummary(&out, rep)
+	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "status_5xx 504") || !strings.Contains(s, "upstream timed out") {
+		t.Errorf("summary lacks the failures table:\n%s", s)
+	}
+}
