@@ -204,6 +204,10 @@ func errText(err error) string {
 	if errors.As(err, &cv) {
 		return "tls: failed to verify certificate: " + errText(cv.Err)
 	}
+	var big *headersTooLargeError
+	if errors.As(err, &big) {
+		return big.Error()
+	}
 	var nr *notResentError
 	if errors.As(err, &nr) {
 		return "server closed the keep-alive connection after the " + nr.method +

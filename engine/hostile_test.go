@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -357,5 +358,45 @@ func TestPeerGone(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		h.close()
+	}
+}
+
+// Big response headers (cookies, CSP) are read on both clients — the
+// fasthttp path grows its reader past 4 KiB — up to 1 MiB; past it the
+// response is an error that says so, and the VU goes on.
+func TestBigResponseHeaders(t *testing.T) {
+	for _, size := range []int{8 << 10, 300 << 10, 2 << 20} {
+		for _, h2 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dKiB/http2=%v", size>>10, h2), func(t *testing.T) {
+				u := handler(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Big", strings.Repeat("a", size))
+					io.WriteString(w, "needle")
+				})
+				g := constVUs(get("big", u), 1, 400*time.Millisecond)
+				g.HTTP2 = h2
+				g.Think = scenarios.Think{Min: 10 * time.Millisecond, Max: 10 * time.Millisecond}
+				g.Requests[0].Check = &scenarios.Check{BodyContains: "needle"}
+				_, tk := run(t, scenario(time.Hour, g), Options{}, 10*time.Second)
+				s := tk.sum()
+				if s.Requests < 1 {
+					t.Fatal("no requests")
+				}
+				if size < maxHeaderBytes {
+					if s.ErrorCount != 0 || s.ChecksPassed != s.Requests {
+						t.Fatalf("%d requests, errors %v", s.Requests, s.Errors)
+					}
+					return
+				}
+				all := tk.all()
+				fs := all[len(all)-1].Failures
+				if s.Errors[ErrOther] != s.Requests || len(fs) != 1 {
+					t.Fatalf("%d requests, errors %v, failures %+v", s.Requests, s.Errors, fs)
+				}
+				t.Logf("%q", fs[0].Message)
+				if !strings.Contains(fs[0].Message, "header") {
+					t.Errorf("message %q does not say the headers were too large", fs[0].Message)
+				}
+			})
+		}
 	}
 }

@@ -124,16 +124,27 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			v.ttfb = time.Since(sent)
 		}
 		if err == nil {
-			resp.Reset()
-			resp.SkipBody = req.Header.IsHead()
 			// The limit is checked against Content-Length and each chunk
 			// size before anything is allocated: a hostile length can
-			// neither exhaust memory nor make fasthttp panic.
-			if err = resp.ReadLimitBody(h.br, v.g.maxBody); err == nil {
+			// neither exhaust memory nor make fasthttp panic. A header
+			// block bigger than the reader's buffer is read again with a
+			// bigger one (fasthttp only peeks while parsing headers).
+			for {
+				resp.Reset()
+				resp.SkipBody = req.Header.IsHead()
+				if err = resp.ReadLimitBody(h.br, v.g.maxBody); err == nil || !smallBuffer(err) || !h.growReader() {
+					break
+				}
+			}
+			if err == nil {
 				if resp.ConnectionClose() {
 					h.close()
 				}
 				return nil
+			}
+			if smallBuffer(err) {
+				h.close()
+				return &headersTooLargeError{err}
 			}
 			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				// The rest of the body is still on the wire: the
@@ -162,6 +173,39 @@ func safeMethod(m []byte) bool {
 	}
 	return false
 }
+
+// maxHeaderBytes bounds a response's header block: the reader grows from
+// 4 KiB to this for a VU whose target sends big headers (cookies, CSP).
+const maxHeaderBytes = 1 << 20
+
+// growReader replaces the connection's reader by one four times the size
+// holding the same unread bytes; false at maxHeaderBytes. The bigger
+// reader stays with the VU (reset onto each new connection).
+func (h *h1conn) growReader() bool {
+	size := h.br.Size() * 4
+	if size > maxHeaderBytes {
+		return false
+	}
+	pending, _ := h.br.Peek(h.br.Buffered())
+	unread := bytes.Clone(pending)
+	h.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(unread), h.c), size)
+	return true
+}
+
+// smallBuffer is fasthttp saying a header block does not fit the reader.
+func smallBuffer(err error) bool {
+	var small *fasthttp.ErrSmallBuffer
+	return errors.As(err, &small)
+}
+
+// headersTooLargeError is a response header block over maxHeaderBytes.
+type headersTooLargeError struct{ err error }
+
+func (e *headersTooLargeError) Error() string {
+	return "response headers larger than " + scenarios.FormatSize(maxHeaderBytes)
+}
+
+func (e *headersTooLargeError) Unwrap() error { return e.err }
 
 // notResentError is a request that is not safe to repeat, lost when the
 // server closed its keep-alive connection after it was written.
@@ -326,9 +370,11 @@ func (v *vu) newHTTPClient() *http.Client {
 		TLSClientConfig:     v.e.tlsCfg.Clone(),
 		TLSHandshakeTimeout: dt,
 		DisableCompression:  true,
-		MaxIdleConnsPerHost: 1,
-		MaxConnsPerHost:     1,
-		ForceAttemptHTTP2:   true,
+		// The same bound on headers as the fasthttp path.
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		MaxIdleConnsPerHost:    1,
+		MaxConnsPerHost:        1,
+		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
 		Transport:     tr,
