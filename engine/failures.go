@@ -128,6 +128,8 @@ func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 				break
 			}
 		}
+	case k.kind == kindTimeout && ep != nil && fs.err != nil:
+		msg = "no complete response within the timeout " + ep.group.timeout.String() + " (" + errText(fs.err) + ")"
 	case fs.err != nil:
 		msg = errText(fs.err)
 	case k.kind == kind4xx || k.kind == kind5xx:
@@ -215,7 +217,11 @@ func errText(err error) string {
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
-		return op.Op + ": " + op.Err.Error()
+		inner := op.Err.Error()
+		if strings.HasPrefix(inner, op.Op+": ") { // "read: read: connection reset by peer"
+			return inner
+		}
+		return op.Op + ": " + inner
 	}
 	switch {
 	case err == io.EOF:

@@ -77,6 +77,26 @@ func TestFailureMessages(t *testing.T) {
 			u := handler(t, func(w http.ResponseWriter, r *http.Request) {})
 			setURL(g, "https://"+u[len("http://"):])
 		}, ErrTLS, []string{"tls: ", "HTTP response to HTTPS client"}},
+		{"timeout", func(t *testing.T, g *scenarios.Group) {
+			done := make(chan struct{})
+			srv := newFaultServer(t, func(c net.Conn, _ *http.Request, _ []byte, _ int) bool {
+				<-done // answer nothing until the test ends
+				return false
+			})
+			t.Cleanup(func() { close(done) }) // runs before the server's cleanup
+			setURL(g, srv.URL)
+			g.Timeout = 100 * time.Millisecond
+		}, ErrTimeout, []string{"no complete response within the timeout 100ms (read: i/o timeout)", "no complete response within the timeout 100ms (context deadline exceeded"}},
+		{"reset", func(t *testing.T, g *scenarios.Group) {
+			srv := newFaultServer(t, func(c net.Conn, _ *http.Request, _ []byte, _ int) bool {
+				c.(*net.TCPConn).SetLinger(0) // close sends RST
+				return false
+			})
+			setURL(g, srv.URL)
+		}, ErrReset, []string{"read: connection reset by peer"}},
+		{"closed_without_answer", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, rawAnswer(t, ""))
+		}, ErrReset, []string{"connection closed by the server without a response (EOF)"}},
 		{"body_too_large", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 68719476736\r\n\r\n"))
 		}, ErrBodyTooLarge, []string{"response body of 68719476736 bytes (Content-Length) is over max_body 4MiB"}},
