@@ -624,6 +624,14 @@ func progressLine(rec *report.Recorder) string {
 		if v.State != "" && v.State != report.StateOK {
 			fmt.Fprintf(&b, " state=%s", v.State)
 		}
+		if tk.Generator.Overloaded {
+			b.WriteString(" generator=overloaded")
+		}
+		if len(tk.Groups) > 1 {
+			// Several groups: the load as every report text says it.
+			gs := report.GroupLoads(tk)
+			b.WriteString(" — " + termtext.Clean(report.LoadText(gs, tk.VUs, tk.TargetRate, true)))
+		}
 		line = b.String()
 	})
 	return line

@@ -477,7 +477,7 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{[]engine.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
 		{[]engine.GroupStats{open}, "t=1m05s vus=20 rate=70/s rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (20 VUs) rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (20 VUs) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
 	}
 	for _, c := range cases {
 		if got := mk(c.groups...); got != c.want {

@@ -63,7 +63,7 @@ func stableLine(r *Report, open bool) string {
 	if ms == nil {
 		return "none"
 	}
-	return atLeast(r) + verdictLoad(open, ms.VUs, ms.TargetRate, float64(ms.RPS))
+	return atLeast(r) + verdictLoad(open, ms.Groups, ms.VUs, ms.TargetRate, float64(ms.RPS))
 }
 
 // atLeast is "≥ " for a run that never broke: its max stable load is the
@@ -103,7 +103,7 @@ func bpLine(r *Report, open bool) string {
 	if bp == nil {
 		return "none"
 	}
-	return fmt.Sprintf("%s after %s", verdictLoad(open, bp.VUs, bp.TargetRate, float64(bp.RPS)),
+	return fmt.Sprintf("%s after %s", verdictLoad(open, bp.Groups, bp.VUs, bp.TargetRate, float64(bp.RPS)),
 		fmtDur(time.Duration(bp.ElapsedS*float64(time.Second))))
 }
 
@@ -116,7 +116,7 @@ func signalLine(r *Report) string {
 
 func peakLine(r *Report, open bool) string {
 	pk := r.Verdict.Peak
-	return verdictLoad(open, pk.VUs, pk.TargetRate, float64(pk.RPS))
+	return verdictLoad(open, pk.Groups, pk.VUs, pk.TargetRate, float64(pk.RPS))
 }
 
 func thresholdLine(r *Report) string {

@@ -149,7 +149,7 @@ func TestAbortBeforeBreakpoint(t *testing.T) {
 	if v.Breakpoint != nil || v.Aborted == "" {
 		t.Fatalf("verdict %+v", v)
 	}
-	if want := "No breakpoint before the run was aborted (key q by local): it held up to 50 VUs, 150 rps"; !strings.Contains(v.Text, want) {
+	if want := "No breakpoint before the run was aborted (key q by local): it held up to 50 users, 150 rps"; !strings.Contains(v.Text, want) {
 		t.Errorf("text %q lacks %q", v.Text, want)
 	}
 }

@@ -76,7 +76,7 @@ func TestCompareOpenModel(t *testing.T) {
 	var out bytes.Buffer
 	Compare(&out, a, b)
 	s := out.String()
-	for _, want := range []string{"rate/s", "max stable load      100/s target, 100 rps", "200/s target, 200 rps",
+	for _, want := range []string{"rate/s", "max stable load      100/s g, 100 rps", "200/s g, 200 rps",
 		"Max stable rate 100/s → 200/s (+100 %)", "could not sustain"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("compare lacks %q:\n%s", want, s)

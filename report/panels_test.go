@@ -92,7 +92,7 @@ func TestPanelCrossing(t *testing.T) {
 	if sig.Kind != SignalPanel || sig.Node != "{}" || sig.Metric != "p99 checkout" || sig.Value != 1.9 || sig.Threshold != 1.5 {
 		t.Errorf("signal %+v", sig)
 	}
-	if !strings.HasPrefix(v.Text, "p99 checkout 1.9 s > 1.5 s at 610 VUs") {
+	if !strings.HasPrefix(v.Text, "p99 checkout 1.9 s > 1.5 s at 610 users") {
 		t.Errorf("verdict %q", v.Text)
 	}
 }

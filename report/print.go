@@ -105,6 +105,10 @@ func PrintSummary(w io.Writer, rep *Report) {
 	}
 	row("iterations", fmt.Sprintf("%d", s.Iterations))
 	row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
+	if pk := rep.Verdict.Peak; len(pk.Groups) > 0 {
+		// The highest load each group reached, said as the verdict says load.
+		row("load_max", LoadText(pk.Groups, pk.VUs, pk.TargetRate, true))
+	}
 	if s.TargetRateMax > 0 {
 		row("target_rate_max", trimFloat(s.TargetRateMax, 1)+"/s")
 	}

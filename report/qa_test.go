@@ -279,7 +279,7 @@ func TestNoThresholdsVerdict(t *testing.T) {
 	// Connection refused, 100 % errors, no thresholds: the default
 	// http_req_failed rate<5% fails it (it once passed, exit 0).
 	rep := replay(t, "refused.json")
-	want := "errors 100 % > 5 % at 20/s target, 20 rps. No window before it held every threshold."
+	want := "errors 100 % > 5 % at 20/s probe, 20 rps. No window before it held every threshold."
 	if rep.Verdict.Text != want || rep.Passed {
 		t.Errorf("passed %v, verdict %q\nwant      %q", rep.Passed, rep.Verdict.Text, want)
 	}
@@ -296,7 +296,7 @@ func TestNoThresholdsVerdict(t *testing.T) {
 	r := NewRecorder(scenario(false, nil), t0, Options{})
 	feed(t, r, ramp(10, 10, func(int) float64 { return 100 }), nil)
 	r.Finish(at(11))
-	if v := r.Verdict().Text; v != "No thresholds were set: reached 100 VUs, 300 rps with 0 % errors (p95 100 ms, p99 100 ms over the run)." {
+	if v := r.Verdict().Text; v != "No thresholds were set: reached 100 users, 300 rps with 0 % errors (p95 100 ms, p99 100 ms over the run)." {
 		t.Errorf("verdict %q", v)
 	}
 	for _, v := range []float64{math.NaN(), math.Inf(1)} {
@@ -355,7 +355,7 @@ func TestVerdictSaysErrorsOnce(t *testing.T) {
 	feed(t, r, ws, nil)
 	r.Finish(at(13))
 	v := r.Verdict().Text
-	if !strings.HasPrefix(v, "errors 15 % > 1 % at 60 VUs") || strings.Count(v, "errors") != 2 { // and max stable's
+	if !strings.HasPrefix(v, "errors 15 % > 1 % at 60 users") || strings.Count(v, "errors") != 2 { // and max stable's
 		t.Errorf("verdict %q", v)
 	}
 }

@@ -55,14 +55,14 @@ func TestSyntheticTimelines(t *testing.T) {
 			sc:   scenario(false, []scenarios.Threshold{p95lt500, errLt1pct}),
 			wins: ramp(20, 10, func(int) float64 { return 100 }),
 			bpAt: -1, stableVUs: 200, state: StateOK, passed: true,
-			textHas: []string{"No breakpoint: it held up to the highest load reached, 200 VUs, 600 rps (p95 100 ms, p99 100 ms, errors 0 %)."},
+			textHas: []string{"No breakpoint: it held up to the highest load reached, 200 users, 600 rps (p95 100 ms, p99 100 ms, errors 0 %)."},
 		},
 		{
 			name: "breakpoint in the first window",
 			sc:   scenario(false, []scenarios.Threshold{p95lt500}),
 			wins: ramp(6, 10, func(int) float64 { return 900 }),
 			bpAt: 1, kind: SignalSLO, stableVUs: 0, state: StateBreakpoint, sloBreaches: 1,
-			textHas: []string{"p95 900 ms > 500 ms at 10 VUs, 30 rps", "No window before it held every threshold."},
+			textHas: []string{"p95 900 ms > 500 ms at 10 users, 30 rps", "No window before it held every threshold."},
 		},
 		{
 			name: "flapping SLO and node never sustain",
@@ -114,8 +114,8 @@ func TestSyntheticTimelines(t *testing.T) {
 			}(),
 			bpAt: 10, kind: SignalNode, node: "db-3", stableVUs: 170, followed: 2, state: StateBreakpoint,
 			nodeOvers: 1, sloBreaches: 2,
-			textHas: []string{"db-3 load1 104 > 100 at 190 VUs, 570 rps; p95 > 500 ms 7 s later; errors > 1 % 11 s later. Max",
-				"Max stable: 170 VUs, 510 rps"},
+			textHas: []string{"db-3 load1 104 > 100 at 190 users, 570 rps; p95 > 500 ms 7 s later; errors > 1 % 11 s later. Max",
+				"Max stable: 170 users, 510 rps"},
 		},
 		{
 			name: "two nodes crossing, the first wins",
@@ -137,7 +137,7 @@ func TestSyntheticTimelines(t *testing.T) {
 			}(),
 			bpAt: 6, kind: SignalNode, node: "db-2", stableVUs: 50, followed: 1, state: StateBreakpoint, passed: true,
 			nodeOvers: 2,
-			textHas:   []string{"db-2 load1 120 > 100 at 60 VUs, 180 rps; db-3 load1 130 > 100 2 s later."},
+			textHas:   []string{"db-2 load1 120 > 100 at 60 users, 180 rps; db-3 load1 130 > 100 2 s later."},
 		},
 		{
 			name: "arrival rate not sustained",
@@ -154,7 +154,7 @@ func TestSyntheticTimelines(t *testing.T) {
 			}(),
 			// 30 of 2 000 arrivals dropped (1.5 %) fails the run too.
 			bpAt: 13, kind: SignalRate, stableVUs: 21, state: StateBreakpoint, passed: false,
-			textHas: []string{"g could not sustain 100/s (achieved 90/s, 30 dropped) at 100/s target, 90 rps"},
+			textHas: []string{"g could not sustain 100/s (achieved 90/s, 30 dropped) at 100/s g, 90 rps"},
 		},
 	}
 	for _, tc := range cases {

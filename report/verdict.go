@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +44,8 @@ type Breakpoint struct {
 	P95Ms      Num       `json:"p95_ms"`
 	ErrorRate  Num       `json:"error_rate"`
 	Signal     Signal    `json:"signal"`
+	// Groups is the load per scenario group then (see GroupLoad).
+	Groups []GroupLoad `json:"groups,omitempty"`
 }
 
 // MaxStable is the highest load at which everything held (before the
@@ -58,6 +61,8 @@ type MaxStable struct {
 	P95Ms      Num       `json:"p95_ms"`
 	P99Ms      Num       `json:"p99_ms"`
 	ErrorRate  Num       `json:"error_rate"`
+	// Groups is the load per scenario group at that level (see GroupLoad).
+	Groups []GroupLoad `json:"groups,omitempty"`
 }
 
 // Followed is a violation after the breakpoint.
@@ -72,6 +77,9 @@ type Peak struct {
 	VUs        int     `json:"vus"`
 	TargetRate float64 `json:"target_rate,omitempty"`
 	RPS        Num     `json:"rps"`
+	// Groups is each group's highest load: its most VUs, its highest
+	// target rate (other figures are not kept).
+	Groups []GroupLoad `json:"groups,omitempty"`
 }
 
 // Verdict answers "how much can it take, and what gave out first?".
@@ -196,6 +204,7 @@ func judge(in *verdictIn) Verdict {
 		if t.VUs > v.Peak.VUs {
 			v.Peak.VUs = t.VUs
 		}
+		v.Peak.Groups = peakGroups(v.Peak.Groups, t)
 		v.Peak.TargetRate = max(v.Peak.TargetRate, t.TargetRate)
 		if rps := t.RPS(); rps > float64(v.Peak.RPS) && fullWindow(t.Window, in.window) {
 			v.Peak.RPS = Num(rps)
@@ -208,7 +217,7 @@ func judge(in *verdictIn) Verdict {
 		v.FirstSignal = &sig
 		v.Breakpoint = &Breakpoint{Time: bp.at, ElapsedS: bp.at.Sub(in.start).Seconds(), VUs: bp.load.VUs,
 			TargetVUs: bp.load.TargetVUs, TargetRate: bp.load.TargetRate, RPS: Num(bp.load.RPS),
-			P95Ms: Num(bp.load.P95Ms), ErrorRate: Num(bp.load.ErrorRate), Signal: sig}
+			P95Ms: Num(bp.load.P95Ms), ErrorRate: Num(bp.load.ErrorRate), Signal: sig, Groups: bp.load.Groups}
 		for _, x := range vs[bpIdx+1:] {
 			if !in.abortAt.IsZero() && !x.at.Before(in.abortAt) {
 				break // the ramp-down's doing, not the system's
@@ -301,7 +310,8 @@ func (in *verdictIn) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	// Average every held window at that level (a stage that holds its
 	// target gives many), so one noisy second does not set the figures.
 	bt := &ticks[best]
-	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(in.start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate}
+	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(in.start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate,
+		Groups: groupLoads(bt)}
 	var rps, p95, p99 float64
 	var req, errs, latReq int64
 	for i := range ticks {
@@ -356,8 +366,27 @@ func (in *verdictIn) higher(a, b *engine.Tick) bool {
 	return a.RPS() > b.RPS()
 }
 
-// verdictLoad says a load level: "630 VUs, 1 840 rps".
-func verdictLoad(open bool, vus int, rate, rps float64) string {
+// peakGroups raises each group's peak load to window t's.
+func peakGroups(peak []GroupLoad, t *engine.Tick) []GroupLoad {
+	for _, g := range groupLoads(t) {
+		i := slices.IndexFunc(peak, func(p GroupLoad) bool { return p.Name == g.Name })
+		if i < 0 {
+			peak = append(peak, GroupLoad{Name: g.Name, Executor: g.Executor, Open: g.Open, RPS: nan(), P95Ms: nan(), ErrorRate: nan()})
+			i = len(peak) - 1
+		}
+		p := &peak[i]
+		p.VUs, p.TargetVUs, p.TargetRate = max(p.VUs, g.VUs), max(p.TargetVUs, g.TargetVUs), max(p.TargetRate, g.TargetRate)
+	}
+	return peak
+}
+
+// verdictLoad says a load level: "630 users (210 browse + 210 chat + 210
+// search) + 70/s writes, 1 840 rps" (LoadText), or from figures without
+// groups (an older report) "630 VUs, 1 840 rps".
+func verdictLoad(open bool, gs []GroupLoad, vus int, rate, rps float64) string {
+	if len(gs) > 0 {
+		return fmt.Sprintf("%s, %s rps", LoadText(gs, vus, rate, true), group3(int64(rps+0.5)))
+	}
 	if open && rate > 0 {
 		return fmt.Sprintf("%s/s target, %s rps", trimFloat(rate, 1), group3(int64(rps+0.5)))
 	}
@@ -383,7 +412,7 @@ func followedShort(s Signal, shorts map[string]string) string {
 // reached and how the run went there.
 func (in *verdictIn) noThresholdsText(v *Verdict) string {
 	var b strings.Builder
-	peak := verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
+	peak := verdictLoad(v.OpenModel, v.Peak.Groups, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
 	lead := "No thresholds were set"
 	if len(in.defaultFailed) > 0 {
 		lead = "No thresholds were set, and the default one failed (" + strings.Join(in.defaultFailed, "; ") + ")"
@@ -412,7 +441,7 @@ func (in *verdictIn) verdictText(v *Verdict, bp *violation) string {
 	var b strings.Builder
 	ms := v.MaxStable
 	stable := func() string {
-		return fmt.Sprintf("%s (p95 %s, p99 %s, errors %s)", verdictLoad(v.OpenModel, ms.VUs, ms.TargetRate, float64(ms.RPS)),
+		return fmt.Sprintf("%s (p95 %s, p99 %s, errors %s)", verdictLoad(v.OpenModel, ms.Groups, ms.VUs, ms.TargetRate, float64(ms.RPS)),
 			fmtMs(float64(ms.P95Ms)), fmtMs(float64(ms.P99Ms)), fmtPct(float64(ms.ErrorRate)))
 	}
 	if bp == nil {
@@ -424,7 +453,7 @@ func (in *verdictIn) verdictText(v *Verdict, bp *violation) string {
 			b.WriteString(in.noThresholdsText(v))
 		case ms == nil:
 			fmt.Fprintf(&b, "No breakpoint, but no window held every threshold either; peak %s.",
-				verdictLoad(v.OpenModel, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS)))
+				verdictLoad(v.OpenModel, v.Peak.Groups, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS)))
 		case v.Aborted != "":
 			fmt.Fprintf(&b, "No breakpoint before the run was aborted (%s): it held up to %s.", v.Aborted, stable())
 		case !in.done:
@@ -434,7 +463,7 @@ func (in *verdictIn) verdictText(v *Verdict, bp *violation) string {
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s at %s", bp.signal.Text, verdictLoad(v.OpenModel, bp.load.VUs, bp.load.TargetRate, bp.load.RPS))
+	fmt.Fprintf(&b, "%s at %s", bp.signal.Text, verdictLoad(v.OpenModel, bp.load.Groups, bp.load.VUs, bp.load.TargetRate, bp.load.RPS))
 	saidErrors := isErrorRate(bp.signal)
 	const most = 4 // the first few say what followed; the event log has the rest
 	for i, f := range v.Followed {

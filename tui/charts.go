@@ -287,7 +287,7 @@ func (c *chart) title(d *data) string {
 		if d.last.TargetVUs > 0 {
 			vus += "/" + fmtCount(float64(d.last.TargetVUs))
 		}
-		items = []item{{st.RPS, "─rps", fmtCount(last.rps)}, {st.VUs, "·VUs", vus}}
+		items = []item{{st.RPS, "─rps", fmtCount(last.rps)}, {st.VUs, "·users", vus}}
 		if d.last.TargetRate > 0 {
 			items = append(items, item{st.VUs, "target", fmtCount(d.last.TargetRate) + "/s"})
 		}

@@ -161,6 +161,9 @@ type data struct {
 	// no outcome, and a refused server's reconnects back off).
 	ws                  bool
 	wsFailed, wsOutcome int64
+
+	// groups is the newest window's load per scenario group (own copy).
+	groups []report.GroupLoad
 }
 
 func newData() *data {
@@ -225,6 +228,11 @@ func (d *data) ingest(v *report.View) bool {
 			d.wsFailed += w.Failed
 			d.wsOutcome += w.Outcomes
 			d.ws = d.ws || w.Sessions > 0 || w.Outcomes > 0
+		}
+		d.groups = report.GroupLoads(&last)
+		for i := range d.groups {
+			g := &d.groups[i]
+			g.Name, g.Executor = termtext.Clean(g.Name), termtext.Clean(g.Executor)
 		}
 		last.Errors, last.Endpoints, last.Groups, last.Hist = nil, nil, nil, nil
 		last.WS.Errors, last.WS.ConnectHist, last.WS.ReplyHist, last.WS.SessionHist = nil, nil, nil, nil
@@ -463,3 +471,28 @@ func vuCounts(t *engine.Tick) (shown, open int) {
 }
 
 func first(a, _ int) int { return a }
+
+// userCounts is the header's load: the closed-model users against their
+// target, and the VUs arrival-rate groups keep busy, from the newest
+// window's groups (report.LoadUsers, as every report text counts them);
+// from the tick's totals when it has none.
+func userCounts(t *engine.Tick, gs []report.GroupLoad) (users, target, open int) {
+	if len(gs) == 0 {
+		shown, open := vuCounts(t)
+		return shown, t.TargetVUs, open
+	}
+	closed := false
+	for _, g := range gs {
+		if g.Open {
+			open += g.VUs
+		} else {
+			closed = true
+			target += g.TargetVUs
+		}
+	}
+	users = report.LoadUsers(gs, t.VUs)
+	if !closed {
+		users = open // arrival-rate groups only: their VUs are the load's VUs
+	}
+	return users, target, open
+}

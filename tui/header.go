@@ -22,9 +22,9 @@ func stateBadge(st *Styles, d *data) string {
 	return st.OK.Render("● OK")
 }
 
-// headerView is two lines: the load right now (state first, so a narrow
+// headerView is three lines: the load right now (state first, so a narrow
 // terminal never cuts it), then what is running, since when, and who is
-// watching.
+// watching, then the load group by group.
 func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) string {
 	kv := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) }
 	t := &d.last
@@ -35,12 +35,21 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	case d.held:
 		l1 = append(l1, st.Warn.Render("⏸ HELD"))
 	}
-	shown, open := vuCounts(t)
-	vus := strconv.Itoa(shown)
-	if t.TargetVUs > 0 {
-		vus += "/" + strconv.Itoa(t.TargetVUs)
+	if t.Generator.Overloaded {
+		// brink itself is the bottleneck: what it measures now is partly
+		// its own (the reason is in the event log).
+		l1 = append(l1, st.Over.Render("! brink overloaded"))
 	}
-	l1 = append(l1, kv("VUs", vus))
+	shown, target, open := userCounts(t, d.groups)
+	vus := strconv.Itoa(shown)
+	if target > 0 {
+		vus += "/" + strconv.Itoa(target)
+	}
+	label := "users"
+	if target == 0 && open > 0 && shown == open {
+		label = "VUs" // arrival-rate groups only: no users, the VUs their rate needs
+	}
+	l1 = append(l1, kv(label, vus))
 	if t.TargetRate > 0 {
 		rate := fmtCount(t.TargetRate) + "/s"
 		if open > 0 && shown != open {
@@ -92,7 +101,58 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	if !o.CanControl {
 		l2 = append(l2, st.Dim.Render("read-only as "+o.Who))
 	}
-	return joinFit(st, l1, w) + "\n" + joinFit(st, l2, w)
+	return joinFit(st, l1, w) + "\n" + joinFit(st, l2, w) + "\n" + groupsLine(st, d.groups, w)
+}
+
+// groupsLine is the load group by group: a closed group's users against
+// its target, an arrival-rate group's rate against its target (and the
+// VUs busy serving it), each with its rps, p95 and errors. The same
+// figures make report.LoadText's sentence.
+func groupsLine(st *Styles, gs []report.GroupLoad, w int) string {
+	if len(gs) == 0 {
+		return ""
+	}
+	// The most detail that fits: all figures, then without errors, then
+	// the load alone.
+	var line string
+	for detail := 2; detail >= 0; detail-- {
+		line = groupItems(st, gs, w, detail)
+		if lipgloss.Width(line) <= w && !strings.HasSuffix(line, "…") {
+			break
+		}
+	}
+	return line
+}
+
+func groupItems(st *Styles, gs []report.GroupLoad, w, detail int) string {
+	items := make([]string, 0, len(gs))
+	for _, g := range gs {
+		var load string
+		if g.Open {
+			load = fmtCount(float64(g.Rate)) + "/" + fmtCount(g.TargetRate) + "/s"
+			if g.BusyVUs > 0 {
+				load += " (" + strconv.Itoa(g.BusyVUs) + " busy)"
+			}
+		} else {
+			load = strconv.Itoa(g.VUs) + "/" + strconv.Itoa(g.TargetVUs)
+		}
+		it := st.Label.Render(g.Name) + " " + st.Value.Render(load)
+		if detail == 0 {
+			items = append(items, it)
+			continue
+		}
+		if g.RPS.Valid() {
+			it += " " + st.Dim.Render(fmtCount(float64(g.RPS))+"rps")
+		}
+		if g.P95Ms.Valid() {
+			it += " " + st.Dim.Render("p95 "+fmtMs(float64(g.P95Ms)))
+		}
+		if detail == 2 && g.ErrorRate.Valid() && g.ErrorRate > 0 {
+			it += " " + st.Warn.Render("err "+strconv.FormatFloat(100*float64(g.ErrorRate), 'f', 1, 64)+"%")
+		}
+		items = append(items, it)
+	}
+	return joinFit(st, items, w)
 }
 
 // joinFit joins header items with the widest separator that fits in w.

@@ -37,7 +37,7 @@ type layoutState struct {
 	HelpLines int // 1, or more while the full help is open
 }
 
-const headerLines = 2
+const headerLines = 3
 
 // computeLayout places the panels in a w×h terminal: charts side by side
 // from 120 columns (and on short terminals, narrower), stacked on tall

@@ -116,12 +116,22 @@ func synthTick(s int) engine.Tick {
 	if s >= 60 {
 		stage = 1
 	}
+	// writes: an arrival rate towards 300/s over the six minutes.
+	rate := 300 * float64(s+1) / 360
+	busy := int(rate/10) + 1
+	lat := engine.Latency{Count: reqs, Mean: d(p50 * 1.1), P50: d(p50), P90: d(p95 * 0.8), P95: d(p95), P99: d(p99), Max: d(p99 * 1.4)}
+	groups := []engine.GroupStats{
+		{Name: "browse", Executor: string(scenarios.RampingVUs), VUs: vus, TargetVUs: synthVUs(s + 1),
+			Requests: reqs * 85 / 100, Errors: errs * 85 / 100, Latency: lat},
+		{Name: "writes", Executor: string(scenarios.RampingArrivalRate), VUs: busy + 5, BusyVUs: busy, TargetRate: rate,
+			Rate: rate, Started: int64(rate), Requests: reqs * 15 / 100, Errors: errs - errs*85/100, Latency: lat},
+	}
 	return engine.Tick{
 		Time: synthStart.Add(time.Duration(s+1) * time.Second), Elapsed: time.Duration(s+1) * time.Second,
-		Window: time.Second, Stage: stage,
-		VUs: vus, TargetVUs: synthVUs(s + 1), TargetRate: 0,
+		Window: time.Second, Stage: stage, Groups: groups,
+		VUs: vus + busy + 5, TargetVUs: synthVUs(s + 1), TargetRate: rate,
 		Requests: reqs, Errors: errors, ErrorCount: errs,
-		Latency: engine.Latency{Count: reqs, Mean: d(p50 * 1.1), P50: d(p50), P90: d(p95 * 0.8), P95: d(p95), P99: d(p99), Max: d(p99 * 1.4)},
+		Latency: lat,
 		Endpoints: []engine.EndpointStats{
 			ep("browse", "rooms", 0.5, 0.6),
 			ep("browse", "history", 0.35, 1.6),
@@ -203,12 +213,14 @@ func synthView(secs, nodes int) report.View {
 			at(report.Event{Kind: report.EventStage, Text: "stage 2/2: ramp to 800 VUs over 5m"})
 		case crossAt:
 			at(report.Event{Kind: report.EventNodeOver, Node: "db-3", Metric: "load1", Value: 102, Threshold: 100,
-				Text: fmt.Sprintf("db-3 load1 102 > 100 — %d VUs, %.0f rps, p95 %.0f ms", t.VUs, t.RPS(), ms(t.Latency.P95))})
+				Text: fmt.Sprintf("db-3 load1 102 > 100 — %s, %.0f rps, p95 %.0f ms", report.LoadText(report.GroupLoads(&t), t.VUs, t.TargetRate, true),
+					t.RPS(), ms(t.Latency.P95))})
 			v.State = report.StateWarn
 		case crossAt + 14:
 			at(report.Event{Kind: report.EventNote, Who: "local", Text: "db-3 queue filling, app servers idle"})
 		case crossAt + 40:
-			at(report.Event{Kind: report.EventSLOBreach, Text: fmt.Sprintf("p(95)<500 failed: p95 %.0f ms — %d VUs", ms(t.Latency.P95), t.VUs)})
+			at(report.Event{Kind: report.EventSLOBreach, Text: fmt.Sprintf("p(95)<500 failed: p95 %.0f ms — %s", ms(t.Latency.P95),
+				report.LoadText(report.GroupLoads(&t), t.VUs, t.TargetRate, true))})
 			v.State = report.StateBreakpoint
 		case crossAt + 45:
 			at(report.Event{Kind: report.EventControl, Who: "alice (SHA256:3fa9c1)", Text: "hold"})
