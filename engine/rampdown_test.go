@@ -89,15 +89,18 @@ func (l *logs) has(s string) bool {
 }
 
 // runEnds runs sc and fails unless Run returns within slack of the stages'
-// end without the graceful stop timing out.
+// end without the graceful stop timing out. The grace is long (30 s), so
+// a VU that waits for anything but its in-flight request is far outside
+// any slack, while a busy 2-core machine's stalls (seconds under -race)
+// stay inside it.
 func runEnds(t *testing.T, sc *scenarios.Scenario, slack time.Duration) {
 	t.Helper()
 	var lg logs
-	e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 4 * time.Second})
+	e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sc.Duration()+10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sc.Duration()+40*time.Second)
 	defer cancel()
 	t0 := time.Now()
 	if err := e.Run(ctx); err != nil {
@@ -145,9 +148,7 @@ func TestStagesEndPromptly(t *testing.T) {
 		writes := constRate(get("writes", hu+"/post"), 40, j(250), 20)
 		writes.Timeout = 2 * time.Second
 		sc := scenario(100*time.Millisecond, chat, browse, writes)
-		// Judged mainly by the graceful stop (4 s) never timing out; the
-		// slack only has to tell "at once" from "after the grace".
-		t.Run(fmt.Sprint(i), func(t *testing.T) { runEnds(t, sc, 3*time.Second) })
+		t.Run(fmt.Sprint(i), func(t *testing.T) { runEnds(t, sc, 10*time.Second) })
 	}
 }
 
@@ -170,11 +171,11 @@ func TestStagesEndCutsThinkAfterInFlightRequest(t *testing.T) {
 	g := get("browse", u)
 	// A VU joins every 20 ms: the last few are mid-request at the end.
 	g.Stages = []scenarios.Stage{{Duration: 900 * time.Millisecond, Target: 45}}
-	g.Think = scenarios.Think{Min: 3 * time.Second, Max: 4 * time.Second}
+	g.Think = scenarios.Think{Min: 20 * time.Second, Max: 25 * time.Second}
 	g.Timeout = 2 * time.Second
-	// Slack well under the 3 s think: a VU that sat out its think would
+	// Slack well under the 20 s think: a VU that sat out its think would
 	// miss it, a busy machine does not.
-	runEnds(t, scenario(time.Second, g), 2*time.Second)
+	runEnds(t, scenario(time.Second, g), 10*time.Second)
 }
 
 // A WebSocket VU backing off after a failed handshake leaves when the
@@ -189,9 +190,8 @@ func TestStagesEndCutsWebSocketBackoff(t *testing.T) {
 	// are mid-handshake.
 	g := wsGroup("ws"+srv.URL[len("http"):], scenarios.Stage{Duration: 600 * time.Millisecond, Target: 30},
 		scenarios.Stage{Duration: 2 * time.Second, Target: 30})
-	// Slack well under the 3 s think: a VU that sat out its think would
-	// miss it, a busy machine does not.
-	runEnds(t, scenario(time.Second, g), 2*time.Second)
+	// A VU that sat out its backoff (0.8-1.6 s) would mostly miss this.
+	runEnds(t, scenario(time.Second, g), 1500*time.Millisecond)
 }
 
 // A server that stops reading: the VU's send blocks on a full socket
@@ -253,7 +253,7 @@ func TestStagesEndAfterTargetChurn(t *testing.T) {
 	for i := range 4 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			var lg logs
-			e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 4 * time.Second})
+			e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 30 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +277,7 @@ func TestStagesEndAfterTargetChurn(t *testing.T) {
 				t.Fatal(err)
 			}
 			<-churn
-			if over := time.Since(t0) - sc.Duration(); over > 1500*time.Millisecond || lg.has("graceful stop timed out") {
+			if over := time.Since(t0) - sc.Duration(); over > 10*time.Second || lg.has("graceful stop timed out") {
 				t.Fatalf("Run returned %v after the stages ended; log %q", over, lg.lines)
 			}
 		})
@@ -291,8 +291,8 @@ func TestStagesEndReleasesIdleOpenVUs(t *testing.T) {
 	g := constRate(get("writes", u), 5, 600*time.Millisecond, 50)
 	g.PreAllocatedVUs = 40
 	g.Timeout = 2 * time.Second
-	// Slack well under the 4 s graceful stop an idle VU would wait out.
+	// Slack well under the 30 s graceful stop an idle VU would wait out.
 	for range 3 {
-		runEnds(t, scenario(time.Second, g), 2*time.Second)
+		runEnds(t, scenario(time.Second, g), 10*time.Second)
 	}
 }
