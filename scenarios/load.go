@@ -108,6 +108,10 @@ func (d *decoder) yamlError(err error) *Error {
 	return d.errAt(position{1, 1}, "", "%s", err)
 }
 
+// A YAML key is a model field with a `yaml` tag (model.go); its Go type
+// picks the reader (decoder.value). A group's keys are also listed in
+// groupKeys, beside the constant-executor sugar that has no field.
+
 // scenarioKeys are the top-level keys, in the model's field order.
 var scenarioKeys = yamlKeys(reflect.TypeFor[Scenario]())
 
@@ -269,25 +273,6 @@ func rampingOf(open bool) string {
 		return string(RampingArrivalRate)
 	}
 	return string(RampingVUs)
-}
-
-func (d *decoder) headers(n ast.Node, field string) ([]Header, error) {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Header, 0, len(es))
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
-		d.pos[f+".name"] = e.kpos
-		v, err := d.template(e.val, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Header{Name: e.key, Value: v})
-	}
-	return out, nil
 }
 
 // thresholds reads {metric: [expr, ...]} (a single string is one expr),

@@ -193,8 +193,9 @@ func (d *decoder) strings(n ast.Node, field string, out *[]string) error {
 	return d.list(r, field, reflect.ValueOf(out).Elem())
 }
 
-// pairs reads a mapping of names to strings, in YAML order.
-func (d *decoder) pairs(n ast.Node, field string, each func(e entry, v string)) error {
+// pairs reads a mapping of names to values, in YAML order, each value by
+// read.
+func pairs[T any](d *decoder, n ast.Node, field string, read func(ast.Node, string) (T, error), each func(e entry, f string, v T)) error {
 	es, err := d.mapping(n, field)
 	if err != nil {
 		return err
@@ -202,23 +203,34 @@ func (d *decoder) pairs(n ast.Node, field string, each func(e entry, v string)) 
 	for _, e := range es {
 		f := join(field, e.key)
 		d.markEntry(e, f)
-		v, err := d.str(e.val, f)
+		v, err := read(e.val, f)
 		if err != nil {
 			return err
 		}
-		each(e, v)
+		each(e, f, v)
 	}
 	return nil
 }
 
+// headers reads {Name: template}; a bad name is found by Validate, which
+// points at the key.
+func (d *decoder) headers(n ast.Node, field string) ([]Header, error) {
+	out := []Header{}
+	err := pairs(d, n, field, d.template, func(e entry, f string, v *Template) {
+		d.pos[f+".name"] = e.kpos
+		out = append(out, Header{Name: e.key, Value: v})
+	})
+	return out, err
+}
+
 func (d *decoder) names(n ast.Node, field string) (map[string]string, error) {
 	m := map[string]string{}
-	err := d.pairs(n, field, func(e entry, v string) { m[e.key] = v })
+	err := pairs(d, n, field, d.str, func(e entry, _ string, v string) { m[e.key] = v })
 	return m, err
 }
 
 func (d *decoder) roles(n ast.Node, field string) ([]Role, error) {
 	var out []Role
-	err := d.pairs(n, field, func(e entry, v string) { out = append(out, Role{Name: e.key, Pattern: v}) })
+	err := pairs(d, n, field, d.str, func(e entry, _ string, v string) { out = append(out, Role{Name: e.key, Pattern: v}) })
 	return out, err
 }
