@@ -9,10 +9,11 @@ import (
 	"github.com/brink-load/brink/report"
 )
 
-// CheckStory fails t unless rep tells the story the demo guarantees: a
-// breakpoint; db-3's load1 among the verdict's signals and in a node_over
-// event; db-2 (as big as db-3, with a quarter of its reads) never crossing;
-// and, while the generator kept its schedule, no other node crossing.
+// CheckStory fails t unless rep tells the story the demo guarantees: db-3's
+// load1 crosses (a node_over event) and the verdict names it among its
+// signals; db-2 (as big as db-3, with a quarter of its reads) never
+// crosses; and, while the generator kept its schedule, no other node
+// crosses either.
 //
 // The order of db-3 and the p95 SLO is not judged, only logged: the
 // generator shares the CPU with the demo target, and on a busy machine it
@@ -20,27 +21,38 @@ import (
 // dropped), every simulated service time stretches with the scheduler's
 // delays, so db-1 — which takes every write and chat message — can cross
 // too; the report says so by its dropped arrivals, and such a crossing is
-// then logged instead of failing the test.
+// then logged instead of failing the test. A signal that came while brink
+// itself was the bottleneck is no breakpoint and is not named (the verdict
+// says so with an inconclusive "generator" reason); then only the crossing
+// is required.
 func CheckStory(t testing.TB, rep *report.Report) {
 	t.Helper()
 	v := &rep.Verdict
 	t.Logf("verdict: %s", v.Text)
-	if v.Breakpoint == nil {
-		t.Fatalf("no breakpoint in the verdict: %s", v.Text)
+	var sigs []report.Signal
+	if v.Breakpoint != nil {
+		sigs = append(sigs, v.Breakpoint.Signal)
 	}
-	sigs := []report.Signal{v.Breakpoint.Signal}
 	for _, f := range v.Followed {
 		sigs = append(sigs, f.Signal)
 	}
-	if s := sigs[0]; s.Node != "db-3" || s.Metric != "load1" {
-		t.Logf("%s came before db-3 load1 (a busy machine)", s.Text)
+	if len(sigs) > 0 && (sigs[0].Node != "db-3" || sigs[0].Metric != "load1") {
+		t.Logf("%s came before db-3 load1 (a busy machine)", sigs[0].Text)
 	}
-	named, starved := false, rep.Summary.DroppedIterations > 0
+	named, starved, selfBound := false, rep.Summary.DroppedIterations > 0, false
 	for _, s := range sigs {
 		named = named || s.Kind == report.SignalNode && s.Node == "db-3" && s.Metric == "load1"
 		starved = starved || s.Kind == report.SignalRate
 	}
-	if !named {
+	for _, r := range v.Inconclusive {
+		selfBound = selfBound || r.Kind == report.InconclusiveGenerator
+	}
+	starved = starved || selfBound
+	switch {
+	case named:
+	case selfBound:
+		t.Logf("db-3 load1 is not among the verdict's signals: brink itself was the bottleneck")
+	default:
 		t.Errorf("verdict's signals do not include db-3 load1: %s", v.Text)
 	}
 	crossed := false
