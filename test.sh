@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every brink test for real: installs what is missing (Debian packages
 # prometheus, prometheus-node-exporter, tmux; Go modules), checks go.mod is
-# tidy, vets, checks gofmt and staticcheck, then go test -race.
+# tidy, vets, checks gofmt, staticcheck and deadcode, then go test -race.
 # BRINK_REQUIRE_SERVERS=1 (set by .ci/run) turns a missing server binary into
 # a test failure instead of a skip.
 set -euo pipefail
@@ -32,4 +32,10 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 # staticcheck at the version pinned in tools/go.mod (its own module, so the
 # tool's dependencies stay out of brink's go.mod).
 go tool -modfile=tools/go.mod staticcheck ./...
+# No function that neither the program nor a test reaches (deadcode, pinned
+# beside staticcheck). Example functions run under go test but are no roots
+# to deadcode, so _test.go files are left to staticcheck.
+dead=$(go tool -modfile=tools/go.mod deadcode -test ./...)
+dead=$(grep -v '_test\.go:' <<<"$dead" || true)
+if [ -n "$dead" ]; then echo "unreachable code:"$'\n'"$dead" >&2; exit 1; fi
 go test -race -count=1 -timeout 20m "$@" ./...
