@@ -183,7 +183,9 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	for i, ep := range e.eps {
 		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Requests: epReq[i], Errors: epErr[i], Hist: m.epEmpty}
 		resetHist(m.ep)
-		if e.rec.eps[i].drain(parity, m.ep) {
+		// A latency is recorded with its request, in the same window: an
+		// endpoint without requests has nothing to drain (no scan).
+		if epReq[i] > 0 && e.rec.eps[i].drain(parity, m.ep) {
 			es.Latency, es.Hist = summarize(m.ep), m.ep.Export()
 		}
 		tk.Endpoints = append(tk.Endpoints, es)
