@@ -186,3 +186,29 @@ func BenchmarkEndpointMemory(b *testing.B) {
 	b.ReportMetric(float64(unused.HeapAlloc-before.HeapAlloc)/n, "B/endpoint-unused")
 	b.ReportMetric(float64(used.HeapAlloc-before.HeapAlloc)/n, "B/endpoint")
 }
+
+// A group's window histogram is exported exact (3 figures) beside its
+// endpoints' 2-figure ones, and holds every response of the group.
+func TestGroupHistExported(t *testing.T) {
+	var hits atomic.Int64
+	srv := okServer(t, &hits)
+	g := constVUs(get("g", srv.URL), 2, 300*time.Millisecond)
+	g.Requests = append(g.Requests, scenarios.Request{Name: "other", Method: "GET", URL: scenarios.MustTemplate(srv.URL + "/x")})
+	_, tk := run(t, scenario(100*time.Millisecond, g), Options{}, 10*time.Second)
+	var n, hn int64
+	for _, x := range tk.all() {
+		gs := x.Groups[0]
+		n += gs.Latency.Count
+		if gs.Hist != nil {
+			if gs.Hist.SignificantFigures != histSigFigs {
+				t.Fatalf("group histogram at %d figures", gs.Hist.SignificantFigures)
+			}
+			for _, c := range gs.Hist.Counts {
+				hn += c
+			}
+		}
+	}
+	if n == 0 || hn != n || n != hits.Load() {
+		t.Fatalf("group latency count %d, histogram %d, server saw %d", n, hn, hits.Load())
+	}
+}

@@ -123,6 +123,10 @@ type GroupStats struct {
 	// only): the VUs that rate needs, whereas VUs counts every VU started.
 	BusyVUs int     `json:"busy_vus,omitempty"`
 	Latency Latency `json:"latency"`
+	// Hist is the group's window latency histogram in mergeable form (µs,
+	// 3 significant figures, exact where endpoints' are 2 figures); nil
+	// when the group had no response in the window.
+	Hist *hdrhistogram.Snapshot `json:"-"`
 	// The group's WebSocket sessions and ws_failed samples (see WSStats);
 	// Requests and Errors are HTTP only.
 	WSSessions int64 `json:"ws_sessions,omitempty"`

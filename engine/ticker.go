@@ -238,6 +238,7 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 			Dropped:    gs[i].dropped,
 			Started:    gs[i].started,
 			Latency:    summarize(m.grps[i]),
+			Hist:       exportNonEmpty(m.grps[i]),
 			WSSessions: gs[i].wsSessions,
 			WSFailed:   gs[i].wsFailed,
 			WSOutcomes: gs[i].wsOutcomes,
