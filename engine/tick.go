@@ -92,7 +92,10 @@ type EndpointStats struct {
 	Requests int64   `json:"requests"`
 	Errors   int64   `json:"errors"`
 	Latency  Latency `json:"latency"`
-	// Hist is the window's latency histogram in mergeable form (µs).
+	// Hist is the window's latency histogram in mergeable form (µs, 2
+	// significant figures). Read-only: endpoints idle in the window share
+	// one empty snapshot, so import a copy (hdrhistogram.Import keeps the
+	// counts it is given).
 	Hist *hdrhistogram.Snapshot `json:"-"`
 }
 
