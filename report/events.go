@@ -31,7 +31,8 @@ const (
 	EventPanelOverBefore EventKind = "panel_over_before_load"
 )
 
-// Load is the engine's load at an event's moment.
+// Load is the engine's load at an event's moment. VUs is the closed-model
+// users (all VUs when only arrival-rate groups run), as in the verdict.
 type Load struct {
 	VUs        int           `json:"vus"`
 	TargetVUs  int           `json:"target_vus"`

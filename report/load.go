@@ -48,7 +48,7 @@ func groupLoads(t *engine.Tick) []GroupLoad {
 		g := &t.Groups[i]
 		gl := GroupLoad{Name: g.Name, Executor: g.Executor, VUs: g.VUs, TargetVUs: g.TargetVUs,
 			Errors: g.Errors, ErrorRate: rate(g.Errors, g.Requests), RPS: nan(), P95Ms: nan()}
-		gl.Open = g.Executor == string(scenarios.RampingArrivalRate) || (g.TargetRate > 0 && g.TargetVUs == 0)
+		gl.Open = openGroup(g)
 		if gl.Open {
 			gl.TargetVUs = 0
 			gl.TargetRate, gl.Rate, gl.BusyVUs, gl.Dropped = g.TargetRate, Num(g.Rate), g.BusyVUs, g.Dropped
@@ -65,6 +65,28 @@ func groupLoads(t *engine.Tick) []GroupLoad {
 		out[i] = gl
 	}
 	return out
+}
+
+// openGroup: an arrival-rate group, whose load is its rate.
+func openGroup(g *engine.GroupStats) bool {
+	return g.Executor == string(scenarios.RampingArrivalRate) || (g.TargetRate > 0 && g.TargetVUs == 0)
+}
+
+// tickUsers is a window's closed-model users: its closed groups' VUs. A
+// window without closed groups (arrival-rate only, or no groups) counts
+// all its VUs, as the engine does.
+func tickUsers(t *engine.Tick) int {
+	n, closed := 0, false
+	for i := range t.Groups {
+		if g := &t.Groups[i]; !openGroup(g) {
+			n += g.VUs
+			closed = true
+		}
+	}
+	if !closed {
+		return t.VUs
+	}
+	return n
 }
 
 // GroupLoads is the per-group load of one engine window, for consoles

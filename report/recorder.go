@@ -236,7 +236,7 @@ func fullWindow(d, nominal time.Duration) bool {
 
 // tickLoad is the load of one window.
 func tickLoad(t *engine.Tick) Load {
-	return Load{VUs: t.VUs, TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, RPS: t.RPS(),
+	return Load{VUs: tickUsers(t), TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, RPS: t.RPS(),
 		P95: t.Latency.P95, P95Ms: ms(t.Latency.P95), ErrorRate: t.ErrorRate(), Groups: groupLoads(t)}
 }
 

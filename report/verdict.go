@@ -201,8 +201,8 @@ func judge(in *verdictIn) Verdict {
 	}
 	for i := range ticks {
 		t := &ticks[i]
-		if t.VUs > v.Peak.VUs {
-			v.Peak.VUs = t.VUs
+		if u := tickUsers(t); u > v.Peak.VUs {
+			v.Peak.VUs = u
 		}
 		v.Peak.Groups = peakGroups(v.Peak.Groups, t)
 		v.Peak.TargetRate = max(v.Peak.TargetRate, t.TargetRate)
@@ -310,7 +310,7 @@ func (in *verdictIn) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	// Average every held window at that level (a stage that holds its
 	// target gives many), so one noisy second does not set the figures.
 	bt := &ticks[best]
-	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(in.start).Seconds(), VUs: bt.VUs, TargetRate: bt.TargetRate,
+	out := &MaxStable{Time: bt.Time, ElapsedS: bt.Time.Sub(in.start).Seconds(), VUs: tickUsers(bt), TargetRate: bt.TargetRate,
 		Groups: groupLoads(bt)}
 	var rps, p95, p99 float64
 	var req, errs, latReq int64
@@ -342,17 +342,17 @@ func (in *verdictIn) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 	return out
 }
 
-// sameLevel: two windows ran at the same load level (VUs, or target rate
-// for open-model runs); RPS may differ.
+// sameLevel: two windows ran at the same load level (closed-model users,
+// or target rate for open-model runs); RPS may differ.
 func (in *verdictIn) sameLevel(a, b *engine.Tick) bool {
 	if in.openOnly {
 		return a.TargetRate == b.TargetRate
 	}
-	return a.VUs == b.VUs
+	return tickUsers(a) == tickUsers(b)
 }
 
 // higher orders load levels: by arrival rate (then RPS) for open-model runs,
-// by VUs (then RPS) otherwise.
+// by closed-model users (then RPS) otherwise.
 func (in *verdictIn) higher(a, b *engine.Tick) bool {
 	if in.openOnly {
 		if a.TargetRate != b.TargetRate {
@@ -360,8 +360,8 @@ func (in *verdictIn) higher(a, b *engine.Tick) bool {
 		}
 		return a.RPS() > b.RPS()
 	}
-	if a.VUs != b.VUs {
-		return a.VUs > b.VUs
+	if ua, ub := tickUsers(a), tickUsers(b); ua != ub {
+		return ua > ub
 	}
 	return a.RPS() > b.RPS()
 }
