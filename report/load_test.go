@@ -131,3 +131,34 @@ func TestTimelineGroupsAndGenerator(t *testing.T) {
 		t.Fatalf("summary without p(99.9):\n%s", sb.String())
 	}
 }
+
+// The verdict counts and says the same users as the events: its
+// breakpoint and max stable carry the groups, their vus are the closed
+// groups' users (not the arrival-rate group's VUs), and the text names
+// each group.
+func TestVerdictSaysGroups(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h"})
+	healthy := engine.GeneratorStats{CPUPercent: 20, Cores: 2, Stretch: 1}
+	for i := range 10 {
+		tk := mixedTick(i, 100+10*i, 70, healthy)
+		if i >= 6 {
+			tk.Hist, tk.Latency = hist(300, 900)
+		}
+		r.AddTick(tk)
+	}
+	r.Finish(at(11))
+	v := r.Verdict()
+	bp, ms := v.Breakpoint, v.MaxStable
+	if bp == nil || bp.VUs != 320 || len(bp.Groups) != 3 || ms == nil || ms.VUs != 300 || len(ms.Groups) != 3 {
+		t.Fatalf("breakpoint %+v\nmax stable %+v", bp, ms)
+	}
+	for _, want := range []string{"at 320 users (160 browse + 160 chat) + 70/s writes, 300 rps",
+		"Max stable: 300 users (150 browse + 150 chat) + 70/s writes, 300 rps"} {
+		if !strings.Contains(v.Text, want) {
+			t.Errorf("verdict %q lacks %q", v.Text, want)
+		}
+	}
+	if v.Peak.VUs != 380 || len(v.Peak.Groups) != 3 {
+		t.Fatalf("peak %+v", v.Peak)
+	}
+}
