@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
@@ -161,5 +162,36 @@ func TestDroppedArrivalsFailTheRun(t *testing.T) {
 				t.Fatalf("failed %+v; verdict %q", v.Failed, v.Text)
 			}
 		})
+	}
+}
+
+// The latency of windows where brink itself was the bottleneck is brink's
+// own: whole-run thresholds leave it out (and say so); the summary keeps it.
+func TestStalledWindowsLeftOutOfWholeRunThresholds(t *testing.T) {
+	p99lt1s := th("http_req_duration", "p(99)<1000", "p", 99, "<", 1000)
+	wins := make([]win, 10)
+	for i := range wins {
+		wins[i] = win{vus: 3, rps: 60, p95: 50}
+	}
+	wins[4].p95 = 3000 // requests in flight through brink's stall come back 3 s late
+	stalled := func(tk *engine.Tick) bool { return tk.Time.Equal(at(5)) }
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p99lt1s}), t0,
+		Options{Host: "h", Sustain: time.Second, GeneratorBottleneck: stalled})
+	feed(t, r, wins, nil)
+	r.Finish(at(11))
+	rep := r.Report()
+	if !r.Passed() || !rep.Passed || rep.Thresholds[0].GeneratorWindowsLeftOut != 1 {
+		t.Fatalf("passed %v, thresholds %+v", r.Passed(), rep.Thresholds)
+	}
+	if float64(rep.Summary.LatencyMs.Max) < 2900 || rep.Summary.LatencyMs.Count != 600 {
+		t.Fatalf("summary latency %+v: the stall's requests are part of the run", rep.Summary.LatencyMs)
+	}
+	if v := rep.Verdict; v.Breakpoint != nil || len(v.Inconclusive) != 1 || v.Inconclusive[0].Kind != InconclusiveGenerator {
+		t.Fatalf("breakpoint %+v, inconclusive %+v", v.Breakpoint, v.Inconclusive)
+	}
+	var out strings.Builder
+	PrintSummary(&out, rep)
+	if !strings.Contains(out.String(), "(1 window of brink's own stall left out)") || !strings.Contains(out.String(), "exit code 98") {
+		t.Fatalf("summary:\n%s", out.String())
 	}
 }

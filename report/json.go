@@ -330,7 +330,7 @@ func (r *Recorder) Report() *Report {
 			s.ErrorsByKind[string(k)] = n
 		}
 	}
-	s.LatencyMs = a.lat.dist()
+	s.LatencyMs = withStall(&a.lat, &a.stallLat).dist()
 	s.ServiceMs = clampService(a.service.dist(), s.LatencyMs)
 	s.VUsMax, s.TargetVUsMax, s.TargetRateMax = a.vusMax, a.targetVUsMax, a.targetRateMax
 	s.DroppedIterations = a.dropped
@@ -355,11 +355,11 @@ func (r *Recorder) Report() *Report {
 		var lat latAcc
 		for _, key := range a.epOrder {
 			if e := a.endpoints[key]; e.group == name {
-				lat.merge(&e.lat)
+				lat.merge(withStall(&e.lat, e.stall))
 			}
 		}
 		if lat.count == 0 {
-			lat = g.lat
+			lat = *withStall(&g.lat, g.stall)
 		}
 		gs := GroupSummary{Name: g.name, Executor: g.executor, Requests: g.requests,
 			Iterations: g.iterations, Errors: g.errors, ErrorRate: rate(g.errors, g.requests), Dropped: g.dropped,
@@ -373,7 +373,7 @@ func (r *Recorder) Report() *Report {
 	}
 	for _, key := range a.epOrder {
 		e := a.endpoints[key]
-		d := e.lat.dist()
+		d := withStall(&e.lat, e.stall).dist()
 		hot := nan()
 		if d.Mean.Valid() {
 			hot = Num(float64(e.requests) * float64(d.Mean) / 1000)

@@ -289,7 +289,11 @@ func printThresholds(w io.Writer, rep *Report) {
 		if t.Default {
 			dflt = " (default)"
 		}
-		p("    %s %s '%s'%s = %s, failed in %d %s\n", mark, t.Metric, t.Expr, dflt, val, t.BadWindows, windows)
+		left := ""
+		if n := t.GeneratorWindowsLeftOut; n > 0 {
+			left = fmt.Sprintf(" (%d %s of brink's own stall left out)", n, plural(n, "window", "windows"))
+		}
+		p("    %s %s '%s'%s = %s, failed in %d %s%s\n", mark, t.Metric, t.Expr, dflt, val, t.BadWindows, windows, left)
 	}
 }
 
@@ -388,4 +392,11 @@ func crossed(rep *Report) bool {
 		}
 	}
 	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

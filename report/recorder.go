@@ -310,7 +310,8 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	i := len(r.v.Ticks)
 	r.v.Ticks = append(r.v.Ticks, t)
 	tp := &r.v.Ticks[i]
-	r.fold(tp)
+	stalled := r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)
+	r.fold(tp, stalled)
 	r.run.failures.add(tp.Failures)
 	r.v.Failures = r.run.failures.table()
 	if i == 0 {
@@ -337,7 +338,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 		}
 	}
 	r.genHealth(tp)
-	r.wins = append(r.wins, winInfo{genBottleneck: r.opts.GeneratorBottleneck != nil && r.opts.GeneratorBottleneck(tp)})
+	r.wins = append(r.wins, winInfo{genBottleneck: stalled})
 	r.wins[i].held = r.evalSLOs(i, tp)
 	if r.abortAt.IsZero() {
 		r.evalRates(i, tp)

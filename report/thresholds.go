@@ -31,6 +31,9 @@ type ThresholdResult struct {
 	// Default: brink applied it because the scenario set none of its
 	// kind (http_req_failed: rate<5%).
 	Default bool `json:"default,omitempty"`
+	// GeneratorWindowsLeftOut counts windows whose latency the whole-run
+	// value leaves out because brink itself was the bottleneck there.
+	GeneratorWindowsLeftOut int `json:"generator_windows_left_out,omitempty"`
 }
 
 // metricLabel is the threshold's metric as k6 writes it, with its tag.

@@ -164,8 +164,9 @@ func (r *Recorder) verdict() Verdict {
 		}
 	}
 	var ok95, ok99 bool
-	in.p95, ok95 = r.run.lat.quantile(95)
-	in.p99, ok99 = r.run.lat.quantile(99)
+	lat := withStall(&r.run.lat, &r.run.stallLat)
+	in.p95, ok95 = lat.quantile(95)
+	in.p99, ok99 = lat.quantile(99)
 	in.latOK = ok95 && ok99
 	return judge(&in)
 }

@@ -17,6 +17,9 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 		s := &r.slos[k]
 		res := ThresholdResult{Metric: metricLabel(s.th), Expr: s.th.Expr, Agg: s.th.Agg, BadWindows: s.badTotal,
 			Default: s.dflt}
+		if s.th.Metric == "http_req_duration" {
+			res.GeneratorWindowsLeftOut = r.run.stallWins
+		}
 		if s.firstOn && s.first < len(r.v.Ticks) {
 			t := r.v.Ticks[s.first].Time
 			res.FirstBreach = &t
@@ -249,6 +252,22 @@ type runAcc struct {
 	ws                                    wsCounts
 	wsErrors                              map[engine.ErrorKind]int64
 	failures                              failAcc
+	// stallLat is the latency of the stallWins windows where brink itself
+	// was the bottleneck (not in lat).
+	stallLat  latAcc
+	stallWins int
+}
+
+// withStall is l with the latency of brink's own stalls (s) merged in: the
+// whole picture, for the summary. l itself when there is none.
+func withStall(l, s *latAcc) *latAcc {
+	if s == nil || (s.count == 0 && s.exact.empty()) {
+		return l
+	}
+	var m latAcc
+	m.merge(l)
+	m.merge(s)
+	return &m
 }
 
 // wsCounts are WebSocket sessions and ws_failed's samples, run or group.
@@ -258,6 +277,7 @@ type endpointAcc struct {
 	group, name      string
 	requests, errors int64
 	lat              latAcc
+	stall            *latAcc // of windows where brink was the bottleneck
 }
 
 type groupAcc struct {
@@ -267,13 +287,21 @@ type groupAcc struct {
 	vusMax, targetVUsMax                  int
 	targetRateMax                         float64
 	lat                                   latAcc // from group windows (quantiles only)
+	stall                                 *latAcc
 	ws                                    wsCounts
 }
 
-// fold adds a tick to the whole-run accumulators.
-func (r *Recorder) fold(t *engine.Tick) {
+// fold adds a tick to the whole-run accumulators. The latency of a window
+// where brink itself was the bottleneck (stalled) is kept apart: the
+// summary shows it, whole-run thresholds leave it out, as it is brink's own.
+func (r *Recorder) fold(t *engine.Tick, stalled bool) {
 	a := &r.run
-	a.lat.add(t.Latency, t.Hist)
+	if stalled {
+		a.stallWins++
+		a.stallLat.add(t.Latency, t.Hist)
+	} else {
+		a.lat.add(t.Latency, t.Hist)
+	}
 	a.service.add(t.Service, t.ServiceHist)
 	a.wsReply.add(t.WS.Reply, t.WS.ReplyHist)
 	a.wsConnect.add(t.WS.Connect, t.WS.ConnectHist)
@@ -318,7 +346,14 @@ func (r *Recorder) fold(t *engine.Tick) {
 		}
 		ea.requests += e.Requests
 		ea.errors += e.Errors
-		ea.lat.add(e.Latency, e.Hist)
+		if stalled {
+			if ea.stall == nil {
+				ea.stall = &latAcc{}
+			}
+			ea.stall.add(e.Latency, e.Hist)
+		} else {
+			ea.lat.add(e.Latency, e.Hist)
+		}
 	}
 	for j := range t.Groups {
 		g := &t.Groups[j]
@@ -336,7 +371,14 @@ func (r *Recorder) fold(t *engine.Tick) {
 		ga.vusMax = max(ga.vusMax, g.VUs)
 		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
 		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)
-		ga.lat.add(g.Latency, nil)
+		if stalled {
+			if ga.stall == nil {
+				ga.stall = &latAcc{}
+			}
+			ga.stall.add(g.Latency, nil)
+		} else {
+			ga.lat.add(g.Latency, nil)
+		}
 		ga.ws.sessions += g.WSSessions
 		ga.ws.failed += g.WSFailed
 		ga.ws.outcomes += g.WSOutcomes
