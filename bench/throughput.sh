@@ -21,14 +21,7 @@ TARGET_CPU=${TARGET_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 URL="http://127.0.0.1:${PORT}/"
 
-cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-target_pid=""
-cleanup() {
-	if [[ -n $target_pid ]]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 
 command -v taskset >/dev/null || { echo "throughput.sh: taskset is needed (util-linux)" >&2; exit 1; }
 PATH="$PATH:$(go env GOPATH)/bin"
@@ -41,53 +34,15 @@ fi
 go build -o "$work/engineload" ./bench/cmd/engineload
 
 # --- the target ----------------------------------------------------------
-if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
-	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-	mkdir -p "$work/nginx/logs"
-	cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 100000000;
-	keepalive_timeout 120s;
-	server {
-		listen 127.0.0.1:$PORT;
-		location / { return 200 "ok\n"; }
-	}
-}
-EOF
-	taskset -c "$TARGET_CPU" "$NGINX" -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" &
-	target_pid=$!
+NGINX=$(nginx_bin)
+if [[ -n $NGINX ]]; then
+	start_nginx "$NGINX" "$PORT" taskset -c "$TARGET_CPU"
 	target_name="nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
 else
-	cat >"$work/target.go" <<'EOF'
-package main
-
-import (
-	"net/http"
-	"os"
-)
-
-func main() {
-	http.ListenAndServe("127.0.0.1:"+os.Args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	}))
-}
-EOF
-	(cd "$work" && go mod init target >/dev/null 2>&1 && go build -o target target.go)
-	GOMAXPROCS=1 taskset -c "$TARGET_CPU" "$work/target" "$PORT" &
-	target_pid=$!
+	start_go_target "$PORT" taskset -c "$TARGET_CPU"
 	target_name="Go net/http (GOMAXPROCS=1)"
 fi
-for _ in $(seq 50); do
-	if curl -fs "$URL" >/dev/null 2>&1; then break; fi
-	sleep 0.1
-done
-curl -fs "$URL" >/dev/null || { echo "throughput.sh: target did not come up on $URL" >&2; exit 1; }
+wait_up "$URL" throughput.sh
 
 # --- one run of each tool, printing requests/s ----------------------------
 run_brink() {
