@@ -27,18 +27,7 @@ func TestScenarioReplyContainsMatchesAck(t *testing.T) {
 	if ws == nil || ws.ReplyContains == nil || !ws.ExpectReply {
 		t.Fatalf("chat group websocket %+v, want expect_reply with reply_contains", ws)
 	}
-	u := "ws" + strings.TrimPrefix(s.BaseURL(), "http") + "/ws?room=7"
-	a, _, err := websocket.DefaultDialer.Dial(u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, _, err := websocket.DefaultDialer.Dial(u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	waitFor(t, func() bool { return s.hub.members()[7] == 2 })
+	a, b := twoInRoom(t, s, 7)
 
 	ctx := &scenarios.TemplateContext{VU: 3, Iter: 9}
 	tok := ws.ReplyContains.Render(ctx)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,22 +67,28 @@ func TestHTTPAPI(t *testing.T) {
 	}
 }
 
+// twoInRoom dials two WebSocket clients into room and waits until the hub
+// lists both: the second must be in the room before the first speaks, and
+// the hub joins before the first read.
+func twoInRoom(t *testing.T, s *Server, room int) (a, b *websocket.Conn) {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(s.BaseURL(), "http") + "/ws?room=" + strconv.Itoa(room)
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a, b = dial(), dial()
+	waitFor(t, func() bool { return s.hub.members()[room] == 2 })
+	return a, b
+}
+
 func TestWebSocketAckAndBroadcast(t *testing.T) {
 	s := startDemo(t, Options{})
-	ws := "ws" + strings.TrimPrefix(s.BaseURL(), "http") + "/ws?room=5"
-	a, _, err := websocket.DefaultDialer.Dial(ws, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, _, err := websocket.DefaultDialer.Dial(ws, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	// b must be in the room before a speaks; the hub joins before the
-	// first read, so wait until the room lists both.
-	waitFor(t, func() bool { return s.hub.members()[5] == 2 })
+	a, b := twoInRoom(t, s, 5)
 
 	if err := a.WriteMessage(websocket.TextMessage, []byte(`{"text":"hello room"}`)); err != nil {
 		t.Fatal(err)

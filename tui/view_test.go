@@ -60,15 +60,7 @@ func TestGoldenFrames(t *testing.T) {
 // console promises at every size.
 func checkFrame(t *testing.T, out string, w, h int) {
 	t.Helper()
-	lines := strings.Split(out, "\n")
-	if len(lines) != h {
-		t.Errorf("frame has %d lines, want %d", len(lines), h)
-	}
-	for i, l := range lines {
-		if n := lipgloss.Width(l); n != w {
-			t.Errorf("line %d is %d cells wide, want %d: %q", i, n, w, l)
-		}
-	}
+	checkFrameSize(t, out, w, h)
 	for _, want := range []string{"BREAKPOINT", "Latency", "Throughput", "db-3", "┊", "Events"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("frame lacks %q", want)
@@ -103,6 +95,7 @@ func TestEmptyRun(t *testing.T) {
 	}
 }
 
+// checkFrameSize asserts the frame is exactly w×h cells.
 func checkFrameSize(t *testing.T, out string, w, h int) {
 	t.Helper()
 	lines := strings.Split(out, "\n")
@@ -111,7 +104,7 @@ func checkFrameSize(t *testing.T, out string, w, h int) {
 	}
 	for i, l := range lines {
 		if n := lipgloss.Width(l); n != w {
-			t.Errorf("line %d is %d cells wide, want %d", i, n, w)
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, n, w, l)
 		}
 	}
 }
