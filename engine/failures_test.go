@@ -47,6 +47,12 @@ func TestFailureMessages(t *testing.T) {
 		{"bad_content_length", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n"))
 		}, ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "12abc"`}},
+		{"content_length_past_int64", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"))
+		}, ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "99999999999999999999"`}},
+		{"chunk_size_past_int64", func(t *testing.T, g *scenarios.Group) {
+			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nxx\r\n0\r\n\r\n"))
+		}, ErrOther, []string{"malformed chunked body: bad chunk size", "chunk"}},
 		{"broken_chunk", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n"))
 		}, ErrOther, []string{"malformed chunked body: bad chunk size", "invalid byte in chunk length"}},
