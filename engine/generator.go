@@ -68,11 +68,13 @@ const (
 	// (GOMAXPROCS), so goroutines wait for a core before reading replies.
 	CPUSaturated = 0.90
 	// SendLagLimit: the 99th percentile of the window's arrival-rate send
-	// lag passed 25 ms. On an idle box it is well under 1 ms; 25 ms is far
-	// past scheduling noise and a GC pause, yet small beside any latency
-	// SLO worth setting, so a flagged window is one where the open model
-	// really could not keep its clock.
-	SendLagLimit = 25 * time.Millisecond
+	// lag passed 100 ms. On an idle box it is well under 1 ms; on a 2-core
+	// box shared with a dozen busy processes (load average 17) the demo's
+	// p99 swung between 1 and 60 ms with p50 under 1 ms, a wobble of the
+	// slowest 1 % that moves no p95. Past 100 ms brink's own lateness is a
+	// good part of any latency worth an SLO: its open-model clock has
+	// really slipped.
+	SendLagLimit = 100 * time.Millisecond
 )
 
 // judgeHealth sets s.Overloaded and s.Reason from the window's figures.

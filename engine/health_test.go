@@ -69,7 +69,8 @@ func TestJudgeHealth(t *testing.T) {
 		{"after a stall", GeneratorStats{Stretch: 0.4, Cores: 2}, true, true, false, "in flight through the stall"},
 		{"cpu saturated", GeneratorStats{Stretch: 1.1, CPUPercent: 185, Cores: 2}, false, true, false, "CPU 185 % of 2 cores"},
 		{"cpu busy, not saturated", GeneratorStats{Stretch: 1, CPUPercent: 170, Cores: 2}, false, false, false, ""},
-		{"send lag", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: 40 * time.Millisecond}}, false, true, false, "send lag p99 40ms"},
+		{"send lag", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: 140 * time.Millisecond}}, false, true, false, "send lag p99 140ms"},
+		{"lag of the slowest few", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 90, P50: 100 * time.Microsecond, P99: 60 * time.Millisecond}}, false, false, false, ""},
 		{"lag at the limit", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: SendLagLimit}}, false, false, false, ""},
 		{"stretch at the limit", GeneratorStats{Stretch: StallStretch, Cores: 2}, false, false, false, ""},
 	}
