@@ -149,3 +149,48 @@ func TestFailuresFromEngine(t *testing.T) {
 		t.Errorf("summary lacks the failures table:\n%s", s)
 	}
 }
+
+// A number never ends a line: it stays with its unit and its groups of
+// three.
+func TestWrapKeepsNumbers(t *testing.T) {
+	text := "db-3 load1 100.4 > 100 at 396 VUs, 1 148 rps; errors > 1 % 39 s later"
+	for w := 8; w <= 40; w++ {
+		for _, l := range Wrap(text, w) {
+			if endsInDigit(l) {
+				t.Errorf("width %d: line %q ends in a number", w, l)
+			}
+		}
+	}
+	if got := strings.Join(Wrap("a 1 148 rps b", 7), "|"); got != "a|1 148 rps|b" {
+		t.Errorf("Wrap = %q", got)
+	}
+}
+
+// Finish leaves the final verdict and whole-run figures in the View; its
+// outcome line is the summary's.
+func TestFinalInView(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{})
+	for i := 0; i < 10; i++ {
+		p95 := 100.0
+		if i >= 3 {
+			p95 = 2000
+		}
+		r.AddTick(tick(i, win{vus: 10 * (i + 1), rps: 100, p95: p95}))
+	}
+	var before *Final
+	r.View(func(v *View) { before = v.Final })
+	if before != nil {
+		t.Fatal("Final before Finish")
+	}
+	r.Finish(at(11))
+	var f *Final
+	r.View(func(v *View) { f = v.Final })
+	if f == nil || f.Passed || f.Requests != 1000 || f.Verdict.Breakpoint == nil || len(f.FailedThresholds) != 1 {
+		t.Fatalf("Final %+v", f)
+	}
+	var out bytes.Buffer
+	PrintSummary(&out, r.Report())
+	if !strings.Contains(out.String(), f.Outcome) || f.Outcome == "" {
+		t.Errorf("outcome %q not in the summary:\n%s", f.Outcome, out.String())
+	}
+}

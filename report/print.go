@@ -189,13 +189,8 @@ func PrintSummary(w io.Writer, rep *Report) {
 	for _, t := range rep.Thresholds {
 		thFailed = thFailed || !t.OK
 	}
-	switch {
-	case thFailed:
-		p("    Thresholds failed: exit code 99.\n")
-	case !rep.Passed:
-		p("    Failed: exit code 99.\n")
-	case len(rep.Verdict.Inconclusive) > 0 && !crossed(rep):
-		p("    Inconclusive: exit code 98.\n")
+	if o := outcomeText(thFailed, rep.Passed, len(rep.Verdict.Inconclusive) > 0, crossed(rep.Events)); o != "" {
+		p("    %s\n", o)
 	}
 	p("\n")
 }
@@ -336,23 +331,46 @@ func clip(s string, n int) string {
 }
 
 // wrap breaks text into lines of at most width runes at spaces.
-func wrap(text string, width int) []string {
+func wrap(text string, width int) []string { return Wrap(text, width) }
+
+// Wrap breaks text into lines of at most width runes at spaces, never
+// after a word that ends in a digit: a number stays with its unit and
+// with its groups of three ("1 148 rps"). A word (or such a run) longer
+// than width gets a line of its own.
+func Wrap(text string, width int) []string {
 	var lines []string
 	var cur strings.Builder
-	for _, word := range strings.Fields(text) {
-		if cur.Len() > 0 && len([]rune(cur.String()))+1+len([]rune(word)) > width {
+	curLen := 0
+	words := strings.Fields(text)
+	for i := 0; i < len(words); {
+		// The unbreakable run starting at word i.
+		j, n := i+1, len([]rune(words[i]))
+		for j < len(words) && endsInDigit(words[j-1]) {
+			n += 1 + len([]rune(words[j]))
+			j++
+		}
+		if curLen > 0 && curLen+1+n > width {
 			lines = append(lines, cur.String())
 			cur.Reset()
+			curLen = 0
 		}
-		if cur.Len() > 0 {
+		if curLen > 0 {
 			cur.WriteByte(' ')
+			curLen++
 		}
-		cur.WriteString(word)
+		cur.WriteString(strings.Join(words[i:j], " "))
+		curLen += n
+		i = j
 	}
 	if cur.Len() > 0 {
 		lines = append(lines, cur.String())
 	}
 	return lines
+}
+
+func endsInDigit(w string) bool {
+	c := w[len(w)-1]
+	return c >= '0' && c <= '9'
 }
 
 // printEvents lists what happened, by time since the start: crossings,
@@ -385,8 +403,8 @@ func printEvents(w io.Writer, rep *Report) {
 
 // crossed reports whether a node or panel crossed its threshold (sustained)
 // in the run: that fails it (exit 99) whatever the thresholds say.
-func crossed(rep *Report) bool {
-	for _, e := range rep.Events {
+func crossed(events []Event) bool {
+	for _, e := range events {
 		if e.Kind == EventNodeOver || e.Kind == EventPanelOver {
 			return true
 		}

@@ -37,8 +37,11 @@ type View struct {
 	// Failures is the run's failures table so far (FailureRow), most
 	// frequent first.
 	Failures []FailureRow
-	State    State
-	Done     bool
+	// Final is the finished run's verdict and whole-run figures: nil
+	// until Finish.
+	Final *Final
+	State State
+	Done  bool
 	// Version counts changes, so a console can skip redrawing when nothing
 	// changed.
 	Version uint64
@@ -461,6 +464,7 @@ func (r *Recorder) Finish(end time.Time) {
 		r.flushRates(r.abortAt)
 		r.resolveLoads(nil)
 		r.v.Done, r.end = true, end
+		r.v.Final = r.final()
 		r.changed()
 	}
 	r.mu.Unlock()

@@ -150,6 +150,7 @@ type data struct {
 	errTotal   map[engine.ErrorKind]int64
 	errRecent  map[engine.ErrorKind]int64 // newest tick
 	failures   []report.FailureRow        // whole run, most frequent first (cleaned)
+	final      *final                     // the finished run's verdict (nil while running)
 	totalReqs  int64
 	dropped    int64
 	stage      int
@@ -241,6 +242,11 @@ func (d *data) ingest(v *report.View) bool {
 		d.hot = mergeEndpoints(v.Ticks[max(0, n-hotspotWindows):], d.hot[:0])
 	}
 
+	if v.Final != nil && d.final == nil {
+		d.final = newFinal(v.Final)
+	} else if v.Final == nil {
+		d.final = nil
+	}
 	// At most report.MaxFailureRows rows; Clean costs nothing on clean text.
 	d.failures = d.failures[:0]
 	for _, f := range v.Failures {

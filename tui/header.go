@@ -40,6 +40,18 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 		// its own (the reason is in the event log).
 		l1 = append(l1, st.Over.Render("! brink overloaded"))
 	}
+	if fin := d.final; fin != nil {
+		// The run is over: its figures, not the last (often partial)
+		// window's.
+		f := &fin.f
+		l1 = append(l1, st.Dim.Render("whole run"),
+			kv("rps", numOr(f.RPS, fmtCount)),
+			kv("p95", numOr(f.P95Ms, fmtMs)),
+			kv("p99", numOr(f.P99Ms, fmtMs)),
+			kv("err", numOr(f.ErrorRate, func(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" })),
+			kv("VUs max", strconv.Itoa(f.VUsMax)), kv("requests", fmtCount(float64(f.Requests))))
+		return joinFit(st, l1, w) + "\n" + headerLine2(st, d, o, win, w) + "\n" + groupsLine(st, d.groups, w)
+	}
 	shown, target, open := userCounts(t, d.groups)
 	vus := strconv.Itoa(shown)
 	if target > 0 {
@@ -80,6 +92,13 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 		l1 = append(l1, kv("gen cpu", fmtPct(g.CPUPercent)))
 	}
 
+	return joinFit(st, l1, w) + "\n" + headerLine2(st, d, o, win, w) + "\n" + groupsLine(st, d.groups, w)
+}
+
+// headerLine2 is what is running, since when, and who is watching.
+func headerLine2(st *Styles, d *data, o *Options, win time.Duration, w int) string {
+	kv := func(k, v string) string { return st.Label.Render(k) + " " + st.Value.Render(v) }
+	t := &d.last
 	name := "brink"
 	if d.scenario != nil && d.scenario.Name != "" {
 		name = termtext.Clean(d.scenario.Name) // a scenario file may come from anyone
@@ -101,7 +120,7 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	if !o.CanControl {
 		l2 = append(l2, st.Dim.Render("read-only as "+o.Who))
 	}
-	return joinFit(st, l1, w) + "\n" + joinFit(st, l2, w) + "\n" + groupsLine(st, d.groups, w)
+	return joinFit(st, l2, w)
 }
 
 // groupsLine is the load group by group: a closed group's users against

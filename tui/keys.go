@@ -18,6 +18,7 @@ type KeyMap struct {
 	Hotspots key.Binding
 	Errors   key.Binding
 	Panels   key.Binding
+	Verdict  key.Binding
 	Help     key.Binding
 	Quit     key.Binding
 	Yes      key.Binding
@@ -51,6 +52,7 @@ func NewKeyMap(canControl bool) KeyMap {
 		Hotspots: key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hotspots")),
 		Errors:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "errors")),
 		Panels:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "panels")),
+		Verdict:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "verdict")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Yes:      key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -69,12 +71,18 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Hold, k.scaleHelp, k.Abort, k.Note, k.Window, k.Help, k.Quit, k.panelsHelp}
 }
 
+// DoneHelp is the one-line help once the run has ended: nothing is left
+// to control, and v toggles the verdict.
+func (k KeyMap) DoneHelp() []key.Binding {
+	return []key.Binding{k.Verdict, k.Note, k.Window, k.Help, k.Quit, k.panelsHelp}
+}
+
 // FullHelp is the `?` help (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Hold, k.ScaleUp, k.ScaleDn, k.Abort},
 		{k.Hotspots, k.Errors, k.Panels, k.Window},
 		{k.Note, k.Focus, k.Up, k.Down},
-		{k.Help, k.Quit},
+		{k.Verdict, k.Help, k.Quit},
 	}
 }

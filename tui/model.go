@@ -71,6 +71,9 @@ type Model struct {
 	marks     []marker
 	viewers   string // last seen Options.Viewers, joined
 	quitting  bool
+	// noVerdict: v hid the end-of-run verdict panel to show nodes and
+	// events again.
+	noVerdict bool
 }
 
 func newModel(src source, opts Options) *Model {
@@ -251,6 +254,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Panels):
 		m.side.toggle(sidePanels)
 		m.dirtyData = true
+	case key.Matches(msg, k.Verdict):
+		if m.d.final == nil {
+			m.setFlash("the verdict shows when the run ends")
+		}
+		m.noVerdict = !m.noVerdict
 	case key.Matches(msg, k.Hold), key.Matches(msg, k.ScaleUp), key.Matches(msg, k.ScaleDn), key.Matches(msg, k.Abort):
 		return m.control(msg)
 	}
@@ -348,9 +356,16 @@ func (m *Model) compose() string {
 		charts = joinH(m.lat.View(), m.thr.View())
 	}
 	var bottom string
-	if l.SideBySide {
+	switch {
+	case m.d.final != nil && !m.noVerdict:
+		h := l.Nodes.H
+		if !l.SideBySide {
+			h += l.Side.H
+		}
+		bottom = verdictView(&m.st, m.d.final, m.opts.ReportPath, m.w, h)
+	case l.SideBySide:
 		bottom = joinH(m.nodes.View(), m.side.View())
-	} else {
+	default:
 		bottom = m.nodes.View() + "\n" + m.side.View()
 	}
 	return header + "\n" + charts + "\n" + bottom + "\n" + fit(helpView, m.w, l.Help.H)
@@ -377,7 +392,11 @@ func (m *Model) bottom() string {
 	if m.fullHelp {
 		return m.help.FullHelpView(m.keys.FullHelp())
 	}
-	line := m.help.ShortHelpView(m.keys.ShortHelp())
+	short := m.keys.ShortHelp()
+	if m.d.final != nil {
+		short = m.keys.DoneHelp()
+	}
+	line := m.help.ShortHelpView(short)
 	if m.flash != "" {
 		line = st.Flash.Render(m.flash) + "   " + line
 	}

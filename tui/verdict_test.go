@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/report"
+)
+
+// synthDone is the synthetic run finished, with report's own Final.
+func synthDone(t testing.TB) report.View {
+	rec := realRecorder(t, goldenSecs, 8)
+	rec.Finish(synthStart.Add(goldenSecs * time.Second))
+	var v report.View
+	rec.View(func(rv *report.View) { v = *rv })
+	if v.Final == nil {
+		t.Fatal("a finished recorder has no Final")
+	}
+	return v
+}
+
+// The finished screen: the verdict panel in place of nodes and events,
+// and the header's figures over the whole run, at every size.
+func TestGoldenDone(t *testing.T) {
+	v := synthDone(t)
+	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}, {200, 60}} {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}, ReportPath: "/tmp/run.json"}, sz.w, sz.h)
+			out := m.View()
+			checkFrameSize(t, out, sz.w, sz.h)
+			for _, want := range []string{"Verdict", "✖ A node or panel crossed its threshold: exit code 99.", "whole run", "Max stable", "v verdict"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("finished frame lacks %q:\n%s", want, out)
+				}
+			}
+			golden.RequireEqual(t, []byte(out))
+			// v gives the rows back to nodes and events.
+			m.Update(keyMsg("v"))
+			if out := m.View(); strings.Contains(out, "(v: nodes and events)") || !strings.Contains(out, "db-3") {
+				t.Errorf("v did not hide the verdict:\n%s", out)
+			}
+		})
+	}
+}
+
+// The finished header shows the run's figures, not the last window's: a
+// last partial window with 3 slow requests does not read as the run's p95.
+func TestDoneHeaderWholeRun(t *testing.T) {
+	rec := realRecorder(t, 30, 2)
+	last := synthTick(30)
+	last.Requests, last.Latency = 3, engine.Latency{Count: 3, P50: 9 * time.Second, P95: 9 * time.Second, P99: 9 * time.Second}
+	last.Hist, last.Endpoints, last.Window = nil, nil, 20*time.Millisecond
+	rec.AddTick(last)
+	rec.Finish(last.Time)
+	m := New(rec, Options{Now: func() time.Time { return last.Time }}).(*Model)
+	m.Update(sizeMsg(120, 40))
+	header := strings.SplitN(m.View(), "\n", 2)[0]
+	if strings.Contains(header, "p95 9.0s") || strings.Contains(header, "p95 9s") || !strings.Contains(header, "whole run") {
+		t.Errorf("finished header shows the last window: %s", header)
+	}
+}
