@@ -50,7 +50,9 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 			kv("p99", numOr(f.P99Ms, fmtMs)),
 			kv("err", numOr(f.ErrorRate, func(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" })),
 			kv("VUs max", strconv.Itoa(f.VUsMax)), kv("requests", fmtCount(float64(f.Requests))))
-		return joinFit(st, l1, w) + "\n" + headerLine2(st, d, o, win, w) + "\n" + groupsLine(st, d.groups, w)
+		// The groups line would be the last window's: the verdict panel says the
+		// load group by group.
+		return joinFit(st, l1, w) + "\n" + headerLine2(st, d, o, win, w)
 	}
 	shown, target, open := userCounts(t, d.groups)
 	vus := strconv.Itoa(shown)

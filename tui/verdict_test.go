@@ -33,7 +33,7 @@ func TestGoldenDone(t *testing.T) {
 			m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}, ReportPath: "/tmp/run.json"}, sz.w, sz.h)
 			out := m.View()
 			checkFrameSize(t, out, sz.w, sz.h)
-			for _, want := range []string{"Verdict", "✖ A node or panel crossed its threshold: exit code 99.", "whole run", "Max stable", "v verdict"} {
+			for _, want := range []string{"Verdict", "✖ A node or panel crossed its threshold: exit code 99.", "whole run", "stable:", "v verdict"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("finished frame lacks %q:\n%s", want, out)
 				}
