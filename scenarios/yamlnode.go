@@ -181,13 +181,8 @@ func (d *decoder) mapping(n ast.Node, field string) ([]entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		var key string
-		switch kn := k.(type) {
-		case *ast.StringNode:
-			key = kn.Value
-		case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-			key = kn.GetToken().Value
-		default:
+		key, ok := text(k, true)
+		if !ok {
 			return nil, d.errNode(mv.Key, field, "a key must be a plain word, got %s", kindName(k))
 		}
 		own = append(own, entry{key: key, kpos: posOf(mv.Key), val: mv.Value})
@@ -252,18 +247,30 @@ func (d *decoder) str(n ast.Node, field string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch x := r.(type) {
-	case *ast.StringNode:
-		return x.Value, nil
-	case *ast.LiteralNode:
-		if x.Value == nil {
+	if l, ok := r.(*ast.LiteralNode); ok {
+		if l.Value == nil {
 			return "", nil
 		}
-		return x.Value.Value, nil
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-		return x.GetToken().Value, nil
+		return l.Value.Value, nil
+	}
+	if s, ok := text(r, true); ok {
+		return s, nil
 	}
 	return "", d.errNode(n, field, "want a string, got %s", kindName(r))
+}
+
+// text is a scalar as written: a string's value, a number's token or, with
+// bools, a boolean's; ok is false for anything else.
+func text(r ast.Node, bools bool) (string, bool) {
+	switch x := r.(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.IntegerNode, *ast.FloatNode:
+		return x.GetToken().Value, true
+	case *ast.BoolNode:
+		return x.GetToken().Value, bools
+	}
+	return "", false
 }
 
 // num reads a finite number; strings are not numbers, so "100" is an error.
@@ -335,13 +342,8 @@ func withUnit[T any](d *decoder, n ast.Node, field, like string, parse func(stri
 	if err != nil {
 		return zero, err
 	}
-	var s string
-	switch x := r.(type) {
-	case *ast.StringNode:
-		s = x.Value
-	case *ast.IntegerNode, *ast.FloatNode:
-		s = x.GetToken().Value
-	default:
+	s, ok := text(r, false)
+	if !ok {
 		return zero, d.errNode(n, field, "want %s, got %s", like, kindName(r))
 	}
 	v, err := parse(s)
