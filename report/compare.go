@@ -296,8 +296,12 @@ func conclusion(a, b *Report, open bool) string {
 			parts = append(parts, fmt.Sprintf("max stable rate %s%s/s → %s%s/s (%s)", atLeast(a), trimFloat(ma.TargetRate, 1),
 				atLeast(b), trimFloat(mb.TargetRate, 1), boundedChange(a, b, ma.TargetRate, mb.TargetRate)))
 		} else {
-			parts = append(parts, fmt.Sprintf("max stable load %s%s → %s%s VUs (%s)", atLeast(a), group3(int64(ma.VUs)),
-				atLeast(b), group3(int64(mb.VUs)), boundedChange(a, b, float64(ma.VUs), float64(mb.VUs))))
+			unit := "VUs" // a report from before groups counted every VU
+			if len(ma.Groups) > 0 && len(mb.Groups) > 0 {
+				unit = "users"
+			}
+			parts = append(parts, fmt.Sprintf("max stable load %s%s → %s%s %s (%s)", atLeast(a), group3(int64(ma.VUs)),
+				atLeast(b), group3(int64(mb.VUs)), unit, boundedChange(a, b, float64(ma.VUs), float64(mb.VUs))))
 		}
 		parts = append(parts, fmt.Sprintf("rps there %s → %s (%s)", group3(int64(float64(ma.RPS)+0.5)),
 			group3(int64(float64(mb.RPS)+0.5)), change(float64(ma.RPS), float64(mb.RPS))))

@@ -96,7 +96,7 @@ func TestCompareUnbrokenIsAFloor(t *testing.T) {
 	held := *fixture(t, "chat-breakpoint", 3, 15, 22)
 	held.Verdict.Breakpoint = nil
 	ms := *held.Verdict.MaxStable
-	ms.VUs = 800
+	ms.VUs, ms.Groups = 800, nil // said from the VUs, as in a report without groups
 	held.Verdict.MaxStable = &ms
 	for _, tc := range []struct {
 		a, b *Report
