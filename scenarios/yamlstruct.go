@@ -11,8 +11,14 @@ import (
 // Blocks are decoded into the model's structs by their `yaml` tags: a key
 // names a field, the field's type picks the reader. The readers (in
 // yamlnode.go) take AST nodes rather than Go values, so every error keeps
-// its line:col, its field path as the user wrote it, and brink's wording;
-// goccy/go-yaml's own struct decoder cannot give that (see value).
+// its line:col, its field path as the user wrote it, and brink's wording.
+// goccy/go-yaml (v1.19) parses; its struct decoder does not decode, because
+// it cannot keep that: it takes "5" for a number, its errors name Go
+// types and no field path ("cannot unmarshal uint64 into Go struct field
+// top.Stages of type time.Duration"), an Unmarshaler hook is handed the
+// alias's target (the anchor's line, not the line that used it) and no
+// path, fields are decoded in struct order rather than the order written,
+// and an unknown key gets no "did you mean".
 
 // required lists the keys a block must have, and how to say what it is.
 var required = map[reflect.Type]struct {
