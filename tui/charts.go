@@ -100,21 +100,44 @@ func visible(all []point, win time.Duration, cols int, dst []point) []point {
 	return dst
 }
 
-// marker is a node (or custom panel) crossing drawn as a vertical line on
-// both charts.
+// marker is a moment drawn as a vertical line on both charts: the
+// breakpoint (┃), a node or custom panel crossing (┊), an SLO breach (╎)
+// or an arrival rate that fell short (¦). Each has its own rune and label
+// so they read apart without colour.
 type marker struct {
 	t     time.Time
 	label string
+	r     rune
+	first bool // the breakpoint: drawn first, its label always placed
+}
+
+// markLabel is the start of an event's text, before its load: "p95 527
+// ms > 500 ms", short enough for a chart.
+func markLabel(prefix, text string) string {
+	text, _, _ = strings.Cut(text, " — ")
+	text = strings.TrimPrefix(text, "breakpoint: ")
+	r := []rune(prefix + text)
+	if len(r) > 22 {
+		r = append(r[:21], '…')
+	}
+	return string(r)
 }
 
 func markers(events []report.Event, dst []marker) []marker {
 	dst = dst[:0]
 	for _, e := range events {
 		switch e.Kind {
+		case report.EventBreakpoint:
+			// First, so its column and label win over crossings nearby.
+			dst = append([]marker{{t: e.Time, label: "✖ breakpoint", r: '┃', first: true}}, dst...)
 		case report.EventNodeOver:
-			dst = append(dst, marker{t: e.Time, label: e.Node + " " + e.Metric + ">" + strings.TrimSuffix(fmtLoad(e.Threshold), ".0")})
+			dst = append(dst, marker{t: e.Time, label: e.Node + " " + e.Metric + ">" + strings.TrimSuffix(fmtLoad(e.Threshold), ".0"), r: '┊'})
 		case report.EventPanelOver:
-			dst = append(dst, marker{t: e.Time, label: e.Metric + ">" + fmtPanel(e.Threshold)})
+			dst = append(dst, marker{t: e.Time, label: e.Metric + ">" + fmtPanel(e.Threshold), r: '┊'})
+		case report.EventSLOBreach:
+			dst = append(dst, marker{t: e.Time, label: markLabel("✗ ", e.Text), r: '╎'})
+		case report.EventRateShort:
+			dst = append(dst, marker{t: e.Time, label: markLabel("↓ ", e.Text), r: '¦'})
 		}
 	}
 	return dst
@@ -358,9 +381,11 @@ func (g grid) hline(v float64, r rune, s lipgloss.Style) {
 	}
 }
 
-// markers draws each crossing as ┊ on the empty cells of its column, with
+// markers draws each marker's rune on the empty cells of its column, with
 // a background on the whole column (the rune keeps it visible without
-// colour), and its label near the top where it finds room.
+// colour), and its label near the top where it finds room. The breakpoint
+// comes first: its column is drawn before the others, and its label is
+// placed even when crossings crowd the top rows.
 func (g grid) markers(ms []marker, st *Styles) {
 	oy, w := g.m.Origin().Y, g.m.Canvas.Width()
 	bg := st.MarkerBg.GetBackground()
@@ -373,7 +398,7 @@ func (g grid) markers(ms []marker, st *Styles) {
 			p := canvas.Point{X: x, Y: y}
 			cell := g.m.Canvas.Cell(p)
 			if cell.Rune == runes.Null {
-				cell = canvas.NewCellWithStyle('┊', st.Marker)
+				cell = canvas.NewCellWithStyle(mk.r, st.Marker)
 			}
 			cell.Style = cell.Style.Background(bg)
 			g.m.Canvas.SetCell(p, cell)
@@ -385,22 +410,42 @@ func (g grid) markers(ms []marker, st *Styles) {
 			continue
 		}
 		lab := []rune(mk.label)
-		lx := x + 1
-		if lx+len(lab) > w {
-			lx = x - len(lab)
+		// Right of the column, else left of it, on the first of the top
+		// rows with room.
+		right, left := x+1, x-len(lab)
+		if right+len(lab) > w {
+			right = -1
 		}
-		if lx <= g.m.Origin().X {
-			continue
+		if left <= g.m.Origin().X {
+			left = -1
 		}
-	rows:
-		for y := 0; y < min(3, oy); y++ {
+		fits := func(lx, y int) bool {
+			if lx < 0 {
+				return false
+			}
 			for i := range lab {
 				if !g.empty(lx+i, y) {
-					continue rows
+					return false
 				}
 			}
-			g.m.Canvas.SetRunesWithStyle(canvas.Point{X: lx, Y: y}, lab, st.Marker)
-			break
+			return true
+		}
+		placed := false
+		for y := 0; y < min(3, oy) && !placed; y++ {
+			for _, lx := range []int{right, left} {
+				if fits(lx, y) {
+					g.m.Canvas.SetRunesWithStyle(canvas.Point{X: lx, Y: y}, lab, st.Marker)
+					placed = true
+					break
+				}
+			}
+		}
+		lx := max(right, left)
+		if lx < 0 {
+			continue
+		}
+		if !placed && mk.first && oy > 0 {
+			g.m.Canvas.SetRunesWithStyle(canvas.Point{X: lx, Y: 0}, lab, st.Marker)
 		}
 	}
 }

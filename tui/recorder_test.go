@@ -37,7 +37,7 @@ func TestRealRecorder(t *testing.T) {
 	m.Update(sizeMsg(120, 40))
 	out := m.View()
 	checkFrameSize(t, out, 120, 40)
-	for _, want := range []string{"db-3 load1>100", "┊", "! db-3", "db-3 load1 "} {
+	for _, want := range []string{"db-3 load1>100", "✖ breakpoint┃", "! db-3", "db-3 load1 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("frame from report's recorder lacks %q:\n%s", want, out)
 		}

@@ -216,6 +216,8 @@ func synthView(secs, nodes int) report.View {
 				Text: fmt.Sprintf("db-3 load1 102 > 100 — %s, %.0f rps, p95 %.0f ms", report.LoadText(report.GroupLoads(&t), t.VUs, t.TargetRate, true),
 					t.RPS(), ms(t.Latency.P95))})
 			v.State = report.StateWarn
+			at(report.Event{Kind: report.EventBreakpoint, Node: "db-3", Metric: "load1", Value: 102, Threshold: 100,
+				Text: fmt.Sprintf("breakpoint: db-3 load1 102 > 100 — %d VUs, %.0f rps, p95 %.0f ms", t.VUs, t.RPS(), ms(t.Latency.P95))})
 		case crossAt + 14:
 			at(report.Event{Kind: report.EventNote, Who: "local", Text: "db-3 queue filling, app servers idle"})
 		case crossAt + 40:

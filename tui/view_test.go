@@ -61,7 +61,7 @@ func TestGoldenFrames(t *testing.T) {
 func checkFrame(t *testing.T, out string, w, h int) {
 	t.Helper()
 	checkFrameSize(t, out, w, h)
-	for _, want := range []string{"BREAKPOINT", "Latency", "Throughput", "db-3", "┊", "Events"} {
+	for _, want := range []string{"BREAKPOINT", "Latency", "Throughput", "db-3", "✖ breakpoint", "Events"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("frame lacks %q", want)
 		}
