@@ -26,7 +26,7 @@ func outcomeText(thFailed, passed, inconclusive, crossed bool) string {
 	case thFailed:
 		return "Thresholds failed: exit code 99."
 	case !passed:
-		return "Failed: exit code 99."
+		return "The run failed: exit code 99."
 	case crossed:
 		return "A node or panel crossed its threshold: exit code 99."
 	case inconclusive && !crossed:
@@ -43,7 +43,7 @@ func (r *Recorder) final() *Final {
 	if secs := a.active.Seconds(); secs > 0 {
 		f.RPS = Num(float64(a.requests) / secs)
 	}
-	d := a.lat.dist()
+	d := withStall(&a.lat, &a.stallLat).dist()
 	f.P95Ms, f.P99Ms = d.P95, d.P99
 	thFailed := false
 	for _, t := range r.thresholdResults() {
