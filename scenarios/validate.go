@@ -30,8 +30,8 @@ const (
 )
 
 // nodeMetricNames duplicates promquery.MetricNames (scenarios must not
-// import promquery; the arrows go main → both). Keep the two in step: a
-// test in main's package or promquery's may compare them.
+// import promquery; the arrows go main → both). Keep the two in step:
+// TestNodeMetricNamesAgree in main's package compares them.
 var nodeMetricNames = []string{"cpu", "iowait", "disk_util", "load1", "load1_per_core", "mem",
 	"read_bps", "write_bps", "net_rx_bps", "net_tx_bps"}
 
