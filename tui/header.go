@@ -162,7 +162,7 @@ func groupItems(st *Styles, gs []report.GroupLoad, w, detail int) string {
 			items = append(items, it)
 			continue
 		}
-		if g.RPS.Valid() {
+		if g.RPS.Valid() && g.RPS > 0 { // a WebSocket-only group sends no requests
 			it += " " + st.Dim.Render(fmtCount(float64(g.RPS))+"rps")
 		}
 		if g.P95Ms.Valid() {

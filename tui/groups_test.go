@@ -1,0 +1,48 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/report"
+)
+
+// The header counts users from the groups and says when brink itself is
+// the bottleneck; the per-group line gives each group's load and drops
+// detail rather than cut a group off when narrow.
+func TestHeaderGroupsAndOverload(t *testing.T) {
+	st := NewStyles(nil)
+	d := newData()
+	d.last = engine.Tick{VUs: 470, TargetVUs: 420, TargetRate: 70, Requests: 900, Window: 1e9,
+		Generator: engine.GeneratorStats{CPUPercent: 3, Overloaded: true, Reason: "window lasted 4.3× its length (brink stalled)"}}
+	d.groups = []report.GroupLoad{
+		{Name: "browse", VUs: 210, TargetVUs: 210, RPS: 600, P95Ms: 212, ErrorRate: 0.012},
+		{Name: "chat", VUs: 210, TargetVUs: 210, RPS: 0},
+		{Name: "writes", Open: true, VUs: 50, BusyVUs: 12, Rate: 69, TargetRate: 70, RPS: 69, P95Ms: 30},
+	}
+	out := headerView(&st, d, &Options{CanControl: true}, 1e9, 200)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 {
+		t.Fatalf("header has %d lines:\n%s", len(lines), out)
+	}
+	for _, want := range []string{"! brink overloaded", "users 420/420", "rate 70/s (50 VUs)"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("line 1 lacks %q: %s", want, lines[0])
+		}
+	}
+	for _, want := range []string{"browse 210/210 600rps p95 212ms err 1.2%", "chat 210/210", "writes 69/70/s (12 busy) 69rps p95 30ms"} {
+		if !strings.Contains(lines[2], want) {
+			t.Errorf("group line lacks %q: %s", want, lines[2])
+		}
+	}
+	if strings.Contains(lines[2], "chat 210/210 0rps") {
+		t.Errorf("a group without requests shows 0 rps: %s", lines[2])
+	}
+	narrow := groupsLine(&st, d.groups, 60)
+	if lipgloss.Width(narrow) > 60 || !strings.Contains(narrow, "writes 69/70/s") || strings.Contains(narrow, "rps") {
+		t.Errorf("narrow group line %q", narrow)
+	}
+}
