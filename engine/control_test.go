@@ -133,6 +133,10 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	if later.TargetVUs != held.TargetVUs {
 		t.Fatalf("held target moved %d → %d", held.TargetVUs, later.TargetVUs)
 	}
+	// Ticks carry the planned length, which grows while held.
+	if later.Planned <= held.Planned || held.Planned <= 20*time.Second || later.Scale != 1 {
+		t.Fatalf("held ticks: planned %v then %v (want above 20s and growing), scale %v", held.Planned, later.Planned, later.Scale)
+	}
 	if p := e.Planned(); p < 20*time.Second+400*time.Millisecond {
 		t.Fatalf("planned %v does not include the hold", p)
 	}
@@ -140,7 +144,7 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	// The held target is floor(v) of a fractional v; scaled it is
 	// floor(2v): twice the held count, or one more.
 	waitTick(t, ch, "scaled", func(tk Tick) bool {
-		return (tk.TargetVUs == 2*held.TargetVUs || tk.TargetVUs == 2*held.TargetVUs+1) && tk.VUs == tk.TargetVUs
+		return tk.Scale == 2 && (tk.TargetVUs == 2*held.TargetVUs || tk.TargetVUs == 2*held.TargetVUs+1) && tk.VUs == tk.TargetVUs
 	})
 	if err := e.SetTarget("ramp", 1); err != nil {
 		t.Fatal(err)

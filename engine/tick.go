@@ -222,6 +222,11 @@ type Tick struct {
 	Stage int `json:"stage"`
 	// Held is true while the ramp is on hold.
 	Held bool `json:"held"`
+	// Planned is the run's planned length at the window's end: the
+	// stages plus the time spent on hold (Engine.Planned).
+	Planned time.Duration `json:"planned,omitempty"`
+	// Scale is the factor +/- put on every stage target (1 untouched).
+	Scale float64 `json:"scale,omitempty"`
 
 	VUs        int     `json:"vus"`         // active VUs, all groups
 	TargetVUs  int     `json:"target_vus"`  // closed-model target, all groups

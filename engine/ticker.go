@@ -90,6 +90,11 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	e.mu.Lock()
 	tk.Held = e.held
 	st := e.stageTimeLocked(now.Sub(e.start))
+	// Planned as Engine.Planned says it, at the window's end.
+	tk.Planned, tk.Scale = e.sc.Duration()+e.heldTotal, e.scale
+	if e.held && e.running {
+		tk.Planned += now.Sub(e.start) - e.heldSince
+	}
 	e.mu.Unlock()
 	epReq := make([]int64, len(e.eps))
 	epErr := make([]int64, len(e.eps))

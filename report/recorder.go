@@ -358,18 +358,54 @@ func (r *Recorder) AddTick(t engine.Tick) {
 func (r *Recorder) stageEvent(t *engine.Tick) {
 	text := fmt.Sprintf("stage %d", t.Stage+1)
 	if sc := r.v.Scenario; sc != nil && r.longest < len(sc.Groups) {
-		g := sc.Groups[r.longest]
-		if t.Stage >= 0 && t.Stage < len(g.Stages) {
-			st := g.Stages[t.Stage]
-			unit := " VUs"
-			if g.Executor == scenarios.RampingArrivalRate {
-				unit = "/s"
-			}
-			text = fmt.Sprintf("stage %d/%d: to %s%s over %s", t.Stage+1, len(g.Stages),
-				trimFloat(st.Target, 1), unit, st.Duration)
+		if n := len(sc.Groups[r.longest].Stages); t.Stage >= 0 && t.Stage < n {
+			text = fmt.Sprintf("stage %d/%d: %s", t.Stage+1, n, stageTargets(sc, t))
 		}
 	}
 	r.addEvent(Event{Time: t.Time, Kind: EventStage, Text: text, Load: tickLoad(t)})
+}
+
+// stageTargets says where every group is heading at the tick, after the
+// +/- scale: "browse to 880 users (800 ×1.1) over 5m, writes to 300/s over
+// 6m". Each group's stage is found on the stage clock (run time less the
+// time on hold, from the tick's planned length).
+func stageTargets(sc *scenarios.Scenario, t *engine.Tick) string {
+	clock := t.Elapsed
+	if t.Planned > 0 {
+		clock -= max(t.Planned-sc.Duration(), 0)
+	}
+	scale := t.Scale
+	if scale <= 0 {
+		scale = 1
+	}
+	var parts []string
+	for _, g := range sc.Groups {
+		var at time.Duration
+		for _, st := range g.Stages {
+			if at += st.Duration; clock >= at && at < groupLen(g) {
+				continue
+			}
+			unit := " users"
+			if g.Executor == scenarios.RampingArrivalRate {
+				unit = "/s"
+			}
+			target := trimFloat(st.Target*scale, 1) + unit
+			if scale != 1 {
+				target += " (" + trimFloat(st.Target, 1) + " ×" + trimFloat(scale, 2) + ")"
+			}
+			parts = append(parts, fmt.Sprintf("%s to %s over %s", g.Name, target, st.Duration))
+			break
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func groupLen(g scenarios.Group) time.Duration {
+	var d time.Duration
+	for _, st := range g.Stages {
+		d += st.Duration
+	}
+	return d
 }
 
 // the breakpoint callbacks that are now due (called after unlocking).

@@ -155,6 +155,7 @@ type data struct {
 	dropped    int64
 	stage      int
 	held       bool
+	heldFrom   time.Time // start of the window the current hold began in
 	lastWindow time.Duration
 
 	// WebSocket: whether the run has sessions, and ws_failed over the
@@ -214,6 +215,12 @@ func (d *data) ingest(v *report.View) bool {
 			d.errTotal[k] += c
 		}
 		d.totalReqs += t.Requests
+		switch {
+		case !t.Held:
+			d.heldFrom = time.Time{}
+		case d.heldFrom.IsZero():
+			d.heldFrom = t.Time.Add(-win)
+		}
 		d.dropped += t.Dropped
 	}
 	if n := len(v.Ticks); n > d.nTicks {
@@ -420,6 +427,9 @@ func digits(s string) int {
 
 // planned is the scenario's planned length (0 when unknown).
 func (d *data) planned() time.Duration {
+	if d.last.Planned > 0 { // the engine's: the stages plus the time on hold
+		return d.last.Planned
+	}
 	if d.scenario == nil {
 		return 0
 	}

@@ -33,7 +33,15 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	case d.done:
 		l1 = append(l1, st.Title.Render("■ DONE"))
 	case d.held:
-		l1 = append(l1, st.Warn.Render("⏸ HELD"))
+		held := "⏸ HELD"
+		if !d.heldFrom.IsZero() {
+			held += " " + fmtClock(t.Time.Sub(d.heldFrom))
+		}
+		l1 = append(l1, st.Warn.Render(held))
+	}
+	if t.Scale > 0 && t.Scale != 1 {
+		// +/- scaled every target: the targets shown are the scaled ones.
+		l1 = append(l1, st.Warn.Render("scale ×"+strconv.FormatFloat(t.Scale, 'f', 2, 64)))
 	}
 	if t.Generator.Overloaded {
 		// brink itself is the bottleneck: what it measures now is partly

@@ -108,7 +108,7 @@ func TestKeys(t *testing.T) {
 		{name: "errors", keys: []string{"e"}, screen: "Errors by kind"},
 		{name: "hotspots toggle back", keys: []string{"h", "h"}, screen: "Events"},
 		{name: "full help", canControl: true, keys: []string{"?"}, screen: "scroll down"},
-		{name: "read-only help says locked", keys: []string{"?"}, screen: "hold (locked)"},
+		{name: "read-only help says locked (held: resume)", keys: []string{"?"}, screen: "resume (locked)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

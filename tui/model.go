@@ -389,12 +389,19 @@ func (m *Model) bottom() string {
 	case modeNote:
 		return m.input.View() + st.HelpDesc.Render("   enter save · esc cancel")
 	}
-	if m.fullHelp {
-		return m.help.FullHelpView(m.keys.FullHelp())
+	keys := m.keys
+	if m.d.held {
+		keys.Hold.SetHelp("space", "resume")
+		if !m.opts.CanControl {
+			keys.Hold.SetHelp("space", "resume (locked)")
+		}
 	}
-	short := m.keys.ShortHelp()
+	if m.fullHelp {
+		return m.help.FullHelpView(keys.FullHelp())
+	}
+	short := keys.ShortHelp()
 	if m.d.final != nil {
-		short = m.keys.DoneHelp()
+		short = keys.DoneHelp()
 	}
 	line := m.help.ShortHelpView(short)
 	if m.flash != "" {

@@ -193,6 +193,15 @@ func synthView(secs, nodes int) report.View {
 	names := synthNodes(nodes)
 	for s := 0; s < secs; s++ {
 		t := synthTick(s)
+		// alice holds the ramp at crossAt+45 and scales it by 1.1 a
+		// second later: the planned time grows while held.
+		if s >= crossAt+45 {
+			t.Held = true
+			t.Planned = 6*time.Minute + time.Duration(s+1-crossAt-45)*time.Second
+		}
+		if s >= crossAt+46 {
+			t.Scale = 1.1
+		}
 		v.Ticks = append(v.Ticks, t)
 		p := synthPollAt(names, s, t.Time)
 		if s > secs-10 {
@@ -210,7 +219,7 @@ func synthView(secs, nodes int) report.View {
 		}
 		switch s {
 		case 59:
-			at(report.Event{Kind: report.EventStage, Text: "stage 2/2: ramp to 800 VUs over 5m"})
+			at(report.Event{Kind: report.EventStage, Text: "stage 2/2: browse to 800 users over 5m0s, writes to 300/s over 6m0s"})
 		case crossAt:
 			at(report.Event{Kind: report.EventNodeOver, Node: "db-3", Metric: "load1", Value: 102, Threshold: 100,
 				Text: fmt.Sprintf("db-3 load1 102 > 100 — %s, %.0f rps, p95 %.0f ms", report.LoadText(report.GroupLoads(&t), t.VUs, t.TargetRate, true),
@@ -226,6 +235,8 @@ func synthView(secs, nodes int) report.View {
 			v.State = report.StateBreakpoint
 		case crossAt + 45:
 			at(report.Event{Kind: report.EventControl, Who: "alice (SHA256:3fa9c1)", Text: "hold"})
+		case crossAt + 46:
+			at(report.Event{Kind: report.EventControl, Who: "alice (SHA256:3fa9c1)", Text: "scale +10%"})
 		}
 	}
 	// nginx's one status_5xx with three causes behind it.

@@ -1,0 +1,42 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// Stage events name every group and the targets after +/-: the engine's
+// scale and planned length come in the ticks.
+func TestStageEventAllGroupsScaled(t *testing.T) {
+	sc := scenario(false, nil)
+	sc.Groups = append(sc.Groups, scenarios.Group{Name: "writes", Executor: scenarios.RampingArrivalRate, MaxVUs: 10,
+		Stages: []scenarios.Stage{{Duration: 30 * time.Second, Target: 50}, {Duration: 90 * time.Second, Target: 70}}})
+	r := NewRecorder(sc, t0, Options{})
+	for i := 0; i < 70; i++ {
+		tk := tick(i, win{vus: 10, rps: 10, p95: 10})
+		tk.Scale, tk.Planned = 1, sc.Duration()
+		if i >= 65 {
+			tk.Stage, tk.Scale = 1, 1.1
+			tk.Planned = sc.Duration() + 5*time.Second // 5 s on hold: the stage clock is at 61 s
+		}
+		r.AddTick(tk)
+	}
+	var texts []string
+	r.View(func(v *View) {
+		for _, e := range v.Events {
+			if e.Kind == EventStage {
+				texts = append(texts, e.Text)
+			}
+		}
+	})
+	want := []string{
+		"stage 1/2: g to 100 users over 1m0s, writes to 50/s over 30s",
+		"stage 2/2: g to 880 users (800 ×1.1) over 1m0s, writes to 77/s (70 ×1.1) over 1m30s",
+	}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stage events\n%s\nwant\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	}
+}
