@@ -35,6 +35,7 @@ type h1conn struct {
 	raw     syscall.RawConn // the TCP socket under c, to see a peer's close before writing
 	br      *bufio.Reader
 	bw      *bufio.Writer
+	lr      io.LimitedReader // discardBody's, kept here so it allocates nothing
 	// peerGone's state, kept here so a peek allocates nothing.
 	peekFn  func(fd uintptr) bool
 	peekBuf [1]byte
@@ -93,7 +94,12 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 // error in the common case (the server's idle timeout), a reused
 // connection is first checked for a close already received. Any other
 // failure is the answer and is counted.
-func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration) error {
+//
+// With discard, the body is read through and thrown away rather than
+// buffered (a request without body_contains): a VU then holds no body in
+// memory whatever the target sends, and the start of an error status's
+// body is kept in v.respBuf for its failure message.
+func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration, discard bool) error {
 	deadline := time.Now().Add(timeout)
 	replayable := safeMethod(req.Header.Method())
 	for attempt := 0; ; attempt++ {
@@ -132,8 +138,15 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			for {
 				resp.Reset()
 				resp.SkipBody = req.Header.IsHead()
+				resp.StreamBody = discard
 				if err = resp.ReadLimitBody(h.br, v.g.maxBody); err == nil || !smallBuffer(err) || !h.growReader() {
 					break
+				}
+			}
+			if err == nil && resp.BodyStream() != nil {
+				if err = h.discardBody(v, resp); err != nil {
+					h.close() // the rest of the body is still on the wire
+					return err
 				}
 			}
 			if err == nil {
@@ -172,6 +185,42 @@ func safeMethod(m []byte) bool {
 		return true
 	}
 	return false
+}
+
+// discardBody reads a streamed body to its end without keeping it, up to
+// max_body, keeping the first failBodyBytes of an error status's body.
+func (h *h1conn) discardBody(v *vu, resp *fasthttp.Response) error {
+	defer resp.CloseBodyStream() //nolint:errcheck // a response stream's Close only releases it
+	limit := v.g.maxBody
+	if cl := resp.Header.ContentLength(); cl > limit {
+		return &bodyTooLargeError{limit: limit, length: int64(cl)}
+	}
+	h.lr = io.LimitedReader{R: resp.BodyStream(), N: int64(limit) + 1}
+	if resp.StatusCode() >= 400 {
+		if cap(v.respBuf) < failBodyBytes {
+			v.respBuf = make([]byte, failBodyBytes)
+		}
+		buf := v.respBuf[:failBodyBytes]
+		n := 0
+		for n < len(buf) {
+			m, err := h.lr.Read(buf[n:])
+			n += m
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		v.respBuf = buf[:n]
+	}
+	if _, err := io.Copy(io.Discard, &h.lr); err != nil {
+		return err
+	}
+	if h.lr.N <= 0 {
+		return &bodyTooLargeError{limit: limit, length: int64(resp.Header.ContentLength())}
+	}
+	return nil
 }
 
 // maxHeaderBytes bounds a response's header block: the reader grows from
@@ -349,11 +398,20 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.bodyBuf = ep.req.Body.Append(v.bodyBuf[:0], &v.tctx)
 		req.SetBodyRaw(v.bodyBuf)
 	}
-	if err := hc.roundTrip(v, req, v.resp, v.g.timeout); err != nil {
+	discard := ep.needle == nil
+	if err := hc.roundTrip(v, req, v.resp, v.g.timeout, discard); err != nil {
 		v.failErr = err
 		return classify(err), checkNone, false
 	}
-	v.failStatus, v.failBody = v.resp.StatusCode(), v.resp.Body()
+	v.failStatus = v.resp.StatusCode()
+	if discard {
+		v.failBody = nil
+		if v.failStatus >= 400 {
+			v.failBody = v.respBuf
+		}
+	} else {
+		v.failBody = v.resp.Body()
+	}
 	k, chk = judge(ep, v.failStatus, v.failBody)
 	return k, chk, true
 }
