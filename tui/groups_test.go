@@ -46,3 +46,15 @@ func TestHeaderGroupsAndOverload(t *testing.T) {
 		t.Errorf("narrow group line %q", narrow)
 	}
 }
+
+// brink's own overload and recovery have shapes in the event log, not
+// only colours.
+func TestGeneratorEventSymbols(t *testing.T) {
+	st := NewStyles(nil)
+	p := &sidePanel{st: &st, w: 80}
+	for _, k := range []report.EventKind{report.EventGeneratorOverloaded, report.EventGeneratorRecovered} {
+		if sym := strings.TrimSpace(p.eventSymbol(k)); sym == "" {
+			t.Errorf("%s has no symbol", k)
+		}
+	}
+}

@@ -116,6 +116,10 @@ func (p *sidePanel) eventSymbol(k report.EventKind) string {
 		return st.Warn.Render("?")
 	case report.EventNodeOverBefore, report.EventPanelOverBefore:
 		return st.Warn.Render("▲") // over, but not the load's doing
+	case report.EventGeneratorOverloaded:
+		return st.Warn.Render("⊘") // brink itself, not the system
+	case report.EventGeneratorRecovered:
+		return st.OK.Render("✓")
 	}
 	return " "
 }
