@@ -178,8 +178,11 @@ func TestWSReplyPercentilesEndToEnd(t *testing.T) {
 	sc := &scenarios.Scenario{Name: "ws-exact", Window: 250 * time.Millisecond,
 		Groups: []scenarios.Group{{Name: "chat", Executor: scenarios.RampingVUs, Start: 4, Timeout: 2 * time.Second,
 			Stages: []scenarios.Stage{{Duration: 1500 * time.Millisecond, Target: 4}},
-			WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("m{{iter}}"),
-				Every: 10 * time.Millisecond, ExpectReply: true}}}}
+			// Each reply is matched by its own token: without it, the echo
+			// of an untimed send (made while a reply was pending) could
+			// pass for a later send's reply and read faster than the server.
+			WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("<{{iter}}>"),
+				ReplyContains: scenarios.MustTemplate("<{{iter}}>"), Every: 10 * time.Millisecond, ExpectReply: true}}}}
 	if err := scenarios.Validate(sc); err != nil {
 		t.Fatal(err)
 	}
