@@ -287,22 +287,27 @@ func (c *chart) title(d *data) string {
 	if n := len(d.points); n > 0 {
 		last = d.points[n-1]
 	}
-	// The legend names every series by its rune; values go when narrow.
+	// The legend names every series by its rune (p99's lines turn square,
+	// p95's round: without colour that is what tells them apart) and keeps
+	// its value at every width: when narrow, the words go first (short
+	// names, no heading, single spaces), never the numbers.
 	type item struct {
-		s         lipgloss.Style
-		name, val string
+		s           lipgloss.Style
+		long, short string
 	}
 	var head string
 	var items []item
 	if c.kind == latencyChart {
 		head = "Latency"
-		items = []item{{st.P99, "─p99", fmtMs(last.p99)}, {st.P95, "─p95", fmtMs(last.p95)}, {st.P50, "·p50", fmtMs(last.p50)}}
+		p99, p95, p50 := fmtMs(last.p99), fmtMs(last.p95), fmtMs(last.p50)
+		items = []item{{st.P99, "┌─p99 " + p99, "┌p99 " + p99}, {st.P95, "╭─p95 " + p95, "╭p95 " + p95},
+			{st.P50, "·p50 " + p50, "·p50 " + p50}}
 		if slo := d.sloP95(); slo > 0 {
-			name := "╌SLO"
+			mark := "╌"
 			if sloAbove(c.dataTop(), slo) {
-				name = "↑SLO" // above the chart: latency is far below it
+				mark = "↑" // above the chart: latency is far below it
 			}
-			items = append(items, item{st.SLO, name, "p95<" + fmtMs(slo)})
+			items = append(items, item{st.SLO, mark + "SLO p95<" + fmtMs(slo), mark + "<" + fmtMs(slo)})
 		}
 	} else {
 		head = "Throughput"
@@ -310,27 +315,36 @@ func (c *chart) title(d *data) string {
 		if d.last.TargetVUs > 0 {
 			vus += "/" + fmtCount(float64(d.last.TargetVUs))
 		}
-		items = []item{{st.RPS, "─rps", fmtCount(last.rps)}, {st.VUs, "·users", vus}}
+		rps, errps := fmtCount(last.rps), fmtCount(last.errps)
+		items = []item{{st.RPS, "─rps " + rps, "─rps " + rps}, {st.VUs, "·users " + vus, "·usr " + vus}}
 		if d.last.TargetRate > 0 {
-			items = append(items, item{st.VUs, "target", fmtCount(d.last.TargetRate) + "/s"})
+			t := fmtCount(d.last.TargetRate) + "/s"
+			items = append(items, item{st.VUs, "target " + t, "→" + t})
 		}
-		items = append(items, item{st.Errors, "x err/s", fmtCount(last.errps)})
+		items = append(items, item{st.Errors, "x err/s " + errps, "x err " + errps})
 	}
-	for _, withVal := range []bool{true, false} {
+	var s string
+	for level := range 3 { // long; short with the heading; short alone
+		short := level > 0
 		var b strings.Builder
-		b.WriteString(st.Title.Render(head))
-		for _, it := range items {
-			t := it.name
-			if withVal {
-				t += " " + it.val
-			}
-			b.WriteString("  " + it.s.Render(t))
+		if level < 2 {
+			b.WriteString(st.Title.Render(head))
 		}
-		if s := b.String(); withVal && lipgloss.Width(s) < c.w || !withVal {
-			return truncate(s, c.w-1)
+		for i, it := range items {
+			switch {
+			case !short:
+				b.WriteString("  " + it.s.Render(it.long))
+			case i > 0 || level < 2:
+				b.WriteString(" " + it.s.Render(it.short))
+			default:
+				b.WriteString(it.s.Render(it.short))
+			}
+		}
+		if s = b.String(); lipgloss.Width(s) < c.w {
+			return s
 		}
 	}
-	return ""
+	return truncate(s, c.w-1)
 }
 
 // grid maps run time and values to canvas cells the way ntcharts does for

@@ -126,27 +126,12 @@ func (p *sidePanel) eventSymbol(k report.EventKind) string {
 
 // eventLine renders one event: local time, a symbol, who (for notes and
 // control actions, unless the text already names them) and the text.
-func (p *sidePanel) eventLine(e *report.Event) string {
-	text := e.Text
-	if e.Who != "" && !strings.Contains(text, e.Who) {
-		text = e.Who + ": " + text
-	}
-	if text == "" {
-		text = string(e.Kind)
-	}
-	line := p.st.Dim.Render(e.Time.Local().Format("15:04:05")) + " " + p.eventSymbol(e.Kind) + " "
-	switch e.Kind {
-	case report.EventNodeOver, report.EventPanelOver, report.EventBreakpoint, report.EventSLOBreach:
-		text = p.st.Over.Render(text)
-	}
-	return truncate(line+text, p.w)
-}
 
 func (p *sidePanel) events(d *data) []string {
 	n := len(d.events)
 	head := p.title("Events") + p.st.Dim.Render(" "+strconv.Itoa(n))
 	rows := p.h - 1
-	p.back = min(p.back, max(0, n-rows))
+	p.back = min(p.back, max(0, n-1))
 	if p.back > 0 {
 		head += p.st.Dim.Render("  (" + strconv.Itoa(p.back) + " newer below)")
 	}
@@ -155,17 +140,66 @@ func (p *sidePanel) events(d *data) []string {
 		return append(lines, p.st.Dim.Render("no events yet"))
 	}
 	end := n - p.back
-	from := max(0, end-rows)
 	// The moment the run broke must stay in sight on a small screen: when
-	// the newest events would push it out, it keeps the first row.
-	if pin := pinnedEvent(d.events); p.back == 0 && rows >= 3 && pin >= 0 && pin < from {
-		lines = append(lines, p.eventLine(&d.events[pin]))
-		from++
+	// the newest events would push it out, it keeps the first rows.
+	var pinned []string
+	pin := pinnedEvent(d.events)
+	if p.back == 0 && rows >= 3 && pin >= 0 {
+		pinned = p.eventLines(&d.events[pin])
 	}
-	for i := from; i < end; i++ {
-		lines = append(lines, p.eventLine(&d.events[i]))
+	// Newest first, whole events only (a long line wraps, never cut in its
+	// numbers), until the rows are full.
+	avail := rows - len(pinned)
+	var body []string
+	shownPin := false
+	for i := end - 1; i >= 0; i-- {
+		ls := p.eventLines(&d.events[i])
+		if len(ls) > avail {
+			if len(body) == 0 { // one event taller than the panel: its start
+				body = ls[:max(avail, 0)]
+				shownPin = shownPin || i == pin
+			}
+			break
+		}
+		body = append(ls, body...)
+		avail -= len(ls)
+		shownPin = shownPin || i == pin
+		if i == pin && pinned != nil {
+			avail += len(pinned) // it is in the list itself: no pinned copy
+			pinned = nil
+		}
 	}
-	return lines
+	if !shownPin && pinned != nil {
+		lines = append(lines, pinned...)
+	}
+	return append(lines, body...)
+}
+
+// eventLines is one event, wrapped to the panel's width under its text.
+func (p *sidePanel) eventLines(e *report.Event) []string {
+	text := e.Text
+	if e.Who != "" && !strings.Contains(text, e.Who) {
+		text = e.Who + ": " + text
+	}
+	if text == "" {
+		text = string(e.Kind)
+	}
+	prefix := p.st.Dim.Render(e.Time.Local().Format("15:04:05")) + " " + p.eventSymbol(e.Kind) + " "
+	indent := lipgloss.Width(prefix)
+	style := func(s string) string { return s }
+	switch e.Kind {
+	case report.EventNodeOver, report.EventPanelOver, report.EventBreakpoint, report.EventSLOBreach:
+		style = func(s string) string { return p.st.Over.Render(s) }
+	}
+	var out []string
+	for i, l := range report.Wrap(text, max(p.w-indent, 10)) {
+		lead := prefix
+		if i > 0 {
+			lead = strings.Repeat(" ", indent)
+		}
+		out = append(out, truncate(lead+style(l), p.w))
+	}
+	return out
 }
 
 // pinnedEvent is the index of the breakpoint event, else of the first node

@@ -61,7 +61,10 @@ func TestGoldenFrames(t *testing.T) {
 func checkFrame(t *testing.T, out string, w, h int) {
 	t.Helper()
 	checkFrameSize(t, out, w, h)
-	for _, want := range []string{"BREAKPOINT", "Latency", "Throughput", "db-3", "✖ breakpoint", "Events"} {
+	// The legends keep their values at every width (the headings go
+	// first), p99 and p95 with runes of their own (┌ square, ╭ round).
+	for _, want := range []string{"BREAKPOINT", "p99 1.3s", "p95 692ms", "p50 312ms", "<500ms", "rps 1332", "541/543",
+		"db-3", "✖ breakpoint", "Events"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("frame lacks %q", want)
 		}
@@ -79,7 +82,7 @@ func TestTooSmall(t *testing.T) {
 	// And back: a resize to a usable size draws the console again.
 	m, _ := newTestModel(t, synthView(30, 3), Options{}, 60, 20)
 	m.Update(sizeMsg(80, 24))
-	if out := m.View(); !strings.Contains(out, "Latency") {
+	if out := m.View(); !strings.Contains(out, "p95") {
 		t.Errorf("after resize to 80x24 the charts are missing:\n%s", out)
 	}
 }
@@ -200,5 +203,17 @@ func TestSLOFarAboveLeavesAxis(t *testing.T) {
 	}
 	if strings.Contains(out, "500ms│") || strings.Contains(out, "╌╌╌╌") {
 		t.Fatalf("the far SLO still sets the axis:\n%s", out)
+	}
+}
+
+// Without colour each latency series has its own rune in the legend, as on
+// the chart: p99's thin square corners, p95's round ones.
+func TestLegendGlyphsDistinct(t *testing.T) {
+	for _, w := range []int{80, 120, 200} {
+		m, _ := newTestModel(t, synthView(goldenSecs, 3), Options{}, w, 40)
+		legend := strings.Split(m.View(), "\n")[3]
+		if !strings.Contains(legend, "┌") || !strings.Contains(legend, "╭") {
+			t.Errorf("%d columns: legend %q does not tell p99 (┌) from p95 (╭)", w, legend)
+		}
 	}
 }
