@@ -280,13 +280,16 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	// returned ends the second Ctrl-C's fallback exit once execute is done.
 	returned := make(chan struct{})
 	defer close(returned)
+	// Why the run stops: the exit code is read from it at the end.
+	st := newStops()
 	defer func() {
 		if p := recover(); p != nil {
+			st.stop(panicStop{p})
 			rec.Abort(fmt.Sprintf("panic: %v", p), time.Now())
 			eng.Stop()
 			finish()
 			fmt.Fprintf(stderr, "brink: panic: %v (%s)\n", p, reportSaid())
-			code = exitFailure
+			code = exitCode(st.cause(), outcome{})
 		}
 	}()
 
@@ -331,18 +334,12 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		})
 	}()
 
-	// abortedBySignal covers every stop from outside the plan: a signal, or
-	// the engineer quitting or aborting from a console.
-	var abortedByBreakpoint, abortedBySignal bool
-	var abortMu sync.Mutex
 	stopOnce := sync.OnceFunc(func() { go eng.Stop() })
 	rec.OnBreakpoint(func(v report.Verdict) {
 		if !sc.AbortOnBreakpoint {
 			return
 		}
-		abortMu.Lock()
-		abortedByBreakpoint = true
-		abortMu.Unlock()
+		st.stop(breakpointAbort{})
 		rec.Abort("abort_on_breakpoint: ramping down", time.Now())
 		stopOnce()
 	})
@@ -350,9 +347,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	// Pairing: colleagues attach over SSH, each with their own console
 	// over the same recorder.
 	ctl := consoleController{Engine: eng, stop: stopOnce, abort: func(who string) {
-		abortMu.Lock()
-		abortedBySignal = true
-		abortMu.Unlock()
+		st.stop(consoleStop{who})
 		rec.Abort("aborted from the console by "+who, time.Now())
 	}}
 	var viewers func() []string
@@ -383,7 +378,10 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	// run goes on without it (the engineer re-attaches over SSH).
 	tuiCtx, tuiCancel := context.WithCancel(ctx)
 	defer tuiCancel()
+	// detached: the local console is gone (a hang-up under --share) and
+	// the run goes on — no stop at all.
 	var detached bool
+	var detachMu sync.Mutex
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -398,21 +396,20 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			case <-ctx.Done():
 				return
 			}
-			abortMu.Lock()
 			if s == syscall.SIGHUP && o.Share != "" {
 				// The engineer's SSH session dropped: detach, keep the run.
+				detachMu.Lock()
 				first := !detached
 				detached = true
-				abortMu.Unlock()
+				detachMu.Unlock()
 				if first {
 					rec.Note("local", "local console detached (SIGHUP); the run goes on, re-attach with ssh", time.Now())
 					tuiCancel()
 				}
 				continue
 			}
-			again := abortedBySignal
-			abortedBySignal = true
-			abortMu.Unlock()
+			// After a console's abort, a signal is the second: cut now.
+			again := st.external()
 			if again {
 				// A second signal means "now": cut the in-flight requests
 				// (the run's context), and the normal way out writes the
@@ -432,6 +429,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 				}()
 				return
 			}
+			st.stop(signalStop{s})
 			rec.Abort("signal "+s.String(), time.Now())
 			// The graceful stop can take as long as the slowest request:
 			// say what brink waits for, or it looks hung.
@@ -459,31 +457,25 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			engErr <- err
 			// Stopped by a signal (a dropped SSH session sends SIGHUP):
 			// nobody is left to press q.
-			abortMu.Lock()
-			bySignal := abortedBySignal
-			abortMu.Unlock()
-			if bySignal {
+			if st.external() {
 				tuiCancel()
 			}
 		}()
 		tuiErr := tui.Run(tuiCtx, rec, tui.Options{Who: "local", CanControl: true, ReportPath: o.ReportPath,
 			Controller: ctl, Viewers: viewers, Renderer: localRenderer(console)}, os.Stdin, console)
-		abortMu.Lock()
+		detachMu.Lock()
 		// A lost terminal (read error) under --share is a detach too.
-		if o.Share != "" && (tuiErr != nil || detached) && !abortedBySignal {
+		if o.Share != "" && (tuiErr != nil || detached) && !st.external() {
 			detached = true
 			tuiErr = nil
 		}
 		keepRunning := detached
-		abortMu.Unlock()
+		detachMu.Unlock()
 		if !keepRunning {
 			// The console quit (after confirmation while load ran): that
 			// is a stop from outside, like Ctrl-C in headless mode.
 			if !engFinished.Load() {
-				abortMu.Lock()
-				bySignal := abortedBySignal
-				abortMu.Unlock()
-				if !bySignal {
+				if !st.external() {
 					ctl.abort("local (quit)")
 				}
 				// The console is gone and the load is still ramping
@@ -496,24 +488,14 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	} else {
 		runErr = headless(ctx, rec, engDone, o.Progress, stderr)
 	}
+	st.stop(planEnded{}) // a no-op for the context when a stop came first
 	sayEnd()
 
-	abortMu.Lock()
-	defer abortMu.Unlock()
-	switch {
-	case runErr != nil && !errors.Is(runErr, context.Canceled):
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(stderr, "brink: %v\n", runErr)
-		return exitFailure
-	case reportLost != "":
-		return exitFailure
-	case abortedBySignal:
-		return exitExternalAbort
-	case abortedByBreakpoint, !rec.Passed(), nodeCrossed(rec):
-		return exitThreshold
-	case rec.Inconclusive():
-		return exitInconclusive
 	}
-	return exitOK
+	return exitCode(st.cause(), outcome{runErr: runErr, reportLost: reportLost != "",
+		passed: rec.Passed(), nodeCrossed: nodeCrossed(rec), inconclusive: rec.Inconclusive()})
 }
 
 // consoleController lets a console steer the engine; the console records
