@@ -127,7 +127,7 @@ func TestTimelineGroupsAndGenerator(t *testing.T) {
 	}
 	var sb strings.Builder
 	PrintSummary(&sb, rep)
-	if !strings.Contains(sb.String(), "p(99.9)=") {
+	if !strings.Contains(sb.String(), "p(99.9)=") || !strings.Contains(sb.String(), "overloaded in 2 of 8 windows (first: window lasted 4.3×") {
 		t.Fatalf("summary without p(99.9):\n%s", sb.String())
 	}
 }

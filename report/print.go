@@ -132,6 +132,9 @@ func PrintSummary(w io.Writer, rep *Report) {
 	if len(s.ErrorsByKind) > 0 {
 		row("errors_by_kind", kindList(s.ErrorsByKind))
 	}
+	if g := generatorLine(rep.Timeline); g != "" {
+		row("generator", g)
+	}
 
 	printThresholds(w, rep)
 
@@ -417,4 +420,35 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// generatorLine says how brink itself fared: the windows where it was the
+// bottleneck (and the first reason), and its worst send lag; "" when it
+// was never overloaded.
+func generatorLine(tl []Window) string {
+	over, first := 0, ""
+	var lag99 float64
+	for _, w := range tl {
+		g := w.Generator
+		if g == nil {
+			continue
+		}
+		if g.SendLagP99Ms.Valid() {
+			lag99 = max(lag99, float64(g.SendLagP99Ms))
+		}
+		if g.Overloaded {
+			if over == 0 {
+				first = g.Reason
+			}
+			over++
+		}
+	}
+	if over == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("overloaded in %d of %d windows (first: %s)", over, len(tl), first)
+	if lag99 > 0 {
+		s += "; worst send lag p99 " + fmtMs(lag99)
+	}
+	return s
 }
