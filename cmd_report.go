@@ -44,7 +44,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		reps[i] = rep
 	}
 	if len(reps) == 1 {
-		printClean(stdout, func(w io.Writer) { report.PrintSummary(w, reps[0]) })
+		printClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], summaryWidth(stdout)) })
 		return exitOK
 	}
 	printClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })

@@ -273,7 +273,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 	sayEnd := func() {
 		endOnce.Do(func() {
 			finish()
-			printClean(stdout, func(w io.Writer) { report.PrintSummary(w, final) })
+			printClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, final, summaryWidth(stdout)) })
 			fmt.Fprintln(stderr, "brink: "+reportSaid())
 		})
 	}

@@ -63,7 +63,13 @@ func localTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") 
 // PrintSummary writes the end-of-run summary in the k6 manner — per metric
 // avg/min/med/max/p90/p95/p99, checks, each threshold ✓/✗ — then groups,
 // hottest endpoints and the verdict in plain words.
-func PrintSummary(w io.Writer, rep *Report) {
+func PrintSummary(w io.Writer, rep *Report) { PrintSummaryWidth(w, rep, 100) }
+
+// PrintSummaryWidth is PrintSummary for a terminal width columns wide: the
+// verdict and the failures' messages wrap at it (never inside a number
+// and its unit); fixed tables keep their columns.
+func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
+	width = max(width, 40)
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	name := "(unnamed)"
 	if rep.Scenario != nil && rep.Scenario.Name != "" {
@@ -81,8 +87,19 @@ func PrintSummary(w io.Writer, rep *Report) {
 	p("\n")
 
 	s := &rep.Summary
-	const width = 32
-	row := func(metric, value string) { p("     %s %s\n", dotted(metric, width), value) }
+	const dotWidth = 32
+	// A value wraps under itself, at spaces: "avg=… p(99)=…" never
+	// splits a figure.
+	row := func(metric, value string) {
+		lines := wrap(value, max(width-(5+dotWidth+2), 20))
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		p("     %s %s\n", dotted(metric, dotWidth), lines[0])
+		for _, l := range lines[1:] {
+			p("%*s%s\n", 5+dotWidth+2, "", l)
+		}
+	}
 	if n := s.ChecksPassed + s.ChecksFailed; n > 0 {
 		row("checks", fmt.Sprintf("%s ✓ %d ✗ %d", fmtRate(rate(s.ChecksPassed, n)), s.ChecksPassed, s.ChecksFailed))
 	}
@@ -181,11 +198,11 @@ func PrintSummary(w io.Writer, rep *Report) {
 		}
 	}
 
-	printFailures(w, rep, 100)
-	printEvents(w, rep)
+	printFailures(w, rep, width)
+	printEvents(w, rep, width)
 
 	p("\n  VERDICT\n")
-	for _, line := range wrap(rep.Verdict.Text, 96) {
+	for _, line := range wrap(rep.Verdict.Text, width-4) {
 		p("    %s\n", line)
 	}
 	thFailed := false
@@ -379,7 +396,7 @@ func endsInDigit(w string) bool {
 // printEvents lists what happened, by time since the start: crossings,
 // breaches, rate shortfalls, aborts, notes and controls (stages and the
 // source's ups and downs stay in the JSON).
-func printEvents(w io.Writer, rep *Report) {
+func printEvents(w io.Writer, rep *Report, width int) {
 	const most = 15
 	var shown []Event
 	for _, e := range rep.Events {
@@ -400,7 +417,14 @@ func printEvents(w io.Writer, rep *Report) {
 		if e.Who != "" && e.Kind == EventNote {
 			text = e.Who + ": " + text
 		}
-		fmt.Fprintf(w, "    %8s  %-12s %s\n", "+"+fmtDur(e.Time.Sub(rep.Start)), e.Kind, text)
+		lines := wrap(text, max(width-27, 30))
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		fmt.Fprintf(w, "    %8s  %-12s %s\n", "+"+fmtDur(e.Time.Sub(rep.Start)), e.Kind, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%27s%s\n", "", l)
+		}
 	}
 }
 

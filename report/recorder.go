@@ -359,7 +359,7 @@ func (r *Recorder) stageEvent(t *engine.Tick) {
 	text := fmt.Sprintf("stage %d", t.Stage+1)
 	if sc := r.v.Scenario; sc != nil && r.longest < len(sc.Groups) {
 		if n := len(sc.Groups[r.longest].Stages); t.Stage >= 0 && t.Stage < n {
-			text = fmt.Sprintf("stage %d/%d: %s", t.Stage+1, n, stageTargets(sc, t))
+			text = fmt.Sprintf("stage %d/%d: %s", t.Stage+1, n, stageTargets(sc, r.longest, t))
 		}
 	}
 	r.addEvent(Event{Time: t.Time, Kind: EventStage, Text: text, Load: tickLoad(t)})
@@ -369,7 +369,7 @@ func (r *Recorder) stageEvent(t *engine.Tick) {
 // +/- scale: "browse to 880 users (800 ×1.1) over 5m, writes to 300/s over
 // 6m". Each group's stage is found on the stage clock (run time less the
 // time on hold, from the tick's planned length).
-func stageTargets(sc *scenarios.Scenario, t *engine.Tick) string {
+func stageTargets(sc *scenarios.Scenario, longest int, t *engine.Tick) string {
 	clock := t.Elapsed
 	if t.Planned > 0 {
 		clock -= max(t.Planned-sc.Duration(), 0)
@@ -379,10 +379,11 @@ func stageTargets(sc *scenarios.Scenario, t *engine.Tick) string {
 		scale = 1
 	}
 	var parts []string
-	for _, g := range sc.Groups {
+	for gi, g := range sc.Groups {
 		var at time.Duration
-		for _, st := range g.Stages {
-			if at += st.Duration; clock >= at && at < groupLen(g) {
+		for si, st := range g.Stages {
+			// The longest group's stage is the tick's own.
+			if at += st.Duration; gi == longest && si < t.Stage || gi != longest && clock >= at && at < groupLen(g) {
 				continue
 			}
 			unit := " users"

@@ -378,7 +378,7 @@ func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int, pre b
 			continue
 		}
 		name := pa.Title
-		if len(pv.Series) > 1 {
+		if len(pv.Series) > 1 && s.Labels != "{}" && s.Labels != "" { // sum() has no labels: the title names it
 			name += " " + s.Labels
 		}
 		d := r.crossOf(crossKey{th: k, node: s.Labels, panel: true})

@@ -40,3 +40,34 @@ func TestStageEventAllGroupsScaled(t *testing.T) {
 		t.Errorf("stage events\n%s\nwant\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The summary's metric rows, events and verdict wrap at the width given
+// (the terminal's), never ending a line on a number.
+func TestSummaryWraps(t *testing.T) {
+	rep, err := ReadFile("testdata/run-a.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{64, 80, 120} {
+		var b strings.Builder
+		PrintSummaryWidth(&b, rep, width)
+		section, prev := "", ""
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
+				section = strings.TrimSpace(l)
+			}
+			if section == "GROUPS" || section == "HOTTEST ENDPOINTS (requests × mean latency)" || strings.HasPrefix(section, "THRESHOLDS") {
+				continue // tables keep their columns
+			}
+			if n := len([]rune(l)); n > width {
+				t.Errorf("width %d: %d-rune line %q", width, n, l)
+			}
+			// A continuation (indented past the row's label) follows a
+			// line that must not end on a number.
+			if strings.HasPrefix(l, strings.Repeat(" ", 20)) && prev != "" && endsInDigit(prev) {
+				t.Errorf("width %d: %q ends on a number, continued by %q", width, prev, l)
+			}
+			prev = strings.TrimSpace(l)
+		}
+	}
+}

@@ -61,6 +61,11 @@ func (d *data) addPanel(pv *promquery.PanelValue) {
 				continue
 			}
 			s = &panelSeries{labels: termtext.Clean(x.Labels)} // label values come from the servers
+			if s.labels == "{}" || s.labels == "" {
+				// An aggregate (sum()) has no labels: it is named by its
+				// panel, not "{}".
+				s.labels = "(" + termtext.Clean(p.title) + ")"
+			}
 			p.series[x.Labels] = s
 		}
 		s.value, s.cur = x.Value, true

@@ -139,3 +139,19 @@ func TestPanelsEverySize(t *testing.T) {
 		}
 	}
 }
+
+// A sum() series has no labels: it is named by its panel, never "{}".
+func TestPanelSumNotBraces(t *testing.T) {
+	d := newData()
+	d.addPanel(&promquery.PanelValue{Title: "queue depth", Series: []promquery.PanelSeries{{Labels: "{}", Value: 3},
+		{Labels: `{queue="mail"}`, Value: 1}}})
+	p := newSidePanel(&Styles{})
+	st := NewStyles(nil)
+	p.st = &st
+	p.SetSize(100, 10, false)
+	p.mode = sidePanels
+	out := p.render(d)
+	if strings.Contains(out, "{}") || !strings.Contains(out, "(queue depth)") {
+		t.Errorf("panel series labelled {}:\n%s", out)
+	}
+}
