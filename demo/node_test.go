@@ -96,65 +96,80 @@ func TestLoadAverageLikeLinux(t *testing.T) {
 	}
 }
 
+// TestDoQueueFullAndTimeout takes the one worker by hand (its slot in
+// sem) instead of with a timed request, so what it checks — a full queue
+// refuses at once, a wait past Timeout fails, a cancelled caller stops
+// waiting — does not depend on how fast a busy machine runs the test.
 func TestDoQueueFullAndTimeout(t *testing.T) {
-	n := newNode(NodeSpec{Name: "db", Cores: 1, Workers: 1, QueueCap: 1, Timeout: 50 * time.Millisecond}, time.Now())
 	ctx := context.Background()
-	first := make(chan error, 1)
-	go func() { first <- n.Do(ctx, Work{IO: 400 * time.Millisecond}) }()
-	waitFor(t, func() bool { return n.running.Load() == 1 })
-	second := make(chan error, 1)
-	go func() { second <- n.Do(ctx, Work{IO: time.Millisecond}) }()
-	waitFor(t, func() bool { return n.queued.Load() == 1 })
-	if err := n.Do(ctx, Work{}); !errors.Is(err, ErrQueueFull) {
-		t.Errorf("third request: %v, want ErrQueueFull", err)
+	// Timeout 0: the queued request waits for its context, so it is still
+	// queued whenever the third one comes.
+	q := newNode(NodeSpec{Name: "db", Cores: 1, Workers: 1, QueueCap: 1}, time.Now())
+	q.sem <- struct{}{}
+	qctx, cancel := context.WithCancel(ctx)
+	queued := make(chan error, 1)
+	go func() { queued <- q.Do(qctx, Work{}) }()
+	waitFor(t, func() bool { return q.queued.Load() == 1 })
+	if err := q.Do(ctx, Work{}); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("request past the queue's capacity: %v, want ErrQueueFull", err)
 	}
-	if err := <-second; !errors.Is(err, ErrTimeout) {
-		t.Errorf("second request: %v, want ErrTimeout", err)
-	}
-	if err := <-first; err != nil {
-		t.Errorf("first request: %v", err)
-	}
-	st := n.Stats()
-	if st.Served != 1 || st.Rejected != 1 || st.TimedOut != 1 || st.InFlight != 0 {
-		t.Errorf("stats %+v, want 1 served, 1 rejected, 1 timed out, none in flight", st)
-	}
-	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	busy := make(chan error, 1)
-	go func() { busy <- n.Do(ctx, Work{IO: 100 * time.Millisecond}) }()
-	waitFor(t, func() bool { return n.running.Load() == 1 })
+	if err := <-queued; !errors.Is(err, context.Canceled) {
+		t.Errorf("queued request whose caller gave up: %v, want context.Canceled", err)
+	}
+	<-q.sem
+	if err := q.Do(ctx, Work{IO: time.Millisecond}); err != nil {
+		t.Errorf("request with the worker free: %v", err)
+	}
+	if st := q.Stats(); st.Served != 1 || st.Rejected != 1 || st.TimedOut != 0 || st.InFlight != 0 {
+		t.Errorf("stats %+v, want 1 served, 1 rejected, none timed out or in flight", st)
+	}
+
+	n := newNode(NodeSpec{Name: "db", Cores: 1, Workers: 1, QueueCap: 1, Timeout: 50 * time.Millisecond}, time.Now())
+	n.sem <- struct{}{}
+	if err := n.Do(ctx, Work{}); !errors.Is(err, ErrTimeout) {
+		t.Errorf("request while the worker stays busy: %v, want ErrTimeout", err)
+	}
+	cctx, cancelled := context.WithCancel(ctx)
+	cancelled()
 	if err := n.Do(cctx, Work{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled request: %v, want context.Canceled", err)
 	}
-	<-busy
+	<-n.sem
+	if st := n.Stats(); st.Served != 0 || st.Rejected != 0 || st.TimedOut != 1 || st.InFlight != 0 {
+		t.Errorf("stats %+v, want 1 timed out, nothing else", st)
+	}
 }
 
-// waitFor polls cond for up to 2 s; for ordering goroutines in tests.
+// waitFor polls cond for up to 10 s; for ordering goroutines in tests. The
+// bound only ends a broken test: a busy machine may take seconds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 2s")
+			t.Fatal("condition not reached in 10s")
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
 // TestDoNoTimeoutWaitsForContext: Timeout 0 waits as long as the caller's
-// context allows.
+// context allows. The worker is taken by hand, so the waits do not race a
+// timed request.
 func TestDoNoTimeoutWaitsForContext(t *testing.T) {
 	n := newNode(NodeSpec{Name: "db", Workers: 1}, time.Now())
-	busy := make(chan error, 1)
-	go func() { busy <- n.Do(context.Background(), Work{IO: 200 * time.Millisecond}) }()
-	waitFor(t, func() bool { return n.running.Load() == 1 })
+	n.sem <- struct{}{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if err := n.Do(ctx, Work{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got %v, want the context's deadline", err)
 	}
-	if err := n.Do(context.Background(), Work{}); err != nil { // waits for the busy one
+	waited := make(chan error, 1)
+	go func() { waited <- n.Do(context.Background(), Work{}) }()
+	waitFor(t, func() bool { return n.queued.Load() == 1 })
+	<-n.sem // the worker frees up
+	if err := <-waited; err != nil {
 		t.Errorf("got %v after waiting, want success", err)
 	}
-	<-busy
 }
