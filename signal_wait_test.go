@@ -125,6 +125,8 @@ func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
 // The same under the console: quitting while requests are held closes the
 // console and says, on the terminal, what brink waits for; Ctrl-C then
 // cuts them and the summary and the report's path still come, exit 105.
+// The test has a tmux server of its own: a shared one, busy with other
+// sessions, can be slow to notice that the pane's process ended.
 func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
 	requireBinary(t, "tmux")
 	release := make(chan struct{})
@@ -138,23 +140,32 @@ func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
 	defer close(release)
 	dir := t.TempDir()
 	rep, errFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "stderr")
-	s := tmuxSession{t: t, name: fmt.Sprintf("brinkquit%d", os.Getpid())}
+	sock := fmt.Sprintf("brinkquit%d", os.Getpid())
+	tmux := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	screen := func() string { return tmux("capture-pane", "-p", "-t", "q") }
 	// brink is the pane's process, so Ctrl-C reaches it alone; the pane
 	// stays after it exits, showing the summary and the exit status.
-	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "50", "sh", "-c",
+	tmux("-f", "/dev/null", "new-session", "-d", "-s", "q", "-x", "120", "-y", "50", "sh", "-c",
 		fmt.Sprintf("exec env TERM=xterm-256color %s probe %s --vus 2 --duration 60s --timeout 60s --report %s 2>%s",
-			brinkBin, srv.URL, rep, errFile), ";", "set-option", "-t", s.name, "remain-on-exit", "on")
-	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
-	s.waitFor(25*time.Second, "Latency", "Throughput")
-	s.run("send-keys", "-t", s.name, "q")
-	s.waitFor(5*time.Second, "Quit?")
-	s.run("send-keys", "-t", s.name, "y")
+			brinkBin, srv.URL, rep, errFile), ";", "set-option", "-t", "q", "remain-on-exit", "on")
+	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
+	waitFor(t, "the console", screen, "Throughput", 25*time.Second)
+	tmux("send-keys", "-t", "q", "q")
+	waitFor(t, "the console", screen, "Quit?", 5*time.Second)
+	tmux("send-keys", "-t", "q", "y")
 	stderr := func() string { b, _ := os.ReadFile(errFile); return string(b) }
 	waitFor(t, "stderr", stderr, "brink: stopping; waiting for in-flight requests to finish (at most 30s); Ctrl-C cuts them and writes the report now", 20*time.Second)
-	s.run("send-keys", "-t", s.name, "C-c")
-	screen := s.waitFor(20*time.Second, "Pane is dead", "VERDICT")
-	if !strings.Contains(screen, "status 105") || !strings.Contains(screen, "scenario: ") {
-		t.Errorf("want the summary and exit status 105 after Ctrl-C:\n%s", screen)
+	tmux("send-keys", "-t", "q", "C-c")
+	waitFor(t, "the pane", screen, "Pane is dead", 20*time.Second)
+	if sc := screen(); !strings.Contains(sc, "status 105") || !strings.Contains(sc, "VERDICT") {
+		t.Errorf("want the summary and exit status 105 after Ctrl-C:\n%s", sc)
 	}
 	waitFor(t, "stderr", stderr, "brink: report written to "+rep, 5*time.Second)
 	if _, err := report.ReadFile(rep); err != nil {
