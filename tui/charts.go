@@ -263,7 +263,23 @@ func (c *chart) yMax(d *data, gh, ystep int) float64 {
 	if steps < 1 {
 		steps = 1
 	}
-	return niceCeil(top*1.05/steps) * steps
+	return fitStep(top*1.05/steps) * steps
+}
+
+// fitStep is the label step for at least v: a round number, finer than
+// niceCeil's 1-2-2.5-5 so a short chart's axis ends near its data (800 at
+// its peak gets labels up to 800 or 900, not 1 500).
+func fitStep(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 1
+	}
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
+		if v <= m*e*(1+1e-9) {
+			return m * e
+		}
+	}
+	return 10 * e
 }
 
 func (c *chart) yLabels() linechart.LabelFormatter {

@@ -55,6 +55,10 @@ type Model struct {
 	lat, thr *chart
 	nodes    *nodePanel
 	side     *sidePanel
+	// extra fills the rows a short node table leaves under it (side by
+	// side layouts): the hotspots, or the errors while the side panel
+	// shows the hotspots.
+	extra *sidePanel
 	input    textinput.Model
 
 	w, h       int
@@ -94,6 +98,8 @@ func newModel(src source, opts Options) *Model {
 	m.thr = newChart(throughputChart, &m.st)
 	m.nodes = newNodePanel(&m.st)
 	m.side = newSidePanel(&m.st)
+	m.extra = newSidePanel(&m.st)
+	m.extra.fixed = true
 	m.nodes.focused = true
 	m.help = help.New()
 	m.help.Styles.ShortKey, m.help.Styles.FullKey = m.st.HelpKey, m.st.HelpKey
@@ -338,13 +344,23 @@ func (m *Model) compose() string {
 	if m.dirtyData {
 		m.lat.SetSize(l.Latency.W, l.Latency.H)
 		m.thr.SetSize(l.Throughput.W, l.Throughput.H)
-		m.nodes.SetSize(l.Nodes.W, l.Nodes.H)
+		nodesH, extraH := l.Nodes.H, 0
+		if need := len(m.d.nodes) + 2; l.SideBySide && l.Nodes.H-need >= 6 {
+			nodesH, extraH = need+1, l.Nodes.H-need-1 // one blank row between
+		}
+		m.nodes.SetSize(l.Nodes.W, nodesH)
+		m.extra.SetSize(l.Nodes.W, extraH, false)
+		m.extra.mode = sideHotspots
+		if m.side.mode == sideHotspots {
+			m.extra.mode = sideErrors
+		}
 		m.side.SetSize(l.Side.W, l.Side.H, l.SideBySide)
 		m.marks = markers(m.d.events, m.marks)
 		m.lat.render(m.d, win, m.marks)
 		m.thr.render(m.d, win, m.marks)
 		m.nodes.render(m.d)
 		m.side.render(m.d)
+		m.extra.render(m.d)
 		m.dirtyData = false
 	}
 	// Panels render exactly their rect's size, so joining needs no measuring.
@@ -364,7 +380,11 @@ func (m *Model) compose() string {
 		}
 		bottom = verdictView(&m.st, m.d.final, m.opts.ReportPath, m.w, h)
 	case l.SideBySide:
-		bottom = joinH(m.nodes.View(), m.side.View())
+		left := m.nodes.View()
+		if x := m.extra.View(); x != "" {
+			left += "\n" + x
+		}
+		bottom = joinH(left, m.side.View())
 	default:
 		bottom = m.nodes.View() + "\n" + m.side.View()
 	}

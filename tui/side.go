@@ -30,6 +30,7 @@ type sidePanel struct {
 	rule    bool // draw a │ rule on the left (next to the node panel)
 	mode    sideMode
 	focused bool
+	fixed   bool // always this mode (no key toggles it)
 	back    int // event log: lines scrolled back from the newest
 	cache   string
 	sparks  map[string]*sparkline.Model // custom panel series, by title and labels
@@ -57,6 +58,15 @@ func (p *sidePanel) toggle(m sideMode) {
 }
 
 func (p *sidePanel) scroll(by int) { p.back = max(0, p.back-by) }
+
+// backHint is "  (h: back)" for a view a key opened; a fixed panel (the
+// one under a short node table) has no key to go back with.
+func (p *sidePanel) backHint(k string) string {
+	if p.fixed {
+		return ""
+	}
+	return "  (" + k + ": back)"
+}
 
 func (p *sidePanel) title(s string) string {
 	if p.focused {
@@ -221,7 +231,7 @@ func pinnedEvent(evs []report.Event) int {
 
 func (p *sidePanel) hotspots(d *data) []string {
 	st := p.st
-	lines := []string{truncate(p.title("Hotspots")+st.Dim.Render("  endpoints by count × mean latency, last "+strconv.Itoa(hotspotWindows)+" windows  (h: back)"), p.w)}
+	lines := []string{truncate(p.title("Hotspots")+st.Dim.Render("  endpoints by count × mean latency, last "+strconv.Itoa(hotspotWindows)+" windows"+p.backHint("h")), p.w)}
 	if len(d.hot) == 0 {
 		return append(lines, st.Dim.Render("no requests yet"))
 	}
@@ -256,7 +266,7 @@ func (p *sidePanel) hotspots(d *data) []string {
 
 func (p *sidePanel) errors(d *data) []string {
 	st := p.st
-	lines := []string{truncate(p.title("Errors by kind")+st.Dim.Render("  newest window and whole run  (e: back)"), p.w)}
+	lines := []string{truncate(p.title("Errors by kind")+st.Dim.Render("  newest window and whole run"+p.backHint("e")), p.w)}
 	var total int64
 	for _, c := range d.errTotal {
 		total += c

@@ -51,6 +51,11 @@ func TestGoldenFrames(t *testing.T) {
 				t.Errorf("ASCII profile frame holds escape sequences")
 			}
 			checkFrame(t, out, sz.w, sz.h)
+			// Beside the event log, the rows a short node table leaves
+			// go to the hotspots.
+			if sz.w >= 160 && !strings.Contains(out, "Hotspots") {
+				t.Errorf("%dx%d: no hotspots under the node table", sz.w, sz.h)
+			}
 			golden.RequireEqual(t, []byte(out))
 		})
 	}
@@ -214,6 +219,20 @@ func TestLegendGlyphsDistinct(t *testing.T) {
 		legend := strings.Split(m.View(), "\n")[3]
 		if !strings.Contains(legend, "┌") || !strings.Contains(legend, "╭") {
 			t.Errorf("%d columns: legend %q does not tell p99 (┌) from p95 (╭)", w, legend)
+		}
+	}
+}
+
+// The throughput axis ends near the data at every chart height: data
+// peaking at 800 never gets an axis to 1 500.
+func TestAxisFitsData(t *testing.T) {
+	st := NewStyles(nil)
+	c := newChart(throughputChart, &st)
+	c.vis = []point{{rps: 300}, {rps: 800, vus: 200}}
+	for gh := 5; gh <= 40; gh++ {
+		ystep := max(2, gh/4)
+		if top := c.yMax(newData(), gh, ystep); top < 800 || top > 1100 {
+			t.Errorf("chart %d rows high: axis to %v for data peaking at 800", gh, top)
 		}
 	}
 }
