@@ -227,6 +227,10 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 		}
 	}
 
+	// returned ends the second Ctrl-C's fallback exit once execute is done,
+	// background goroutines included (deferred first, so it runs last).
+	returned := make(chan struct{})
+	defer close(returned)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var bg sync.WaitGroup
@@ -277,9 +281,6 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (code 
 			fmt.Fprintln(stderr, "brink: "+reportSaid())
 		})
 	}
-	// returned ends the second Ctrl-C's fallback exit once execute is done.
-	returned := make(chan struct{})
-	defer close(returned)
 	// Why the run stops: the exit code is read from it at the end.
 	st := newStops()
 	defer func() {
