@@ -253,12 +253,15 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.dirtyData = true
 	case key.Matches(msg, k.Hotspots):
 		m.side.toggle(sideHotspots)
+		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
 		m.dirtyData = true
 	case key.Matches(msg, k.Errors):
 		m.side.toggle(sideErrors)
+		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
 		m.dirtyData = true
 	case key.Matches(msg, k.Panels):
 		m.side.toggle(sidePanels)
+		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
 		m.dirtyData = true
 	case key.Matches(msg, k.Verdict):
 		if m.d.final == nil {

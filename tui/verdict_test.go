@@ -39,9 +39,19 @@ func TestGoldenDone(t *testing.T) {
 				}
 			}
 			golden.RequireEqual(t, []byte(out))
+			// e shows the errors in place of the verdict; v brings it back.
+			m.Update(keyMsg("e"))
+			if out := m.View(); strings.Contains(out, "Verdict  ✖") || !strings.Contains(out, "Errors by kind") {
+				t.Errorf("e after the run does not show the errors:\n%s", out)
+			}
+			m.Update(keyMsg("e"))
+			m.Update(keyMsg("v"))
+			if out := m.View(); !strings.Contains(out, "Verdict  ✖") {
+				t.Errorf("v does not bring the verdict back:\n%s", out)
+			}
 			// v gives the rows back to nodes and events.
 			m.Update(keyMsg("v"))
-			if out := m.View(); strings.Contains(out, "(v: nodes and events)") || !strings.Contains(out, "db-3") {
+			if out := m.View(); strings.Contains(out, "Verdict  ✖") || !strings.Contains(out, "db-3") {
 				t.Errorf("v did not hide the verdict:\n%s", out)
 			}
 		})
