@@ -59,7 +59,7 @@ type Model struct {
 	// side layouts): the hotspots, or the errors while the side panel
 	// shows the hotspots.
 	extra *sidePanel
-	input    textinput.Model
+	input textinput.Model
 
 	w, h       int
 	win        int

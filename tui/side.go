@@ -31,7 +31,7 @@ type sidePanel struct {
 	mode    sideMode
 	focused bool
 	fixed   bool // always this mode (no key toggles it)
-	back    int // event log: lines scrolled back from the newest
+	back    int  // event log: lines scrolled back from the newest
 	cache   string
 	sparks  map[string]*sparkline.Model // custom panel series, by title and labels
 	scratch []float64
