@@ -15,7 +15,8 @@ type Final struct {
 	FailedThresholds []string
 	Requests         int64
 	RPS, ErrorRate   Num // over the run's active time; a fraction
-	P95Ms, P99Ms     Num
+	P50Ms, P95Ms     Num
+	P99Ms            Num
 	VUsMax           int
 }
 
@@ -44,7 +45,7 @@ func (r *Recorder) final() *Final {
 		f.RPS = Num(float64(a.requests) / secs)
 	}
 	d := withStall(&a.lat, &a.stallLat).dist()
-	f.P95Ms, f.P99Ms = d.P95, d.P99
+	f.P50Ms, f.P95Ms, f.P99Ms = d.Med, d.P95, d.P99
 	thFailed := false
 	for _, t := range r.thresholdResults() {
 		if !t.OK {

@@ -303,57 +303,78 @@ func (c *chart) title(d *data) string {
 	if n := len(d.points); n > 0 {
 		last = d.points[n-1]
 	}
+	if fin := d.final; fin != nil {
+		// The run is over: the legend gives the run's figures, not the
+		// last (often partial) window's.
+		f := &fin.f
+		num := func(n report.Num) float64 {
+			if !n.Valid() {
+				return 0
+			}
+			return float64(n)
+		}
+		last.p50, last.p95, last.p99 = num(f.P50Ms), num(f.P95Ms), num(f.P99Ms)
+		last.rps, last.errps, last.vus = num(f.RPS), num(f.RPS)*num(f.ErrorRate), float64(f.VUsMax)
+	}
 	// The legend names every series by its rune (p99's lines turn square,
 	// p95's round: without colour that is what tells them apart) and keeps
 	// its value at every width: when narrow, the words go first (short
 	// names, no heading, single spaces), never the numbers.
 	type item struct {
-		s           lipgloss.Style
-		long, short string
+		s                 lipgloss.Style
+		long, short, tiny string // tiny: "" is short
 	}
 	var head string
 	var items []item
 	if c.kind == latencyChart {
 		head = "Latency"
 		p99, p95, p50 := fmtMs(last.p99), fmtMs(last.p95), fmtMs(last.p50)
-		items = []item{{st.P99, "┌─p99 " + p99, "┌p99 " + p99}, {st.P95, "╭─p95 " + p95, "╭p95 " + p95},
-			{st.P50, "·p50 " + p50, "·p50 " + p50}}
+		items = []item{{st.P99, "┌─p99 " + p99, "┌p99 " + p99, "┌99 " + p99}, {st.P95, "╭─p95 " + p95, "╭p95 " + p95, "╭95 " + p95},
+			{st.P50, "·p50 " + p50, "·p50 " + p50, "·50 " + p50}}
 		if slo := d.sloP95(); slo > 0 {
 			mark := "╌"
 			if sloAbove(c.dataTop(), slo) {
 				mark = "↑" // above the chart: latency is far below it
 			}
-			items = append(items, item{st.SLO, mark + "SLO p95<" + fmtMs(slo), mark + "<" + fmtMs(slo)})
+			items = append(items, item{st.SLO, mark + "SLO p95<" + fmtMs(slo), mark + "<" + fmtMs(slo), ""})
 		}
 	} else {
 		head = "Throughput"
 		vus := fmtCount(last.vus)
-		if d.last.TargetVUs > 0 {
+		if d.final != nil {
+			vus = "max " + vus
+		} else if d.last.TargetVUs > 0 {
 			vus += "/" + fmtCount(float64(d.last.TargetVUs))
 		}
 		rps, errps := fmtCount(last.rps), fmtCount(last.errps)
-		items = []item{{st.RPS, "─rps " + rps, "─rps " + rps}, {st.VUs, "·users " + vus, "·usr " + vus}}
+		items = []item{{st.RPS, "─rps " + rps, "─rps " + rps, ""}, {st.VUs, "·users " + vus, "·usr " + vus, ""}}
 		if d.last.TargetRate > 0 {
 			t := fmtCount(d.last.TargetRate) + "/s"
-			items = append(items, item{st.VUs, "target " + t, "→" + t})
+			items = append(items, item{st.VUs, "target " + t, "→" + t, ""})
 		}
-		items = append(items, item{st.Errors, "x err/s " + errps, "x err " + errps})
+		items = append(items, item{st.Errors, "x err/s " + errps, "x err " + errps, ""})
 	}
 	var s string
-	for level := range 3 { // long; short with the heading; short alone
+	// long; short with the heading; short alone; tiny (percentiles as 99,
+	// 95, 50 beside their runes).
+	for level := range 4 {
 		short := level > 0
 		var b strings.Builder
 		if level < 2 {
 			b.WriteString(st.Title.Render(head))
 		}
 		for i, it := range items {
+			txt := it.short
+			if level == 3 && it.tiny != "" {
+				txt = it.tiny
+			}
 			switch {
 			case !short:
 				b.WriteString("  " + it.s.Render(it.long))
 			case i > 0 || level < 2:
-				b.WriteString(" " + it.s.Render(it.short))
+				b.WriteString(" " + it.s.Render(txt))
 			default:
-				b.WriteString(it.s.Render(it.short))
+				b.WriteString(it.s.Render(txt))
 			}
 		}
 		if s = b.String(); lipgloss.Width(s) < c.w {
