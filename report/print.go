@@ -153,7 +153,7 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 		row("generator", g)
 	}
 
-	printThresholds(w, rep)
+	printThresholds(w, rep, width)
 
 	if len(rep.Groups) > 0 {
 		// WebSocket columns only when a group has sessions: its failures
@@ -163,13 +163,16 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 			ws = ws || g.WSSessions > 0 || g.WSOutcomes > 0
 		}
 		p("\n  GROUPS\n")
-		p("    %-16s %-22s %9s %8s %7s %9s %9s", "group", "executor", "requests", "errors", "vus", "p95", "p99")
+		// Narrow terminals: the executor column gives way first (never a
+		// figure's column).
+		exW := min(22, max(width-92+22, 10))
+		p("    %-16s %-*s %9s %8s %7s %9s %9s", "group", exW, "executor", "requests", "errors", "vus", "p95", "p99")
 		if ws {
 			p(" %11s %9s", "ws_sessions", "ws_failed")
 		}
 		p("\n")
 		for _, g := range rep.Groups {
-			p("    %-16s %-22s %9d %8s %7d %9s %9s", clip(g.Name, 16), clip(g.Executor, 22), g.Requests,
+			p("    %-16s %-*s %9d %8s %7d %9s %9s", clip(g.Name, 16), exW, clip(g.Executor, exW), g.Requests,
 				fmtRate(g.ErrorRate), g.VUsMax, msOrDash(g.LatencyMs.P95), msOrDash(g.LatencyMs.P99))
 			if ws {
 				failed := "-"
@@ -183,7 +186,8 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	}
 	if len(rep.Endpoints) > 0 {
 		p("\n  HOTTEST ENDPOINTS (requests × mean latency)\n")
-		p("    %-28s %9s %8s %9s %9s %10s\n", "group/name", "requests", "errors", "p95", "p99", "waiting")
+		nameW := min(28, max(width-54, 14))
+		p("    %-*s %9s %8s %9s %9s %10s\n", nameW, "group/name", "requests", "errors", "p95", "p99", "waiting")
 		for i, e := range rep.Endpoints {
 			if i == 10 {
 				p("    … %d more in the JSON report\n", len(rep.Endpoints)-10)
@@ -193,7 +197,7 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 			if e.HotspotS.Valid() {
 				hot = fmtDur(time.Duration(float64(e.HotspotS) * float64(time.Second)))
 			}
-			p("    %-28s %9d %8s %9s %9s %10s\n", clip(e.Group+"/"+e.Name, 28), e.Requests, fmtRate(e.ErrorRate),
+			p("    %-*s %9d %8s %9s %9s %10s\n", nameW, clip(e.Group+"/"+e.Name, nameW), e.Requests, fmtRate(e.ErrorRate),
 				msOrDash(e.LatencyMs.P95), msOrDash(e.LatencyMs.P99), hot)
 		}
 	}
@@ -276,7 +280,7 @@ func FailureWhere(f FailureRow) string {
 }
 
 // printThresholds lists each threshold over the whole run, ✓ or ✗.
-func printThresholds(w io.Writer, rep *Report) {
+func printThresholds(w io.Writer, rep *Report, width int) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	if len(rep.Thresholds) == 0 {
 		return
@@ -308,7 +312,13 @@ func printThresholds(w io.Writer, rep *Report) {
 		if n := t.GeneratorWindowsLeftOut; n > 0 {
 			left = fmt.Sprintf(" (%d %s of brink's own stall left out)", n, plural(n, "window", "windows"))
 		}
-		p("    %s %s '%s'%s = %s, failed in %d %s%s\n", mark, t.Metric, t.Expr, dflt, val, t.BadWindows, windows, left)
+		line := fmt.Sprintf("%s %s '%s'%s = %s, failed in %d %s%s", mark, t.Metric, t.Expr, dflt, val, t.BadWindows, windows, left)
+		for i, l := range wrap(line, max(width-6, 30)) {
+			if i > 0 {
+				l = "  " + l // under the metric, past the mark
+			}
+			p("    %s\n", l)
+		}
 	}
 }
 
