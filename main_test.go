@@ -385,8 +385,16 @@ thresholds:
 	if len(inc) != 1 || inc[0].Kind != report.InconclusiveNoData || !strings.Contains(inc[0].Reason, "ws_msg_latency") {
 		t.Fatalf("verdict.inconclusive %+v, want ws_msg_latency without data", inc)
 	}
-	if !r.Passed || !strings.Contains(out.String(), "Could not judge: ws_msg_latency") {
+	// Not judged is no pass: the report's passed (exit code 0) is false,
+	// and the summary marks the threshold '?', never '✓'.
+	if r.Passed || !strings.Contains(out.String(), "Could not judge: ws_msg_latency") ||
+		!strings.Contains(out.String(), "? ws_msg_latency") || strings.Contains(out.String(), "✓ ws_msg_latency") {
 		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
+	}
+	for _, th := range r.Thresholds {
+		if th.Metric == "ws_msg_latency" && (th.OK || !th.NoData) {
+			t.Fatalf("threshold %+v: no data is neither ok nor failed", th)
+		}
 	}
 }
 

@@ -120,15 +120,21 @@ func peakLine(r *Report, open bool) string {
 }
 
 func thresholdLine(r *Report) string {
-	ok := 0
+	ok, failed := 0, 0
 	for _, t := range r.Thresholds {
-		if t.OK {
+		switch {
+		case t.OK:
 			ok++
+		case t.Failed():
+			failed++
 		}
 	}
 	mark := "✓"
-	if ok < len(r.Thresholds) {
+	switch {
+	case failed > 0:
 		mark = "✗"
+	case ok < len(r.Thresholds):
+		mark = "?" // some had no data: not judged
 	}
 	return fmt.Sprintf("%d of %d held %s", ok, len(r.Thresholds), mark)
 }

@@ -180,7 +180,9 @@ func TestStalledWindowsLeftOutOfWholeRunThresholds(t *testing.T) {
 	feed(t, r, wins, nil)
 	r.Finish(at(11))
 	rep := r.Report()
-	if !r.Passed() || !rep.Passed || rep.Thresholds[0].GeneratorWindowsLeftOut != 1 {
+	// The thresholds held (no 99), but the run is inconclusive (98): the
+	// report's passed (exit code 0) is false.
+	if !r.Passed() || rep.Passed || rep.Thresholds[0].GeneratorWindowsLeftOut != 1 {
 		t.Fatalf("passed %v, thresholds %+v", r.Passed(), rep.Thresholds)
 	}
 	if float64(rep.Summary.LatencyMs.Max) < 2900 || rep.Summary.LatencyMs.Count != 600 {

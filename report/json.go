@@ -32,7 +32,9 @@ type Report struct {
 	DurationS     float64   `json:"duration_s"`
 	// Complete is false for a snapshot taken while the run was going.
 	Complete bool `json:"complete"`
-	// Passed: every threshold held over the whole run (exit code 0).
+	// Passed: the run ended and everything held (exit code 0); false when
+	// inconclusive (98), failed (99), stopped from outside (105) or on a
+	// panic (1).
 	Passed     bool                `json:"passed"`
 	Scenario   *scenarios.Scenario `json:"scenario"`
 	Summary    Summary             `json:"summary"`
@@ -312,10 +314,9 @@ func (r *Recorder) Report() *Report {
 		Thresholds:    r.thresholdResults(),
 		Verdict:       r.verdict(),
 	}
-	rep.Passed = len(rep.Verdict.Failed) == 0
-	for _, t := range rep.Thresholds {
-		rep.Passed = rep.Passed && t.OK
-	}
+	// Passed is exit code 0: nothing failed, nothing left unjudged, and
+	// the run was not stopped from outside.
+	rep.Passed = reportOutcome(rep).text() == ""
 	s := &rep.Summary
 	s.Requests, s.Errors, s.Iterations = a.requests, a.errors, a.iterations
 	s.RPS = nan()

@@ -209,11 +209,7 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	for _, line := range wrap(rep.Verdict.Text, width-4) {
 		p("    %s\n", line)
 	}
-	thFailed := false
-	for _, t := range rep.Thresholds {
-		thFailed = thFailed || !t.OK
-	}
-	if o := outcomeText(thFailed, rep.Passed, len(rep.Verdict.Inconclusive) > 0, crossed(rep.Events)); o != "" {
+	if o := reportOutcome(rep).text(); o != "" {
 		p("    %s\n", o)
 	}
 	p("\n")
@@ -288,14 +284,17 @@ func printThresholds(w io.Writer, rep *Report, width int) {
 	p("\n  THRESHOLDS (whole run; bad windows of %d)\n", len(rep.Timeline))
 	for _, t := range rep.Thresholds {
 		mark := "✓"
-		if !t.OK {
+		switch {
+		case t.NoData:
+			mark = "?" // not judged: no pass, and the run is inconclusive
+		case !t.OK:
 			mark = "✗"
 		}
 		val := "no data"
 		if !t.NoData && t.Value.Valid() {
 			base, _, _ := strings.Cut(t.Metric, "{")
 			val = fmtThresholdValue(base, t.Agg, float64(t.Value))
-			if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && !t.OK {
+			if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && t.Failed() {
 				// A failed value never reads as the limit.
 				val = fmtFailed(th, float64(t.Value))
 			}

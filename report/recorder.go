@@ -513,7 +513,7 @@ func (r *Recorder) Passed() bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, t := range r.thresholdResults() {
-		if !t.OK {
+		if t.Failed() {
 			return false
 		}
 	}

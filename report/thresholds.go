@@ -13,13 +13,19 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
+// Failed reports whether the threshold failed over the whole run (exit
+// code 99); one without data did not fail, nor hold.
+func (t ThresholdResult) Failed() bool { return !t.OK && !t.NoData }
+
 // ThresholdResult is one SLO over the whole run (it decides the exit code)
 // with how often it failed window by window.
 type ThresholdResult struct {
 	Metric string `json:"metric"` // with its tag filter, e.g. http_req_duration{name:history}
 	Expr   string `json:"expr"`
 	Agg    string `json:"agg"`
-	OK     bool   `json:"ok"`
+	// OK: the threshold held. A threshold whose metric never got a value
+	// is not OK and not failed: NoData, and the run is inconclusive.
+	OK bool `json:"ok"`
 	// Value is the whole-run value the expression was tested on (ms for
 	// durations, a fraction for rates); null without data.
 	Value  Num  `json:"value"`

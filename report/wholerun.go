@@ -29,9 +29,9 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 			continue // a default never applied (no HTTP request, no WebSocket session)
 		}
 		if !ok {
-			// k6 passes a threshold whose metric saw no data; so does brink,
-			// and says so.
-			res.OK, res.NoData, res.Value = true, true, nan()
+			// k6 passes a threshold whose metric saw no data; brink does
+			// not: it was never judged, and the run is inconclusive.
+			res.OK, res.NoData, res.Value = false, true, nan()
 		} else {
 			res.OK, res.Value = holds(v, s.th), Num(v)
 		}
