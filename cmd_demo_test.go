@@ -167,7 +167,8 @@ func TestDemoConsoleInTmux(t *testing.T) {
 	run("new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", shell)
 	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
 
-	waitScreen := func(what string, d time.Duration, ok func(string) bool) string {
+	// what is called only on failure, to say what was still missing.
+	waitScreen := func(what func() string, d time.Duration, ok func(string) bool) string {
 		deadline := time.Now().Add(d)
 		var screen string
 		for time.Now().Before(deadline) {
@@ -177,24 +178,30 @@ func TestDemoConsoleInTmux(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
-		t.Fatalf("no %s within %s; screen:\n%s", what, d, screen)
+		t.Fatalf("no %s within %s; screen:\n%s", what(), d, screen)
 		return ""
 	}
 	// The event log's line ("breakpoint: db-3 load1 104 > 100 — …", or the
 	// node_over line when something else broke first), the chart marker
 	// and the node table's flag.
-	crossing := regexp.MustCompile(`db-3 load1 [0-9.]+ > 100\b`)
+	crossing := regexp.MustCompile(`db-3\s+load1\s+[0-9.]+\s+>\s+100\b`) // a long event line wraps
 	var seenEvent, seenMarker, seenFlag bool
-	waitScreen("db-3 crossing in the event log, on the charts (┊ db-3 load1>100) and in the node table (! db-3)", 60*time.Second, func(s string) bool {
+	// The crossing's line on the charts is ┊, or ┃ where the breakpoint is
+	// drawn over it.
+	missing := func() string {
+		return fmt.Sprintf("db-3 crossing in the event log (seen %v), on the charts (┊ or ┃, db-3 load1>100; seen %v) and in the node table (! db-3; seen %v)",
+			seenEvent, seenMarker, seenFlag)
+	}
+	waitScreen(missing, 60*time.Second, func(s string) bool {
 		seenEvent = seenEvent || crossing.MatchString(s)
-		seenMarker = seenMarker || strings.Contains(s, "db-3 load1>100") && strings.Contains(s, "┊")
+		seenMarker = seenMarker || strings.Contains(s, "db-3 load1>100") && strings.ContainsAny(s, "┊┃")
 		seenFlag = seenFlag || strings.Contains(s, "! db-3")
 		return seenEvent && seenMarker && seenFlag
 	})
 	run("send-keys", "-t", "demo", "q")
 	time.Sleep(300 * time.Millisecond)
 	run("send-keys", "-t", "demo", "y")
-	waitScreen("exit", 45*time.Second, func(s string) bool { return strings.Contains(s, "EXIT=") })
+	waitScreen(func() string { return "exit" }, 45*time.Second, func(s string) bool { return strings.Contains(s, "EXIT=") })
 	r, err := report.ReadFile(rep)
 	if err != nil {
 		t.Fatal(err)

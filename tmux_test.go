@@ -124,9 +124,10 @@ nodes:
 		"env", "TERM=xterm-256color", brinkBin, "run", scen, "--report", rep)
 	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
 
-	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "┊", "load1 150 > 100")
-	if !strings.Contains(screen, "db-3 load1>100") {
-		t.Errorf("no marker label on the charts:\n%s", screen)
+	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "load1 150 > 100")
+	// The crossing's line is ┊, or ┃ where the breakpoint is drawn over it.
+	if !strings.Contains(screen, "db-3 load1>100") || !strings.ContainsAny(screen, "┊┃") {
+		t.Errorf("no crossing marker (┊ or ┃, labelled) on the charts:\n%s", screen)
 	}
 
 	s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24")
