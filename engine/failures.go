@@ -33,6 +33,7 @@ type failKey struct {
 	ep     int32 // endpoint id, or -1-group for a group-level failure
 	kind   kind
 	status int32
+	ws     bool // the group's WebSocket (ep is -1-group)
 }
 
 type failSample struct {
@@ -42,23 +43,34 @@ type failSample struct {
 	// redact is a rendered host to hide from the message: the URL came
 	// from an {{env}} template, whose values are never shown.
 	redact string
+	msg    string // the message, already said (a WebSocket failure)
 }
 
 // failure records why a request failed; the count is request's.
 func (s *shard) failure(ep int, k kind, status int, err error, body []byte, redact string) {
-	key := failKey{ep: int32(ep), kind: k, status: int32(status)}
+	fs := failSample{count: 1, err: err, redact: redact}
+	if len(body) > 0 {
+		fs.body = string(body[:min(len(body), failBodyBytes)])
+	}
+	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status)}, fs)
+}
+
+// wsFailure records why a session of group grp's WebSocket failed, in
+// words (wsFailText); the count is ws_failed's.
+func (s *shard) wsFailure(grp int, k kind, status int, msg, redact string) {
+	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true}, failSample{count: 1, msg: msg, redact: redact})
+}
+
+// addFailure counts fs under key, keeping the window's first sample.
+func (s *shard) addFailure(key failKey, fs failSample) {
 	s.mu.Lock()
 	w := s.cur
-	if fs, ok := w.fails[key]; ok {
-		fs.count++
-		w.fails[key] = fs
+	if old, ok := w.fails[key]; ok {
+		old.count++
+		w.fails[key] = old
 	} else if len(w.fails) < maxFailKeys {
 		if w.fails == nil {
 			w.fails = make(map[failKey]failSample, 8)
-		}
-		fs := failSample{count: 1, err: err, redact: redact}
-		if len(body) > 0 {
-			fs.body = string(body[:min(len(body), failBodyBytes)])
 		}
 		w.fails[key] = fs
 	}
@@ -93,6 +105,9 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []Failure {
 			f.Group, f.Endpoint = ep.group.cfg.Name, ep.name
 		} else if gi := int(-1 - k.ep); gi < len(e.sc.Groups) {
 			f.Group = e.sc.Groups[gi].Name
+			if k.ws {
+				f.Endpoint = WSEndpoint
+			}
 		}
 		f.Message = e.failMessage(ep, k, fs)
 		rows = append(rows, f)
@@ -120,6 +135,8 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []Failure {
 func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 	var msg string
 	switch {
+	case fs.msg != "":
+		msg = fs.msg
 	case k.kind == kindDropped:
 		msg = "arrival dropped: every VU busy"
 		for _, g := range e.groups {

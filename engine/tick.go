@@ -57,8 +57,9 @@ var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, 
 // one endpoint with one kind and status, and what one of them said.
 type Failure struct {
 	Group string `json:"group"`
-	// Endpoint is the request name; "" for a group-level failure (a
-	// dropped arrival).
+	// Endpoint is the request name; WSEndpoint ("ws") for a failure of
+	// the group's WebSocket; "" for a group-level failure (a dropped
+	// arrival).
 	Endpoint string    `json:"endpoint,omitempty"`
 	Kind     ErrorKind `json:"kind"`
 	Status   int       `json:"status,omitempty"` // HTTP status, when a response came
@@ -70,6 +71,9 @@ type Failure struct {
 	Message string `json:"message"`
 	Count   int64  `json:"count"`
 }
+
+// WSEndpoint names a group's WebSocket in its failures rows.
+const WSEndpoint = "ws"
 
 // Latency summarises one histogram. Zero Count means no samples (all other
 // fields zero).

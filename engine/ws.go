@@ -7,10 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
 )
 
@@ -105,10 +108,19 @@ func (v *vu) wsSession() (connected, leave bool) {
 				k = kindCheck // answered, but not with an upgrade
 			}
 		}
+		status, msg := 0, ""
+		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+			status, msg = resp.StatusCode, wsRefusedText(resp)
+		} else if k == kindTimeout {
+			msg = "handshake not answered within " + v.e.dialTimeout(v.g).String() + " (" + errText(err) + ")"
+		} else {
+			msg = "handshake failed: " + errText(err)
+		}
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
 		v.sh.wsRefused(v.g.idx, k)
+		v.sh.wsFailure(v.g.idx, k, status, msg, v.wsRedact())
 		return false, false
 	}
 	v.sh.wsOpened(v.g.idx, time.Since(t0))
@@ -145,7 +157,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 	// A reply still awaited when the session ends has failed if it was
 	// already overdue; a younger one is neither (the session ended first).
 	if p := ss.pending.Load(); p != 0 && time.Duration(time.Now().UnixNano()-p) > v.g.timeout {
-		v.sh.wsReplyTimedOut(v.g.idx)
+		v.wsReplyTimedOut()
 	}
 	end := kindWSClosed
 	if errors.Is(readErr, websocket.ErrReadLimit) {
@@ -164,8 +176,62 @@ func (v *vu) wsSession() (connected, leave bool) {
 		return true, false // the target came back meanwhile: reconnect
 	default:
 		v.sh.wsEnded(v.g.idx, end, time.Since(t0))
+		v.sh.wsFailure(v.g.idx, end, 0, ss.endText(readErr, end), v.wsRedact())
 		return true, false
 	}
+}
+
+// wsRefusedText says how the server answered a handshake that did not
+// upgrade: its status and the start of its body.
+func wsRefusedText(resp *http.Response) string {
+	if resp.StatusCode < 400 {
+		return "handshake answered " + statusText(resp.StatusCode, "") + ", not 101 Switching Protocols"
+	}
+	var body []byte
+	if resp.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, failBodyBytes))
+	}
+	return "handshake refused: " + statusText(resp.StatusCode, string(body))
+}
+
+// endText says why an opened session ended early (kind end), after
+// finish: the server's close (frame or EOF), the send that failed, or
+// the broken read.
+func (s *wsSess) endText(readErr error, end kind) string {
+	var ce *websocket.CloseError
+	switch {
+	case end == kindWSTooLarge:
+		return "message larger than max_body " + scenarios.FormatSize(int64(s.v.g.maxBody)) + " (cut before its payload was read)"
+	case errors.As(readErr, &ce):
+		// "1006 (abnormal closure): unexpected EOF", "1008 (policy violation): banned"
+		return "closed by the server: " + strings.TrimPrefix(ce.Error(), "websocket: close ")
+	case s.sendErr != nil:
+		// brink cut the socket on it: the read only says "closed".
+		return "send failed: " + errText(s.sendErr)
+	case readErr != nil:
+		return "connection lost: " + errText(readErr)
+	}
+	return "closed by the server"
+}
+
+// wsReplyTimedOut counts a reply overdue by the group's timeout, and says
+// so in the failures table.
+func (v *vu) wsReplyTimedOut() {
+	v.sh.wsReplyTimedOut(v.g.idx)
+	v.sh.wsFailure(v.g.idx, kindWSReplyTimeout, 0, "no reply within the timeout "+v.g.timeout.String(), "")
+}
+
+// wsRedact is the host to hide from a failure's message when the URL
+// came from an {{env}} template (whose values are never shown).
+func (v *vu) wsRedact() string {
+	if !v.g.cfg.WebSocket.URL.Secret() {
+		return ""
+	}
+	u, err := url.Parse(string(v.urlBuf))
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // wsSess is one WebSocket connection of a VU.
@@ -184,6 +250,9 @@ type wsSess struct {
 	// send's template context).
 	replyMu sync.Mutex
 	tok     []byte
+	// sendErr is why a send failed (the session ends on it); guarded by
+	// v.sendMu, read after finish.
+	sendErr error
 }
 
 // read counts messages until the connection ends, and returns why it
@@ -289,7 +358,7 @@ func (s *wsSess) send() {
 		// measuring restarts from this send.
 		if old := s.pending.Load(); old != 0 && time.Duration(now-old) > v.g.timeout {
 			if s.pending.CompareAndSwap(old, now) {
-				v.sh.wsReplyTimedOut(v.g.idx)
+				v.wsReplyTimedOut()
 				set = true
 			}
 		} else {
@@ -306,6 +375,7 @@ func (s *wsSess) send() {
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(v.g.timeout))
 	if err := s.conn.WriteMessage(websocket.TextMessage, v.bodyBuf); err != nil {
+		s.sendErr = err
 		s.conn.Close() // the reader sees it and ends the session
 		return
 	}

@@ -6,11 +6,14 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // wsGroupTo is a WebSocket-only group of n VUs for d against u, sending
@@ -59,25 +62,26 @@ func TestWebSocketFailures(t *testing.T) {
 		name  string
 		url   func(t *testing.T) string
 		want  ErrorKind
+		msg   string  // the start of its failures row's message
 		rate  float64 // ws_failed over the run at least
 		check func(t *testing.T, s Tick)
 	}{
-		{"handshake refused", func(t *testing.T) string { return wstest.Refusing(t) }, ErrStatus4xx, 1, func(t *testing.T, s Tick) {
+		{"handshake refused", func(t *testing.T) string { return wstest.Refusing(t) }, ErrStatus4xx, "handshake refused: HTTP 403 Forbidden: forbidden", 1, func(t *testing.T, s Tick) {
 			if s.WS.Opened != 0 || s.WS.Sessions != s.WS.Failed {
 				t.Errorf("opened %d, sessions %d, failed %d: every session is a failure", s.WS.Opened, s.WS.Sessions, s.WS.Failed)
 			}
 		}},
-		{"closes every session", func(t *testing.T) string { return wstest.Closing(t) }, ErrWSClosed, 0.6, func(t *testing.T, s Tick) {
+		{"closes every session", func(t *testing.T) string { return wstest.Closing(t) }, ErrWSClosed, "closed by the server: 1006 (abnormal closure)", 0.6, func(t *testing.T, s Tick) {
 			if s.WS.Opened < 2 || s.WS.Closed < 2 {
 				t.Errorf("opened %d closed %d: each session opens, then closes early", s.WS.Opened, s.WS.Closed)
 			}
 		}},
-		{"never replies", func(t *testing.T) string { return wstest.Mute(t) }, ErrWSReplyTimeout, 0.5, func(t *testing.T, s Tick) {
+		{"never replies", func(t *testing.T) string { return wstest.Mute(t) }, ErrWSReplyTimeout, "no reply within the timeout 100ms", 0.5, func(t *testing.T, s Tick) {
 			if s.WS.Received != 0 || s.WS.Closed != 0 {
 				t.Errorf("received %d closed %d", s.WS.Received, s.WS.Closed)
 			}
 		}},
-		{"handshake never answered", func(t *testing.T) string { return "ws://" + wstest.Silent(t) }, ErrTimeout, 1,
+		{"handshake never answered", func(t *testing.T) string { return "ws://" + wstest.Silent(t) }, ErrTimeout, "handshake not answered within 100ms", 1,
 			func(t *testing.T, s Tick) {
 				if s.WS.Opened != 0 || s.WS.Sessions != s.WS.Failed {
 					t.Errorf("opened %d, sessions %d, failed %d", s.WS.Opened, s.WS.Sessions, s.WS.Failed)
@@ -85,7 +89,7 @@ func TestWebSocketFailures(t *testing.T) {
 			}},
 		{"frame claims 2^62 bytes", func(t *testing.T) string {
 			return "ws://" + wstest.HugeFrame(t, 1<<62, 64<<10)
-		}, ErrWSTooLarge, 0.6, func(t *testing.T, s Tick) {
+		}, ErrWSTooLarge, "message larger than max_body 4MiB", 0.6, func(t *testing.T, s Tick) {
 			if s.WS.Opened < 2 || s.WS.Received != 0 {
 				t.Errorf("opened %d received %d", s.WS.Opened, s.WS.Received)
 			}
@@ -122,7 +126,36 @@ func TestWebSocketFailures(t *testing.T) {
 				t.Errorf("groups' ws_failed %d, run %d", gFailed, s.WS.Failed)
 			}
 			c.check(t, s)
+			checkWSFailureRows(t, ts, c.want, c.msg)
 		})
+	}
+}
+
+// checkWSFailureRows: every WebSocket failure is in the failures table,
+// on the group's "ws" row of its kind, with a clean message that says why.
+func checkWSFailureRows(t *testing.T, ts []Tick, want ErrorKind, msg string) {
+	t.Helper()
+	var rows, failed int64
+	for _, tk := range ts {
+		failed += tk.WS.Failed
+		for _, f := range tk.Failures {
+			if f.Group != "chat" || f.Endpoint != WSEndpoint || f.Kind != want {
+				t.Fatalf("failures row %+v: want chat/%s %s", f, WSEndpoint, want)
+			}
+			if !strings.HasPrefix(f.Message, msg) || termtext.Clean(f.Message) != f.Message || utf8.RuneCountInString(f.Message) > maxMessage {
+				t.Fatalf("message %q: want %q…, clean, at most %d runes", f.Message, msg, maxMessage)
+			}
+			if want == ErrStatus4xx && f.Status != 403 || want != ErrStatus4xx && f.Status != 0 {
+				t.Fatalf("row %+v: status", f)
+			}
+			if rows == 0 {
+				t.Logf("%s/%s %s %d: %s", f.Group, f.Endpoint, f.Kind, f.Status, f.Message)
+			}
+			rows += f.Count
+		}
+	}
+	if rows != failed || rows == 0 {
+		t.Fatalf("failures rows count %d, ws_failed %d", rows, failed)
 	}
 }
 

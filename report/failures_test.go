@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -192,5 +193,51 @@ func TestFinalInView(t *testing.T) {
 	PrintSummary(&out, r.Report())
 	if !strings.Contains(out.String(), f.Outcome) || f.Outcome == "" {
 		t.Errorf("outcome %q not in the summary:\n%s", f.Outcome, out.String())
+	}
+}
+
+// A WebSocket whose handshake is refused fills the failures table: one
+// row of the group's "ws" with the status and what the server said, in
+// the JSON report and the printed summary. Real listener, bounded run.
+func TestWSFailuresInReport(t *testing.T) {
+	sc := &scenarios.Scenario{Name: "ws-fail", Window: 200 * time.Millisecond, Sustain: 600 * time.Millisecond,
+		Groups: []scenarios.Group{{Name: "chat", Executor: scenarios.RampingVUs, Start: 2, Timeout: time.Second,
+			Stages: []scenarios.Stage{{Duration: 600 * time.Millisecond, Target: 2}},
+			WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(wstest.Refusing(t)), Send: scenarios.MustTemplate("hi"),
+				Every: 100 * time.Millisecond}}}}
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
+	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	r.Finish(time.Now())
+	rep := r.Report()
+	if rep.Summary.WS == nil || rep.Summary.WS.Failed == 0 {
+		t.Fatalf("ws summary %+v: want failures", rep.Summary.WS)
+	}
+	want := FailureRow{Kind: engine.ErrStatus4xx, Status: 403, Group: "chat", Endpoint: engine.WSEndpoint,
+		Count: rep.Summary.WS.Failed, Sample: "handshake refused: HTTP 403 Forbidden: forbidden"}
+	if len(rep.Failures) != 1 || rep.Failures[0] != want {
+		t.Fatalf("failures %+v, want [%+v]", rep.Failures, want)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"failures":[{"kind":"status_4xx","status":403,"group":"chat","endpoint":"ws"`)) {
+		t.Errorf("report JSON lacks the ws row: %.300s", b[bytes.Index(b, []byte(`"failures"`)):])
+	}
+	var out bytes.Buffer
+	PrintSummary(&out, rep)
+	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "chat/ws") || !strings.Contains(s, "handshake refused: HTTP 403 Forbidden") {
+		t.Errorf("summary lacks the ws failures row:\n%s", s)
 	}
 }

@@ -112,6 +112,8 @@ func TestWebSocketFailuresInHeader(t *testing.T) {
 		tk.WS = engine.WSStats{Open: 0, Sessions: 4, Failed: 4, Outcomes: 4,
 			Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}}
 		tk.Errors = map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}
+		tk.Failures = []engine.Failure{{Group: "browse", Endpoint: engine.WSEndpoint, Kind: engine.ErrStatus4xx, Status: 403,
+			Count: 4, Message: "handshake refused: HTTP 403 Forbidden"}}
 		rec.AddTick(tk)
 	}
 	end := synthStart.Add(10 * time.Second)
@@ -124,7 +126,8 @@ func TestWebSocketFailuresInHeader(t *testing.T) {
 		}
 	}
 	m.Update(keyMsg("e"))
-	if out := m.View(); !strings.Contains(out, "status_4xx") {
-		t.Errorf("errors view lacks the handshake failures:\n%s", out)
+	if out := m.View(); !strings.Contains(out, "status_4xx") || !strings.Contains(out, "browse/ws") ||
+		!strings.Contains(out, "handshake refused: HTTP 403 Forbidden") {
+		t.Errorf("errors view lacks the handshake failures and their row:\n%s", out)
 	}
 }
