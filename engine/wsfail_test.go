@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/scenarios"
