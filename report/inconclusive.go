@@ -124,9 +124,13 @@ func (r *Recorder) inconclusive() []Reason {
 		case th.Role != "":
 			who = "role " + th.Role
 		}
+		never := "never had a sample to judge"
+		if k < len(r.nodePreSeen) && r.nodePreSeen[k] {
+			never = "had samples before the load but none while it ran"
+		}
 		out = append(out, Reason{Kind: InconclusiveNodeNoData,
-			Reason: fmt.Sprintf("node threshold %s > %s (%s) never had a sample to judge", th.Metric,
-				fmtNodeValue(th.Metric, th.Above), who)})
+			Reason: fmt.Sprintf("node threshold %s > %s (%s) %s", th.Metric,
+				fmtNodeValue(th.Metric, th.Above), who, never)})
 	}
 	return out
 }

@@ -193,7 +193,28 @@ func TestStalledWindowsLeftOutOfWholeRunThresholds(t *testing.T) {
 	}
 	var out strings.Builder
 	PrintSummary(&out, rep)
-	if !strings.Contains(out.String(), "(1 window of brink's own stall left out)") || !strings.Contains(out.String(), "exit code 98") {
+	flat := strings.Join(strings.Fields(out.String()), " ") // wrapped at the width
+	if !strings.Contains(flat, "(1 window of brink's own stall left out)") || !strings.Contains(flat, "exit code 98") {
 		t.Fatalf("summary:\n%s", out.String())
+	}
+}
+
+// A node seen only by the baseline poll, never while the load ran: the
+// reason says so, and does not claim it never had a sample.
+func TestNodeSeenOnlyBeforeTheLoad(t *testing.T) {
+	th := scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "db"}
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}, th), t0, Options{Host: "h"})
+	r.Baseline(poll(-3, load1("db-3", 20)))
+	for i := 0; i < 10; i++ {
+		r.AddTick(tick(i, win{vus: 10, rps: 30, p95: 100}))
+		web := load1("web-1", 5) // the source answers, without a db node
+		web.Role = "web"
+		r.AddPoll(poll(float64(i+1), web))
+	}
+	r.Finish(at(10))
+	v := r.Verdict()
+	if len(v.Inconclusive) != 1 || v.Inconclusive[0].Kind != InconclusiveNodeNoData ||
+		!strings.Contains(v.Inconclusive[0].Reason, "had samples before the load but none while it ran") {
+		t.Fatalf("inconclusive %+v", v.Inconclusive)
 	}
 }

@@ -296,7 +296,7 @@ func TestNoThresholdsVerdict(t *testing.T) {
 	r := NewRecorder(scenario(false, nil), t0, Options{})
 	feed(t, r, ramp(10, 10, func(int) float64 { return 100 }), nil)
 	r.Finish(at(11))
-	if v := r.Verdict().Text; v != "No thresholds were set: reached 100 users, 300 rps with 0 % errors (p95 100 ms, p99 100 ms over the run)." {
+	if v := r.Verdict().Text; v != "No thresholds of its own were set; the default held (http_req_failed rate<5%): reached 100 users, 300 rps with 0 % errors (p95 100 ms, p99 100 ms over the run)." {
 		t.Errorf("verdict %q", v)
 	}
 	for _, v := range []float64{math.NaN(), math.Inf(1)} {

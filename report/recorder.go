@@ -95,8 +95,9 @@ type Recorder struct {
 	run     runAcc
 	// wins[i] is what the detectors said of tick i.
 	wins []winInfo
-	// nodeSeen[k]: node threshold k judged a sample.
-	nodeSeen []bool
+	// nodeSeen[k]: node threshold k judged a sample under load;
+	// nodePreSeen[k]: it had one before the load.
+	nodeSeen, nodePreSeen []bool
 	// loadStart is when the first VU started: zero until the first
 	// window says so.
 	loadStart time.Time
@@ -146,6 +147,7 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 		if sc.Nodes != nil {
 			r.nodeThs = sc.Nodes.Thresholds
 			r.nodeSeen = make([]bool, len(r.nodeThs))
+			r.nodePreSeen = make([]bool, len(r.nodeThs))
 			r.panels = sc.Nodes.Panels
 			for _, p := range r.panels {
 				if p.Above != nil {

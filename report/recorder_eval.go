@@ -242,6 +242,7 @@ func (r *Recorder) judgeSamples(p *promquery.Poll, base bool) {
 				continue
 			}
 			if pre {
+				r.nodePreSeen[k] = true
 				r.preNode(k, th, s, v)
 				continue
 			}

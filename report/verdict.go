@@ -147,8 +147,8 @@ type verdictIn struct {
 	inconclusive []Reason
 	failed       []Reason
 	// defaultFailed says each default threshold that failed over the
-	// whole run: "errors 100 % > 5 %".
-	defaultFailed []string
+	// whole run: "errors 100 % > 5 %"; defaultHeld each that held.
+	defaultFailed, defaultHeld []string
 }
 
 // verdict builds the verdict; the caller holds the lock.
@@ -159,8 +159,12 @@ func (r *Recorder) verdict() Verdict {
 		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive(), failed: r.failures()}
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
-		if v, ok := r.wholeRunValue(s.th); s.dflt && ok && !holds(v, s.th) {
-			in.defaultFailed = append(in.defaultFailed, sloWithValue(s.th, v))
+		if v, ok := r.wholeRunValue(s.th); s.dflt && ok {
+			if holds(v, s.th) {
+				in.defaultHeld = append(in.defaultHeld, metricLabel(s.th)+" "+s.th.Expr)
+			} else {
+				in.defaultFailed = append(in.defaultFailed, sloWithValue(s.th, v))
+			}
 		}
 	}
 	var ok95, ok99 bool
@@ -414,9 +418,14 @@ func followedShort(s Signal, shorts map[string]string) string {
 func (in *verdictIn) noThresholdsText(v *Verdict) string {
 	var b strings.Builder
 	peak := verdictLoad(v.OpenModel, v.Peak.Groups, v.Peak.VUs, v.Peak.TargetRate, float64(v.Peak.RPS))
+	// The summary lists the defaults brink applied: say them here too, so
+	// "no thresholds" never reads against a threshold row.
 	lead := "No thresholds were set"
-	if len(in.defaultFailed) > 0 {
-		lead = "No thresholds were set, and the default one failed (" + strings.Join(in.defaultFailed, "; ") + ")"
+	switch {
+	case len(in.defaultFailed) > 0:
+		lead = "No thresholds of its own were set, and the default one failed (" + strings.Join(in.defaultFailed, "; ") + ")"
+	case len(in.defaultHeld) > 0:
+		lead = "No thresholds of its own were set; the default held (" + strings.Join(in.defaultHeld, ", ") + ")"
 	}
 	switch {
 	case v.Aborted != "":
