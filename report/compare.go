@@ -140,11 +140,13 @@ func thresholdLine(r *Report) string {
 }
 
 // level is the load level a window ran at.
+// Closed-model load is the window's users (LoadUsers), as every other
+// report text counts it: an arrival-rate group's VUs are not users.
 func level(w *Window, open bool) float64 {
 	if open {
 		return w.TargetRate
 	}
-	return float64(w.VUs)
+	return float64(LoadUsers(w.Groups, w.VUs))
 }
 
 // niceStep rounds a bucket width up to 1, 2 or 5 × 10^k.
@@ -204,7 +206,8 @@ func buckets(r *Report, open bool, step float64) map[int]*bucket {
 	ws := rampUp(r, open)
 	for i := range ws {
 		w := &ws[i]
-		if w.Requests == 0 {
+		if w.Requests == 0 || (w.Generator != nil && w.Generator.Overloaded) {
+			// A window where brink was the bottleneck measured brink.
 			continue
 		}
 		k := int(level(w, open) / step)
@@ -271,9 +274,12 @@ func compareLevels(w io.Writer, a, b *Report, open bool) {
 	}
 	step := niceStep(top / 10)
 	ba, bb := buckets(a, open, step), buckets(b, open, step)
-	unit := "VUs"
-	if open {
+	unit := "VUs" // a report from before groups counted every VU
+	switch {
+	case open:
 		unit = "rate/s"
+	case hasGroups(a) && hasGroups(b):
+		unit = "users"
 	}
 	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level, up to each run's peak)\n")
 	fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(unit, 13), padL("rps A → B", 17), padL("p95 A → B", 21),
@@ -359,4 +365,14 @@ func padL(s string, n int) string {
 		return strings.Repeat(" ", k) + s
 	}
 	return s
+}
+
+// hasGroups reports whether a report's windows carry per-group load.
+func hasGroups(r *Report) bool {
+	for i := range r.Timeline {
+		if len(r.Timeline[i].Groups) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -115,3 +115,15 @@ func TestCompareUnbrokenIsAFloor(t *testing.T) {
 		}
 	}
 }
+
+// Matched-load rows count users, as every report text does: an
+// arrival-rate group's VUs do not move a mixed run's level.
+func TestMatchedLoadLevelIsUsers(t *testing.T) {
+	w := Window{VUs: 14, Groups: []GroupLoad{{Name: "browse", VUs: 4}, {Name: "writes", Open: true, VUs: 10, TargetRate: 20}}}
+	if got := level(&w, false); got != 4 {
+		t.Fatalf("level %v, want the 4 users", got)
+	}
+	if got := level(&Window{VUs: 14}, false); got != 14 {
+		t.Fatalf("level of a window without groups %v, want its 14 VUs", got)
+	}
+}
