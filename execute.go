@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
+)
+
+// execute runs a loaded scenario through engine → report (+ promquery) →
+// console or line printer, and returns the exit code. The report is written
+// on every way out: normal end, abort, SIGINT, SIGTERM, SIGHUP, a panic.
+func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
+	r, code := newRunner(sc, o, stdout, stderr)
+	if r == nil {
+		return code
+	}
+	return r.run()
+}
+
+// runner is one run's parts: the engine, the node source, the recorder and
+// its report, the stop reasons. Each part that starts goroutines adds them
+// to bg, and run waits for them on every way out.
+type runner struct {
+	sc             *scenarios.Scenario
+	o              runOpts
+	stdout, stderr io.Writer
+
+	rec     *report.Recorder
+	eng     *engine.Engine
+	src     promquery.Source // nil: no node metrics
+	out     *reportOut
+	st      *stops
+	ctl     consoleController
+	console *os.File
+	useTUI  bool
+	logf    func(f string, a ...any)
+	// stopEngine ramps the load down gracefully, once, without blocking.
+	stopEngine func()
+
+	// The local console's own end: a hang-up under --share detaches it
+	// and the run goes on — no stop at all.
+	tuiCancel context.CancelFunc
+	detachMu  sync.Mutex
+	detached  bool
+
+	bg sync.WaitGroup
+}
+
+// newRunner checks what can be checked before any load and builds the
+// run's parts; a nil runner comes with the exit code of the refusal.
+func newRunner(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (*runner, int) {
+	if o.AbortOnBreakpoint {
+		sc.AbortOnBreakpoint = true
+	}
+	if o.Progress <= 0 {
+		o.Progress = 5 * time.Second
+	}
+	start := time.Now()
+	if o.ReportPath == "" {
+		o.ReportPath = "brink-report-" + start.Format("20060102-150405") + ".json"
+	}
+	if err := checkWritable(o.ReportPath); err != nil {
+		fmt.Fprintf(stderr, "brink: --report %s: %v\n", o.ReportPath, err)
+		return nil, exitUsage
+	}
+	r := &runner{sc: sc, o: o, stdout: stdout, stderr: stderr, st: newStops(), console: o.console}
+	// A window where brink itself was the bottleneck (engine
+	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
+	// is never the breakpoint.
+	r.rec = report.NewRecorder(sc, start, report.Options{Version: version,
+		GeneratorBottleneck: func(t *engine.Tick) bool { return t.Generator.Overloaded }})
+	r.out = &reportOut{rec: r.rec, path: o.ReportPath, start: start, stdout: stdout, stderr: stderr}
+	if r.console == nil {
+		r.console = os.Stdout
+	}
+	r.useTUI = !o.Headless && isatty.IsTerminal(r.console.Fd()) && isatty.IsTerminal(os.Stdin.Fd())
+	// Messages may quote the target or the node source: cleaned of
+	// terminal controls before they reach a terminal.
+	r.logf = func(f string, a ...any) { fmt.Fprintln(stderr, "brink: "+termtext.Clean(fmt.Sprintf(f, a...))) }
+	if r.useTUI {
+		// stderr would tear the console: rare engine messages go to the
+		// event log instead.
+		r.logf = func(f string, a ...any) { r.rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
+	}
+	var err error
+	r.eng, err = engine.New(sc, engine.Options{
+		OnTick:             func(t engine.Tick) { tickHook(t); r.rec.AddTick(t) },
+		OnPanic:            r.panicked,
+		Logf:               r.logf,
+		InsecureSkipVerify: o.Insecure,
+		GracefulStop:       gracefulStop, // said on the first Ctrl-C
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "brink: %v\n", err)
+		return nil, exitUsage
+	}
+	if sc.Nodes != nil && (sc.Nodes.Prometheus != "" || len(sc.Nodes.Scrape) > 0) {
+		r.src, err = promquery.New(o.Nodes.config(sc.Nodes))
+		if err != nil {
+			fmt.Fprintf(stderr, "brink: nodes: %v\n", err)
+			return nil, exitUsage
+		}
+	}
+	r.stopEngine = sync.OnceFunc(func() { go r.eng.Stop() })
+	r.ctl = consoleController{Engine: r.eng, stop: r.stopEngine, abort: r.consoleAbort}
+	r.rec.OnBreakpoint(r.breakpoint)
+	return r, exitOK
+}
+
+// run wires the parts, waits for the load (under the console or the line
+// printer), writes the report and maps the stop reason to the exit code.
+func (r *runner) run() (code int) {
+	// returned ends the second Ctrl-C's fallback exit once the run is done,
+	// background goroutines included (deferred first, so it runs last).
+	returned := make(chan struct{})
+	defer close(returned)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer r.bg.Wait()
+	defer cancel() // runs before bg.Wait: stop pollers and autosave first
+	defer r.recoverRun(&code)
+
+	r.startNodes(ctx)
+	r.startAutosave(ctx)
+	viewers, closeShare, err := r.startSharing(ctx)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "brink: --share: %v\n", err)
+		return exitUsage
+	}
+	defer closeShare()
+	tuiCtx, tuiCancel := context.WithCancel(ctx)
+	defer tuiCancel()
+	r.tuiCancel = tuiCancel
+	defer r.watchSignals(ctx, cancel, returned)()
+
+	engDone := make(chan error, 1)
+	go func() { engDone <- r.eng.Run(ctx) }()
+	var runErr error
+	if r.useTUI {
+		runErr = r.runConsole(tuiCtx, engDone, viewers)
+	} else {
+		runErr = headless(ctx, r.rec, engDone, r.o.Progress, r.stderr)
+	}
+	r.st.stop(planEnded{}) // a no-op for the context when a stop came first
+	r.out.sayEnd()
+
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(r.stderr, "brink: %v\n", runErr)
+	}
+	return exitCode(r.st.cause(), outcome{runErr: runErr, reportLost: r.out.lost() != "",
+		passed: r.rec.Passed(), nodeCrossed: nodeCrossed(r.rec), inconclusive: r.rec.Inconclusive()})
+}
+
+// recoverRun turns a panic on the run's own goroutine into a written
+// report and exit 1.
+func (r *runner) recoverRun(code *int) {
+	if p := recover(); p != nil {
+		r.st.stop(panicStop{p})
+		r.rec.Abort(fmt.Sprintf("panic: %v", p), time.Now())
+		r.eng.Stop()
+		r.out.finish()
+		fmt.Fprintf(r.stderr, "brink: panic: %v (%s)\n", p, r.out.said())
+		*code = exitCode(r.st.cause(), outcome{})
+	}
+}
+
+// panicked is what a panic in any brink goroutine does: save the run, then
+// exit, since the process state cannot be trusted after it.
+func (r *runner) panicked(v any, stack []byte) {
+	r.st.stop(panicStop{v})
+	r.rec.Abort(fmt.Sprintf("panic: %v", v), time.Now())
+	r.out.finish()
+	if r.useTUI {
+		fmt.Fprint(r.console, "\x1b[?1049l\x1b[?25h") // leave the alt screen, show the cursor
+	}
+	fmt.Fprintf(r.stderr, "brink: panic: %v (%s)\n%s", v, r.out.said(), stack)
+	exitProcess(exitCode(r.st.cause(), outcome{}))
+}
+
+// guard is deferred first in every goroutine a part starts.
+func (r *runner) guard() {
+	if p := recover(); p != nil {
+		r.panicked(p, debug.Stack())
+	}
+}
+
+// breakpoint ramps the load down at the breakpoint when the scenario (or
+// --abort-on-breakpoint) asks for it.
+func (r *runner) breakpoint(report.Verdict) {
+	if !r.sc.AbortOnBreakpoint {
+		return
+	}
+	r.st.stop(breakpointAbort{})
+	r.rec.Abort("abort_on_breakpoint: ramping down", time.Now())
+	r.stopEngine()
+}
+
+// consoleAbort records that an engineer stopped the run from a console
+// (the local one quitting, or a controller over SSH).
+func (r *runner) consoleAbort(who string) {
+	r.st.stop(consoleStop{who})
+	r.rec.Abort("aborted from the console by "+who, time.Now())
+}
+
+// startNodes takes the baseline poll before any load, then polls the node
+// source until ctx ends.
+func (r *runner) startNodes(ctx context.Context) {
+	if r.src == nil {
+		return
+	}
+	r.rec.Baseline(baselinePoll(ctx, r.src))
+	onPoll := r.rec.AddPoll
+	if r.useTUI { // headless prints node trouble, warnings included, itself
+		onPoll = warningsOnce(onPoll, r.logf)
+	}
+	r.bg.Add(1)
+	go func() { defer r.bg.Done(); defer r.guard(); promquery.Run(ctx, r.src, onPoll) }()
+}
+
+// startAutosave writes the report every 10 s until ctx ends, so a killed
+// process leaves most of its run behind.
+func (r *runner) startAutosave(ctx context.Context) {
+	path := r.o.ReportPath
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer r.guard()
+		// Said once per distinct failure, through logf (the event log
+		// under the console): a full disk must not print every 10 s.
+		var said string
+		report.Autosave(ctx, r.rec, path, 10*time.Second, func(err error) {
+			if msg := whyNotWritten(err).Error(); msg != said {
+				said = msg
+				r.logf("autosave %s: %s (the run goes on; the final report is tried again at the end)", path, msg)
+			}
+		})
+	}()
+}
+
+// reportOut writes the run's report once, on whichever way out comes
+// first, and says where it went. Whatever happens, the run's data is
+// written, or brink says plainly where it could not be: a claim of a write
+// that did not happen loses the run without anyone knowing.
+type reportOut struct {
+	rec            *report.Recorder
+	start          time.Time
+	stdout, stderr io.Writer
+
+	writeOnce, endOnce sync.Once
+	mu                 sync.Mutex
+	path               string         // moves to the fallback when the path failed
+	final              *report.Report // set by finish
+	lostMsg            string         // set when neither the path nor the fallback took the report
+}
+
+// finish ends the recording and writes the report, once.
+func (w *reportOut) finish() {
+	w.writeOnce.Do(func() {
+		w.rec.Finish(time.Now())
+		final := w.rec.Report()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.final = final
+		err := report.WriteFile(w.path, final)
+		if err == nil {
+			return
+		}
+		// A full or read-only disk must not lose the run: try the
+		// temp directory, which is often another filesystem.
+		alt := filepath.Join(os.TempDir(), fmt.Sprintf("brink-%d-%s", os.Getpid(), filepath.Base(w.path)))
+		if err2 := report.WriteFile(alt, final); err2 != nil {
+			w.lostMsg = fmt.Sprintf("report NOT written: %s: %v; fallback %s: %v%s",
+				w.path, whyNotWritten(err), alt, whyNotWritten(err2), staleAutosave(w.path, w.start))
+			return
+		}
+		fmt.Fprintf(w.stderr, "brink: report: %s: %v%s; written to %s instead\n", w.path, whyNotWritten(err), staleAutosave(w.path, w.start), alt)
+		w.path = alt
+	})
+}
+
+// Path is where the report is (or will be) written.
+func (w *reportOut) Path() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.path
+}
+
+// lost is why the report could not be written anywhere ("" when it was).
+func (w *reportOut) lost() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lostMsg
+}
+
+// said is what finish did, for the last line brink prints.
+func (w *reportOut) said() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lostMsg != "" {
+		return w.lostMsg
+	}
+	return "report written to " + w.path
+}
+
+// sayEnd writes the report and prints the summary and where the report
+// went, once: at the normal end, or after a second Ctrl-C when the run's
+// own way out does not come.
+func (w *reportOut) sayEnd() {
+	w.endOnce.Do(func() {
+		w.finish()
+		w.mu.Lock()
+		final := w.final
+		w.mu.Unlock()
+		printClean(w.stdout, func(out io.Writer) { report.PrintSummaryWidth(out, final, summaryWidth(w.stdout)) })
+		fmt.Fprintln(w.stderr, "brink: "+w.said())
+	})
+}
