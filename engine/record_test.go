@@ -212,3 +212,29 @@ func TestGroupHistExported(t *testing.T) {
 		t.Fatalf("group latency count %d, histogram %d, server saw %d", n, hn, hits.Load())
 	}
 }
+
+// An endpoint's counts, kept by bucket, drain to what the library records
+// for the same values, over the whole range and in both parities, and
+// drain empty after.
+func TestEndpointCountsDrainExact(t *testing.T) {
+	var el epLat
+	want := newEndpointHist()
+	for parity := range uint8(2) {
+		c := el.alloc(parity)
+		want.Reset()
+		for v := int64(histMin); v <= histMax; v = v*3/2 + 1 {
+			c.add(epIndex(v))
+			_ = want.RecordValue(v)
+		}
+		got := newEndpointHist()
+		if !el.drain(parity, got) {
+			t.Fatal("nothing drained")
+		}
+		if !got.Equals(want) {
+			t.Fatalf("parity %d: drained %v, want %v", parity, got.Export().Counts, want.Export().Counts)
+		}
+		if got.Reset(); el.drain(parity, got) {
+			t.Fatalf("parity %d: drained twice", parity)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/scenarios"
+)
+
+// BenchmarkRequestEntryMemory is what each request entry of a group costs
+// in a real run: 5 000 entries (sharing one name, or each its own) and 2
+// VUs against a loopback server for 2 s, beside a one-entry run. The live
+// heap (after GC) is read in the ticks after the first second; the most of
+// it, less the one-entry run's, over the entries is the cost of one.
+//
+//	go test -run '^$' -bench RequestEntryMemory -benchtime 1x ./engine
+func BenchmarkRequestEntryMemory(b *testing.B) {
+	u := rawServer(b)
+	const n = 5000
+	live := func(entries int, names bool) (heap uint64, reqs int64) {
+		g := constVUs(get("g", u+"/"), 2, 2*time.Second)
+		g.Requests = make([]scenarios.Request, entries)
+		for j := range g.Requests {
+			name := "same"
+			if names {
+				name = "r" + strconv.Itoa(j)
+			}
+			g.Requests[j] = scenarios.Request{Name: name, Method: "GET", URL: scenarios.MustTemplate(u + "/" + strconv.Itoa(j))}
+		}
+		var mu sync.Mutex
+		e, err := New(scenario(250*time.Millisecond, g), Options{GracefulStop: time.Second, OnTick: func(tk Tick) {
+			mu.Lock()
+			defer mu.Unlock()
+			reqs += tk.Requests
+			if tk.Elapsed < time.Second {
+				return
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heap = max(heap, ms.HeapAlloc)
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := e.Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return heap, reqs
+	}
+	for range b.N {
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		one, _ := live(1, false)
+		same, reqSame := live(n, false)
+		named, reqNamed := live(n, true)
+		if reqSame < n || reqNamed < n {
+			b.Fatalf("%d and %d requests: not every entry was used", reqSame, reqNamed)
+		}
+		b.ReportMetric(float64(one-base.HeapAlloc)/(1<<20), "MiB-1-entry")
+		b.ReportMetric(float64(same-base.HeapAlloc)/(1<<20), "MiB-5000-same")
+		b.ReportMetric(float64(int64(same)-int64(one))/n, "B/entry-same")
+		b.ReportMetric(float64(int64(named)-int64(one))/n, "B/entry-named")
+	}
+}
