@@ -145,23 +145,3 @@ func orderedPairs(s string) ([][2]string, error) {
 	}
 	return out, nil
 }
-
-// maxWarningNotes bounds how many distinct node-source warnings a run logs.
-const maxWarningNotes = 20
-
-// warningsOnce passes each poll on to onPoll and logs each distinct
-// node-source warning the first time it appears (a clamped scrape interval,
-// a failing query): under the console nothing else shows Poll.Warnings.
-// Polls run one at a time (promquery.Run), so no lock is needed.
-func warningsOnce(onPoll func(promquery.Poll), logf func(string, ...any)) func(promquery.Poll) {
-	seen := map[string]bool{}
-	return func(p promquery.Poll) {
-		for _, w := range p.Warnings {
-			if !seen[w] && len(seen) < maxWarningNotes {
-				seen[w] = true
-				logf("nodes: %s", w)
-			}
-		}
-		onPoll(p)
-	}
-}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/promquery/promtest"
 )
 
@@ -184,25 +183,5 @@ func TestRunNodeAuthFlags(t *testing.T) {
 		"--prom-password-file", pwFile}, &o, &e)
 	if code == exitUsage || authed.Load() == 0 {
 		t.Errorf("exit %d, %d authenticated requests; stderr %s", code, authed.Load(), e.String())
-	}
-}
-
-// TestWarningsOnce: under the console each distinct node-source warning is
-// logged once, however many polls repeat it, and every poll still reaches
-// the recorder.
-func TestWarningsOnce(t *testing.T) {
-	var logged []string
-	polls := 0
-	f := warningsOnce(func(promquery.Poll) { polls++ }, func(format string, a ...any) { logged = append(logged, fmt.Sprintf(format, a...)) })
-	clamp := "scrape interval 1ms from the targets API is out of bounds, using 1s (rate window 4s)"
-	for i := 0; i < 5; i++ {
-		f(promquery.Poll{Warnings: []string{clamp}})
-	}
-	f(promquery.Poll{Warnings: []string{clamp, "query disk: HTTP 503"}})
-	for i := 0; i < 100; i++ {
-		f(promquery.Poll{Warnings: []string{fmt.Sprintf("query %d failed", i)}})
-	}
-	if polls != 106 || len(logged) != maxWarningNotes || logged[0] != "nodes: "+clamp || logged[1] != "nodes: query disk: HTTP 503" {
-		t.Errorf("%d polls, logged %d: %q", polls, len(logged), logged[:min(3, len(logged))])
 	}
 }

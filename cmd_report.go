@@ -4,9 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -44,19 +44,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		reps[i] = rep
 	}
 	if len(reps) == 1 {
-		printClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], summaryWidth(stdout)) })
+		termtext.PrintClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], run.SummaryWidth(stdout)) })
 		return exitOK
 	}
-	printClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
+	termtext.PrintClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
 	return exitOK
-}
-
-// printClean prints what print writes with every terminal control sequence
-// removed: a report file (its scenario name, endpoint names, events, error
-// samples) may come from anyone, and its words must not drive the reader's
-// terminal.
-func printClean(w io.Writer, print func(io.Writer)) {
-	var b strings.Builder
-	print(&b)
-	io.WriteString(w, termtext.CleanLines(b.String()))
 }

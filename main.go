@@ -3,7 +3,8 @@
 // terminal — the moment a node gives out and the load at that moment.
 //
 // Each subcommand lives in its own cmd_*.go file and registers itself here,
-// so main stays a small dispatcher.
+// so main stays a small dispatcher; the load-running ones hand the run to
+// package run.
 package main
 
 import (
@@ -11,18 +12,19 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/brink-load/brink/run"
 )
 
-// Exit codes follow k6, so CI scripts can treat brink like k6.
+// Exit codes follow k6, so CI scripts can treat brink like k6; the run
+// package says what each means.
 const (
-	exitOK        = 0
-	exitFailure   = 1  // anything else went wrong
-	exitUsage     = 2  // bad flags, bad scenario, bad input file
-	exitThreshold = 99 // a threshold failed (or the run aborted at the breakpoint)
-	// The run could not be judged: a threshold without data, node metrics
-	// missing for most of the load, a first signal while brink itself was
-	// the bottleneck (verdict.inconclusive says which).
-	exitInconclusive = 98
+	exitOK            = run.ExitOK
+	exitFailure       = run.ExitFailure
+	exitUsage         = run.ExitUsage
+	exitThreshold     = run.ExitThreshold
+	exitInconclusive  = run.ExitInconclusive
+	exitExternalAbort = run.ExitExternalAbort
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -17,6 +17,7 @@ import (
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -431,14 +432,14 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 	srv := okServer(t, time.Millisecond)
 	rep := filepath.Join(t.TempDir(), "r.json")
 	var ticks atomic.Int32
-	tickHook = func(engine.Tick) {
+	run.TickHook = func(engine.Tick) {
 		if ticks.Add(1) == 3 {
 			panic("injected in the tick path")
 		}
 	}
 	exited := make(chan int, 1)
-	exitProcess = func(code int) { exited <- code; select {} }
-	defer func() { tickHook = func(engine.Tick) {}; exitProcess = os.Exit }()
+	run.ExitProcess = func(code int) { exited <- code; select {} }
+	defer func() { run.TickHook = func(engine.Tick) {}; run.ExitProcess = os.Exit }()
 
 	var out, errb syncBuffer
 	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
@@ -475,7 +476,7 @@ func TestProgressLine(t *testing.T) {
 			tk.TargetRate += g.TargetRate
 		}
 		rec.AddTick(tk)
-		return progressLine(rec)
+		return run.ProgressLine(rec)
 	}
 	closed := engine.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
 	open := engine.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, TargetRate: 70}
@@ -505,7 +506,7 @@ func TestProgressLine(t *testing.T) {
 			Groups: []engine.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
 	}
 	// Five windows of refused sessions breach the default ws_failed rate<5%.
-	if got, want := progressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0% state=BREAKPOINT"; got != want {
+	if got, want := run.ProgressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0% state=BREAKPOINT"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/run"
 )
 
 // --report naming an existing directory is refused before any load, like an
@@ -97,12 +97,12 @@ func fill(t *testing.T, dir string) {
 func checkNoReport(t *testing.T, url, rep string, midRun func(), why string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	tickHook = func(engine.Tick) {
+	run.TickHook = func(engine.Tick) {
 		if midRun != nil {
 			midRun()
 		}
 	}
-	defer func() { tickHook = func(engine.Tick) {} }()
+	defer func() { run.TickHook = func(engine.Tick) {} }()
 	code := runMain([]string{"probe", url, "--vus", "1", "--duration", "1500ms", "--think", "10ms", "--headless",
 		"--report", rep}, &out, &errb)
 	stderr := errb.String()
@@ -121,27 +121,5 @@ func checkNoReport(t *testing.T, url, rep string, midRun func(), why string) {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s exists", p)
 		}
-	}
-}
-
-// What an unwritable report path holds is said with the failure: an
-// autosave of this run is incomplete, a file older than the run is not
-// this run's at all.
-func TestStaleAutosaveSaid(t *testing.T) {
-	dir := t.TempDir()
-	start := time.Now().Add(-time.Minute)
-	p := filepath.Join(dir, "r.json")
-	if got := staleAutosave(p, start); got != "" {
-		t.Errorf("no file: %q, want nothing", got)
-	}
-	os.WriteFile(p, []byte("{}"), 0o644)
-	saved := start.Add(20 * time.Second)
-	os.Chtimes(p, saved, saved)
-	if got, want := staleAutosave(p, start), " ("+p+" holds an incomplete autosave of "+saved.Format("15:04:05")+")"; got != want {
-		t.Errorf("autosave: %q, want %q", got, want)
-	}
-	os.Chtimes(p, start.Add(-time.Hour), start.Add(-time.Hour))
-	if got, want := staleAutosave(p, start), " ("+p+" is from before this run)"; got != want {
-		t.Errorf("older file: %q, want %q", got, want)
 	}
 }

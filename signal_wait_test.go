@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/run"
 )
 
 // lockedBuffer lets the test read what the subprocess has written so far.
@@ -37,8 +38,8 @@ func (l *lockedBuffer) String() string {
 
 func TestSignalName(t *testing.T) {
 	for s, want := range map[os.Signal]string{os.Interrupt: "Ctrl-C", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"} {
-		if got := signalName(s); got != want {
-			t.Errorf("signalName(%v) = %q, want %q", s, got, want)
+		if got := run.SignalName(s); got != want {
+			t.Errorf("run.SignalName(%v) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@
 package termtext
 
 import (
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -189,4 +190,14 @@ func CleanLines(s string) string {
 		b.WriteByte('\n')
 		rest = more
 	}
+}
+
+// PrintClean prints what print writes with every terminal control sequence
+// removed: a report file (its scenario name, endpoint names, events, error
+// samples) may come from anyone, and its words must not drive the reader's
+// terminal.
+func PrintClean(w io.Writer, print func(io.Writer)) {
+	var b strings.Builder
+	print(&b)
+	io.WriteString(w, CleanLines(b.String()))
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"io"
@@ -7,10 +7,10 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// summaryWidth is how wide the end-of-run summary may be: the terminal's
+// SummaryWidth is how wide the end-of-run summary may be: the terminal's
 // width when w is one, else 100 (a file or pipe keeps the summary as it
 // always read).
-func summaryWidth(w io.Writer) int {
+func SummaryWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
 			return cols

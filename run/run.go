@@ -1,4 +1,8 @@
-package main
+// Package run wires one brink run: the engine, the node poller, the
+// recorder and its report, the console or the headless printer, SSH
+// sharing and signals. Why the run stopped is a cause on a context
+// (stop.go), and exitCode is the one place it becomes the exit code.
+package run
 
 import (
 	"context"
@@ -20,10 +24,32 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
-// execute runs a loaded scenario through engine → report (+ promquery) →
+// Options are what the commands that run load (run, probe, demo) ask of
+// a run, from their flags.
+type Options struct {
+	Headless          bool   // line printer instead of the console (also when stdout is no terminal)
+	ReportPath        string // JSON report; "" means brink-report-<time>.json in the working directory
+	AbortOnBreakpoint bool   // ramp down at the breakpoint (also scenario abort_on_breakpoint)
+	Share             string // SSH listen address for pairing ("" = off)
+	AuthorizedKeys    string
+	Controllers       string
+	MaxViewers        int
+	Insecure          bool // accept any TLS certificate from the target
+	IdleTimeout       time.Duration
+	// Progress is how often the headless printer writes a line (default 5s).
+	Progress time.Duration
+	// NodeConfig is the node source for the scenario's nodes section (the
+	// node flags add what has no scenario key); nil means the section alone.
+	NodeConfig func(*scenarios.Nodes) promquery.Config
+	Version    string // brink's, for the report
+	// Console is for tests; nil means os.Stdout.
+	Console *os.File
+}
+
+// Execute runs a loaded scenario through engine → report (+ promquery) →
 // console or line printer, and returns the exit code. The report is written
 // on every way out: normal end, abort, SIGINT, SIGTERM, SIGHUP, a panic.
-func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
+func Execute(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) int {
 	r, code := newRunner(sc, o, stdout, stderr)
 	if r == nil {
 		return code
@@ -36,7 +62,7 @@ func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
 // to bg, and run waits for them on every way out.
 type runner struct {
 	sc             *scenarios.Scenario
-	o              runOpts
+	o              Options
 	stdout, stderr io.Writer
 
 	rec     *report.Recorder
@@ -62,7 +88,7 @@ type runner struct {
 
 // newRunner checks what can be checked before any load and builds the
 // run's parts; a nil runner comes with the exit code of the refusal.
-func newRunner(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (*runner, int) {
+func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*runner, int) {
 	if o.AbortOnBreakpoint {
 		sc.AbortOnBreakpoint = true
 	}
@@ -75,13 +101,13 @@ func newRunner(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (*ru
 	}
 	if err := checkWritable(o.ReportPath); err != nil {
 		fmt.Fprintf(stderr, "brink: --report %s: %v\n", o.ReportPath, err)
-		return nil, exitUsage
+		return nil, ExitUsage
 	}
-	r := &runner{sc: sc, o: o, stdout: stdout, stderr: stderr, st: newStops(), console: o.console}
+	r := &runner{sc: sc, o: o, stdout: stdout, stderr: stderr, st: newStops(), console: o.Console}
 	// A window where brink itself was the bottleneck (engine
 	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
 	// is never the breakpoint.
-	r.rec = report.NewRecorder(sc, start, report.Options{Version: version,
+	r.rec = report.NewRecorder(sc, start, report.Options{Version: o.Version,
 		GeneratorBottleneck: func(t *engine.Tick) bool { return t.Generator.Overloaded }})
 	r.out = &reportOut{rec: r.rec, path: o.ReportPath, start: start, stdout: stdout, stderr: stderr}
 	if r.console == nil {
@@ -98,7 +124,7 @@ func newRunner(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (*ru
 	}
 	var err error
 	r.eng, err = engine.New(sc, engine.Options{
-		OnTick:             func(t engine.Tick) { tickHook(t); r.rec.AddTick(t) },
+		OnTick:             func(t engine.Tick) { TickHook(t); r.rec.AddTick(t) },
 		OnPanic:            r.panicked,
 		Logf:               r.logf,
 		InsecureSkipVerify: o.Insecure,
@@ -106,19 +132,23 @@ func newRunner(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) (*ru
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "brink: %v\n", err)
-		return nil, exitUsage
+		return nil, ExitUsage
 	}
 	if sc.Nodes != nil && (sc.Nodes.Prometheus != "" || len(sc.Nodes.Scrape) > 0) {
-		r.src, err = promquery.New(o.Nodes.config(sc.Nodes))
+		cfg := promquery.ConfigFromScenario
+		if o.NodeConfig != nil {
+			cfg = o.NodeConfig
+		}
+		r.src, err = promquery.New(cfg(sc.Nodes))
 		if err != nil {
 			fmt.Fprintf(stderr, "brink: nodes: %v\n", err)
-			return nil, exitUsage
+			return nil, ExitUsage
 		}
 	}
 	r.stopEngine = sync.OnceFunc(func() { go r.eng.Stop() })
 	r.ctl = consoleController{Engine: r.eng, stop: r.stopEngine, abort: r.consoleAbort}
 	r.rec.OnBreakpoint(r.breakpoint)
-	return r, exitOK
+	return r, ExitOK
 }
 
 // run wires the parts, waits for the load (under the console or the line
@@ -138,7 +168,7 @@ func (r *runner) run() (code int) {
 	viewers, closeShare, err := r.startSharing(ctx)
 	if err != nil {
 		fmt.Fprintf(r.stderr, "brink: --share: %v\n", err)
-		return exitUsage
+		return ExitUsage
 	}
 	defer closeShare()
 	tuiCtx, tuiCancel := context.WithCancel(ctx)
@@ -187,7 +217,7 @@ func (r *runner) panicked(v any, stack []byte) {
 		fmt.Fprint(r.console, "\x1b[?1049l\x1b[?25h") // leave the alt screen, show the cursor
 	}
 	fmt.Fprintf(r.stderr, "brink: panic: %v (%s)\n%s", v, r.out.said(), stack)
-	exitProcess(exitCode(r.st.cause(), outcome{}))
+	ExitProcess(exitCode(r.st.cause(), outcome{}))
 }
 
 // guard is deferred first in every goroutine a part starts.
@@ -324,7 +354,7 @@ func (w *reportOut) sayEnd() {
 		w.mu.Lock()
 		final := w.final
 		w.mu.Unlock()
-		printClean(w.stdout, func(out io.Writer) { report.PrintSummaryWidth(out, final, summaryWidth(w.stdout)) })
+		termtext.PrintClean(w.stdout, func(out io.Writer) { report.PrintSummaryWidth(out, final, SummaryWidth(w.stdout)) })
 		fmt.Fprintln(w.stderr, "brink: "+w.said())
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -92,7 +92,7 @@ func (r *runner) onSignal(s os.Signal, cut context.CancelFunc, returned <-chan s
 	// normal way out writes the report and prints the summary at once.
 	if r.st.external() {
 		r.rec.Note("brink", "second signal "+s.String()+": in-flight requests cut", time.Now())
-		fmt.Fprintf(r.stderr, "brink: %s: cutting in-flight requests, writing the report\n", signalName(s))
+		fmt.Fprintf(r.stderr, "brink: %s: cutting in-flight requests, writing the report\n", SignalName(s))
 		cut()
 		go func() {
 			select {
@@ -101,7 +101,7 @@ func (r *runner) onSignal(s os.Signal, cut context.CancelFunc, returned <-chan s
 				// Something did not let go of the cut: leave anyway,
 				// with the report and the summary.
 				r.out.sayEnd()
-				exitProcess(exitExternalAbort)
+				ExitProcess(ExitExternalAbort)
 			}
 		}()
 		return false
@@ -111,7 +111,7 @@ func (r *runner) onSignal(s os.Signal, cut context.CancelFunc, returned <-chan s
 	// The graceful stop can take as long as the slowest request: say what
 	// brink waits for, or it looks hung.
 	r.logf("%s: stopping; waiting for in-flight requests to finish (at most %s); %s again cuts them and writes the report now",
-		signalName(s), gracefulStop, signalName(s))
+		SignalName(s), gracefulStop, SignalName(s))
 	r.stopEngine()
 	r.tuiCancel() // the terminal may be gone (SIGHUP): nobody is left to press q
 	return true

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -91,17 +91,17 @@ func exitCode(cause error, o outcome) int {
 	var p panicStop
 	switch {
 	case errors.As(cause, &p):
-		return exitFailure
+		return ExitFailure
 	case o.runErr != nil && !errors.Is(o.runErr, context.Canceled):
-		return exitFailure
+		return ExitFailure
 	case o.reportLost:
-		return exitFailure
+		return ExitFailure
 	case external(cause):
-		return exitExternalAbort
+		return ExitExternalAbort
 	case errors.As(cause, new(breakpointAbort)), !o.passed, o.nodeCrossed:
-		return exitThreshold
+		return ExitThreshold
 	case o.inconclusive:
-		return exitInconclusive
+		return ExitInconclusive
 	}
-	return exitOK
+	return ExitOK
 }

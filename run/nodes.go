@@ -1,0 +1,56 @@
+package run
+
+import (
+	"context"
+	"time"
+
+	"github.com/brink-load/brink/promquery"
+)
+
+// idleTimeout maps the flag's 0 ("never") onto share's negative value.
+func idleTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// baselinePollTimeout bounds the poll before the load: a slow or dead
+// node source must not hold the run back.
+const baselinePollTimeout = 3 * time.Second
+
+// baselinePoll polls the node source once before any load, so a node
+// already over its threshold is known not to be the load's doing. A
+// failure is no reason to stop: the poll comes back with Err set.
+func baselinePoll(ctx context.Context, src promquery.Source) promquery.Poll {
+	pctx, cancel := context.WithTimeout(ctx, baselinePollTimeout)
+	defer cancel()
+	p, err := src.Poll(pctx)
+	if err != nil && p.Err == "" {
+		p.Err = err.Error()
+	}
+	if p.Time.IsZero() {
+		p.Time = time.Now()
+	}
+	return p
+}
+
+// maxWarningNotes bounds how many distinct node-source warnings a run logs.
+const maxWarningNotes = 20
+
+// warningsOnce passes each poll on to onPoll and logs each distinct
+// node-source warning the first time it appears (a clamped scrape interval,
+// a failing query): under the console nothing else shows Poll.Warnings.
+// Polls run one at a time (promquery.Run), so no lock is needed.
+func warningsOnce(onPoll func(promquery.Poll), logf func(string, ...any)) func(promquery.Poll) {
+	seen := map[string]bool{}
+	return func(p promquery.Poll) {
+		for _, w := range p.Warnings {
+			if !seen[w] && len(seen) < maxWarningNotes {
+				seen[w] = true
+				logf("nodes: %s", w)
+			}
+		}
+		onPoll(p)
+	}
+}
