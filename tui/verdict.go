@@ -14,11 +14,12 @@ import (
 type final struct {
 	f       report.Final
 	text    string
+	aborted string   // why the run stopped early ("" when it ran its course)
 	reasons []string // failed (✖) and inconclusive (?) reasons, marked
 }
 
 func newFinal(f *report.Final) *final {
-	out := &final{f: *f, text: termtext.Clean(f.Verdict.Text)}
+	out := &final{f: *f, text: termtext.Clean(f.Verdict.Text), aborted: termtext.Clean(f.Verdict.Aborted)}
 	out.f.FailedThresholds = nil
 	for _, t := range f.FailedThresholds {
 		out.f.FailedThresholds = append(out.f.FailedThresholds, termtext.Clean(t))
@@ -56,6 +57,9 @@ func verdictView(st *Styles, fin *final, reportPath string, w, h int) string {
 		outcome = st.Over.Render("✖ " + f.Outcome)
 	}
 	lines := []string{st.Title.Render("Verdict") + "  " + outcome + st.Dim.Render("  (v: nodes and events)")}
+	if fin.aborted != "" {
+		lines = append(lines, "  "+st.Warn.Render(truncate("aborted: "+fin.aborted, w-2)))
+	}
 	for _, l := range report.Wrap(fin.text, w-2) {
 		lines = append(lines, "  "+st.Value.Render(l))
 	}

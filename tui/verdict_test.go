@@ -74,3 +74,16 @@ func TestDoneHeaderWholeRun(t *testing.T) {
 		t.Errorf("finished header shows the last window: %s", header)
 	}
 }
+
+// A run stopped early says so on the verdict panel (its exit code is the
+// caller's: a signal, a key, abort_on_breakpoint).
+func TestVerdictSaysAborted(t *testing.T) {
+	rec := realRecorder(t, 30, 2)
+	rec.Abort("aborted by local", synthStart.Add(30*time.Second))
+	rec.Finish(synthStart.Add(31 * time.Second))
+	m := New(rec, Options{Now: func() time.Time { return synthStart.Add(31 * time.Second) }}).(*Model)
+	m.Update(sizeMsg(120, 40))
+	if out := m.View(); !strings.Contains(out, "aborted: aborted by local") {
+		t.Errorf("verdict panel does not say the run was aborted:\n%s", out)
+	}
+}
