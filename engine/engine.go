@@ -58,6 +58,10 @@ type Engine struct {
 	window time.Duration
 	groups []*group
 	eps    []*endpoint // all groups' requests, indexed by endpoint id
+	// rows are the endpoint ids of each (group, request name), in order:
+	// one Tick.Endpoints row each, so entries that share a name cost one
+	// row and one histogram snapshot per window, not one each.
+	rows   [][]int
 	rec    *recorder
 	tlsCfg *tls.Config
 	nextVU atomic.Int64
@@ -263,6 +267,17 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		}
 	}
 	e.rec = newRecorder(shardCount(), len(e.eps), len(sc.Groups), withWS)
+	row := make(map[[2]string]int, len(e.eps))
+	for _, ep := range e.eps {
+		k := [2]string{ep.group.cfg.Name, ep.name}
+		i, ok := row[k]
+		if !ok {
+			i = len(e.rows)
+			row[k] = i
+			e.rows = append(e.rows, nil)
+		}
+		e.rows[i] = append(e.rows[i], ep.id)
+	}
 	return e, nil
 }
 

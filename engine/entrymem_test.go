@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,5 +71,37 @@ func BenchmarkRequestEntryMemory(b *testing.B) {
 		b.ReportMetric(float64(same-base.HeapAlloc)/(1<<20), "MiB-5000-same")
 		b.ReportMetric(float64(int64(same)-int64(one))/n, "B/entry-same")
 		b.ReportMetric(float64(int64(named)-int64(one))/n, "B/entry-named")
+	}
+}
+
+// Request entries that share a name are one Tick.Endpoints row (with one
+// histogram) per window, holding all their requests; another name is a
+// row of its own.
+func TestEndpointRowsByName(t *testing.T) {
+	var hits atomic.Int64
+	srv := okServer(t, &hits)
+	g := constVUs(get("g", srv.URL+"/a"), 2, 300*time.Millisecond)
+	for _, r := range []struct{ name, path string }{{"g", "/b"}, {"other", "/c"}, {"g", "/d"}} {
+		g.Requests = append(g.Requests, scenarios.Request{Name: r.name, Method: "GET", URL: scenarios.MustTemplate(srv.URL + r.path)})
+	}
+	_, tk := run(t, scenario(100*time.Millisecond, g), Options{}, 10*time.Second)
+	var total int64
+	for _, x := range tk.all() {
+		if len(x.Endpoints) != 2 || x.Endpoints[0].Name == x.Endpoints[1].Name {
+			t.Fatalf("window at %s: rows %+v, want one for g and one for other", x.Elapsed, x.Endpoints)
+		}
+		for _, es := range x.Endpoints {
+			var hn int64
+			for _, c := range es.Hist.Counts {
+				hn += c
+			}
+			if es.Latency.Count != es.Requests || hn != es.Requests {
+				t.Fatalf("row %s: requests %d, latency count %d, histogram %d", es.Name, es.Requests, es.Latency.Count, hn)
+			}
+			total += es.Requests
+		}
+	}
+	if s := tk.sum(); total == 0 || total != s.Requests || total != hits.Load() {
+		t.Fatalf("rows hold %d requests, the run %d, the server saw %d", total, s.Requests, hits.Load())
 	}
 }

@@ -184,13 +184,23 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	// Every shard is swapped: no VU writes this parity's endpoint counts
 	// until the next swap.
 	parity := m.wins[0].parity
-	tk.Endpoints = make([]EndpointStats, 0, len(e.eps))
-	for i, ep := range e.eps {
-		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Requests: epReq[i], Errors: epErr[i], Hist: m.epEmpty}
+	tk.Endpoints = make([]EndpointStats, 0, len(e.rows))
+	for _, ids := range e.rows {
+		ep := e.eps[ids[0]]
+		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Hist: m.epEmpty}
 		resetHist(m.ep)
-		// A latency is recorded with its request, in the same window: an
-		// endpoint without requests has nothing to drain (no scan).
-		if epReq[i] > 0 && e.rec.eps[i].drain(parity, m.ep) {
+		drained := false
+		for _, i := range ids {
+			es.Requests += epReq[i]
+			es.Errors += epErr[i]
+			// A latency is recorded with its request, in the same
+			// window: an endpoint without requests has nothing to drain
+			// (no scan).
+			if epReq[i] > 0 && e.rec.eps[i].drain(parity, m.ep) {
+				drained = true
+			}
+		}
+		if drained {
 			es.Latency, es.Hist = summarize(m.ep), m.ep.Export()
 		}
 		tk.Endpoints = append(tk.Endpoints, es)
