@@ -494,14 +494,14 @@ func TestProgressLine(t *testing.T) {
 		return run.ProgressLine(rec)
 	}
 	closed := engine.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
-	open := engine.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, TargetRate: 70}
+	open := engine.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, BusyVUs: 3, TargetRate: 70}
 	cases := []struct {
 		groups []engine.GroupStats
 		want   string
 	}{
 		{[]engine.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]engine.GroupStats{open}, "t=1m05s vus=20 rate=70/s rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (20 VUs) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
+		{[]engine.GroupStats{open}, "t=1m05s vus=20 rate=70/s (3 busy) rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (3 of 20 VUs busy) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
 	}
 	for _, c := range cases {
 		if got := mk(c.groups...); got != c.want {

@@ -83,21 +83,24 @@ func ProgressLine(rec *report.Recorder) string {
 		var b strings.Builder
 		// Closed-model VUs against their target; the VUs an arrival-rate
 		// group uses go beside its rate, so "vus=152/92" never appears.
-		closedVUs, openVUs := tk.VUs, 0
+		// Of an arrival-rate group's VUs, the busy ones are what its rate
+		// needs now; the rest wait, allocated up front.
+		closedVUs, openVUs, busy := tk.VUs, 0, 0
 		for _, g := range tk.Groups {
 			if g.Executor == string(scenarios.RampingArrivalRate) {
 				openVUs += g.VUs
+				busy += g.BusyVUs
 			}
 		}
 		closedVUs -= openVUs
 		switch {
 		case closedVUs == 0 && tk.TargetVUs == 0 && (openVUs > 0 || tk.TargetRate > 0):
 			// Open model only: the VUs are whatever the rate needs.
-			fmt.Fprintf(&b, "t=%s vus=%d rate=%.0f/s", fmtElapsed(tk.Elapsed), openVUs, tk.TargetRate)
+			fmt.Fprintf(&b, "t=%s vus=%d rate=%.0f/s (%d busy)", fmtElapsed(tk.Elapsed), openVUs, tk.TargetRate, busy)
 		default:
 			fmt.Fprintf(&b, "t=%s vus=%d/%d", fmtElapsed(tk.Elapsed), closedVUs, tk.TargetVUs)
 			if tk.TargetRate > 0 || openVUs > 0 {
-				fmt.Fprintf(&b, " rate=%.0f/s (%d VUs)", tk.TargetRate, openVUs)
+				fmt.Fprintf(&b, " rate=%.0f/s (%d of %d VUs busy)", tk.TargetRate, busy, openVUs)
 			}
 		}
 		fmt.Fprintf(&b, " rps=%.0f p95=%s p99=%s err=%.1f%%", tk.RPS(), fmtMs(tk.Latency.P95), fmtMs(tk.Latency.P99), 100*tk.ErrorRate())

@@ -512,3 +512,21 @@ func userCounts(t *engine.Tick, gs []report.GroupLoad) (users, target, open int)
 	}
 	return users, target, open
 }
+
+// busyVUs is the VUs arrival-rate groups keep busy at the newest window's
+// end: what their rate needs now.
+func busyVUs(t *engine.Tick, gs []report.GroupLoad) int {
+	n := 0
+	if len(gs) == 0 {
+		for _, g := range t.Groups {
+			n += g.BusyVUs
+		}
+		return n
+	}
+	for _, g := range gs {
+		if g.Open {
+			n += g.BusyVUs
+		}
+	}
+	return n
+}

@@ -28,7 +28,7 @@ func TestHeaderGroupsAndOverload(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("header has %d lines:\n%s", len(lines), out)
 	}
-	for _, want := range []string{"! brink overloaded", "users 420/420", "rate 70/s (50 VUs)"} {
+	for _, want := range []string{"! brink overloaded", "users 420/420", "rate 70/s (12 busy)"} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("line 1 lacks %q: %s", want, lines[0])
 		}

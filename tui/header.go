@@ -75,7 +75,8 @@ func headerView(st *Styles, d *data, o *Options, win time.Duration, w int) strin
 	if t.TargetRate > 0 {
 		rate := fmtCount(t.TargetRate) + "/s"
 		if open > 0 && shown != open {
-			rate += " (" + strconv.Itoa(open) + " VUs)"
+			// The VUs the rate keeps busy now, not those allocated for it.
+			rate += " (" + strconv.Itoa(busyVUs(t, d.groups)) + " busy)"
 		}
 		l1 = append(l1, kv("rate", rate))
 	}
