@@ -75,9 +75,17 @@ const (
 	// good part of any latency worth an SLO: its open-model clock has
 	// really slipped.
 	SendLagLimit = 100 * time.Millisecond
+	// MinJudgedStretch: CPU and send lag are judged only on a window of at
+	// least half its length. The run's last window is partial (it ends
+	// when the VUs are done), often a few ms of teardown — VUs leaving,
+	// sockets closing, the final GC — whose CPU is no measure of the load,
+	// and whose handful of sends make p99 their max: marking it put a
+	// generator_overloaded event on a run's 0-user tail.
+	MinJudgedStretch = 0.5
 )
 
-// judgeHealth sets s.Overloaded and s.Reason from the window's figures.
+// judgeHealth sets s.Overloaded and s.Reason from the window's figures
+// (CPU and send lag only on a window of MinJudgedStretch or more).
 // afterStall is true when the window before was stretched: requests in
 // flight through a stall complete (and are recorded) in the window after
 // it, with the stall in their latency, so that window is marked too. It
@@ -90,10 +98,11 @@ func judgeHealth(s *GeneratorStats, afterStall bool) (stalled bool) {
 	} else if afterStall {
 		why = append(why, "requests in flight through the stall before")
 	}
-	if s.Cores > 0 && s.CPUPercent >= CPUSaturated*100*float64(s.Cores) {
+	judged := s.Stretch >= MinJudgedStretch
+	if judged && s.Cores > 0 && s.CPUPercent >= CPUSaturated*100*float64(s.Cores) {
 		why = append(why, fmt.Sprintf("CPU %.0f %% of %d cores", s.CPUPercent, s.Cores))
 	}
-	if s.SendLag.Count > 0 && s.SendLag.P99 > SendLagLimit {
+	if judged && s.SendLag.Count > 0 && s.SendLag.P99 > SendLagLimit {
 		why = append(why, fmt.Sprintf("send lag p99 %s", s.SendLag.P99.Round(time.Millisecond/10)))
 	}
 	s.Overloaded = len(why) > 0

@@ -73,6 +73,11 @@ func TestJudgeHealth(t *testing.T) {
 		{"lag of the slowest few", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 90, P50: 100 * time.Microsecond, P99: 60 * time.Millisecond}}, false, false, false, ""},
 		{"lag at the limit", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: SendLagLimit}}, false, false, false, ""},
 		{"stretch at the limit", GeneratorStats{Stretch: StallStretch, Cores: 2}, false, false, false, ""},
+		// The run's last, partial window: its teardown burst and few
+		// sends are not the load's.
+		{"final partial window, CPU burst", GeneratorStats{Stretch: 0.03, CPUPercent: 195, Cores: 2}, false, false, false, ""},
+		{"final partial window, one late send", GeneratorStats{Stretch: 0.2, Cores: 2, SendLag: Lag{Count: 2, P99: 300 * time.Millisecond}}, false, false, false, ""},
+		{"half a window, CPU saturated", GeneratorStats{Stretch: MinJudgedStretch, CPUPercent: 190, Cores: 2}, false, true, false, "CPU 190 %"},
 	}
 	for _, c := range cases {
 		s := c.s
