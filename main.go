@@ -2,92 +2,19 @@
 // in-process, watches the servers through Prometheus, and shows — live, in a
 // terminal — the moment a node gives out and the load at that moment.
 //
-// Each subcommand lives in its own cmd_*.go file and registers itself here,
-// so main stays a small dispatcher; the load-running ones hand the run to
-// package run.
+// main is the entry point only: the commands are package cli.
 package main
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"sort"
 
-	"github.com/brink-load/brink/run"
-)
-
-// Exit codes follow k6, so CI scripts can treat brink like k6; the run
-// package says what each means.
-const (
-	exitOK            = run.ExitOK
-	exitFailure       = run.ExitFailure
-	exitUsage         = run.ExitUsage
-	exitThreshold     = run.ExitThreshold
-	exitInconclusive  = run.ExitInconclusive
-	exitExternalAbort = run.ExitExternalAbort
+	"github.com/brink-load/brink/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
 
-type command struct {
-	name    string
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-var commands = map[string]command{}
-
-// register is called from each cmd_*.go file's init.
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("duplicate command " + c.name)
-	}
-	commands[c.name] = c
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "brink %s — find the breakpoint: ramp load, watch the nodes, see what gives out first.\n\n", version)
-	fmt.Fprintln(w, "Usage: brink COMMAND [flags] [args]")
-	fmt.Fprintln(w, "\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nRun 'brink COMMAND --help' for a command's flags.")
-}
-
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func runMain(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		usage(stdout)
-		return exitOK
-	case "--version":
-		args[0] = "version"
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "brink: unknown command %q (try 'brink --help')\n", args[0])
-		return exitUsage
-	}
-	return c.run(args[1:], stdout, stderr)
-}
-
-func init() {
-	register(command{name: "version", summary: "print brink's version", run: func(args []string, stdout, _ io.Writer) int {
-		fmt.Fprintf(stdout, "brink %s\n", version)
-		return exitOK
-	}})
+	cli.Version = version
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

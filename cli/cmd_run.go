@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -106,7 +106,7 @@ func interleave(fs *flag.FlagSet, args []string) []string {
 // execute runs sc with the options from the flags; run.Execute says how
 // it ended, as the exit code.
 func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
-	o.Version = version
+	o.Version = Version
 	o.NodeConfig = o.Nodes.config
 	return run.Execute(sc, o.Options, stdout, stderr)
 }

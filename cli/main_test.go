@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	brinkBin = filepath.Join(dir, "brink")
-	if out, err := exec.Command("go", "build", "-o", brinkBin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", brinkBin, "..").CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)
 	}
@@ -529,7 +529,7 @@ func TestProgressLine(t *testing.T) {
 // brink check validates without load, and the scenario README shows is a
 // valid one (so the README cannot drift from the format).
 func TestCheckCommandAndREADMEScenario(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

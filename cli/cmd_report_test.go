@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -18,8 +18,8 @@ func TestReportCommand(t *testing.T) {
 		}
 		return p
 	}
-	a := filepath.Join("report", "testdata", "run-a.json")
-	b := filepath.Join("report", "testdata", "run-b.json")
+	a := filepath.Join("..", "report", "testdata", "run-a.json")
+	b := filepath.Join("..", "report", "testdata", "run-b.json")
 	notReport := write("scenario.yaml", "name: x\ngroups: []\n")
 	newer := write("newer.json", `{"schema_version": 2, "start": "2030-01-01T00:00:00Z"}`)
 	noSummary := write("nosummary.json", `{"schema_version": 1, "start": "2030-01-01T00:00:00Z", "timeline": []}`)
@@ -31,8 +31,8 @@ func TestReportCommand(t *testing.T) {
 		golden  string // stdout must equal this file
 		errSays string // stderr must say this, on one line
 	}{
-		{"summary", []string{a}, exitOK, filepath.Join("report", "testdata", "summary-a.golden"), ""},
-		{"compare", []string{a, b}, exitOK, filepath.Join("report", "testdata", "compare.golden"), ""},
+		{"summary", []string{a}, exitOK, filepath.Join("..", "report", "testdata", "summary-a.golden"), ""},
+		{"compare", []string{a, b}, exitOK, filepath.Join("..", "report", "testdata", "compare.golden"), ""},
 		{"no file", nil, exitUsage, "", "Usage: brink report FILE"},
 		{"three files", []string{a, b, a}, exitUsage, "", "Usage: brink report FILE"},
 		{"not a report", []string{notReport}, exitUsage, "", "scenario.yaml: not a brink report"},
@@ -75,7 +75,7 @@ func TestReportCommand(t *testing.T) {
 // its scenario name, events and verdict must not drive the reader's
 // terminal, in the summary or in a comparison.
 func TestReportCommandCleansOutsideText(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("report", "testdata", "run-a.json"))
+	data, err := os.ReadFile(filepath.Join("..", "report", "testdata", "run-a.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestReportCommandCleansOutsideText(t *testing.T) {
 	if err := os.WriteFile(p, hostile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{p}, {p, filepath.Join("report", "testdata", "run-b.json")}} {
+	for _, args := range [][]string{{p}, {p, filepath.Join("..", "report", "testdata", "run-b.json")}} {
 		var out, errb bytes.Buffer
 		if code := runMain(append([]string{"report"}, args...), &out, &errb); code != exitOK {
 			t.Fatalf("report %v: exit %d (%s)", args, code, errb.String())

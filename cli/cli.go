@@ -1,0 +1,91 @@
+// Package cli is brink's commands: flags → a scenario → the run. Each
+// subcommand lives in its own cmd_*.go file and registers itself here, so
+// Main stays a small dispatcher; the load-running ones hand the run to
+// package run.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/brink-load/brink/run"
+)
+
+// Exit codes follow k6, so CI scripts can treat brink like k6; the run
+// package says what each means.
+const (
+	exitOK            = run.ExitOK
+	exitFailure       = run.ExitFailure
+	exitUsage         = run.ExitUsage
+	exitThreshold     = run.ExitThreshold
+	exitInconclusive  = run.ExitInconclusive
+	exitExternalAbort = run.ExitExternalAbort
+)
+
+// Version is brink's version; main sets it from its own, which the build
+// sets with -ldflags "-X main.version=…".
+var Version = "0.1.0-dev"
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+// register is called from each cmd_*.go file's init.
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("duplicate command " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "brink %s — find the breakpoint: ramp load, watch the nodes, see what gives out first.\n\n", Version)
+	fmt.Fprintln(w, "Usage: brink COMMAND [flags] [args]")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'brink COMMAND --help' for a command's flags.")
+}
+
+// Main runs the command args name and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return runMain(args, stdout, stderr)
+}
+
+func runMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "--version":
+		args[0] = "version"
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "brink: unknown command %q (try 'brink --help')\n", args[0])
+		return exitUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func init() {
+	register(command{name: "version", summary: "print brink's version", run: func(args []string, stdout, _ io.Writer) int {
+		fmt.Fprintf(stdout, "brink %s\n", Version)
+		return exitOK
+	}})
+}
