@@ -125,9 +125,21 @@ nodes:
 	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
 
 	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "load1 150 > 100")
-	// The crossing's line is ┊, or ┃ where the breakpoint is drawn over it.
-	if !strings.Contains(screen, "db-3 load1>100") || !strings.ContainsAny(screen, "┊┃") {
-		t.Errorf("no crossing marker (┊ or ┃, labelled) on the charts:\n%s", screen)
+	// The event can come before the chart's next point: the marker shows
+	// once a window has ended past the crossing. Its line is ┊, or ┃ where
+	// the breakpoint is drawn over it, labelled by the node or as the
+	// breakpoint.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		// Chart labels, not the event log's words ("db-3 load1 150 > 100",
+		// "✖ breakpoint: …").
+		if strings.ContainsAny(screen, "┊┃") && (strings.Contains(screen, "db-3 load1>100") || strings.Contains(screen, "┃✖ breakpoint")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no crossing marker (┊ or ┃, labelled) on the charts:\n%s", screen)
+		}
+		time.Sleep(300 * time.Millisecond)
+		screen = s.capture()
 	}
 
 	s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24")
