@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -15,24 +14,12 @@ import (
 
 // Redacted replaces a credential in every message promquery gives out
 // (the report's copy of the scenario uses the same word).
-const Redacted = "[redacted]"
+const Redacted = termtext.Redacted
 
 // minSecret is the shortest known secret replaced wherever it appears:
 // replacing a two-letter password everywhere would garble every message
 // and protect nothing.
 const minSecret = 4
-
-var (
-	// userInfoRE is the user-info of a URL in free text: scheme://…@.
-	userInfoRE = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s"'<>]*)@`)
-	// secretParamRE is a credential-looking query parameter's value.
-	secretParamRE = regexp.MustCompile(`(?i)([?&;][^=&?#\s"'<>]*(?:token|key|secret|passw|pwd|session|auth|signature|sig|credential)[^=&?#\s"'<>]*=)[^&#\s"'<>]*`)
-	// bearerRE is a bearer token echoed back.
-	bearerRE = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}`)
-	// basicRE is a Basic credential echoed back: base64 of user:password
-	// (decoded to tell it from the words "basic auth").
-	basicRE = regexp.MustCompile(`(?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2})`)
-)
 
 // redactor takes credentials out of text: URL user-info, credential-looking
 // query parameters, Authorization values, and every secret brink was given
@@ -60,7 +47,7 @@ func newRedactor(c Config) *redactor {
 			}
 		}
 		for k, vs := range u.Query() {
-			if secretParamRE.MatchString("?" + k + "=") {
+			if termtext.SecretParam(k) {
 				for _, v := range vs {
 					r.add(v)
 				}
@@ -145,51 +132,9 @@ func (r *redactor) redact(s string) string {
 	return RedactText(s)
 }
 
-// RedactText takes credentials that have a recognisable shape out of s:
-// the password of every URL's user-info (a user-info without a password,
-// often a token, goes whole), credential-looking query parameters
-// (token=, api_key=, password=…) and Authorization values (Bearer …).
-func RedactText(s string) string {
-	if lower := strings.ToLower(s); !strings.Contains(s, "@") && !strings.Contains(s, "=") &&
-		!strings.Contains(lower, "bearer") && !strings.Contains(lower, "basic") {
-		return s
-	}
-	s = userInfoRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := userInfoRE.FindStringSubmatch(m)
-		scheme, info := sub[1], sub[2]
-		if info == "" || info == Redacted {
-			return m
-		}
-		if user, _, ok := strings.Cut(info, ":"); ok {
-			return scheme + user + ":" + Redacted + "@"
-		}
-		return scheme + Redacted + "@"
-	})
-	s = secretParamRE.ReplaceAllStringFunc(s, func(m string) string {
-		k, v, _ := strings.Cut(m, "=")
-		// "…?token=x: HTTP 401": the colon is the message's, not the value's.
-		tail := ""
-		if strings.HasSuffix(v, ":") {
-			tail = ":"
-		}
-		return k + "=" + Redacted + tail
-	})
-	s = basicRE.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, cred, _ := strings.Cut(m, " ")
-		if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred)); err == nil && strings.Contains(string(dec), ":") {
-			return scheme + " " + Redacted
-		}
-		return m
-	})
-	s = bearerRE.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, _, _ := strings.Cut(m, " ")
-		if strings.HasSuffix(m, Redacted) {
-			return m
-		}
-		return scheme + " " + Redacted
-	})
-	return s
-}
+// RedactText takes credentials that have a recognisable shape out of s
+// (termtext.Redact).
+func RedactText(s string) string { return termtext.Redact(s) }
 
 // RedactURL is RedactText for a URL brink was given: what logs and
 // headers may show of it.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -17,8 +17,8 @@ func TestOverBeforeTheLoad(t *testing.T) {
 	load1Over100 := scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "db"}
 	cases := []struct {
 		name     string
-		baseline *promquery.Poll // through Baseline
-		early    []float64       // db-3's load1 polled at -2 s, -1 s, before any window
+		baseline *measure.Poll // through Baseline
+		early    []float64     // db-3's load1 polled at -2 s, -1 s, before any window
 		during   func(s int) float64
 		bpAt     float64 // <0: none
 		bpVUs    int
@@ -37,7 +37,7 @@ func TestOverBeforeTheLoad(t *testing.T) {
 			}, bpAt: 8, bpVUs: 80},
 		{name: "under before: the crossing counts", baseline: ptr(poll(-3, load1("db-3", 20))),
 			during: func(int) float64 { return 150 }, bpAt: 0, bpVUs: 10},
-		{name: "failed baseline poll judges nothing", baseline: ptr(promquery.Poll{Time: at(-3), Err: "refused"}),
+		{name: "failed baseline poll judges nothing", baseline: ptr(measure.Poll{Time: at(-3), Err: "refused"}),
 			during: func(int) float64 { return 150 }, bpAt: 0, bpVUs: 10},
 	}
 	for _, c := range cases {
@@ -50,9 +50,9 @@ func TestOverBeforeTheLoad(t *testing.T) {
 				r.AddPoll(poll(float64(i-len(c.early)), load1("db-3", v)))
 			}
 			wins := ramp(12, 10, func(int) float64 { return 50 })
-			polls := map[int][]promquery.Sample{}
+			polls := map[int][]measure.Sample{}
 			for s := 1; s <= 12; s++ {
-				polls[s] = []promquery.Sample{load1("db-3", c.during(s))}
+				polls[s] = []measure.Sample{load1("db-3", c.during(s))}
 			}
 			// The first poll of the load, at 0 s, comes before the first window.
 			r.AddPoll(poll(0, load1("db-3", c.during(1))))

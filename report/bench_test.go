@@ -8,7 +8,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -36,7 +36,7 @@ func BenchmarkAddPoll(b *testing.B) {
 	sc := scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100},
 		scenarios.NodeThreshold{Metric: "cpu", Above: 90}, scenarios.NodeThreshold{Metric: "load1_per_core", Above: 4})
 	r := NewRecorder(sc, t0, Options{})
-	samples := make([]promquery.Sample, 20)
+	samples := make([]measure.Sample, 20)
 	for i := range samples {
 		samples[i] = load1(string(rune('a'+i)), 50)
 	}
@@ -76,7 +76,7 @@ func BenchmarkRetainedPerWindow(b *testing.B) {
 		base.Endpoints = append(base.Endpoints, e)
 	}
 	base.Groups = append(base.Groups, base.Groups[0], base.Groups[0])
-	samples := make([]promquery.Sample, 20)
+	samples := make([]measure.Sample, 20)
 	for i := range samples {
 		samples[i] = load1(fmt.Sprintf("node-%02d", i), 50)
 	}

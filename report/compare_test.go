@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -30,13 +30,13 @@ func fixture(t *testing.T, name string, rpsPerVU, crossAt, slowFrom int) *Report
 			wins[i].errs = wins[i].rps * (i - slowFrom + 1) / 100
 		}
 	}
-	polls := map[int][]promquery.Sample{}
+	polls := map[int][]measure.Sample{}
 	for s := 1; s <= 40; s++ {
 		v := 40 + float64(s)*2
 		if s >= crossAt {
 			v = 100 + float64(s-crossAt+2)*2
 		}
-		polls[s] = []promquery.Sample{load1("db-3", v), load1("db-1", 30)}
+		polls[s] = []measure.Sample{load1("db-3", v), load1("db-1", 30)}
 	}
 	feed(t, r, wins, polls)
 	r.Note("local", "added read cache on db-3", at(5))

@@ -11,20 +11,19 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
 func TestNodeEventText(t *testing.T) {
 	r := NewRecorder(scenario(false, nil, scenarios.NodeThreshold{Metric: "load1", Above: 100}), t0, Options{})
-	polls := map[int][]promquery.Sample{}
+	polls := map[int][]measure.Sample{}
 	for s := 1; s <= 12; s++ {
 		v := 50.0
 		if s >= 4 && s < 8 {
 			v = 100 + float64(s)
 		}
-		polls[s] = []promquery.Sample{load1("db-3", v)}
+		polls[s] = []measure.Sample{load1("db-3", v)}
 	}
 	feed(t, r, ramp(12, 200, func(int) float64 { return 212 }), polls)
 	var evs []Event
@@ -46,9 +45,9 @@ func TestNodeEventText(t *testing.T) {
 
 func TestWindowValues(t *testing.T) {
 	tk := tick(0, win{vus: 10, rps: 200, p95: 300, errs: 4, checks: 10})
-	tk.Endpoints = append(tk.Endpoints, engine.EndpointStats{Group: "g", Name: "post", Requests: 100, Errors: 50})
+	tk.Endpoints = append(tk.Endpoints, measure.EndpointStats{Group: "g", Name: "post", Requests: 100, Errors: 50})
 	tk.Endpoints[1].Hist, tk.Endpoints[1].Latency = hist(100, 900)
-	tk.WS.Reply = engine.Latency{Count: 10, P50: 5 * time.Millisecond, P90: 8 * time.Millisecond,
+	tk.WS.Reply = measure.Latency{Count: 10, P50: 5 * time.Millisecond, P90: 8 * time.Millisecond,
 		P95: 9 * time.Millisecond, P99: 20 * time.Millisecond, Max: 30 * time.Millisecond, Mean: 6 * time.Millisecond}
 	tag := func(x scenarios.Threshold, k, v string) scenarios.Threshold { x.TagKey, x.TagValue = k, v; return x }
 	cases := []struct {
@@ -336,10 +335,10 @@ func FuzzAddTick(f *testing.F) {
 			{Metric: "http_req_duration", TagKey: "group", TagValue: "g", Agg: "p", P: 99, Op: "<", Value: 1}}), t0, Options{})
 		for i := 0; i < 3; i++ {
 			snap := &hdrhistogram.Snapshot{LowestTrackableValue: lo, HighestTrackableValue: hi, SignificantFigures: sig, Counts: counts}
-			tk := engine.Tick{Time: at(float64(i)), Window: time.Duration(window), Requests: req, ErrorCount: errs,
-				Latency: engine.Latency{Count: req, P95: time.Duration(val)}, Hist: snap,
-				Endpoints: []engine.EndpointStats{{Group: "g", Name: "x", Requests: req, Hist: snap}, {Group: "g", Name: "y", Hist: snap}},
-				Groups:    []engine.GroupStats{{Name: "g", TargetRate: float64(val), Iterations: req}}}
+			tk := measure.Tick{Time: at(float64(i)), Window: time.Duration(window), Requests: req, ErrorCount: errs,
+				Latency: measure.Latency{Count: req, P95: time.Duration(val)}, Hist: snap,
+				Endpoints: []measure.EndpointStats{{Group: "g", Name: "x", Requests: req, Hist: snap}, {Group: "g", Name: "y", Hist: snap}},
+				Groups:    []measure.GroupStats{{Name: "g", TargetRate: float64(val), Iterations: req}}}
 			r.AddTick(tk)
 		}
 		_ = r.Report()

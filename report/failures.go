@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 )
 
 // FailureRow is one row of the run's failures table (Locust's): the failed
@@ -12,9 +12,9 @@ import (
 // them said. One status_5xx can hide several causes; the sample tells them
 // apart.
 type FailureRow struct {
-	Kind   engine.ErrorKind `json:"kind"`
-	Status int              `json:"status,omitempty"`
-	Group  string           `json:"group"`
+	Kind   measure.ErrorKind `json:"kind"`
+	Status int               `json:"status,omitempty"`
+	Group  string            `json:"group"`
 	// Endpoint is the request name; absent for a group-level failure (a
 	// dropped arrival) and for the "other" row.
 	Endpoint string `json:"endpoint,omitempty"`
@@ -37,7 +37,7 @@ const (
 
 type failKey struct {
 	group, endpoint string
-	kind            engine.ErrorKind
+	kind            measure.ErrorKind
 	status          int
 }
 
@@ -50,7 +50,7 @@ type failAcc struct {
 	sorted            []FailureRow
 }
 
-func (a *failAcc) add(fs []engine.Failure) {
+func (a *failAcc) add(fs []measure.Failure) {
 	if len(fs) == 0 {
 		return
 	}

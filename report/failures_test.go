@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/engine/wstest"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -20,21 +22,21 @@ import (
 // first window's message, and sorts by count.
 func TestFailuresMerged(t *testing.T) {
 	r := NewRecorder(scenario(false, nil), t0, Options{})
-	f := func(ep string, k engine.ErrorKind, status int, n int64, msg string) engine.Failure {
-		return engine.Failure{Group: "g", Endpoint: ep, Kind: k, Status: status, Count: n, Message: msg}
+	f := func(ep string, k measure.ErrorKind, status int, n int64, msg string) measure.Failure {
+		return measure.Failure{Group: "g", Endpoint: ep, Kind: k, Status: status, Count: n, Message: msg}
 	}
 	t1 := tick(0, win{vus: 10, rps: 100, p95: 10, errs: 6})
-	t1.Failures = []engine.Failure{f("home", engine.ErrStatus5xx, 502, 5, "502 Bad Gateway"), f("home", engine.ErrStatus5xx, 503, 1, "503 first")}
+	t1.Failures = []measure.Failure{f("home", measure.ErrStatus5xx, 502, 5, "502 Bad Gateway"), f("home", measure.ErrStatus5xx, 503, 1, "503 first")}
 	r.AddTick(t1)
 	t2 := tick(1, win{vus: 10, rps: 100, p95: 10, errs: 4})
-	t2.Failures = []engine.Failure{f("home", engine.ErrStatus5xx, 503, 3, "503 later"), f("", engine.ErrDropped, 0, 1, "no VU free")}
+	t2.Failures = []measure.Failure{f("home", measure.ErrStatus5xx, 503, 3, "503 later"), f("", measure.ErrDropped, 0, 1, "no VU free")}
 	r.AddTick(t2)
 	r.Finish(at(3))
 	got := r.Report().Failures
 	want := []FailureRow{
-		{Kind: engine.ErrStatus5xx, Status: 502, Group: "g", Endpoint: "home", Count: 5, Sample: "502 Bad Gateway"},
-		{Kind: engine.ErrStatus5xx, Status: 503, Group: "g", Endpoint: "home", Count: 4, Sample: "503 first"},
-		{Kind: engine.ErrDropped, Group: "g", Count: 1, Sample: "no VU free"},
+		{Kind: measure.ErrStatus5xx, Status: 502, Group: "g", Endpoint: "home", Count: 5, Sample: "502 Bad Gateway"},
+		{Kind: measure.ErrStatus5xx, Status: 503, Group: "g", Endpoint: "home", Count: 4, Sample: "503 first"},
+		{Kind: measure.ErrDropped, Group: "g", Count: 1, Sample: "no VU free"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("failures\n got %v\nwant %v", got, want)
@@ -52,8 +54,8 @@ func TestFailuresBounded(t *testing.T) {
 		for j := 0; j < 50; j++ {
 			n := int64(1 + (i*50+j)%7)
 			total += n
-			tk.Failures = append(tk.Failures, engine.Failure{Group: "g", Endpoint: fmt.Sprintf("ep%d", i*50+j),
-				Kind: engine.ErrStatus4xx, Status: 404, Count: n, Message: "404 Not Found"})
+			tk.Failures = append(tk.Failures, measure.Failure{Group: "g", Endpoint: fmt.Sprintf("ep%d", i*50+j),
+				Kind: measure.ErrStatus4xx, Status: 404, Count: n, Message: "404 Not Found"})
 		}
 		r.AddTick(tk)
 	}
@@ -130,7 +132,7 @@ func TestFailuresFromEngine(t *testing.T) {
 	}
 	for status, want := range map[int]string{502: "Bad Gateway", 504: "upstream timed out", 503: "busy"} {
 		f, ok := byStatus[status]
-		if !ok || f.Kind != engine.ErrStatus5xx || f.Group != "web" || !strings.Contains(f.Sample, want) || f.Count < 1 {
+		if !ok || f.Kind != measure.ErrStatus5xx || f.Group != "web" || !strings.Contains(f.Sample, want) || f.Count < 1 {
 			t.Errorf("status %d: row %+v, want status_5xx of web with %q", status, f, want)
 		}
 	}
@@ -223,7 +225,7 @@ func TestWSFailuresInReport(t *testing.T) {
 	if rep.Summary.WS == nil || rep.Summary.WS.Failed == 0 {
 		t.Fatalf("ws summary %+v: want failures", rep.Summary.WS)
 	}
-	want := FailureRow{Kind: engine.ErrStatus4xx, Status: 403, Group: "chat", Endpoint: engine.WSEndpoint,
+	want := FailureRow{Kind: measure.ErrStatus4xx, Status: 403, Group: "chat", Endpoint: measure.WSEndpoint,
 		Count: rep.Summary.WS.Failed, Sample: "handshake refused: HTTP 403 Forbidden: forbidden"}
 	if len(rep.Failures) != 1 || rep.Failures[0] != want {
 		t.Fatalf("failures %+v, want [%+v]", rep.Failures, want)

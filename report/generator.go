@@ -1,6 +1,8 @@
 package report
 
-import "github.com/brink-load/brink/engine"
+import (
+	"github.com/brink-load/brink/measure"
+)
 
 // Generator health events: brink itself became (or stopped being) the
 // bottleneck (engine GeneratorStats.Overloaded), so the latency it
@@ -14,7 +16,7 @@ const (
 // overloaded window after healthy ones, and the first healthy one after.
 // Each is stamped at its window's start, where the change happened at the
 // latest. The caller holds the lock.
-func (r *Recorder) genHealth(t *engine.Tick) {
+func (r *Recorder) genHealth(t *measure.Tick) {
 	over := t.Generator.Overloaded
 	if over == r.genOver {
 		return

@@ -7,8 +7,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -34,7 +33,7 @@ type win struct {
 
 // hist builds a window histogram whose p95 and p99 are p95ms and whose
 // median is half of it.
-func hist(n int, p95ms float64) (*hdrhistogram.Snapshot, engine.Latency) {
+func hist(n int, p95ms float64) (*hdrhistogram.Snapshot, measure.Latency) {
 	h := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
 	hi := int64(p95ms * 1000)
 	lo := hi / 2
@@ -42,19 +41,19 @@ func hist(n int, p95ms float64) (*hdrhistogram.Snapshot, engine.Latency) {
 	_ = h.RecordValues(lo, int64(n)-tail)
 	_ = h.RecordValues(hi, tail)
 	d := func(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
-	l := engine.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: d(int64(h.Mean())), P50: d(h.ValueAtPercentile(50)),
+	l := measure.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: d(int64(h.Mean())), P50: d(h.ValueAtPercentile(50)),
 		P90: d(h.ValueAtPercentile(90)), P95: d(h.ValueAtPercentile(95)), P99: d(h.ValueAtPercentile(99)), Max: d(h.Max())}
 	return h.Export(), l
 }
 
 // tick makes window i (ending at t0+i+1 s).
-func tick(i int, w win) engine.Tick {
-	t := engine.Tick{Time: at(float64(i + 1)), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
+func tick(i int, w win) measure.Tick {
+	t := measure.Tick{Time: at(float64(i + 1)), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
 		Stage: w.stage, VUs: w.vus, TargetVUs: w.vus, TargetRate: w.rate, Requests: int64(w.rps),
-		ErrorCount: int64(w.errs), Dropped: int64(w.drop), Errors: map[engine.ErrorKind]int64{},
+		ErrorCount: int64(w.errs), Dropped: int64(w.drop), Errors: map[measure.ErrorKind]int64{},
 		ChecksPassed: int64(w.rps - w.checks), ChecksFailed: int64(w.checks)}
 	if w.errs > 0 {
-		t.Errors[engine.ErrStatus5xx] = int64(w.errs)
+		t.Errors[measure.ErrStatus5xx] = int64(w.errs)
 	}
 	t.Iterations = int64(w.rps)
 	if w.iters > 0 {
@@ -69,14 +68,14 @@ func tick(i int, w win) engine.Tick {
 		exec = string(scenarios.RampingArrivalRate)
 		t.TargetVUs = 0
 	}
-	t.Groups = []engine.GroupStats{{Name: "g", Executor: exec, VUs: w.vus, TargetVUs: t.TargetVUs, TargetRate: w.rate,
+	t.Groups = []measure.GroupStats{{Name: "g", Executor: exec, VUs: w.vus, TargetVUs: t.TargetVUs, TargetRate: w.rate,
 		Requests: t.Requests, Iterations: t.Iterations, Errors: t.ErrorCount, Dropped: t.Dropped, Started: int64(w.started),
 		Latency: t.Latency}}
 	h2, l2 := hist(w.rps, w.p95)
 	if w.rps == 0 {
 		h2 = nil
 	}
-	t.Endpoints = []engine.EndpointStats{{Group: "g", Name: "home", Requests: t.Requests, Errors: t.ErrorCount,
+	t.Endpoints = []measure.EndpointStats{{Group: "g", Name: "home", Requests: t.Requests, Errors: t.ErrorCount,
 		Latency: l2, Hist: h2}}
 	return t
 }
@@ -106,22 +105,22 @@ func scenario(open bool, ths []scenarios.Threshold, nodes ...scenarios.NodeThres
 	return sc
 }
 
-func poll(s float64, samples ...promquery.Sample) promquery.Poll {
+func poll(s float64, samples ...measure.Sample) measure.Poll {
 	for i := range samples {
 		samples[i].Time = at(s)
 	}
-	return promquery.Poll{Time: at(s), Samples: samples}
+	return measure.Poll{Time: at(s), Samples: samples}
 }
 
-func load1(node string, v float64) promquery.Sample {
+func load1(node string, v float64) measure.Sample {
 	nan := math.NaN()
-	return promquery.Sample{Node: node, Role: "db", Instance: node + ":9100", Load1: v, CPU: 50, IOWait: nan,
+	return measure.Sample{Node: node, Role: "db", Instance: node + ":9100", Load1: v, CPU: 50, IOWait: nan,
 		DiskUtil: nan, ReadBps: nan, WriteBps: nan, Load1PerCore: v / 4, Cores: 4, Mem: nan, NetRxBps: nan, NetTxBps: nan}
 }
 
 // feed plays windows and polls in time order: polls at whole seconds s are
 // delivered right after the tick that ends at s.
-func feed(t *testing.T, r *Recorder, wins []win, polls map[int][]promquery.Sample) {
+func feed(t *testing.T, r *Recorder, wins []win, polls map[int][]measure.Sample) {
 	t.Helper()
 	for i, w := range wins {
 		r.AddTick(tick(i, w))

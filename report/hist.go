@@ -7,7 +7,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 )
 
 // latAcc folds many windows of one latency metric into a whole-run
@@ -87,7 +87,7 @@ var approxWeights = [...]struct {
 }{{50, 0.50}, {90, 0.40}, {95, 0.05}, {99, 0.04}, {100, 0.01}}
 
 // add folds one window: snap may be nil.
-func (a *latAcc) add(l engine.Latency, snap *hdrhistogram.Snapshot) {
+func (a *latAcc) add(l measure.Latency, snap *hdrhistogram.Snapshot) {
 	if l.Count <= 0 {
 		if snap != nil {
 			a.exact.add(snap)
@@ -192,7 +192,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // windowQuantile returns percentile p of one window in ms, from the
 // snapshot when there is one, else from the nearest reported quantile at or
 // above p (conservative).
-func windowQuantile(l engine.Latency, snap *hdrhistogram.Snapshot, p float64) float64 {
+func windowQuantile(l measure.Latency, snap *hdrhistogram.Snapshot, p float64) float64 {
 	if v, ok := snapQuantile(snap, p); ok {
 		return usToMs(v)
 	}

@@ -5,19 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
 func TestInconclusiveNodes(t *testing.T) {
 	load1Over100 := scenarios.NodeThreshold{Metric: "load1", Above: 100, Role: "db"}
-	failed := func(s float64) promquery.Poll { p := poll(s); p.Err = "connection refused"; return p }
+	failed := func(s float64) measure.Poll { p := poll(s); p.Err = "connection refused"; return p }
 	cases := []struct {
 		name  string
 		th    scenarios.NodeThreshold
-		polls []promquery.Poll // delivered after the tick ending at their second
-		want  string           // inconclusive kind, "" for none
+		polls []measure.Poll // delivered after the tick ending at their second
+		want  string         // inconclusive kind, "" for none
 	}{
 		{"source up", load1Over100, polls(1, 10, nil), ""},
 		{"source down the whole run", load1Over100, polls(1, 10, failed), InconclusiveNodesDown},
@@ -58,8 +57,8 @@ func TestInconclusiveNodes(t *testing.T) {
 
 // polls makes one poll a second from s to e (db-3 at load1 20), or failed
 // ones through f.
-func polls(s, e int, f func(float64) promquery.Poll) []promquery.Poll {
-	var out []promquery.Poll
+func polls(s, e int, f func(float64) measure.Poll) []measure.Poll {
+	var out []measure.Poll
 	for i := s; i <= e; i++ {
 		if f != nil {
 			out = append(out, f(float64(i)))
@@ -80,7 +79,7 @@ func TestGeneratorBottleneckWindows(t *testing.T) {
 		}
 		return 100
 	})
-	stalled := func(tk *engine.Tick) bool { return tk.Time.After(at(5)) && !tk.Time.After(at(8)) }
+	stalled := func(tk *measure.Tick) bool { return tk.Time.After(at(5)) && !tk.Time.After(at(8)) }
 	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h", GeneratorBottleneck: stalled})
 	feed(t, r, wins, nil)
 	r.Finish(at(15))
@@ -174,7 +173,7 @@ func TestStalledWindowsLeftOutOfWholeRunThresholds(t *testing.T) {
 		wins[i] = win{vus: 3, rps: 60, p95: 50}
 	}
 	wins[4].p95 = 3000 // requests in flight through brink's stall come back 3 s late
-	stalled := func(tk *engine.Tick) bool { return tk.Time.Equal(at(5)) }
+	stalled := func(tk *measure.Tick) bool { return tk.Time.Equal(at(5)) }
 	r := NewRecorder(scenario(false, []scenarios.Threshold{p99lt1s}), t0,
 		Options{Host: "h", Sustain: time.Second, GeneratorBottleneck: stalled})
 	feed(t, r, wins, nil)

@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -201,7 +200,7 @@ type WindowGenerator struct {
 
 // windowGenerator is nil for a tick without health figures (one not from
 // the engine, which always sets the cores).
-func windowGenerator(g engine.GeneratorStats) *WindowGenerator {
+func windowGenerator(g measure.GeneratorStats) *WindowGenerator {
 	if g.Cores == 0 && g.Stretch == 0 && !g.Overloaded {
 		return nil
 	}
@@ -270,7 +269,7 @@ type PanelPoint [2]Num
 // maxPanelSeries bounds the series kept per panel in the report.
 const maxPanelSeries = 50
 
-func windowLatency(l engine.Latency) WindowLatency {
+func windowLatency(l measure.Latency) WindowLatency {
 	if l.Count == 0 {
 		return WindowLatency{Mean: nan(), P50: nan(), P90: nan(), P95: nan(), P99: nan(), P999: nan(), Max: nan()}
 	}
@@ -481,7 +480,7 @@ func clampService(svc, lat Dist) Dist {
 }
 
 // nodeSeries regroups polls per node, in order of first appearance.
-func nodeSeries(polls []promquery.Poll) []NodeSeries {
+func nodeSeries(polls []measure.Poll) []NodeSeries {
 	var out []NodeSeries
 	idx := map[string]int{}
 	for pi := range polls {
@@ -506,7 +505,7 @@ func nodeSeries(polls []promquery.Poll) []NodeSeries {
 	return out
 }
 
-func nodeSample(s *promquery.Sample) NodeSample {
+func nodeSample(s *measure.Sample) NodeSample {
 	return NodeSample{Time: s.Time, CPU: Num(s.CPU), IOWait: Num(s.IOWait),
 		DiskUtil: Num(s.DiskUtil), DiskDevice: s.DiskDevice, ReadBps: Num(s.ReadBps), WriteBps: Num(s.WriteBps),
 		Load1: Num(s.Load1), Load1PerCore: Num(s.Load1PerCore), Mem: Num(s.Mem), NetRxBps: Num(s.NetRxBps),
@@ -515,7 +514,7 @@ func nodeSample(s *promquery.Sample) NodeSample {
 
 // withBaseline gives each node its sample from the poll before the load
 // (a node seen only then gets a series of its own).
-func withBaseline(ns []NodeSeries, p *promquery.Poll) []NodeSeries {
+func withBaseline(ns []NodeSeries, p *measure.Poll) []NodeSeries {
 	if p == nil {
 		return ns
 	}

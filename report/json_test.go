@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -37,9 +37,9 @@ func secretScenario(t *testing.T) *scenarios.Scenario {
 func TestReportRoundTrip(t *testing.T) {
 	sc := secretScenario(t)
 	r := NewRecorder(sc, t0, Options{Version: "9.9.9", Host: "gen-1"})
-	polls := map[int][]promquery.Sample{}
+	polls := map[int][]measure.Sample{}
 	for s := 1; s <= 10; s++ {
-		polls[s] = []promquery.Sample{load1("db-3", 90+float64(s)*2)} // over 100 from 6 s
+		polls[s] = []measure.Sample{load1("db-3", 90+float64(s)*2)} // over 100 from 6 s
 	}
 	feed(t, r, ramp(10, 10, func(int) float64 { return 80 }), polls)
 	r.Note("alice (SHA256:abc)", "cache on", at(3))

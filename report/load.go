@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -38,7 +38,7 @@ type GroupLoad struct {
 
 // groupLoads reads a window's per-group load. Nil for a tick without
 // groups.
-func groupLoads(t *engine.Tick) []GroupLoad {
+func groupLoads(t *measure.Tick) []GroupLoad {
 	if len(t.Groups) == 0 {
 		return nil
 	}
@@ -68,14 +68,14 @@ func groupLoads(t *engine.Tick) []GroupLoad {
 }
 
 // openGroup: an arrival-rate group, whose load is its rate.
-func openGroup(g *engine.GroupStats) bool {
+func openGroup(g *measure.GroupStats) bool {
 	return g.Executor == string(scenarios.RampingArrivalRate) || (g.TargetRate > 0 && g.TargetVUs == 0)
 }
 
 // tickUsers is a window's closed-model users: its closed groups' VUs. A
 // window without closed groups (arrival-rate only, or no groups) counts
 // all its VUs, as the engine does.
-func tickUsers(t *engine.Tick) int {
+func tickUsers(t *measure.Tick) int {
 	n, closed := 0, false
 	for i := range t.Groups {
 		if g := &t.Groups[i]; !openGroup(g) {
@@ -91,7 +91,7 @@ func tickUsers(t *engine.Tick) int {
 
 // GroupLoads is the per-group load of one engine window, for consoles
 // that render LoadText from a tick.
-func GroupLoads(t *engine.Tick) []GroupLoad { return groupLoads(t) }
+func GroupLoads(t *measure.Tick) []GroupLoad { return groupLoads(t) }
 
 // LoadUsers is the closed-model users of a load: the sum over its closed
 // groups, or vus when there are no groups (a tick from an engine without

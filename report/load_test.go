@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -43,11 +43,11 @@ func TestLoadText(t *testing.T) {
 }
 
 // mixedTick is a window of two closed groups and an arrival-rate one.
-func mixedTick(i int, vus int, rate float64, gen engine.GeneratorStats) engine.Tick {
+func mixedTick(i int, vus int, rate float64, gen measure.GeneratorStats) measure.Tick {
 	tk := tick(i, win{vus: 2*vus + 10, rps: 300, p95: 100})
 	tk.TargetVUs, tk.TargetRate = 2*vus, rate
 	tk.Latency.P999 = 150 * time.Millisecond
-	tk.Groups = []engine.GroupStats{
+	tk.Groups = []measure.GroupStats{
 		{Name: "browse", Executor: string(scenarios.RampingVUs), VUs: vus, TargetVUs: vus, Requests: 100, Latency: tk.Latency},
 		{Name: "chat", Executor: string(scenarios.RampingVUs), VUs: vus, TargetVUs: vus, Requests: 100, Errors: 5, Latency: tk.Latency},
 		{Name: "writes", Executor: string(scenarios.RampingArrivalRate), VUs: 10, BusyVUs: 4, TargetRate: rate, Rate: rate,
@@ -62,8 +62,8 @@ func mixedTick(i int, vus int, rate float64, gen engine.GeneratorStats) engine.T
 // is an event each way; p99.9 is in the summary and every window.
 func TestTimelineGroupsAndGenerator(t *testing.T) {
 	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h"})
-	healthy := engine.GeneratorStats{CPUPercent: 20, Cores: 2, Stretch: 1}
-	stalled := engine.GeneratorStats{CPUPercent: 2, Cores: 2, Stretch: 4.26, Overloaded: true,
+	healthy := measure.GeneratorStats{CPUPercent: 20, Cores: 2, Stretch: 1}
+	stalled := measure.GeneratorStats{CPUPercent: 2, Cores: 2, Stretch: 4.26, Overloaded: true,
 		Reason: "window lasted 4.3× its length (brink stalled)"}
 	for i := range 8 {
 		g := healthy
@@ -138,7 +138,7 @@ func TestTimelineGroupsAndGenerator(t *testing.T) {
 // each group.
 func TestVerdictSaysGroups(t *testing.T) {
 	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h"})
-	healthy := engine.GeneratorStats{CPUPercent: 20, Cores: 2, Stretch: 1}
+	healthy := measure.GeneratorStats{CPUPercent: 20, Cores: 2, Stretch: 1}
 	for i := range 10 {
 		tk := mixedTick(i, 100+10*i, 70, healthy)
 		if i >= 6 {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -31,16 +31,16 @@ func panelScenario(nodes ...scenarios.NodeThreshold) *scenarios.Scenario {
 // panelPoll is the poll at second s: the heap panel, the checkout panel
 // with the given series values (labelled when more than one), and node
 // samples.
-func panelPoll(s int, checkout []float64, samples ...promquery.Sample) promquery.Poll {
+func panelPoll(s int, checkout []float64, samples ...measure.Sample) measure.Poll {
 	p := poll(float64(s), samples...)
-	p.Panels = []promquery.PanelValue{{Title: "heap", Unit: "MiB", Series: []promquery.PanelSeries{{Labels: "{}", Value: 512}}}}
-	pv := promquery.PanelValue{Title: "p99 checkout", Unit: "s"}
+	p.Panels = []measure.PanelValue{{Title: "heap", Unit: "MiB", Series: []measure.PanelSeries{{Labels: "{}", Value: 512}}}}
+	pv := measure.PanelValue{Title: "p99 checkout", Unit: "s"}
 	for i, v := range checkout {
 		labels := "{}"
 		if len(checkout) > 1 {
 			labels = `{instance="web-` + string(rune('1'+i)) + `:8080"}`
 		}
-		pv.Series = append(pv.Series, promquery.PanelSeries{Labels: labels, Value: v})
+		pv.Series = append(pv.Series, measure.PanelSeries{Labels: labels, Value: v})
 	}
 	p.Panels = append(p.Panels, pv)
 	return p
@@ -48,7 +48,7 @@ func panelPoll(s int, checkout []float64, samples ...promquery.Sample) promquery
 
 // feedPanels plays n windows of the usual ramp, each followed by the poll
 // pollAt(s) for its end second s.
-func feedPanels(r *Recorder, n int, pollAt func(s int) promquery.Poll) {
+func feedPanels(r *Recorder, n int, pollAt func(s int) measure.Poll) {
 	for i, w := range ramp(n, 200, func(int) float64 { return 212 }) {
 		r.AddTick(tick(i, w))
 		r.AddPoll(pollAt(i + 1))
@@ -63,7 +63,7 @@ func events(r *Recorder) []Event {
 
 func TestPanelCrossing(t *testing.T) {
 	r := NewRecorder(panelScenario(), t0, Options{})
-	feedPanels(r, 12, func(s int) promquery.Poll {
+	feedPanels(r, 12, func(s int) measure.Poll {
 		v := 1.0
 		if s >= 4 && s < 8 {
 			v = 1.9
@@ -114,7 +114,7 @@ func TestPanelFlappingAndNoise(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := NewRecorder(panelScenario(), t0, Options{})
-			feedPanels(r, 20, func(s int) promquery.Poll { return panelPoll(s, []float64{c.val(s)}) })
+			feedPanels(r, 20, func(s int) measure.Poll { return panelPoll(s, []float64{c.val(s)}) })
 			if over := kinds(events(r), EventPanelOver); len(over) != 0 {
 				t.Errorf("panel_over events %+v", over)
 			}
@@ -127,10 +127,10 @@ func TestPanelFlappingAndNoise(t *testing.T) {
 
 func TestPanelErrorSaysNothing(t *testing.T) {
 	r := NewRecorder(panelScenario(), t0, Options{})
-	feedPanels(r, 10, func(s int) promquery.Poll {
+	feedPanels(r, 10, func(s int) measure.Poll {
 		p := panelPoll(s, []float64{3})
 		if s >= 3 && s <= 5 {
-			p.Panels[1] = promquery.PanelValue{Title: "p99 checkout", Unit: "s", Err: "bad_data: parse error"}
+			p.Panels[1] = measure.PanelValue{Title: "p99 checkout", Unit: "s", Err: "bad_data: parse error"}
 		}
 		return p
 	})
@@ -145,7 +145,7 @@ func TestPanelErrorSaysNothing(t *testing.T) {
 
 func TestPanelSeriesLabels(t *testing.T) {
 	r := NewRecorder(panelScenario(), t0, Options{})
-	feedPanels(r, 10, func(s int) promquery.Poll {
+	feedPanels(r, 10, func(s int) measure.Poll {
 		web2 := 0.4
 		if s >= 5 {
 			web2 = 2.25
@@ -179,7 +179,7 @@ func TestPanelFirstWinsAgainstNode(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := NewRecorder(panelScenario(load), t0, Options{})
-			feedPanels(r, 14, func(s int) promquery.Poll {
+			feedPanels(r, 14, func(s int) measure.Poll {
 				pv, nv := 1.0, 50.0
 				if s >= c.panelAt {
 					pv = 1.8
@@ -205,7 +205,7 @@ func TestPanelFirstWinsAgainstNode(t *testing.T) {
 
 func TestPanelJSONRoundTrip(t *testing.T) {
 	r := NewRecorder(panelScenario(), t0, Options{Version: "test", Host: "h"})
-	feedPanels(r, 8, func(s int) promquery.Poll {
+	feedPanels(r, 8, func(s int) measure.Poll {
 		p := panelPoll(s, []float64{1.2, 1.9})
 		if s == 3 {
 			p.Panels[1].Series[0].Value = math.NaN()
@@ -256,11 +256,11 @@ func TestPanelSeriesBounded(t *testing.T) {
 	r := NewRecorder(panelScenario(), t0, Options{})
 	for s := 1; s <= 3; s++ {
 		p := poll(float64(s))
-		pv := promquery.PanelValue{Title: "p99 checkout", Unit: "s"}
+		pv := measure.PanelValue{Title: "p99 checkout", Unit: "s"}
 		for i := range maxPanelSeries + 7 {
-			pv.Series = append(pv.Series, promquery.PanelSeries{Labels: strings.Repeat("x", i+1), Value: 1})
+			pv.Series = append(pv.Series, measure.PanelSeries{Labels: strings.Repeat("x", i+1), Value: 1})
 		}
-		p.Panels = []promquery.PanelValue{pv}
+		p.Panels = []measure.PanelValue{pv}
 		r.AddPoll(p)
 	}
 	ps := r.Report().Panels

@@ -13,8 +13,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -48,21 +47,21 @@ func replay(t *testing.T, name string) *Report {
 			r.Abort(strings.TrimPrefix(aborts[0].Text, "aborted: "), aborts[0].Time)
 			aborts = aborts[1:]
 		}
-		tk := engine.Tick{Time: w.Time, Elapsed: secs(w.ElapsedS), Window: secs(w.WindowS), Stage: w.Stage,
+		tk := measure.Tick{Time: w.Time, Elapsed: secs(w.ElapsedS), Window: secs(w.WindowS), Stage: w.Stage,
 			VUs: w.VUs, TargetVUs: w.TargetVUs, TargetRate: w.TargetRate, Requests: w.Requests,
-			Iterations: w.Iterations, ErrorCount: w.Errors, Dropped: w.Dropped, Errors: map[engine.ErrorKind]int64{}}
+			Iterations: w.Iterations, ErrorCount: w.Errors, Dropped: w.Dropped, Errors: map[measure.ErrorKind]int64{}}
 		for k, n := range w.ErrorKinds {
-			tk.Errors[engine.ErrorKind(k)] = n
+			tk.Errors[measure.ErrorKind(k)] = n
 		}
 		if w.Latency.P95.Valid() {
-			tk.Latency = engine.Latency{Count: w.Requests - w.Errors, Min: d(w.Latency.P50), Mean: d(w.Latency.Mean),
+			tk.Latency = measure.Latency{Count: w.Requests - w.Errors, Min: d(w.Latency.P50), Mean: d(w.Latency.Mean),
 				P50: d(w.Latency.P50), P90: d(w.Latency.P90), P95: d(w.Latency.P95), P99: d(w.Latency.P99),
 				Max: d(w.Latency.Max)}
 			tk.Service = tk.Latency
 		}
 		if len(sc.Groups) == 1 {
 			g := sc.Groups[0]
-			tk.Groups = []engine.GroupStats{{Name: g.Name, Executor: string(g.Executor), VUs: w.VUs,
+			tk.Groups = []measure.GroupStats{{Name: g.Name, Executor: string(g.Executor), VUs: w.VUs,
 				TargetVUs: w.TargetVUs, TargetRate: w.TargetRate, Requests: w.Requests, Iterations: w.Iterations,
 				Errors: w.Errors, Dropped: w.Dropped, Started: w.Started, Latency: tk.Latency}}
 		}
@@ -408,7 +407,7 @@ func TestStaleReasonKept(t *testing.T) {
 	r := NewRecorder(scenario(false, nil), t0, Options{})
 	s := load1("db-3", 50)
 	s.Stale, s.StaleReason = true, "target down"
-	r.AddPoll(promquery.Poll{Time: at(1), Samples: []promquery.Sample{func() promquery.Sample { s.Time = at(1); return s }()}})
+	r.AddPoll(measure.Poll{Time: at(1), Samples: []measure.Sample{func() measure.Sample { s.Time = at(1); return s }()}})
 	r.Finish(at(2))
 	var buf bytes.Buffer
 	rep := r.Report()
@@ -430,14 +429,14 @@ func TestStaleReasonKept(t *testing.T) {
 }
 
 // histOf is a window of n1 requests at ms1 and n2 at ms2.
-func histOf(n1 int64, ms1 float64, n2 int64, ms2 float64) (*hdrhistogram.Snapshot, engine.Latency) {
+func histOf(n1 int64, ms1 float64, n2 int64, ms2 float64) (*hdrhistogram.Snapshot, measure.Latency) {
 	h := hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
 	_ = h.RecordValues(int64(ms1*1000), n1)
 	if n2 > 0 {
 		_ = h.RecordValues(int64(ms2*1000), n2)
 	}
 	d := func(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
-	return h.Export(), engine.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: d(int64(h.Mean())),
+	return h.Export(), measure.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: d(int64(h.Mean())),
 		P50: d(h.ValueAtPercentile(50)), P90: d(h.ValueAtPercentile(90)), P95: d(h.ValueAtPercentile(95)),
 		P99: d(h.ValueAtPercentile(99)), Max: d(h.Max())}
 }

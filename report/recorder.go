@@ -14,8 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -31,8 +30,8 @@ import (
 type View struct {
 	Scenario *scenarios.Scenario
 	Start    time.Time
-	Ticks    []engine.Tick
-	Polls    []promquery.Poll
+	Ticks    []measure.Tick
+	Polls    []measure.Poll
 	Events   []Event
 	// Failures is the run's failures table so far (FailureRow), most
 	// frequent first.
@@ -65,7 +64,7 @@ type Options struct {
 	// in a window (its own stall or CPU): such a window is never the
 	// breakpoint, and a first signal there leaves the run inconclusive.
 	// Nil: no window is.
-	GeneratorBottleneck func(t *engine.Tick) bool
+	GeneratorBottleneck func(t *measure.Tick) bool
 }
 
 // Recorder owns the timeline. Writers (engine tick callback, node poller,
@@ -105,7 +104,7 @@ type Recorder struct {
 	// when it comes.
 	early []int
 	// baseline is the node poll taken before any load (nil: none).
-	baseline *promquery.Poll
+	baseline *measure.Poll
 	// pendingLoads are crossings in a window that has not ended yet.
 	pendingLoads []pendingLoad
 	violations   []violation
@@ -127,8 +126,8 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 	r.v = View{Scenario: sc, Start: start, State: StateOK}
 	r.run.endpoints = map[string]*endpointAcc{}
 	r.run.groups = map[string]*groupAcc{}
-	r.run.errorsByKind = map[engine.ErrorKind]int64{}
-	r.run.wsErrors = map[engine.ErrorKind]int64{}
+	r.run.errorsByKind = map[measure.ErrorKind]int64{}
+	r.run.wsErrors = map[measure.ErrorKind]int64{}
 	if r.opts.Host == "" {
 		r.opts.Host, _ = os.Hostname()
 	}
@@ -240,7 +239,7 @@ func fullWindow(d, nominal time.Duration) bool {
 }
 
 // tickLoad is the load of one window.
-func tickLoad(t *engine.Tick) Load {
+func tickLoad(t *measure.Tick) Load {
 	return Load{VUs: tickUsers(t), TargetVUs: t.TargetVUs, TargetRate: t.TargetRate, RPS: t.RPS(),
 		P95: t.Latency.P95, P95Ms: ms(t.Latency.P95), ErrorRate: t.ErrorRate(), Groups: groupLoads(t)}
 }
@@ -299,7 +298,7 @@ func (r *Recorder) addEvent(e Event) {
 // AddTick appends one engine window: it folds the window into the whole-run
 // totals, evaluates every SLO and arrival rate for it, and drops the previous
 // window's histograms. Ticks after Finish are ignored.
-func (r *Recorder) AddTick(t engine.Tick) {
+func (r *Recorder) AddTick(t measure.Tick) {
 	r.mu.Lock()
 	if r.v.Done {
 		r.mu.Unlock()
@@ -357,7 +356,7 @@ func (r *Recorder) AddTick(t engine.Tick) {
 	r.fire(fns)
 }
 
-func (r *Recorder) stageEvent(t *engine.Tick) {
+func (r *Recorder) stageEvent(t *measure.Tick) {
 	text := fmt.Sprintf("stage %d", t.Stage+1)
 	if sc := r.v.Scenario; sc != nil && r.longest < len(sc.Groups) {
 		if n := len(sc.Groups[r.longest].Stages); t.Stage >= 0 && t.Stage < n {
@@ -371,7 +370,7 @@ func (r *Recorder) stageEvent(t *engine.Tick) {
 // +/- scale: "browse to 880 users (800 ×1.1) over 5m, writes to 300/s over
 // 6m". Each group's stage is found on the stage clock (run time less the
 // time on hold, from the tick's planned length).
-func stageTargets(sc *scenarios.Scenario, longest int, t *engine.Tick) string {
+func stageTargets(sc *scenarios.Scenario, longest int, t *measure.Tick) string {
 	clock := t.Elapsed
 	if t.Planned > 0 {
 		clock -= max(t.Planned-sc.Duration(), 0)

@@ -6,8 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -40,7 +39,7 @@ type violation struct {
 func (v *violation) cut() time.Time { return v.at }
 
 // evalSLOs tests every per-window SLO on tick i; it reports whether all held.
-func (r *Recorder) evalSLOs(i int, t *engine.Tick) bool {
+func (r *Recorder) evalSLOs(i int, t *measure.Tick) bool {
 	held := true
 	for k := range r.slos {
 		s := &r.slos[k]
@@ -77,7 +76,7 @@ func (r *Recorder) evalSLOs(i int, t *engine.Tick) bool {
 
 // evalRates feeds every arrival-rate group's window i to its detector (see
 // rateDetector), which judges the window before it.
-func (r *Recorder) evalRates(i int, t *engine.Tick) {
+func (r *Recorder) evalRates(i int, t *measure.Tick) {
 	secs := t.Window.Seconds()
 	if secs <= 0 {
 		return
@@ -162,7 +161,7 @@ func (r *Recorder) rateJudged(name string, j rateJudged) {
 // samples, and every custom panel threshold over its series. Until the
 // first window arrives, when the load began is not known: the poll is
 // judged then.
-func (r *Recorder) AddPoll(p promquery.Poll) {
+func (r *Recorder) AddPoll(p measure.Poll) {
 	r.mu.Lock()
 	if r.v.Done {
 		r.mu.Unlock()
@@ -191,7 +190,7 @@ func (r *Recorder) AddPoll(p promquery.Poll) {
 // series) over its threshold then is "over before the load": never the
 // breakpoint, and it must come back under before a crossing counts. A
 // failed poll (p.Err) is kept and judges nothing.
-func (r *Recorder) Baseline(p promquery.Poll) {
+func (r *Recorder) Baseline(p measure.Poll) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.v.Done {
@@ -206,7 +205,7 @@ func (r *Recorder) Baseline(p promquery.Poll) {
 
 // startLoad fixes when the load began (from the first window) and judges
 // the polls that came before it.
-func (r *Recorder) startLoad(t *engine.Tick) {
+func (r *Recorder) startLoad(t *measure.Tick) {
 	r.loadStart = t.Time.Add(-t.Window)
 	if t.Elapsed > 0 {
 		r.loadStart = t.Time.Add(-t.Elapsed)
@@ -219,14 +218,14 @@ func (r *Recorder) startLoad(t *engine.Tick) {
 
 // judgePoll runs the thresholds over one poll: samples from before the
 // load count as the baseline.
-func (r *Recorder) judgePoll(p *promquery.Poll) {
+func (r *Recorder) judgePoll(p *measure.Poll) {
 	r.judgeSamples(p, false)
 }
 
 // judgeSamples runs every node threshold over a poll's samples and every
 // panel threshold over its series; base: the poll was taken before the
 // load (as is any sample stamped before it began).
-func (r *Recorder) judgeSamples(p *promquery.Poll, base bool) {
+func (r *Recorder) judgeSamples(p *measure.Poll, base bool) {
 	for si := range p.Samples {
 		s := &p.Samples[si]
 		if s.Stale {
@@ -267,7 +266,7 @@ func (r *Recorder) crossOf(key crossKey) *crossDetector {
 }
 
 // preNode takes one node sample from before the load.
-func (r *Recorder) preNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
+func (r *Recorder) preNode(k int, th scenarios.NodeThreshold, s *measure.Sample, v float64) {
 	if _, ok := r.crossOf(crossKey{th: k, node: s.Node}).baseline(s.Time, v, th.Above); ok {
 		r.addEvent(Event{Time: s.Time, Kind: EventNodeOverBefore, Node: s.Node, Metric: th.Metric, Value: v,
 			Threshold: th.Above, Text: fmt.Sprintf("%s %s %s > %s before the load: not the load's doing, never the breakpoint",
@@ -276,7 +275,7 @@ func (r *Recorder) preNode(k int, th scenarios.NodeThreshold, s *promquery.Sampl
 }
 
 // stepNode applies the sustain rule to one node sample.
-func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *promquery.Sample, v float64) {
+func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *measure.Sample, v float64) {
 	c, ok := r.crossOf(crossKey{th: k, node: s.Node}).step(s.Time, v, th.Above, r.sustain)
 	if !ok {
 		return
@@ -333,7 +332,7 @@ type pendingLoad struct {
 // resolveLoads gives waiting crossings the load of the window t, which
 // contains them once it ends at or after them; at the end (t nil), the
 // last window's.
-func (r *Recorder) resolveLoads(t *engine.Tick) {
+func (r *Recorder) resolveLoads(t *measure.Tick) {
 	keep := r.pendingLoads[:0]
 	for _, p := range r.pendingLoads {
 		switch {
@@ -352,7 +351,7 @@ func (r *Recorder) resolveLoads(t *engine.Tick) {
 // panelOf finds the scenario panel a polled panel value answers: the one
 // at the same position (the sources poll them in scenario order), else the
 // first with its title. k is -1 when there is none.
-func (r *Recorder) panelOf(pv *promquery.PanelValue, i int) (k int, p *scenarios.Panel) {
+func (r *Recorder) panelOf(pv *measure.PanelValue, i int) (k int, p *scenarios.Panel) {
 	if i < len(r.panels) && r.panels[i].Title == pv.Title {
 		return i, &r.panels[i]
 	}
@@ -368,7 +367,7 @@ func (r *Recorder) panelOf(pv *promquery.PanelValue, i int) (k int, p *scenarios
 // the poll's time, like a node threshold (pre: the poll was taken before
 // the load). A failed query, a NaN or an infinite value says nothing
 // either way.
-func (r *Recorder) stepPanel(t time.Time, pv *promquery.PanelValue, i int, pre bool) {
+func (r *Recorder) stepPanel(t time.Time, pv *measure.PanelValue, i int, pre bool) {
 	k, pa := r.panelOf(pv, i)
 	if pa == nil || pa.Above == nil || pv.Err != "" {
 		return

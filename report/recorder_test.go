@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -37,7 +37,7 @@ func TestSyntheticTimelines(t *testing.T) {
 		name  string
 		sc    *scenarios.Scenario
 		wins  []win
-		polls map[int][]promquery.Sample
+		polls map[int][]measure.Sample
 		// expectations
 		bpAt        float64 // seconds after t0; <0: no breakpoint
 		kind        string
@@ -73,14 +73,14 @@ func TestSyntheticTimelines(t *testing.T) {
 				}
 				return 700 // two bad windows, one good: never three in a row
 			}),
-			polls: func() map[int][]promquery.Sample {
-				m := map[int][]promquery.Sample{}
+			polls: func() map[int][]measure.Sample {
+				m := map[int][]measure.Sample{}
 				for s := 1; s <= 20; s++ {
 					v := 105.0
 					if s%3 == 0 {
 						v = 95
 					}
-					m[s] = []promquery.Sample{load1("db-3", v)}
+					m[s] = []measure.Sample{load1("db-3", v)}
 				}
 				return m
 			}(),
@@ -101,14 +101,14 @@ func TestSyntheticTimelines(t *testing.T) {
 				}
 				return ws
 			}(),
-			polls: func() map[int][]promquery.Sample {
-				m := map[int][]promquery.Sample{}
+			polls: func() map[int][]measure.Sample {
+				m := map[int][]measure.Sample{}
 				for s := 1; s <= 30; s++ {
 					v := 60 + float64(s)
 					if s >= 10 {
 						v = 94 + float64(s)
 					}
-					m[s] = []promquery.Sample{load1("db-3", v), load1("db-1", 20)}
+					m[s] = []measure.Sample{load1("db-3", v), load1("db-1", 20)}
 				}
 				return m
 			}(),
@@ -121,8 +121,8 @@ func TestSyntheticTimelines(t *testing.T) {
 			name: "two nodes crossing, the first wins",
 			sc:   scenario(false, nil, load1Over100),
 			wins: ramp(20, 10, func(int) float64 { return 100 }),
-			polls: func() map[int][]promquery.Sample {
-				m := map[int][]promquery.Sample{}
+			polls: func() map[int][]measure.Sample {
+				m := map[int][]measure.Sample{}
 				for s := 1; s <= 20; s++ {
 					a, b := 50.0, 50.0
 					if s >= 6 {
@@ -131,7 +131,7 @@ func TestSyntheticTimelines(t *testing.T) {
 					if s >= 8 {
 						b = 130
 					}
-					m[s] = []promquery.Sample{load1("db-3", b), load1("db-2", a)}
+					m[s] = []measure.Sample{load1("db-3", b), load1("db-2", a)}
 				}
 				return m
 			}(),

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // Redacted replaces secret values in the report's copy of the scenario.
@@ -57,10 +57,10 @@ func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
 		n := *sc.Nodes
 		// Node-source URLs as promquery shows them in every message: a
 		// user-info without a password (a token) goes whole too.
-		n.Prometheus = promquery.RedactURL(redactURL(n.Prometheus))
+		n.Prometheus = termtext.Redact(redactURL(n.Prometheus))
 		n.Scrape = make([]string, len(sc.Nodes.Scrape))
 		for i, u := range sc.Nodes.Scrape {
-			n.Scrape[i] = promquery.RedactURL(redactURL(u))
+			n.Scrape[i] = termtext.Redact(redactURL(u))
 		}
 		c.Nodes = &n
 	}

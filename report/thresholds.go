@@ -9,7 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -66,7 +66,7 @@ func isFraction(metric string) bool {
 
 // wsWindow is a WebSocket metric's latency within one window: its summary
 // and mergeable snapshot; ok is false for other metrics.
-func wsWindow(metric string, t *engine.Tick) (engine.Latency, *hdrhistogram.Snapshot, bool) {
+func wsWindow(metric string, t *measure.Tick) (measure.Latency, *hdrhistogram.Snapshot, bool) {
 	switch metric {
 	case "ws_msg_latency":
 		return t.WS.Reply, t.WS.ReplyHist, true
@@ -75,13 +75,13 @@ func wsWindow(metric string, t *engine.Tick) (engine.Latency, *hdrhistogram.Snap
 	case "ws_session_duration":
 		return t.WS.Session, t.WS.SessionHist, true
 	}
-	return engine.Latency{}, nil, false
+	return measure.Latency{}, nil, false
 }
 
 // wsGroupCounts are one window's sessions and ws_failed samples of what a
 // threshold's tag filter selects (the run, or one group); found is false
 // when the filter names no group in the window.
-func wsGroupCounts(th scenarios.Threshold, t *engine.Tick) (c wsCounts, found bool) {
+func wsGroupCounts(th scenarios.Threshold, t *measure.Tick) (c wsCounts, found bool) {
 	if th.TagKey == "" {
 		return wsCounts{sessions: t.WS.Sessions, failed: t.WS.Failed, outcomes: t.WS.Outcomes}, true
 	}
@@ -117,7 +117,7 @@ func holds(v float64, th scenarios.Threshold) bool {
 
 // slice is what a threshold's tag filter selects from one window.
 type slice struct {
-	lat      engine.Latency
+	lat      measure.Latency
 	snap     *hdrhistogram.Snapshot
 	requests int64
 	errors   int64
@@ -127,13 +127,13 @@ type slice struct {
 
 // selectWindow picks the part of the tick a threshold's tag filter names.
 // scratch receives merged histograms when several endpoints match.
-func selectWindow(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) slice {
+func selectWindow(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) slice {
 	switch th.TagKey {
 	case "":
 		return slice{lat: t.Latency, snap: t.Hist, requests: t.Requests, errors: t.ErrorCount, dropped: t.Dropped, found: true}
 	case "name", "group":
 		var s slice
-		var lats []engine.Latency
+		var lats []measure.Latency
 		allSnaps := true
 		scratch.reset()
 		for i := range t.Endpoints {
@@ -185,11 +185,11 @@ func selectWindow(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) slic
 
 // combineLatency merges window summaries without histograms: counts and
 // means add up exactly; quantiles take the worst endpoint (conservative).
-func combineLatency(ls []engine.Latency) engine.Latency {
+func combineLatency(ls []measure.Latency) measure.Latency {
 	if len(ls) == 1 {
 		return ls[0]
 	}
-	var out engine.Latency
+	var out measure.Latency
 	var sum float64
 	for _, l := range ls {
 		if l.Count == 0 {
@@ -213,7 +213,7 @@ func combineLatency(ls []engine.Latency) engine.Latency {
 }
 
 // latencyValue aggregates one latency window as the threshold asks.
-func latencyValue(th scenarios.Threshold, l engine.Latency, snap *hdrhistogram.Snapshot) (float64, bool) {
+func latencyValue(th scenarios.Threshold, l measure.Latency, snap *hdrhistogram.Snapshot) (float64, bool) {
 	if l.Count == 0 {
 		return 0, false
 	}
@@ -234,7 +234,7 @@ func latencyValue(th scenarios.Threshold, l engine.Latency, snap *hdrhistogram.S
 
 // windowValue is the threshold's value within one tick; ok is false when the
 // window has no data for it (which neither breaches nor recovers).
-func windowValue(th scenarios.Threshold, t *engine.Tick, scratch *snapAcc) (float64, bool) {
+func windowValue(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) (float64, bool) {
 	secs := t.Window.Seconds()
 	switch th.Metric {
 	case "http_req_duration":

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 )
 
 // Signal kinds (JSON contract): what gave out.
@@ -126,7 +126,7 @@ type winInfo struct {
 // detectors said of each window, and the sustained violations.
 type verdictIn struct {
 	start      time.Time
-	ticks      []engine.Tick
+	ticks      []measure.Tick
 	wins       []winInfo
 	window     time.Duration // nominal
 	openOnly   bool
@@ -265,7 +265,7 @@ func (in *verdictIn) generatorBound(t time.Time) bool {
 // windowAt is the index of the window that contains t (windows end at
 // their Time), or -1 when t is past the last one. A time before the first
 // window is in the first.
-func windowAt(ticks []engine.Tick, t time.Time) int {
+func windowAt(ticks []measure.Tick, t time.Time) int {
 	i := sort.Search(len(ticks), func(i int) bool { return !ticks[i].Time.Before(t) })
 	if i == len(ticks) {
 		return -1
@@ -349,7 +349,7 @@ func (in *verdictIn) maxStableOf(bp *violation, fullOnly bool) *MaxStable {
 
 // sameLevel: two windows ran at the same load level (closed-model users,
 // or target rate for open-model runs); RPS may differ.
-func (in *verdictIn) sameLevel(a, b *engine.Tick) bool {
+func (in *verdictIn) sameLevel(a, b *measure.Tick) bool {
 	if in.openOnly {
 		return a.TargetRate == b.TargetRate
 	}
@@ -358,7 +358,7 @@ func (in *verdictIn) sameLevel(a, b *engine.Tick) bool {
 
 // higher orders load levels: by arrival rate (then RPS) for open-model runs,
 // by closed-model users (then RPS) otherwise.
-func (in *verdictIn) higher(a, b *engine.Tick) bool {
+func (in *verdictIn) higher(a, b *measure.Tick) bool {
 	if in.openOnly {
 		if a.TargetRate != b.TargetRate {
 			return a.TargetRate > b.TargetRate
@@ -372,7 +372,7 @@ func (in *verdictIn) higher(a, b *engine.Tick) bool {
 }
 
 // peakGroups raises each group's peak load to window t's.
-func peakGroups(peak []GroupLoad, t *engine.Tick) []GroupLoad {
+func peakGroups(peak []GroupLoad, t *measure.Tick) []GroupLoad {
 	for _, g := range groupLoads(t) {
 		i := slices.IndexFunc(peak, func(p GroupLoad) bool { return p.Name == g.Name })
 		if i < 0 {

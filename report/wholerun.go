@@ -5,7 +5,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -243,14 +243,14 @@ type runAcc struct {
 	requests, iterations, errors, dropped int64
 	checksPassed, checksFailed            int64
 	bytesIn, bytesOut                     int64
-	errorsByKind                          map[engine.ErrorKind]int64
+	errorsByKind                          map[measure.ErrorKind]int64
 	vusMax, targetVUsMax                  int
 	targetRateMax, rpsMax                 float64
 	active                                time.Duration
 	wsOpened, wsClosed, wsSent, wsRecv    int64
 	wsOpenMax                             int
 	ws                                    wsCounts
-	wsErrors                              map[engine.ErrorKind]int64
+	wsErrors                              map[measure.ErrorKind]int64
 	failures                              failAcc
 	// stallLat is the latency of the stallWins windows where brink itself
 	// was the bottleneck (not in lat).
@@ -294,7 +294,7 @@ type groupAcc struct {
 // fold adds a tick to the whole-run accumulators. The latency of a window
 // where brink itself was the bottleneck (stalled) is kept apart: the
 // summary shows it, whole-run thresholds leave it out, as it is brink's own.
-func (r *Recorder) fold(t *engine.Tick, stalled bool) {
+func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 	a := &r.run
 	if stalled {
 		a.stallWins++

@@ -14,20 +14,22 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/engine/wstest"
+
+	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
 // wsHist records samples (µs) the way the engine does and returns the
 // window's summary and snapshot.
-func wsHist(us []int64) (engine.Latency, *hdrhistogram.Snapshot) {
+func wsHist(us []int64) (measure.Latency, *hdrhistogram.Snapshot) {
 	h := hdrhistogram.New(1, 60_000_000, 3)
 	for _, v := range us {
 		_ = h.RecordValue(v)
 	}
 	d := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	return engine.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: time.Duration(h.Mean() * 1000),
+	return measure.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: time.Duration(h.Mean() * 1000),
 		P50: d(h.ValueAtQuantile(50)), P90: d(h.ValueAtQuantile(90)), P95: d(h.ValueAtQuantile(95)),
 		P99: d(h.ValueAtQuantile(99)), Max: d(h.Max())}, h.Export()
 }
@@ -122,9 +124,9 @@ func TestWSFailedThreshold(t *testing.T) {
 	rec := NewRecorder(sc, t0, Options{})
 	for i := range 6 {
 		tk := tick(i, win{vus: 10})
-		tk.WS = engine.WSStats{Sessions: 5, Failed: 5, Outcomes: 5, Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 5}}
-		tk.Errors[engine.ErrStatus4xx] = 5
-		tk.Groups = []engine.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 10, WSSessions: 5, WSFailed: 5, WSOutcomes: 5}}
+		tk.WS = measure.WSStats{Sessions: 5, Failed: 5, Outcomes: 5, Errors: map[measure.ErrorKind]int64{measure.ErrStatus4xx: 5}}
+		tk.Errors[measure.ErrStatus4xx] = 5
+		tk.Groups = []measure.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 10, WSSessions: 5, WSFailed: 5, WSOutcomes: 5}}
 		rec.AddTick(tk)
 	}
 	rep := rec.Report()
@@ -189,7 +191,7 @@ func TestWSReplyPercentilesEndToEnd(t *testing.T) {
 	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
 	merged := hdrhistogram.New(1, 60_000_000, 3)
 	var mu sync.Mutex
-	eng, err := engine.New(sc, engine.Options{GracefulStop: time.Second, OnTick: func(tk engine.Tick) {
+	eng, err := engine.New(sc, engine.Options{GracefulStop: time.Second, OnTick: func(tk measure.Tick) {
 		mu.Lock()
 		if tk.WS.ReplyHist != nil {
 			merged.Merge(hdrhistogram.Import(tk.WS.ReplyHist))

@@ -5,7 +5,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 )
 
 // Exit codes follow k6, so CI scripts can treat brink like k6; exitCode
@@ -27,7 +27,7 @@ const (
 // Test seams: a test makes a tick panic, and sees the exit code instead of
 // losing its process.
 var (
-	TickHook    = func(engine.Tick) {}
+	TickHook    = func(measure.Tick) {}
 	ExitProcess = os.Exit
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 )
 
@@ -22,7 +23,7 @@ const baselinePollTimeout = 3 * time.Second
 // baselinePoll polls the node source once before any load, so a node
 // already over its threshold is known not to be the load's doing. A
 // failure is no reason to stop: the poll comes back with Err set.
-func baselinePoll(ctx context.Context, src promquery.Source) promquery.Poll {
+func baselinePoll(ctx context.Context, src promquery.Source) measure.Poll {
 	pctx, cancel := context.WithTimeout(ctx, baselinePollTimeout)
 	defer cancel()
 	p, err := src.Poll(pctx)
@@ -42,9 +43,9 @@ const maxWarningNotes = 20
 // node-source warning the first time it appears (a clamped scrape interval,
 // a failing query): under the console nothing else shows Poll.Warnings.
 // Polls run one at a time (promquery.Run), so no lock is needed.
-func warningsOnce(onPoll func(promquery.Poll), logf func(string, ...any)) func(promquery.Poll) {
+func warningsOnce(onPoll func(measure.Poll), logf func(string, ...any)) func(measure.Poll) {
 	seen := map[string]bool{}
-	return func(p promquery.Poll) {
+	return func(p measure.Poll) {
 		for _, w := range p.Warnings {
 			if !seen[w] && len(seen) < maxWarningNotes {
 				seen[w] = true

@@ -18,6 +18,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
@@ -108,7 +109,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*ru
 	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
 	// is never the breakpoint.
 	r.rec = report.NewRecorder(sc, start, report.Options{Version: o.Version,
-		GeneratorBottleneck: func(t *engine.Tick) bool { return t.Generator.Overloaded }})
+		GeneratorBottleneck: func(t *measure.Tick) bool { return t.Generator.Overloaded }})
 	r.out = &reportOut{rec: r.rec, path: o.ReportPath, start: start, stdout: stdout, stderr: stderr}
 	if r.console == nil {
 		r.console = os.Stdout
@@ -124,7 +125,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*ru
 	}
 	var err error
 	r.eng, err = engine.New(sc, engine.Options{
-		OnTick:             func(t engine.Tick) { TickHook(t); r.rec.AddTick(t) },
+		OnTick:             func(t measure.Tick) { TickHook(t); r.rec.AddTick(t) },
 		OnPanic:            r.panicked,
 		Logf:               r.logf,
 		InsecureSkipVerify: o.Insecure,

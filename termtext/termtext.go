@@ -1,5 +1,6 @@
 // Package termtext makes text that came from outside brink (target error messages, Prometheus
 // label values, node names, a report's scenario name, SSH user names) safe to put on a terminal.
+// Redact takes credentials of a recognisable shape out of such text (redact.go).
 //
 // A label value of "\x1b[2J" clears the screen of everyone watching the console; an OSC 52
 // sequence can write the viewer's clipboard. Clean removes every way such text can drive the

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
@@ -68,7 +67,7 @@ func (r *ring) columns(cols, span int, dst []float64) []float64 {
 
 // node is one watched node as the console knows it.
 type node struct {
-	s     promquery.Sample
+	s     measure.Sample
 	hist  [len5]ring
 	limit [len5]float64 // threshold per metric column; 0 = none
 }
@@ -134,7 +133,7 @@ type data struct {
 	done     bool
 
 	points []point
-	last   engine.Tick // newest tick (maps and slices not retained)
+	last   measure.Tick // newest tick (maps and slices not retained)
 	nTicks int
 
 	nodes   map[string]*node
@@ -147,10 +146,10 @@ type data struct {
 	nEvents int
 
 	hot        []endpoint
-	errTotal   map[engine.ErrorKind]int64
-	errRecent  map[engine.ErrorKind]int64 // newest tick
-	failures   []report.FailureRow        // whole run, most frequent first (cleaned)
-	final      *final                     // the finished run's verdict (nil while running)
+	errTotal   map[measure.ErrorKind]int64
+	errRecent  map[measure.ErrorKind]int64 // newest tick
+	failures   []report.FailureRow         // whole run, most frequent first (cleaned)
+	final      *final                      // the finished run's verdict (nil while running)
 	totalReqs  int64
 	dropped    int64
 	stage      int
@@ -169,7 +168,7 @@ type data struct {
 }
 
 func newData() *data {
-	return &data{nodes: map[string]*node{}, errTotal: map[engine.ErrorKind]int64{}, errRecent: map[engine.ErrorKind]int64{}}
+	return &data{nodes: map[string]*node{}, errTotal: map[measure.ErrorKind]int64{}, errRecent: map[measure.ErrorKind]int64{}}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -338,7 +337,7 @@ func (d *data) limits(n *node) {
 
 // mergeEndpoints sums the given ticks' endpoints by group and name, sorted
 // by total waiting time (count × mean), the largest first.
-func mergeEndpoints(ticks []engine.Tick, dst []endpoint) []endpoint {
+func mergeEndpoints(ticks []measure.Tick, dst []endpoint) []endpoint {
 	idx := map[[2]string]int{}
 	for i := range ticks {
 		for _, e := range ticks[i].Endpoints {
@@ -474,7 +473,7 @@ func (d *data) sloP95() float64 {
 // target counts), or all VUs when only arrival-rate groups run; open is the
 // VUs arrival-rate groups use, shown beside their rate. "VUs 770/710" with
 // 60 of them serving an arrival rate reads as a bug otherwise.
-func vuCounts(t *engine.Tick) (shown, open int) {
+func vuCounts(t *measure.Tick) (shown, open int) {
 	for _, g := range t.Groups {
 		if g.Executor == string(scenarios.RampingArrivalRate) {
 			open += g.VUs
@@ -492,7 +491,7 @@ func first(a, _ int) int { return a }
 // target, and the VUs arrival-rate groups keep busy, from the newest
 // window's groups (report.LoadUsers, as every report text counts them);
 // from the tick's totals when it has none.
-func userCounts(t *engine.Tick, gs []report.GroupLoad) (users, target, open int) {
+func userCounts(t *measure.Tick, gs []report.GroupLoad) (users, target, open int) {
 	if len(gs) == 0 {
 		shown, open := vuCounts(t)
 		return shown, t.TargetVUs, open
@@ -515,7 +514,7 @@ func userCounts(t *engine.Tick, gs []report.GroupLoad) (users, target, open int)
 
 // busyVUs is the VUs arrival-rate groups keep busy at the newest window's
 // end: what their rate needs now.
-func busyVUs(t *engine.Tick, gs []report.GroupLoad) int {
+func busyVUs(t *measure.Tick, gs []report.GroupLoad) int {
 	n := 0
 	if len(gs) == 0 {
 		for _, g := range t.Groups {

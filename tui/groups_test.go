@@ -6,7 +6,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
@@ -16,8 +16,8 @@ import (
 func TestHeaderGroupsAndOverload(t *testing.T) {
 	st := NewStyles(nil)
 	d := newData()
-	d.last = engine.Tick{VUs: 470, TargetVUs: 420, TargetRate: 70, Requests: 900, Window: 1e9,
-		Generator: engine.GeneratorStats{CPUPercent: 3, Overloaded: true, Reason: "window lasted 4.3× its length (brink stalled)"}}
+	d.last = measure.Tick{VUs: 470, TargetVUs: 420, TargetRate: 70, Requests: 900, Window: 1e9,
+		Generator: measure.GeneratorStats{CPUPercent: 3, Overloaded: true, Reason: "window lasted 4.3× its length (brink stalled)"}}
 	d.groups = []report.GroupLoad{
 		{Name: "browse", VUs: 210, TargetVUs: 210, RPS: 600, P95Ms: 212, ErrorRate: 0.012},
 		{Name: "chat", VUs: 210, TargetVUs: 210, RPS: 0},

@@ -6,7 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 )
 
 // The layouts are checked as drawn boxes (testdata/TestLayoutBoxes/*.golden;
@@ -54,16 +54,16 @@ func TestLayoutTiles(t *testing.T) {
 }
 
 func TestVUCounts(t *testing.T) {
-	closed := engine.GroupStats{Executor: "ramping-vus", VUs: 710, TargetVUs: 710}
-	open := engine.GroupStats{Executor: "ramping-arrival-rate", VUs: 60, TargetRate: 118}
+	closed := measure.GroupStats{Executor: "ramping-vus", VUs: 710, TargetVUs: 710}
+	open := measure.GroupStats{Executor: "ramping-arrival-rate", VUs: 60, TargetRate: 118}
 	cases := []struct {
-		tk          engine.Tick
+		tk          measure.Tick
 		shown, open int
 	}{
-		{engine.Tick{VUs: 770, TargetVUs: 710, Groups: []engine.GroupStats{closed, open}}, 710, 60},
-		{engine.Tick{VUs: 60, Groups: []engine.GroupStats{open}}, 60, 60},
-		{engine.Tick{VUs: 710, TargetVUs: 710, Groups: []engine.GroupStats{closed}}, 710, 0},
-		{engine.Tick{VUs: 5, TargetVUs: 5}, 5, 0}, // no per-group data
+		{measure.Tick{VUs: 770, TargetVUs: 710, Groups: []measure.GroupStats{closed, open}}, 710, 60},
+		{measure.Tick{VUs: 60, Groups: []measure.GroupStats{open}}, 60, 60},
+		{measure.Tick{VUs: 710, TargetVUs: 710, Groups: []measure.GroupStats{closed}}, 710, 0},
+		{measure.Tick{VUs: 5, TargetVUs: 5}, 5, 0}, // no per-group data
 	}
 	for i, c := range cases {
 		if s, o := vuCounts(&c.tk); s != c.shown || o != c.open {

@@ -9,7 +9,7 @@ import (
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -35,7 +35,7 @@ const (
 )
 
 // addPanel folds one poll's value of a panel in.
-func (d *data) addPanel(pv *promquery.PanelValue) {
+func (d *data) addPanel(pv *measure.PanelValue) {
 	var p *panel
 	for _, q := range d.panels {
 		if q.title == pv.Title {

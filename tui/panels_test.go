@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -35,17 +35,17 @@ func synthPanelView(secs int) report.View {
 	for s := range v.Polls {
 		p := &v.Polls[s]
 		f := float64(s) / float64(panelCrossAt)
-		co := promquery.PanelValue{Title: "p99 checkout", Unit: "s"}
+		co := measure.PanelValue{Title: "p99 checkout", Unit: "s"}
 		for i, x := range []float64{1.3 * math.Min(f, 1), 1.6 * f, 0.2 + 0.1*f, 0.25 + 0.05*f} {
-			co.Series = append(co.Series, promquery.PanelSeries{Labels: fmt.Sprintf(`{instance="web-%d:8080"}`, i+1), Value: x})
+			co.Series = append(co.Series, measure.PanelSeries{Labels: fmt.Sprintf(`{instance="web-%d:8080"}`, i+1), Value: x})
 		}
-		heap := promquery.PanelValue{Title: "heap", Unit: "MiB",
-			Series: []promquery.PanelSeries{{Labels: "{}", Value: 300 + 200*math.Min(f, 1)}}}
-		mq := promquery.PanelValue{Title: "mongo queue", Series: []promquery.PanelSeries{{Labels: "{}", Value: 20 * f}}}
+		heap := measure.PanelValue{Title: "heap", Unit: "MiB",
+			Series: []measure.PanelSeries{{Labels: "{}", Value: 300 + 200*math.Min(f, 1)}}}
+		mq := measure.PanelValue{Title: "mongo queue", Series: []measure.PanelSeries{{Labels: "{}", Value: 20 * f}}}
 		if s > secs-5 {
-			mq = promquery.PanelValue{Title: "mongo queue", Err: "bad_data: 1:5: parse error: unexpected identifier"}
+			mq = measure.PanelValue{Title: "mongo queue", Err: "bad_data: 1:5: parse error: unexpected identifier"}
 		}
-		p.Panels = []promquery.PanelValue{co, heap, mq}
+		p.Panels = []measure.PanelValue{co, heap, mq}
 	}
 	if secs > panelCrossAt {
 		t := v.Ticks[panelCrossAt]
@@ -143,7 +143,7 @@ func TestPanelsEverySize(t *testing.T) {
 // A sum() series has no labels: it is named by its panel, never "{}".
 func TestPanelSumNotBraces(t *testing.T) {
 	d := newData()
-	d.addPanel(&promquery.PanelValue{Title: "queue depth", Series: []promquery.PanelSeries{{Labels: "{}", Value: 3},
+	d.addPanel(&measure.PanelValue{Title: "queue depth", Series: []measure.PanelSeries{{Labels: "{}", Value: 3},
 		{Labels: `{queue="mail"}`, Value: 1}}})
 	p := newSidePanel(&Styles{})
 	st := NewStyles(nil)

@@ -11,7 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
@@ -109,10 +109,10 @@ func TestWebSocketFailuresInHeader(t *testing.T) {
 	rec := report.NewRecorder(synthScenario(), synthStart, report.Options{Host: "test"})
 	for s := 0; s < 10; s++ {
 		tk := synthTick(s)
-		tk.WS = engine.WSStats{Open: 0, Sessions: 4, Failed: 4, Outcomes: 4,
-			Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}}
-		tk.Errors = map[engine.ErrorKind]int64{engine.ErrStatus4xx: 4}
-		tk.Failures = []engine.Failure{{Group: "browse", Endpoint: engine.WSEndpoint, Kind: engine.ErrStatus4xx, Status: 403,
+		tk.WS = measure.WSStats{Open: 0, Sessions: 4, Failed: 4, Outcomes: 4,
+			Errors: map[measure.ErrorKind]int64{measure.ErrStatus4xx: 4}}
+		tk.Errors = map[measure.ErrorKind]int64{measure.ErrStatus4xx: 4}
+		tk.Failures = []measure.Failure{{Group: "browse", Endpoint: measure.WSEndpoint, Kind: measure.ErrStatus4xx, Status: 403,
 			Count: 4, Message: "handshake refused: HTTP 403 Forbidden"}}
 		rec.AddTick(tk)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
@@ -279,7 +279,7 @@ func (p *sidePanel) errors(d *data) []string {
 		// one line so the rows get the room.
 		var b strings.Builder
 		b.WriteString("  last/total:")
-		for _, k := range engine.ErrorKinds {
+		for _, k := range measure.ErrorKinds {
 			if c := d.errTotal[k]; c > 0 {
 				b.WriteString("  " + string(k) + " " + fmtCount(float64(d.errRecent[k])) + "/" + fmtCount(float64(c)) +
 					" " + fmtPct(100*float64(c)/float64(total)))
@@ -291,7 +291,7 @@ func (p *sidePanel) errors(d *data) []string {
 		return p.failures(d, lines)
 	}
 	lines = append(lines, st.Label.Render(truncate("  kind              last     total  share", p.w)))
-	for _, k := range engine.ErrorKinds {
+	for _, k := range measure.ErrorKinds {
 		c := d.errTotal[k]
 		if c == 0 || len(lines) >= p.h {
 			continue

@@ -6,8 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -85,7 +84,7 @@ func synthVUs(s int) int {
 
 // synthTick is second s of a run whose latency rises with load and climbs
 // steeply once db-3 gives out at crossAt.
-func synthTick(s int) engine.Tick {
+func synthTick(s int) measure.Tick {
 	vus := synthVUs(s)
 	wobble := math.Sin(float64(s) / 7)
 	p95 := 60 + 0.2*float64(vus) + 8*wobble
@@ -100,17 +99,17 @@ func synthTick(s int) engine.Tick {
 	}
 	reqs := int64(math.Max(rps, 0))
 	var errs int64
-	errors := map[engine.ErrorKind]int64{}
+	errors := map[measure.ErrorKind]int64{}
 	if s > crossAt+10 {
 		errs = int64(s-crossAt-10) / 2
-		errors[engine.ErrTimeout] = errs * 2 / 3
-		errors[engine.ErrStatus5xx] = errs - errs*2/3
+		errors[measure.ErrTimeout] = errs * 2 / 3
+		errors[measure.ErrStatus5xx] = errs - errs*2/3
 	}
 	d := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
-	ep := func(group, name string, share float64, slow float64) engine.EndpointStats {
+	ep := func(group, name string, share float64, slow float64) measure.EndpointStats {
 		n := int64(float64(reqs) * share)
-		return engine.EndpointStats{Group: group, Name: name, Requests: n, Errors: int64(float64(errs) * share),
-			Latency: engine.Latency{Count: n, Mean: d(p50 * slow), P95: d(p95 * slow)}}
+		return measure.EndpointStats{Group: group, Name: name, Requests: n, Errors: int64(float64(errs) * share),
+			Latency: measure.Latency{Count: n, Mean: d(p50 * slow), P95: d(p95 * slow)}}
 	}
 	stage := 0
 	if s >= 60 {
@@ -119,25 +118,25 @@ func synthTick(s int) engine.Tick {
 	// writes: an arrival rate towards 300/s over the six minutes.
 	rate := 300 * float64(s+1) / 360
 	busy := int(rate/10) + 1
-	lat := engine.Latency{Count: reqs, Mean: d(p50 * 1.1), P50: d(p50), P90: d(p95 * 0.8), P95: d(p95), P99: d(p99), Max: d(p99 * 1.4)}
-	groups := []engine.GroupStats{
+	lat := measure.Latency{Count: reqs, Mean: d(p50 * 1.1), P50: d(p50), P90: d(p95 * 0.8), P95: d(p95), P99: d(p99), Max: d(p99 * 1.4)}
+	groups := []measure.GroupStats{
 		{Name: "browse", Executor: string(scenarios.RampingVUs), VUs: vus, TargetVUs: synthVUs(s + 1),
 			Requests: reqs * 85 / 100, Errors: errs * 85 / 100, Latency: lat},
 		{Name: "writes", Executor: string(scenarios.RampingArrivalRate), VUs: busy + 5, BusyVUs: busy, TargetRate: rate,
 			Rate: rate, Started: int64(rate), Requests: reqs * 15 / 100, Errors: errs - errs*85/100, Latency: lat},
 	}
-	return engine.Tick{
+	return measure.Tick{
 		Time: synthStart.Add(time.Duration(s+1) * time.Second), Elapsed: time.Duration(s+1) * time.Second,
 		Window: time.Second, Stage: stage, Groups: groups,
 		VUs: vus + busy + 5, TargetVUs: synthVUs(s + 1), TargetRate: rate,
 		Requests: reqs, Errors: errors, ErrorCount: errs,
 		Latency: lat,
-		Endpoints: []engine.EndpointStats{
+		Endpoints: []measure.EndpointStats{
 			ep("browse", "rooms", 0.5, 0.6),
 			ep("browse", "history", 0.35, 1.6),
 			ep("writes", "post", 0.15, 1.1),
 		},
-		Generator: engine.GeneratorStats{CPUPercent: 20 + float64(vus)/20},
+		Generator: measure.GeneratorStats{CPUPercent: 20 + float64(vus)/20},
 	}
 }
 
@@ -151,14 +150,14 @@ func synthNodes(n int) []string {
 	return names[:n]
 }
 
-func synthSample(name string, s int) promquery.Sample {
+func synthSample(name string, s int) measure.Sample {
 	role := "web"
 	if name[:2] == "db" {
 		role = "db"
 	}
 	vus := float64(synthVUs(s))
 	h := float64(len(name)) + float64(name[len(name)-1])
-	sm := promquery.Sample{Node: name, Role: role, Instance: name + ":9100", Time: synthStart.Add(time.Duration(s+1) * time.Second), Cores: 16}
+	sm := measure.Sample{Node: name, Role: role, Instance: name + ":9100", Time: synthStart.Add(time.Duration(s+1) * time.Second), Cores: 16}
 	sm.CPU = 15 + vus/20 + 5*math.Sin(float64(s)/9+h)
 	sm.IOWait = 1 + 2*math.Abs(math.Sin(float64(s)/13+h))
 	sm.DiskUtil = 10 + vus/40
@@ -177,8 +176,8 @@ func synthSample(name string, s int) promquery.Sample {
 	return sm
 }
 
-func synthPollAt(names []string, s int, at time.Time) promquery.Poll {
-	p := promquery.Poll{Time: at}
+func synthPollAt(names []string, s int, at time.Time) measure.Poll {
+	p := measure.Poll{Time: at}
 	for _, n := range names {
 		p.Samples = append(p.Samples, synthSample(n, s))
 	}
@@ -241,10 +240,10 @@ func synthView(secs, nodes int) report.View {
 	}
 	// nginx's one status_5xx with three causes behind it.
 	v.Failures = []report.FailureRow{
-		{Kind: engine.ErrTimeout, Group: "browse", Endpoint: "history", Count: 1840, Sample: "no response within the group's timeout (10s)"},
-		{Kind: engine.ErrStatus5xx, Status: 502, Group: "browse", Endpoint: "history", Count: 611, Sample: "502 Bad Gateway: <html><head><title>502 Bad Gateway</title></head>"},
-		{Kind: engine.ErrStatus5xx, Status: 504, Group: "browse", Endpoint: "rooms", Count: 230, Sample: "504 Gateway Time-out: upstream timed out"},
-		{Kind: engine.ErrStatus5xx, Status: 503, Group: "writes", Endpoint: "post", Count: 79, Sample: "503 Service Temporarily Unavailable"},
+		{Kind: measure.ErrTimeout, Group: "browse", Endpoint: "history", Count: 1840, Sample: "no response within the group's timeout (10s)"},
+		{Kind: measure.ErrStatus5xx, Status: 502, Group: "browse", Endpoint: "history", Count: 611, Sample: "502 Bad Gateway: <html><head><title>502 Bad Gateway</title></head>"},
+		{Kind: measure.ErrStatus5xx, Status: 504, Group: "browse", Endpoint: "rooms", Count: 230, Sample: "504 Gateway Time-out: upstream timed out"},
+		{Kind: measure.ErrStatus5xx, Status: 503, Group: "writes", Endpoint: "post", Count: 79, Sample: "503 Service Temporarily Unavailable"},
 	}
 	return v
 }

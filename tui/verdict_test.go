@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
@@ -63,7 +63,7 @@ func TestGoldenDone(t *testing.T) {
 func TestDoneHeaderWholeRun(t *testing.T) {
 	rec := realRecorder(t, 30, 2)
 	last := synthTick(30)
-	last.Requests, last.Latency = 3, engine.Latency{Count: 3, P50: 9 * time.Second, P95: 9 * time.Second, P99: 9 * time.Second}
+	last.Requests, last.Latency = 3, measure.Latency{Count: 3, P50: 9 * time.Second, P95: 9 * time.Second, P99: 9 * time.Second}
 	last.Hist, last.Endpoints, last.Window = nil, nil, 20*time.Millisecond
 	rec.AddTick(last)
 	rec.Finish(last.Time)

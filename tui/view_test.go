@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
@@ -155,7 +155,7 @@ func TestDoneRun(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		tk := synthTick(goldenSecs + i)
 		tk.Requests, tk.VUs, tk.ErrorCount, tk.Errors, tk.Endpoints = 0, 0, 0, nil, nil
-		tk.Latency = engine.Latency{}
+		tk.Latency = measure.Latency{}
 		v.Ticks = append(v.Ticks, tk)
 	}
 	v.Done = true
