@@ -1,7 +1,7 @@
 // Package engine generates the load: closed (ramping-vus) and open
 // (ramping-arrival-rate) executors over HTTP and WebSocket, recording every
 // outcome into per-worker HDR histograms and emitting one Tick per window.
-// It imports scenarios only; never promquery, report or tui.
+// It imports measure, scenarios and termtext; never promquery, report or tui.
 //
 // Shape of a run: Schedule (stage curves) and pace (arrival clock under
 // Hold/Scale/SetTarget) are pure functions of elapsed time. One ramp

@@ -1,7 +1,7 @@
 // Package report owns a run's timeline — engine ticks, node polls, events —
 // evaluates SLO and node thresholds as the run goes, finds the breakpoint,
-// and writes, reads and compares JSON reports. It reads engine, promquery
-// and scenarios types only.
+// and writes, reads and compares JSON reports. It reads measure and scenarios
+// types only (never engine or promquery, so no load or Prometheus client).
 package report
 
 import (
