@@ -1005,7 +1005,9 @@ func TestWatchWithoutInput(t *testing.T) {
 
 func TestUnauthenticatedConnectionsAreClosed(t *testing.T) {
 	old := handshakeTimeout
-	handshakeTimeout = 200 * time.Millisecond
+	// Long enough for alice's real handshake on a busy machine under -race
+	// (200 ms was not), short enough to wait out.
+	handshakeTimeout = 3 * time.Second
 	t.Cleanup(func() { handshakeTimeout = old })
 	f := startServer(t, nil)
 
@@ -1020,11 +1022,11 @@ func TestUnauthenticatedConnectionsAreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	_ = raw.SetReadDeadline(time.Now().Add(waitLimit))
+	_ = raw.SetReadDeadline(time.Now().Add(handshakeTimeout + waitLimit))
 	if _, err := io.Copy(io.Discard, raw); err != nil {
 		t.Fatalf("raw connection not closed by the server: %v", err)
 	}
-	if !f.log.contains("not authenticated within 200ms") {
+	if !f.log.contains("not authenticated within 3s") {
 		t.Errorf("not logged: %q", f.log.lines)
 	}
 	if _, err := con.stdin.Write([]byte("k")); err != nil {
