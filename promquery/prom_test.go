@@ -366,7 +366,9 @@ func TestHTTPTLS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := New(Config{Prometheus: tlsSrv.URL, HTTP: tc.http, Timeout: 2 * time.Second})
+			// A generous limit: the test is about which error, and a busy
+			// box under -race can take seconds over a TLS handshake.
+			src, err := New(Config{Prometheus: tlsSrv.URL, HTTP: tc.http, Timeout: 15 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

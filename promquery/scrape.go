@@ -158,9 +158,20 @@ func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
 			p.Samples = append(p.Samples, s.staleSample(t, st, r.err.Error()))
 			continue
 		}
-		smp := computeSample(st.prev, r.exp)
+		prev := st.prev
+		tooSoon := prev != nil && r.exp.at.Sub(prev.at) < minRateGap
+		if tooSoon {
+			// Counters in 10 ms ticks over a few ms give any rate (the
+			// baseline poll and the first one came 25 ms apart: cpu 97 %):
+			// gauges only now, and the next rate spans the longer gap.
+			prev = nil
+		}
+		smp := computeSample(prev, r.exp)
 		smp.Node, smp.Role, smp.Instance = t.node, t.role, t.instance
-		st.prev, st.sample, st.have = r.exp, smp, true
+		if !tooSoon {
+			st.prev = r.exp
+		}
+		st.sample, st.have = smp, true
 		p.Samples = append(p.Samples, smp)
 	}
 	for _, pq := range s.panels {
@@ -376,6 +387,10 @@ func value(m *dto.Metric) float64 {
 	}
 	return math.NaN()
 }
+
+// minRateGap is the shortest interval a rate is taken over: node_exporter's
+// CPU counters move in 10 ms ticks per core.
+const minRateGap = 500 * time.Millisecond
 
 // computeSample turns two scrapes into a sample; with no previous scrape
 // only the gauges are known and every rate is NaN.

@@ -89,8 +89,21 @@ func TestScrapeSource(t *testing.T) {
 	if s := p.Samples[0]; !math.IsNaN(s.CPU) || s.Load1 != 1.5 || s.Role != "db" || s.Instance != strings.TrimPrefix(f.srv.URL, "http://") {
 		t.Errorf("first poll: %+v", s)
 	}
+	first := p.Samples[0].Time
 	f.advance(1, 0.5, 0)
-	time.Sleep(20 * time.Millisecond)
+	// A poll right after the first: a rate over a few ms would be noise
+	// (counters move in 10 ms ticks), so only gauges, unless the machine
+	// stalled past minRateGap between the two.
+	p, err = src.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Samples {
+		if soon := s.Time.Sub(first) < minRateGap; soon != math.IsNaN(s.CPU) || s.Load1 != 1.5 {
+			t.Errorf("poll %v after the first: %+v", s.Time.Sub(first), s)
+		}
+	}
+	time.Sleep(minRateGap)
 	p, err = src.Poll(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +115,8 @@ func TestScrapeSource(t *testing.T) {
 			t.Errorf("second poll: %+v", s)
 		}
 	}
-	if hits := f.hits.Load(); hits != 24 {
-		t.Errorf("%d scrapes for 2 polls of 12 nodes", hits)
+	if hits := f.hits.Load(); hits != 36 {
+		t.Errorf("%d scrapes for 3 polls of 12 nodes", hits)
 	}
 }
 
