@@ -70,6 +70,18 @@ func PrintSummary(w io.Writer, rep *Report) { PrintSummaryWidth(w, rep, 100) }
 // and its unit); fixed tables keep their columns.
 func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	width = max(width, 40)
+	printHeader(w, rep)
+	printMetrics(w, rep, width)
+	printThresholds(w, rep, width)
+	printGroups(w, rep, width)
+	printEndpoints(w, rep, width)
+	printFailures(w, rep, width)
+	printEvents(w, rep, width)
+	printVerdict(w, rep, width)
+}
+
+// printHeader names the scenario and the run, so a pasted summary says what it is of.
+func printHeader(w io.Writer, rep *Report) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	name := "(unnamed)"
 	if rep.Scenario != nil && rep.Scenario.Name != "" {
@@ -85,7 +97,11 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 		p("  aborted:  %s\n", rep.Verdict.Aborted)
 	}
 	p("\n")
+}
 
+// printMetrics writes the k6-style metric rows, the part people compare with k6's own summary.
+func printMetrics(w io.Writer, rep *Report, width int) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	s := &rep.Summary
 	const dotWidth = 32
 	// A value wraps under itself, at spaces: "avg=… p(99)=…" never
@@ -152,59 +168,69 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	if g := generatorLine(rep.Timeline); g != "" {
 		row("generator", g)
 	}
+}
 
-	printThresholds(w, rep, width)
-
-	if len(rep.Groups) > 0 {
-		// WebSocket columns only when a group has sessions: its failures
-		// are not HTTP errors, so they get their own.
-		ws := false
-		for _, g := range rep.Groups {
-			ws = ws || g.WSSessions > 0 || g.WSOutcomes > 0
-		}
-		p("\n  GROUPS\n")
-		// Narrow terminals: the executor column gives way first (never a
-		// figure's column).
-		exW := min(22, max(width-92+22, 10))
-		p("    %-16s %-*s %9s %8s %7s %9s %9s", "group", exW, "executor", "requests", "errors", "vus", "p95", "p99")
+// printGroups lists each scenario group's load and latency, to show which group hurt.
+func printGroups(w io.Writer, rep *Report, width int) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	if len(rep.Groups) == 0 {
+		return
+	}
+	// WebSocket columns only when a group has sessions: its failures
+	// are not HTTP errors, so they get their own.
+	ws := false
+	for _, g := range rep.Groups {
+		ws = ws || g.WSSessions > 0 || g.WSOutcomes > 0
+	}
+	p("\n  GROUPS\n")
+	// Narrow terminals: the executor column gives way first (never a
+	// figure's column).
+	exW := min(22, max(width-92+22, 10))
+	p("    %-16s %-*s %9s %8s %7s %9s %9s", "group", exW, "executor", "requests", "errors", "vus", "p95", "p99")
+	if ws {
+		p(" %11s %9s", "ws_sessions", "ws_failed")
+	}
+	p("\n")
+	for _, g := range rep.Groups {
+		p("    %-16s %-*s %9d %8s %7d %9s %9s", clip(g.Name, 16), exW, clip(g.Executor, exW), g.Requests,
+			fmtRate(g.ErrorRate), g.VUsMax, msOrDash(g.LatencyMs.P95), msOrDash(g.LatencyMs.P99))
 		if ws {
-			p(" %11s %9s", "ws_sessions", "ws_failed")
+			failed := "-"
+			if g.WSFailedRate != nil {
+				failed = fmtRate(*g.WSFailedRate)
+			}
+			p(" %11d %9s", g.WSSessions, failed)
 		}
 		p("\n")
-		for _, g := range rep.Groups {
-			p("    %-16s %-*s %9d %8s %7d %9s %9s", clip(g.Name, 16), exW, clip(g.Executor, exW), g.Requests,
-				fmtRate(g.ErrorRate), g.VUsMax, msOrDash(g.LatencyMs.P95), msOrDash(g.LatencyMs.P99))
-			if ws {
-				failed := "-"
-				if g.WSFailedRate != nil {
-					failed = fmtRate(*g.WSFailedRate)
-				}
-				p(" %11d %9s", g.WSSessions, failed)
-			}
-			p("\n")
-		}
 	}
-	if len(rep.Endpoints) > 0 {
-		p("\n  HOTTEST ENDPOINTS (requests × mean latency)\n")
-		nameW := min(28, max(width-54, 14))
-		p("    %-*s %9s %8s %9s %9s %10s\n", nameW, "group/name", "requests", "errors", "p95", "p99", "waiting")
-		for i, e := range rep.Endpoints {
-			if i == 10 {
-				p("    … %d more in the JSON report\n", len(rep.Endpoints)-10)
-				break
-			}
-			hot := "-"
-			if e.HotspotS.Valid() {
-				hot = fmtDur(time.Duration(float64(e.HotspotS) * float64(time.Second)))
-			}
-			p("    %-*s %9d %8s %9s %9s %10s\n", nameW, clip(e.Group+"/"+e.Name, nameW), e.Requests, fmtRate(e.ErrorRate),
-				msOrDash(e.LatencyMs.P95), msOrDash(e.LatencyMs.P99), hot)
-		}
+}
+
+// printEndpoints lists the hottest endpoints, where the run's waiting time went.
+func printEndpoints(w io.Writer, rep *Report, width int) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	if len(rep.Endpoints) == 0 {
+		return
 	}
+	p("\n  HOTTEST ENDPOINTS (requests × mean latency)\n")
+	nameW := min(28, max(width-54, 14))
+	p("    %-*s %9s %8s %9s %9s %10s\n", nameW, "group/name", "requests", "errors", "p95", "p99", "waiting")
+	for i, e := range rep.Endpoints {
+		if i == 10 {
+			p("    … %d more in the JSON report\n", len(rep.Endpoints)-10)
+			break
+		}
+		hot := "-"
+		if e.HotspotS.Valid() {
+			hot = fmtDur(time.Duration(float64(e.HotspotS) * float64(time.Second)))
+		}
+		p("    %-*s %9d %8s %9s %9s %10s\n", nameW, clip(e.Group+"/"+e.Name, nameW), e.Requests, fmtRate(e.ErrorRate),
+			msOrDash(e.LatencyMs.P95), msOrDash(e.LatencyMs.P99), hot)
+	}
+}
 
-	printFailures(w, rep, width)
-	printEvents(w, rep, width)
-
+// printVerdict ends the summary with the verdict in words and the outcome, the lines people act on.
+func printVerdict(w io.Writer, rep *Report, width int) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("\n  VERDICT\n")
 	for _, line := range wrap(rep.Verdict.Text, width-4) {
 		p("    %s\n", line)
