@@ -182,19 +182,33 @@ func (d *data) ingest(v *report.View) bool {
 	}
 	d.seen = true
 	d.version = v.Version
-	if v.Scenario != d.scenario {
-		d.scenario = v.Scenario
-		if v.Scenario != nil {
-			for _, g := range v.Scenario.Groups {
-				d.ws = d.ws || g.WebSocket != nil
-			}
-		}
-		for _, n := range d.nodes {
-			d.limits(n)
+	d.ingestScenario(v)
+	d.start, d.state, d.done = v.Start, v.State, v.Done
+	d.ingestTicks(v)
+	d.ingestFinal(v)
+	d.ingestPolls(v)
+	d.ingestEvents(v)
+	return true
+}
+
+// ingestScenario notes a new scenario, so node limits and the WebSocket columns follow it.
+func (d *data) ingestScenario(v *report.View) {
+	if v.Scenario == d.scenario {
+		return
+	}
+	d.scenario = v.Scenario
+	if v.Scenario != nil {
+		for _, g := range v.Scenario.Groups {
+			d.ws = d.ws || g.WebSocket != nil
 		}
 	}
-	d.start, d.state, d.done = v.Start, v.State, v.Done
+	for _, n := range d.nodes {
+		d.limits(n)
+	}
+}
 
+// ingestTicks appends the new windows' points and keeps the newest one's figures, so a frame never reads v.
+func (d *data) ingestTicks(v *report.View) {
 	if len(v.Ticks) < d.nTicks { // the recorder restarted: start over
 		d.points, d.nTicks = d.points[:0], 0
 		clear(d.errTotal)
@@ -247,7 +261,10 @@ func (d *data) ingest(v *report.View) bool {
 		d.stage, d.held, d.lastWindow = last.Stage, last.Held, last.Window
 		d.hot = mergeEndpoints(v.Ticks[max(0, n-hotspotWindows):], d.hot[:0])
 	}
+}
 
+// ingestFinal takes the verdict and the failure rows, cleaned once here rather than on every frame.
+func (d *data) ingestFinal(v *report.View) {
 	if v.Final != nil && d.final == nil {
 		d.final = newFinal(v.Final)
 	} else if v.Final == nil {
@@ -259,7 +276,10 @@ func (d *data) ingest(v *report.View) bool {
 		f.Group, f.Endpoint, f.Sample = termtext.Clean(f.Group), termtext.Clean(f.Endpoint), termtext.Clean(f.Sample)
 		d.failures = append(d.failures, f)
 	}
+}
 
+// ingestPolls takes the new node polls and panels; label values are cleaned before they reach the terminal.
+func (d *data) ingestPolls(v *report.View) {
 	if len(v.Polls) < d.nPolls {
 		d.nPolls, d.panels = 0, nil
 	}
@@ -292,7 +312,10 @@ func (d *data) ingest(v *report.View) bool {
 		}
 	}
 	d.nPolls = len(v.Polls)
+}
 
+// ingestEvents appends the new events cleaned and in time order, so the log never reorders on screen.
+func (d *data) ingestEvents(v *report.View) {
 	if len(v.Events) < d.nEvents {
 		d.events, d.nEvents = d.events[:0], 0
 	}
@@ -313,7 +336,6 @@ func (d *data) ingest(v *report.View) bool {
 			d.events[j], d.events[j-1] = d.events[j-1], d.events[j]
 		}
 	}
-	return true
 }
 
 // limits finds the node's threshold per metric column: the lowest that
