@@ -141,17 +141,9 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 	if sc == nil || len(sc.Groups) == 0 {
 		return nil, errors.New("engine: scenario has no groups")
 	}
-	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = defaultDialTimeout
-	}
-	if opts.GracefulStop <= 0 {
-		opts.GracefulStop = defaultGracefulStop
-	}
-	if err := opts.Segment.validate(); err != nil {
+	opts, err := withDefaults(opts)
+	if err != nil {
 		return nil, err
-	}
-	if opts.Logf == nil {
-		opts.Logf = func(string, ...any) {}
 	}
 	e := &Engine{
 		sc:        sc,
@@ -175,85 +167,16 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: group %q appears twice", gc.Name)
 		}
 		seen[gc.Name] = true
-		g := &group{idx: i, cfg: gc, sch: NewSchedule(gc), timeout: gc.Timeout}
-		g.dur = g.sch.Duration()
-		if g.timeout <= 0 {
-			g.timeout = defaultTimeout
+		g, err := newGroup(i, gc)
+		if err != nil {
+			return nil, err
 		}
-		g.maxBody = int(min(gc.MaxBody, scenarios.MaxMaxBody))
-		if g.maxBody <= 0 {
-			g.maxBody = scenarios.DefaultMaxBody
-		}
-		switch gc.Executor {
-		case scenarios.RampingVUs, "":
-		case scenarios.RampingArrivalRate:
-			g.open = true
-		default:
-			return nil, fmt.Errorf("engine: group %q: unknown executor %q", gc.Name, gc.Executor)
-		}
-		if len(gc.Requests) == 0 && gc.WebSocket == nil {
-			return nil, fmt.Errorf("engine: group %q has neither requests nor websocket", gc.Name)
-		}
-		if gc.WebSocket != nil {
-			if g.open {
-				return nil, fmt.Errorf("engine: group %q: websocket groups need executor ramping-vus", gc.Name)
-			}
-			if gc.WebSocket.URL == nil {
-				return nil, fmt.Errorf("engine: group %q: websocket has no url", gc.Name)
-			}
-			withWS = true
-			g.isWS = len(gc.Requests) == 0
-		}
-		for j := range gc.Requests {
-			r := &gc.Requests[j]
-			if r.URL == nil {
-				return nil, fmt.Errorf("engine: group %q: request %d has no url", gc.Name, j+1)
-			}
-			ep := &endpoint{id: len(e.eps), group: g, req: r, name: r.Name}
-			if ep.name == "" {
-				ep.name = r.Method + " " + r.URL.Source()
-			}
-			if r.URL.Static() {
-				ep.url = r.URL.Append(nil, nil)
-				if _, _, err := splitURL(ep.url); err != nil {
-					return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
-				}
-			}
-			if r.Body != nil && r.Body.Static() {
-				ep.body = r.Body.Append(nil, nil)
-			}
-			if r.Check != nil && r.Check.BodyContains != "" {
-				ep.needle = []byte(r.Check.BodyContains)
-			}
-			e.eps = append(e.eps, ep)
-			g.eps = append(g.eps, ep)
+		withWS = withWS || gc.WebSocket != nil
+		if err := e.addEndpoints(g); err != nil {
+			return nil, err
 		}
 		if g.open {
-			peak := g.sch.Start
-			for _, st := range g.sch.Stages {
-				peak = math.Max(peak, st.Target)
-			}
-			// Preallocate for ~100 ms of latency at the peak rate; more are
-			// added (and the arrival counted as dropped) when none is free.
-			g.pre = gc.PreAllocatedVUs
-			if g.pre <= 0 {
-				g.pre = max(2, int(math.Ceil(peak/10)))
-			}
-			g.maxVUs = gc.MaxVUs
-			if g.maxVUs <= 0 {
-				// Little's law with a 1 s latency budget.
-				g.maxVUs = max(g.pre, int(math.Ceil(peak)), 10)
-			}
-			if !opts.Segment.whole() {
-				// This generator's share of the VU budget, as k6 splits it.
-				w := opts.Segment.To - opts.Segment.From
-				g.maxVUs = max(1, int(math.Ceil(float64(g.maxVUs)*w)))
-				g.pre = max(1, int(math.Ceil(float64(g.pre)*w)))
-			}
-			g.pre = min(g.pre, g.maxVUs)
-			g.idle = make(chan *vu, g.maxVUs)
-			g.quit = make(chan struct{})
-			g.notify = make(chan struct{}, 1)
+			g.sizeOpen(opts.Segment)
 		}
 		e.groups = append(e.groups, g)
 		if gc.WebSocket != nil && !g.isWS {
@@ -267,6 +190,127 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		}
 	}
 	e.rec = newRecorder(shardCount(), len(e.eps), len(sc.Groups), withWS)
+	e.buildRows()
+	return e, nil
+}
+
+// withDefaults fills the options left zero and checks the segment, so New
+// reads as the scenario's checks alone.
+func withDefaults(opts Options) (Options, error) {
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = defaultDialTimeout
+	}
+	if opts.GracefulStop <= 0 {
+		opts.GracefulStop = defaultGracefulStop
+	}
+	if err := opts.Segment.validate(); err != nil {
+		return opts, err
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	return opts, nil
+}
+
+// newGroup checks one group's executor and websocket and builds its run-time
+// form (without endpoints), so each group's rules sit in one place.
+func newGroup(i int, gc *scenarios.Group) (*group, error) {
+	g := &group{idx: i, cfg: gc, sch: NewSchedule(gc), timeout: gc.Timeout}
+	g.dur = g.sch.Duration()
+	if g.timeout <= 0 {
+		g.timeout = defaultTimeout
+	}
+	g.maxBody = int(min(gc.MaxBody, scenarios.MaxMaxBody))
+	if g.maxBody <= 0 {
+		g.maxBody = scenarios.DefaultMaxBody
+	}
+	switch gc.Executor {
+	case scenarios.RampingVUs, "":
+	case scenarios.RampingArrivalRate:
+		g.open = true
+	default:
+		return nil, fmt.Errorf("engine: group %q: unknown executor %q", gc.Name, gc.Executor)
+	}
+	if len(gc.Requests) == 0 && gc.WebSocket == nil {
+		return nil, fmt.Errorf("engine: group %q has neither requests nor websocket", gc.Name)
+	}
+	if gc.WebSocket != nil {
+		if g.open {
+			return nil, fmt.Errorf("engine: group %q: websocket groups need executor ramping-vus", gc.Name)
+		}
+		if gc.WebSocket.URL == nil {
+			return nil, fmt.Errorf("engine: group %q: websocket has no url", gc.Name)
+		}
+		g.isWS = len(gc.Requests) == 0
+	}
+	return g, nil
+}
+
+// addEndpoints pre-renders g's requests into endpoints numbered across the
+// whole engine, so the hot path never renders a static part twice.
+func (e *Engine) addEndpoints(g *group) error {
+	gc := g.cfg
+	for j := range gc.Requests {
+		r := &gc.Requests[j]
+		if r.URL == nil {
+			return fmt.Errorf("engine: group %q: request %d has no url", gc.Name, j+1)
+		}
+		ep := &endpoint{id: len(e.eps), group: g, req: r, name: r.Name}
+		if ep.name == "" {
+			ep.name = r.Method + " " + r.URL.Source()
+		}
+		if r.URL.Static() {
+			ep.url = r.URL.Append(nil, nil)
+			if _, _, err := splitURL(ep.url); err != nil {
+				return fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
+			}
+		}
+		if r.Body != nil && r.Body.Static() {
+			ep.body = r.Body.Append(nil, nil)
+		}
+		if r.Check != nil && r.Check.BodyContains != "" {
+			ep.needle = []byte(r.Check.BodyContains)
+		}
+		e.eps = append(e.eps, ep)
+		g.eps = append(g.eps, ep)
+	}
+	return nil
+}
+
+// sizeOpen sets an open group's VU budget (pre-allocated and max) for this
+// segment and makes its channels, so the pacer never sizes anything at run time.
+func (g *group) sizeOpen(seg Segment) {
+	gc := g.cfg
+	peak := g.sch.Start
+	for _, st := range g.sch.Stages {
+		peak = math.Max(peak, st.Target)
+	}
+	// Preallocate for ~100 ms of latency at the peak rate; more are
+	// added (and the arrival counted as dropped) when none is free.
+	g.pre = gc.PreAllocatedVUs
+	if g.pre <= 0 {
+		g.pre = max(2, int(math.Ceil(peak/10)))
+	}
+	g.maxVUs = gc.MaxVUs
+	if g.maxVUs <= 0 {
+		// Little's law with a 1 s latency budget.
+		g.maxVUs = max(g.pre, int(math.Ceil(peak)), 10)
+	}
+	if !seg.whole() {
+		// This generator's share of the VU budget, as k6 splits it.
+		w := seg.To - seg.From
+		g.maxVUs = max(1, int(math.Ceil(float64(g.maxVUs)*w)))
+		g.pre = max(1, int(math.Ceil(float64(g.pre)*w)))
+	}
+	g.pre = min(g.pre, g.maxVUs)
+	g.idle = make(chan *vu, g.maxVUs)
+	g.quit = make(chan struct{})
+	g.notify = make(chan struct{}, 1)
+}
+
+// buildRows groups endpoint ids by (group, name), so requests sharing a name
+// show as one row in a Tick.
+func (e *Engine) buildRows() {
 	row := make(map[[2]string]int, len(e.eps))
 	for _, ep := range e.eps {
 		k := [2]string{ep.group.cfg.Name, ep.name}
@@ -278,7 +322,6 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		}
 		e.rows[i] = append(e.rows[i], ep.id)
 	}
-	return e, nil
 }
 
 // Planned is the run's planned length: the longest group's stages plus the
@@ -548,245 +591,6 @@ func (g *group) leave(idx int) {
 	g.mu.Lock()
 	g.alive[idx] = false
 	g.mu.Unlock()
-}
-
-// paceLocked builds an open group's pace from the control state at run
-// time w, continuing from the arrivals already due. e.mu must be held.
-func (e *Engine) paceLocked(g *group, w time.Duration) pace {
-	acc := 0.0
-	if w > 0 {
-		acc = g.pace.due(g.sch, w)
-	}
-	p := pace{anchorWall: w, anchorAcc: acc, scale: e.scale, stageAt: e.stageTimeLocked(w)}
-	if v, ok := e.overrides[g.cfg.Name]; ok {
-		p.constant, p.rate = true, math.Max(0, v)
-	} else if e.held {
-		r, _ := g.sch.At(p.stageAt)
-		p.constant, p.rate = true, r*e.scale
-	}
-	return p
-}
-
-// rate0 is the pace's current target rate at its anchor.
-func (p *pace) rate0(s Schedule) float64 {
-	if p.constant {
-		return p.rate
-	}
-	r, _ := s.At(p.stageAt)
-	return r * p.scale
-}
-
-// reanchorLocked re-bases every open group after a control change.
-func (e *Engine) reanchorLocked() {
-	if !e.running {
-		return
-	}
-	w := e.sinceStart()
-	for _, g := range e.groups {
-		if g.open {
-			g.pace = e.paceLocked(g, w)
-		}
-	}
-}
-
-// arrivals is an open group's pacer: it hands arrival k to a free VU at
-// the absolute run time the schedule says, and counts it as dropped (and
-// adds a VU, up to max) when none is free. It returns when the group's
-// stages are over or the engine stops.
-func (e *Engine) arrivals(g *group) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	var issued int64
-	for !e.stopping.Load() {
-		now := e.sinceStart()
-		e.mu.Lock()
-		st := e.stageTimeLocked(now)
-		p := g.pace
-		var next time.Duration
-		ok := false
-		nextSt := time.Duration(0)
-		if st < g.dur {
-			next, ok = p.when(g.sch, float64(issued))
-			if ok {
-				nextSt = next - now + st
-				if e.held {
-					nextSt = st
-				}
-			}
-		}
-		// The rate shown in ticks: the curve now, under the controls, for
-		// this segment's share.
-		if p.constant {
-			g.rateBits.Store(math.Float64bits(p.rate * e.segWidth()))
-		} else if st < g.dur {
-			r, _ := g.sch.At(st)
-			g.rateBits.Store(math.Float64bits(r * p.scale * e.segWidth()))
-		}
-		e.mu.Unlock()
-		if st >= g.dur {
-			// Arrivals due before the stages ended that a late wake-up
-			// (a busy machine) has not sent yet are still the schedule's:
-			// send them now, each with its intended start, rather than
-			// lose them without a count.
-			for next, ok := p.when(g.sch, float64(issued)); ok && next-now+st < g.dur; next, ok = p.when(g.sch, float64(issued)) {
-				if e.opts.Segment.owns(issued) {
-					e.dispatch(g, e.start.Add(next))
-				}
-				issued++
-			}
-			g.rateBits.Store(0)
-			return
-		}
-		var wait time.Duration
-		switch {
-		case !ok || nextSt >= g.dur:
-			// Nothing more before the stage end (or rate 0): sleep till
-			// the end or a control change.
-			wait = min(g.dur-st, 100*time.Millisecond)
-		case next <= now:
-			// Due: dispatch every arrival whose time has come, each with
-			// its own intended start.
-			// Arrivals of other segments are skipped, not sent.
-			for ; ok && next <= now; next, ok = p.when(g.sch, float64(issued)) {
-				if e.opts.Segment.owns(issued) {
-					e.dispatch(g, e.start.Add(next))
-				}
-				issued++
-			}
-			continue
-		case next-now <= fineWait:
-			// Close: wait precisely (see fineWait), then dispatch.
-			preciseWait(e.sinceStart, next)
-			continue
-		default:
-			// Wake about 1 ms early on a timer, then finish precisely.
-			wait = next - now - fineWait/2
-		}
-		timer.Reset(wait)
-		select {
-		case <-timer.C:
-		case <-g.notify:
-			if !timer.Stop() {
-				<-timer.C
-			}
-		}
-	}
-}
-
-// dispatch gives one arrival to a free VU, or counts it as dropped.
-func (e *Engine) dispatch(g *group, intended time.Time) {
-	select {
-	case v := <-g.idle:
-		e.rec.shard(int(e.nextVU.Load())).started(g.idx)
-		v.work <- intended
-	default:
-		e.rec.shard(int(e.nextVU.Load())).dropped(g.idx)
-		g.mu.Lock()
-		grow := g.nvus < g.maxVUs
-		warn := !grow && !g.warned
-		g.warned = g.warned || warn
-		g.mu.Unlock()
-		if grow {
-			e.spawnOpen(g)
-		}
-		if warn {
-			e.opts.Logf("engine: group %q: all %d VUs busy, arrivals are being dropped (raise max_vus?)", g.cfg.Name, g.maxVUs)
-		}
-	}
-}
-
-func (e *Engine) spawnOpen(g *group) {
-	g.mu.Lock()
-	if g.nvus >= g.maxVUs {
-		g.mu.Unlock()
-		return
-	}
-	idx := g.nvus
-	g.nvus++
-	g.mu.Unlock()
-	v := e.newVU(g, idx)
-	v.work = make(chan time.Time, 1)
-	e.vuWG.Add(1)
-	go func() { defer e.guard(); v.runOpen() }()
-}
-
-// Hold freezes every group's target where it is.
-func (e *Engine) Hold() {
-	e.mu.Lock()
-	if !e.held {
-		w := time.Duration(0)
-		if e.running {
-			w = e.sinceStart()
-		}
-		e.reanchorLocked()
-		e.held, e.heldSince = true, w
-		e.reanchorLocked()
-	}
-	e.mu.Unlock()
-	e.wakeAll()
-}
-
-// Resume continues the stages from where they were held and drops any
-// SetTarget override.
-func (e *Engine) Resume() {
-	e.mu.Lock()
-	e.reanchorLocked()
-	if e.held {
-		w := time.Duration(0)
-		if e.running {
-			w = e.sinceStart()
-		}
-		e.heldTotal += w - e.heldSince
-		e.held = false
-	}
-	clear(e.overrides)
-	e.reanchorLocked()
-	e.mu.Unlock()
-	e.wakeAll()
-}
-
-// Held reports whether the ramp is on hold.
-func (e *Engine) Held() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.held
-}
-
-// Scale multiplies every group's target by factor from now on; factors
-// compound. A factor ≤ 0 is ignored.
-func (e *Engine) Scale(factor float64) {
-	if !(factor > 0) || math.IsInf(factor, 0) {
-		return
-	}
-	e.mu.Lock()
-	e.reanchorLocked()
-	e.scale *= factor
-	for name, v := range e.overrides {
-		e.overrides[name] = v * factor
-	}
-	e.reanchorLocked()
-	e.mu.Unlock()
-	e.wakeAll()
-}
-
-// SetTarget overrides one group's target (VUs, or iterations/s for an
-// arrival-rate group) until Resume.
-func (e *Engine) SetTarget(group string, target float64) error {
-	if target < 0 || math.IsNaN(target) || math.IsInf(target, 0) {
-		return fmt.Errorf("engine: target %v for group %q: must be a number ≥ 0", target, group)
-	}
-	for _, g := range e.groups {
-		if g.cfg.Name == group { // a websocket twin shares the name and the override
-			e.mu.Lock()
-			e.reanchorLocked()
-			e.overrides[group] = target
-			e.reanchorLocked()
-			e.mu.Unlock()
-			e.wakeAll()
-			return nil
-		}
-	}
-	return fmt.Errorf("engine: no group %q", group)
 }
 
 // Stop ramps down gracefully (VUs finish their iteration, within

@@ -69,9 +69,7 @@ func (e *Engine) emit(m *merger, from, now time.Time) {
 
 // collect swaps the shards' windows, merges them and builds the Tick.
 func (e *Engine) collect(m *merger, from, now time.Time) Tick {
-	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply, m.wsSession}, m.grps...) {
-		resetHist(h)
-	}
+	m.reset()
 	tk := Tick{
 		Time:    now,
 		Elapsed: now.Sub(e.start),
@@ -81,13 +79,70 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	// The gauges belong to the window's end: read them before the merges,
 	// which can take a while on a busy machine, so a tick never shows the
 	// VUs of a moment after the time it is stamped with.
+	gauges := e.gauges()
+	tk.WS.Open = int(e.wsOpen.Load())
+	st := e.controlState(&tk, now)
+	sums := windowSums{
+		epReq: make([]int64, len(e.eps)),
+		epErr: make([]int64, len(e.eps)),
+		gs:    make([]groupWindow, len(e.sc.Groups)),
+	}
+	m.lag = lagHist{}
+
+	m.wins = e.rec.swap(m.wins)
+	for _, w := range m.wins {
+		foldWindow(m, &tk, &sums, w)
+	}
+	e.rec.release(m.wins)
+	tk.Failures = e.failureRows(m.fails)
+	clear(m.fails)
+	sums.setErrors(&tk)
+
+	for _, h := range m.grps {
+		mergeNonEmpty(m.total, h)
+	}
+	tk.Endpoints = e.endpointStats(m, &sums)
+	m.summarize(&tk)
+	tk.Stage = e.stageAt(st)
+	e.groupStats(m, &tk, gauges, sums.gs)
+	tk.Generator = m.gen.sample(now)
+	e.health(m, &tk)
+	return tk
+}
+
+// windowSums is what the shards' windows add up to beyond the Tick's own
+// counters, kept apart so folding and building are separate steps.
+type windowSums struct {
+	epReq, epErr []int64
+	gs           []groupWindow
+	errs, wsErrs [numKinds]int64
+}
+
+// reset empties the tick's aggregate histograms before a window is merged,
+// so each tick counts only its own window.
+func (m *merger) reset() {
+	for _, h := range append([]*hdrhistogram.Histogram{m.total, m.service, m.connect, m.ttfb, m.wsConnect, m.wsReply, m.wsSession}, m.grps...) {
+		resetHist(h)
+	}
+}
+
+// gauges reads every group's instantaneous figures, so they are taken at
+// one moment, the window's end.
+func (e *Engine) gauges() []groupGauge {
 	gauges := make([]groupGauge, len(e.groups))
 	for i, g := range e.groups {
 		gauges[i] = groupGauge{active: int(g.active.Load()), target: int(g.targetN.Load()), rate: math.Float64frombits(g.rateBits.Load()),
 			busy: int(g.busy.Load())}
 	}
-	tk.WS.Open = int(e.wsOpen.Load())
+	return gauges
+}
+
+// controlState copies the controls (hold, scale, planned length) into tk
+// under one lock and returns the stage clock at now, so the Tick's figures
+// agree with each other.
+func (e *Engine) controlState(tk *Tick, now time.Time) time.Duration {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	tk.Held = e.held
 	st := e.stageTimeLocked(now.Sub(e.start))
 	// Planned as Engine.Planned says it, at the window's end.
@@ -95,120 +150,124 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	if e.held && e.running {
 		tk.Planned += now.Sub(e.start) - e.heldSince
 	}
-	e.mu.Unlock()
-	epReq := make([]int64, len(e.eps))
-	epErr := make([]int64, len(e.eps))
-	gs := make([]groupWindow, len(e.sc.Groups))
-	var errs, wsErrs [numKinds]int64
-	m.lag = lagHist{}
+	return st
+}
 
-	m.wins = e.rec.swap(m.wins)
-	for _, w := range m.wins {
-		tk.Requests += w.requests
-		tk.Iterations += w.iterations
-		tk.BytesIn += w.bytesIn
-		tk.BytesOut += w.bytesOut
-		tk.ChecksPassed += w.checksPassed
-		tk.ChecksFailed += w.checksFailed
-		for k := range errs {
-			errs[k] += w.errors[k]
-		}
-		mergeNonEmpty(m.service, w.service)
-		mergeNonEmpty(m.connect, w.connect)
-		mergeNonEmpty(m.ttfb, w.ttfb)
-		mergeNonEmpty(m.wsConnect, w.wsConnect)
-		mergeNonEmpty(m.wsReply, w.wsReply)
-		mergeNonEmpty(m.wsSession, w.wsSession)
-		for i := range w.endpoints {
-			ew := &w.endpoints[i]
-			epReq[i] += ew.requests
-			epErr[i] += ew.errors
-		}
-		for i, h := range w.groupHist {
-			mergeNonEmpty(m.grps[i], h)
-		}
-		for i := range w.groups {
-			g := &gs[i]
-			g.requests += w.groups[i].requests
-			g.iterations += w.groups[i].iterations
-			g.errors += w.groups[i].errors
-			g.dropped += w.groups[i].dropped
-			g.started += w.groups[i].started
-			g.wsSessions += w.groups[i].wsSessions
-			g.wsFailed += w.groups[i].wsFailed
-			g.wsOutcomes += w.groups[i].wsOutcomes
-		}
-		tk.WS.Opened += w.wsOpened
-		tk.WS.Closed += w.wsClosed
-		tk.WS.Sent += w.wsSent
-		tk.WS.Received += w.wsReceived
-		m.lag.add(&w.lag)
-		mergeFailures(m.fails, w)
-		tk.WS.Sessions += w.wsSessions
-		tk.WS.Failed += w.wsFailed
-		tk.WS.Outcomes += w.wsOutcomes
-		for k := range wsErrs {
-			wsErrs[k] += w.wsErrors[k]
-		}
+// foldWindow adds one shard's window into the tick, the merger and the sums,
+// so collect reads as one loop over the shards.
+func foldWindow(m *merger, tk *Tick, sums *windowSums, w *window) {
+	tk.Requests += w.requests
+	tk.Iterations += w.iterations
+	tk.BytesIn += w.bytesIn
+	tk.BytesOut += w.bytesOut
+	tk.ChecksPassed += w.checksPassed
+	tk.ChecksFailed += w.checksFailed
+	for k := range sums.errs {
+		sums.errs[k] += w.errors[k]
 	}
-	e.rec.release(m.wins)
-	tk.Failures = e.failureRows(m.fails)
-	clear(m.fails)
+	mergeNonEmpty(m.service, w.service)
+	mergeNonEmpty(m.connect, w.connect)
+	mergeNonEmpty(m.ttfb, w.ttfb)
+	mergeNonEmpty(m.wsConnect, w.wsConnect)
+	mergeNonEmpty(m.wsReply, w.wsReply)
+	mergeNonEmpty(m.wsSession, w.wsSession)
+	for i := range w.endpoints {
+		ew := &w.endpoints[i]
+		sums.epReq[i] += ew.requests
+		sums.epErr[i] += ew.errors
+	}
+	for i, h := range w.groupHist {
+		mergeNonEmpty(m.grps[i], h)
+	}
+	for i := range w.groups {
+		g := &sums.gs[i]
+		g.requests += w.groups[i].requests
+		g.iterations += w.groups[i].iterations
+		g.errors += w.groups[i].errors
+		g.dropped += w.groups[i].dropped
+		g.started += w.groups[i].started
+		g.wsSessions += w.groups[i].wsSessions
+		g.wsFailed += w.groups[i].wsFailed
+		g.wsOutcomes += w.groups[i].wsOutcomes
+	}
+	tk.WS.Opened += w.wsOpened
+	tk.WS.Closed += w.wsClosed
+	tk.WS.Sent += w.wsSent
+	tk.WS.Received += w.wsReceived
+	m.lag.add(&w.lag)
+	mergeFailures(m.fails, w)
+	tk.WS.Sessions += w.wsSessions
+	tk.WS.Failed += w.wsFailed
+	tk.WS.Outcomes += w.wsOutcomes
+	for k := range sums.wsErrs {
+		sums.wsErrs[k] += w.wsErrors[k]
+	}
+}
 
+// setErrors writes the summed error kinds into tk, keeping dropped arrivals
+// and WebSocket failures out of ErrorCount (HTTP requests that failed).
+func (s *windowSums) setErrors(tk *Tick) {
 	for k := kindDNS; k < numKinds; k++ {
-		if errs[k] == 0 {
+		if s.errs[k] == 0 {
 			continue
 		}
-		tk.Errors[k.ErrorKind()] = errs[k]
+		tk.Errors[k.ErrorKind()] = s.errs[k]
 		if k != kindDropped {
-			tk.ErrorCount += errs[k]
+			tk.ErrorCount += s.errs[k]
 		}
 	}
-	tk.Dropped = errs[kindDropped]
+	tk.Dropped = s.errs[kindDropped]
 	for k := kindDNS; k < numKinds; k++ {
-		if wsErrs[k] == 0 {
+		if s.wsErrs[k] == 0 {
 			continue
 		}
 		if tk.WS.Errors == nil {
 			tk.WS.Errors = make(map[ErrorKind]int64, 2)
 		}
-		tk.WS.Errors[k.ErrorKind()] = wsErrs[k]
+		tk.WS.Errors[k.ErrorKind()] = s.wsErrs[k]
 		// WebSocket failures are in Errors by kind, not in ErrorCount
 		// (HTTP requests that failed, at most Requests).
-		tk.ErrorCount -= wsErrs[k]
+		tk.ErrorCount -= s.wsErrs[k]
 	}
+}
 
-	for _, h := range m.grps {
-		mergeNonEmpty(m.total, h)
-	}
+// endpointStats builds one row per (group, name), draining each endpoint's
+// latencies, hotspots first, so the console's table needs no sorting.
+func (e *Engine) endpointStats(m *merger, sums *windowSums) []EndpointStats {
 	// Every shard is swapped: no VU writes this parity's endpoint counts
 	// until the next swap.
 	parity := m.wins[0].parity
-	tk.Endpoints = make([]EndpointStats, 0, len(e.rows))
+	eps := make([]EndpointStats, 0, len(e.rows))
 	for _, ids := range e.rows {
 		ep := e.eps[ids[0]]
 		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Hist: m.epEmpty}
 		resetHist(m.ep)
 		drained := false
 		for _, i := range ids {
-			es.Requests += epReq[i]
-			es.Errors += epErr[i]
+			es.Requests += sums.epReq[i]
+			es.Errors += sums.epErr[i]
 			// A latency is recorded with its request, in the same
 			// window: an endpoint without requests has nothing to drain
 			// (no scan).
-			if epReq[i] > 0 && e.rec.eps[i].drain(parity, m.ep) {
+			if sums.epReq[i] > 0 && e.rec.eps[i].drain(parity, m.ep) {
 				drained = true
 			}
 		}
 		if drained {
 			es.Latency, es.Hist = summarize(m.ep), m.ep.Export()
 		}
-		tk.Endpoints = append(tk.Endpoints, es)
+		eps = append(eps, es)
 	}
 	// Hotspots first: the endpoint holding users waiting the longest.
-	sort.SliceStable(tk.Endpoints, func(i, j int) bool {
-		return tk.Endpoints[i].Hotspot() > tk.Endpoints[j].Hotspot()
+	sort.SliceStable(eps, func(i, j int) bool {
+		return eps[i].Hotspot() > eps[j].Hotspot()
 	})
+	return eps
+}
+
+// summarize writes the merged histograms' figures and snapshots into tk, the
+// run-wide latencies in one place.
+func (m *merger) summarize(tk *Tick) {
 	tk.Latency = summarize(m.total)
 	tk.Service = summarize(m.service)
 	tk.Connect = summarize(m.connect)
@@ -221,16 +280,24 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 	tk.WS.ConnectHist = exportNonEmpty(m.wsConnect)
 	tk.WS.ReplyHist = exportNonEmpty(m.wsReply)
 	tk.WS.SessionHist = exportNonEmpty(m.wsSession)
+}
 
+// stageAt is the stage index at stage clock st, read on the longest group,
+// so the Tick names the stage the whole run is in.
+func (e *Engine) stageAt(st time.Duration) int {
 	var longest *group
 	for _, g := range e.groups {
 		if longest == nil || g.dur > longest.dur {
 			longest = g
 		}
 	}
-	_, tk.Stage = longest.sch.At(st)
-	tk.Stage = min(tk.Stage, max(0, len(longest.sch.Stages)-1))
+	_, stage := longest.sch.At(st)
+	return min(stage, max(0, len(longest.sch.Stages)-1))
+}
 
+// groupStats appends one GroupStats per scenario group to tk and sums the
+// run's VUs and targets, folding a websocket twin into its group.
+func (e *Engine) groupStats(m *merger, tk *Tick, gauges []groupGauge, gs []groupWindow) {
 	for gi, g := range e.groups {
 		i := g.idx
 		if g.twin {
@@ -275,9 +342,6 @@ func (e *Engine) collect(m *merger, from, now time.Time) Tick {
 		tk.VUs += s.VUs
 		tk.Groups = append(tk.Groups, s)
 	}
-	tk.Generator = m.gen.sample(now)
-	e.health(m, &tk)
-	return tk
 }
 
 // health adds the window's stretch and send lag to the generator figures
