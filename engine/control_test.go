@@ -233,13 +233,21 @@ func TestOpenModelSetTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTick(t, ch, "rate 200", func(tk Tick) bool { return tk.TargetRate == 200 })
-	// A window at 200/s holds 200 arrivals a second of its actual length
-	// (a busy machine stretches windows): allow a few each side for the
-	// moment the shards are swapped, a little after the window's end.
-	tk := <-ch
-	want := 200 * tk.Window.Seconds()
-	if got := float64(tk.Iterations + tk.Dropped); got < want-max(3, 0.1*want) || got > want+max(3, 0.1*want) {
-		t.Fatalf("%.0f arrivals in %v at 200/s, want %.0f", got, tk.Window, want)
+	// Four windows at 200/s hold 200 arrivals (started or dropped, not
+	// only completed) a second of their actual length. A busy machine
+	// stretches windows and wakes the pacer late, moving arrivals across
+	// a window's edge: allow one nominal window's worth, plus 10 %.
+	var got, secs float64
+	for range 4 {
+		tk := <-ch
+		secs += tk.Window.Seconds()
+		for _, g := range tk.Groups {
+			got += float64(g.Started + g.Dropped)
+		}
+	}
+	want := 200 * secs
+	if slack := 200*0.25 + 0.1*want; got < want-slack || got > want+slack {
+		t.Fatalf("%.0f arrivals in %.2fs at 200/s, want %.0f", got, secs, want)
 	}
 	e.Stop()
 }
