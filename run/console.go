@@ -99,8 +99,14 @@ func (r *runner) onSignal(s os.Signal, cut context.CancelFunc, returned <-chan s
 			case <-returned:
 			case <-time.After(hardExitAfter):
 				// Something did not let go of the cut: leave anyway,
-				// with the report and the summary.
-				r.out.sayEnd()
+				// with the report and the summary — unless saying them is
+				// what hangs (a terminal that stopped reading).
+				said := make(chan struct{})
+				go func() { r.out.sayEnd(); close(said) }()
+				select {
+				case <-said:
+				case <-time.After(hardExitAfter):
+				}
 				ExitProcess(ExitExternalAbort)
 			}
 		}()
