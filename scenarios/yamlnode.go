@@ -33,9 +33,10 @@ type position struct{ line, col int }
 
 // entry is one key: value of a mapping, merge keys already expanded.
 type entry struct {
-	key  string
-	kpos position
-	val  ast.Node
+	key   string
+	kpos  position
+	knode ast.Node // the key as written (quoted or not)
+	val   ast.Node
 }
 
 func (d *decoder) errAt(p position, field, format string, args ...any) *Error {
@@ -185,7 +186,7 @@ func (d *decoder) mapping(n ast.Node, field string) ([]entry, error) {
 		if !ok {
 			return nil, d.errNode(mv.Key, field, "a key must be a plain word, got %s", kindName(k))
 		}
-		own = append(own, entry{key: key, kpos: posOf(mv.Key), val: mv.Value})
+		own = append(own, entry{key: key, kpos: posOf(mv.Key), knode: k, val: mv.Value})
 	}
 	if len(merged) == 0 {
 		return own, nil
