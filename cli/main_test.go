@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/scenarios"
@@ -447,14 +447,14 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 	srv := okServer(t, time.Millisecond)
 	rep := filepath.Join(t.TempDir(), "r.json")
 	var ticks atomic.Int32
-	run.TickHook = func(engine.Tick) {
+	run.TickHook = func(measure.Tick) {
 		if ticks.Add(1) == 3 {
 			panic("injected in the tick path")
 		}
 	}
 	exited := make(chan int, 1)
 	run.ExitProcess = func(code int) { exited <- code; select {} }
-	defer func() { run.TickHook = func(engine.Tick) {}; run.ExitProcess = os.Exit }()
+	defer func() { run.TickHook = func(measure.Tick) {}; run.ExitProcess = os.Exit }()
 
 	var out, errb syncBuffer
 	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
@@ -481,10 +481,10 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 // The progress line keeps closed-model VUs against their target and puts
 // an arrival-rate group's VUs beside its rate.
 func TestProgressLine(t *testing.T) {
-	mk := func(groups ...engine.GroupStats) string {
+	mk := func(groups ...measure.GroupStats) string {
 		rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
-		tk := engine.Tick{Time: time.Now(), Elapsed: 65 * time.Second, Window: time.Second, Requests: 1843,
-			Latency: engine.Latency{Count: 1843, P95: 212 * time.Millisecond, P99: 480 * time.Millisecond}, Groups: groups}
+		tk := measure.Tick{Time: time.Now(), Elapsed: 65 * time.Second, Window: time.Second, Requests: 1843,
+			Latency: measure.Latency{Count: 1843, P95: 212 * time.Millisecond, P99: 480 * time.Millisecond}, Groups: groups}
 		for _, g := range groups {
 			tk.VUs += g.VUs
 			tk.TargetVUs += g.TargetVUs
@@ -493,15 +493,15 @@ func TestProgressLine(t *testing.T) {
 		rec.AddTick(tk)
 		return run.ProgressLine(rec)
 	}
-	closed := engine.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
-	open := engine.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, BusyVUs: 3, TargetRate: 70}
+	closed := measure.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
+	open := measure.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, BusyVUs: 3, TargetRate: 70}
 	cases := []struct {
-		groups []engine.GroupStats
+		groups []measure.GroupStats
 		want   string
 	}{
-		{[]engine.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]engine.GroupStats{open}, "t=1m05s vus=20 rate=70/s (3 busy) rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]engine.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (3 of 20 VUs busy) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
+		{[]measure.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]measure.GroupStats{open}, "t=1m05s vus=20 rate=70/s (3 busy) rps=1843 p95=212ms p99=480ms err=0.0%"},
+		{[]measure.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (3 of 20 VUs busy) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
 	}
 	for _, c := range cases {
 		if got := mk(c.groups...); got != c.want {
@@ -513,12 +513,12 @@ func TestProgressLine(t *testing.T) {
 	// behind the HTTP err=.
 	rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
 	for i := range 6 {
-		ws := engine.WSStats{Open: 0, Sessions: 2, Failed: 2, Outcomes: 2, Errors: map[engine.ErrorKind]int64{engine.ErrStatus4xx: 2}}
+		ws := measure.WSStats{Open: 0, Sessions: 2, Failed: 2, Outcomes: 2, Errors: map[measure.ErrorKind]int64{measure.ErrStatus4xx: 2}}
 		if i == 0 {
-			ws = engine.WSStats{Open: 3, Sessions: 3, Outcomes: 10}
+			ws = measure.WSStats{Open: 3, Sessions: 3, Outcomes: 10}
 		}
-		rec.AddTick(engine.Tick{Time: time.Now(), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
-			Groups: []engine.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
+		rec.AddTick(measure.Tick{Time: time.Now(), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
+			Groups: []measure.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
 	}
 	// Five windows of refused sessions breach the default ws_failed rate<5%.
 	if got, want := run.ProgressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0% state=BREAKPOINT"; got != want {

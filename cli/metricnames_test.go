@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -13,7 +13,7 @@ import (
 // metrics): a name in scenarios' list only would validate and never fire; a
 // name in promquery's only could never be a threshold.
 func TestNodeMetricNamesAgree(t *testing.T) {
-	valid, computed := scenarios.NodeMetricNames(), slices.Clone(promquery.MetricNames)
+	valid, computed := scenarios.NodeMetricNames(), slices.Clone(measure.MetricNames)
 	slices.Sort(valid)
 	slices.Sort(computed)
 	if !slices.Equal(valid, computed) {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/run"
 )
 
@@ -97,12 +97,12 @@ func fill(t *testing.T, dir string) {
 func checkNoReport(t *testing.T, url, rep string, midRun func(), why string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	run.TickHook = func(engine.Tick) {
+	run.TickHook = func(measure.Tick) {
 		if midRun != nil {
 			midRun()
 		}
 	}
-	defer func() { run.TickHook = func(engine.Tick) {} }()
+	defer func() { run.TickHook = func(measure.Tick) {} }()
 	code := runMain([]string{"probe", url, "--vus", "1", "--duration", "1500ms", "--think", "10ms", "--headless",
 		"--report", rep}, &out, &errb)
 	stderr := errb.String()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/promquery/promtest"
 )
@@ -52,7 +53,7 @@ func TestRealPrometheusScrapesDemo(t *testing.T) {
 	defer stop()
 
 	deadline := time.Now().Add(30 * time.Second)
-	var last promquery.Poll
+	var last measure.Poll
 	for time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -62,7 +63,7 @@ func TestRealPrometheusScrapesDemo(t *testing.T) {
 			continue
 		}
 		last = p
-		by := map[string]promquery.Sample{}
+		by := map[string]measure.Sample{}
 		for _, smp := range p.Samples {
 			by[smp.Node] = smp
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/brink-load/brink/demo"
 	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 )
@@ -58,7 +59,7 @@ func TestStoryDB3GivesOutFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(sc, engine.Options{OnTick: func(tk engine.Tick) {
+	eng, err := engine.New(sc, engine.Options{OnTick: func(tk measure.Tick) {
 		rec.AddTick(tk)
 		if testing.Verbose() && int(tk.Elapsed.Seconds())%2 == 0 {
 			t.Logf("t=%4.1fs vus=%d rps=%.0f p95=%s err=%.1f%% db-3 load1=%.1f db-2 load1=%.1f",

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/scenarios"
 )
 
 func echoServer(t *testing.T) string {
@@ -65,7 +67,7 @@ func TestWebSocketEcho(t *testing.T) {
 	if s.ErrorCount != 0 || s.WS.Closed != 0 {
 		t.Fatalf("errors %v closed %d", s.Errors, s.WS.Closed)
 	}
-	var reply Latency
+	var reply measure.Latency
 	for _, x := range tk.all() {
 		if x.WS.Reply.Count > 0 {
 			reply = x.WS.Reply
@@ -81,10 +83,10 @@ func TestWebSocketEcho(t *testing.T) {
 }
 
 // target polls ticks until the tick's target satisfies ok.
-func waitTick(t *testing.T, ch <-chan Tick, what string, ok func(Tick) bool) Tick {
+func waitTick(t *testing.T, ch <-chan measure.Tick, what string, ok func(measure.Tick) bool) measure.Tick {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
-	var last Tick
+	var last measure.Tick
 	for {
 		select {
 		case tk := <-ch:
@@ -106,15 +108,15 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	g := get("ramp", srv.URL)
 	g.Stages = []scenarios.Stage{{Duration: 20 * time.Second, Target: 200}} // 10 VUs/s
 	g.Think = scenarios.Think{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}
-	ch := make(chan Tick, 100)
-	e, err := New(scenario(100*time.Millisecond, g), Options{OnTick: func(tk Tick) { ch <- tk }, GracefulStop: 2 * time.Second})
+	ch := make(chan measure.Tick, 100)
+	e, err := New(scenario(100*time.Millisecond, g), Options{OnTick: func(tk measure.Tick) { ch <- tk }, GracefulStop: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- e.Run(context.Background()) }()
 
-	waitTick(t, ch, "3 VUs", func(tk Tick) bool { return tk.TargetVUs >= 3 })
+	waitTick(t, ch, "3 VUs", func(tk measure.Tick) bool { return tk.TargetVUs >= 3 })
 	e.Hold()
 	if !e.Held() {
 		t.Fatal("not held")
@@ -122,14 +124,14 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	// The ramp may still apply the target of the moment of the hold after
 	// the first held tick: judge the hold from a tick taken once a window
 	// and a ramp step have passed since.
-	waitTick(t, ch, "held tick", func(tk Tick) bool { return tk.Held })
+	waitTick(t, ch, "held tick", func(tk measure.Tick) bool { return tk.Held })
 	time.Sleep(300 * time.Millisecond)
 	for len(ch) > 0 {
 		<-ch
 	}
-	held := waitTick(t, ch, "held tick", func(tk Tick) bool { return tk.Held })
+	held := waitTick(t, ch, "held tick", func(tk measure.Tick) bool { return tk.Held })
 	time.Sleep(500 * time.Millisecond)
-	later := waitTick(t, ch, "held tick", func(tk Tick) bool { return tk.Held })
+	later := waitTick(t, ch, "held tick", func(tk measure.Tick) bool { return tk.Held })
 	if later.TargetVUs != held.TargetVUs {
 		t.Fatalf("held target moved %d → %d", held.TargetVUs, later.TargetVUs)
 	}
@@ -143,13 +145,13 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	e.Scale(2)
 	// The held target is floor(v) of a fractional v; scaled it is
 	// floor(2v): twice the held count, or one more.
-	waitTick(t, ch, "scaled", func(tk Tick) bool {
+	waitTick(t, ch, "scaled", func(tk measure.Tick) bool {
 		return tk.Scale == 2 && (tk.TargetVUs == 2*held.TargetVUs || tk.TargetVUs == 2*held.TargetVUs+1) && tk.VUs == tk.TargetVUs
 	})
 	if err := e.SetTarget("ramp", 1); err != nil {
 		t.Fatal(err)
 	}
-	waitTick(t, ch, "override to 1 VU", func(tk Tick) bool { return tk.TargetVUs == 1 && tk.VUs == 1 })
+	waitTick(t, ch, "override to 1 VU", func(tk measure.Tick) bool { return tk.TargetVUs == 1 && tk.VUs == 1 })
 	if err := e.SetTarget("nope", 1); err == nil {
 		t.Fatal("SetTarget on an unknown group should fail")
 	}
@@ -158,7 +160,7 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 		t.Fatal("still held")
 	}
 	// Resumed from where it was held (stage time ≈ 0.3 s → 3 VUs), doubled.
-	waitTick(t, ch, "resumed", func(tk Tick) bool { return !tk.Held && tk.TargetVUs >= 2*held.TargetVUs })
+	waitTick(t, ch, "resumed", func(tk measure.Tick) bool { return !tk.Held && tk.TargetVUs >= 2*held.TargetVUs })
 
 	stopAt := time.Now()
 	stopped := make(chan struct{})
@@ -175,7 +177,7 @@ func TestHoldScaleSetTargetStop(t *testing.T) {
 	e.Stop() // twice is fine
 	// Drain ticks; the last one is the final partial window, ending
 	// between the stop and Run's return (not at a later window's end).
-	var last Tick
+	var last measure.Tick
 	for len(ch) > 0 {
 		last = <-ch
 	}
@@ -221,18 +223,18 @@ func TestContextCancelCutsRequests(t *testing.T) {
 func TestOpenModelSetTarget(t *testing.T) {
 	srv := okServer(t, nil)
 	g := constRate(get("rate", srv.URL), 50, 10*time.Second, 20)
-	ch := make(chan Tick, 100)
-	e, err := New(scenario(250*time.Millisecond, g), Options{OnTick: func(tk Tick) { ch <- tk }, GracefulStop: time.Second})
+	ch := make(chan measure.Tick, 100)
+	e, err := New(scenario(250*time.Millisecond, g), Options{OnTick: func(tk measure.Tick) { ch <- tk }, GracefulStop: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go e.Run(context.Background())
 	defer e.Stop()
-	waitTick(t, ch, "rate 50", func(tk Tick) bool { return tk.TargetRate == 50 && tk.Iterations > 0 })
+	waitTick(t, ch, "rate 50", func(tk measure.Tick) bool { return tk.TargetRate == 50 && tk.Iterations > 0 })
 	if err := e.SetTarget("rate", 200); err != nil {
 		t.Fatal(err)
 	}
-	waitTick(t, ch, "rate 200", func(tk Tick) bool { return tk.TargetRate == 200 })
+	waitTick(t, ch, "rate 200", func(tk measure.Tick) bool { return tk.TargetRate == 200 })
 	// Four windows at 200/s hold 200 arrivals (started or dropped, not
 	// only completed) a second of their actual length. A busy machine
 	// stretches windows and wakes the pacer late, moving arrivals across
@@ -277,7 +279,7 @@ func TestGracefulRampDownAndStop(t *testing.T) {
 	finished.Store(0)
 	g = constVUs(get("stop", srv.URL), 4, time.Minute)
 	var total atomic.Int64
-	e, err := New(scenario(time.Second, g), Options{OnTick: func(tk Tick) { total.Add(tk.Requests) }})
+	e, err := New(scenario(time.Second, g), Options{OnTick: func(tk measure.Tick) { total.Add(tk.Requests) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +335,7 @@ func TestWebSocketReplyTimeout(t *testing.T) {
 	}
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	s := tk.sum()
-	if s.Errors[ErrWSReplyTimeout] < 2 || s.WS.Errors[ErrWSReplyTimeout] != s.Errors[ErrWSReplyTimeout] ||
+	if s.Errors[measure.ErrWSReplyTimeout] < 2 || s.WS.Errors[measure.ErrWSReplyTimeout] != s.Errors[measure.ErrWSReplyTimeout] ||
 		s.WS.Closed != 0 || s.WS.Opened != 1 || s.WS.Received != 0 || s.ErrorCount != 0 {
 		t.Fatalf("errors %v ws errors %v closed %d opened %d received %d", s.Errors, s.WS.Errors, s.WS.Closed, s.WS.Opened, s.WS.Received)
 	}
@@ -439,7 +441,7 @@ func TestGroupWithRequestsAndWebSocket(t *testing.T) {
 	}
 	// The echo server answers plain GETs with 400 (not an upgrade): those
 	// are the only errors.
-	if s.Errors[ErrStatus4xx] != s.Requests || s.ErrorCount != s.Requests {
+	if s.Errors[measure.ErrStatus4xx] != s.Requests || s.ErrorCount != s.Requests {
 		t.Fatalf("errors %v for %d requests", s.Errors, s.Requests)
 	}
 }

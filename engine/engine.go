@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -18,7 +19,7 @@ import (
 type Options struct {
 	// OnTick receives one Tick per window from the engine's ticker
 	// goroutine, and a final partial one at the end. It must be quick.
-	OnTick func(Tick)
+	OnTick func(measure.Tick)
 	// Logf reports rare events (a group that cannot start, a late tick);
 	// never called per request.
 	Logf func(format string, args ...any)

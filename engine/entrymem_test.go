@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkRequestEntryMemory(b *testing.B) {
 			g.Requests[j] = scenarios.Request{Name: name, Method: "GET", URL: scenarios.MustTemplate(u + "/" + strconv.Itoa(j))}
 		}
 		var mu sync.Mutex
-		e, err := New(scenario(250*time.Millisecond, g), Options{GracefulStop: time.Second, OnTick: func(tk Tick) {
+		e, err := New(scenario(250*time.Millisecond, g), Options{GracefulStop: time.Second, OnTick: func(tk measure.Tick) {
 			mu.Lock()
 			defer mu.Unlock()
 			reqs += tk.Requests

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // closedPort returns a loopback address nothing listens on.
@@ -72,12 +74,12 @@ func TestErrorKinds(t *testing.T) {
 		name  string
 		setup func(t *testing.T, g *scenarios.Group)
 		opts  Options
-		want  ErrorKind
+		want  measure.ErrorKind
 	}{
-		{"dns", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://brink-test.invalid/") }, Options{}, ErrDNS},
-		{"refused", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://"+closedPort(t)+"/") }, Options{}, ErrRefused},
+		{"dns", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://brink-test.invalid/") }, Options{}, measure.ErrDNS},
+		{"refused", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://"+closedPort(t)+"/") }, Options{}, measure.ErrRefused},
 		{"connect_timeout", func(t *testing.T, g *scenarios.Group) { setURL(g, "http://"+fullBacklog(t)+"/") },
-			Options{DialTimeout: 100 * time.Millisecond}, ErrConnectTimeout},
+			Options{DialTimeout: 100 * time.Millisecond}, measure.ErrConnectTimeout},
 		{"timeout", func(t *testing.T, g *scenarios.Group) {
 			done := make(chan struct{})
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +90,7 @@ func TestErrorKinds(t *testing.T) {
 			}))
 			t.Cleanup(func() { close(done) }) // runs before the server's Close
 			g.Timeout = 50 * time.Millisecond
-		}, Options{}, ErrTimeout},
+		}, Options{}, measure.ErrTimeout},
 		{"reset", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) {
 				c, _, err := w.(http.Hijacker).Hijack()
@@ -98,30 +100,30 @@ func TestErrorKinds(t *testing.T) {
 				c.(*net.TCPConn).SetLinger(0) // close sends RST
 				c.Close()
 			}))
-		}, Options{}, ErrReset},
+		}, Options{}, measure.ErrReset},
 		{"tls", func(t *testing.T, g *scenarios.Group) {
 			u := handler(t, func(w http.ResponseWriter, r *http.Request) {})
 			setURL(g, "https://"+u[len("http://"):])
-		}, Options{}, ErrTLS},
+		}, Options{}, measure.ErrTLS},
 		{"tls_untrusted", func(t *testing.T, g *scenarios.Group) {
 			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			t.Cleanup(srv.Close)
 			setURL(g, srv.URL)
-		}, Options{}, ErrTLS},
+		}, Options{}, measure.ErrTLS},
 		{"status_4xx", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
-		}, Options{}, ErrStatus4xx},
+		}, Options{}, measure.ErrStatus4xx},
 		{"status_5xx", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
-		}, Options{}, ErrStatus5xx},
+		}, Options{}, measure.ErrStatus5xx},
 		{"check_failed_status", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 			g.Requests[0].Check = &scenarios.Check{Status: []int{200}}
-		}, Options{}, ErrCheckFailed},
+		}, Options{}, measure.ErrCheckFailed},
 		{"check_failed_body", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hay")) }))
 			g.Requests[0].Check = &scenarios.Check{BodyContains: "needle"}
-		}, Options{}, ErrCheckFailed},
+		}, Options{}, measure.ErrCheckFailed},
 		{"ws_closed", func(t *testing.T, g *scenarios.Group) {
 			u := handler(t, func(w http.ResponseWriter, r *http.Request) {
 				c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -133,13 +135,13 @@ func TestErrorKinds(t *testing.T) {
 			})
 			g.Requests = nil
 			g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + u[len("http"):]), Every: time.Second}
-		}, Options{}, ErrWSClosed},
+		}, Options{}, measure.ErrWSClosed},
 	}
 	for _, c := range cases {
 		for _, h2 := range []bool{false, true} {
 			name := c.name
 			if h2 {
-				if c.want == ErrWSClosed {
+				if c.want == measure.ErrWSClosed {
 					continue
 				}
 				name += "/net_http" // the same errors through the http2: true client
@@ -161,7 +163,7 @@ func TestErrorKinds(t *testing.T) {
 				}
 				// HTTP failures are ErrorCount; WebSocket ones ws_failed.
 				failed := s.ErrorCount
-				if c.want == ErrWSClosed {
+				if c.want == measure.ErrWSClosed {
 					failed = s.WS.Failed
 				}
 				if failed != s.Errors[c.want] {

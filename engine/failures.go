@@ -14,8 +14,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/brink-load/brink/termtext"
 	"github.com/valyala/fasthttp"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/termtext"
 )
 
 // Failure samples: per shard window, failed requests are counted by
@@ -92,13 +94,13 @@ func mergeFailures(acc map[failKey]failSample, w *window) {
 
 // failureRows turns the window's samples into Tick rows, most frequent
 // first.
-func (e *Engine) failureRows(acc map[failKey]failSample) []Failure {
+func (e *Engine) failureRows(acc map[failKey]failSample) []measure.Failure {
 	if len(acc) == 0 {
 		return nil
 	}
-	rows := make([]Failure, 0, len(acc))
+	rows := make([]measure.Failure, 0, len(acc))
 	for k, fs := range acc {
-		f := Failure{Kind: k.kind.ErrorKind(), Status: int(k.status), Count: fs.count}
+		f := measure.Failure{Kind: k.kind.ErrorKind(), Status: int(k.status), Count: fs.count}
 		var ep *endpoint
 		if k.ep >= 0 {
 			ep = e.eps[k.ep]
@@ -106,13 +108,13 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []Failure {
 		} else if gi := int(-1 - k.ep); gi < len(e.sc.Groups) {
 			f.Group = e.sc.Groups[gi].Name
 			if k.ws {
-				f.Endpoint = WSEndpoint
+				f.Endpoint = measure.WSEndpoint
 			}
 		}
 		f.Message = e.failMessage(ep, k, fs)
 		rows = append(rows, f)
 	}
-	slices.SortFunc(rows, func(a, b Failure) int {
+	slices.SortFunc(rows, func(a, b measure.Failure) int {
 		switch {
 		case a.Count != b.Count:
 			return int(b.Count - a.Count)

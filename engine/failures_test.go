@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -35,54 +36,54 @@ func TestFailureMessages(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, g *scenarios.Group)
-		kind  ErrorKind
+		kind  measure.ErrorKind
 		want  []string // substrings of the message, for fasthttp and net/http
 	}{
 		{"garbage_status_line", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"))
-		}, ErrOther, []string{`malformed response headers: invalid response status code "2x0"`, `malformed HTTP status code "2x0"`}},
+		}, measure.ErrOther, []string{`malformed response headers: invalid response status code "2x0"`, `malformed HTTP status code "2x0"`}},
 		{"not_http", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "SSH-2.0-OpenSSH_9.6\r\n\r\n"))
-		}, ErrOther, []string{`malformed response headers: cannot find whitespace in the first line of response "SSH-2.0-OpenSSH_9.6`, `malformed HTTP response "SSH-2.0-OpenSSH_9.6"`}},
+		}, measure.ErrOther, []string{`malformed response headers: cannot find whitespace in the first line of response "SSH-2.0-OpenSSH_9.6`, `malformed HTTP response "SSH-2.0-OpenSSH_9.6"`}},
 		{"bad_content_length", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n"))
-		}, ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "12abc"`}},
+		}, measure.ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "12abc"`}},
 		{"content_length_past_int64", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"))
-		}, ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "99999999999999999999"`}},
+		}, measure.ErrOther, []string{"malformed response headers: cannot parse content-length", `bad Content-Length "99999999999999999999"`}},
 		{"chunk_size_past_int64", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nxx\r\n0\r\n\r\n"))
-		}, ErrOther, []string{"malformed chunked body: bad chunk size", "chunk"}},
+		}, measure.ErrOther, []string{"malformed chunked body: bad chunk size", "chunk"}},
 		{"broken_chunk", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n"))
-		}, ErrOther, []string{"malformed chunked body: bad chunk size", "invalid byte in chunk length"}},
+		}, measure.ErrOther, []string{"malformed chunked body: bad chunk size", "invalid byte in chunk length"}},
 		{"status_503_body", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(503)
 				io.WriteString(w, "upstream timed out\x1b[2J (110: Connection timed out)\n")
 			}))
-		}, ErrStatus5xx, []string{"HTTP 503 Service Unavailable: upstream timed out (110: Connection timed out)"}},
+		}, measure.ErrStatus5xx, []string{"HTTP 503 Service Unavailable: upstream timed out (110: Connection timed out)"}},
 		{"check_status", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 			g.Requests[0].Check = &scenarios.Check{Status: []int{200, 201}}
-		}, ErrCheckFailed, []string{"check: status 204, want 200 or 201"}},
+		}, measure.ErrCheckFailed, []string{"check: status 204, want 200 or 201"}},
 		{"check_body", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, handler(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hay") }))
 			g.Requests[0].Check = &scenarios.Check{BodyContains: "needle"}
-		}, ErrCheckFailed, []string{`check: body does not contain "needle"`}},
+		}, measure.ErrCheckFailed, []string{`check: body does not contain "needle"`}},
 		{"refused", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, "http://"+closedPort(t)+"/")
-		}, ErrRefused, []string{"dial: connect: connection refused"}},
+		}, measure.ErrRefused, []string{"dial: connect: connection refused"}},
 		{"untrusted_certificate", func(t *testing.T, g *scenarios.Group) {
 			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			srv.Config.ErrorLog = quietLog()
 			t.Cleanup(srv.Close)
 			setURL(g, srv.URL)
-		}, ErrTLS, []string{"certificate signed by unknown authority"}},
+		}, measure.ErrTLS, []string{"certificate signed by unknown authority"}},
 		{"plain_http_on_https", func(t *testing.T, g *scenarios.Group) {
 			u := handler(t, func(w http.ResponseWriter, r *http.Request) {})
 			setURL(g, "https://"+u[len("http://"):])
-		}, ErrTLS, []string{"tls: ", "HTTP response to HTTPS client"}},
+		}, measure.ErrTLS, []string{"tls: ", "HTTP response to HTTPS client"}},
 		{"timeout", func(t *testing.T, g *scenarios.Group) {
 			done := make(chan struct{})
 			srv := newFaultServer(t, func(c net.Conn, _ *http.Request, _ []byte, _ int) bool {
@@ -92,20 +93,20 @@ func TestFailureMessages(t *testing.T) {
 			t.Cleanup(func() { close(done) }) // runs before the server's cleanup
 			setURL(g, srv.URL)
 			g.Timeout = 100 * time.Millisecond
-		}, ErrTimeout, []string{"no complete response within the timeout 100ms (read: i/o timeout)", "no complete response within the timeout 100ms (context deadline exceeded"}},
+		}, measure.ErrTimeout, []string{"no complete response within the timeout 100ms (read: i/o timeout)", "no complete response within the timeout 100ms (context deadline exceeded"}},
 		{"reset", func(t *testing.T, g *scenarios.Group) {
 			srv := newFaultServer(t, func(c net.Conn, _ *http.Request, _ []byte, _ int) bool {
 				c.(*net.TCPConn).SetLinger(0) // close sends RST
 				return false
 			})
 			setURL(g, srv.URL)
-		}, ErrReset, []string{"read: connection reset by peer"}},
+		}, measure.ErrReset, []string{"read: connection reset by peer"}},
 		{"closed_without_answer", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, ""))
-		}, ErrReset, []string{"connection closed by the server without a response (EOF)"}},
+		}, measure.ErrReset, []string{"connection closed by the server without a response (EOF)"}},
 		{"body_too_large", func(t *testing.T, g *scenarios.Group) {
 			setURL(g, rawAnswer(t, "HTTP/1.1 200 OK\r\nContent-Length: 68719476736\r\n\r\n"))
-		}, ErrBodyTooLarge, []string{"response body of 68719476736 bytes (Content-Length) is over max_body 4MiB"}},
+		}, measure.ErrBodyTooLarge, []string{"response body of 68719476736 bytes (Content-Length) is over max_body 4MiB"}},
 	}
 	for _, c := range cases {
 		for i, h2 := range []bool{false, true} {
@@ -177,9 +178,9 @@ func TestFailureDropped(t *testing.T) {
 	_, tk := run(t, scenario(time.Hour, g), Options{}, 10*time.Second)
 	s := tk.sum()
 	all := tk.all()
-	var row *Failure
+	var row *measure.Failure
 	for i, f := range all[len(all)-1].Failures {
-		if f.Kind == ErrDropped {
+		if f.Kind == measure.ErrDropped {
 			row = &all[len(all)-1].Failures[i]
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // genSampler reads brink's own health once per tick: CPU from getrusage,
@@ -34,9 +36,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (g *genSampler) sample(now time.Time) GeneratorStats {
+func (g *genSampler) sample(now time.Time) measure.GeneratorStats {
 	cpu := cpuTime()
-	s := GeneratorStats{Goroutines: runtime.NumGoroutine(), Cores: runtime.GOMAXPROCS(0)}
+	s := measure.GeneratorStats{Goroutines: runtime.NumGoroutine(), Cores: runtime.GOMAXPROCS(0)}
 	if wall := now.Sub(g.lastWall); wall > 0 {
 		s.CPUPercent = 100 * float64(cpu-g.lastCPU) / float64(wall)
 	}
@@ -90,7 +92,7 @@ const (
 // flight through a stall complete (and are recorded) in the window after
 // it, with the stall in their latency, so that window is marked too. It
 // returns whether this window was stretched.
-func judgeHealth(s *GeneratorStats, afterStall bool) (stalled bool) {
+func judgeHealth(s *measure.GeneratorStats, afterStall bool) (stalled bool) {
 	var why []string
 	if s.Stretch > StallStretch {
 		stalled = true

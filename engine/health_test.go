@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // Every lag lands in a bucket whose middle is within 6 % of it (exact
@@ -59,25 +61,25 @@ func TestLagHistBuckets(t *testing.T) {
 func TestJudgeHealth(t *testing.T) {
 	cases := []struct {
 		name        string
-		s           GeneratorStats
+		s           measure.GeneratorStats
 		afterStall  bool
 		over, stall bool
 		why         string
 	}{
-		{"healthy", GeneratorStats{Stretch: 1.02, CPUPercent: 40, Cores: 2, SendLag: Lag{Count: 50, P99: time.Millisecond}}, false, false, false, ""},
-		{"stalled", GeneratorStats{Stretch: 4.26, CPUPercent: 2, Cores: 2}, false, true, true, "brink stalled"},
-		{"after a stall", GeneratorStats{Stretch: 0.4, Cores: 2}, true, true, false, "in flight through the stall"},
-		{"cpu saturated", GeneratorStats{Stretch: 1.1, CPUPercent: 185, Cores: 2}, false, true, false, "CPU 185 % of 2 cores"},
-		{"cpu busy, not saturated", GeneratorStats{Stretch: 1, CPUPercent: 170, Cores: 2}, false, false, false, ""},
-		{"send lag", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: 140 * time.Millisecond}}, false, true, false, "send lag p99 140ms"},
-		{"lag of the slowest few", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 90, P50: 100 * time.Microsecond, P99: 60 * time.Millisecond}}, false, false, false, ""},
-		{"lag at the limit", GeneratorStats{Stretch: 1, Cores: 2, SendLag: Lag{Count: 10, P99: SendLagLimit}}, false, false, false, ""},
-		{"stretch at the limit", GeneratorStats{Stretch: StallStretch, Cores: 2}, false, false, false, ""},
+		{"healthy", measure.GeneratorStats{Stretch: 1.02, CPUPercent: 40, Cores: 2, SendLag: measure.Lag{Count: 50, P99: time.Millisecond}}, false, false, false, ""},
+		{"stalled", measure.GeneratorStats{Stretch: 4.26, CPUPercent: 2, Cores: 2}, false, true, true, "brink stalled"},
+		{"after a stall", measure.GeneratorStats{Stretch: 0.4, Cores: 2}, true, true, false, "in flight through the stall"},
+		{"cpu saturated", measure.GeneratorStats{Stretch: 1.1, CPUPercent: 185, Cores: 2}, false, true, false, "CPU 185 % of 2 cores"},
+		{"cpu busy, not saturated", measure.GeneratorStats{Stretch: 1, CPUPercent: 170, Cores: 2}, false, false, false, ""},
+		{"send lag", measure.GeneratorStats{Stretch: 1, Cores: 2, SendLag: measure.Lag{Count: 10, P99: 140 * time.Millisecond}}, false, true, false, "send lag p99 140ms"},
+		{"lag of the slowest few", measure.GeneratorStats{Stretch: 1, Cores: 2, SendLag: measure.Lag{Count: 90, P50: 100 * time.Microsecond, P99: 60 * time.Millisecond}}, false, false, false, ""},
+		{"lag at the limit", measure.GeneratorStats{Stretch: 1, Cores: 2, SendLag: measure.Lag{Count: 10, P99: SendLagLimit}}, false, false, false, ""},
+		{"stretch at the limit", measure.GeneratorStats{Stretch: StallStretch, Cores: 2}, false, false, false, ""},
 		// The run's last, partial window: its teardown burst and few
 		// sends are not the load's.
-		{"final partial window, CPU burst", GeneratorStats{Stretch: 0.03, CPUPercent: 195, Cores: 2}, false, false, false, ""},
-		{"final partial window, one late send", GeneratorStats{Stretch: 0.2, Cores: 2, SendLag: Lag{Count: 2, P99: 300 * time.Millisecond}}, false, false, false, ""},
-		{"half a window, CPU saturated", GeneratorStats{Stretch: MinJudgedStretch, CPUPercent: 190, Cores: 2}, false, true, false, "CPU 190 %"},
+		{"final partial window, CPU burst", measure.GeneratorStats{Stretch: 0.03, CPUPercent: 195, Cores: 2}, false, false, false, ""},
+		{"final partial window, one late send", measure.GeneratorStats{Stretch: 0.2, Cores: 2, SendLag: measure.Lag{Count: 2, P99: 300 * time.Millisecond}}, false, false, false, ""},
+		{"half a window, CPU saturated", measure.GeneratorStats{Stretch: MinJudgedStretch, CPUPercent: 190, Cores: 2}, false, true, false, "CPU 190 %"},
 	}
 	for _, c := range cases {
 		s := c.s

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -40,25 +41,25 @@ func scenario(window time.Duration, groups ...scenarios.Group) *scenarios.Scenar
 // ticks collects every Tick of a run.
 type ticks struct {
 	mu sync.Mutex
-	ts []Tick
+	ts []measure.Tick
 }
 
-func (t *ticks) add(tk Tick) {
+func (t *ticks) add(tk measure.Tick) {
 	t.mu.Lock()
 	t.ts = append(t.ts, tk)
 	t.mu.Unlock()
 }
 
-func (t *ticks) all() []Tick {
+func (t *ticks) all() []measure.Tick {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]Tick(nil), t.ts...)
+	return append([]measure.Tick(nil), t.ts...)
 }
 
 // sum adds up the run's counters over all ticks.
-func (t *ticks) sum() (s Tick) {
-	s.Errors = map[ErrorKind]int64{}
-	s.WS.Errors = map[ErrorKind]int64{}
+func (t *ticks) sum() (s measure.Tick) {
+	s.Errors = map[measure.ErrorKind]int64{}
+	s.WS.Errors = map[measure.ErrorKind]int64{}
 	for _, tk := range t.all() {
 		s.Requests += tk.Requests
 		s.Iterations += tk.Iterations

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -168,7 +169,7 @@ func TestBodyTooLarge(t *testing.T) {
 				if s.Requests < 2 {
 					t.Fatalf("%d requests: the VU did not go on after the first", s.Requests)
 				}
-				if s.Errors[ErrBodyTooLarge] != s.Requests || s.ErrorCount != s.Requests {
+				if s.Errors[measure.ErrBodyTooLarge] != s.Requests || s.ErrorCount != s.Requests {
 					t.Fatalf("%d requests, errors %v: want every one body_too_large", s.Requests, s.Errors)
 				}
 				if n := srv.requests.Load(); n != s.Requests {
@@ -219,7 +220,7 @@ func TestHugeBodyPeakRSS(t *testing.T) {
 			g.HTTP2 = h2
 			_, tk := run(t, scenario(time.Second, g), Options{}, 20*time.Second)
 			s := tk.sum()
-			if s.Requests == 0 || s.Errors[ErrBodyTooLarge] != s.Requests {
+			if s.Requests == 0 || s.Errors[measure.ErrBodyTooLarge] != s.Requests {
 				t.Fatalf("%q http2=%v: %d requests, errors %v", head, h2, s.Requests, s.Errors)
 			}
 		}
@@ -284,7 +285,7 @@ func TestNoReplayOfUnsafeRequests(t *testing.T) {
 					if int64(len(seen)) != s.Requests || srv.requests.Load() != s.Requests {
 						t.Errorf("server saw %d requests (%d distinct), brink counted %d", srv.requests.Load(), len(seen), s.Requests)
 					}
-					if s.ErrorCount != closes.Load() || s.Errors[ErrReset] != closes.Load() {
+					if s.ErrorCount != closes.Load() || s.Errors[measure.ErrReset] != closes.Load() {
 						t.Errorf("%d closes, errors %v", closes.Load(), s.Errors)
 					}
 					if !h2 { // net/http says "connection closed by the server without a response (EOF)"
@@ -389,7 +390,7 @@ func TestBigResponseHeaders(t *testing.T) {
 				}
 				all := tk.all()
 				fs := all[len(all)-1].Failures
-				if s.Errors[ErrOther] != s.Requests || len(fs) != 1 {
+				if s.Errors[measure.ErrOther] != s.Requests || len(fs) != 1 {
 					t.Fatalf("%d requests, errors %v, failures %+v", s.Requests, s.Errors, fs)
 				}
 				t.Logf("%q", fs[0].Message)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -106,7 +107,7 @@ func TestPercentilesKnownMix(t *testing.T) {
 	// A run in which the whole machine stalled (max far beyond the slowest
 	// request's 50 ms) measured the neighbours, not the engine: try again,
 	// up to three times. A real error fails every attempt.
-	var l Latency
+	var l measure.Latency
 	stalled := true
 	for attempt := 1; attempt <= 3 && stalled; attempt++ {
 		g := constVUs(get("mix", srv.URL), 4, 2*time.Second)
@@ -166,7 +167,7 @@ func TestPercentilesExact(t *testing.T) {
 	}
 	for _, c := range []struct {
 		what string
-		l    Latency
+		l    measure.Latency
 		tol  float64
 	}{{"group", summarize(h), 0.001}, {"endpoint", summarize(eh), 0.01}} {
 		within := func(name string, got, want time.Duration) {
@@ -213,7 +214,7 @@ func TestOpenModelDrops(t *testing.T) {
 	if started+s.Dropped < 49 || started+s.Dropped > 51 {
 		t.Fatalf("started %d + dropped %d, want the 50 arrivals", started, s.Dropped)
 	}
-	if s.Dropped < 30 || s.Errors[ErrDropped] != s.Dropped || s.ErrorCount != 0 {
+	if s.Dropped < 30 || s.Errors[measure.ErrDropped] != s.Dropped || s.ErrorCount != 0 {
 		t.Fatalf("dropped %d, errors %v error count %d: want most of 50 dropped, and not counted as request errors", s.Dropped, s.Errors, s.ErrorCount)
 	}
 	peak := 0

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // BenchmarkOpenModelLateness measures how much of brink's own lateness an
@@ -31,7 +33,7 @@ func benchLateness(b *testing.B, rate float64) {
 		var cpu float64
 		var windows int
 		g := constRate(get("open", u+"/"), rate, 3*time.Second, 200)
-		e, err := New(scenario(time.Second, g), Options{OnTick: func(t Tick) {
+		e, err := New(scenario(time.Second, g), Options{OnTick: func(t measure.Tick) {
 			if t.Hist != nil {
 				lat.Merge(hdrhistogram.Import(t.Hist))
 			}

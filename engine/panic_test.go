@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -27,7 +28,7 @@ func TestOnPanicReceivesGoroutinePanics(t *testing.T) {
 	}
 	got := make(chan string, 1)
 	e, err := New(sc, Options{
-		OnTick: func(Tick) { panic("boom in OnTick") },
+		OnTick: func(measure.Tick) { panic("boom in OnTick") },
 		OnPanic: func(v any, stack []byte) {
 			select {
 			case got <- v.(string) + "\n" + string(stack):

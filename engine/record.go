@@ -8,6 +8,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // Histogram range: 1 µs to 60 s at 3 significant figures, values in µs.
@@ -181,11 +183,11 @@ const (
 	numKinds
 )
 
-func (k kind) ErrorKind() ErrorKind {
+func (k kind) ErrorKind() measure.ErrorKind {
 	if k == kindNone {
 		return ""
 	}
-	return ErrorKinds[k-1]
+	return measure.ErrorKinds[k-1]
 }
 
 // checkResult says whether a request carried a check and how it went.

@@ -18,48 +18,6 @@
 // a WebSocket VU at once, kicked through the group's per-slot registry.
 package engine
 
-import "github.com/brink-load/brink/measure"
-
-// The window's data types live in package measure, so report and tui read
-// them without importing engine's HTTP and WebSocket clients. These names
-// keep engine's own code and tests as they were.
-type (
-	ErrorKind      = measure.ErrorKind
-	Failure        = measure.Failure
-	Latency        = measure.Latency
-	EndpointStats  = measure.EndpointStats
-	GroupStats     = measure.GroupStats
-	WSStats        = measure.WSStats
-	GeneratorStats = measure.GeneratorStats
-	Lag            = measure.Lag
-	Tick           = measure.Tick
-)
-
-// ErrorKind values; see measure.
-const (
-	ErrDNS            = measure.ErrDNS
-	ErrRefused        = measure.ErrRefused
-	ErrConnectTimeout = measure.ErrConnectTimeout
-	ErrTimeout        = measure.ErrTimeout
-	ErrReset          = measure.ErrReset
-	ErrTLS            = measure.ErrTLS
-	ErrStatus4xx      = measure.ErrStatus4xx
-	ErrStatus5xx      = measure.ErrStatus5xx
-	ErrCheckFailed    = measure.ErrCheckFailed
-	ErrWSClosed       = measure.ErrWSClosed
-	ErrWSReplyTimeout = measure.ErrWSReplyTimeout
-	ErrWSTooLarge     = measure.ErrWSTooLarge
-	ErrDropped        = measure.ErrDropped
-	ErrOther          = measure.ErrOther
-	ErrBodyTooLarge   = measure.ErrBodyTooLarge
-)
-
-// ErrorKinds lists every kind in display order.
-var ErrorKinds = measure.ErrorKinds
-
-// WSEndpoint names a group's WebSocket in its failures rows.
-const WSEndpoint = measure.WSEndpoint
-
 // Control steers a running engine. Every method is safe from any
 // goroutine.
 type Control interface {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // merger holds the tick's aggregate histograms, allocated once and reused,
@@ -68,13 +70,13 @@ func (e *Engine) emit(m *merger, from, now time.Time) {
 }
 
 // collect swaps the shards' windows, merges them and builds the Tick.
-func (e *Engine) collect(m *merger, from, now time.Time) Tick {
+func (e *Engine) collect(m *merger, from, now time.Time) measure.Tick {
 	m.reset()
-	tk := Tick{
+	tk := measure.Tick{
 		Time:    now,
 		Elapsed: now.Sub(e.start),
 		Window:  now.Sub(from),
-		Errors:  make(map[ErrorKind]int64, 4),
+		Errors:  make(map[measure.ErrorKind]int64, 4),
 	}
 	// The gauges belong to the window's end: read them before the merges,
 	// which can take a while on a busy machine, so a tick never shows the
@@ -140,7 +142,7 @@ func (e *Engine) gauges() []groupGauge {
 // controlState copies the controls (hold, scale, planned length) into tk
 // under one lock and returns the stage clock at now, so the Tick's figures
 // agree with each other.
-func (e *Engine) controlState(tk *Tick, now time.Time) time.Duration {
+func (e *Engine) controlState(tk *measure.Tick, now time.Time) time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	tk.Held = e.held
@@ -155,7 +157,7 @@ func (e *Engine) controlState(tk *Tick, now time.Time) time.Duration {
 
 // foldWindow adds one shard's window into the tick, the merger and the sums,
 // so collect reads as one loop over the shards.
-func foldWindow(m *merger, tk *Tick, sums *windowSums, w *window) {
+func foldWindow(m *merger, tk *measure.Tick, sums *windowSums, w *window) {
 	tk.Requests += w.requests
 	tk.Iterations += w.iterations
 	tk.BytesIn += w.bytesIn
@@ -206,7 +208,7 @@ func foldWindow(m *merger, tk *Tick, sums *windowSums, w *window) {
 
 // setErrors writes the summed error kinds into tk, keeping dropped arrivals
 // and WebSocket failures out of ErrorCount (HTTP requests that failed).
-func (s *windowSums) setErrors(tk *Tick) {
+func (s *windowSums) setErrors(tk *measure.Tick) {
 	for k := kindDNS; k < numKinds; k++ {
 		if s.errs[k] == 0 {
 			continue
@@ -222,7 +224,7 @@ func (s *windowSums) setErrors(tk *Tick) {
 			continue
 		}
 		if tk.WS.Errors == nil {
-			tk.WS.Errors = make(map[ErrorKind]int64, 2)
+			tk.WS.Errors = make(map[measure.ErrorKind]int64, 2)
 		}
 		tk.WS.Errors[k.ErrorKind()] = s.wsErrs[k]
 		// WebSocket failures are in Errors by kind, not in ErrorCount
@@ -233,14 +235,14 @@ func (s *windowSums) setErrors(tk *Tick) {
 
 // endpointStats builds one row per (group, name), draining each endpoint's
 // latencies, hotspots first, so the console's table needs no sorting.
-func (e *Engine) endpointStats(m *merger, sums *windowSums) []EndpointStats {
+func (e *Engine) endpointStats(m *merger, sums *windowSums) []measure.EndpointStats {
 	// Every shard is swapped: no VU writes this parity's endpoint counts
 	// until the next swap.
 	parity := m.wins[0].parity
-	eps := make([]EndpointStats, 0, len(e.rows))
+	eps := make([]measure.EndpointStats, 0, len(e.rows))
 	for _, ids := range e.rows {
 		ep := e.eps[ids[0]]
-		es := EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Hist: m.epEmpty}
+		es := measure.EndpointStats{Group: ep.group.cfg.Name, Name: ep.name, Hist: m.epEmpty}
 		resetHist(m.ep)
 		drained := false
 		for _, i := range ids {
@@ -267,7 +269,7 @@ func (e *Engine) endpointStats(m *merger, sums *windowSums) []EndpointStats {
 
 // summarize writes the merged histograms' figures and snapshots into tk, the
 // run-wide latencies in one place.
-func (m *merger) summarize(tk *Tick) {
+func (m *merger) summarize(tk *measure.Tick) {
 	tk.Latency = summarize(m.total)
 	tk.Service = summarize(m.service)
 	tk.Connect = summarize(m.connect)
@@ -297,7 +299,7 @@ func (e *Engine) stageAt(st time.Duration) int {
 
 // groupStats appends one GroupStats per scenario group to tk and sums the
 // run's VUs and targets, folding a websocket twin into its group.
-func (e *Engine) groupStats(m *merger, tk *Tick, gauges []groupGauge, gs []groupWindow) {
+func (e *Engine) groupStats(m *merger, tk *measure.Tick, gauges []groupGauge, gs []groupWindow) {
 	for gi, g := range e.groups {
 		i := g.idx
 		if g.twin {
@@ -310,7 +312,7 @@ func (e *Engine) groupStats(m *merger, tk *Tick, gauges []groupGauge, gs []group
 			}
 			continue
 		}
-		s := GroupStats{
+		s := measure.GroupStats{
 			Name:       g.cfg.Name,
 			Executor:   string(g.cfg.Executor),
 			VUs:        gauges[gi].active,
@@ -346,13 +348,13 @@ func (e *Engine) groupStats(m *merger, tk *Tick, gauges []groupGauge, gs []group
 
 // health adds the window's stretch and send lag to the generator figures
 // and judges whether brink itself was the bottleneck.
-func (e *Engine) health(m *merger, tk *Tick) {
+func (e *Engine) health(m *merger, tk *measure.Tick) {
 	g := &tk.Generator
 	if e.window > 0 {
 		g.Stretch = float64(tk.Window) / float64(e.window)
 	}
 	if m.lag.n > 0 {
-		g.SendLag = Lag{Count: int64(m.lag.n), P50: m.lag.quantile(50), P99: m.lag.quantile(99), Max: m.lag.quantile(100)}
+		g.SendLag = measure.Lag{Count: int64(m.lag.n), P50: m.lag.quantile(50), P99: m.lag.quantile(99), Max: m.lag.quantile(100)}
 	}
 	m.stalled = judgeHealth(g, m.stalled)
 }
@@ -379,13 +381,13 @@ type groupGauge struct {
 }
 
 // summarize reads a window's latency figures from its histogram (µs).
-func summarize(h *hdrhistogram.Histogram) Latency {
+func summarize(h *hdrhistogram.Histogram) measure.Latency {
 	n := h.TotalCount()
 	if n == 0 {
-		return Latency{}
+		return measure.Latency{}
 	}
 	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	return Latency{
+	return measure.Latency{
 		Count: n,
 		Min:   us(h.Min()),
 		Mean:  time.Duration(h.Mean() * float64(time.Microsecond)),

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/brink-load/brink/engine/wstest"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
@@ -30,7 +31,7 @@ func wsGroupTo(u string, n int, d, timeout time.Duration) scenarios.Group {
 // checkCounts fails on any count that can be read as negative or as a
 // rate over 100 %: HTTP errors above requests, ws_failed above its
 // outcomes, a group's figures likewise, in every window.
-func checkCounts(t *testing.T, ts []Tick) {
+func checkCounts(t *testing.T, ts []measure.Tick) {
 	t.Helper()
 	for _, tk := range ts {
 		if tk.ErrorCount < 0 || tk.ErrorCount > tk.Requests || tk.WS.Failed < 0 || tk.WS.Failed > tk.WS.Outcomes ||
@@ -61,35 +62,35 @@ func TestWebSocketFailures(t *testing.T) {
 	cases := []struct {
 		name  string
 		url   func(t *testing.T) string
-		want  ErrorKind
+		want  measure.ErrorKind
 		msg   string  // the start of its failures row's message
 		rate  float64 // ws_failed over the run at least
-		check func(t *testing.T, s Tick)
+		check func(t *testing.T, s measure.Tick)
 	}{
-		{"handshake refused", func(t *testing.T) string { return wstest.Refusing(t) }, ErrStatus4xx, "handshake refused: HTTP 403 Forbidden: forbidden", 1, func(t *testing.T, s Tick) {
+		{"handshake refused", func(t *testing.T) string { return wstest.Refusing(t) }, measure.ErrStatus4xx, "handshake refused: HTTP 403 Forbidden: forbidden", 1, func(t *testing.T, s measure.Tick) {
 			if s.WS.Opened != 0 || s.WS.Sessions != s.WS.Failed {
 				t.Errorf("opened %d, sessions %d, failed %d: every session is a failure", s.WS.Opened, s.WS.Sessions, s.WS.Failed)
 			}
 		}},
-		{"closes every session", func(t *testing.T) string { return wstest.Closing(t) }, ErrWSClosed, "closed by the server: 1006 (abnormal closure)", 0.6, func(t *testing.T, s Tick) {
+		{"closes every session", func(t *testing.T) string { return wstest.Closing(t) }, measure.ErrWSClosed, "closed by the server: 1006 (abnormal closure)", 0.6, func(t *testing.T, s measure.Tick) {
 			if s.WS.Opened < 2 || s.WS.Closed < 2 {
 				t.Errorf("opened %d closed %d: each session opens, then closes early", s.WS.Opened, s.WS.Closed)
 			}
 		}},
-		{"never replies", func(t *testing.T) string { return wstest.Mute(t) }, ErrWSReplyTimeout, "no reply within the timeout 100ms", 0.5, func(t *testing.T, s Tick) {
+		{"never replies", func(t *testing.T) string { return wstest.Mute(t) }, measure.ErrWSReplyTimeout, "no reply within the timeout 100ms", 0.5, func(t *testing.T, s measure.Tick) {
 			if s.WS.Received != 0 || s.WS.Closed != 0 {
 				t.Errorf("received %d closed %d", s.WS.Received, s.WS.Closed)
 			}
 		}},
-		{"handshake never answered", func(t *testing.T) string { return "ws://" + wstest.Silent(t) }, ErrTimeout, "handshake not answered within 100ms", 1,
-			func(t *testing.T, s Tick) {
+		{"handshake never answered", func(t *testing.T) string { return "ws://" + wstest.Silent(t) }, measure.ErrTimeout, "handshake not answered within 100ms", 1,
+			func(t *testing.T, s measure.Tick) {
 				if s.WS.Opened != 0 || s.WS.Sessions != s.WS.Failed {
 					t.Errorf("opened %d, sessions %d, failed %d", s.WS.Opened, s.WS.Sessions, s.WS.Failed)
 				}
 			}},
 		{"frame claims 2^62 bytes", func(t *testing.T) string {
 			return "ws://" + wstest.HugeFrame(t, 1<<62, 64<<10)
-		}, ErrWSTooLarge, "message larger than max_body 4MiB", 0.6, func(t *testing.T, s Tick) {
+		}, measure.ErrWSTooLarge, "message larger than max_body 4MiB", 0.6, func(t *testing.T, s measure.Tick) {
 			if s.WS.Opened < 2 || s.WS.Received != 0 {
 				t.Errorf("opened %d received %d", s.WS.Opened, s.WS.Received)
 			}
@@ -133,19 +134,19 @@ func TestWebSocketFailures(t *testing.T) {
 
 // checkWSFailureRows: every WebSocket failure is in the failures table,
 // on the group's "ws" row of its kind, with a clean message that says why.
-func checkWSFailureRows(t *testing.T, ts []Tick, want ErrorKind, msg string) {
+func checkWSFailureRows(t *testing.T, ts []measure.Tick, want measure.ErrorKind, msg string) {
 	t.Helper()
 	var rows, failed int64
 	for _, tk := range ts {
 		failed += tk.WS.Failed
 		for _, f := range tk.Failures {
-			if f.Group != "chat" || f.Endpoint != WSEndpoint || f.Kind != want {
-				t.Fatalf("failures row %+v: want chat/%s %s", f, WSEndpoint, want)
+			if f.Group != "chat" || f.Endpoint != measure.WSEndpoint || f.Kind != want {
+				t.Fatalf("failures row %+v: want chat/%s %s", f, measure.WSEndpoint, want)
 			}
 			if !strings.HasPrefix(f.Message, msg) || termtext.Clean(f.Message) != f.Message || utf8.RuneCountInString(f.Message) > maxMessage {
 				t.Fatalf("message %q: want %q…, clean, at most %d runes", f.Message, msg, maxMessage)
 			}
-			if want == ErrStatus4xx && f.Status != 403 || want != ErrStatus4xx && f.Status != 0 {
+			if want == measure.ErrStatus4xx && f.Status != 403 || want != measure.ErrStatus4xx && f.Status != 0 {
 				t.Fatalf("row %+v: status", f)
 			}
 			if rows == 0 {
@@ -221,12 +222,12 @@ func BenchmarkWSHugeFrameMemory(b *testing.B) {
 				_ = e.Run(context.Background())
 				peak := peakRSS() << 10 // kB
 				s := tk.sum()
-				if s.WS.Errors[ErrWSTooLarge] == 0 && os.Getenv("BRINK_WS_MAX_BODY") == "" {
+				if s.WS.Errors[measure.ErrWSTooLarge] == 0 && os.Getenv("BRINK_WS_MAX_BODY") == "" {
 					b.Fatalf("no ws_too_large: %v", s.WS.Errors)
 				}
 				b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MiB")
 				b.ReportMetric(float64(peak-base)/(1<<20)/float64(n), "peak-rss-MiB/vu")
-				b.ReportMetric(float64(s.WS.Errors[ErrWSTooLarge]), "too-large")
+				b.ReportMetric(float64(s.WS.Errors[measure.ErrWSTooLarge]), "too-large")
 			}
 		})
 	}

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // chatServer is a chat room in miniature: a message from one client is
@@ -81,7 +83,7 @@ func chatServer(t *testing.T, ackDelay time.Duration) string {
 func TestWebSocketReplyContains(t *testing.T) {
 	const ackDelay = 50 * time.Millisecond
 	u := chatServer(t, ackDelay)
-	replyOf := func(t *testing.T, contains *scenarios.Template) (Latency, Tick) {
+	replyOf := func(t *testing.T, contains *scenarios.Template) (measure.Latency, measure.Tick) {
 		g := scenarios.Group{
 			Name: "chat", Executor: scenarios.RampingVUs, Start: 3, Timeout: 2 * time.Second,
 			Stages: []scenarios.Stage{{Duration: 1500 * time.Millisecond, Target: 3}},
@@ -90,7 +92,7 @@ func TestWebSocketReplyContains(t *testing.T) {
 				Every: 150 * time.Millisecond, ExpectReply: true, ReplyContains: contains},
 		}
 		_, tk := run(t, scenario(10*time.Second, g), Options{}, 10*time.Second)
-		var reply Latency
+		var reply measure.Latency
 		for _, x := range tk.all() {
 			if x.WS.Reply.Count > reply.Count {
 				reply = x.WS.Reply

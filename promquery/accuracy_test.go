@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery/promtest"
 )
 
@@ -67,7 +68,7 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 		promtest.Target{Addr: addr, MetricsPath: "/nodes/db-7/metrics", Labels: map[string]string{"node": "db-7", "role": "db"}, Job: "demo-db7"},
 		promtest.Target{Addr: addr, MetricsPath: "/nodes/web-12/metrics", Labels: map[string]string{"node": "web-12", "role": "web"}, Job: "demo-web12"},
 	)
-	wantSample := Sample{CPU: 60, IOWait: 10, DiskUtil: 75, DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000,
+	wantSample := measure.Sample{CPU: 60, IOWait: 10, DiskUtil: 75, DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000,
 		Load1: 3.5, Cores: 2, Load1PerCore: 1.75, Mem: 75, NetRxBps: 300, NetTxBps: 400}
 
 	// Two jobs on one host:port: instance is the same, so the name label
@@ -86,7 +87,7 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 	direct.Poll(ctx)
 	time.Sleep(time.Second)
 	for name, src := range map[string]Source{"prometheus": prom, "direct": direct} {
-		var p Poll
+		var p measure.Poll
 		for ctx.Err() == nil {
 			p, err = src.Poll(ctx)
 			if err == nil && len(p.Samples) == 2 && !math.IsNaN(p.Samples[0].CPU) && !math.IsNaN(p.Samples[1].CPU) {
@@ -106,7 +107,7 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 			if s.DiskDevice != "sdb" || s.Cores != 2 {
 				t.Errorf("%s: device %q cores %d", name, s.DiskDevice, s.Cores)
 			}
-			for _, m := range MetricNames {
+			for _, m := range measure.MetricNames {
 				got, _ := s.Metric(m)
 				wantV, _ := wantSample.Metric(m)
 				// Scrape timing jitter (ms per 1s step) is the only error.
@@ -124,7 +125,7 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 	// stale; both sources keep the last values, marked stale with why.
 	exp.Close()
 	for src, reason := range map[Source]string{prom: "target down", direct: "unreachable"} {
-		var p Poll
+		var p measure.Poll
 		for ctx.Err() == nil {
 			p, _ = src.Poll(ctx)
 			if len(p.Samples) == 2 && p.Samples[0].Stale && p.Samples[1].Stale {

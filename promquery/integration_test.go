@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/promquery/promtest"
 )
@@ -39,7 +40,7 @@ func TestRealServers(t *testing.T) {
 
 	// Prometheus needs a few scrapes inside the 4s rate window; poll until
 	// the rates exist (bounded).
-	promSample := pollUntil(t, ctx, prom, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) && !s.Stale })
+	promSample := pollUntil(t, ctx, prom, func(s measure.Sample) bool { return !math.IsNaN(s.CPU) && !s.Stale })
 	if prom.Interval() != time.Second {
 		t.Errorf("prometheus interval = %s, want 1s from the targets API", prom.Interval())
 	}
@@ -47,9 +48,9 @@ func TestRealServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	directSample := pollUntil(t, ctx, direct, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) })
+	directSample := pollUntil(t, ctx, direct, func(s measure.Sample) bool { return !math.IsNaN(s.CPU) })
 
-	for name, s := range map[string]promquery.Sample{"prometheus": promSample, "direct": directSample} {
+	for name, s := range map[string]measure.Sample{"prometheus": promSample, "direct": directSample} {
 		t.Logf("%s: %+v", name, s)
 		if s.Node != "db-3" || s.Role != "db" || s.Instance != u.Host {
 			t.Errorf("%s: node %q role %q instance %q, want db-3 db %s", name, s.Node, s.Role, s.Instance, u.Host)
@@ -75,7 +76,7 @@ func TestRealServers(t *testing.T) {
 		// Baseline over a full second first (rates between scrapes a few ms
 		// apart are noise), then spin every core for at most 4s.
 		time.Sleep(time.Second)
-		before := pollUntil(t, ctx, direct, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
+		before := pollUntil(t, ctx, direct, func(s measure.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
 		var stop atomic.Bool
 		var wg sync.WaitGroup
 		for range runtime.NumCPU() {
@@ -90,11 +91,11 @@ func TestRealServers(t *testing.T) {
 		}
 		defer func() { stop.Store(true); wg.Wait() }()
 		time.Sleep(1500 * time.Millisecond)
-		during := pollUntil(t, ctx, direct, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
+		during := pollUntil(t, ctx, direct, func(s measure.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
 		var promDuring float64
 		// Prometheus's 4s window lags; sample it near the end of the burn.
 		time.Sleep(1500 * time.Millisecond)
-		promDuring = pollUntil(t, ctx, prom, func(s promquery.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
+		promDuring = pollUntil(t, ctx, prom, func(s measure.Sample) bool { return !math.IsNaN(s.CPU) }).CPU
 		stop.Store(true)
 		wg.Wait()
 		t.Logf("cpu busy: before %.1f%%, during burn direct %.1f%%, prometheus %.1f%%", before, during, promDuring)
@@ -107,9 +108,9 @@ func TestRealServers(t *testing.T) {
 	})
 }
 
-func pollUntil(t *testing.T, ctx context.Context, src promquery.Source, ok func(promquery.Sample) bool) promquery.Sample {
+func pollUntil(t *testing.T, ctx context.Context, src promquery.Source, ok func(measure.Sample) bool) measure.Sample {
 	t.Helper()
-	var last promquery.Poll
+	var last measure.Poll
 	for ctx.Err() == nil {
 		p, err := src.Poll(ctx)
 		last = p
@@ -119,7 +120,7 @@ func pollUntil(t *testing.T, ctx context.Context, src promquery.Source, ok func(
 		time.Sleep(300 * time.Millisecond)
 	}
 	t.Fatalf("%s: no usable sample in time; last poll %+v", src.Describe(), last)
-	return promquery.Sample{}
+	return measure.Sample{}
 }
 
 func checkRange(t *testing.T, what string, v, lo, hi float64) {

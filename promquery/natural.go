@@ -3,6 +3,8 @@ package promquery
 import (
 	"cmp"
 	"slices"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // naturalCompare orders strings with digit runs compared as numbers, so db-2
@@ -54,8 +56,8 @@ func trimZeros(s string) string {
 }
 
 // sortSamples puts samples in natural order of node name, then instance.
-func sortSamples(s []Sample) {
-	slices.SortStableFunc(s, func(x, y Sample) int {
+func sortSamples(s []measure.Sample) {
+	slices.SortStableFunc(s, func(x, y measure.Sample) int {
 		if c := naturalCompare(x.Node, y.Node); c != 0 {
 			return c
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery/promtest"
 )
 
@@ -71,7 +72,7 @@ func TestCPUBusyIsNodeMixin(t *testing.T) {
 	// Polls until both nodes have rates over a full window (Prometheus
 	// extrapolates a rate over a half-empty window to less than the truth);
 	// bounded by ctx.
-	var p Poll
+	var p measure.Poll
 	for ctx.Err() == nil {
 		p, err = src.Poll(ctx)
 		if err == nil && len(p.Samples) == 2 && !math.IsNaN(p.Samples[0].CPU) && !math.IsNaN(p.Samples[1].CPU) &&

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -56,7 +57,7 @@ type promSource struct {
 
 	mu         sync.Mutex // serialises Poll; guards the fields below
 	discovered bool
-	last       map[nodeID]Sample // for stale re-use when a poll fails
+	last       map[nodeID]measure.Sample // for stale re-use when a poll fails
 	discoWarn  string
 	dupChecked bool
 	dupWarn    string
@@ -95,7 +96,7 @@ func newPromSource(c Config, client *http.Client, nm *naming, red *redactor) (*p
 	}
 	s := &promSource{base: base, shown: red.text(base), red: red, client: ac, api: v1.NewAPI(ac), nm: nm, sel: sel, match: match,
 		by: strings.Join(by, ","), panels: c.Panels, cfgInterval: c.Interval, cfgScrape: c.ScrapeInterval,
-		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[nodeID]Sample{}}
+		timeout: c.Timeout, staleAfter: c.StaleAfter, last: map[nodeID]measure.Sample{}}
 	scrape := c.ScrapeInterval
 	if scrape <= 0 {
 		scrape = c.Interval
@@ -182,11 +183,11 @@ type queryResult struct {
 // Prometheus picks its own "now" whatever brink's clock says; pinning the
 // rest to that instant makes one poll one moment: no query sees a scrape
 // the others missed.
-func (s *promSource) Poll(ctx context.Context) (Poll, error) {
+func (s *promSource) Poll(ctx context.Context) (measure.Poll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
-	p := Poll{Time: start}
+	p := measure.Poll{Time: start}
 	timeout := pollTimeout(s.timeout, s.Interval())
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -215,7 +216,7 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	}
 	if err != nil {
 		for _, pq := range s.panels {
-			p.Panels = append(p.Panels, PanelValue{Title: pq.Title, Unit: pq.Unit, Err: "not polled: " + shortReason(err)})
+			p.Panels = append(p.Panels, measure.PanelValue{Title: pq.Title, Unit: pq.Unit, Err: "not polled: " + shortReason(err)})
 		}
 		err = s.red.err(err)
 		p = s.failed(p, err)
@@ -262,7 +263,7 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 	p.Samples = s.assemble(byKey, start)
 	sortSamples(p.Samples)
 	// Only nodes still matched are remembered for a failed poll.
-	s.last = make(map[nodeID]Sample, len(p.Samples))
+	s.last = make(map[nodeID]measure.Sample, len(p.Samples))
 	for _, smp := range p.Samples {
 		s.last[nodeID{smp.Node, smp.Instance}] = smp
 	}
@@ -271,7 +272,7 @@ func (s *promSource) Poll(ctx context.Context) (Poll, error) {
 }
 
 // failed returns the last known samples marked stale with the error.
-func (s *promSource) failed(p Poll, err error) Poll {
+func (s *promSource) failed(p measure.Poll, err error) measure.Poll {
 	p.Err = err.Error()
 	p.Samples = p.Samples[:0]
 	for _, smp := range s.last {
@@ -360,10 +361,10 @@ func (s *promSource) keyOf(m model.Metric) nodeKey {
 }
 
 // assemble joins the query results into one sample per node.
-func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sample {
-	nodes := map[nodeKey]*Sample{}
+func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []measure.Sample {
+	nodes := map[nodeKey]*measure.Sample{}
 	var order []nodeKey
-	get := func(m model.Metric) *Sample {
+	get := func(m model.Metric) *measure.Sample {
 		k := s.keyOf(m)
 		smp, ok := nodes[k]
 		if !ok {
@@ -386,23 +387,23 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sa
 		get(e.Metric)
 		upVal[s.keyOf(e.Metric)] = float64(e.Value)
 	}
-	each := func(key string, f func(*Sample, *model.Sample)) {
+	each := func(key string, f func(*measure.Sample, *model.Sample)) {
 		for _, e := range r[key].vec {
 			f(get(e.Metric), e)
 		}
 	}
 	age := map[nodeKey]time.Duration{}
-	each("age", func(_ *Sample, e *model.Sample) {
+	each("age", func(_ *measure.Sample, e *model.Sample) {
 		v := float64(e.Value)
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
 			age[s.keyOf(e.Metric)] = max(0, time.Duration(v*float64(time.Second)))
 		}
 	})
-	each("load1", func(smp *Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
-	each("cpu", func(smp *Sample, e *model.Sample) { smp.CPU = clampPct(100 * float64(e.Value)) })
-	each("iowait", func(smp *Sample, e *model.Sample) { smp.IOWait = clampPct(100 * float64(e.Value)) })
-	each("cores", func(smp *Sample, e *model.Sample) { smp.Cores = int(e.Value) })
-	each("disk", func(smp *Sample, e *model.Sample) {
+	each("load1", func(smp *measure.Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
+	each("cpu", func(smp *measure.Sample, e *model.Sample) { smp.CPU = clampPct(100 * float64(e.Value)) })
+	each("iowait", func(smp *measure.Sample, e *model.Sample) { smp.IOWait = clampPct(100 * float64(e.Value)) })
+	each("cores", func(smp *measure.Sample, e *model.Sample) { smp.Cores = int(e.Value) })
+	each("disk", func(smp *measure.Sample, e *model.Sample) {
 		// topk may return ties; keep the first device by name so the
 		// shown device is stable.
 		v, dev := clampPct(100*float64(e.Value)), termtext.Clean(string(e.Metric["device"]))
@@ -410,17 +411,17 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []Sa
 			smp.DiskUtil, smp.DiskDevice = v, dev
 		}
 	})
-	each("read", func(smp *Sample, e *model.Sample) { smp.ReadBps = float64(e.Value) })
-	each("write", func(smp *Sample, e *model.Sample) { smp.WriteBps = float64(e.Value) })
-	each("mem", func(smp *Sample, e *model.Sample) { smp.Mem = clampPct(100 * float64(e.Value)) })
-	each("rx", func(smp *Sample, e *model.Sample) { smp.NetRxBps = float64(e.Value) })
-	each("tx", func(smp *Sample, e *model.Sample) { smp.NetTxBps = float64(e.Value) })
+	each("read", func(smp *measure.Sample, e *model.Sample) { smp.ReadBps = float64(e.Value) })
+	each("write", func(smp *measure.Sample, e *model.Sample) { smp.WriteBps = float64(e.Value) })
+	each("mem", func(smp *measure.Sample, e *model.Sample) { smp.Mem = clampPct(100 * float64(e.Value)) })
+	each("rx", func(smp *measure.Sample, e *model.Sample) { smp.NetRxBps = float64(e.Value) })
+	each("tx", func(smp *measure.Sample, e *model.Sample) { smp.NetTxBps = float64(e.Value) })
 
 	staleAfter := s.staleAfter
 	if staleAfter <= 0 {
 		staleAfter = 3 * s.scrapeInterval()
 	}
-	out := make([]Sample, 0, len(order))
+	out := make([]measure.Sample, 0, len(order))
 	for _, k := range order {
 		smp := nodes[k]
 		if smp.Cores > 0 && !math.IsNaN(smp.Load1) {
@@ -456,8 +457,8 @@ const MaxPanelSeries = 500
 
 // panelValue turns a custom panel's query result into series sorted by
 // labels, at most MaxPanelSeries of them (with a warning past that).
-func panelValue(pq PanelQuery, r queryResult) (PanelValue, string) {
-	pv := PanelValue{Title: pq.Title, Unit: pq.Unit}
+func panelValue(pq PanelQuery, r queryResult) (measure.PanelValue, string) {
+	pv := measure.PanelValue{Title: pq.Title, Unit: pq.Unit}
 	if r.err != nil {
 		pv.Err = r.err.Error()
 		return pv, ""
@@ -472,9 +473,9 @@ func panelValue(pq PanelQuery, r queryResult) (PanelValue, string) {
 		vec = vec[:MaxPanelSeries]
 	}
 	for _, e := range vec {
-		pv.Series = append(pv.Series, PanelSeries{Labels: termtext.Clean(e.Metric.String()), Value: float64(e.Value)})
+		pv.Series = append(pv.Series, measure.PanelSeries{Labels: termtext.Clean(e.Metric.String()), Value: float64(e.Value)})
 	}
-	slices.SortFunc(pv.Series, func(a, b PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
+	slices.SortFunc(pv.Series, func(a, b measure.PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
 	return pv, warn
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 func newProm(t *testing.T, f *fakeProm, mod func(*Config)) *promSource {
@@ -55,7 +57,7 @@ func TestPromPoll(t *testing.T) {
 		t.Errorf("order %v", names)
 	}
 	s := p.Samples[2] // db-3
-	want := Sample{Node: "db-3", Role: "db", Instance: "10.0.0.3:9100", CPU: 35, IOWait: 10, DiskUtil: 50,
+	want := measure.Sample{Node: "db-3", Role: "db", Instance: "10.0.0.3:9100", CPU: 35, IOWait: 10, DiskUtil: 50,
 		DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000, Load1: 3, Cores: 4, Load1PerCore: 0.75, Mem: 25,
 		NetRxBps: 300, NetTxBps: 400}
 	s.Time = time.Time{}
@@ -102,7 +104,7 @@ func TestPromPoll(t *testing.T) {
 	f.mu.Unlock()
 }
 
-func sameSample(a, b Sample) bool {
+func sameSample(a, b measure.Sample) bool {
 	eq := func(x, y float64) bool { return (math.IsNaN(x) && math.IsNaN(y)) || math.Abs(x-y) < 1e-9 }
 	return a.Node == b.Node && a.Role == b.Role && a.Instance == b.Instance && a.DiskDevice == b.DiskDevice &&
 		a.Cores == b.Cores && a.Stale == b.Stale && eq(a.CPU, b.CPU) && eq(a.IOWait, b.IOWait) &&

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/common/config"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -164,7 +165,7 @@ func (r *redactor) err(err error) error {
 
 // poll makes every text of p safe: node names, roles, instances, devices,
 // stale reasons, panel series labels, errors and warnings.
-func (r *redactor) poll(p *Poll) {
+func (r *redactor) poll(p *measure.Poll) {
 	p.Err = r.text(p.Err)
 	for i, w := range p.Warnings {
 		p.Warnings[i] = r.text(w)

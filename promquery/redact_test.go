@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 const (
@@ -44,7 +46,7 @@ func secretsIn(s string) []string {
 }
 
 // pollTexts is every text a poll gives out.
-func pollTexts(p Poll) []string {
+func pollTexts(p measure.Poll) []string {
 	out := append([]string{p.Err}, p.Warnings...)
 	for _, s := range p.Samples {
 		out = append(out, s.Node, s.Role, s.Instance, s.DiskDevice, s.StaleReason)

@@ -3,6 +3,8 @@ package promquery
 import (
 	"context"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // maxBackoff caps the wait after repeated failures, so a source that comes
@@ -14,7 +16,7 @@ const maxBackoff = 30 * time.Second
 // failures it waits exponentially longer (interval × 2^n, capped), so a
 // dead Prometheus is not hammered. Polls never overlap: onPoll runs on
 // Run's goroutine and a slow onPoll delays the next poll.
-func Run(ctx context.Context, src Source, onPoll func(Poll)) {
+func Run(ctx context.Context, src Source, onPoll func(measure.Poll)) {
 	fails := 0
 	for {
 		start := time.Now()

@@ -10,25 +10,12 @@ import (
 	"github.com/brink-load/brink/measure"
 )
 
-// A poll's data types live in package measure, so report and tui read
-// them without importing the Prometheus client. These names keep
-// promquery's own code and tests as they were.
-type (
-	Sample      = measure.Sample
-	PanelSeries = measure.PanelSeries
-	PanelValue  = measure.PanelValue
-	Poll        = measure.Poll
-)
-
-// MetricNames are the names scenarios use in node thresholds; see measure.
-var MetricNames = measure.MetricNames
-
 // Source is where node metrics come from.
 type Source interface {
 	// Poll queries every node once, within ctx's deadline. It never panics
 	// on bad input; a failed poll returns a Poll with Err set and stale
 	// samples, and the error.
-	Poll(ctx context.Context) (Poll, error)
+	Poll(ctx context.Context) (measure.Poll, error)
 	// Interval is how often polling makes sense (the scrape interval, or 1s).
 	Interval() time.Duration
 	// Describe says what is being polled, for logs and the header.

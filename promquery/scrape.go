@@ -18,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // maxExposition caps one node_exporter response; a real one is ~100 KiB, so
@@ -47,9 +49,9 @@ type scrapeTarget struct {
 
 // nodeState is what the source remembers about one node between polls.
 type nodeState struct {
-	prev   *exposition // last good scrape
-	sample Sample      // last sample returned, for stale re-use
-	have   bool        // sample is real (at least one good scrape)
+	prev   *exposition    // last good scrape
+	sample measure.Sample // last sample returned, for stale re-use
+	have   bool           // sample is real (at least one good scrape)
 }
 
 // seriesKey names one counter series of the metrics brink reads.
@@ -120,11 +122,11 @@ func (s *scrapeSource) Describe() string {
 // Poll scrapes every node concurrently. A node that fails keeps its last
 // values, marked stale with the reason; the poll fails only when every node
 // failed.
-func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
+func (s *scrapeSource) Poll(ctx context.Context) (measure.Poll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
-	p := Poll{Time: start}
+	p := measure.Poll{Time: start}
 	ctx, cancel := context.WithTimeout(ctx, s.pollTimeout())
 	defer cancel()
 
@@ -175,7 +177,7 @@ func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
 		p.Samples = append(p.Samples, smp)
 	}
 	for _, pq := range s.panels {
-		p.Panels = append(p.Panels, PanelValue{Title: pq.Title, Unit: pq.Unit,
+		p.Panels = append(p.Panels, measure.PanelValue{Title: pq.Title, Unit: pq.Unit,
 			Err: "custom panels need a Prometheus source (nodes.prometheus), not direct scrape"})
 	}
 	sortSamples(p.Samples)
@@ -195,7 +197,7 @@ func (s *scrapeSource) Poll(ctx context.Context) (Poll, error) {
 
 // staleSample repeats a node's last values, marked stale; a node never seen
 // gets NaN values.
-func (s *scrapeSource) staleSample(t scrapeTarget, st *nodeState, reason string) Sample {
+func (s *scrapeSource) staleSample(t scrapeTarget, st *nodeState, reason string) measure.Sample {
 	smp := st.sample
 	if !st.have {
 		smp = nanSample()
@@ -394,7 +396,7 @@ const minRateGap = 500 * time.Millisecond
 
 // computeSample turns two scrapes into a sample; with no previous scrape
 // only the gauges are known and every rate is NaN.
-func computeSample(prev, cur *exposition) Sample {
+func computeSample(prev, cur *exposition) measure.Sample {
 	smp := nanSample()
 	smp.Time = cur.at
 	smp.Load1 = cur.load1
@@ -484,9 +486,9 @@ func avgOf(m map[string]float64) float64 {
 }
 
 // nanSample is a sample with every metric unknown.
-func nanSample() Sample {
+func nanSample() measure.Sample {
 	n := math.NaN()
-	return Sample{CPU: n, IOWait: n, DiskUtil: n, ReadBps: n, WriteBps: n, Load1: n,
+	return measure.Sample{CPU: n, IOWait: n, DiskUtil: n, ReadBps: n, WriteBps: n, Load1: n,
 		Load1PerCore: n, Mem: n, NetRxBps: n, NetTxBps: n}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 func writeFile(p, body string) error { return os.WriteFile(p, []byte(body), 0o600) }
@@ -31,7 +33,7 @@ func TestParseAndCompute(t *testing.T) {
 	}
 	cur.at = time.Unix(1002, 0)
 	s := computeSample(prev, cur)
-	want := Sample{CPU: 60, IOWait: 10, // busy excludes iowait (node-mixin)
+	want := measure.Sample{CPU: 60, IOWait: 10, // busy excludes iowait (node-mixin)
 		DiskUtil: 75, DiskDevice: "sdb", ReadBps: 1000, WriteBps: 2000,
 		Load1: 1.5, Cores: 4, Load1PerCore: 0.375, Mem: 25, NetRxBps: 300, NetTxBps: 400}
 	if !sameSample(s, want) {
@@ -238,7 +240,7 @@ func FuzzParseExposition(f *testing.F) {
 		e.at = time.Unix(1, 0)
 		next := *e
 		next.at = time.Unix(2, 0)
-		for _, s := range []Sample{computeSample(nil, e), computeSample(e, &next)} {
+		for _, s := range []measure.Sample{computeSample(nil, e), computeSample(e, &next)} {
 			for _, pct := range []float64{s.CPU, s.IOWait, s.DiskUtil} {
 				if pct < 0 || pct > 100 {
 					t.Fatalf("percentage %v: %+v", pct, s)

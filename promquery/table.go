@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // tableHeader are WriteTable's columns; numeric ones are right-aligned.
@@ -15,7 +17,7 @@ var tableRight = []bool{false, false, false, true, true, true, false, true, true
 // WriteTable prints a poll's samples as an aligned table, one node a line;
 // unknown values print as "-", and a stale node says why in the last
 // column.
-func WriteTable(w io.Writer, p Poll) error {
+func WriteTable(w io.Writer, p measure.Poll) error {
 	rows := [][]string{tableHeader}
 	for _, s := range p.Samples {
 		note := ""

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -140,7 +141,7 @@ func FuzzCounterRates(f *testing.F) {
 					}
 				}
 				s := computeSample(prev, cur)
-				for _, name := range MetricNames {
+				for _, name := range measure.MetricNames {
 					v, ok := s.Metric(name)
 					if ok && (v < 0 || math.IsInf(v, 0)) {
 						t.Fatalf("%s = %v", name, v)
@@ -190,16 +191,16 @@ type countingSource struct {
 	ends  []time.Time // when each poll returned
 }
 
-func (c *countingSource) Poll(ctx context.Context) (Poll, error) {
+func (c *countingSource) Poll(ctx context.Context) (measure.Poll, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.polls++
 	c.times = append(c.times, time.Now())
 	defer func() { c.ends = append(c.ends, time.Now()) }()
 	if c.polls <= c.fail {
-		return Poll{Err: "down"}, errors.New("down")
+		return measure.Poll{Err: "down"}, errors.New("down")
 	}
-	return Poll{Samples: []Sample{{Node: "a"}}}, nil
+	return measure.Poll{Samples: []measure.Sample{{Node: "a"}}}, nil
 }
 func (c *countingSource) Interval() time.Duration { return 10 * time.Millisecond }
 func (c *countingSource) Describe() string        { return "counting" }
@@ -207,11 +208,11 @@ func (c *countingSource) Describe() string        { return "counting" }
 func TestRun(t *testing.T) {
 	src := &countingSource{fail: 3}
 	ctx, cancel := context.WithCancel(context.Background())
-	var got []Poll
+	var got []measure.Poll
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Run(ctx, src, func(p Poll) {
+		Run(ctx, src, func(p measure.Poll) {
 			got = append(got, p)
 			if len(got) == 5 {
 				cancel()
@@ -258,7 +259,7 @@ func TestConfigFromScenario(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	nan := math.NaN()
-	p := Poll{Samples: []Sample{
+	p := measure.Poll{Samples: []measure.Sample{
 		{Node: "db-2", Role: "db", Instance: "10.0.0.2:9100", CPU: 35.04, IOWait: 1, DiskUtil: 99.5, DiskDevice: "sda",
 			ReadBps: 1234567, WriteBps: 0, Load1: 104.2, Cores: 4, Load1PerCore: 26.05, Mem: 50, NetRxBps: 999, NetTxBps: 12e9},
 		{Node: "db-10", Instance: "10.0.0.10:9100", CPU: nan, IOWait: nan, DiskUtil: nan, ReadBps: nan, WriteBps: nan,

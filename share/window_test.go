@@ -12,8 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/ssh"
 
-	"github.com/brink-load/brink/engine"
-	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/tui"
 )
@@ -48,15 +47,15 @@ func busyRecorder() *report.Recorder {
 	for s := range 120 {
 		at := start.Add(time.Duration(s+1) * time.Second)
 		ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
-		rec.AddTick(engine.Tick{
+		rec.AddTick(measure.Tick{
 			Time: at, Elapsed: time.Duration(s+1) * time.Second, Window: time.Second,
 			VUs: s, TargetVUs: s + 1, Requests: int64(30 * s),
-			Latency: engine.Latency{Count: int64(30 * s), Mean: ms(40 + float64(s)), P50: ms(30 + float64(s)),
+			Latency: measure.Latency{Count: int64(30 * s), Mean: ms(40 + float64(s)), P50: ms(30 + float64(s)),
 				P95: ms(80 + 2*float64(s)), P99: ms(120 + 3*float64(s)), Max: ms(200 + 3*float64(s))},
 		})
-		p := promquery.Poll{Time: at}
+		p := measure.Poll{Time: at}
 		for n := range 5 {
-			p.Samples = append(p.Samples, promquery.Sample{Node: fmt.Sprintf("node-%d", n), Time: at, Cores: 4,
+			p.Samples = append(p.Samples, measure.Sample{Node: fmt.Sprintf("node-%d", n), Time: at, Cores: 4,
 				CPU: float64(10 + s/2 + n), Load1: float64(s) / 20, Mem: 40})
 		}
 		rec.AddPoll(p)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -56,11 +57,11 @@ func main() {
 	}
 	sc := &scenarios.Scenario{Name: "engineload", Window: time.Second, Groups: []scenarios.Group{g}}
 	var last time.Duration
-	var total engine.Tick
+	var total measure.Tick
 	var p99 time.Duration
 	var cpu float64
 	n := 0
-	e, err := engine.New(sc, engine.Options{OnTick: func(t engine.Tick) {
+	e, err := engine.New(sc, engine.Options{OnTick: func(t measure.Tick) {
 		total.Requests += t.Requests
 		total.ErrorCount += t.ErrorCount
 		total.BytesIn += t.BytesIn
