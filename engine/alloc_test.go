@@ -51,7 +51,7 @@ func rawServer(t testing.TB) string {
 // nothing once its buffers have grown, including templated URLs, headers
 // and a check; a POST too (its reused connection is peeked at first).
 func TestIterationAllocatesNothing(t *testing.T) {
-	for _, method := range []string{"GET", "POST", "GET-discard"} {
+	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks"} {
 		t.Run(method, func(t *testing.T) { iterationAllocatesNothing(t, method) })
 	}
 }
@@ -64,6 +64,12 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 	if method == "GET-discard" {
 		// No body_contains: the body is streamed through and dropped.
 		g.Requests[0].Check = &scenarios.Check{Status: []int{200}}
+	}
+	if method == "GET-checks" {
+		// Every check but the body's: the body is still dropped unread.
+		g.Requests[0].Check = &scenarios.Check{Status: []int{201}, StatusClass: []int{2},
+			Header:      []scenarios.HeaderCheck{{Name: "content-type", Value: str("text/plain")}, {Name: "X-Gone", Absent: true}},
+			MaxDuration: time.Minute}
 	}
 	if method == "POST" {
 		g.Requests[0].Method = method
@@ -85,7 +91,7 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 		v.iterate(time.Time{})
 	}
 	allocs := testing.AllocsPerRun(500, func() { v.iterate(time.Time{}) })
-	if method == "GET-discard" && raceOn {
+	if (method == "GET-discard" || method == "GET-checks") && raceOn {
 		return // the streamed body comes from fasthttp's sync.Pool, which drops Puts under -race
 	}
 	if allocs != 0 {
@@ -111,6 +117,32 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 func BenchmarkIteration(b *testing.B) {
 	u := rawServer(b)
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
+	e, err := New(scenario(time.Hour, g), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	defer e.vuCancel()
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	stop := v.setup()
+	defer v.teardown(stop)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.iterate(time.Time{})
+	}
+}
+
+// BenchmarkIterationChecks is BenchmarkIteration with a check on status
+// class, two headers, the body (both ways) and max_duration.
+func BenchmarkIterationChecks(b *testing.B) {
+	u := rawServer(b)
+	g := constVUs(get("hot", u+"/"), 1, time.Second)
+	g.Requests[0].Check = &scenarios.Check{StatusClass: []int{2},
+		Header:       []scenarios.HeaderCheck{{Name: "Content-Type", Value: str("text/plain")}, {Name: "X-Gone", Absent: true}},
+		BodyContains: "ok", BodyNotContains: "error", MaxDuration: time.Minute}
 	e, err := New(scenario(time.Hour, g), Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -97,7 +97,7 @@ type endpoint struct {
 	name  string
 	// Pre-rendered when the template is static (nil otherwise).
 	url, body []byte
-	needle    []byte // check body_contains
+	chk       *checker // the request's check, compiled (nil: none)
 }
 
 // group is a scenario group at run time.
@@ -269,9 +269,7 @@ func (e *Engine) addEndpoints(g *group) error {
 		if r.Body != nil && r.Body.Static() {
 			ep.body = r.Body.Append(nil, nil)
 		}
-		if r.Check != nil && r.Check.BodyContains != "" {
-			ep.needle = []byte(r.Check.BodyContains)
-		}
+		ep.chk = newChecker(r.Check)
 		e.eps = append(e.eps, ep)
 		g.eps = append(g.eps, ep)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -35,7 +34,8 @@ type failKey struct {
 	ep     int32 // endpoint id, or -1-group for a group-level failure
 	kind   kind
 	status int32
-	ws     bool // the group's WebSocket (ep is -1-group)
+	ws     bool  // the group's WebSocket (ep is -1-group)
+	check  uint8 // the check that failed (checker.names), 0 for none
 }
 
 type failSample struct {
@@ -49,12 +49,12 @@ type failSample struct {
 }
 
 // failure records why a request failed; the count is request's.
-func (s *shard) failure(ep int, k kind, status int, err error, body []byte, redact string) {
+func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body []byte, redact string) {
 	fs := failSample{count: 1, err: err, redact: redact}
 	if len(body) > 0 {
 		fs.body = string(body[:min(len(body), failBodyBytes)])
 	}
-	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status)}, fs)
+	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status), check: check}, fs)
 }
 
 // wsFailure records why a session of group grp's WebSocket failed, in
@@ -104,7 +104,7 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []measure.Failure {
 		var ep *endpoint
 		if k.ep >= 0 {
 			ep = e.eps[k.ep]
-			f.Group, f.Endpoint = ep.group.cfg.Name, ep.name
+			f.Group, f.Endpoint, f.Check = ep.group.cfg.Name, ep.name, ep.chk.name(k.check)
 		} else if gi := int(-1 - k.ep); gi < len(e.sc.Groups) {
 			f.Group = e.sc.Groups[gi].Name
 			if k.ws {
@@ -124,8 +124,10 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []measure.Failure {
 			return strings.Compare(a.Endpoint, b.Endpoint)
 		case a.Kind != b.Kind:
 			return strings.Compare(string(a.Kind), string(b.Kind))
+		case a.Status != b.Status:
+			return a.Status - b.Status
 		}
-		return a.Status - b.Status
+		return strings.Compare(a.Check, b.Check)
 	})
 	if len(rows) > maxFailureRows {
 		rows = rows[:maxFailureRows]
@@ -154,7 +156,7 @@ func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 	case k.kind == kind4xx || k.kind == kind5xx:
 		msg = statusText(int(k.status), fs.body)
 	case k.kind == kindCheck && ep != nil:
-		msg = checkText(ep, int(k.status))
+		msg = checkText(ep, int(k.status), k.check, fs.body)
 	default:
 		msg = string(k.kind.ErrorKind())
 	}
@@ -178,26 +180,6 @@ func statusText(status int, body string) string {
 		s += ": " + b
 	}
 	return s
-}
-
-func checkText(ep *endpoint, status int) string {
-	c := ep.req.Check
-	if c == nil {
-		return "check failed"
-	}
-	ok := len(c.Status) == 0 && status >= 200 && status < 400 || slices.Contains(c.Status, status)
-	switch {
-	case !ok && len(c.Status) == 0:
-		return fmt.Sprintf("check: status %d, want 2xx or 3xx", status)
-	case !ok:
-		want := make([]string, len(c.Status))
-		for i, s := range c.Status {
-			want[i] = strconv.Itoa(s)
-		}
-		return fmt.Sprintf("check: status %d, want %s", status, strings.Join(want, " or "))
-	default:
-		return fmt.Sprintf("check: body does not contain %q", c.BodyContains)
-	}
 }
 
 // errText is a transport error as one line that names no address or URL

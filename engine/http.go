@@ -96,7 +96,7 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 // failure is the answer and is counted.
 //
 // With discard, the body is read through and thrown away rather than
-// buffered (a request without body_contains): a VU then holds no body in
+// buffered (a request whose check reads no body): a VU then holds no body in
 // memory whatever the target sends, and the start of an error status's
 // body is kept in v.respBuf for its failure message.
 func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration, discard bool) error {
@@ -398,7 +398,7 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.bodyBuf = ep.req.Body.Append(v.bodyBuf[:0], &v.tctx)
 		req.SetBodyRaw(v.bodyBuf)
 	}
-	discard := ep.needle == nil
+	discard := !ep.chk.needsBody()
 	if err := hc.roundTrip(v, req, v.resp, v.g.timeout, discard); err != nil {
 		v.failErr = err
 		return classify(err), checkNone, false
@@ -412,7 +412,7 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	} else {
 		v.failBody = v.resp.Body()
 	}
-	k, chk = judge(ep, v.failStatus, v.failBody)
+	k, chk = v.judge(ep, v.failStatus, v.failBody, respHeaders{fast: &v.resp.Header})
 	return k, chk, true
 }
 
@@ -502,7 +502,7 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	var rb []byte
 	var n int64
 	switch {
-	case ep.needle != nil:
+	case ep.chk.needsBody():
 		buf := bytes.NewBuffer(v.respBuf[:0])
 		n, err = buf.ReadFrom(lr)
 		rb = buf.Bytes()
@@ -532,6 +532,6 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	if rb != nil {
 		v.failBody = rb
 	}
-	k, chk = judge(ep, resp.StatusCode, rb)
+	k, chk = v.judge(ep, resp.StatusCode, rb, respHeaders{std: resp.Header})
 	return k, chk, true
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"math/rand/v2"
 	"net"
@@ -41,6 +40,10 @@ type vu struct {
 	failStatus int
 	failBody   []byte
 	failRedact string
+	// failCheck is the id of the check that failed (checker.names), and
+	// failDetail what it found instead (a header's value, the time taken).
+	failCheck  uint8
+	failDetail []byte
 
 	work  chan time.Time // open model: intended start of the next iteration
 	ttfb  time.Duration  // the last request's time to first byte (0: unknown)
@@ -198,7 +201,7 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 		var chk checkResult
 		var got bool
 		v.ttfb = 0
-		v.failErr, v.failStatus, v.failBody, v.failRedact = nil, 0, nil, ""
+		v.failErr, v.failStatus, v.failBody, v.failRedact, v.failCheck = nil, 0, nil, "", 0
 		if v.hc != nil {
 			k, chk, got = v.doNetHTTP(ep)
 		} else {
@@ -221,56 +224,24 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 			if svc <= 0 {
 				svc = 1
 			}
+			k, chk = v.judgeDuration(ep, svc, k, chk)
 		} else if k <= kindTLS {
 			connErr = true
 		}
 		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.ttfb, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
 		if k != kindNone {
 			body := v.failBody
-			if k != kind4xx && k != kind5xx {
+			switch {
+			case k == kindCheck:
+				body = v.failDetail // what the failed check found
+			case k != kind4xx && k != kind5xx:
 				body = nil // only an error status shows its body
 			}
-			v.sh.failure(ep.id, k, v.failStatus, v.failErr, body, v.failRedact)
+			v.sh.failure(ep.id, k, v.failStatus, v.failCheck, v.failErr, body, v.failRedact)
 		}
 	}
 	v.sh.iteration(v.g.idx)
 	return connErr
-}
-
-// judge classifies a response by status and the request's check.
-func judge(ep *endpoint, status int, body []byte) (kind, checkResult) {
-	c := ep.req.Check
-	statusKind := kindNone
-	switch {
-	case status >= 500:
-		statusKind = kind5xx
-	case status >= 400:
-		statusKind = kind4xx
-	}
-	if c == nil {
-		return statusKind, checkNone
-	}
-	ok := false
-	if len(c.Status) == 0 {
-		ok = status >= 200 && status < 400
-	} else {
-		for _, s := range c.Status {
-			if s == status {
-				ok = true
-				break
-			}
-		}
-	}
-	if !ok {
-		if statusKind != kindNone {
-			return statusKind, checkFail
-		}
-		return kindCheck, checkFail
-	}
-	if ep.needle != nil && !bytes.Contains(body, ep.needle) {
-		return kindCheck, checkFail
-	}
-	return kindNone, checkPass
 }
 
 // countingConn counts wire bytes for the VU that dialled it, so byte

@@ -59,6 +59,10 @@ type Failure struct {
 	// at most 200 characters; no rendered {{env}} value.
 	Message string `json:"message"`
 	Count   int64  `json:"count"`
+	// Check names the check that failed ("status", "header X-Id",
+	// "body_contains", "body_not_contains", "json $.ok", "max_duration"):
+	// rows of one endpoint are kept apart by it.
+	Check string `json:"check,omitempty"`
 }
 
 // WSEndpoint names a group's WebSocket in its failures rows.

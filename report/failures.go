@@ -20,6 +20,10 @@ type FailureRow struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	Count    int64  `json:"count"`
 	Sample   string `json:"sample"`
+	// Check names the check that failed ("status", "header X-Id",
+	// "body_contains", "json $.ok", "max_duration", …): one endpoint's
+	// check failures are one row per check.
+	Check string `json:"check,omitempty"`
 }
 
 const (
@@ -39,6 +43,7 @@ type failKey struct {
 	group, endpoint string
 	kind            measure.ErrorKind
 	status          int
+	check           string
 }
 
 // failAcc is the run's failures by key, bounded.
@@ -59,7 +64,7 @@ func (a *failAcc) add(fs []measure.Failure) {
 	}
 	a.version++
 	for _, f := range fs {
-		k := failKey{group: f.Group, endpoint: f.Endpoint, kind: f.Kind, status: f.Status}
+		k := failKey{group: f.Group, endpoint: f.Endpoint, kind: f.Kind, status: f.Status, check: f.Check}
 		row := a.rows[k]
 		if row == nil && len(a.rows) >= maxRunFailureKeys {
 			k = failKey{group: OtherGroup, kind: f.Kind}
@@ -70,7 +75,7 @@ func (a *failAcc) add(fs []measure.Failure) {
 			}
 		}
 		if row == nil {
-			row = &FailureRow{Kind: f.Kind, Status: f.Status, Group: f.Group, Endpoint: f.Endpoint, Sample: f.Message}
+			row = &FailureRow{Kind: f.Kind, Status: f.Status, Group: f.Group, Endpoint: f.Endpoint, Sample: f.Message, Check: f.Check}
 			a.rows[k] = row
 		}
 		row.Count += f.Count
@@ -103,6 +108,6 @@ func (a *failAcc) table() []FailureRow {
 func sortFailures(rs []FailureRow) {
 	slices.SortFunc(rs, func(a, b FailureRow) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Group, b.Group), cmp.Compare(a.Endpoint, b.Endpoint),
-			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Status, b.Status))
+			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Status, b.Status), cmp.Compare(a.Check, b.Check))
 	})
 }

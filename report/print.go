@@ -5,9 +5,11 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
@@ -284,12 +286,17 @@ func printFailures(w io.Writer, rep *Report, width int) {
 	}
 }
 
-// FailureKindText is a failure row's kind with its status: "status_5xx 503".
+// FailureKindText is a failure row's kind with its status and the check
+// that failed: "status_5xx 503", "check_failed json $.ok".
 func FailureKindText(f FailureRow) string {
+	s := string(f.Kind)
 	if f.Status != 0 {
-		return fmt.Sprintf("%s %d", f.Kind, f.Status)
+		s += " " + strconv.Itoa(f.Status)
 	}
-	return string(f.Kind)
+	if f.Check != "" && f.Kind == measure.ErrCheckFailed {
+		s += " " + clip(termtext.Clean(f.Check), 28)
+	}
+	return s
 }
 
 // FailureWhere names where a failure row's requests went: "group/endpoint",

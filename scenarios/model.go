@@ -95,13 +95,43 @@ type Request struct {
 	Check   *Check    `json:"check,omitempty" yaml:"check"`
 }
 
-// Check marks a response as failed (error kind check_failed) when it does
-// not match.
+// Check marks a response as failed (error kind check_failed, or the
+// status's own kind for a 4xx/5xx) when it does not match; each failure
+// row names the check that failed. Checks run in this order and the
+// first that fails is the one counted: status, header, body_contains,
+// body_not_contains, json, max_duration.
 type Check struct {
-	// Status lists accepted status codes; empty means any 2xx/3xx.
+	// Status lists accepted status codes; with StatusClass empty too, any
+	// 2xx/3xx passes.
 	Status []int `json:"status,omitempty" yaml:"status"`
+	// StatusClass lists accepted status classes, written "2xx" in status
+	// (2 for 2xx): a response passes with a code in Status or a class here.
+	StatusClass []int `json:"status_class,omitempty"`
 	// BodyContains, when set, must appear in the response body.
 	BodyContains string `json:"body_contains,omitempty" yaml:"body_contains"`
+	// BodyNotContains, when set, must not appear in the response body.
+	BodyNotContains string `json:"body_not_contains,omitempty" yaml:"body_not_contains"`
+	// Header checks response headers by name, in the order written.
+	Header []HeaderCheck `json:"header,omitempty" yaml:"header"`
+	// MaxDuration, when set, fails a response that took longer: the
+	// request's own time, first byte sent to last byte read (an open-model
+	// arrival's wait for a free VU is not in it).
+	MaxDuration time.Duration `json:"max_duration,omitempty" yaml:"max_duration"`
+}
+
+// HeaderCheck is one response header check: the header must have Value
+// exactly (any of its values, when repeated), or be present, or (Absent)
+// not be present.
+type HeaderCheck struct {
+	Name   string  `json:"name"`
+	Value  *string `json:"value,omitempty"`
+	Absent bool    `json:"absent,omitempty"`
+}
+
+// NeedsBody is whether the check reads the response body (the engine
+// holds a body in memory only then).
+func (c *Check) NeedsBody() bool {
+	return c != nil && (c.BodyContains != "" || c.BodyNotContains != "")
 }
 
 // WebSocket is a group's WebSocket flow: each VU opens URL, then sends Send

@@ -281,15 +281,7 @@ func (v *validator) request(r *Request, f, baseRaw string, base *url.URL) {
 	r.URL = u
 	v.headers(r.Headers, f+".headers")
 	if r.Check != nil {
-		for k, code := range r.Check.Status {
-			if code < 100 || code > 599 {
-				field := f + ".check.status"
-				if len(r.Check.Status) > 1 {
-					field = index(field, k)
-				}
-				v.add(field, "%d is not an HTTP status code", code)
-			}
-		}
+		v.check(r.Check, f+".check")
 	}
 }
 

@@ -130,8 +130,10 @@ func (d *decoder) value(n ast.Node, field string, v reflect.Value) (err error) {
 		*p, err = d.template(n, field)
 	case *[]string:
 		err = d.strings(n, field, p)
-	case *[]int:
-		*p, err = d.statuses(n, field)
+	case **Check:
+		*p, err = d.check(n, field)
+	case *[]HeaderCheck:
+		*p, err = d.headerChecks(n, field)
 	case *[]Header:
 		*p, err = d.headers(n, field)
 	case *map[string]string:
@@ -168,21 +170,6 @@ func (d *decoder) think(n ast.Node, field string) (Think, error) {
 		return Think{}, d.errNode(n, field, "%s", err)
 	}
 	return t, nil
-}
-
-// statuses reads one status code or a list of them.
-func (d *decoder) statuses(n ast.Node, field string) ([]int, error) {
-	r, err := d.resolve(n, field)
-	if err != nil {
-		return nil, err
-	}
-	if _, isList := r.(*ast.SequenceNode); isList {
-		var codes []int
-		err := d.list(r, field, reflect.ValueOf(&codes).Elem())
-		return codes, err
-	}
-	code, err := d.integer(n, field)
-	return []int{code}, err
 }
 
 // strings reads a list of strings; a single string is a list of one.

@@ -1,0 +1,103 @@
+package scenarios
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+// Every check key reads as written: status codes and classes mixed,
+// headers by value, presence and absence, body both ways, max_duration.
+func TestParseChecks(t *testing.T) {
+	s, err := Parse("s.yaml", yml(`
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests:
+					- url: /x
+						check:
+							status: [200, "3xx", 2XX, "204"]
+							header: {Content-Type: application/json, X-Id: true, X-Debug: false, X-Flag: "true"}
+							body_contains: ok
+							body_not_contains: error
+							max_duration: 250ms
+					- url: /y
+						check: {status: 4xx}
+		`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Groups[0].Requests[0].Check
+	str := func(s string) *string { return &s }
+	want := &Check{Status: []int{200, 204}, StatusClass: []int{3, 2},
+		Header: []HeaderCheck{{Name: "Content-Type", Value: str("application/json")}, {Name: "X-Id"}, {Name: "X-Debug", Absent: true},
+			{Name: "X-Flag", Value: str("true")}},
+		BodyContains: "ok", BodyNotContains: "error", MaxDuration: 250 * time.Millisecond}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("check\n got %+v\nwant %+v", c, want)
+	}
+	if !c.NeedsBody() || s.Groups[0].Requests[1].Check.NeedsBody() {
+		t.Errorf("NeedsBody: a body check needs the body, a status check does not")
+	}
+	c2 := s.Groups[0].Requests[1].Check
+	for status, ok := range map[int]bool{404: true, 499: true, 200: false, 500: false} {
+		if c2.StatusOK(status) != ok {
+			t.Errorf("status 4xx: StatusOK(%d) = %v", status, !ok)
+		}
+	}
+	if got := c.WantStatus(); got != "200 or 204 or 3xx or 2xx" {
+		t.Errorf("WantStatus = %q", got)
+	}
+	if got := (&Check{}).WantStatus(); got != "2xx or 3xx" || !(&Check{}).StatusOK(302) || (&Check{}).StatusOK(404) {
+		t.Errorf("default status rule: %q", got)
+	}
+}
+
+func TestParseCheckErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"bad class", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {status: [200, 6xx]}}]
+		`, `s.yaml:4:48: groups[0].requests[0].check.status[1]: want a status code like 200 or a class like 2xx, got the string "6xx"`},
+		{"code out of range", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {status: 99}}]
+		`, `s.yaml:4:42: groups[0].requests[0].check.status: 99 is not an HTTP status code`},
+		{"header check is a list", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {header: {X-Id: [a]}}}]
+		`, `s.yaml:4:49: groups[0].requests[0].check.header.X-Id: want the header's value, or true (present) or false (absent), got a list`},
+		{"bad header name", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {header: {"X Id": a}}}]
+		`, `s.yaml:4:43: groups[0].requests[0].check.header.X Id.name: "X Id" is not a valid header name`},
+		{"negative max_duration", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {max_duration: -1s}}]
+		`, `s.yaml:4:48: groups[0].requests[0].check.max_duration: negative duration "-1s"`},
+		{"misspelt key", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {body_not_contain: x}}]
+		`, `s.yaml:4:34: groups[0].requests[0].check.body_not_contain: unknown key (did you mean body_not_contains?)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", yml(tc.src))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n got %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
