@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -50,7 +51,7 @@ func TestChecks(t *testing.T) {
 	type req struct {
 		name, path string
 		check      scenarios.Check
-		kind       ErrorKind // "" when the check passes
+		kind       measure.ErrorKind // "" when the check passes
 		checkName  string
 		msg        string
 	}
@@ -59,16 +60,16 @@ func TestChecks(t *testing.T) {
 			Header:       []scenarios.HeaderCheck{{Name: "x-id", Value: str("abc")}, {Name: "Content-Type"}, {Name: "X-Gone", Absent: true}},
 			BodyContains: `"ok":true`, BodyNotContains: "error", MaxDuration: 10 * time.Second}, "", "", ""},
 		{"pass_class", "/created", scenarios.Check{StatusClass: []int{2}}, "", "", ""},
-		{"status_4xx", "/missing", scenarios.Check{Status: []int{200}}, ErrStatus4xx, "status", "HTTP 404 Not Found: no such thing"},
-		{"status_class", "/created", scenarios.Check{StatusClass: []int{3}, Status: []int{200}}, ErrCheckFailed, "status", "check: status 201, want 200 or 3xx"},
-		{"header_value", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Id", Value: str("xyz")}}}, ErrCheckFailed, "header X-Id", `check: header X-Id is "abc", want "xyz"`},
-		{"header_missing", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Nope"}}}, ErrCheckFailed, "header X-Nope", "check: header X-Nope is missing"},
-		{"header_absent", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Id", Absent: true}}}, ErrCheckFailed, "header X-Id", `check: header X-Id is present ("abc"), want it absent`},
-		{"body_contains", "/ok", scenarios.Check{BodyContains: "needle"}, ErrCheckFailed, "body_contains", `check: body does not contain "needle"`},
-		{"body_not_contains", "/ok", scenarios.Check{BodyNotContains: `"n":3`}, ErrCheckFailed, "body_not_contains", `check: body contains "\"n\":3"`},
-		{"max_duration", "/slow", scenarios.Check{MaxDuration: time.Millisecond}, ErrCheckFailed, "max_duration", "over max_duration 1ms"},
+		{"status_4xx", "/missing", scenarios.Check{Status: []int{200}}, measure.ErrStatus4xx, "status", "HTTP 404 Not Found: no such thing"},
+		{"status_class", "/created", scenarios.Check{StatusClass: []int{3}, Status: []int{200}}, measure.ErrCheckFailed, "status", "check: status 201, want 200 or 3xx"},
+		{"header_value", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Id", Value: str("xyz")}}}, measure.ErrCheckFailed, "header X-Id", `check: header X-Id is "abc", want "xyz"`},
+		{"header_missing", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Nope"}}}, measure.ErrCheckFailed, "header X-Nope", "check: header X-Nope is missing"},
+		{"header_absent", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Id", Absent: true}}}, measure.ErrCheckFailed, "header X-Id", `check: header X-Id is present ("abc"), want it absent`},
+		{"body_contains", "/ok", scenarios.Check{BodyContains: "needle"}, measure.ErrCheckFailed, "body_contains", `check: body does not contain "needle"`},
+		{"body_not_contains", "/ok", scenarios.Check{BodyNotContains: `"n":3`}, measure.ErrCheckFailed, "body_not_contains", `check: body contains "\"n\":3"`},
+		{"max_duration", "/slow", scenarios.Check{MaxDuration: time.Millisecond}, measure.ErrCheckFailed, "max_duration", "over max_duration 1ms"},
 		// Both the header and the body fail: the header, first in order, counts.
-		{"first_wins", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Nope"}}, BodyContains: "needle"}, ErrCheckFailed, "header X-Nope", "check: header X-Nope is missing"},
+		{"first_wins", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Nope"}}, BodyContains: "needle"}, measure.ErrCheckFailed, "header X-Nope", "check: header X-Nope is missing"},
 	}
 	for _, h2 := range []bool{false, true} {
 		name := "fasthttp"
@@ -97,7 +98,7 @@ func TestChecks(t *testing.T) {
 			}
 			all := tk.all()
 			rows := all[len(all)-1].Failures
-			byKey := map[[2]string]Failure{}
+			byKey := map[[2]string]measure.Failure{}
 			for _, f := range rows {
 				byKey[[2]string{f.Endpoint, f.Check}] = f
 				t.Logf("%-18s %-14s %-18s %4d  %s", f.Endpoint, f.Kind, f.Check, f.Count, f.Message)
@@ -123,7 +124,7 @@ func TestChecks(t *testing.T) {
 				}
 			}
 			h, b := byKey[[2]string{"alt", "header X-Id"}], byKey[[2]string{"alt", "body_contains"}]
-			if h.Count == 0 || b.Count == 0 || h.Kind != ErrCheckFailed || b.Kind != ErrCheckFailed {
+			if h.Count == 0 || b.Count == 0 || h.Kind != measure.ErrCheckFailed || b.Kind != measure.ErrCheckFailed {
 				t.Errorf("alt: rows %+v and %+v, want one per failing check", h, b)
 			}
 			// Every request carries a check: those of the passing ones pass.
