@@ -164,6 +164,12 @@ func selectWindow(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) sli
 					s.lat = g.Latency
 					return s
 				}
+				// The group's own window histogram is at 3 figures, its
+				// endpoints' at 2: judge on the exact one.
+				if g.Hist != nil {
+					s.lat, s.snap = g.Latency, g.Hist
+					return s
+				}
 			}
 		}
 		s.lat = combineLatency(lats)

@@ -45,6 +45,13 @@ func (r *Recorder) latFor(th scenarios.Threshold) *latAcc {
 	if th.TagKey == "" {
 		return &r.run.lat
 	}
+	// A group's own histogram is kept at 3 significant figures, its
+	// endpoints' at 2 (memory per name): the group's is the exact one.
+	if th.TagKey == "group" {
+		if g := r.run.groups[th.TagValue]; g != nil && (g.lat.count > 0 || !g.lat.exact.empty()) {
+			return &g.lat
+		}
+	}
 	var m latAcc
 	found := false
 	for _, key := range r.run.epOrder {
@@ -375,9 +382,9 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 			if ga.stall == nil {
 				ga.stall = &latAcc{}
 			}
-			ga.stall.add(g.Latency, nil)
+			ga.stall.add(g.Latency, g.Hist)
 		} else {
-			ga.lat.add(g.Latency, nil)
+			ga.lat.add(g.Latency, g.Hist)
 		}
 		ga.ws.sessions += g.WSSessions
 		ga.ws.failed += g.WSFailed
