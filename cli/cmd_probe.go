@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&p.over, "over", time.Minute, "ramp length for --to or --rate-to")
 	fs.Float64Var(&p.rate, "rate", 0, "open model: requests/s (the start rate with --rate-to)")
 	fs.Float64Var(&p.rateTo, "rate-to", 0, "open model: ramp the arrival rate up to this over --over")
-	fs.IntVar(&p.maxVUs, "max-vus", 0, "open model: at most this many VUs (default max(100, 2 × peak rate))")
+	fs.IntVar(&p.maxVUs, "max-vus", 0, "open model: at most this many VUs (default 1000, as a scenario's max_vus)")
 	fs.StringVar(&p.method, "method", "GET", "HTTP method")
 	fs.Var(&p.headers, "header", "request header 'K: V' (repeatable)")
 	fs.StringVar(&p.body, "body", "", "request body (templates allowed: {{vu}} {{iter}} {{rand A B}} {{uuid}})")
@@ -63,11 +62,11 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&p.p99, "p99", 0, "threshold: p99 latency below this")
 	fs.StringVar(&p.maxErrorRate, "max-error-rate", "", "threshold: failed requests below this rate (e.g. 1%)")
 	fs.IntVar(&p.expectStatus, "expect-status", 0, "check: responses must have this status (default any 2xx/3xx)")
-	fs.DurationVar(&p.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.DurationVar(&p.timeout, "timeout", scenarios.DefaultTimeout, "per-request timeout")
 	fs.BoolVar(&p.http2, "http2", false, "use net/http (HTTP/2 where the server offers it) instead of fasthttp")
 	fs.StringVar(&p.maxBody, "max-body", scenarios.FormatSize(scenarios.DefaultMaxBody), "read at most this much of a response body; a larger one is a body_too_large error")
-	fs.DurationVar(&p.window, "window", time.Second, "statistics window (one tick)")
-	fs.DurationVar(&p.sustain, "sustain", 3*time.Second, "how long a threshold must stay broken to count")
+	fs.DurationVar(&p.window, "window", scenarios.DefaultWindow, "statistics window (one tick)")
+	fs.DurationVar(&p.sustain, "sustain", scenarios.DefaultSustain, "how long a threshold must stay broken to count")
 	addRunFlags(fs, &o)
 	addNodeFlags(fs, &o.Nodes)
 	fs.Usage = func() {
@@ -183,13 +182,8 @@ func probeScenario(rawURL string, p *probeFlags) (*scenarios.Scenario, error) {
 		if peak <= 0 {
 			return nil, errors.New("--rate must be > 0 (or give --rate-to)")
 		}
+		// Validate sizes the group by the scenario rule (scenarios.OpenVUs).
 		g.MaxVUs = p.maxVUs
-		if g.MaxVUs == 0 {
-			g.MaxVUs = max(100, int(2*peak))
-		}
-		// One VU per arrival/s covers responses up to a second without
-		// dropping while VUs are added.
-		g.PreAllocatedVUs = min(g.MaxVUs, max(10, int(math.Ceil(peak))))
 	case p.setTo:
 		g.Executor = scenarios.RampingVUs
 		g.Start = float64(p.from)

@@ -44,10 +44,8 @@ type Options struct {
 }
 
 const (
-	defaultTimeout      = 30 * time.Second
 	defaultDialTimeout  = 10 * time.Second
 	defaultGracefulStop = 30 * time.Second
-	defaultWindow       = time.Second
 	rampEvery           = 50 * time.Millisecond // closed-model VU target refresh
 )
 
@@ -158,7 +156,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		tlsCfg:    &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify}, //nolint:gosec // opt-in for self-signed targets
 	}
 	if e.window <= 0 {
-		e.window = defaultWindow
+		e.window = scenarios.DefaultWindow
 	}
 	withWS := false
 	seen := map[string]bool{}
@@ -219,7 +217,7 @@ func newGroup(i int, gc *scenarios.Group) (*group, error) {
 	g := &group{idx: i, cfg: gc, sch: NewSchedule(gc), timeout: gc.Timeout}
 	g.dur = g.sch.Duration()
 	if g.timeout <= 0 {
-		g.timeout = defaultTimeout
+		g.timeout = scenarios.DefaultTimeout
 	}
 	g.maxBody = int(min(gc.MaxBody, scenarios.MaxMaxBody))
 	if g.maxBody <= 0 {
@@ -284,17 +282,9 @@ func (g *group) sizeOpen(seg Segment) {
 	for _, st := range g.sch.Stages {
 		peak = math.Max(peak, st.Target)
 	}
-	// Preallocate for ~100 ms of latency at the peak rate; more are
-	// added (and the arrival counted as dropped) when none is free.
-	g.pre = gc.PreAllocatedVUs
-	if g.pre <= 0 {
-		g.pre = max(2, int(math.Ceil(peak/10)))
-	}
-	g.maxVUs = gc.MaxVUs
-	if g.maxVUs <= 0 {
-		// Little's law with a 1 s latency budget.
-		g.maxVUs = max(g.pre, int(math.Ceil(peak)), 10)
-	}
+	// A validated scenario has both set; one built in code gets
+	// Validate's defaults (negative counts as unset here).
+	g.pre, g.maxVUs = scenarios.OpenVUs(peak, max(gc.PreAllocatedVUs, 0), max(gc.MaxVUs, 0))
 	if !seg.whole() {
 		// This generator's share of the VU budget, as k6 splits it.
 		w := seg.To - seg.From

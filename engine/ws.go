@@ -22,8 +22,7 @@ import (
 var wsWriteBuffers = &sync.Pool{}
 
 const (
-	wsDefaultEvery = time.Second
-	wsMaxBackoff   = 5 * time.Second
+	wsMaxBackoff = 5 * time.Second
 	// wsCloseGrace is how long a kicked connection waits for the server to
 	// answer its close frame before the socket is cut.
 	wsCloseGrace = time.Second
@@ -134,7 +133,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 	// idle connection costs one goroutine stack, not two.
 	ss := &wsSess{v: v, conn: conn, every: ws.Every}
 	if ss.every <= 0 {
-		ss.every = wsDefaultEvery
+		ss.every = scenarios.DefaultEvery
 	}
 	v.g.setWS(v.idx, ss)
 	// Unregister only this session: once the slot is released, a new VU

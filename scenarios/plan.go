@@ -80,9 +80,8 @@ func NewPlan(in PlanInput) (*Plan, error) {
 		return nil, fmt.Errorf("plan needs %.0f VUs (over %d): check daily users and requests per user", vus, maxPlanVUs)
 	}
 	p.VUs = max(int(vus), 1)
-	inFlight := p.TargetRPS * in.P95.Seconds()
-	p.PreAllocatedVUs = max(int(math.Ceil(2*inFlight-1e-9)), 1)
-	p.MaxVUs = max(int(math.Ceil(2*planVUHeadroom*inFlight-1e-9)), p.PreAllocatedVUs, 10)
+	p.PreAllocatedVUs = VUsInFlight(p.TargetRPS, 2*in.P95)
+	p.MaxVUs = max(VUsInFlight(2*p.TargetRPS, planVUHeadroom*in.P95), p.PreAllocatedVUs, 10)
 	return p, nil
 }
 

@@ -6,15 +6,9 @@ import (
 	"strings"
 )
 
-// Body-size bounds: what a response body or WebSocket message may hold
-// before it is refused instead of buffered.
-const (
-	// DefaultMaxBody is max_body when the scenario sets none.
-	DefaultMaxBody = 4 << 20
-	// MaxMaxBody is the largest max_body accepted: one VU may hold this
-	// much at once, so a typo like 40GiB must not pass.
-	MaxMaxBody = 1 << 30
-)
+// MaxMaxBody is the largest max_body accepted: one VU may hold this much at
+// once, so a typo like 40GiB must not pass.
+const MaxMaxBody = 1 << 30
 
 const sizeHint = "want bytes or e.g. 512KiB, 4MiB, 10MB"
 

@@ -14,21 +14,6 @@ import (
 	"time"
 )
 
-// Defaults applied by Validate to zero fields.
-const (
-	DefaultWindow  = time.Second
-	DefaultSustain = 3 * time.Second
-	DefaultTimeout = 30 * time.Second
-	DefaultMatch   = `{job="node"}`
-	DefaultName    = "instance"
-	// DefaultMaxVUs caps an arrival-rate group that sets no max_vus, so a
-	// stalled target cannot make the generator start VUs without bound.
-	DefaultMaxVUs = 1000
-	// DefaultEvery is a WebSocket VU's send interval when send is set
-	// without every.
-	DefaultEvery = time.Second
-)
-
 // nodeMetricNames duplicates promquery.MetricNames (scenarios must not
 // import promquery; the arrows go main → both). Keep the two in step:
 // TestNodeMetricNamesAgree in main's package compares them.
@@ -225,14 +210,7 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 		if g.PreAllocatedVUs < 0 {
 			v.add(f+".pre_allocated_vus", "must not be negative")
 		}
-		if g.MaxVUs == 0 {
-			g.MaxVUs = max(DefaultMaxVUs, g.PreAllocatedVUs)
-		}
-		if g.PreAllocatedVUs == 0 && finite(peak) && peak >= 0 {
-			// One VU per iteration/s at the peak covers iterations up to
-			// 1s long without adding VUs mid-run.
-			g.PreAllocatedVUs = min(g.MaxVUs, max(1, int(math.Ceil(min(peak, maxLevel)))))
-		}
+		g.PreAllocatedVUs, g.MaxVUs = OpenVUs(peak, g.PreAllocatedVUs, g.MaxVUs)
 		if g.PreAllocatedVUs > g.MaxVUs {
 			v.add(f+".max_vus", "max_vus %d is below pre_allocated_vus %d", g.MaxVUs, g.PreAllocatedVUs)
 		}
