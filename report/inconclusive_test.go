@@ -1,6 +1,7 @@
 package report
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,39 @@ func TestNodeSeenOnlyBeforeTheLoad(t *testing.T) {
 	if len(v.Inconclusive) != 1 || v.Inconclusive[0].Kind != InconclusiveNodeNoData ||
 		!strings.Contains(v.Inconclusive[0].Reason, "had samples before the load but none while it ran") {
 		t.Fatalf("inconclusive %+v", v.Inconclusive)
+	}
+}
+
+// A remote node's crossing in a window where brink was the bottleneck is
+// still the server's: it is the breakpoint. A node on brink's own machine
+// is not judged there, as brink's load is part of it.
+func TestNodeSignalInGeneratorBoundWindow(t *testing.T) {
+	for _, c := range []struct {
+		ownHost      bool
+		wantBP, want bool
+	}{{ownHost: false, wantBP: true}, {ownHost: true, want: true}} {
+		in := verdictIn{start: t0, window: 1e9, done: true, thresholds: true}
+		for i := 0; i < 4; i++ {
+			in.ticks = append(in.ticks, tick(i, win{vus: 10, rps: 30, p95: 100}))
+			in.wins = append(in.wins, winInfo{held: true, genBottleneck: i == 2})
+		}
+		in.violations = []violation{{at: at(2.5), signal: Signal{Kind: SignalNode, Node: "db-3", Metric: "load1",
+			Text: "db-3 load1 104 > 100", ownHost: c.ownHost}}}
+		v := judge(&in)
+		if (v.Breakpoint != nil) != c.wantBP || (len(v.Inconclusive) == 1) != c.want {
+			t.Errorf("own host %v: breakpoint %+v, inconclusive %+v", c.ownHost, v.Breakpoint, v.Inconclusive)
+		}
+	}
+}
+
+func TestOnThisMachine(t *testing.T) {
+	host, _ := os.Hostname()
+	for in, want := range map[string]bool{
+		"127.0.0.1:9100": true, "[::1]:9100": true, "localhost:9100": true, "127.0.0.53": true,
+		host + ":9100": host != "", "db-3.example.invalid:9100": false, "192.0.2.7:9100": false, "": false,
+	} {
+		if got := onThisMachine(in); got != want {
+			t.Errorf("onThisMachine(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -283,7 +283,8 @@ func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *measure.Sample
 	at, val := c.at, c.val
 	if c.over {
 		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
-			Text: fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above))}
+			Text:    fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above)),
+			ownHost: onThisMachine(s.Instance)}
 		r.crossed(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above},
 			sig.Text, &sig)
 		return
@@ -414,7 +415,7 @@ func (r *Recorder) violate(v violation) int {
 	if r.bpFound || (!r.abortAt.IsZero() && !v.at.Before(r.abortAt)) {
 		return -1
 	}
-	if i := windowAt(r.v.Ticks, v.at); i >= 0 && i < len(r.wins) && r.wins[i].genBottleneck {
+	if i := windowAt(r.v.Ticks, v.at); i >= 0 && i < len(r.wins) && r.wins[i].genBottleneck && v.signal.brinkCanCause() {
 		return -1 // brink measured itself there (see judge)
 	}
 	r.bpFound = true

@@ -31,6 +31,17 @@ type Signal struct {
 	Threshold Num    `json:"threshold"`
 	// Text says it in words: "db-3 load1 104 > 100".
 	Text string `json:"text"`
+	// ownHost: a node on brink's own machine, whose load is partly
+	// brink's.
+	ownHost bool
+}
+
+// brinkCanCause says whether brink's own overload can make this signal:
+// what the client measures (latency, errors, rates) and a node on brink's
+// machine. A remote node's crossing is the server's whatever brink's state,
+// so it still counts in a window where brink was the bottleneck.
+func (s *Signal) brinkCanCause() bool {
+	return (s.Kind != SignalNode && s.Kind != SignalPanel) || s.ownHost
 }
 
 // Breakpoint is where the first sustained violation began, and the load then.
@@ -191,7 +202,7 @@ func judge(in *verdictIn) Verdict {
 		if !in.abortAt.IsZero() && !x.at.Before(in.abortAt) {
 			break
 		}
-		if in.generatorBound(x.at) {
+		if in.generatorBound(x.at) && x.signal.brinkCanCause() {
 			// brink measured itself there: no breakpoint, and the first
 			// signal leaves the run unjudged.
 			if i == 0 {
