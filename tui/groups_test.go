@@ -45,6 +45,23 @@ func TestHeaderGroupsAndOverload(t *testing.T) {
 	if lipgloss.Width(narrow) > 60 || !strings.Contains(narrow, "writes 69/70/s") || strings.Contains(narrow, "rps") {
 		t.Errorf("narrow group line %q", narrow)
 	}
+	// Too narrow even for the loads alone: whole groups, and how many
+	// more, never a group's figures cut short.
+	tight := groupsLine(&st, d.groups, 38)
+	if lipgloss.Width(tight) > 38 || tight != "browse 210/210  chat 210/210  +1 more" {
+		t.Errorf("tight group line %q", tight)
+	}
+	// Header items too are dropped whole, and the viewers become a count
+	// when their names do not fit.
+	o := &Options{CanControl: true, Viewers: func() []string { return []string{"local", "alice (SHA256:3fa9c1)"} }}
+	for _, l := range strings.Split(headerView(&st, d, o, 1e9, 80), "\n") {
+		if strings.Contains(l, "…") || lipgloss.Width(l) > 80 {
+			t.Errorf("80 columns: a cut item or overflow in %q", l)
+		}
+	}
+	if l2 := strings.Split(headerView(&st, d, o, 1e9, 60), "\n")[1]; !strings.Contains(l2, "watching 2") {
+		t.Errorf("60 columns: viewers not counted: %q", l2)
+	}
 }
 
 // brink's own overload and recovery have shapes in the event log, not

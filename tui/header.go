@@ -123,15 +123,24 @@ func headerLine2(st *Styles, d *data, o *Options, win time.Duration, w int) stri
 		l2 = append(l2, kv("stage", strconv.Itoa(min(t.Stage+1, n))+"/"+strconv.Itoa(n)))
 	}
 	l2 = append(l2, kv("window", fmtWindow(win)))
+	var vs []string
 	if o.Viewers != nil {
-		if vs := o.Viewers(); len(vs) > 0 {
-			l2 = append(l2, kv("watching", strings.Join(vs, ", ")))
-		}
+		vs = o.Viewers()
 	}
 	if !o.CanControl {
+		// Before the viewers: a read-only viewer must see that it is one.
 		l2 = append(l2, st.Dim.Render("read-only as "+o.Who))
 	}
-	return joinFit(st, l2, w)
+	if len(vs) == 0 {
+		return joinFit(st, l2, w)
+	}
+	s, n := joinFitN(st, append(l2, kv("watching", strings.Join(vs, ", "))), w)
+	if n > len(l2) {
+		return s
+	}
+	// Too narrow for the names: at least how many watch (a wider
+	// terminal shows who).
+	return joinFit(st, append(l2, kv("watching", strconv.Itoa(len(vs)))), w)
 }
 
 // groupsLine is the load group by group: a closed group's users against
@@ -143,18 +152,20 @@ func groupsLine(st *Styles, gs []report.GroupLoad, w int) string {
 		return ""
 	}
 	// The most detail that fits: all figures, then without errors, then
-	// the load alone.
-	var line string
+	// the load alone; then as many groups as fit, and how many do not.
 	for detail := 2; detail >= 0; detail-- {
-		line = groupItems(st, gs, w, detail)
-		if lipgloss.Width(line) <= w && !strings.HasSuffix(line, "…") {
-			break
+		items := groupItems(st, gs, detail)
+		if line, n := joinFitN(st, items, w); n == len(items) {
+			return line
 		}
 	}
-	return line
+	items := groupItems(st, gs, 0)
+	more := func(k int) string { return st.Dim.Render("+" + strconv.Itoa(k) + " more") }
+	line, n := joinFitN(st, items, w-lipgloss.Width(more(len(items)))-2)
+	return line + "  " + more(len(items)-n)
 }
 
-func groupItems(st *Styles, gs []report.GroupLoad, w, detail int) string {
+func groupItems(st *Styles, gs []report.GroupLoad, detail int) []string {
 	items := make([]string, 0, len(gs))
 	for _, g := range gs {
 		var load string
@@ -182,17 +193,32 @@ func groupItems(st *Styles, gs []report.GroupLoad, w, detail int) string {
 		}
 		items = append(items, it)
 	}
-	return joinFit(st, items, w)
+	return items
 }
 
 // joinFit joins header items with the widest separator that fits in w.
 func joinFit(st *Styles, items []string, w int) string {
-	var s string
-	for _, sep := range []string{"  │  ", " │ ", "  "} {
-		s = strings.Join(items, st.Dim.Render(sep))
-		if lipgloss.Width(s) <= w {
-			return s
+	s, _ := joinFitN(st, items, w)
+	return s
+}
+
+// joinFitN joins items with the widest separator that fits; when none
+// does, it keeps the leading items that fit whole (never half an item: a
+// number cut short reads as another number) and says how many it kept.
+// The first item is always kept, cut if it must be.
+func joinFitN(st *Styles, items []string, w int) (string, int) {
+	for _, sep := range []string{"  │  ", " │ "} {
+		if s := strings.Join(items, st.Dim.Render(sep)); lipgloss.Width(s) <= w {
+			return s, len(items)
 		}
 	}
-	return truncate(s, w)
+	sep := st.Dim.Render("  ")
+	n := 1
+	width := lipgloss.Width(items[0])
+	for ; n < len(items); n++ {
+		if width += 2 + lipgloss.Width(items[n]); width > w {
+			break
+		}
+	}
+	return truncate(strings.Join(items[:n], sep), w), n
 }
