@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,12 +16,17 @@ import (
 // only the client's allocations. It reads until the blank line that ends a
 // bodiless request.
 func rawServer(t testing.TB) string {
+	return rawServerBody(t, "ok")
+}
+
+// rawServerBody is rawServer answering with body.
+func rawServerBody(t testing.TB, body string) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nContent-Type: text/plain\r\n\r\n" + body)
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -51,13 +57,16 @@ func rawServer(t testing.TB) string {
 // nothing once its buffers have grown, including templated URLs, headers
 // and a check; a POST too (its reused connection is peeked at first).
 func TestIterationAllocatesNothing(t *testing.T) {
-	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks"} {
+	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks", "GET-json"} {
 		t.Run(method, func(t *testing.T) { iterationAllocatesNothing(t, method) })
 	}
 }
 
 func iterationAllocatesNothing(t *testing.T, method string) {
 	u := rawServer(t)
+	if method == "GET-json" {
+		u = rawServerBody(t, `{"ok":true,"user":{"id":42,"name":"ann"},"items":[{"sku":"a-1"}]}`)
+	}
 	g := constVUs(get("hot", u+"/item/{{rand 1 1000}}?vu={{vu}}"), 1, time.Second)
 	g.Requests[0].Headers = []scenarios.Header{{Name: "X-Iter", Value: scenarios.MustTemplate("{{iter}}")}}
 	g.Requests[0].Check = &scenarios.Check{Status: []int{200}, BodyContains: "ok"}
@@ -70,6 +79,12 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 		g.Requests[0].Check = &scenarios.Check{Status: []int{201}, StatusClass: []int{2},
 			Header:      []scenarios.HeaderCheck{{Name: "content-type", Value: str("text/plain")}, {Name: "X-Gone", Absent: true}},
 			MaxDuration: time.Minute}
+	}
+	if method == "GET-json" {
+		// One parse of the held body per path, nothing unmarshalled.
+		g.Requests[0].Check = &scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
+			{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"},
+			{Path: scenarios.MustJSONPath("$.user.name"), Value: "ann"}}}
 	}
 	if method == "POST" {
 		g.Requests[0].Method = method
@@ -117,6 +132,31 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 func BenchmarkIteration(b *testing.B) {
 	u := rawServer(b)
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
+	e, err := New(scenario(time.Hour, g), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	defer e.vuCancel()
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	stop := v.setup()
+	defer v.teardown(stop)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.iterate(time.Time{})
+	}
+}
+
+// BenchmarkIterationJSON is BenchmarkIteration with a json check of three
+// paths on a small JSON body.
+func BenchmarkIterationJSON(b *testing.B) {
+	u := rawServerBody(b, `{"ok":true,"user":{"id":42,"name":"ann"},"items":[{"sku":"a-1"}]}`)
+	g := constVUs(get("hot", u+"/"), 1, time.Second)
+	g.Requests[0].Check = &scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
+		{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"}}}
 	e, err := New(scenario(time.Hour, g), Options{})
 	if err != nil {
 		b.Fatal(err)

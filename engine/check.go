@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/brink-load/brink/scenarios"
+	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 )
 
@@ -19,11 +21,21 @@ type checker struct {
 	contains    []byte
 	notContains []byte
 	headers     []hdrCheck
+	json        []jsonCheck
 	maxDur      time.Duration
 	// names[i-1] names check i in failure rows ("status", "header
 	// X-Id", "body_contains", …); the ids below index it.
 	names                                      []string
-	bodyID, notBodyID, maxDurID, firstHeaderID uint8
+	bodyID, notBodyID, maxDurID, firstHeaderID, firstJSONID uint8
+}
+
+// jsonCheck is one json check with its wanted value sorted by JSON type.
+type jsonCheck struct {
+	path *scenarios.JSONPath
+	typ  gjson.Type // Null, False, True, Number or String
+	num  float64
+	str  string
+	want string // the wanted value as JSON, for messages
 }
 
 type hdrCheck struct {
@@ -64,6 +76,27 @@ func newChecker(c *scenarios.Check) *checker {
 		k.notContains = []byte(c.BodyNotContains)
 		k.notBodyID = add("body_not_contains")
 	}
+	for i, j := range c.JSON {
+		jc := jsonCheck{path: j.Path, typ: gjson.Null}
+		switch w := j.Value.(type) {
+		case bool:
+			jc.typ = gjson.False
+			if w {
+				jc.typ = gjson.True
+			}
+		case float64:
+			jc.typ, jc.num = gjson.Number, w
+		case string:
+			jc.typ, jc.str = gjson.String, w
+		}
+		want, _ := json.Marshal(j.Value)
+		jc.want = string(want)
+		id := add("json " + j.Path.String())
+		if i == 0 {
+			k.firstJSONID = id
+		}
+		k.json = append(k.json, jc)
+	}
 	if c.MaxDuration > 0 {
 		k.maxDurID = add("max_duration")
 	}
@@ -72,7 +105,7 @@ func newChecker(c *scenarios.Check) *checker {
 
 // needsBody is whether judging reads the body: only then is it held.
 func (k *checker) needsBody() bool {
-	return k != nil && (k.contains != nil || k.notContains != nil)
+	return k != nil && (k.contains != nil || k.notContains != nil || len(k.json) > 0)
 }
 
 // name is check id's name for the failures table ("" for none).
@@ -163,7 +196,33 @@ func (v *vu) judge(ep *endpoint, status int, body []byte, hdr respHeaders) (kind
 	if k.notContains != nil && bytes.Contains(body, k.notContains) {
 		return fail(k.notBodyID, nil)
 	}
+	for i := range k.json {
+		jc := &k.json[i]
+		r := jc.path.Lookup(body)
+		if !jc.matches(r) {
+			var got []byte
+			if r.Exists() {
+				v.detailBuf = append(v.detailBuf[:0], r.Raw...)
+				got = v.detailBuf
+			}
+			return fail(k.firstJSONID+uint8(i), got)
+		}
+	}
 	return kindNone, checkPass
+}
+
+// matches is whether a looked-up value is the wanted one.
+func (jc *jsonCheck) matches(r gjson.Result) bool {
+	if !r.Exists() || r.Type != jc.typ {
+		return false
+	}
+	switch jc.typ {
+	case gjson.Number:
+		return r.Num == jc.num
+	case gjson.String:
+		return r.Str == jc.str
+	}
+	return true
 }
 
 // judgeDuration fails a response that passed its other checks but took
@@ -174,7 +233,8 @@ func (v *vu) judgeDuration(ep *endpoint, svc time.Duration, k kind, chk checkRes
 		return k, chk
 	}
 	v.failCheck = c.maxDurID
-	v.failDetail = strconv.AppendInt(v.failDetail[:0], int64(svc), 10)
+	v.detailBuf = strconv.AppendInt(v.detailBuf[:0], int64(svc), 10)
+	v.failDetail = v.detailBuf
 	return kindCheck, checkFail
 }
 
@@ -191,6 +251,12 @@ func checkText(ep *endpoint, status int, id uint8, got string) string {
 		return fmt.Sprintf("check: body does not contain %q", k.c.BodyContains)
 	case id == k.notBodyID:
 		return fmt.Sprintf("check: body contains %q", k.c.BodyNotContains)
+	case k.firstJSONID != 0 && id >= k.firstJSONID && int(id-k.firstJSONID) < len(k.json):
+		jc := k.json[id-k.firstJSONID]
+		if got == "" {
+			return fmt.Sprintf("check: json %s not found, want %s", jc.path, jc.want)
+		}
+		return fmt.Sprintf("check: json %s is %s, want %s", jc.path, got, jc.want)
 	case id == k.maxDurID:
 		d, _ := strconv.ParseInt(got, 10, 64)
 		return fmt.Sprintf("check: took %s, over max_duration %s", time.Duration(d).Round(time.Microsecond), k.maxDur)

@@ -20,7 +20,7 @@ func checkTarget(t *testing.T) string {
 		case "/ok":
 			w.Header().Set("X-Id", "abc")
 			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"ok":true,"n":3}`)
+			io.WriteString(w, `{"ok":true,"n":3,"s":"x\"y","z":null}`)
 		case "/created":
 			w.WriteHeader(201)
 		case "/missing":
@@ -68,6 +68,12 @@ func TestChecks(t *testing.T) {
 		{"body_contains", "/ok", scenarios.Check{BodyContains: "needle"}, measure.ErrCheckFailed, "body_contains", `check: body does not contain "needle"`},
 		{"body_not_contains", "/ok", scenarios.Check{BodyNotContains: `"n":3`}, measure.ErrCheckFailed, "body_not_contains", `check: body contains "\"n\":3"`},
 		{"max_duration", "/slow", scenarios.Check{MaxDuration: time.Millisecond}, measure.ErrCheckFailed, "max_duration", "over max_duration 1ms"},
+		{"json_pass", "/ok", scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
+			{Path: scenarios.MustJSONPath("$.n"), Value: 3.0}, {Path: scenarios.MustJSONPath("$.s"), Value: "x\"y"}, {Path: scenarios.MustJSONPath("$.z"), Value: nil}}}, "", "", ""},
+		{"json_value", "/ok", scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
+			{Path: scenarios.MustJSONPath("$.n"), Value: "3"}}}, measure.ErrCheckFailed, "json $.n", `check: json $.n is 3, want "3"`},
+		{"json_missing", "/ok", scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.user.id"), Value: 1.0}}}, measure.ErrCheckFailed, "json $.user.id", "check: json $.user.id not found, want 1"},
+		{"json_not_json", "/slow", scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: false}}}, measure.ErrCheckFailed, "json $.ok", "check: json $.ok not found, want false"},
 		// Both the header and the body fail: the header, first in order, counts.
 		{"first_wins", "/ok", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "X-Nope"}}, BodyContains: "needle"}, measure.ErrCheckFailed, "header X-Nope", "check: header X-Nope is missing"},
 	}

@@ -44,6 +44,7 @@ type vu struct {
 	// failDetail what it found instead (a header's value, the time taken).
 	failCheck  uint8
 	failDetail []byte
+	detailBuf  []byte // failDetail's own bytes when it is not a view into the response
 
 	work  chan time.Time // open model: intended start of the next iteration
 	ttfb  time.Duration  // the last request's time to first byte (0: unknown)

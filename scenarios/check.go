@@ -107,6 +107,45 @@ func (d *decoder) headerChecks(n ast.Node, field string) ([]HeaderCheck, error) 
 	return out, nil
 }
 
+// jsonChecks reads {"$.path": value}: the path compiled, the value a
+// scalar (string, number, true/false or null).
+func (d *decoder) jsonChecks(n ast.Node, field string) ([]JSONCheck, error) {
+	es, err := d.mapping(n, field)
+	if err != nil {
+		return nil, err
+	}
+	out := []JSONCheck{}
+	for _, e := range es {
+		f := join(field, e.key)
+		d.markEntry(e, f)
+		p, err := d.jsonPathKey(e, f)
+		if err != nil {
+			return nil, err
+		}
+		r, err := d.resolve(e.val, f)
+		if err != nil {
+			return nil, err
+		}
+		jc := JSONCheck{Path: p}
+		switch x := r.(type) {
+		case *ast.NullNode:
+		case *ast.BoolNode:
+			jc.Value = x.Value
+		case *ast.IntegerNode, *ast.FloatNode:
+			jc.Value, err = d.num(e.val, f)
+		case *ast.StringNode, *ast.LiteralNode:
+			jc.Value, err = d.str(e.val, f)
+		default:
+			err = d.errNode(e.val, f, "want the value the path must hold (a string, number, true/false or null), got %s", kindName(r))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jc)
+	}
+	return out, nil
+}
+
 // StatusOK says whether status passes the check's status rule: a listed
 // code or class, or any 2xx/3xx when it lists none.
 func (c *Check) StatusOK(status int) bool {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ func TestParseChecks(t *testing.T) {
 							header: {Content-Type: application/json, X-Id: true, X-Debug: false, X-Flag: "true"}
 							body_contains: ok
 							body_not_contains: error
+							json: {"$.ok": true, $.n: 3, "$['a b'][0]": "x", $.z: null, $.f: 1.5}
 							max_duration: 250ms
 					- url: /y
 						check: {status: 4xx}
@@ -33,6 +35,14 @@ func TestParseChecks(t *testing.T) {
 		Header: []HeaderCheck{{Name: "Content-Type", Value: str("application/json")}, {Name: "X-Id"}, {Name: "X-Debug", Absent: true},
 			{Name: "X-Flag", Value: str("true")}},
 		BodyContains: "ok", BodyNotContains: "error", MaxDuration: 250 * time.Millisecond}
+	var paths []string
+	for _, j := range c.JSON {
+		paths = append(paths, j.Path.String())
+	}
+	if fmt.Sprint(paths) != "[$.ok $.n $['a b'][0] $.z $.f]" || !reflect.DeepEqual([]any{c.JSON[0].Value, c.JSON[1].Value, c.JSON[2].Value, c.JSON[3].Value, c.JSON[4].Value}, []any{true, 3.0, "x", nil, 1.5}) {
+		t.Errorf("json checks %v %+v", paths, c.JSON)
+	}
+	c.JSON = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("check\n got %+v\nwant %+v", c, want)
 	}
@@ -85,6 +95,18 @@ func TestParseCheckErrors(t *testing.T) {
 			- stages: [{duration: 1m, target: 5}]
 				requests: [{url: /x, check: {max_duration: -1s}}]
 		`, `s.yaml:4:48: groups[0].requests[0].check.max_duration: negative duration "-1s"`},
+		{"json value is a list", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {json: {$.ids: [1, 2]}}}]
+		`, `s.yaml:4:48: groups[0].requests[0].check.json.$.ids: want the value the path must hold (a string, number, true/false or null), got a list`},
+		{"json path outside the subset", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				requests: [{url: /x, check: {json: {"$.items[*].id": 1}}}]
+		`, `s.yaml:4:50: groups[0].requests[0].check.json.$.items[*].id: JSON path "$.items[*].id": wildcards (*) are not supported; name one key or [index]`},
 		{"misspelt key", `
 		base_url: http://h
 		groups:

@@ -111,6 +111,9 @@ type Check struct {
 	BodyContains string `json:"body_contains,omitempty" yaml:"body_contains"`
 	// BodyNotContains, when set, must not appear in the response body.
 	BodyNotContains string `json:"body_not_contains,omitempty" yaml:"body_not_contains"`
+	// JSON checks values in a JSON body by path, in the order written
+	// (json: {"$.ok": true}).
+	JSON []JSONCheck `json:"json,omitempty" yaml:"json"`
 	// Header checks response headers by name, in the order written.
 	Header []HeaderCheck `json:"header,omitempty" yaml:"header"`
 	// MaxDuration, when set, fails a response that took longer: the
@@ -128,10 +131,17 @@ type HeaderCheck struct {
 	Absent bool    `json:"absent,omitempty"`
 }
 
+// JSONCheck is one json check: the value at Path must equal Value, a
+// string, a number (float64), a boolean or nil for JSON null.
+type JSONCheck struct {
+	Path  *JSONPath `json:"path"`
+	Value any       `json:"value"`
+}
+
 // NeedsBody is whether the check reads the response body (the engine
 // holds a body in memory only then).
 func (c *Check) NeedsBody() bool {
-	return c != nil && (c.BodyContains != "" || c.BodyNotContains != "")
+	return c != nil && (c.BodyContains != "" || c.BodyNotContains != "" || len(c.JSON) > 0)
 }
 
 // WebSocket is a group's WebSocket flow: each VU opens URL, then sends Send

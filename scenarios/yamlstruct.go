@@ -134,6 +134,8 @@ func (d *decoder) value(n ast.Node, field string, v reflect.Value) (err error) {
 		*p, err = d.check(n, field)
 	case *[]HeaderCheck:
 		*p, err = d.headerChecks(n, field)
+	case *[]JSONCheck:
+		*p, err = d.jsonChecks(n, field)
 	case *[]Header:
 		*p, err = d.headers(n, field)
 	case *map[string]string:
