@@ -25,7 +25,7 @@ type checker struct {
 	maxDur      time.Duration
 	// names[i-1] names check i in failure rows ("status", "header
 	// X-Id", "body_contains", …); the ids below index it.
-	names                                      []string
+	names                                                   []string
 	bodyID, notBodyID, maxDurID, firstHeaderID, firstJSONID uint8
 }
 
