@@ -31,6 +31,10 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.IntVar(&o.MaxViewers, "max-viewers", 8, "at most this many SSH viewers with --share")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", time.Hour, "with --share: close an SSH session after this long without a keystroke (0 = never)")
 	fs.BoolVar(&o.Insecure, "insecure", false, "accept any TLS certificate from the target (self-signed test systems)")
+	fs.IntVar(&o.Fleet.Agents, "agents", 0, "send the load from N agents (brink agent) over NATS; this process is the controller")
+	fs.StringVar(&o.Fleet.URL, "nats", "", "with --agents: the NATS server (nats://[TOKEN@]HOST:PORT); default an embedded one on --nats-listen")
+	fs.StringVar(&o.Fleet.Listen, "nats-listen", ":4222", "with --agents and no --nats: the embedded NATS server's address (a fresh token guards it)")
+	fs.DurationVar(&o.Fleet.Wait, "agents-wait", 2*time.Minute, "with --agents: how long to wait for the agents to join")
 }
 
 func init() {

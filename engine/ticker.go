@@ -276,6 +276,8 @@ func (m *merger) summarize(tk *measure.Tick) {
 	tk.TTFB = summarize(m.ttfb)
 	tk.Hist = m.total.Export()
 	tk.ServiceHist = m.service.Export()
+	tk.ConnectHist = exportNonEmpty(m.connect)
+	tk.TTFBHist = exportNonEmpty(m.ttfb)
 	tk.WS.Connect = summarize(m.wsConnect)
 	tk.WS.Reply = summarize(m.wsReply)
 	tk.WS.Session = summarize(m.wsSession)

@@ -259,6 +259,10 @@ type Tick struct {
 	// ServiceHist is the window's Service histogram in mergeable form (µs),
 	// so whole-run service-time percentiles are exact too.
 	ServiceHist *hdrhistogram.Snapshot `json:"-"`
+	// ConnectHist and TTFBHist are Connect and TTFB in mergeable form
+	// (µs; nil when empty), so agents' windows merge exactly.
+	ConnectHist *hdrhistogram.Snapshot `json:"-"`
+	TTFBHist    *hdrhistogram.Snapshot `json:"-"`
 
 	// Failures groups the window's failed requests (and dropped arrivals)
 	// by endpoint, kind and status, with a sample message; most frequent

@@ -12,7 +12,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/share"
 	"github.com/brink-load/brink/tui"
 )
@@ -170,7 +169,7 @@ func (r *runner) runConsole(tuiCtx context.Context, engDone <-chan error, viewer
 // consoleController lets a console steer the engine; the console records
 // who did what in the recorder itself.
 type consoleController struct {
-	*engine.Engine
+	load
 	stop  func()
 	abort func(who string)
 }

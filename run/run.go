@@ -18,6 +18,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/fleet"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
@@ -43,6 +44,9 @@ type Options struct {
 	// node flags add what has no scenario key); nil means the section alone.
 	NodeConfig func(*scenarios.Nodes) promquery.Config
 	Version    string // brink's, for the report
+	// Fleet, when Agents > 0, sends the load from that many `brink agent`
+	// processes over NATS instead of this process (fleet.go).
+	Fleet FleetOptions
 	// Console is for tests; nil means os.Stdout.
 	Console *os.File
 }
@@ -51,7 +55,15 @@ type Options struct {
 // console or line printer, and returns the exit code. The report is written
 // on every way out: normal end, abort, SIGINT, SIGTERM, SIGHUP, a panic.
 func Execute(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) int {
-	r, code := newRunner(sc, o, stdout, stderr)
+	var fl *fleet.Controller
+	if o.Fleet.Agents > 0 {
+		var code int
+		if fl, code = prepareFleet(sc, o, stderr); fl == nil {
+			return code
+		}
+		defer fl.Close()
+	}
+	r, code := newRunner(sc, o, stdout, stderr, fl)
 	if r == nil {
 		return code
 	}
@@ -67,7 +79,7 @@ type runner struct {
 	stdout, stderr io.Writer
 
 	rec     *report.Recorder
-	eng     *engine.Engine
+	eng     load             // the engine, or the fleet's controller
 	src     promquery.Source // nil: no node metrics
 	out     *reportOut
 	st      *stops
@@ -89,7 +101,7 @@ type runner struct {
 
 // newRunner checks what can be checked before any load and builds the
 // run's parts; a nil runner comes with the exit code of the refusal.
-func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*runner, int) {
+func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *fleet.Controller) (*runner, int) {
 	if o.AbortOnBreakpoint {
 		sc.AbortOnBreakpoint = true
 	}
@@ -124,14 +136,17 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*ru
 		r.logf = func(f string, a ...any) { r.rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
 	}
 	var err error
-	r.eng, err = engine.New(sc, engine.Options{
-		OnTick:             func(t measure.Tick) { TickHook(t); r.rec.AddTick(t) },
+	onTick := func(t measure.Tick) { TickHook(t); r.rec.AddTick(t) }
+	if fl != nil {
+		fl.Bind(onTick, r.logf)
+		r.eng = fl
+	} else if r.eng, err = engine.New(sc, engine.Options{
+		OnTick:             onTick,
 		OnPanic:            r.panicked,
 		Logf:               r.logf,
 		InsecureSkipVerify: o.Insecure,
 		GracefulStop:       gracefulStop, // said on the first Ctrl-C
-	})
-	if err != nil {
+	}); err != nil {
 		fmt.Fprintf(stderr, "brink: %v\n", err)
 		return nil, ExitUsage
 	}
@@ -147,7 +162,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) (*ru
 		}
 	}
 	r.stopEngine = sync.OnceFunc(func() { go r.eng.Stop() })
-	r.ctl = consoleController{Engine: r.eng, stop: r.stopEngine, abort: r.consoleAbort}
+	r.ctl = consoleController{load: r.eng, stop: r.stopEngine, abort: r.consoleAbort}
 	r.rec.OnBreakpoint(r.breakpoint)
 	return r, ExitOK
 }
@@ -178,7 +193,7 @@ func (r *runner) run() (code int) {
 	defer r.watchSignals(ctx, cancel, returned)()
 
 	engDone := make(chan error, 1)
-	go func() { engDone <- r.eng.Run(ctx) }()
+	go func() { defer r.guard(); engDone <- r.eng.Run(ctx) }()
 	var runErr error
 	if r.useTUI {
 		runErr = r.runConsole(tuiCtx, engDone, viewers)
