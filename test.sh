@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every brink test for real: installs what is missing (Debian packages
-# prometheus, prometheus-node-exporter, tmux; Go modules), checks go.mod is
+# prometheus, prometheus-node-exporter, tmux, nats-server; Go modules), checks go.mod is
 # tidy, vets, checks gofmt, staticcheck and deadcode, then go test -race.
 # BRINK_REQUIRE_SERVERS=1 (set by .ci/run) turns a missing server binary into
 # a test failure instead of a skip.
@@ -11,6 +11,8 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# Debian puts nats-server in /usr/sbin, which a user's PATH may lack.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -19,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # apt starts the Debian services; the tests start their own on free ports.
-for svc in prometheus prometheus-node-exporter; do
+for svc in prometheus prometheus-node-exporter nats-server; do
   if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
 done
 

@@ -1,0 +1,401 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/nats-io/nats.go"
+
+	"github.com/brink-load/brink/fleet/proto"
+	"github.com/brink-load/brink/report"
+)
+
+// countingTarget counts requests and when the last one came.
+type countingTarget struct {
+	*httptest.Server
+	n    atomic.Int64
+	last atomic.Int64 // Unix ns
+}
+
+func newCountingTarget(t *testing.T) *countingTarget {
+	c := &countingTarget{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.n.Add(1)
+		c.last.Store(time.Now().UnixNano())
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// proc is a brink process started by a fleet test, killed (by its own pid)
+// when the test ends.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan struct{}
+	code   int
+}
+
+func startBrink(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(brinkBin, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("brink %s:\n%s", strings.Join(args[:1], " "), p.stderr.String())
+		}
+	})
+	return p
+}
+
+// wait returns the exit code, failing the test past limit.
+func (p *proc) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(limit):
+		t.Fatalf("brink still running after %s:\n%s", limit, p.stderr.String())
+		return -1
+	}
+}
+
+// waitFor waits until re matches p's output and returns the match.
+func (p *proc) waitFor(t *testing.T, re *regexp.Regexp, limit time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
+			return m
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("brink exited %d before %s:\n%s", p.code, re, p.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %s within %s:\n%s", re, limit, p.stderr.String())
+	return nil
+}
+
+var agentLine = regexp.MustCompile(`brink agent --nats (nats://\S+)`)
+
+// busTap listens to every agent → controller window on the bus, so a test
+// can compare the controller's merge with the agents' own histograms.
+type busTap struct {
+	mu    sync.Mutex
+	union *hdrhistogram.Histogram
+	iters map[string]int64 // agent id → iterations + dropped
+	errs  []error
+}
+
+func tapBus(t *testing.T, url string) *busTap {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	b := &busTap{union: hdrhistogram.New(1, 60_000_000, 3), iters: map[string]int64{}}
+	if _, err := nc.Subscribe("brink.fleet.run.*", func(m *nats.Msg) {
+		msg, err := proto.Decode(m.Data)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if err != nil {
+			b.errs = append(b.errs, err)
+			return
+		}
+		if msg.Type != proto.TypeTick {
+			return
+		}
+		b.iters[msg.Agent] += msg.Tick.Iterations + msg.Tick.Dropped
+		if msg.Tick.Hist != "" {
+			h, err := hdrhistogram.Decode([]byte(msg.Tick.Hist))
+			if err != nil {
+				b.errs = append(b.errs, err)
+				return
+			}
+			b.union.Merge(h)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeScenario(t *testing.T, body string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	r, err := report.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Three `brink agent` processes on the embedded NATS server: an
+// arrival-rate run of 300/s for 10 s reaches the target as exactly 3 000
+// requests, each agent sends about a third, and the report's p50/p99 are
+// those of the union of the agents' own histograms.
+func TestFleetEmbeddedSplitsExactlyAndMergesExactly(t *testing.T) {
+	target := newCountingTarget(t)
+	file := writeScenario(t, fmt.Sprintf(`name: fleet-rate
+base_url: %s
+groups:
+  - name: writes
+    executor: constant-arrival-rate
+    rate: 300
+    duration: 10s
+    pre_allocated_vus: 60
+    max_vus: 600
+    requests: [{name: post, url: /post}]
+`, target.URL))
+	rep := filepath.Join(t.TempDir(), "r.json")
+	ctl := startBrink(t, "run", file, "--headless", "--agents", "3", "--nats-listen", "127.0.0.1:0", "--report", rep)
+	url := ctl.waitFor(t, agentLine, 20*time.Second)[1]
+	tap := tapBus(t, url)
+	for _, n := range []string{"a1", "a2", "a3"} {
+		startBrink(t, "agent", "--nats", url, "--name", n)
+	}
+	code := ctl.wait(t, 60*time.Second)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, ctl.stderr.String())
+	}
+	r := readReport(t, rep)
+	if got := target.n.Load(); got != 3000 || r.Summary.Requests != 3000 || r.Summary.DroppedIterations != 0 {
+		t.Fatalf("target counted %d requests, report %d (+%d dropped); want exactly 3000", got, r.Summary.Requests, r.Summary.DroppedIterations)
+	}
+	tap.mu.Lock()
+	defer tap.mu.Unlock()
+	if len(tap.errs) > 0 {
+		t.Fatalf("bus: %v", tap.errs)
+	}
+	if len(tap.iters) != 3 {
+		t.Fatalf("windows from %d agents, want 3", len(tap.iters))
+	}
+	for id, n := range tap.iters {
+		if n < 900 || n > 1100 {
+			t.Errorf("agent %s sent %d of 3000, want about a third", id, n)
+		}
+	}
+	for _, q := range []struct {
+		p   float64
+		got report.Num
+	}{{50, r.Summary.LatencyMs.Med}, {99, r.Summary.LatencyMs.P99}} {
+		want := float64(tap.union.ValueAtPercentile(q.p)) / 1000
+		if math.Abs(float64(q.got)-want) > 1e-9 {
+			t.Errorf("p%g: report %v ms, union of the agents' histograms %v ms", q.p, q.got, want)
+		}
+	}
+	if !r.Summary.LatencyMs.Exact || r.Summary.LatencyMs.Count != 3000 {
+		t.Errorf("latency not exact over 3000: %+v", r.Summary.LatencyMs)
+	}
+}
+
+// The Debian nats-server as the bus, three agents serving one run after
+// another: a closed ramp whose VUs add up to the stage formula; then one
+// agent killed with SIGKILL mid-run (the run goes on, the report says who
+// and when); then the controller killed (every agent's load stops within
+// 5 s).
+func TestFleetExternalNATS(t *testing.T) {
+	bin := natsServerBinary(t)
+	port := freePort(t)
+	token := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	srv := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "--auth", token)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	url := fmt.Sprintf("nats://%s@127.0.0.1:%d", token, port)
+	waitNATS(t, url)
+	target := newCountingTarget(t)
+	agents := map[string]*proc{}
+	for _, n := range []string{"b1", "b2", "b3"} {
+		agents[n] = startBrink(t, "agent", "--nats", url, "--name", n)
+	}
+
+	t.Run("closed ramp adds up", func(t *testing.T) {
+		file := writeScenario(t, fmt.Sprintf(`name: fleet-ramp
+base_url: %s
+groups:
+  - name: browse
+    executor: ramping-vus
+    stages: [{duration: 2s, target: 30}, {duration: 3s, target: 30}]
+    think: 20ms
+    requests: [{name: get, url: /get}]
+`, target.URL))
+		rep := filepath.Join(t.TempDir(), "r.json")
+		ctl := startBrink(t, "run", file, "--headless", "--agents", "3", "--nats", url, "--report", rep)
+		if code := ctl.wait(t, 60*time.Second); code != exitOK {
+			t.Fatalf("exit %d:\n%s", code, ctl.stderr.String())
+		}
+		r := readReport(t, rep)
+		held := 0
+		for _, w := range r.Timeline {
+			// Past the ramp every agent's share of 30 is whole: the
+			// windows there add up to 30 exactly.
+			if w.ElapsedS >= 2.5 && w.ElapsedS <= 4.5 {
+				held++
+				if w.TargetVUs != 30 || w.VUs != 30 {
+					t.Errorf("window at %.1fs: %d VUs of target %d, want 30 of 30", w.ElapsedS, w.VUs, w.TargetVUs)
+				}
+			}
+		}
+		if held == 0 || r.Summary.VUsMax != 30 {
+			t.Fatalf("%d held windows, vus_max %d", held, r.Summary.VUsMax)
+		}
+	})
+
+	t.Run("agent killed mid-run", func(t *testing.T) {
+		file := writeScenario(t, fmt.Sprintf(`name: fleet-kill
+base_url: %s
+groups:
+  - name: writes
+    executor: constant-arrival-rate
+    rate: 60
+    duration: 8s
+    requests: [{name: post, url: /post}]
+`, target.URL))
+		rep := filepath.Join(t.TempDir(), "r.json")
+		ctl := startBrink(t, "run", file, "--headless", "--agents", "3", "--nats", url, "--report", rep)
+		ctl.waitFor(t, regexp.MustCompile(`agent b3 joined`), 20*time.Second)
+		// The load runs once the first progress line is out (5 s) or
+		// sooner: wait for the target to see requests.
+		deadline := time.Now().Add(20 * time.Second)
+		for target.n.Load() == 0 || time.Since(time.Unix(0, target.last.Load())) > time.Second {
+			if time.Now().After(deadline) {
+				t.Fatal("no load reached the target")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		killed := time.Now()
+		_ = agents["b3"].cmd.Process.Signal(syscall.SIGKILL)
+		code := ctl.wait(t, 60*time.Second)
+		if code != exitOK && code != exitInconclusive {
+			t.Fatalf("exit %d, want 0 or 98:\n%s", code, ctl.stderr.String())
+		}
+		if !strings.Contains(ctl.stderr.String(), "agent b3 (") || !strings.Contains(ctl.stderr.String(), "lost at") {
+			t.Errorf("the loss is not named:\n%s", ctl.stderr.String())
+		}
+		r := readReport(t, rep)
+		marked := 0
+		for _, w := range r.Timeline {
+			if strings.Contains(w.Generator.Reason, "agent b3 lost at") {
+				marked++
+			}
+		}
+		if marked == 0 {
+			t.Errorf("no window after the loss is marked")
+		}
+		assertAgentLost(t, r, "b3", killed)
+	})
+
+	t.Run("controller killed", func(t *testing.T) {
+		file := writeScenario(t, fmt.Sprintf(`name: fleet-orphan
+base_url: %s
+groups:
+  - name: writes
+    executor: constant-arrival-rate
+    rate: 50
+    duration: 60s
+    requests: [{name: post, url: /post}]
+`, target.URL))
+		ctl := startBrink(t, "run", file, "--headless", "--agents", "2", "--nats", url, "--report", filepath.Join(t.TempDir(), "r.json"))
+		before := target.n.Load()
+		deadline := time.Now().Add(30 * time.Second)
+		for target.n.Load() < before+50 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no load reached the target:\n%s", ctl.stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		killed := time.Now()
+		_ = ctl.cmd.Process.Signal(syscall.SIGKILL)
+		<-ctl.done
+		time.Sleep(6 * time.Second)
+		n := target.n.Load()
+		time.Sleep(time.Second)
+		if target.n.Load() != n {
+			t.Fatalf("load still reaches the target 7 s after the controller was killed")
+		}
+		if last := time.Unix(0, target.last.Load()); last.Sub(killed) > 5*time.Second {
+			t.Errorf("last request %s after the controller was killed, want within 5 s", last.Sub(killed))
+		}
+		for _, n := range []string{"b1", "b2"} {
+			if !strings.Contains(agents[n].stderr.String(), "controller lost") {
+				t.Errorf("agent %s does not say the controller was lost:\n%s", n, agents[n].stderr.String())
+			}
+		}
+	})
+}
+
+// natsServerBinary is Debian's nats-server, which lives in /usr/sbin
+// (not on every user's PATH).
+func natsServerBinary(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		if _, err := os.Stat("/usr/sbin/nats-server"); err == nil {
+			return "/usr/sbin/nats-server"
+		}
+	}
+	return requireBinary(t, "nats-server")
+}
+
+// waitNATS waits until the server takes connections.
+func waitNATS(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if nc, err := nats.Connect(url); err == nil {
+			nc.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nats-server on %s did not start", url)
+}
+
+// assertAgentLost is filled in when the report lists its agents.
+func assertAgentLost(t *testing.T, r *report.Report, name string, killed time.Time) {
+	t.Helper()
+}
