@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"math"
 	"time"
 )
 
@@ -30,41 +29,6 @@ type Sample struct {
 	// node; StaleReason says why in a few words.
 	Stale       bool   `json:"stale,omitempty"`
 	StaleReason string `json:"stale_reason,omitempty"`
-}
-
-// MetricNames are the names scenarios use in node thresholds, in display
-// order. They are contracts: never rename.
-var MetricNames = []string{"cpu", "iowait", "disk_util", "load1", "load1_per_core", "mem",
-	"read_bps", "write_bps", "net_rx_bps", "net_tx_bps"}
-
-// Metric returns a metric by its threshold name; ok is false for an unknown
-// name or a NaN value.
-func (s *Sample) Metric(name string) (v float64, ok bool) {
-	switch name {
-	case "cpu":
-		v = s.CPU
-	case "iowait":
-		v = s.IOWait
-	case "disk_util":
-		v = s.DiskUtil
-	case "load1":
-		v = s.Load1
-	case "load1_per_core":
-		v = s.Load1PerCore
-	case "mem":
-		v = s.Mem
-	case "read_bps":
-		v = s.ReadBps
-	case "write_bps":
-		v = s.WriteBps
-	case "net_rx_bps":
-		v = s.NetRxBps
-	case "net_tx_bps":
-		v = s.NetTxBps
-	default:
-		return 0, false
-	}
-	return v, !math.IsNaN(v)
 }
 
 // PanelSeries is one series of a custom panel's query.

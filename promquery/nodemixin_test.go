@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,4 +207,15 @@ func nodeMixinByHand(t *testing.T, b1, b2 []byte, dt float64) (busy, iowait floa
 		t.Fatal("no cpu counters in node_exporter's output")
 	}
 	return clampPct(100 * (1 - avgOf(notBusy))), clampPct(100 * avgOf(iow))
+}
+
+// avgOf is the mean of m's values, summed in key order so the result does
+// not depend on map iteration.
+func avgOf(m map[string]float64) float64 {
+	keys := slices.Sorted(maps.Keys(m))
+	var sum float64
+	for _, k := range keys {
+		sum += m[k]
+	}
+	return sum / float64(len(m))
 }

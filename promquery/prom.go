@@ -145,31 +145,25 @@ func (s *promSource) with(metric, extra string) string {
 // evaluation time becomes every other query's.
 func (s *promSource) upQuery() string { return "max by (" + s.by + ") (" + s.with("up", "") + ")" }
 
-// queries are the node queries of one poll after up. CPU busy is
-// node-mixin's rule, computed by Prometheus:
-// 1 - avg over cpus of (idle+iowait+steal) per cpu; iowait is the same
-// average of the iowait mode alone. The scrape source computes the same.
+// queries are the node queries of one poll after up: the age of node_load1
+// and the number of cores beside the node-metric table's PromQL (CPU busy
+// is node-mixin's rule, computed by Prometheus; the scrape source computes
+// the same from the same table).
 func (s *promSource) queries() []metricQuery {
 	w, by := s.window(), s.by
-	rate := func(sel string) string { return "rate(" + sel + "[" + w + "])" }
-	return []metricQuery{
+	q := measure.PromQL{By: by, With: s.with, Rate: func(sel string) string { return "rate(" + sel + "[" + w + "])" }}
+	qs := []metricQuery{
 		// The age is computed by Prometheus against its own clock, so a
 		// skewed clock on brink's machine cannot make fresh values stale.
 		{"age", "max by (" + by + ") (time() - timestamp(" + s.with("node_load1", "") + "))"},
-		{"load1", "max by (" + by + ") (" + s.with("node_load1", "") + ")"},
-		{"cpu", "1 - avg by (" + by + ") (sum by (" + by + ",cpu) (" +
-			rate(s.with("node_cpu_seconds_total", `mode=~"idle|iowait|steal"`)) + "))"},
-		{"iowait", "avg by (" + by + ") (sum by (" + by + ",cpu) (" +
-			rate(s.with("node_cpu_seconds_total", `mode="iowait"`)) + "))"},
 		{"cores", "count by (" + by + ") (" + s.with("node_cpu_seconds_total", `mode="idle"`) + ")"},
-		{"disk", "topk by (" + by + ") (1, " + rate(s.with("node_disk_io_time_seconds_total", "")) + ")"},
-		{"read", "sum by (" + by + ") (" + rate(s.with("node_disk_read_bytes_total", "")) + ")"},
-		{"write", "sum by (" + by + ") (" + rate(s.with("node_disk_written_bytes_total", "")) + ")"},
-		{"mem", "1 - sum by (" + by + ") (" + s.with("node_memory_MemAvailable_bytes", "") +
-			") / sum by (" + by + ") (" + s.with("node_memory_MemTotal_bytes", "") + ")"},
-		{"rx", "sum by (" + by + ") (" + rate(s.with("node_network_receive_bytes_total", `device!="lo"`)) + ")"},
-		{"tx", "sum by (" + by + ") (" + rate(s.with("node_network_transmit_bytes_total", `device!="lo"`)) + ")"},
 	}
+	for _, m := range measure.NodeMetrics {
+		if m.PromQL != nil {
+			qs = append(qs, metricQuery{m.Key, m.PromQL(q)})
+		}
+	}
+	return qs
 }
 
 type queryResult struct {
@@ -368,7 +362,7 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []me
 		k := s.keyOf(m)
 		smp, ok := nodes[k]
 		if !ok {
-			n := nanSample()
+			n := measure.NaNSample()
 			smp = &n
 			smp.Instance = k.instance
 			label := k.name
@@ -399,23 +393,29 @@ func (s *promSource) assemble(r map[string]queryResult, polledAt time.Time) []me
 			age[s.keyOf(e.Metric)] = max(0, time.Duration(v*float64(time.Second)))
 		}
 	})
-	each("load1", func(smp *measure.Sample, e *model.Sample) { smp.Load1 = float64(e.Value) })
-	each("cpu", func(smp *measure.Sample, e *model.Sample) { smp.CPU = clampPct(100 * float64(e.Value)) })
-	each("iowait", func(smp *measure.Sample, e *model.Sample) { smp.IOWait = clampPct(100 * float64(e.Value)) })
 	each("cores", func(smp *measure.Sample, e *model.Sample) { smp.Cores = int(e.Value) })
-	each("disk", func(smp *measure.Sample, e *model.Sample) {
-		// topk may return ties; keep the first device by name so the
-		// shown device is stable.
-		v, dev := clampPct(100*float64(e.Value)), termtext.Clean(string(e.Metric["device"]))
-		if math.IsNaN(smp.DiskUtil) || v > smp.DiskUtil || (v == smp.DiskUtil && dev < smp.DiskDevice) {
-			smp.DiskUtil, smp.DiskDevice = v, dev
+	for _, m := range measure.NodeMetrics {
+		if m.PromQL == nil {
+			continue
 		}
-	})
-	each("read", func(smp *measure.Sample, e *model.Sample) { smp.ReadBps = float64(e.Value) })
-	each("write", func(smp *measure.Sample, e *model.Sample) { smp.WriteBps = float64(e.Value) })
-	each("mem", func(smp *measure.Sample, e *model.Sample) { smp.Mem = clampPct(100 * float64(e.Value)) })
-	each("rx", func(smp *measure.Sample, e *model.Sample) { smp.NetRxBps = float64(e.Value) })
-	each("tx", func(smp *measure.Sample, e *model.Sample) { smp.NetTxBps = float64(e.Value) })
+		each(m.Key, func(smp *measure.Sample, e *model.Sample) {
+			v := float64(e.Value)
+			if m.Unit == "%" {
+				v = clampPct(100 * v)
+			}
+			if !m.BusiestDevice {
+				m.Set(smp, v)
+				return
+			}
+			// topk may return ties; keep the first device by name so the
+			// shown device is stable.
+			dev := termtext.Clean(string(e.Metric["device"]))
+			if old := m.Of(smp); math.IsNaN(old) || v > old || (v == old && dev < smp.DiskDevice) {
+				m.Set(smp, v)
+				smp.DiskDevice = dev
+			}
+		})
+	}
 
 	staleAfter := s.staleAfter
 	if staleAfter <= 0 {

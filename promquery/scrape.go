@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -200,7 +199,7 @@ func (s *scrapeSource) Poll(ctx context.Context) (measure.Poll, error) {
 func (s *scrapeSource) staleSample(t scrapeTarget, st *nodeState, reason string) measure.Sample {
 	smp := st.sample
 	if !st.have {
-		smp = nanSample()
+		smp = measure.NaNSample()
 		smp.Time = time.Now()
 	}
 	smp.Node, smp.Role, smp.Instance = t.node, t.role, t.instance
@@ -394,102 +393,47 @@ func value(m *dto.Metric) float64 {
 // CPU counters move in 10 ms ticks per core.
 const minRateGap = 500 * time.Millisecond
 
-// computeSample turns two scrapes into a sample; with no previous scrape
-// only the gauges are known and every rate is NaN.
+// computeSample turns two scrapes into a sample by the node-metric table's
+// Scrape formulas; with no previous scrape only the gauges are known and
+// every rate is NaN.
 func computeSample(prev, cur *exposition) measure.Sample {
-	smp := nanSample()
-	smp.Time = cur.at
-	smp.Load1 = cur.load1
-	smp.Cores = cur.cores
-	if cur.cores > 0 && !math.IsNaN(cur.load1) {
-		smp.Load1PerCore = cur.load1 / float64(cur.cores)
-	}
-	if cur.memTotal > 0 && !math.IsNaN(cur.memAvail) {
-		smp.Mem = clampPct(100 * (1 - cur.memAvail/cur.memTotal))
-	}
-	if prev == nil {
-		return smp
-	}
-	dt := cur.at.Sub(prev.at).Seconds()
-	r := rates(prev.counters, cur.counters, dt)
-	// Per cpu: idle+iowait+steal and iowait, in cpu-seconds per second.
-	notBusy, iowait := map[string]float64{}, map[string]float64{}
-	var read, write, rx, tx float64
-	var haveRead, haveWrite, haveRx, haveTx bool
-	busiest, busiestDev := -1.0, ""
-	for k, v := range r {
-		switch k.kind {
-		case kCPU:
-			switch k.b {
-			case "idle", "steal":
-				notBusy[k.a] += v
-			case "iowait":
-				notBusy[k.a] += v
-				iowait[k.a] += v
+	n := measure.NodeRates{Load1: cur.load1, MemAvail: cur.memAvail, MemTotal: cur.memTotal, Cores: cur.cores}
+	if prev != nil {
+		n.CPU = map[string]map[string]float64{}
+		n.DiskIO, n.DiskRead, n.DiskWrt = map[string]float64{}, map[string]float64{}, map[string]float64{}
+		n.NetRx, n.NetTx = map[string]float64{}, map[string]float64{}
+		for k, v := range rates(prev.counters, cur.counters, cur.at.Sub(prev.at).Seconds()) {
+			switch k.kind {
+			case kCPU:
+				if n.CPU[k.a] == nil {
+					n.CPU[k.a] = map[string]float64{}
+				}
+				n.CPU[k.a][k.b] += v
+			case kIO:
+				n.DiskIO[k.a] += v
+			case kRead:
+				n.DiskRead[k.a] += v
+			case kWrite:
+				n.DiskWrt[k.a] += v
+			case kRx:
+				n.NetRx[k.a] += v
+			case kTx:
+				n.NetTx[k.a] += v
 			}
-		case kIO:
-			// Ties go to the smaller device name so the shown device does
-			// not flicker between polls.
-			if v > busiest || (v == busiest && k.a < busiestDev) {
-				busiest, busiestDev = v, k.a
-			}
-		case kRead:
-			read, haveRead = read+v, true
-		case kWrite:
-			write, haveWrite = write+v, true
-		case kRx:
-			rx, haveRx = rx+v, true
-		case kTx:
-			tx, haveTx = tx+v, true
 		}
 	}
-	// node-mixin's rule, as the Prometheus source asks Prometheus for:
-	// busy = 1 - avg over cpus of (idle+iowait+steal); the average runs
-	// over the cpus that have those series, as avg without (cpu) does.
-	if len(notBusy) > 0 {
-		smp.CPU = clampPct(100 * (1 - avgOf(notBusy)))
+	smp := measure.Sample{Time: cur.at, Cores: cur.cores}
+	for _, m := range measure.NodeMetrics {
+		v := m.Scrape(&n)
+		if m.Unit == "%" {
+			v = clampPct(100 * v)
+		}
+		m.Set(&smp, v)
 	}
-	if len(iowait) > 0 {
-		smp.IOWait = clampPct(100 * avgOf(iowait))
-	}
-	if busiest >= 0 {
-		smp.DiskUtil, smp.DiskDevice = clampPct(100*busiest), busiestDev
-	}
-	if haveRead {
-		smp.ReadBps = read
-	}
-	if haveWrite {
-		smp.WriteBps = write
-	}
-	if haveRx {
-		smp.NetRxBps = rx
-	}
-	if haveTx {
-		smp.NetTxBps = tx
+	if dev, v := n.BusiestDisk(); !math.IsNaN(v) {
+		smp.DiskDevice = dev
 	}
 	return smp
-}
-
-// avgOf is the mean of m's values, summed in key order so the result does
-// not depend on map iteration.
-func avgOf(m map[string]float64) float64 {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var sum float64
-	for _, k := range keys {
-		sum += m[k]
-	}
-	return sum / float64(len(m))
-}
-
-// nanSample is a sample with every metric unknown.
-func nanSample() measure.Sample {
-	n := math.NaN()
-	return measure.Sample{CPU: n, IOWait: n, DiskUtil: n, ReadBps: n, WriteBps: n, Load1: n,
-		Load1PerCore: n, Mem: n, NetRxBps: n, NetTxBps: n}
 }
 
 // clampPct keeps a percentage in [0, 100]: counters sampled a few ms apart

@@ -515,14 +515,15 @@ func group3(n int64) string {
 	return b.String()
 }
 
-// fmtNodeValue prints a node metric in its unit.
+// fmtNodeValue prints a node metric in its unit (the node-metric table's).
 func fmtNodeValue(metric string, v float64) string {
-	switch metric {
-	case "cpu", "iowait", "disk_util", "mem":
+	m, _ := measure.LookupNodeMetric(metric)
+	switch {
+	case m.Unit == "%":
 		return trimFloat(v, 1) + " %"
-	case "read_bps", "write_bps", "net_rx_bps", "net_tx_bps":
+	case m.Unit == "B/s":
 		return fmtBytes(v) + "/s"
-	case "load1_per_core":
+	case metric == "load1_per_core":
 		return trimFloat(v, 2)
 	}
 	if v >= 100 {

@@ -215,7 +215,7 @@ type Role struct {
 // NodeThreshold is "metric above value", for every node or only those of a
 // role or one node.
 type NodeThreshold struct {
-	// Metric is one of promquery's metric names: cpu, iowait, disk_util,
+	// Metric is one of the node-metric table's names (measure.MetricNames): cpu, iowait, disk_util,
 	// load1, load1_per_core, mem, read_bps, write_bps, net_rx_bps,
 	// net_tx_bps.
 	Metric string  `json:"metric" yaml:"metric"`

@@ -12,16 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
-// nodeMetricNames duplicates promquery.MetricNames (scenarios must not
-// import promquery; the arrows go main → both). Keep the two in step:
-// TestNodeMetricNamesAgree in main's package compares them.
-var nodeMetricNames = []string{"cpu", "iowait", "disk_util", "load1", "load1_per_core", "mem",
-	"read_bps", "write_bps", "net_rx_bps", "net_tx_bps"}
-
-// NodeMetricNames are the metric names node thresholds may use.
-func NodeMetricNames() []string { return slices.Clone(nodeMetricNames) }
+// NodeMetricNames are the metric names node thresholds may use: those of
+// the node-metric table (measure.NodeMetrics), which promquery computes.
+func NodeMetricNames() []string { return slices.Clone(measure.MetricNames) }
 
 // Sanity bounds: past these a scenario is a typo, and sums would overflow.
 const (
@@ -428,11 +425,11 @@ func (v *validator) nodes(n *Nodes) {
 	}
 	for i, t := range n.Thresholds {
 		tf := index(f+".thresholds", i)
-		if !slices.Contains(nodeMetricNames, t.Metric) {
+		if !slices.Contains(measure.MetricNames, t.Metric) {
 			if t.Metric == "" {
-				v.add(tf, "missing metric%s", choices("", nodeMetricNames))
+				v.add(tf, "missing metric%s", choices("", measure.MetricNames))
 			} else {
-				v.add(tf+".metric", "unknown node metric %q%s", t.Metric, choices(t.Metric, nodeMetricNames))
+				v.add(tf+".metric", "unknown node metric %q%s", t.Metric, choices(t.Metric, measure.MetricNames))
 			}
 		}
 		if !finite(t.Above) {

@@ -124,7 +124,7 @@ func TestValidateErrors(t *testing.T) {
 }
 
 func TestNodeMetricNames(t *testing.T) {
-	// Must equal promquery.MetricNames, which this package may not import.
+	// The node-metric table's names (measure.NodeMetrics), in display order.
 	want := []string{"cpu", "iowait", "disk_util", "load1", "load1_per_core", "mem",
 		"read_bps", "write_bps", "net_rx_bps", "net_tx_bps"}
 	if !slices.Equal(NodeMetricNames(), want) {

@@ -20,8 +20,29 @@ type point struct {
 	vus           float64
 }
 
-// nodeMetrics are the node panel's columns, in order.
-var nodeMetrics = []string{"cpu", "iowait", "disk_util", "load1", "mem"}
+// nodeMetrics are the node panel's columns, in order, and metricTitles
+// their titles: the node-metric table's metrics that name a column.
+var nodeMetrics, metricTitles = nodeColumns()
+
+// nodeColumns reads the columns from measure.NodeMetrics. The panel's
+// widths are laid out for len5 columns, so another count is a build
+// mistake that every tui test reports.
+func nodeColumns() (names []string, titles [len5]string) {
+	for _, m := range measure.NodeMetrics {
+		if m.Column == "" {
+			continue
+		}
+		if len(names) == len5 {
+			panic("tui: the node-metric table names more than len5 columns")
+		}
+		titles[len(names)] = m.Column
+		names = append(names, m.Name)
+	}
+	if len(names) != len5 {
+		panic("tui: the node-metric table names fewer than len5 columns")
+	}
+	return names, titles
+}
 
 const (
 	sparkLen  = 256 // samples kept per node metric for its sparkline

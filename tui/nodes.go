@@ -46,8 +46,6 @@ func (p *nodePanel) scroll(by int) { p.offset = max(0, p.offset+by) }
 // widths of each metric's value text (load shows load1/per-core).
 var valueWidths = [len5]int{4, 4, 4, 9, 4}
 
-var metricTitles = [len5]string{"cpu", "iowait", "disk", "load1/core", "mem"}
-
 func (p *nodePanel) render(d *data) string {
 	st := p.st
 	if p.w <= 0 || p.h <= 0 {
