@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -20,6 +21,7 @@ import (
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/fleet"
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/promexport"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
@@ -38,6 +40,8 @@ type Options struct {
 	MaxViewers        int
 	Insecure          bool // accept any TLS certificate from the target
 	IdleTimeout       time.Duration
+	// Metrics is where to serve the run's Prometheus /metrics ("" = off).
+	Metrics string
 	// Progress is how often the headless printer writes a line (default 5s).
 	Progress time.Duration
 	// NodeConfig is the node source for the scenario's nodes section (the
@@ -79,8 +83,10 @@ type runner struct {
 	stdout, stderr io.Writer
 
 	rec     *report.Recorder
-	eng     load             // the engine, or the fleet's controller
-	src     promquery.Source // nil: no node metrics
+	eng     load                 // the engine, or the fleet's controller
+	src     promquery.Source     // nil: no node metrics
+	exp     *promexport.Exporter // nil: no --metrics
+	metrics net.Listener         // bound up front for exp
 	out     *reportOut
 	st      *stops
 	ctl     consoleController
@@ -136,7 +142,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 		r.logf = func(f string, a ...any) { r.rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
 	}
 	var err error
-	onTick := func(t measure.Tick) { TickHook(t); r.rec.AddTick(t) }
+	onTick := r.onTick
 	if fl != nil {
 		fl.Bind(onTick, r.logf)
 		r.eng = fl
@@ -161,6 +167,14 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 			return nil, ExitUsage
 		}
 	}
+	if o.Metrics != "" {
+		// Bound before any load, so a taken or bad address is said now.
+		if r.metrics, err = promexport.Listen(o.Metrics); err != nil {
+			fmt.Fprintf(stderr, "brink: --metrics %s: %v\n", o.Metrics, err)
+			return nil, ExitUsage
+		}
+		r.exp = promexport.New(sc, o.Version, start)
+	}
 	r.stopEngine = sync.OnceFunc(func() { go r.eng.Stop() })
 	r.ctl = consoleController{load: r.eng, stop: r.stopEngine, abort: r.consoleAbort}
 	r.rec.OnBreakpoint(r.breakpoint)
@@ -179,6 +193,7 @@ func (r *runner) run() (code int) {
 	defer cancel() // runs before bg.Wait: stop pollers and autosave first
 	defer r.recoverRun(&code)
 
+	r.startMetrics(ctx)
 	r.startNodes(ctx)
 	r.startAutosave(ctx)
 	viewers, closeShare, err := r.startSharing(ctx)
@@ -202,12 +217,44 @@ func (r *runner) run() (code int) {
 	}
 	r.st.stop(planEnded{}) // a no-op for the context when a stop came first
 	r.out.sayEnd()
+	if r.exp != nil {
+		r.exp.Sync(r.rec) // the final verdict's breakpoint, running 0
+		r.exp.Finish()
+	}
 
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(r.stderr, "brink: %v\n", runErr)
 	}
 	return exitCode(r.st.cause(), outcome{runErr: runErr, reportLost: r.out.lost() != "",
 		passed: r.rec.Passed(), nodeCrossed: nodeCrossed(r.rec), inconclusive: r.rec.Inconclusive()})
+}
+
+// onTick takes one window from the engine: the recorder first, then the
+// /metrics exporter (per window, off the request path).
+func (r *runner) onTick(t measure.Tick) {
+	TickHook(t)
+	r.rec.AddTick(t)
+	if r.exp != nil {
+		r.exp.AddTick(&t)
+		r.exp.Sync(r.rec)
+	}
+}
+
+// startMetrics serves /metrics on the listener bound up front until ctx
+// ends.
+func (r *runner) startMetrics(ctx context.Context) {
+	if r.exp == nil {
+		return
+	}
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer r.guard()
+		if err := r.exp.Serve(ctx, r.metrics); err != nil {
+			r.logf("--metrics: %v (the run goes on)", err)
+		}
+	}()
+	r.logf("serving Prometheus metrics on http://%s/metrics", r.metrics.Addr())
 }
 
 // recoverRun turns a panic on the run's own goroutine into a written

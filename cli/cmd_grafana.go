@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/brink-load/brink/promexport"
+)
+
+func init() {
+	register(command{name: "grafana-dashboard", summary: "print the Grafana dashboard for --metrics (JSON, to import)", run: cmdGrafanaDashboard})
+}
+
+// cmdGrafanaDashboard prints the dashboard embedded in the binary, so it
+// always matches this brink's metric names.
+func cmdGrafanaDashboard(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("grafana-dashboard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: brink grafana-dashboard > brink-dashboard.json\n\nPrints the Grafana dashboard (JSON) for the metrics brink serves with --metrics ADDR: import it in Grafana (Dashboards → New → Import) and pick the Prometheus that scrapes brink and the nodes' node_exporter.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "brink grafana-dashboard: takes no arguments (try 'brink grafana-dashboard --help')")
+		return exitUsage
+	}
+	if _, err := stdout.Write(promexport.Dashboard); err != nil {
+		fmt.Fprintf(stderr, "brink grafana-dashboard: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}

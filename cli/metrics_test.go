@@ -1,0 +1,325 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/promexport"
+	"github.com/brink-load/brink/promquery/promtest"
+	"github.com/brink-load/brink/report"
+)
+
+// promSeries is one series of an instant query's answer.
+type promSeries struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// promQuery runs an instant query at at.
+func promQuery(t *testing.T, base, q string, at time.Time) []promSeries {
+	t.Helper()
+	u := base + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	if r.Status != "success" {
+		t.Fatalf("query %s: %s", q, r.Error)
+	}
+	var out []promSeries
+	for _, s := range r.Data.Result {
+		str, _ := s.Value[1].(string)
+		v, err := strconv.ParseFloat(str, 64)
+		if err != nil {
+			t.Fatalf("query %s: value %v", q, s.Value)
+		}
+		out = append(out, promSeries{Labels: s.Metric, Value: v})
+	}
+	return out
+}
+
+// one is the value of a query that must give exactly one series.
+func one(t *testing.T, base, q string, at time.Time) float64 {
+	t.Helper()
+	s := promQuery(t, base, q, at)
+	if len(s) != 1 {
+		t.Fatalf("query %s at %s: %d series, want 1: %+v", q, at.Format(time.RFC3339), len(s), s)
+	}
+	return s[0].Value
+}
+
+func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*math.Abs(want) }
+
+// TestMetricsScrapedByPrometheus: a real Prometheus scrapes brink's
+// --metrics through a bounded run against a loopback target, and what it
+// computes — the request rate, p95 from the buckets, per-group VUs and
+// arrival rate, the breakpoint — matches brink's own report. Then every
+// PromQL expression of the Grafana dashboard runs against that Prometheus
+// (with a real node_exporter beside brink) and gives data.
+func TestMetricsScrapedByPrometheus(t *testing.T) {
+	var loaded atomic.Bool
+	var n atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loaded.Store(true)
+		// Uniform 10–100 ms, and one request in 100 a 503: p95 falls
+		// where the density is flat, so histogram_quantile's linear
+		// interpolation inside a bucket is no error of its own (a late
+		// wake-up on a busy box adds a few ms to 95); some failures for
+		// the errors.
+		time.Sleep(10*time.Millisecond + time.Duration(rand.Int64N(int64(90*time.Millisecond))))
+		if n.Add(1)%100 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(target.Close)
+	// A node whose load1 rises with the load: a crossing, for the
+	// annotations.
+	rising := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		load := 2.0
+		if loaded.Load() {
+			load = 150
+		}
+		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
+	}))
+	t.Cleanup(rising.Close)
+
+	nodeURL := promtest.StartNodeExporter(t)
+	nu, _ := url.Parse(nodeURL)
+	metricsAddr := promtest.FreeAddr(t)
+	prom := promtest.StartPrometheus(t, promtest.Target{Addr: nu.Host},
+		promtest.Target{Addr: metricsAddr, Job: "brink", Late: true})
+
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "m.yaml")
+	os.WriteFile(scen, []byte(fmt.Sprintf(`name: metrics
+base_url: %s
+groups:
+  - {name: browse, executor: constant-vus, vus: 4, duration: 20s, requests: [{name: rooms, url: /rooms}, {name: history, url: /history}]}
+  - {name: writes, executor: constant-arrival-rate, rate: 20, duration: 20s, max_vus: 20, requests: [{name: post, method: POST, url: /post, body: x}]}
+thresholds:
+  http_req_duration: ["p(95)<1000"]
+nodes:
+  scrape: [%q]
+  thresholds: [{metric: load1, above: 100}]
+`, target.URL, rising.URL+"/nodes/db-3/metrics")), 0o644)
+	rep := filepath.Join(dir, "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", scen, "--headless", "--metrics", metricsAddr, "--report", rep}, &out, &errb)
+	if code != exitThreshold && code != exitInconclusive {
+		t.Fatalf("exit %d, want 99 (db-3 crossed); stderr: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "serving Prometheus metrics on http://"+metricsAddr+"/metrics") {
+		t.Errorf("stderr does not say where /metrics is: %s", errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Prometheus may take its last scrape after brink left: wait for the
+	// series to go stale (the target down), so every sample is in.
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, _ := promtest.QueryCount(context.Background(), http.DefaultClient, prom, `up{job="brink"} == 0`); n == 1 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The rate over 10 s in the middle of the run, against the report's
+	// windows that ended in those 10 s.
+	at := r.Start.Add(14 * time.Second)
+	var reqs int64
+	var secs float64
+	for _, w := range r.Timeline {
+		if w.Time.After(at.Add(-10*time.Second)) && !w.Time.After(at) {
+			reqs += w.Requests
+			secs += w.WindowS
+		}
+	}
+	if secs < 5 {
+		t.Fatalf("report has %.1f s of windows before %s", secs, at)
+	}
+	wantRPS := float64(reqs) / secs
+	gotRPS := one(t, prom, `sum(rate(brink_http_requests_total[10s]))`, at)
+	if !within(gotRPS, wantRPS, 0.05) {
+		t.Errorf("Prometheus rps %.1f, report %.1f over the same 10 s", gotRPS, wantRPS)
+	}
+
+	// Per-group VUs and arrival rate, against the report's window then.
+	var win *report.Window
+	for i := range r.Timeline {
+		if !r.Timeline[i].Time.After(at) {
+			win = &r.Timeline[i]
+		}
+	}
+	for _, g := range win.Groups {
+		if g.Open {
+			got := one(t, prom, fmt.Sprintf(`brink_arrival_rate{group=%q}`, g.Name), at)
+			if !within(got, float64(g.Rate), 0.10) || !within(got, 20, 0.10) {
+				t.Errorf("%s arrival rate %.2f, report %.2f, target 20", g.Name, got, float64(g.Rate))
+			}
+			if got := one(t, prom, fmt.Sprintf(`brink_arrival_rate_target{group=%q}`, g.Name), at); got != g.TargetRate {
+				t.Errorf("%s target rate %.2f, report %.2f", g.Name, got, g.TargetRate)
+			}
+			continue
+		}
+		if got := one(t, prom, fmt.Sprintf(`brink_vus{group=%q}`, g.Name), at); got != float64(g.VUs) || got != 4 {
+			t.Errorf("%s VUs %v, report %d", g.Name, got, g.VUs)
+		}
+	}
+
+	// p95 of browse over the whole run from the classic buckets, against
+	// the report's whole-run p95 of the group (brink's first second may
+	// precede Prometheus's first scrape: a few hundred of thousands).
+	end := r.End.Add(5 * time.Second)
+	rng := fmt.Sprintf("%ds", int(end.Sub(r.Start).Seconds())+5)
+	for _, g := range r.Groups {
+		got := one(t, prom, fmt.Sprintf(`histogram_quantile(0.95, sum by (le) (rate(brink_http_request_duration_seconds_bucket{group=%q}[%s])))`, g.Name, rng), end)
+		want := float64(g.LatencyMs.P95) / 1000
+		if !within(got, want, 0.05) {
+			t.Errorf("%s p95: Prometheus %.2f ms, report %.2f ms", g.Name, got*1000, want*1000)
+			continue
+		}
+		t.Logf("%s p95: Prometheus %.2f ms, report %.2f ms", g.Name, got*1000, want*1000)
+	}
+	// Failures: the 1 % of 503s, by endpoint, kind and status.
+	fails := one(t, prom, fmt.Sprintf(`sum(increase(brink_http_request_failures_total[%s]))`, rng), end)
+	if fails <= 0 || r.Summary.Errors <= 0 || fails > 1.2*float64(r.Summary.Errors) {
+		t.Errorf("failures: Prometheus %.0f, report %d", fails, r.Summary.Errors)
+	}
+	if s := promQuery(t, prom, `brink_failures_total{kind="status_5xx", status="503"}`, end.Add(-5*time.Second)); len(s) == 0 {
+		t.Errorf("no brink_failures_total series for the 503s")
+	}
+
+	// The breakpoint: its time and load as the report has them.
+	if bp := r.Verdict.Breakpoint; bp != nil {
+		got := one(t, prom, `brink_breakpoint_timestamp_seconds`, end.Add(-5*time.Second))
+		if math.Abs(got-float64(bp.Time.UnixNano())/1e9) > 0.001 {
+			t.Errorf("breakpoint at %.3f, report %s", got, bp.Time)
+		}
+		if got := one(t, prom, `brink_breakpoint_users`, end.Add(-5*time.Second)); got != float64(bp.VUs) {
+			t.Errorf("breakpoint users %v, report %d", got, bp.VUs)
+		}
+		if got := one(t, prom, `brink_event_timestamp_seconds{kind="node_over", node="db-3", metric="load1"}`, end.Add(-5*time.Second)); got <= 0 {
+			t.Errorf("no node_over time for db-3")
+		}
+	} else if selfBound(r) {
+		t.Logf("no breakpoint (brink was the bottleneck): %s", r.Verdict.Text)
+	} else {
+		t.Errorf("no breakpoint: %s", r.Verdict.Text)
+	}
+
+	// Every expression of the dashboard gives data in the run.
+	exprs := dashboardExprs(t, promexport.Dashboard)
+	if len(exprs) < 15 {
+		t.Fatalf("dashboard: %d expressions, want the panels' and the annotations'", len(exprs))
+	}
+	for _, e := range exprs {
+		q := substituteDashboardVars(e)
+		if len(promQuery(t, prom, q, at)) == 0 {
+			t.Errorf("dashboard expression gives no data during the run: %s", q)
+		}
+	}
+}
+
+// dashboardExprs collects every PromQL expression of a dashboard: panel
+// targets, annotations, and the metric of each label_values variable.
+func dashboardExprs(t *testing.T, dash []byte) []string {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(dash, &doc); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	labelValues := regexp.MustCompile(`^label_values\((.+),\s*\w+\)$`)
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "expr" {
+					out = append(out, s)
+				}
+				if s, ok := x.(string); ok && k == "definition" {
+					if m := labelValues.FindStringSubmatch(s); m != nil {
+						out = append(out, m[1])
+					}
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+	return out
+}
+
+// substituteDashboardVars puts what Grafana would for the variables: every
+// group and node, a 10 s rate interval.
+func substituteDashboardVars(e string) string {
+	return strings.NewReplacer("$__rate_interval", "10s", "$__interval", "5s",
+		"${group}", ".*", "$group", ".*", "${instance}", ".*", "$instance", ".*").Replace(e)
+}
+
+// TestMetricsAddressRefusedUpFront: an address that cannot be bound stops
+// brink before any load, with one line and exit 2.
+func TestMetricsAddressRefusedUpFront(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	for _, addr := range []string{ln.Addr().String(), "127.0.0.1:notaport", "256.1.1.1:9464"} {
+		var out, errb bytes.Buffer
+		code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless",
+			"--report", filepath.Join(t.TempDir(), "r.json"), "--metrics", addr}, &out, &errb)
+		msg := errb.String()
+		if code != exitUsage || strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "brink: --metrics "+addr+": ") {
+			t.Errorf("--metrics %s: exit %d, stderr %q; want 2 and one line", addr, code, msg)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests sent despite the refusal", hits.Load())
+	}
+}

@@ -1,0 +1,138 @@
+package promexport
+
+import (
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Buckets are the classic bucket bounds (seconds) of brink's latency
+// histograms: about ten a decade from 250 µs to 60 s (neighbours at most
+// 1.34× apart), so histogram_quantile's linear interpolation inside one
+// bucket stays within a few percent for a smooth distribution, with 48
+// series per histogram. Prometheus servers that ingest native histograms
+// use the native buckets instead (NativeSchema).
+var Buckets = []float64{
+	0.00025, 0.0005, 0.00075,
+	0.001, 0.00125, 0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005, 0.006, 0.008,
+	0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.08,
+	0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8,
+	1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8,
+	10, 15, 20, 30, 60,
+}
+
+// NativeSchema is the native histograms' schema: 3 is 2^(1/8), buckets
+// 9 % wide, client_golang's own default (NativeHistogramBucketFactor 1.1).
+const NativeSchema = 3
+
+// latHist is one latency histogram over the whole run, classic and native
+// buckets side by side, fed one window's HDR snapshot at a time.
+//
+// How exact: an HDR snapshot holds counts per value range ("bar"; its
+// width is at most 1/128 of its value at 2 significant figures, the
+// engine's per-endpoint precision, 1/1024 at 3). Each bar is counted whole
+// at its highest equivalent value — the value HDR itself reports as a
+// quantile — so a classic or native bucket's count is exact but for the
+// bars that straddle its bound: samples less than 0.8 % below a bound may
+// be counted in the next bucket. The sum adds each bar's count times its
+// middle value, as HDR's own mean does. Feeding per window costs one pass
+// over the recorded bars, never one Observe per request.
+type latHist struct {
+	count   uint64
+	sum     float64            // seconds
+	classic []uint64           // per bucket of Buckets, not cumulative; the rest is +Inf
+	native  map[int]int64      // native bucket index → count
+	scratch []hdrhistogram.Bar // reused between windows
+}
+
+func newLatHist() *latHist {
+	return &latHist{classic: make([]uint64, len(Buckets)), native: map[int]int64{}}
+}
+
+// add folds one window's snapshot (µs) in.
+func (h *latHist) add(s *hdrhistogram.Snapshot) {
+	if s == nil {
+		return
+	}
+	hh := hdrhistogram.Import(s)
+	if hh.TotalCount() == 0 {
+		return
+	}
+	for _, b := range hh.Distribution() {
+		if b.Count <= 0 {
+			continue
+		}
+		h.addBar(float64(b.To)*1e-6, float64(b.From+b.To)/2*1e-6, uint64(b.Count))
+	}
+}
+
+// addBar counts n samples at value v (seconds), adding n × mid to the sum.
+func (h *latHist) addBar(v, mid float64, n uint64) {
+	h.count += n
+	h.sum += mid * float64(n)
+	// First classic bound at or above v (le is "less or equal").
+	lo, hi := 0, len(Buckets)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if Buckets[m] >= v {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo < len(h.classic) {
+		h.classic[lo] += n
+	}
+	h.native[nativeIndex(v)] += int64(n)
+}
+
+// nativeIndex is the native bucket of v > 0 at NativeSchema: bucket i holds
+// (2^((i-1)/8), 2^(i/8)].
+func nativeIndex(v float64) int {
+	const per = 1 << NativeSchema
+	i := int(math.Ceil(math.Log2(v) * per))
+	// Log2's rounding can put v one bucket off near a bound: settle it by
+	// the bounds themselves.
+	for v > math.Exp2(float64(i)/per) {
+		i++
+	}
+	for i > math.MinInt32 && v <= math.Exp2(float64(i-1)/per) {
+		i--
+	}
+	return i
+}
+
+// metric is the histogram as one const metric with both kinds of buckets.
+func (h *latHist) metric(desc *prometheus.Desc, created time.Time, labels ...string) (prometheus.Metric, error) {
+	nat, err := prometheus.NewConstNativeHistogram(desc, h.count, h.sum, h.native, nil, 0, NativeSchema,
+		math.Exp2(-128), created, labels...)
+	if err != nil {
+		return nil, err
+	}
+	cum := make([]*dto.Bucket, len(Buckets))
+	var acc uint64
+	for i, ub := range Buckets {
+		acc += h.classic[i]
+		cum[i] = &dto.Bucket{CumulativeCount: new(acc), UpperBound: new(ub)}
+	}
+	return bothHist{Metric: nat, classic: cum}, nil
+}
+
+// bothHist adds classic buckets to a const native histogram, which
+// client_golang has no constructor for: the text format then carries the
+// classic buckets, protobuf both.
+type bothHist struct {
+	prometheus.Metric
+	classic []*dto.Bucket
+}
+
+func (b bothHist) Write(out *dto.Metric) error {
+	if err := b.Metric.Write(out); err != nil {
+		return err
+	}
+	out.Histogram.Bucket = b.classic
+	return nil
+}
