@@ -104,7 +104,7 @@ func TestLatencyBucketsFromHDR(t *testing.T) {
 	for _, b := range hist.GetBucket() {
 		ub := b.GetUpperBound()
 		exact := sort.SearchFloat64s(all, math.Nextafter(ub, math.Inf(1))) // values ≤ ub
-		band := exact - sort.SearchFloat64s(all, ub*(1-1.0/128))         // within one bar below ub
+		band := exact - sort.SearchFloat64s(all, ub*(1-1.0/128))           // within one bar below ub
 		if got := int(b.GetCumulativeCount()); got > exact || got < exact-band {
 			t.Errorf("le=%g: %d, true %d (band %d)", ub, got, exact, band)
 		}

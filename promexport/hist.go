@@ -42,10 +42,9 @@ const NativeSchema = 3
 // over the recorded bars, never one Observe per request.
 type latHist struct {
 	count   uint64
-	sum     float64            // seconds
-	classic []uint64           // per bucket of Buckets, not cumulative; the rest is +Inf
-	native  map[int]int64      // native bucket index → count
-	scratch []hdrhistogram.Bar // reused between windows
+	sum     float64       // seconds
+	classic []uint64      // per bucket of Buckets, not cumulative; the rest is +Inf
+	native  map[int]int64 // native bucket index → count
 }
 
 func newLatHist() *latHist {
