@@ -72,6 +72,75 @@ func promQuery(t *testing.T, base, q string, at time.Time) []promSeries {
 	return out
 }
 
+// promRaw runs an instant range-vector query: each series' raw samples
+// as (Unix seconds, value).
+func promRaw(t *testing.T, base, q string, at time.Time) [][][2]float64 {
+	t.Helper()
+	u := base + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
+		t.Fatalf("query %s: %v %s", q, err, r.Error)
+	}
+	var out [][][2]float64
+	for _, s := range r.Data.Result {
+		var pts [][2]float64
+		for _, p := range s.Values {
+			ts, _ := p[0].(float64)
+			str, _ := p[1].(string)
+			v, err := strconv.ParseFloat(str, 64)
+			if err != nil {
+				t.Fatalf("query %s: sample %v", q, p)
+			}
+			pts = append(pts, [2]float64{ts, v})
+		}
+		out = append(out, pts)
+	}
+	return out
+}
+
+// steadyAt is a time at or before the run's start + from (not before
+// start + span) whose preceding span of windows all kept time: stretch at
+// most 1.1, brink not overloaded.
+func steadyAt(r *report.Report, from, span time.Duration) (time.Time, bool) {
+	for at := r.Start.Add(from); !at.Before(r.Start.Add(span)); at = at.Add(-500 * time.Millisecond) {
+		ok := true
+		for _, w := range r.Timeline {
+			if w.Time.After(at.Add(-span)) && !w.Time.After(at) && w.Generator != nil &&
+				(w.Generator.Stretch > 1.1 || w.Generator.Overloaded) {
+				ok = false
+			}
+		}
+		if ok {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// bucketOf is the classic bucket (lo, hi] that holds v seconds.
+func bucketOf(v float64) (lo, hi float64) {
+	for _, ub := range promexport.Buckets {
+		if v <= ub {
+			return lo, ub
+		}
+		lo = ub
+	}
+	return lo, math.Inf(1)
+}
+
 // one is the value of a query that must give exactly one series.
 func one(t *testing.T, base, q string, at time.Time) float64 {
 	t.Helper()
@@ -95,12 +164,12 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	var n atomic.Int64
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loaded.Store(true)
-		// Uniform 10–100 ms, and one request in 100 a 503: p95 falls
-		// where the density is flat, so histogram_quantile's linear
-		// interpolation inside a bucket is no error of its own (a late
-		// wake-up on a busy box adds a few ms to 95); some failures for
-		// the errors.
-		time.Sleep(10*time.Millisecond + time.Duration(rand.Int64N(int64(90*time.Millisecond))))
+		// Uniform 10–125 ms, and one request in 100 a 503: p95 (119 ms)
+		// falls in the bucket (100 ms, 125 ms], whose density is flat, so
+		// histogram_quantile's linear interpolation inside it adds no error
+		// of its own (a late wake-up on a busy box moves a few ms); some
+		// failures for the errors.
+		time.Sleep(10*time.Millisecond + time.Duration(rand.Int64N(int64(115*time.Millisecond))))
 		if n.Add(1)%100 == 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
@@ -160,27 +229,56 @@ nodes:
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	// The rate over 10 s in the middle of the run, against the report's
-	// windows that ended in those 10 s.
-	at := r.Start.Add(14 * time.Second)
-	var reqs int64
-	var secs float64
+	// Each scrape sees whole windows: every sampled total of the request
+	// counters is the report's requests up to some window, exactly.
+	prefix := map[int64]bool{0: true}
+	var acc int64
 	for _, w := range r.Timeline {
-		if w.Time.After(at.Add(-10*time.Second)) && !w.Time.After(at) {
-			reqs += w.Requests
-			secs += w.WindowS
+		acc += w.Requests
+		prefix[acc] = true
+	}
+	totals := map[float64]float64{} // scrape time → sum over series
+	for _, s := range promRaw(t, prom, `brink_http_requests_total[5m]`, r.End.Add(5*time.Second)) {
+		for _, p := range s {
+			totals[p[0]] += p[1]
 		}
 	}
-	if secs < 5 {
-		t.Fatalf("report has %.1f s of windows before %s", secs, at)
+	if len(totals) < 10 {
+		t.Fatalf("Prometheus has %d scrapes of brink during a 20 s run", len(totals))
 	}
-	wantRPS := float64(reqs) / secs
-	gotRPS := one(t, prom, `sum(rate(brink_http_requests_total[10s]))`, at)
-	if !within(gotRPS, wantRPS, 0.05) {
-		t.Errorf("Prometheus rps %.1f, report %.1f over the same 10 s", gotRPS, wantRPS)
+	for ts, v := range totals {
+		if !prefix[int64(v)] || v != math.Trunc(v) {
+			t.Errorf("scrape at %.3f: %v requests, not the report's total up to any window", ts, v)
+		}
+	}
+
+	// The rate over 10 s in the middle of the run, against the report's
+	// windows that ended in those 10 s — where brink kept time: a stalled
+	// window (a busy box) moves requests across the 10 s edges, which only
+	// the exact check above survives.
+	at, ok := steadyAt(r, 14*time.Second, 11*time.Second)
+	if ok {
+		var reqs int64
+		var secs float64
+		for _, w := range r.Timeline {
+			if w.Time.After(at.Add(-10*time.Second)) && !w.Time.After(at) {
+				reqs += w.Requests
+				secs += w.WindowS
+			}
+		}
+		wantRPS := float64(reqs) / secs
+		gotRPS := one(t, prom, `sum(rate(brink_http_requests_total[10s]))`, at)
+		if !within(gotRPS, wantRPS, 0.05) {
+			t.Errorf("Prometheus rps %.1f, report %.1f over the same 10 s", gotRPS, wantRPS)
+		}
+	} else {
+		t.Logf("no 11 s of the run where brink kept time: the rate is judged by the exact totals only")
 	}
 
 	// Per-group VUs and arrival rate, against the report's window then.
+	if !ok {
+		at = r.Start.Add(14 * time.Second)
+	}
 	var win *report.Window
 	for i := range r.Timeline {
 		if !r.Timeline[i].Time.After(at) {
@@ -203,17 +301,25 @@ nodes:
 		}
 	}
 
-	// p95 of browse over the whole run from the classic buckets, against
-	// the report's whole-run p95 of the group (brink's first second may
-	// precede Prometheus's first scrape: a few hundred of thousands).
+	// p95 of each group over the whole run from the classic buckets,
+	// against the report's whole-run p95 of the group (brink's first second
+	// may precede Prometheus's first scrape). The export's buckets are
+	// exact (promexport's tests), so Prometheus's answer lies in the bucket
+	// of the report's p95 (or the next, for values within 0.8 % of a
+	// bound); inside it, linear interpolation is as good as the density is
+	// flat: within 5 % in (100 ms, 125 ms], where the target puts p95 —
+	// unless a busy box stretched brink's own timing past that bucket.
 	end := r.End.Add(5 * time.Second)
 	rng := fmt.Sprintf("%ds", int(end.Sub(r.Start).Seconds())+5)
 	for _, g := range r.Groups {
 		got := one(t, prom, fmt.Sprintf(`histogram_quantile(0.95, sum by (le) (rate(brink_http_request_duration_seconds_bucket{group=%q}[%s])))`, g.Name, rng), end)
 		want := float64(g.LatencyMs.P95) / 1000
-		if !within(got, want, 0.05) {
+		lo, hi := bucketOf(want)
+		if got <= lo || got > hi*1.34 {
+			t.Errorf("%s p95: Prometheus %.2f ms, outside the bucket (%g, %g] s of the report's %.2f ms", g.Name, got*1000, lo, hi, want*1000)
+		}
+		if want > 0.100 && want <= 0.124 && !within(got, want, 0.05) {
 			t.Errorf("%s p95: Prometheus %.2f ms, report %.2f ms", g.Name, got*1000, want*1000)
-			continue
 		}
 		t.Logf("%s p95: Prometheus %.2f ms, report %.2f ms", g.Name, got*1000, want*1000)
 	}

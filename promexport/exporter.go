@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
@@ -44,7 +45,10 @@ type Exporter struct {
 	events                                 *prometheus.CounterVec
 	eventTime                              *prometheus.GaugeVec
 
-	mu      sync.Mutex // guards lat and seen
+	// mu makes a scrape see whole windows: AddTick and Sync hold it for
+	// writing, a scrape (Gatherer) for reading, so a sum over series never
+	// mixes two windows. It guards lat, seen and bpSeen too.
+	mu      sync.RWMutex
 	lat     map[epKey]*latHist
 	latDesc *prometheus.Desc
 	created time.Time
@@ -162,11 +166,20 @@ func scenarioName(sc *scenarios.Scenario) string {
 	return sc.Name
 }
 
-// Registry is the exporter's registry (for /metrics and for tests).
-func (e *Exporter) Registry() *prometheus.Registry { return e.reg }
+// Gatherer gathers the exporter's metrics as of whole windows (for
+// /metrics and for tests).
+func (e *Exporter) Gatherer() prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		return e.reg.Gather()
+	})
+}
 
 // AddTick folds one window in: called once per window, after the recorder.
 func (e *Exporter) AddTick(t *measure.Tick) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.running.Set(1)
 	e.stage.Set(float64(t.Stage + 1))
 	e.held.Set(b2f(t.Held))
@@ -233,8 +246,6 @@ func (e *Exporter) AddTick(t *measure.Tick) {
 		e.genOverTotal.Inc()
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	for i := range t.Endpoints {
 		ep := &t.Endpoints[i]
 		if ep.Latency.Count == 0 || ep.Hist == nil {
@@ -270,21 +281,26 @@ func (e *Exporter) Sync(rec *report.Recorder) {
 		e.seen = len(v.Events)
 		bp, done = e.bpSeen, v.Done
 	})
+	var b *report.Breakpoint
 	if bp {
 		// The breakpoint's load may be settled a window after its event
 		// (a crossing inside a window not yet ended): read it from the
-		// verdict each time.
-		if b := rec.Verdict().Breakpoint; b != nil {
-			e.bpReached.Set(1)
-			e.bpTime.Set(float64(b.Time.UnixNano()) / 1e9)
-			e.bpUsers.Set(float64(b.VUs))
-			e.bpRPS.Set(float64(b.RPS))
-			for _, g := range b.Groups {
-				if g.Open {
-					e.bpRate.WithLabelValues(g.Name).Set(float64(g.Rate))
-				} else {
-					e.bpVUs.WithLabelValues(g.Name).Set(float64(g.VUs))
-				}
+		// verdict each time (outside e.mu: the recorder's lock is never
+		// taken under it).
+		b = rec.Verdict().Breakpoint
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b != nil {
+		e.bpReached.Set(1)
+		e.bpTime.Set(float64(b.Time.UnixNano()) / 1e9)
+		e.bpUsers.Set(float64(b.VUs))
+		e.bpRPS.Set(float64(b.RPS))
+		for _, g := range b.Groups {
+			if g.Open {
+				e.bpRate.WithLabelValues(g.Name).Set(float64(g.Rate))
+			} else {
+				e.bpVUs.WithLabelValues(g.Name).Set(float64(g.VUs))
 			}
 		}
 	}
@@ -294,18 +310,20 @@ func (e *Exporter) Sync(rec *report.Recorder) {
 }
 
 // Finish marks the load ended (brink_run_running 0).
-func (e *Exporter) Finish() { e.running.Set(0) }
+func (e *Exporter) Finish() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running.Set(0)
+}
 
 // latCollector emits the latency histograms at scrape time from the
-// exporter's accumulated buckets.
+// exporter's accumulated buckets; Gatherer holds the read lock.
 type latCollector struct{ e *Exporter }
 
 func (c latCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.e.latDesc }
 
 func (c latCollector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	for k, h := range e.lat {
 		m, err := h.metric(e.latDesc, e.created, k.group, k.endpoint)
 		if err != nil {

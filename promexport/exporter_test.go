@@ -30,7 +30,7 @@ func epHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 3_600_000_000
 
 func family(t *testing.T, e *Exporter, name string) *dto.MetricFamily {
 	t.Helper()
-	mfs, err := e.Registry().Gather()
+	mfs, err := e.Gatherer().Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)
 	}
@@ -220,7 +220,7 @@ func TestTickCounters(t *testing.T) {
 
 func mustGather(t *testing.T, e *Exporter) []*dto.MetricFamily {
 	t.Helper()
-	mfs, err := e.Registry().Gather()
+	mfs, err := e.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

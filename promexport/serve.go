@@ -31,7 +31,7 @@ func Listen(addr string) (net.Listener, error) {
 
 // Handler serves the exporter's registry: /metrics (and / for a quick look).
 func (e *Exporter) Handler() http.Handler {
-	h := promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{
+	h := promhttp.HandlerFor(e.Gatherer(), promhttp.HandlerOpts{
 		// A broken metric must not cost the scrape: serve the rest.
 		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
