@@ -72,6 +72,9 @@ func describeScenario(file string, sc *scenarios.Scenario) string {
 			total += st.Duration
 		}
 		what := fmt.Sprintf("%d request(s)", len(g.Requests))
+		if g.Pick == scenarios.PickWeighted {
+			what = fmt.Sprintf("1 of %d request(s) by weight", len(g.Requests))
+		}
 		if g.WebSocket != nil {
 			what += " + WebSocket"
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,6 +109,9 @@ type group struct {
 	dur    time.Duration
 	open   bool
 	eps    []*endpoint
+	// cum are the running sums of a pick: weighted group's weights, which
+	// pick reads; nil when every iteration runs all of eps in order.
+	cum    []float64
 	maxVUs int
 	pre    int
 
@@ -270,8 +274,36 @@ func (e *Engine) addEndpoints(g *group) error {
 		ep.chk = newChecker(r.Check)
 		e.eps = append(e.eps, ep)
 		g.eps = append(g.eps, ep)
+		if gc.Pick == scenarios.PickWeighted {
+			w := 1.0
+			if r.Weight != nil {
+				w = *r.Weight
+			}
+			if !(w > 0) || math.IsInf(w, 0) {
+				return fmt.Errorf("engine: group %q: request %q: weight must be > 0, got %v", gc.Name, ep.name, w)
+			}
+			g.cum = append(g.cum, w+sum(g.cum))
+		}
 	}
 	return nil
+}
+
+func sum(cum []float64) float64 {
+	if len(cum) == 0 {
+		return 0
+	}
+	return cum[len(cum)-1]
+}
+
+// pick is the index of the request a weighted iteration runs, given u
+// uniform in [0, 1): each request's chance is its weight's share.
+func (g *group) pick(u float64) int {
+	x := u * g.cum[len(g.cum)-1]
+	i, _ := slices.BinarySearch(g.cum, x)
+	if i < len(g.cum) && g.cum[i] == x {
+		i++ // x at a running sum belongs to the next request
+	}
+	return min(i, len(g.cum)-1)
 }
 
 // sizeOpen sets an open group's VU budget (pre-allocated and max) for this

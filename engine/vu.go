@@ -192,7 +192,12 @@ func (v *vu) think(connErr bool) bool {
 func (v *vu) iterate(intended time.Time) (connErr bool) {
 	v.tctx.Iter = v.iter
 	v.iter++
-	for i, ep := range v.g.eps {
+	eps := v.g.eps
+	if v.g.cum != nil { // pick: weighted runs one request
+		j := v.g.pick(v.tctx.Rand.Float64())
+		eps = eps[j : j+1]
+	}
+	for i, ep := range eps {
 		start := time.Now()
 		if i == 0 && !intended.IsZero() {
 			v.sh.sendLag(start.Sub(intended))

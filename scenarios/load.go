@@ -139,7 +139,7 @@ func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 }
 
 var groupKeys = []string{"name", "executor", "start", "start_vus", "start_rate", "stages", "think", "max_vus",
-	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration", "max_body"}
+	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration", "max_body", "pick"}
 
 // Sugar executors, k6's constant-vus and constant-arrival-rate: one stage
 // at a constant level, written with vus/rate and duration.

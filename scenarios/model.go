@@ -68,6 +68,10 @@ type Group struct {
 	// PreAllocatedVUs are started up front for an arrival-rate group.
 	PreAllocatedVUs int        `json:"pre_allocated_vus,omitempty" yaml:"pre_allocated_vus"`
 	Requests        []Request  `json:"requests,omitempty" yaml:"requests"`
+	// Pick is how an iteration chooses its requests: "sequence" (or "")
+	// runs them all in order; "weighted" runs one, picked by the
+	// requests' weights.
+	Pick string `json:"pick,omitempty" yaml:"pick"`
 	WebSocket       *WebSocket `json:"websocket,omitempty" yaml:"websocket"`
 	// HTTP2 switches the group to net/http (HTTP/2 capable) instead of fasthttp.
 	HTTP2 bool `json:"http2,omitempty" yaml:"http2"`
@@ -93,6 +97,9 @@ type Request struct {
 	Headers []Header  `json:"headers,omitempty" yaml:"headers"`
 	Body    *Template `json:"body,omitempty" yaml:"body"`
 	Check   *Check    `json:"check,omitempty" yaml:"check"`
+	// Weight is the request's share of a pick: weighted group's iterations
+	// (default 1); only such a group takes it.
+	Weight *float64 `json:"weight,omitempty" yaml:"weight"`
 }
 
 // Check marks a response as failed (error kind check_failed, or the

@@ -227,6 +227,7 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 	for j := range g.Requests {
 		v.request(&g.Requests[j], index(f+".requests", j), baseRaw, base)
 	}
+	v.pick(g, f)
 	if g.WebSocket != nil {
 		v.websocket(g.WebSocket, f+".websocket", baseRaw, base)
 	}
