@@ -109,9 +109,7 @@ type group struct {
 	dur    time.Duration
 	open   bool
 	eps    []*endpoint
-	// cum are the running sums of a pick: weighted group's weights, which
-	// pick reads; nil when every iteration runs all of eps in order.
-	cum    []float64
+	cum    []float64 // pick: weighted: running sums of eps' weights (nil: each iteration runs all eps)
 	maxVUs int
 	pre    int
 

@@ -68,10 +68,6 @@ type Group struct {
 	// PreAllocatedVUs are started up front for an arrival-rate group.
 	PreAllocatedVUs int        `json:"pre_allocated_vus,omitempty" yaml:"pre_allocated_vus"`
 	Requests        []Request  `json:"requests,omitempty" yaml:"requests"`
-	// Pick is how an iteration chooses its requests: "sequence" (or "")
-	// runs them all in order; "weighted" runs one, picked by the
-	// requests' weights.
-	Pick string `json:"pick,omitempty" yaml:"pick"`
 	WebSocket       *WebSocket `json:"websocket,omitempty" yaml:"websocket"`
 	// HTTP2 switches the group to net/http (HTTP/2 capable) instead of fasthttp.
 	HTTP2 bool `json:"http2,omitempty" yaml:"http2"`
@@ -81,6 +77,10 @@ type Group struct {
 	// message: a larger one is an error of kind body_too_large, never
 	// buffered (default the scenario's max_body).
 	MaxBody int64 `json:"max_body,omitempty" yaml:"max_body"`
+	// Pick is how an iteration chooses its requests: "sequence" (or "")
+	// runs them all in order; "weighted" runs one, picked by the
+	// requests' weights.
+	Pick string `json:"pick,omitempty" yaml:"pick"`
 }
 
 // Header is one request header; the value may be a template.
