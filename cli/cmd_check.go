@@ -8,6 +8,7 @@ import (
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
@@ -54,7 +55,7 @@ func preflight(file string, sc *scenarios.Scenario) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if n := sc.Nodes; n != nil && (n.Prometheus != "" || len(n.Scrape) > 0) {
-		if _, err := promquery.New(promquery.ConfigFromScenario(n)); err != nil {
+		if _, err := promquery.New(run.NodeSourceConfig(n)); err != nil {
 			return fmt.Errorf("%s: nodes: %w", file, err)
 		}
 	}

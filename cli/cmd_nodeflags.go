@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -61,7 +62,7 @@ func (n *nodeFlags) apply(sc *scenarios.Scenario) error {
 		return nil
 	}
 	if sc.Nodes == nil {
-		sc.Nodes = &scenarios.Nodes{Match: promquery.DefaultMatch, NameLabel: "instance"}
+		sc.Nodes = &scenarios.Nodes{Match: scenarios.DefaultMatch, NameLabel: scenarios.DefaultName}
 	}
 	nd := sc.Nodes
 	if n.prom != "" {
@@ -101,7 +102,7 @@ func (n *nodeFlags) apply(sc *scenarios.Scenario) error {
 // config is the node source for sc's nodes section plus the flags that
 // have no scenario key.
 func (n *nodeFlags) config(nd *scenarios.Nodes) promquery.Config {
-	c := promquery.ConfigFromScenario(nd)
+	c := run.NodeSourceConfig(nd)
 	c.HTTP = n.http
 	c.ScrapeInterval = n.scrapeInterval
 	return c

@@ -15,6 +15,7 @@ import (
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/run"
 )
 
 // storyDuration and storySpeed shorten the default 2m demo for a test: the
@@ -55,7 +56,7 @@ func TestStoryDB3GivesOutFirst(t *testing.T) {
 	start := time.Now()
 	cpu0 := cpuTime()
 	rec := report.NewRecorder(sc, start, report.Options{Version: "test"})
-	src, err := promquery.New(promquery.ConfigFromScenario(sc.Nodes))
+	src, err := promquery.New(run.NodeSourceConfig(sc.Nodes))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/brink-load/brink/scenarios"
 )
 
 // DefaultMatch is the selector used when none is given: node_exporter's
@@ -81,35 +79,6 @@ type Config struct {
 	// StaleAfter is how old a value may be before the sample is stale;
 	// 0 means 3 scrape intervals.
 	StaleAfter time.Duration
-}
-
-// ConfigFromScenario turns a scenario's nodes section into a Config.
-func ConfigFromScenario(n *scenarios.Nodes) Config {
-	if n == nil {
-		return Config{}
-	}
-	c := Config{
-		Prometheus:     n.Prometheus,
-		Scrape:         append([]string(nil), n.Scrape...),
-		PromConfigFile: n.PromConfig,
-		Match:          n.Match,
-		NameLabel:      n.NameLabel,
-		RoleLabel:      n.RoleLabel,
-		Interval:       n.Interval,
-	}
-	if len(n.Names) > 0 {
-		c.Names = make(map[string]string, len(n.Names))
-		for k, v := range n.Names {
-			c.Names[k] = v
-		}
-	}
-	for _, r := range n.Roles {
-		c.Roles = append(c.Roles, Role(r))
-	}
-	for _, p := range n.Panels {
-		c.Panels = append(c.Panels, PanelQuery(p))
-	}
-	return c
 }
 
 // naming resolves node names and roles; shared by both sources.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
-	"github.com/brink-load/brink/scenarios"
 )
 
 func TestNaturalOrder(t *testing.T) {
@@ -236,24 +235,6 @@ func TestRun(t *testing.T) {
 	since := func(i int) time.Duration { return src.times[i+1].Sub(src.ends[i-1]) }
 	if since(1) < 20*time.Millisecond || since(2) < 40*time.Millisecond {
 		t.Errorf("no backoff: %v from poll 0's return to poll 2, %v from poll 1's to poll 3", since(1), since(2))
-	}
-}
-
-func TestConfigFromScenario(t *testing.T) {
-	above := 0.5
-	n := &scenarios.Nodes{Prometheus: "http://p:9090", Match: `{job="n"}`, NameLabel: "node",
-		Names: map[string]string{"a:1": "db-1"}, RoleLabel: "role",
-		Roles:    []scenarios.Role{{Name: "db", Pattern: "db-.*"}, {Name: "web", Pattern: "web-.*"}},
-		Panels:   []scenarios.Panel{{Title: "p95", Query: "histogram_quantile(0.95, x)", Unit: "s", Above: &above}},
-		Interval: 2 * time.Second, PromConfig: "http.yml"}
-	c := ConfigFromScenario(n)
-	if c.Prometheus != n.Prometheus || c.Match != n.Match || c.NameLabel != "node" || c.Names["a:1"] != "db-1" ||
-		c.RoleLabel != "role" || len(c.Roles) != 2 || c.Roles[1].Name != "web" || len(c.Panels) != 1 ||
-		*c.Panels[0].Above != 0.5 || c.Interval != 2*time.Second || c.PromConfigFile != "http.yml" {
-		t.Errorf("config %+v", c)
-	}
-	if c := ConfigFromScenario(nil); c.Prometheus != "" || c.Scrape != nil {
-		t.Errorf("nil nodes: %+v", c)
 	}
 }
 

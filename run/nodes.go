@@ -6,6 +6,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // idleTimeout maps the flag's 0 ("never") onto share's negative value.
@@ -54,4 +55,35 @@ func warningsOnce(onPoll func(measure.Poll), logf func(string, ...any)) func(mea
 		}
 		onPoll(p)
 	}
+}
+
+// NodeSourceConfig turns a scenario's nodes section into promquery's
+// Config; it lives here, with the caller, so promquery takes plain types
+// and does not import scenarios.
+func NodeSourceConfig(n *scenarios.Nodes) promquery.Config {
+	if n == nil {
+		return promquery.Config{}
+	}
+	c := promquery.Config{
+		Prometheus:     n.Prometheus,
+		Scrape:         append([]string(nil), n.Scrape...),
+		PromConfigFile: n.PromConfig,
+		Match:          n.Match,
+		NameLabel:      n.NameLabel,
+		RoleLabel:      n.RoleLabel,
+		Interval:       n.Interval,
+	}
+	if len(n.Names) > 0 {
+		c.Names = make(map[string]string, len(n.Names))
+		for k, v := range n.Names {
+			c.Names[k] = v
+		}
+	}
+	for _, r := range n.Roles {
+		c.Roles = append(c.Roles, promquery.Role(r))
+	}
+	for _, p := range n.Panels {
+		c.Panels = append(c.Panels, promquery.PanelQuery(p))
+	}
+	return c
 }

@@ -157,7 +157,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 		return nil, ExitUsage
 	}
 	if sc.Nodes != nil && (sc.Nodes.Prometheus != "" || len(sc.Nodes.Scrape) > 0) {
-		cfg := promquery.ConfigFromScenario
+		cfg := NodeSourceConfig
 		if o.NodeConfig != nil {
 			cfg = o.NodeConfig
 		}
