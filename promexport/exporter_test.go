@@ -226,3 +226,35 @@ func mustGather(t *testing.T, e *Exporter) []*dto.MetricFamily {
 	}
 	return mfs
 }
+
+// TestEachBarMatchesHDR: reading a snapshot's counts in place gives the
+// bars hdrhistogram's own Distribution gives, at 2 and 3 significant
+// figures and a lowest value above 1.
+func TestEachBarMatchesHDR(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		lo, hi int64
+		sf     int
+	}{{1, 3_600_000_000, 2}, {1, 3_600_000_000, 3}, {1, 60_000_000, 3}, {16, 1 << 40, 2}} {
+		h := hdrhistogram.New(c.lo, c.hi, c.sf)
+		for i := 0; i < 20000; i++ {
+			h.RecordValue(int64(math.Exp(rng.Float64() * math.Log(float64(c.hi)/2))))
+		}
+		var want [][3]int64
+		for _, b := range hdrhistogram.Import(h.Export()).Distribution() {
+			if b.Count > 0 {
+				want = append(want, [3]int64{b.From, b.To, b.Count})
+			}
+		}
+		var got [][3]int64
+		eachBar(h.Export(), func(lo, hi, n int64) { got = append(got, [3]int64{lo, hi, n}) })
+		if len(got) != len(want) {
+			t.Fatalf("%+v: %d bars, HDR %d", c, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: bar %d is %v, HDR %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

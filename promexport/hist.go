@@ -53,18 +53,38 @@ func newLatHist() *latHist {
 
 // add folds one window's snapshot (µs) in.
 func (h *latHist) add(s *hdrhistogram.Snapshot) {
+	eachBar(s, func(lo, hi, n int64) {
+		h.addBar(float64(hi)*1e-6, float64(lo+hi+1)/2*1e-6, uint64(n))
+	})
+}
+
+// eachBar calls fn with each non-empty value range [lo, hi] of an HDR
+// snapshot and its count, reading the counts in place with HDR's own index
+// layout (hdrhistogram-go's New and countsIndex): Import and Distribution
+// would copy and allocate a bar for every slot up to the largest value.
+func eachBar(s *hdrhistogram.Snapshot, fn func(lo, hi, n int64)) {
 	if s == nil {
 		return
 	}
-	hh := hdrhistogram.Import(s)
-	if hh.TotalCount() == 0 {
-		return
-	}
-	for _, b := range hh.Distribution() {
-		if b.Count <= 0 {
+	sf := min(max(s.SignificantFigures, 1), 5)
+	subMag := int64(math.Ceil(math.Log2(2 * math.Pow10(int(sf)))))
+	halfMag := max(subMag, 1) - 1
+	half := int64(1) << halfMag
+	unitMag := max(int64(math.Floor(math.Log2(float64(max(s.LowestTrackableValue, 1))))), 0)
+	for i, n := range s.Counts {
+		if n <= 0 {
 			continue
 		}
-		h.addBar(float64(b.To)*1e-6, float64(b.From+b.To)/2*1e-6, uint64(b.Count))
+		// Bucket 0 holds sub-buckets 0 … 2·half-1 at indexes 0 … 2·half-1;
+		// bucket b ≥ 1 holds sub-buckets half … 2·half-1 at b·half + sub.
+		idx := int64(i)
+		b, sub := int64(0), idx
+		if idx >= 2*half {
+			b = idx/half - 1
+			sub = idx - b*half
+		}
+		lo := sub << (b + unitMag)
+		fn(lo, lo+(int64(1)<<(b+unitMag))-1, n)
 	}
 }
 
@@ -88,20 +108,25 @@ func (h *latHist) addBar(v, mid float64, n uint64) {
 	h.native[nativeIndex(v)] += int64(n)
 }
 
+// nativeBounds are the bucket bounds within one power of two at
+// NativeSchema, as fractions in [0.5, 1): 2^(j/8 - 1), j = 0 … 7.
+var nativeBounds = func() (b [1 << NativeSchema]float64) {
+	for j := range b {
+		b[j] = math.Exp2(float64(j)/float64(len(b)) - 1)
+	}
+	return b
+}()
+
 // nativeIndex is the native bucket of v > 0 at NativeSchema: bucket i holds
-// (2^((i-1)/8), 2^(i/8)].
+// (2^((i-1)/8), 2^(i/8)]. As client_golang finds it: v = frac × 2^exp
+// with frac in [0.5, 1), then the first bound at or above frac.
 func nativeIndex(v float64) int {
-	const per = 1 << NativeSchema
-	i := int(math.Ceil(math.Log2(v) * per))
-	// Log2's rounding can put v one bucket off near a bound: settle it by
-	// the bounds themselves.
-	for v > math.Exp2(float64(i)/per) {
-		i++
+	frac, exp := math.Frexp(v)
+	j := 0
+	for j < len(nativeBounds) && nativeBounds[j] < frac {
+		j++
 	}
-	for i > math.MinInt32 && v <= math.Exp2(float64(i-1)/per) {
-		i--
-	}
-	return i
+	return j + (exp-1)*len(nativeBounds)
 }
 
 // metric is the histogram as one const metric with both kinds of buckets.
