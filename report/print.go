@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
-	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -316,22 +315,8 @@ func printThresholds(w io.Writer, rep *Report, width int) {
 	}
 	p("\n  THRESHOLDS (whole run; bad windows of %d)\n", len(rep.Timeline))
 	for _, t := range rep.Thresholds {
-		mark := "✓"
-		switch {
-		case t.NoData:
-			mark = "?" // not judged: no pass, and the run is inconclusive
-		case !t.OK:
-			mark = "✗"
-		}
-		val := "no data"
-		if !t.NoData && t.Value.Valid() {
-			base, _, _ := strings.Cut(t.Metric, "{")
-			val = fmtThresholdValue(base, t.Agg, float64(t.Value))
-			if th, err := scenarios.ParseThreshold(t.Metric, t.Expr); err == nil && t.Failed() {
-				// A failed value never reads as the limit.
-				val = fmtFailed(th, float64(t.Value))
-			}
-		}
+		// ? is not judged: no pass, and the run is inconclusive.
+		mark, val := ThresholdMark(t), ThresholdValueText(t)
 		windows := "windows"
 		if t.BadWindows == 1 {
 			windows = "window"
