@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every brink test for real: installs what is missing (Debian packages
-# prometheus, prometheus-node-exporter, tmux, nats-server; Go modules), checks go.mod is
+# prometheus, prometheus-node-exporter, tmux, nats-server, chromium; Go modules), checks go.mod is
 # tidy, vets, checks gofmt, staticcheck and deadcode, then go test -race.
 # BRINK_REQUIRE_SERVERS=1 (set by .ci/run) turns a missing server binary into
 # a test failure instead of a skip.
@@ -13,6 +13,8 @@ command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-ex
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # Debian puts nats-server in /usr/sbin, which a user's PATH may lack.
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+# chromium: the HTML report is opened in a real headless browser.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

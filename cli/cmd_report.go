@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+
+	"github.com/brink-load/brink/htmlreport"
 
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
@@ -20,11 +23,17 @@ func init() {
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var htmlOut, csvDir string
+	fs.StringVar(&htmlOut, "html", "", "also write the report (or the comparison of two) as one self-contained HTML page to `FILE`")
+	fs.StringVar(&csvDir, "csv", "", "also write the timeline and tables as CSV files into `DIR` (one report only)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: brink report FILE        print the summary and verdict of a saved run")
 		fmt.Fprintln(stderr, "       brink report A B         compare two runs: max stable load, first signal, RPS and p95/p99 at matched load")
+		fmt.Fprintln(stderr, "       brink report FILE --html OUT.html --csv DIR")
+		fmt.Fprintln(stderr, "\nFlags (before or after the files):")
+		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(interleave(fs, args)); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK
 		}
@@ -32,6 +41,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()
+		return exitUsage
+	}
+	if csvDir != "" && fs.NArg() == 2 {
+		fmt.Fprintln(stderr, "brink report: --csv writes one report's tables: give it one FILE")
 		return exitUsage
 	}
 	reps := make([]*report.Report, fs.NArg())
@@ -45,8 +58,38 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(reps) == 1 {
 		termtext.PrintClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], run.SummaryWidth(stdout)) })
-		return exitOK
+	} else {
+		termtext.PrintClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
 	}
-	termtext.PrintClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
-	return exitOK
+	return writeReportFiles(fs.Args(), reps, htmlOut, csvDir, stderr)
+}
+
+// writeReportFiles writes the --html page and the --csv files, and says
+// on stderr each file it wrote, only once it is in place. A failed write is
+// exit code 1, one line naming the file.
+func writeReportFiles(names []string, reps []*report.Report, htmlOut, csvDir string, stderr io.Writer) int {
+	code := exitOK
+	if htmlOut != "" {
+		labels := make([]string, len(names))
+		for i, n := range names {
+			labels[i] = filepath.Base(n)
+		}
+		if err := htmlreport.WriteFile(htmlOut, labels, reps...); err != nil {
+			fmt.Fprintf(stderr, "brink report: html: %v\n", err)
+			code = exitFailure
+		} else {
+			fmt.Fprintf(stderr, "brink report: wrote %s\n", htmlOut)
+		}
+	}
+	if csvDir != "" {
+		wrote, err := report.WriteCSV(csvDir, reps[0])
+		for _, p := range wrote {
+			fmt.Fprintf(stderr, "brink report: wrote %s\n", p)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "brink report: csv: %v\n", err)
+			code = exitFailure
+		}
+	}
+	return code
 }
