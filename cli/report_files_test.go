@@ -31,7 +31,7 @@ func TestReportHTMLAndCSV(t *testing.T) {
 		"timeline.csv":   "time,elapsed_s,window_s,stage,held,vus,target_vus",
 		"thresholds.csv": "metric,expr,agg,ok,no_data,value,bad_windows,first_breach,default",
 		"endpoints.csv":  "group,name,requests,errors,error_rate,mean_ms",
-		"failures.csv":   "kind,status,group,endpoint,count,sample",
+		"failures.csv":   "kind,status,group,endpoint,count,sample,check",
 		"nodes.csv":      "node,role,instance,time,elapsed_s,baseline,stale,cpu",
 	}
 	for name, head := range heads {

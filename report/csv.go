@@ -166,13 +166,13 @@ func endpointsCSV(rep *Report) [][]string {
 }
 
 func failuresCSV(rep *Report) [][]string {
-	rows := [][]string{{"kind", "status", "group", "endpoint", "count", "sample"}}
+	rows := [][]string{{"kind", "status", "group", "endpoint", "count", "sample", "check"}}
 	for _, f := range rep.Failures {
 		st := ""
 		if f.Status != 0 {
 			st = strconv.Itoa(f.Status)
 		}
-		rows = append(rows, []string{string(f.Kind), st, f.Group, f.Endpoint, csvI(f.Count), f.Sample})
+		rows = append(rows, []string{string(f.Kind), st, f.Group, f.Endpoint, csvI(f.Count), f.Sample, f.Check})
 	}
 	return rows
 }
