@@ -22,6 +22,7 @@ func testScenario() *scenarios.Scenario {
 	return &scenarios.Scenario{Name: "t", Groups: []scenarios.Group{
 		{Name: "browse", Executor: scenarios.RampingVUs, Requests: []scenarios.Request{{Name: "rooms"}, {Name: "history"}}},
 		{Name: "writes", Executor: scenarios.RampingArrivalRate, Requests: []scenarios.Request{{Name: "post"}}},
+		{Name: "chat", Executor: scenarios.RampingVUs, WebSocket: &scenarios.WebSocket{}},
 	}}
 }
 
@@ -172,7 +173,10 @@ func TestTickCounters(t *testing.T) {
 			{Group: "writes", Kind: measure.ErrDropped, Count: 1}},
 		Errors:    map[measure.ErrorKind]int64{measure.ErrStatus5xx: 2, measure.ErrDropped: 1},
 		Generator: measure.GeneratorStats{CPUPercent: 150, Cores: 2, Stretch: 1, Overloaded: true},
+		WS:        measure.WSStats{Open: 9, Sent: 40, Received: 38},
 	}
+	tick.Groups = append(tick.Groups, measure.GroupStats{Name: "chat", Executor: string(scenarios.RampingVUs), VUs: 9,
+		WSSessions: 10, WSFailed: 1, WSOutcomes: 12})
 	e.AddTick(&tick)
 	e.AddTick(&tick)
 	for _, c := range []struct {
@@ -197,6 +201,12 @@ func TestTickCounters(t *testing.T) {
 		{"brink_generator_overloaded", nil, 1},
 		{"brink_generator_overloaded_windows_total", nil, 2},
 		{"brink_run_running", nil, 1},
+		{"brink_ws_sessions_open", nil, 9},
+		{"brink_ws_sessions_total", []string{"group", "chat"}, 20},
+		{"brink_ws_failed_total", []string{"group", "chat"}, 2},
+		{"brink_ws_outcomes_total", []string{"group", "chat"}, 24},
+		{"brink_ws_messages_sent_total", nil, 80},
+		{"brink_ws_messages_received_total", nil, 76},
 	} {
 		m := metricWith(t, family(t, e, c.name), c.labels...)
 		got := m.GetGauge().GetValue() + m.GetCounter().GetValue()

@@ -113,6 +113,13 @@ func StartNodeExporter(t testing.TB) string {
 // twice (so rate() has two points), and returns its base URL.
 func StartPrometheus(t testing.TB, targets ...Target) string {
 	t.Helper()
+	return StartPrometheusArgs(t, nil, targets...)
+}
+
+// StartPrometheusArgs is StartPrometheus with more command-line flags
+// (e.g. --enable-feature=native-histograms).
+func StartPrometheusArgs(t testing.TB, args []string, targets ...Target) string {
+	t.Helper()
 	bin := Binary(t, PrometheusNames...)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
@@ -121,13 +128,13 @@ func StartPrometheus(t testing.TB, targets ...Target) string {
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := FreeAddr(t)
-		p := start(t, bin,
-			"--config.file="+cfg,
-			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
-			"--web.listen-address="+addr,
+		p := start(t, bin, append([]string{
+			"--config.file=" + cfg,
+			"--storage.tsdb.path=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
+			"--web.listen-address=" + addr,
 			"--storage.tsdb.retention.time=1h",
 			"--log.level=warn",
-		)
+		}, args...)...)
 		base := "http://" + addr
 		if !waitHTTP(base+"/-/ready", 30*time.Second, p.exited) {
 			p.stop()
