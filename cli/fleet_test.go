@@ -295,18 +295,16 @@ groups:
     requests: [{name: post, url: /post}]
 `, target.URL))
 		rep := filepath.Join(t.TempDir(), "r.json")
+		before := target.n.Load()
 		ctl := startBrink(t, "run", file, "--headless", "--agents", "3", "--nats", url, "--report", rep)
-		ctl.waitFor(t, regexp.MustCompile(`agent b3 joined`), 20*time.Second)
-		// The load runs once the first progress line is out (5 s) or
-		// sooner: wait for the target to see requests.
-		deadline := time.Now().Add(20 * time.Second)
-		for target.n.Load() == 0 || time.Since(time.Unix(0, target.last.Load())) > time.Second {
+		// Two seconds of this run's load (60/s) reach the target first.
+		deadline := time.Now().Add(30 * time.Second)
+		for target.n.Load() < before+120 {
 			if time.Now().After(deadline) {
-				t.Fatal("no load reached the target")
+				t.Fatalf("no load reached the target:\n%s", ctl.stderr.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(1500 * time.Millisecond)
 		killed := time.Now()
 		_ = agents["b3"].cmd.Process.Signal(syscall.SIGKILL)
 		code := ctl.wait(t, 60*time.Second)
@@ -395,7 +393,42 @@ func waitNATS(t *testing.T, url string) {
 	t.Fatalf("nats-server on %s did not start", url)
 }
 
-// assertAgentLost is filled in when the report lists its agents.
+// assertAgentLost finds name in report.agents[] lost within a few seconds
+// of killed (it is stamped when it was last heard), and the event log
+// naming it.
 func assertAgentLost(t *testing.T, r *report.Report, name string, killed time.Time) {
 	t.Helper()
+	found := false
+	for _, a := range r.Agents {
+		if a.Name != name {
+			if a.LostAt != nil {
+				t.Errorf("agent %s lost too: %s", a.Name, *a.LostAt)
+			}
+			continue
+		}
+		found = true
+		if a.LostAt == nil {
+			t.Fatalf("agent %s has no lost_at: %+v", name, a)
+		}
+		at, err := time.Parse(time.RFC3339Nano, *a.LostAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := at.Sub(killed); d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("lost_at %s is %s from the kill", *a.LostAt, d)
+		}
+		if a.Requests == 0 || a.Host == "" || a.Cores < 1 {
+			t.Errorf("agent row %+v", a)
+		}
+	}
+	if !found || len(r.Agents) != 3 {
+		t.Fatalf("report.agents = %+v, want 3 with %s", r.Agents, name)
+	}
+	named := false
+	for _, e := range r.Events {
+		named = named || strings.Contains(e.Text, "agent "+name+" (") && strings.Contains(e.Text, "lost at")
+	}
+	if !named {
+		t.Errorf("no event names the lost agent: %+v", r.Events)
+	}
 }

@@ -81,6 +81,7 @@ type Controller struct {
 	// Set before Run.
 	onTick func(measure.Tick)
 	logf   func(string, ...any)
+	event  func(string, time.Time)
 
 	mu      sync.Mutex
 	held    bool
@@ -109,34 +110,14 @@ type agent struct {
 	lostAt time.Time
 	failed string
 
-	// Read by AgentStatus from other goroutines, under Controller.mu.
-	status AgentStatus
+	// Read by Agents from other goroutines, under Controller.mu.
+	status measure.Agent
 }
 
 func (a *agent) share() float64 { return a.seg.To - a.seg.From }
 
 func (a *agent) lostReason() string {
 	return fmt.Sprintf("agent %s lost at %s: the load after it is short by %.0f %%", a.name, a.lostAt.Format("15:04:05"), 100*a.share())
-}
-
-// AgentStatus is one agent's health, for the console's agent rows and the
-// report's agents[].
-type AgentStatus struct {
-	Name        string        `json:"name"`
-	Host        string        `json:"host"`
-	Cores       int           `json:"cores"`
-	Version     string        `json:"version"`
-	Share       float64       `json:"share"` // of the plan
-	VUs         int           `json:"vus"`
-	Requests    int64         `json:"requests"` // sent over the run
-	RPS         float64       `json:"rps"`
-	CPUPercent  float64       `json:"cpu_percent"`
-	SendLagP99  time.Duration `json:"send_lag_p99"`
-	ClockOffset time.Duration `json:"clock_offset"`
-	LastTick    time.Time     `json:"last_tick,omitzero"`
-	Overloaded  bool          `json:"overloaded"`
-	LostAt      time.Time     `json:"lost_at,omitzero"`
-	Error       string        `json:"error,omitempty"`
 }
 
 // NewController checks the options and the scenario's wire form; it
@@ -171,9 +152,10 @@ func NewController(sc *scenarios.Scenario, o ControllerOptions) (*Controller, er
 	return c, nil
 }
 
-// Bind sets where merged windows and rare messages go; call before Run.
-func (c *Controller) Bind(onTick func(measure.Tick), logf func(string, ...any)) {
-	c.onTick, c.logf = onTick, logf
+// Bind sets where merged windows, rare messages and the run's fleet
+// events (an agent lost) go; call before Run.
+func (c *Controller) Bind(onTick func(measure.Tick), logf func(string, ...any), event func(text string, at time.Time)) {
+	c.onTick, c.logf, c.event = onTick, logf, event
 }
 
 func randomID() string {
@@ -420,7 +402,7 @@ func (c *Controller) assign(ctx context.Context) error {
 		if i == n-1 {
 			a.seg.To = 1
 		}
-		a.status = AgentStatus{Name: a.name, Host: a.Host, Cores: a.Cores, Version: a.Brink, Share: a.share(), ClockOffset: a.offset}
+		a.status = measure.Agent{Name: a.name, Host: a.Host, Cores: a.Cores, Version: a.Brink, Share: a.share(), ClockOffset: a.offset}
 	}
 	errs := c.fanOut(ctx, func(a *agent) *proto.Msg {
 		return &proto.Msg{Type: proto.TypeAssign, Assign: &proto.AssignMsg{Run: c.run, Scenario: c.scJSON,
@@ -537,10 +519,10 @@ func (c *Controller) Stop() {
 }
 
 // Agents is every agent's health now.
-func (c *Controller) Agents() []AgentStatus {
+func (c *Controller) Agents() []measure.Agent {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]AgentStatus, 0, len(c.agents))
+	out := make([]measure.Agent, 0, len(c.agents))
 	for _, a := range c.agents {
 		out = append(out, a.status)
 	}

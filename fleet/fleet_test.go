@@ -99,7 +99,7 @@ func fleetRun(t *testing.T, sc *scenarios.Scenario, n int) (merged []measure.Tic
 		t.Fatalf("prepare: %v\n%s", err, say.String())
 	}
 	defer c.Close()
-	c.Bind(func(tk measure.Tick) { merged = append(merged, tk) }, t.Logf)
+	c.Bind(func(tk measure.Tick) { merged = append(merged, tk) }, t.Logf, nil)
 	if err := c.Run(ctx); err != nil {
 		t.Fatalf("run: %v", err)
 	}

@@ -42,6 +42,9 @@ func (r *Recorder) Report() *Report {
 	rep.Timeline = r.timeline()
 	rep.Nodes = withBaseline(nodeSeries(r.v.Polls), r.baseline)
 	rep.Panels = r.panelSeries()
+	if r.opts.Agents != nil {
+		rep.Agents = agentRows(r.opts.Agents(), end)
+	}
 	rep.Events = append([]Event{}, r.v.Events...)
 	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
 	// Lists are [] rather than null when empty, so tools need no null checks.

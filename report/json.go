@@ -46,9 +46,11 @@ type Report struct {
 	Timeline []Window     `json:"timeline"`
 	Nodes    []NodeSeries `json:"nodes"`
 	// Panels are the scenario's custom panels (nodes.panels) over the run.
-	Panels  []PanelSeries `json:"panels"`
-	Events  []Event       `json:"events"`
-	Verdict Verdict       `json:"verdict"`
+	Panels []PanelSeries `json:"panels"`
+	Events []Event       `json:"events"`
+	// Agents are the generators of a run sent by several (brink agent).
+	Agents  []AgentRow `json:"agents,omitempty"`
+	Verdict Verdict    `json:"verdict"`
 }
 
 // Summary is the whole run in numbers.

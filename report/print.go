@@ -77,6 +77,7 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	printGroups(w, rep, width)
 	printEndpoints(w, rep, width)
 	printFailures(w, rep, width)
+	printAgents(w, rep)
 	printEvents(w, rep, width)
 	printVerdict(w, rep, width)
 }

@@ -44,6 +44,9 @@ type View struct {
 	// Version counts changes, so a console can skip redrawing when nothing
 	// changed.
 	Version uint64
+	// Agents is the generators' health now, for a run sent by several
+	// (Options.Agents); nil for one process.
+	Agents func() []measure.Agent
 }
 
 // keepEndpoints is how many recent ticks keep their per-endpoint rows.
@@ -65,6 +68,9 @@ type Options struct {
 	// breakpoint, and a first signal there leaves the run inconclusive.
 	// Nil: no window is.
 	GeneratorBottleneck func(t *measure.Tick) bool
+	// Agents, for a run sent by several generators, is their health now
+	// (report.agents[]); nil for one process.
+	Agents func() []measure.Agent
 }
 
 // Recorder owns the timeline. Writers (engine tick callback, node poller,
@@ -123,7 +129,7 @@ type Recorder struct {
 // NewRecorder starts an empty timeline for sc, started at start.
 func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorder {
 	r := &Recorder{opts: opts, cross: map[crossKey]*crossDetector{}, rates: map[string]*rateDetector{}}
-	r.v = View{Scenario: sc, Start: start, State: StateOK}
+	r.v = View{Scenario: sc, Start: start, State: StateOK, Agents: opts.Agents}
 	r.run.endpoints = map[string]*endpointAcc{}
 	r.run.groups = map[string]*groupAcc{}
 	r.run.errorsByKind = map[measure.ErrorKind]int64{}

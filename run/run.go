@@ -126,8 +126,12 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 	// A window where brink itself was the bottleneck (engine
 	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
 	// is never the breakpoint.
-	r.rec = report.NewRecorder(sc, start, report.Options{Version: o.Version,
-		GeneratorBottleneck: func(t *measure.Tick) bool { return t.Generator.Overloaded }})
+	ropts := report.Options{Version: o.Version,
+		GeneratorBottleneck: func(t *measure.Tick) bool { return t.Generator.Overloaded }}
+	if fl != nil {
+		ropts.Agents = fl.Agents
+	}
+	r.rec = report.NewRecorder(sc, start, ropts)
 	r.out = &reportOut{rec: r.rec, path: o.ReportPath, start: start, stdout: stdout, stderr: stderr}
 	if r.console == nil {
 		r.console = os.Stdout
@@ -144,7 +148,12 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 	var err error
 	onTick := r.onTick
 	if fl != nil {
-		fl.Bind(onTick, r.logf)
+		fl.Bind(onTick, r.logf, func(text string, at time.Time) {
+			r.rec.Note("fleet", text, at)
+			if !r.useTUI { // the console shows the event log itself
+				r.logf("%s", text)
+			}
+		})
 		r.eng = fl
 	} else if r.eng, err = engine.New(sc, engine.Options{
 		OnTick:             onTick,

@@ -146,6 +146,7 @@ const wsRecentWindows = 5 // latest ticks the header's ws_failed spans
 // the recorder's read lock. It only appends what is new since last time, so
 // an ingest costs what changed, not the run's length.
 type data struct {
+	agents   []measure.Agent // a fleet run's generators (nil for one process)
 	version  uint64
 	seen     bool
 	scenario *scenarios.Scenario
@@ -209,6 +210,9 @@ func (d *data) ingest(v *report.View) bool {
 	d.ingestFinal(v)
 	d.ingestPolls(v)
 	d.ingestEvents(v)
+	if v.Agents != nil {
+		d.agents = v.Agents()
+	}
 	return true
 }
 

@@ -92,6 +92,13 @@ func (p *nodePanel) render(d *data) string {
 		head += "  " + st.Over.Render("source: "+d.pollErr)
 	}
 	lines := []string{truncate(head, p.w)}
+	// A fleet run's generators come first, one row each: a lost one is
+	// the first thing to see.
+	for _, a := range d.agents {
+		if len(lines) < p.h {
+			lines = append(lines, truncate(agentRow(st, a), p.w))
+		}
+	}
 	if len(p.sorted) == 0 {
 		msg := "no node metrics (scenario has no nodes: section)"
 		if d.scenario != nil && d.scenario.Nodes != nil {

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/termtext"
+)
+
+// AgentRow is one generator of a run sent by several (report.agents[]).
+type AgentRow struct {
+	Name          string  `json:"name"`
+	Host          string  `json:"host"`
+	Cores         int     `json:"cores"`
+	BrinkVersion  string  `json:"brink_version"`
+	Share         Num     `json:"share"`
+	VUs           int     `json:"vus"`
+	Requests      int64   `json:"requests"`
+	RPS           Num     `json:"rps"`
+	CPUPercent    Num     `json:"cpu_percent"`
+	SendLagP99Ms  Num     `json:"send_lag_p99_ms"`
+	ClockOffsetMs Num     `json:"clock_offset_ms"`
+	LastTickAgeS  *Num    `json:"last_tick_age_s,omitempty"` // at the report's end; absent before any window
+	LostAt        *string `json:"lost_at,omitempty"`         // RFC 3339, when it was last heard
+	Error         string  `json:"error,omitempty"`
+}
+
+// agentRows is the report's view of the agents at end.
+func agentRows(as []measure.Agent, end time.Time) []AgentRow {
+	rows := make([]AgentRow, 0, len(as))
+	for _, a := range as {
+		row := AgentRow{Name: a.Name, Host: a.Host, Cores: a.Cores, BrinkVersion: a.Version, Share: Num(a.Share),
+			VUs: a.VUs, Requests: a.Requests, RPS: Num(a.RPS), CPUPercent: Num(a.CPUPercent),
+			SendLagP99Ms: Num(ms(a.SendLagP99)), ClockOffsetMs: Num(ms(a.ClockOffset)), Error: a.Error}
+		if !a.LastTick.IsZero() {
+			age := Num(max(0, end.Sub(a.LastTick).Seconds()))
+			row.LastTickAgeS = &age
+		}
+		if !a.LostAt.IsZero() {
+			s := a.LostAt.Format(time.RFC3339Nano)
+			row.LostAt = &s
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// printAgents lists a fleet run's generators: what each sent, and when a
+// lost one was last heard.
+func printAgents(w io.Writer, rep *Report) {
+	if len(rep.Agents) == 0 {
+		return
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("  AGENTS\n    %-16s %-16s %6s %10s %8s %9s  %s\n", "name", "host", "share", "requests", "cpu", "clock", "state")
+	for _, a := range rep.Agents {
+		state := "ok"
+		switch {
+		case a.LostAt != nil:
+			state = "LOST at " + *a.LostAt
+			if t, err := time.Parse(time.RFC3339Nano, *a.LostAt); err == nil {
+				state = "LOST at " + localTime(t)
+			}
+		case a.Error != "":
+			state = "failed: " + a.Error
+		}
+		p("    %-16s %-16s %5.0f%% %10d %7.0f%% %7.1fms  %s\n", termtext.Clean(a.Name), termtext.Clean(a.Host),
+			100*float64(a.Share), a.Requests, float64(a.CPUPercent), float64(a.ClockOffsetMs), termtext.Clean(state))
+	}
+	p("\n")
+}
