@@ -72,16 +72,9 @@ func (v *vu) runWS() {
 func (v *vu) wsSession() (connected, leave bool) {
 	ws := v.g.cfg.WebSocket
 	v.urlBuf = ws.URL.Append(v.urlBuf[:0], &v.tctx)
-	var hdr http.Header
-	if len(ws.Headers) > 0 {
-		hdr = make(http.Header, len(ws.Headers))
-		for i := range ws.Headers {
-			h := &ws.Headers[i]
-			v.hdrBuf = h.Value.Append(v.hdrBuf[:0], &v.tctx)
-			hdr.Set(h.Name, string(v.hdrBuf))
-		}
-	}
+	hdr := v.wsHeader(ws)
 	d := websocket.Dialer{
+		Subprotocols:     ws.Subprotocols,
 		NetDialContext:   func(ctx context.Context, _, addr string) (net.Conn, error) { return v.dial(ctx, addr) },
 		HandshakeTimeout: v.e.dialTimeout(v.g),
 		TLSClientConfig:  v.e.tlsCfg,
@@ -120,6 +113,13 @@ func (v *vu) wsSession() (connected, leave bool) {
 		}
 		v.sh.wsRefused(v.g.idx, k)
 		v.sh.wsFailure(v.g.idx, k, status, msg, v.wsRedact())
+		return false, false
+	}
+	if msg := wsSubprotocolText(ws.Subprotocols, conn.Subprotocol()); msg != "" {
+		// A browser fails such a connection at once: so does brink.
+		conn.NetConn().Close()
+		v.sh.wsRefused(v.g.idx, kindCheck)
+		v.sh.wsFailure(v.g.idx, kindCheck, 0, msg, v.wsRedact())
 		return false, false
 	}
 	v.sh.wsOpened(v.g.idx, time.Since(t0))

@@ -164,6 +164,9 @@ type WebSocket struct {
 	// reply (a chat server's broadcasts of others' messages do not).
 	// Without it the first message after a send is the reply.
 	ReplyContains *Template `json:"reply_contains,omitempty" yaml:"reply_contains"`
+	// Subprotocols are offered in the handshake (Sec-WebSocket-Protocol);
+	// a server that picks none of them fails the session, as in a browser.
+	Subprotocols []string `json:"subprotocols,omitempty" yaml:"subprotocols"`
 }
 
 // Threshold is one parsed k6 threshold expression such as "p(95)<500".

@@ -270,6 +270,7 @@ func (v *validator) websocket(ws *WebSocket, f, baseRaw string, base *url.URL) {
 		ws.URL = u
 	}
 	v.headers(ws.Headers, f+".headers")
+	v.wsHandshake(ws, f)
 	if ws.Every < 0 {
 		v.add(f+".every", "must not be negative")
 	}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,6 +106,44 @@ func Delayed(t testing.TB, delay func(n int64) time.Duration) string {
 				return
 			}
 			time.Sleep(delay(count.Add(1) - 1))
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// Browser checks each handshake as an nginx or a chat server in front of
+// browsers does: 403 unless its Origin is origin and it offers
+// subprotocol; then it chooses that subprotocol and echoes every message.
+// Headers of each handshake, accepted or not, go to seen (when not nil).
+func Browser(t testing.TB, origin, subprotocol string, seen func(http.Header)) string {
+	up := &websocket.Upgrader{
+		Subprotocols: []string{subprotocol},
+		CheckOrigin:  func(r *http.Request) bool { return r.Header.Get("Origin") == origin },
+	}
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if seen != nil {
+			seen(r.Header.Clone())
+		}
+		if r.Header.Get("Origin") != origin {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		if !slices.Contains(websocket.Subprotocols(r), subprotocol) {
+			http.Error(w, "subprotocol "+subprotocol+" required", http.StatusForbidden)
+			return
+		}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
 			if err := c.WriteMessage(mt, msg); err != nil {
 				return
 			}
