@@ -1,66 +1,17 @@
 package promquery
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/brink-load/brink/measure"
 )
 
-// naturalCompare orders strings with digit runs compared as numbers, so db-2
-// comes before db-10 and 10.0.0.9 before 10.0.0.13.
-func naturalCompare(a, b string) int {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		ca, cb := a[i], b[j]
-		if isDigit(ca) && isDigit(cb) {
-			si, sj := i, j
-			for i < len(a) && isDigit(a[i]) {
-				i++
-			}
-			for j < len(b) && isDigit(b[j]) {
-				j++
-			}
-			// Compare the digit runs as numbers without parsing them, so
-			// arbitrarily long runs cannot overflow: strip leading zeros,
-			// then longer is bigger, then lexical.
-			na, nb := trimZeros(a[si:i]), trimZeros(b[sj:j])
-			if c := cmp.Compare(len(na), len(nb)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(na, nb); c != 0 {
-				return c
-			}
-			// Equal numbers: fewer leading zeros first, for a total order.
-			if c := cmp.Compare(i-si, j-sj); c != 0 {
-				return c
-			}
-			continue
-		}
-		if ca != cb {
-			return cmp.Compare(ca, cb)
-		}
-		i++
-		j++
-	}
-	return cmp.Compare(len(a)-i, len(b)-j)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func trimZeros(s string) string {
-	for len(s) > 1 && s[0] == '0' {
-		s = s[1:]
-	}
-	return s
-}
-
 // sortSamples puts samples in natural order of node name, then instance.
 func sortSamples(s []measure.Sample) {
 	slices.SortStableFunc(s, func(x, y measure.Sample) int {
-		if c := naturalCompare(x.Node, y.Node); c != 0 {
+		if c := measure.NaturalCompare(x.Node, y.Node); c != 0 {
 			return c
 		}
-		return naturalCompare(x.Instance, y.Instance)
+		return measure.NaturalCompare(x.Instance, y.Instance)
 	})
 }

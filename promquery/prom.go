@@ -319,17 +319,17 @@ func describeAPIErr(err error, timeout time.Duration) error {
 				msg = "HTTP " + msg[len("server error: "):]
 			}
 			if d := strings.TrimSpace(ae.Detail); d != "" && len(d) < 120 {
-				msg += " (" + oneLine(d) + ")"
+				msg += " (" + termtext.OneLine(d, maxErrText) + ")"
 			}
 			return errors.New(msg)
 		case v1.ErrBadResponse:
-			return fmt.Errorf("bad response: %s", oneLine(ae.Msg))
+			return fmt.Errorf("bad response: %s", termtext.OneLine(ae.Msg, maxErrText))
 		case v1.ErrTimeout, v1.ErrCanceled:
 			return fmt.Errorf("no answer within %s", timeout)
 		case v1.ErrBadData, v1.ErrExec:
-			return fmt.Errorf("query rejected: %s", oneLine(ae.Msg))
+			return fmt.Errorf("query rejected: %s", termtext.OneLine(ae.Msg, maxErrText))
 		}
-		return errors.New(oneLine(ae.Error()))
+		return errors.New(termtext.OneLine(ae.Error(), maxErrText))
 	}
 	return describeHTTPErr(err, timeout)
 }
@@ -475,7 +475,7 @@ func panelValue(pq PanelQuery, r queryResult) (measure.PanelValue, string) {
 	for _, e := range vec {
 		pv.Series = append(pv.Series, measure.PanelSeries{Labels: termtext.Clean(e.Metric.String()), Value: float64(e.Value)})
 	}
-	slices.SortFunc(pv.Series, func(a, b measure.PanelSeries) int { return naturalCompare(a.Labels, b.Labels) })
+	slices.SortFunc(pv.Series, func(a, b measure.PanelSeries) int { return measure.NaturalCompare(a.Labels, b.Labels) })
 	return pv, warn
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/termtext"
 )
 
 // maxExposition caps one node_exporter response; a real one is ~100 KiB, so
@@ -326,7 +326,7 @@ func parseBody(body []byte) (*exposition, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("bad exposition: %v", oneLine(err.Error()))
+		return nil, fmt.Errorf("bad exposition: %v", termtext.OneLine(err.Error(), maxErrText))
 	}
 	e := &exposition{counters: counterSet{}, load1: math.NaN(), memAvail: math.NaN(), memTotal: math.NaN()}
 	if mf := fams["node_cpu_seconds_total"]; mf != nil {
@@ -450,11 +450,5 @@ func clampPct(v float64) float64 {
 	return v
 }
 
-// oneLine keeps error text to one line for the console and stderr.
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// maxErrText is the most of an outside error text a poll repeats.
+const maxErrText = 200

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/config"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // New builds a Prometheus source (Config.Prometheus) or a direct-scrape
@@ -58,7 +60,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 	if cfg.PromConfigFile != "" {
 		c, _, err := config.LoadHTTPConfigFile(cfg.PromConfigFile)
 		if err != nil {
-			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, oneLine(pathErr(err)))
+			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, termtext.OneLine(pathErr(err), maxErrText))
 		}
 		hc = *c
 	}
@@ -93,7 +95,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 		hc.ProxyURL = config.URL{URL: u}
 	}
 	if err := hc.Validate(); err != nil {
-		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
+		return nil, fmt.Errorf("prometheus http config: %v", termtext.OneLine(err.Error(), maxErrText))
 	}
 	// common reads credential files at request time; read them now so a
 	// wrong path is a clear error before the first poll, not a failed one.
@@ -125,7 +127,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 	}
 	rt, err := config.NewRoundTripperFromConfig(hc, "brink", config.WithUserAgent("brink"))
 	if err != nil {
-		return nil, fmt.Errorf("prometheus http config: %v", oneLine(err.Error()))
+		return nil, fmt.Errorf("prometheus http config: %v", termtext.OneLine(err.Error(), maxErrText))
 	}
 	return &http.Client{Transport: capResponses{rt}}, nil
 }
@@ -226,7 +228,7 @@ func describeHTTPErr(err error, timeout time.Duration) error {
 	// *url.Error repeats method and URL, which the caller already names.
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return errors.New(oneLine(ue.Err.Error()))
+		return errors.New(termtext.OneLine(ue.Err.Error(), maxErrText))
 	}
-	return errors.New(oneLine(err.Error()))
+	return errors.New(termtext.OneLine(err.Error(), maxErrText))
 }

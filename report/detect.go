@@ -75,7 +75,7 @@ func (s *sloDetector) step(i int, v float64, ok bool, need int) (bad bool, chang
 	if !ok {
 		return false, 0
 	}
-	bad = !holds(v, s.th)
+	bad = !s.th.Holds(v)
 	s.near = !bad && nearLimit(v, s.th)
 	return bad, s.streak.step(i, bad, v, need)
 }

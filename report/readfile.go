@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // ErrNotReport is returned (wrapped) by ReadFile for a file that is not a
@@ -40,7 +41,7 @@ func Parse(name string, data []byte) (*Report, error) {
 		Summary       json.RawMessage `json:"summary"`
 	}
 	if err := json.Unmarshal(trimmed, &head); err != nil {
-		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotReport, oneLine(err))
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotReport, termtext.OneLine(err.Error(), 0))
 	}
 	if head.SchemaVersion == nil || *head.SchemaVersion < 1 {
 		return nil, fmt.Errorf("%s: %w (no schema_version)", name, ErrNotReport)
@@ -51,7 +52,7 @@ func Parse(name string, data []byte) (*Report, error) {
 	}
 	var rep Report
 	if err := json.Unmarshal(trimmed, &rep); err != nil {
-		return nil, fmt.Errorf("%s: damaged brink report: %s", name, oneLine(err))
+		return nil, fmt.Errorf("%s: damaged brink report: %s", name, termtext.OneLine(err.Error(), 0))
 	}
 	// Every report brink writes, autosaves included, has a summary: without
 	// one the figures printed would be zeros that look like a real run.
@@ -83,8 +84,4 @@ func repairPeaks(rep *Report) {
 	if p := &rep.Verdict.Peak; float64(p.RPS) > peak {
 		p.RPS = Num(peak)
 	}
-}
-
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", " ")
 }

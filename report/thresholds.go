@@ -100,21 +100,6 @@ func wsGroupCounts(th scenarios.Threshold, t *measure.Tick) (c wsCounts, found b
 // Counts are run totals in k6, so they only decide the exit code.
 func perWindow(th scenarios.Threshold) bool { return th.Agg != "count" }
 
-// holds applies the threshold's comparison.
-func holds(v float64, th scenarios.Threshold) bool {
-	switch th.Op {
-	case "<":
-		return v < th.Value
-	case "<=":
-		return v <= th.Value
-	case ">":
-		return v > th.Value
-	case ">=":
-		return v >= th.Value
-	}
-	return true // unknown operator: the loader rejects these
-}
-
 // slice is what a threshold's tag filter selects from one window.
 type slice struct {
 	lat      measure.Latency
@@ -386,7 +371,7 @@ func sloWithValue(th scenarios.Threshold, v float64) string {
 // is formatted as usual.
 func fmtFailed(th scenarios.Threshold, v float64) string {
 	base := fmtThresholdValue(th.Metric, th.Agg, v)
-	if math.IsNaN(v) || math.IsInf(v, 0) || holds(v, th) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || th.Holds(v) {
 		return base
 	}
 	// The value and the limit in the printed unit, and the decimals the
@@ -424,7 +409,7 @@ func fmtFailed(th scenarios.Threshold, v float64) string {
 	}
 	for d := dec; d <= dec+6; d++ {
 		p := math.Pow10(d)
-		if shown := math.Round(v*scale*p) / p; shown != lim.Value && !holds(shown, lim) {
+		if shown := math.Round(v*scale*p) / p; shown != lim.Value && !lim.Holds(shown) {
 			if d == dec {
 				return base
 			}

@@ -171,7 +171,7 @@ func (r *Recorder) verdict() Verdict {
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
 		if v, ok := r.wholeRunValue(s.th); s.dflt && ok {
-			if holds(v, s.th) {
+			if s.th.Holds(v) {
 				in.defaultHeld = append(in.defaultHeld, metricLabel(s.th)+" "+s.th.Expr)
 			} else {
 				in.defaultFailed = append(in.defaultFailed, sloWithValue(s.th, v))

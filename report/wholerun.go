@@ -33,7 +33,7 @@ func (r *Recorder) thresholdResults() []ThresholdResult {
 			// not: it was never judged, and the run is inconclusive.
 			res.OK, res.NoData, res.Value = false, true, nan()
 		} else {
-			res.OK, res.Value = holds(v, s.th), Num(v)
+			res.OK, res.Value = s.th.Holds(v), Num(v)
 		}
 		out = append(out, res)
 	}

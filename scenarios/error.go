@@ -33,11 +33,12 @@ func (e *Error) Error() string {
 	}
 	// Messages come from several sources (yaml, regexp, ours); keep the
 	// promise of one line.
-	b.WriteString(oneLine(e.Msg))
+	b.WriteString(firstLine(e.Msg))
 	return b.String()
 }
 
-func oneLine(s string) string {
+// firstLine is a message's first line, trimmed: an Error promises one line.
+func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = strings.TrimSpace(s[:i])

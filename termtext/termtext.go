@@ -202,3 +202,14 @@ func PrintClean(w io.Writer, print func(io.Writer)) {
 	print(&b)
 	io.WriteString(w, CleanLines(b.String()))
 }
+
+// OneLine keeps error text to one line for the console, stderr and the
+// event log: line breaks become spaces, and past max bytes (max > 0) the
+// text is cut with "…".
+func OneLine(s string, max int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if max > 0 && len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}

@@ -121,3 +121,15 @@ func BenchmarkCleanDirty(b *testing.B) {
 		_ = Clean(s)
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{{"a\nb", 0, "a b"}, {"abcdef", 3, "abc…"}, {"abc", 3, "abc"}, {"a\nbcd", 0, "a bcd"}} {
+		if got := OneLine(c.in, c.max); got != c.want {
+			t.Errorf("OneLine(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}

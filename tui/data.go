@@ -3,7 +3,6 @@ package tui
 import (
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/brink-load/brink/measure"
@@ -440,36 +439,8 @@ func (d *data) sortedNodes(dst []*node) []*node {
 	return dst
 }
 
-// naturalLess orders "db-2" before "db-10".
-func naturalLess(a, b string) bool {
-	for a != "" && b != "" {
-		da, db := digits(a), digits(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) < len(nb)
-			}
-			if na != nb {
-				return na < nb
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return a[0] < b[0]
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) < len(b)
-}
-
-func digits(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
-}
+// naturalLess orders "db-2" before "db-10" (measure.NaturalCompare).
+func naturalLess(a, b string) bool { return measure.NaturalCompare(a, b) < 0 }
 
 // planned is the scenario's planned length (0 when unknown).
 func (d *data) planned() time.Duration {
