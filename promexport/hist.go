@@ -51,11 +51,29 @@ func newLatHist() *latHist {
 	return &latHist{classic: make([]uint64, len(Buckets)), native: map[int]int64{}}
 }
 
-// add folds one window's snapshot (µs) in.
+// add folds one window's snapshot (µs) in. Bars come in ascending order
+// and are much finer than either kind of bucket, so a run of bars in one
+// native bucket is counted once (one map write per bucket, not per bar).
 func (h *latHist) add(s *hdrhistogram.Snapshot) {
+	key, run := 0, int64(0)
 	eachBar(s, func(lo, hi, n int64) {
-		h.addBar(float64(hi)*1e-6, float64(lo+hi+1)/2*1e-6, uint64(n))
+		v := float64(hi) * 1e-6
+		h.count += uint64(n)
+		h.sum += float64(lo+hi+1) / 2 * 1e-6 * float64(n)
+		if i := classicIndex(v); i < len(h.classic) {
+			h.classic[i] += uint64(n)
+		}
+		if k := nativeIndex(v); k != key || run == 0 {
+			if run > 0 {
+				h.native[key] += run
+			}
+			key, run = k, 0
+		}
+		run += n
 	})
+	if run > 0 {
+		h.native[key] += run
+	}
 }
 
 // eachBar calls fn with each non-empty value range [lo, hi] of an HDR
@@ -88,11 +106,9 @@ func eachBar(s *hdrhistogram.Snapshot, fn func(lo, hi, n int64)) {
 	}
 }
 
-// addBar counts n samples at value v (seconds), adding n × mid to the sum.
-func (h *latHist) addBar(v, mid float64, n uint64) {
-	h.count += n
-	h.sum += mid * float64(n)
-	// First classic bound at or above v (le is "less or equal").
+// classicIndex is the first classic bound at or above v (le is "less or
+// equal"); len(Buckets) for +Inf.
+func classicIndex(v float64) int {
 	lo, hi := 0, len(Buckets)
 	for lo < hi {
 		m := (lo + hi) / 2
@@ -102,10 +118,7 @@ func (h *latHist) addBar(v, mid float64, n uint64) {
 			lo = m + 1
 		}
 	}
-	if lo < len(h.classic) {
-		h.classic[lo] += n
-	}
-	h.native[nativeIndex(v)] += int64(n)
+	return lo
 }
 
 // nativeBounds are the bucket bounds within one power of two at
