@@ -114,21 +114,7 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []measure.Failure {
 		f.Message = e.failMessage(ep, k, fs)
 		rows = append(rows, f)
 	}
-	slices.SortFunc(rows, func(a, b measure.Failure) int {
-		switch {
-		case a.Count != b.Count:
-			return int(b.Count - a.Count)
-		case a.Group != b.Group:
-			return strings.Compare(a.Group, b.Group)
-		case a.Endpoint != b.Endpoint:
-			return strings.Compare(a.Endpoint, b.Endpoint)
-		case a.Kind != b.Kind:
-			return strings.Compare(string(a.Kind), string(b.Kind))
-		case a.Status != b.Status:
-			return a.Status - b.Status
-		}
-		return strings.Compare(a.Check, b.Check)
-	})
+	slices.SortFunc(rows, measure.CompareFailures)
 	if len(rows) > maxFailureRows {
 		rows = rows[:maxFailureRows]
 	}

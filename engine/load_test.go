@@ -169,7 +169,7 @@ func TestPercentilesExact(t *testing.T) {
 		what string
 		l    measure.Latency
 		tol  float64
-	}{{"group", summarize(h), 0.001}, {"endpoint", summarize(eh), 0.01}} {
+	}{{"group", measure.LatencyOf(h), 0.001}, {"endpoint", measure.LatencyOf(eh), 0.01}} {
 		within := func(name string, got, want time.Duration) {
 			if d := float64(got-want) / float64(want); d < -c.tol || d > c.tol {
 				t.Errorf("%s %s = %v, want %v ± %g %%", c.what, name, got, want, 100*c.tol)

@@ -256,7 +256,7 @@ func (e *Engine) endpointStats(m *merger, sums *windowSums) []measure.EndpointSt
 			}
 		}
 		if drained {
-			es.Latency, es.Hist = summarize(m.ep), m.ep.Export()
+			es.Latency, es.Hist = measure.LatencyOf(m.ep), m.ep.Export()
 		}
 		eps = append(eps, es)
 	}
@@ -270,17 +270,17 @@ func (e *Engine) endpointStats(m *merger, sums *windowSums) []measure.EndpointSt
 // summarize writes the merged histograms' figures and snapshots into tk, the
 // run-wide latencies in one place.
 func (m *merger) summarize(tk *measure.Tick) {
-	tk.Latency = summarize(m.total)
-	tk.Service = summarize(m.service)
-	tk.Connect = summarize(m.connect)
-	tk.TTFB = summarize(m.ttfb)
+	tk.Latency = measure.LatencyOf(m.total)
+	tk.Service = measure.LatencyOf(m.service)
+	tk.Connect = measure.LatencyOf(m.connect)
+	tk.TTFB = measure.LatencyOf(m.ttfb)
 	tk.Hist = m.total.Export()
 	tk.ServiceHist = m.service.Export()
 	tk.ConnectHist = exportNonEmpty(m.connect)
 	tk.TTFBHist = exportNonEmpty(m.ttfb)
-	tk.WS.Connect = summarize(m.wsConnect)
-	tk.WS.Reply = summarize(m.wsReply)
-	tk.WS.Session = summarize(m.wsSession)
+	tk.WS.Connect = measure.LatencyOf(m.wsConnect)
+	tk.WS.Reply = measure.LatencyOf(m.wsReply)
+	tk.WS.Session = measure.LatencyOf(m.wsSession)
 	tk.WS.ConnectHist = exportNonEmpty(m.wsConnect)
 	tk.WS.ReplyHist = exportNonEmpty(m.wsReply)
 	tk.WS.SessionHist = exportNonEmpty(m.wsSession)
@@ -323,7 +323,7 @@ func (e *Engine) groupStats(m *merger, tk *measure.Tick, gauges []groupGauge, gs
 			Errors:     gs[i].errors,
 			Dropped:    gs[i].dropped,
 			Started:    gs[i].started,
-			Latency:    summarize(m.grps[i]),
+			Latency:    measure.LatencyOf(m.grps[i]),
 			Hist:       exportNonEmpty(m.grps[i]),
 			WSSessions: gs[i].wsSessions,
 			WSFailed:   gs[i].wsFailed,
@@ -380,24 +380,4 @@ func mergeNonEmpty(dst, src *hdrhistogram.Histogram) {
 type groupGauge struct {
 	active, target, busy int
 	rate                 float64
-}
-
-// summarize reads a window's latency figures from its histogram (µs).
-func summarize(h *hdrhistogram.Histogram) measure.Latency {
-	n := h.TotalCount()
-	if n == 0 {
-		return measure.Latency{}
-	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	return measure.Latency{
-		Count: n,
-		Min:   us(h.Min()),
-		Mean:  time.Duration(h.Mean() * float64(time.Microsecond)),
-		P50:   us(h.ValueAtQuantile(50)),
-		P90:   us(h.ValueAtQuantile(90)),
-		P95:   us(h.ValueAtQuantile(95)),
-		P99:   us(h.ValueAtQuantile(99)),
-		P999:  us(h.ValueAtQuantile(99.9)),
-		Max:   us(h.Max()),
-	}
 }

@@ -296,19 +296,7 @@ func (w *window) tick(start time.Time) measure.Tick {
 	for _, f := range w.fails {
 		t.Failures = append(t.Failures, *f)
 	}
-	slices.SortFunc(t.Failures, func(a, b measure.Failure) int {
-		switch {
-		case a.Count != b.Count:
-			return int(b.Count - a.Count)
-		case a.Group != b.Group:
-			return strings.Compare(a.Group, b.Group)
-		case a.Endpoint != b.Endpoint:
-			return strings.Compare(a.Endpoint, b.Endpoint)
-		case a.Kind != b.Kind:
-			return strings.Compare(string(a.Kind), string(b.Kind))
-		}
-		return a.Status - b.Status
-	})
+	slices.SortFunc(t.Failures, measure.CompareFailures)
 	if len(t.Failures) > maxFailureRows {
 		t.Failures = t.Failures[:maxFailureRows]
 	}
@@ -333,21 +321,5 @@ func summarize(s *hdrhistogram.Snapshot) measure.Latency {
 	if s == nil {
 		return measure.Latency{}
 	}
-	h := hdrhistogram.Import(s)
-	n := h.TotalCount()
-	if n == 0 {
-		return measure.Latency{}
-	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	return measure.Latency{
-		Count: n,
-		Min:   us(h.Min()),
-		Mean:  time.Duration(h.Mean() * float64(time.Microsecond)),
-		P50:   us(h.ValueAtQuantile(50)),
-		P90:   us(h.ValueAtQuantile(90)),
-		P95:   us(h.ValueAtQuantile(95)),
-		P99:   us(h.ValueAtQuantile(99)),
-		P999:  us(h.ValueAtQuantile(99.9)),
-		Max:   us(h.Max()),
-	}
+	return measure.LatencyOf(hdrhistogram.Import(s))
 }
