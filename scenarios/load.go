@@ -60,6 +60,15 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if err := d.scenario(docs[0].Body, s); err != nil {
 		return nil, err
 	}
+	for i := range s.Groups {
+		if dt := s.Groups[i].Data; dt != nil && dt.File != "" {
+			dt.File = dataPath(file, dt.File)
+			if err := LoadData(dt); err != nil {
+				f := index("groups", i) + ".data.file"
+				return nil, d.errAt(d.pos[f], f, "%s", err)
+			}
+		}
+	}
 	if s.Nodes != nil && s.Nodes.PromConfig != "" && !filepath.IsAbs(s.Nodes.PromConfig) && file != "" {
 		s.Nodes.PromConfig = filepath.Join(filepath.Dir(file), s.Nodes.PromConfig)
 	}
@@ -139,7 +148,8 @@ func (d *decoder) scenario(root ast.Node, s *Scenario) error {
 }
 
 var groupKeys = []string{"name", "executor", "start", "start_vus", "start_rate", "stages", "think", "max_vus",
-	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration", "max_body", "pick"}
+	"pre_allocated_vus", "requests", "websocket", "http2", "timeout", "vus", "rate", "duration", "max_body", "pick",
+	"setup", "data", "cookies"}
 
 // Sugar executors, k6's constant-vus and constant-arrival-rate: one stage
 // at a constant level, written with vus/rate and duration.

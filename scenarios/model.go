@@ -81,6 +81,63 @@ type Group struct {
 	// runs them all in order; "weighted" runs one, picked by the
 	// requests' weights.
 	Pick string `json:"pick,omitempty" yaml:"pick"`
+	// Setup are requests each VU runs once when it starts (log in), before
+	// its first iteration or WebSocket session: measured in their own
+	// endpoint rows, not counted as iterations.
+	Setup []Request `json:"setup,omitempty" yaml:"setup"`
+	// Data gives each VU a row of a CSV or JSON file as variables.
+	Data *Data `json:"data,omitempty" yaml:"data"`
+	// Cookies keeps a cookie jar per VU (HTTP and its WebSocket handshake);
+	// nil means on, false turns it off.
+	Cookies *bool `json:"cookies,omitempty" yaml:"cookies"`
+	// Vars names the slots of TemplateContext.Vars for this group's VUs:
+	// the data columns, then the extracted names (set by Validate).
+	Vars []string `json:"-"`
+}
+
+// CookiesOn reports whether the group's VUs keep cookies (the default).
+func (g *Group) CookiesOn() bool { return g.Cookies == nil || *g.Cookies }
+
+// DataMode says which row of a data file a VU reads.
+type DataMode string
+
+const (
+	// DataPerVU gives each VU of the group its own row for its life (VU n
+	// of the group reads row n, wrapping when VUs outnumber rows).
+	DataPerVU DataMode = "per-vu"
+	// DataRoundRobin takes the next row for each iteration, across the
+	// group's VUs.
+	DataRoundRobin DataMode = "round-robin"
+	// DataRandom takes a random row for each iteration.
+	DataRandom DataMode = "random"
+)
+
+// Data is a group's data file: a CSV with a header row, or a JSON array of
+// objects, read once at load time and shared by every VU (never copied).
+type Data struct {
+	File string   `json:"file" yaml:"file"`
+	Mode DataMode `json:"mode" yaml:"mode"` // default per-vu
+	// Table is the file's content (LoadData); not in reports.
+	Table *DataTable `json:"-"`
+}
+
+// DataTable is a data file's rows, each a value per column.
+type DataTable struct {
+	Columns []string
+	Rows    [][]string
+}
+
+// Extract takes one value from a request's response into a VU variable,
+// usable as {{.Name}} in later requests: from the JSON body (JSON), a
+// response header (Header), or the body by a regular expression (Regex:
+// its first group, or the whole match without one). Exactly one is set.
+type Extract struct {
+	Name   string    `json:"name"`
+	JSON   *JSONPath `json:"json,omitempty"`
+	Header string    `json:"header,omitempty"`
+	Regex  string    `json:"regex,omitempty"`
+	// Slot is the variable's index in Group.Vars (set by Validate).
+	Slot int `json:"-"`
 }
 
 // Header is one request header; the value may be a template.
@@ -100,6 +157,8 @@ type Request struct {
 	// Weight is the request's share of a pick: weighted group's iterations
 	// (default 1); only such a group takes it.
 	Weight *float64 `json:"weight,omitempty" yaml:"weight"`
+	// Extract sets VU variables from the response, in order.
+	Extract []Extract `json:"extract,omitempty" yaml:"extract"`
 }
 
 // Check marks a response as failed (error kind check_failed, or the

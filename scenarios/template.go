@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,6 +16,10 @@ type TemplateContext struct {
 	VU   int
 	Iter int64
 	Rand *rand.Rand
+	// Vars are the VU's variables by slot (Group.Vars): its data row's
+	// columns, then the values it extracted. {{.name}} appends its slot's
+	// value; a slot past the end renders as nothing.
+	Vars []string
 }
 
 type partKind uint8
@@ -25,16 +30,18 @@ const (
 	partIter
 	partRand
 	partUUID
+	partVar
 )
 
 type part struct {
 	kind   partKind
-	lit    string // literal text, or the resolved value of {{env}}
+	lit    string // literal text, the resolved value of {{env}}, or a variable's name
 	lo, hi int64  // rand bounds, inclusive
+	slot   int    // a variable's slot in TemplateContext.Vars (-1 until bound)
 }
 
-// Template is a string with {{vu}}, {{iter}}, {{rand A B}}, {{uuid}} and
-// {{env "NAME"}} placeholders, compiled once at load time so the hot path
+// Template is a string with {{vu}}, {{iter}}, {{rand A B}}, {{uuid}},
+// {{env "NAME"}} and {{.name}} (a VU variable) placeholders, compiled once at load time so the hot path
 // only appends. Its JSON form is the source text: env values are resolved
 // into the compiled parts but never serialised, so reports never hold them.
 type Template struct {
@@ -104,6 +111,12 @@ func compilePart(expr string) (part, error) {
 	if len(f) == 0 {
 		return part{}, fmt.Errorf("empty {{}}")
 	}
+	if name, ok := strings.CutPrefix(f[0], "."); ok {
+		if len(f) != 1 || !varName(name) {
+			return part{}, fmt.Errorf("{{%s}}: want {{.name}}, a data column or extracted variable (letters, digits, _)", expr)
+		}
+		return part{kind: partVar, lit: name, slot: -1}, nil
+	}
 	switch f[0] {
 	case "vu":
 		if len(f) == 1 {
@@ -141,9 +154,72 @@ func compilePart(expr string) (part, error) {
 		}
 		return part{}, fmt.Errorf("{{%s}}: want {{env \"NAME\"}}", expr)
 	default:
-		return part{}, fmt.Errorf("unknown placeholder {{%s}} (want vu, iter, rand A B, uuid or env \"NAME\")", expr)
+		return part{}, fmt.Errorf("unknown placeholder {{%s}} (want vu, iter, rand A B, uuid, env \"NAME\" or .name)", expr)
 	}
 	return part{}, fmt.Errorf("{{%s}} takes no arguments", expr)
+}
+
+// varName is a variable's name: a letter or _, then letters, digits, _.
+func varName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Vars lists the variables ({{.name}}) the template refers to, in order of
+// first use.
+func (t *Template) Vars() []string {
+	if t == nil {
+		return nil
+	}
+	var names []string
+	for _, p := range t.parts {
+		if p.kind == partVar && !slices.Contains(names, p.lit) {
+			names = append(names, p.lit)
+		}
+	}
+	return names
+}
+
+// Bind resolves each {{.name}} to its slot in TemplateContext.Vars; an
+// unknown name is an error that suggests the nearest known one. The
+// template must not be rendering meanwhile (binding is part of loading).
+func (t *Template) Bind(slots []string) error {
+	if t == nil {
+		return nil
+	}
+	for i := range t.parts {
+		p := &t.parts[i]
+		if p.kind != partVar {
+			continue
+		}
+		p.slot = slices.Index(slots, p.lit)
+		if p.slot < 0 {
+			if len(slots) == 0 {
+				return fmt.Errorf("{{.%s}}: the group has no variables (set them with data: or extract:)", p.lit)
+			}
+			return fmt.Errorf("{{.%s}}: no data column or extract: names it%s", p.lit, choices(p.lit, slots))
+		}
+	}
+	return nil
+}
+
+// Slots lists the bound slots the template reads, in order of first use,
+// so a caller can check each has a value before rendering.
+func (t *Template) Slots() []int {
+	if t == nil {
+		return nil
+	}
+	var out []int
+	for _, p := range t.parts {
+		if p.kind == partVar && p.slot >= 0 && !slices.Contains(out, p.slot) {
+			out = append(out, p.slot)
+		}
+	}
+	return out
 }
 
 // MustTemplate compiles src or panics; for literals in code and tests.
@@ -187,6 +263,10 @@ func (t *Template) Append(dst []byte, c *TemplateContext) []byte {
 			dst = append(dst, p.lit...)
 		case partVU:
 			dst = strconv.AppendInt(dst, int64(c.vu()), 10)
+		case partVar:
+			if c != nil && p.slot >= 0 && p.slot < len(c.Vars) {
+				dst = append(dst, c.Vars[p.slot]...)
+			}
 		case partIter:
 			dst = strconv.AppendInt(dst, c.iter(), 10)
 		case partRand:

@@ -231,6 +231,10 @@ func (v *validator) group(g *Group, f, baseRaw string, base *url.URL) {
 	if g.WebSocket != nil {
 		v.websocket(g.WebSocket, f+".websocket", baseRaw, base)
 	}
+	for j := range g.Setup {
+		v.request(&g.Setup[j], index(f+".setup", j), baseRaw, base)
+	}
+	v.flows(g, f)
 }
 
 func (v *validator) request(r *Request, f, baseRaw string, base *url.URL) {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ var required = map[reflect.Type]struct {
 }{
 	reflect.TypeFor[Stage]():         {[]string{"duration", "target"}, "a stage is {duration: 1m, target: 100}"},
 	reflect.TypeFor[NodeThreshold](): {[]string{"above"}, "a node threshold is {metric: load1, above: 100}"},
+	reflect.TypeFor[Data]():          {[]string{"file"}, "data is {file: users.csv, mode: per-vu}"},
 }
 
 // yamlKeys lists a struct type's YAML keys in field order (the order
@@ -112,6 +114,16 @@ func (d *decoder) value(n ast.Node, field string, v reflect.Value) (err error) {
 		*p, err = d.str(n, field)
 	case *bool:
 		*p, err = d.boolean(n, field)
+	case **bool:
+		var b bool
+		b, err = d.boolean(n, field)
+		*p = &b
+	case *DataMode:
+		var m string
+		m, err = d.str(n, field)
+		*p = DataMode(m)
+	case *[]Extract:
+		*p, err = d.extracts(n, field)
 	case *int:
 		*p, err = d.integer(n, field)
 	case *float64:
@@ -228,4 +240,59 @@ func (d *decoder) roles(n ast.Node, field string) ([]Role, error) {
 	var out []Role
 	err := pairs(d, n, field, d.str, func(e entry, _ string, v string) { out = append(out, Role{Name: e.key, Pattern: v}) })
 	return out, err
+}
+
+// extractKeys are the sources of one extract:, exactly one per variable.
+var extractKeys = []string{"json", "header", "regex"}
+
+// extracts reads {name: {json: "$.path"} | {header: Name} | {regex: 're'}}
+// in YAML order; a bad regex or JSON path points into the value.
+func (d *decoder) extracts(n ast.Node, field string) ([]Extract, error) {
+	es, err := d.mapping(n, field)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Extract, 0, len(es))
+	for _, e := range es {
+		f := join(field, e.key)
+		d.markEntry(e, f)
+		if !varName(e.key) {
+			return nil, d.errAt(e.kpos, f, "a variable name is letters, digits and _ (it is used as {{.name}})")
+		}
+		srcs, err := d.fields(e.val, f, extractKeys)
+		if err != nil {
+			return nil, err
+		}
+		if len(srcs) != 1 {
+			return nil, d.errAt(e.kpos, f, "want exactly one of json, header or regex, like {json: \"$.id\"}")
+		}
+		x := Extract{Name: e.key}
+		src := srcs[0]
+		sf := join(f, src.key)
+		d.markEntry(src, sf)
+		switch src.key {
+		case "json":
+			x.JSON, err = d.jsonPath(src.val, sf)
+		case "header":
+			x.Header, err = d.str(src.val, sf)
+			if err == nil && !validHeaderName(x.Header) {
+				err = d.errNode(src.val, sf, "%q is not a valid header name", x.Header)
+			}
+		case "regex":
+			x.Regex, err = d.str(src.val, sf)
+			if err == nil {
+				var re *regexp.Regexp
+				if re, err = regexp.Compile(x.Regex); err != nil {
+					err = d.errNode(src.val, sf, "%s", err)
+				} else if re.NumSubexp() > 1 {
+					err = d.errNode(src.val, sf, "at most one group ( ) (its match is the value)")
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }

@@ -1,0 +1,91 @@
+package scenarios
+
+import "slices"
+
+// Flows: a group's per-VU variables. Validate gives each variable a slot
+// (data columns first, then extracted names, in the order written) and
+// binds every {{.name}} in the group's templates to its slot, so an
+// unknown name is a load-time error at the template and the engine only
+// indexes a slice.
+
+// flows validates a group's setup, data and variables; it runs after the
+// group's requests and websocket are validated (their urls resolved).
+func (v *validator) flows(g *Group, f string) {
+	var slots []string
+	if d := g.Data; d != nil {
+		df := f + ".data"
+		if d.Mode == "" {
+			d.Mode = DataPerVU
+		}
+		if !slices.Contains(dataModes, d.Mode) {
+			names := make([]string, len(dataModes))
+			for i, m := range dataModes {
+				names[i] = string(m)
+			}
+			v.add(df+".mode", "unknown mode %q%s", d.Mode, choices(string(d.Mode), names))
+		}
+		switch {
+		case d.File == "":
+			v.add(df+".file", "missing file (a CSV with a header row, or a JSON array of objects)")
+		case d.Table == nil:
+			if err := LoadData(d); err != nil {
+				v.add(df+".file", "%s", err)
+			}
+		}
+		if d.Table != nil {
+			slots = append(slots, d.Table.Columns...)
+		}
+	}
+	columns := len(slots)
+	for _, rs := range []struct {
+		key  string
+		reqs []Request
+	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+		for j := range rs.reqs {
+			for k := range rs.reqs[j].Extract {
+				x := &rs.reqs[j].Extract[k]
+				xf := index(f+"."+rs.key, j) + ".extract." + x.Name
+				if i := slices.Index(slots, x.Name); i >= 0 && i < columns {
+					v.add(xf, "%s is a column of the data file; name the extracted value otherwise", x.Name)
+					continue
+				}
+				if !slices.Contains(slots, x.Name) {
+					slots = append(slots, x.Name)
+				}
+				x.Slot = slices.Index(slots, x.Name)
+			}
+		}
+	}
+	g.Vars = slots
+	for _, rs := range []struct {
+		key  string
+		reqs []Request
+	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+		for j := range rs.reqs {
+			r := &rs.reqs[j]
+			rf := index(f+"."+rs.key, j)
+			v.bind(r.URL, rf+".url", slots)
+			v.bindHeaders(r.Headers, rf+".headers", slots)
+			v.bind(r.Body, rf+".body", slots)
+		}
+	}
+	if ws := g.WebSocket; ws != nil {
+		wf := f + ".websocket"
+		v.bind(ws.URL, wf+".url", slots)
+		v.bindHeaders(ws.Headers, wf+".headers", slots)
+		v.bind(ws.Send, wf+".send", slots)
+		v.bind(ws.ReplyContains, wf+".reply_contains", slots)
+	}
+}
+
+func (v *validator) bind(t *Template, f string, slots []string) {
+	if err := t.Bind(slots); err != nil {
+		v.add(f, "%s", err)
+	}
+}
+
+func (v *validator) bindHeaders(hs []Header, f string, slots []string) {
+	for _, h := range hs {
+		v.bind(h.Value, f+"."+h.Name, slots)
+	}
+}
