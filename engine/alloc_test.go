@@ -57,7 +57,7 @@ func rawServerBody(t testing.TB, body string) string {
 // nothing once its buffers have grown, including templated URLs, headers
 // and a check; a POST too (its reused connection is peeked at first).
 func TestIterationAllocatesNothing(t *testing.T) {
-	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks", "GET-json"} {
+	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks", "GET-json", "GET-vars"} {
 		t.Run(method, func(t *testing.T) { iterationAllocatesNothing(t, method) })
 	}
 }
@@ -91,7 +91,20 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 		// No newline in the body: rawServer reads lines up to the blank one.
 		g.Requests[0].Body = scenarios.MustTemplate(`{"vu":{{vu}}}`)
 	}
-	e, err := New(scenario(time.Hour, g), Options{})
+	sc := scenario(time.Hour, g)
+	if method == "GET-vars" {
+		// Variables from a data row in the url and a header, and a cookie
+		// in the jar: still nothing allocated when nothing is extracted.
+		sc.Groups[0].Data = &scenarios.Data{File: "users.csv", Mode: scenarios.DataRoundRobin, Table: &scenarios.DataTable{
+			Columns: []string{"user", "id"}, Rows: [][]string{{"ann", "1"}, {"bob", "2"}}}}
+		sc.Groups[0].Requests[0].URL = scenarios.MustTemplate(u + "/item/{{.id}}?vu={{vu}}")
+		sc.Groups[0].Requests[0].Headers = append(sc.Groups[0].Requests[0].Headers,
+			scenarios.Header{Name: "X-User", Value: scenarios.MustTemplate("{{.user}}")})
+		if err := scenarios.Validate(sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := New(sc, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +115,9 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 	e.vuWG.Add(1)
 	stop := v.setup()
 	defer v.teardown(stop)
+	if method == "GET-vars" {
+		v.jar.store(jarCookie{name: "session", value: "s1"}, "127.0.0.1", "/", false)
+	}
 	for range 100 { // warm up: connection, buffers, pools
 		v.iterate(time.Time{})
 	}
@@ -124,6 +140,45 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 	}
 	if tk.ErrorCount != 0 || tk.ChecksPassed != tk.Requests || tk.Requests < 600 {
 		t.Fatalf("requests %d errors %v checks passed %d", tk.Requests, tk.Errors, tk.ChecksPassed)
+	}
+}
+
+// BenchmarkIterationFlow is BenchmarkIteration with a user flow: a data
+// row (round-robin) in the url and a header, a cookie sent from the jar,
+// and a JSON extraction from each response, used by the next request.
+func BenchmarkIterationFlow(b *testing.B) {
+	body := `{"access_token":"eyJhbGciOiJIUzI1NiJ9.abcdefghijklmnop","user":{"id":42,"name":"ann"},"items":[1,2,3]}`
+	u := rawServerBody(b, body)
+	g := constVUs(get("hot", u+"/users/{{.user}}"), 1, time.Second)
+	g.Data = &scenarios.Data{File: "users.csv", Mode: scenarios.DataRoundRobin, Table: &scenarios.DataTable{
+		Columns: []string{"user"}, Rows: [][]string{{"ann"}, {"bob"}, {"cy"}}}}
+	g.Requests[0].Extract = []scenarios.Extract{{Name: "token", JSON: scenarios.MustJSONPath("$.access_token")}}
+	g.Requests = append(g.Requests, scenarios.Request{Name: "me", Method: "GET", URL: scenarios.MustTemplate(u + "/me"),
+		Headers: []scenarios.Header{{Name: "Authorization", Value: scenarios.MustTemplate("Bearer {{.token}}")}}})
+	sc := scenario(time.Hour, g)
+	if err := scenarios.Validate(sc); err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(sc, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	defer e.vuCancel()
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	stop := v.setup()
+	defer v.teardown(stop)
+	v.jar.store(jarCookie{name: "session", value: "s1"}, "127.0.0.1", "/", false)
+	v.iterate(time.Time{})
+	if !v.have[1] {
+		b.Fatal("token not extracted")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.iterate(time.Time{})
 	}
 }
 

@@ -97,6 +97,11 @@ type endpoint struct {
 	// Pre-rendered when the template is static (nil otherwise).
 	url, body []byte
 	chk       *checker // the request's check, compiled (nil: none)
+	// Flows (flows.go): the variable slots the request renders, what it
+	// extracts, and whether that needs the body kept.
+	needs    []int
+	extracts []extractor
+	needBody bool
 }
 
 // group is a scenario group at run time.
@@ -115,6 +120,9 @@ type group struct {
 
 	timeout time.Duration
 	maxBody int // bytes of one response body (or WebSocket message) read at most
+
+	setupEps []*endpoint // run once by each VU when it starts
+	data     *dataFeed   // the group's data file, nil without one
 
 	mu       sync.Mutex
 	target   int           // closed: VU target
@@ -186,7 +194,8 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 			// same stages and target (a chat user browsing while chatting).
 			// The twin shares the group's index, so its counts land in the
 			// same GroupStats.
-			twin := &group{idx: i, cfg: gc, sch: g.sch, dur: g.dur, timeout: g.timeout, maxBody: g.maxBody, isWS: true, twin: true}
+			twin := &group{idx: i, cfg: gc, sch: g.sch, dur: g.dur, timeout: g.timeout, maxBody: g.maxBody, isWS: true, twin: true,
+				setupEps: g.setupEps, data: g.data}
 			e.groups = append(e.groups, twin)
 		}
 	}
@@ -247,30 +256,28 @@ func newGroup(i int, gc *scenarios.Group) (*group, error) {
 	return g, nil
 }
 
-// addEndpoints pre-renders g's requests into endpoints numbered across the
-// whole engine, so the hot path never renders a static part twice.
+// addEndpoints pre-renders g's setup and requests into endpoints numbered
+// across the whole engine, so the hot path never renders a static part
+// twice.
 func (e *Engine) addEndpoints(g *group) error {
 	gc := g.cfg
+	var err error
+	if g.data, err = newDataFeed(gc); err != nil {
+		return fmt.Errorf("engine: group %q: %w", gc.Name, err)
+	}
+	for j := range gc.Setup {
+		ep, err := e.addEndpoint(g, &gc.Setup[j], j)
+		if err != nil {
+			return err
+		}
+		g.setupEps = append(g.setupEps, ep)
+	}
 	for j := range gc.Requests {
 		r := &gc.Requests[j]
-		if r.URL == nil {
-			return fmt.Errorf("engine: group %q: request %d has no url", gc.Name, j+1)
+		ep, err := e.addEndpoint(g, r, j)
+		if err != nil {
+			return err
 		}
-		ep := &endpoint{id: len(e.eps), group: g, req: r, name: r.Name}
-		if ep.name == "" {
-			ep.name = r.Method + " " + r.URL.Source()
-		}
-		if r.URL.Static() {
-			ep.url = r.URL.Append(nil, nil)
-			if _, _, err := splitURL(ep.url); err != nil {
-				return fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
-			}
-		}
-		if r.Body != nil && r.Body.Static() {
-			ep.body = r.Body.Append(nil, nil)
-		}
-		ep.chk = newChecker(r.Check)
-		e.eps = append(e.eps, ep)
 		g.eps = append(g.eps, ep)
 		if gc.Pick == scenarios.PickWeighted {
 			w := 1.0
@@ -302,6 +309,32 @@ func (g *group) pick(u float64) int {
 		i++ // x at a running sum belongs to the next request
 	}
 	return min(i, len(g.cum)-1)
+}
+
+func (e *Engine) addEndpoint(g *group, r *scenarios.Request, j int) (*endpoint, error) {
+	gc := g.cfg
+	if r.URL == nil {
+		return nil, fmt.Errorf("engine: group %q: request %d has no url", gc.Name, j+1)
+	}
+	ep := &endpoint{id: len(e.eps), group: g, req: r, name: r.Name}
+	if ep.name == "" {
+		ep.name = r.Method + " " + r.URL.Source()
+	}
+	if r.URL.Static() {
+		ep.url = r.URL.Append(nil, nil)
+		if _, _, err := splitURL(ep.url); err != nil {
+			return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
+		}
+	}
+	if r.Body != nil && r.Body.Static() {
+		ep.body = r.Body.Append(nil, nil)
+	}
+	ep.chk = newChecker(r.Check)
+	if err := ep.flows(r); err != nil {
+		return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
+	}
+	e.eps = append(e.eps, ep)
+	return ep, nil
 }
 
 // sizeOpen sets an open group's VU budget (pre-allocated and max) for this

@@ -46,21 +46,30 @@ type failSample struct {
 	// from an {{env}} template, whose values are never shown.
 	redact string
 	msg    string // the message, already said (a WebSocket failure)
+	// secrets are the VU's extracted values (tokens), hidden from the
+	// message; the body sample has them hidden already.
+	secrets []string
 }
 
 // failure records why a request failed; the count is request's.
-func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body []byte, redact string) {
-	fs := failSample{count: 1, err: err, redact: redact}
+// secrets are hidden from the body before it is cut, so no part of one
+// is left at the cut.
+func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body []byte, redact string, secrets []string) {
+	fs := failSample{count: 1, err: err, redact: redact, secrets: secrets}
 	if len(body) > 0 {
-		fs.body = string(body[:min(len(body), failBodyBytes)])
+		if len(secrets) > 0 {
+			body = []byte(redactSecrets(string(body), secrets))
+		}
+		fs.body = cutPartialSecret(string(body[:min(len(body), failBodyBytes)]), secrets)
 	}
 	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status), check: check}, fs)
 }
 
 // wsFailure records why a session of group grp's WebSocket failed, in
 // words (wsFailText); the count is ws_failed's.
-func (s *shard) wsFailure(grp int, k kind, status int, msg, redact string) {
-	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true}, failSample{count: 1, msg: msg, redact: redact})
+func (s *shard) wsFailure(grp int, k kind, status int, msg, redact string, secrets []string) {
+	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true},
+		failSample{count: 1, msg: cutPartialSecret(redactSecrets(msg, secrets), secrets), redact: redact})
 }
 
 // addFailure counts fs under key, keeping the window's first sample.
@@ -149,6 +158,7 @@ func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 	if fs.redact != "" {
 		msg = strings.ReplaceAll(msg, fs.redact, "<target>")
 	}
+	msg = redactSecrets(msg, fs.secrets)
 	msg = termtext.Clean(msg)
 	if utf8.RuneCountInString(msg) > maxMessage {
 		r := []rune(msg)

@@ -391,6 +391,9 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.hdrBuf = h.Value.Append(v.hdrBuf[:0], &v.tctx)
 		req.Header.SetBytesV(h.Name, v.hdrBuf)
 	}
+	if v.jar != nil {
+		v.jar.addFast(req, hc.host, path, hc.isTLS)
+	}
 	switch {
 	case ep.body != nil:
 		req.SetBodyRaw(ep.body)
@@ -398,10 +401,13 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.bodyBuf = ep.req.Body.Append(v.bodyBuf[:0], &v.tctx)
 		req.SetBodyRaw(v.bodyBuf)
 	}
-	discard := !ep.chk.needsBody()
+	discard := !ep.chk.needsBody() && !ep.needBody
 	if err := hc.roundTrip(v, req, v.resp, v.g.timeout, discard); err != nil {
 		v.failErr = err
 		return classify(err), checkNone, false
+	}
+	if v.jar != nil {
+		v.jar.setFast(v.resp, hc.host, path)
 	}
 	v.failStatus = v.resp.StatusCode()
 	if discard {
@@ -413,6 +419,9 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.failBody = v.resp.Body()
 	}
 	k, chk = v.judge(ep, v.failStatus, v.failBody, respHeaders{fast: &v.resp.Header})
+	if len(ep.extracts) > 0 {
+		k, chk = v.extractAfter(ep, k, chk, v.resp.Body(), v.resp, nil)
+	}
 	return k, chk, true
 }
 
@@ -435,6 +444,7 @@ func (v *vu) newHTTPClient() *http.Client {
 		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
+		Jar:           v.cookieJar(),
 		Transport:     tr,
 		Timeout:       v.g.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -502,7 +512,7 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 	var rb []byte
 	var n int64
 	switch {
-	case ep.chk.needsBody():
+	case ep.chk.needsBody() || ep.needBody:
 		buf := bytes.NewBuffer(v.respBuf[:0])
 		n, err = buf.ReadFrom(lr)
 		rb = buf.Bytes()
@@ -533,5 +543,8 @@ func (v *vu) doNetHTTP(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.failBody = rb
 	}
 	k, chk = v.judge(ep, resp.StatusCode, rb, respHeaders{std: resp.Header})
+	if len(ep.extracts) > 0 {
+		k, chk = v.extractAfter(ep, k, chk, rb, nil, resp)
+	}
 	return k, chk, true
 }

@@ -180,6 +180,7 @@ const (
 	kindDropped
 	kindOther
 	kindBodyTooLarge
+	kindExtract
 	numKinds
 )
 
@@ -387,7 +388,7 @@ func (s *shard) dropped(grp int) {
 	s.cur.errors[kindDropped]++
 	s.cur.groups[grp].dropped++
 	s.mu.Unlock()
-	s.failure(-1-grp, kindDropped, 0, 0, nil, nil, "")
+	s.failure(-1-grp, kindDropped, 0, 0, nil, nil, "", nil)
 }
 
 func (s *shard) connected(d time.Duration) {

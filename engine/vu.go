@@ -52,6 +52,13 @@ type vu struct {
 
 	bytesIn, bytesOut atomic.Int64
 
+	// Variables (flows.go): which slots of tctx.Vars hold a value, and
+	// whether any extracted value may be a secret to hide from failures.
+	have      []bool
+	secret    bool
+	setupDone bool       // every setup request succeeded
+	jar       *cookieJar // nil with cookies: false
+
 	sendMu sync.Mutex // WebSocket: one send callback at a time
 
 	connMu sync.Mutex
@@ -74,7 +81,11 @@ func (e *Engine) newVU(g *group, idx int) *vu {
 // that closes its connections when in-flight requests must be cut.
 func (v *vu) setup() (stop func() bool) {
 	v.g.active.Add(1)
-	if len(v.g.eps) > 0 {
+	v.initVars()
+	if v.g.cfg.CookiesOn() && (len(v.g.eps) > 0 || len(v.g.setupEps) > 0 || v.g.isWS) {
+		v.jar = &cookieJar{}
+	}
+	if len(v.g.eps) > 0 || len(v.g.setupEps) > 0 {
 		if v.g.cfg.HTTP2 {
 			v.hc = v.newHTTPClient()
 		} else {
@@ -107,6 +118,7 @@ func (v *vu) teardown(stop func() bool) {
 func (v *vu) runClosed() {
 	stop := v.setup()
 	defer v.teardown(stop)
+	v.runSetup()
 	for v.g.keep(v.idx) {
 		if v.e.vuCtx.Err() != nil {
 			v.g.leave(v.idx)
@@ -124,6 +136,7 @@ func (v *vu) runClosed() {
 func (v *vu) runOpen() {
 	stop := v.setup()
 	defer v.teardown(stop)
+	v.runSetup()
 	for {
 		v.g.idle <- v // never blocks: capacity is max VUs
 		select {
@@ -192,62 +205,88 @@ func (v *vu) think(connErr bool) bool {
 func (v *vu) iterate(intended time.Time) (connErr bool) {
 	v.tctx.Iter = v.iter
 	v.iter++
+	v.nextRow()
+	if !v.setupDone {
+		v.runSetup() // the last try failed: log in again first
+	}
 	eps := v.g.eps
 	if v.g.cum != nil { // pick: weighted runs one request
 		j := v.g.pick(v.tctx.Rand.Float64())
 		eps = eps[j : j+1]
 	}
 	for i, ep := range eps {
-		start := time.Now()
-		if i == 0 && !intended.IsZero() {
-			v.sh.sendLag(start.Sub(intended))
+		first := time.Time{}
+		if i == 0 {
+			first = intended
 		}
-		in0, out0 := v.bytesIn.Load(), v.bytesOut.Load()
-		var k kind
-		var chk checkResult
-		var got bool
-		v.ttfb = 0
-		v.failErr, v.failStatus, v.failBody, v.failRedact, v.failCheck = nil, 0, nil, "", 0
-		if v.hc != nil {
-			k, chk, got = v.doNetHTTP(ep)
-		} else {
-			k, chk, got = v.doFast(ep)
-		}
-		end := time.Now()
-		if v.e.vuCtx.Err() != nil {
-			return true // cut by a hard stop: not the server's fault, not recorded
-		}
-		var lat, svc time.Duration
-		if got {
-			svc = end.Sub(start)
-			lat = svc
-			if i == 0 && !intended.IsZero() {
-				lat = end.Sub(intended)
-			}
-			if lat <= 0 {
-				lat = 1
-			}
-			if svc <= 0 {
-				svc = 1
-			}
-			k, chk = v.judgeDuration(ep, svc, k, chk)
-		} else if k <= kindTLS {
+		if _, ce := v.do(ep, first); ce {
 			connErr = true
 		}
-		v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.ttfb, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
-		if k != kindNone {
-			body := v.failBody
-			switch {
-			case k == kindCheck:
-				body = v.failDetail // what the failed check found
-			case k != kind4xx && k != kind5xx:
-				body = nil // only an error status shows its body
-			}
-			v.sh.failure(ep.id, k, v.failStatus, v.failCheck, v.failErr, body, v.failRedact)
+		if v.e.vuCtx.Err() != nil {
+			return true
 		}
 	}
 	v.sh.iteration(v.g.idx)
 	return connErr
+}
+
+// do sends one request and records it. intended, when not zero, is the
+// open model's scheduled start of the iteration it begins. It returns the
+// request's error kind and whether a connection-level error happened, or
+// the request could not be sent for want of a variable (either way the VU
+// should pause before trying again, not spin).
+func (v *vu) do(ep *endpoint, intended time.Time) (k kind, connErr bool) {
+	start := time.Now()
+	if !intended.IsZero() {
+		v.sh.sendLag(start.Sub(intended))
+	}
+	in0, out0 := v.bytesIn.Load(), v.bytesOut.Load()
+	var chk checkResult
+	var got bool
+	v.ttfb = 0
+	v.failErr, v.failStatus, v.failBody, v.failRedact, v.failCheck = nil, 0, nil, "", 0
+	switch {
+	case len(ep.needs) > 0 && !v.ready(ep):
+		k, chk = kindExtract, checkFail
+		connErr = true
+	case v.hc != nil:
+		k, chk, got = v.doNetHTTP(ep)
+	default:
+		k, chk, got = v.doFast(ep)
+	}
+	end := time.Now()
+	if v.e.vuCtx.Err() != nil {
+		return k, true // cut by a hard stop: not the server's fault, not recorded
+	}
+	var lat, svc time.Duration
+	if got {
+		svc = end.Sub(start)
+		lat = svc
+		if !intended.IsZero() {
+			lat = end.Sub(intended)
+		}
+		if lat <= 0 {
+			lat = 1
+		}
+		if svc <= 0 {
+			svc = 1
+		}
+		k, chk = v.judgeDuration(ep, svc, k, chk)
+	} else if k <= kindTLS {
+		connErr = true
+	}
+	v.sh.request(ep.id, v.g.idx, k, chk, lat, svc, v.ttfb, v.bytesIn.Load()-in0, v.bytesOut.Load()-out0)
+	if k != kindNone {
+		body := v.failBody
+		switch {
+		case k == kindCheck:
+			body = v.failDetail // what the failed check found
+		case k != kind4xx && k != kind5xx:
+			body = nil // only an error status shows its body
+		}
+		v.sh.failure(ep.id, k, v.failStatus, v.failCheck, v.failErr, body, v.failRedact, v.secrets())
+	}
+	return k, connErr
 }
 
 // countingConn counts wire bytes for the VU that dialled it, so byte

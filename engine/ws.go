@@ -42,11 +42,15 @@ func (g *group) wsReadLimit() int64 { return int64(g.maxBody) }
 func (v *vu) runWS() {
 	stop := v.setup()
 	defer v.teardown(stop)
+	v.runSetup()
 	backoff := 100 * time.Millisecond
 	for v.g.keep(v.idx) {
 		if v.e.vuCtx.Err() != nil {
 			v.g.leave(v.idx)
 			return
+		}
+		if !v.setupDone {
+			v.runSetup() // log in again before reconnecting
 		}
 		connected, leave := v.wsSession()
 		if leave {
@@ -81,6 +85,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 		ReadBufferSize:   1024,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  wsWriteBuffers,
+		Jar:              v.cookieJar(),
 	}
 	t0 := time.Now()
 	conn, resp, err := dialOffStack(v.e.vuCtx, &d, string(v.urlBuf), hdr)
@@ -112,7 +117,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 			resp.Body.Close()
 		}
 		v.sh.wsRefused(v.g.idx, k)
-		v.sh.wsFailure(v.g.idx, k, status, msg, v.wsRedact())
+		v.sh.wsFailure(v.g.idx, k, status, msg, v.wsRedact(), v.secrets())
 		return false, false
 	}
 	if msg := wsSubprotocolText(ws.Subprotocols, conn.Subprotocol()); msg != "" {
@@ -175,7 +180,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 		return true, false // the target came back meanwhile: reconnect
 	default:
 		v.sh.wsEnded(v.g.idx, end, time.Since(t0))
-		v.sh.wsFailure(v.g.idx, end, 0, ss.endText(readErr, end), v.wsRedact())
+		v.sh.wsFailure(v.g.idx, end, 0, ss.endText(readErr, end), v.wsRedact(), v.secrets())
 		return true, false
 	}
 }
@@ -217,7 +222,7 @@ func (s *wsSess) endText(readErr error, end kind) string {
 // so in the failures table.
 func (v *vu) wsReplyTimedOut() {
 	v.sh.wsReplyTimedOut(v.g.idx)
-	v.sh.wsFailure(v.g.idx, kindWSReplyTimeout, 0, "no reply within the timeout "+v.g.timeout.String(), "")
+	v.sh.wsFailure(v.g.idx, kindWSReplyTimeout, 0, "no reply within the timeout "+v.g.timeout.String(), "", nil)
 }
 
 // wsRedact is the host to hide from a failure's message when the URL

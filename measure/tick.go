@@ -35,12 +35,16 @@ const (
 	// ErrBodyTooLarge is a response body over the group's max_body: the
 	// rest is not read and the connection is closed.
 	ErrBodyTooLarge ErrorKind = "body_too_large"
+	// ErrExtract is a request whose extract: found nothing in the
+	// response, or one not sent because a {{.variable}} it needs has no
+	// value.
+	ErrExtract ErrorKind = "extract"
 )
 
 // ErrorKinds lists every kind in display order.
 var ErrorKinds = []ErrorKind{ErrDNS, ErrRefused, ErrConnectTimeout, ErrTimeout, ErrReset, ErrTLS,
 	ErrStatus4xx, ErrStatus5xx, ErrCheckFailed, ErrWSClosed, ErrWSReplyTimeout, ErrWSTooLarge, ErrDropped, ErrOther,
-	ErrBodyTooLarge}
+	ErrBodyTooLarge, ErrExtract}
 
 // Failure is one row of a window's failures table: the failed requests of
 // one endpoint with one kind and status, and what one of them said.

@@ -39,12 +39,8 @@ func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
 	c.BaseURL = redactURL(c.BaseURL)
 	c.Groups = make([]scenarios.Group, len(sc.Groups))
 	for i, g := range sc.Groups {
-		g.Requests = append([]scenarios.Request(nil), g.Requests...)
-		for j := range g.Requests {
-			rq := &g.Requests[j]
-			rq.URL = redactTemplate(rq.URL)
-			rq.Headers = redactHeaders(rq.Headers)
-		}
+		g.Requests = redactRequests(g.Requests)
+		g.Setup = redactRequests(g.Setup)
 		if g.WebSocket != nil {
 			ws := *g.WebSocket
 			ws.URL = redactTemplate(ws.URL)
@@ -65,6 +61,18 @@ func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
 		c.Nodes = &n
 	}
 	return &c
+}
+
+func redactRequests(rs []scenarios.Request) []scenarios.Request {
+	if rs == nil {
+		return nil
+	}
+	rs = append([]scenarios.Request(nil), rs...)
+	for j := range rs {
+		rs[j].URL = redactTemplate(rs[j].URL)
+		rs[j].Headers = redactHeaders(rs[j].Headers)
+	}
+	return rs
 }
 
 func redactHeaders(hs []scenarios.Header) []scenarios.Header {

@@ -63,7 +63,7 @@ func TestTemplateErrors(t *testing.T) {
 		{"/x/{{vu", `unclosed {{ in "/x/{{vu"`},
 		{"{{}}", "empty {{}}"},
 		{"{{  }}", "empty {{}}"},
-		{"{{rnd 1 2}}", `unknown placeholder {{rnd 1 2}} (want vu, iter, rand A B, uuid or env "NAME")`},
+		{"{{rnd 1 2}}", `unknown placeholder {{rnd 1 2}} (want vu, iter, rand A B, uuid, env "NAME" or .name)`},
 		{"{{rand 1}}", "{{rand 1}}: want {{rand A B}}"},
 		{"{{rand a b}}", "{{rand a b}}: A and B must be integers with A <= B"},
 		{"{{rand 5 1}}", "A and B must be integers with A <= B"},

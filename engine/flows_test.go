@@ -1,0 +1,385 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/scenarios"
+	"github.com/gorilla/websocket"
+)
+
+// shop is a test target that wants a real user flow: POST /login with a
+// known user and password answers a token in JSON and sets a session
+// cookie; POST /orders needs both and answers the new order's id;
+// GET /orders/{id} needs both and only shows the caller's own order;
+// GET /ws upgrades only with the session cookie, the Origin it expects and
+// the token in the query. It counts logins per user, and tells any
+// request that broke a rule (the test's failure, not a 4xx for brink).
+type shop struct {
+	users  map[string]string // user → password
+	echo   bool              // answer GET /orders/{id} with a 500 that echoes the token
+	mu     sync.Mutex
+	logins map[string]int
+	tokens map[string]string // token → user
+	sess   map[string]string // session cookie → token
+	orders map[int]string    // id → token
+	nextID int
+	wsOK   int
+	broken []string
+}
+
+func newShop(users map[string]string) *shop {
+	return &shop{users: users, logins: map[string]int{}, tokens: map[string]string{}, sess: map[string]string{}, orders: map[int]string{}}
+}
+
+func (s *shop) fail(w http.ResponseWriter, code int, format string, args ...any) {
+	s.mu.Lock()
+	s.broken = append(s.broken, fmt.Sprintf(format, args...))
+	s.mu.Unlock()
+	http.Error(w, "no", code)
+}
+
+func secret() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// auth is the caller's token when its bearer token and session cookie
+// belong to the same login.
+func (s *shop) auth(r *http.Request) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	c, err := r.Cookie("session")
+	if !ok || err != nil {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return tok, s.sess[c.Value] == tok && s.tokens[tok] != ""
+}
+
+func (s *shop) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ User, Password string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || s.users[in.User] == "" || s.users[in.User] != in.Password {
+			s.fail(w, http.StatusUnauthorized, "login %q refused", in.User)
+			return
+		}
+		tok, sid := secret(), secret()
+		s.mu.Lock()
+		s.logins[in.User]++
+		s.tokens[tok] = in.User
+		s.sess[sid] = tok
+		s.mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true})
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"user":{"name":%q}}`, tok, in.User)
+	})
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := s.auth(r)
+		if !ok {
+			s.fail(w, http.StatusUnauthorized, "POST /orders without a matching token and session")
+			return
+		}
+		s.mu.Lock()
+		s.nextID++
+		id := s.nextID
+		s.orders[id] = tok
+		s.mu.Unlock()
+		fmt.Fprintf(w, `{"id":%d,"ok":true}`, id)
+	})
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := s.auth(r)
+		id, _ := strconv.Atoi(r.PathValue("id"))
+		s.mu.Lock()
+		owner := s.orders[id]
+		s.mu.Unlock()
+		switch {
+		case !ok:
+			s.fail(w, http.StatusUnauthorized, "GET /orders/%d without a matching token and session", id)
+		case owner != tok:
+			s.fail(w, http.StatusNotFound, "GET /orders/%d: not this user's order", id)
+		case s.echo:
+			http.Error(w, "order store down for token "+tok, http.StatusInternalServerError)
+		default:
+			fmt.Fprintf(w, `{"id":%d}`, id)
+		}
+	})
+	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return true }}
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("session")
+		s.mu.Lock()
+		ok := err == nil && s.sess[c.Value] != "" && s.sess[c.Value] == r.URL.Query().Get("token")
+		s.mu.Unlock()
+		if !ok {
+			s.fail(w, http.StatusForbidden, "GET /ws without the login's cookie and token")
+			return
+		}
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.wsOK++
+		s.mu.Unlock()
+		defer conn.Close()
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	})
+	return mux
+}
+
+// writeFlow writes a login-and-order scenario and its users file into a
+// temporary directory and loads it as brink would.
+func writeFlow(t *testing.T, base string, users map[string]string, group string) *scenarios.Scenario {
+	t.Helper()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("user,password\n")
+	for i := range len(users) {
+		u := fmt.Sprintf("user%d", i)
+		fmt.Fprintf(&csv, "%s,%s\n", u, users[u])
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	y := "name: shop\nbase_url: " + base + "\nwindow: 100ms\ngroups:\n" + group
+	path := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+const shopGroup = `  - name: buyers
+    executor: constant-vus
+    vus: 4
+    duration: 600ms
+    think: 20ms
+    data: {file: users.csv, mode: per-vu}
+    setup:
+      - name: login
+        method: POST
+        url: /login
+        headers: {Content-Type: application/json}
+        body: '{"user": "{{.user}}", "password": "{{.password}}"}'
+        extract:
+          token: {json: "$.access_token"}
+          who: {json: "$.user.name"}
+    requests:
+      - name: order
+        method: POST
+        url: /orders
+        headers: {Authorization: "Bearer {{.token}}"}
+        extract: {order: {json: "$.id"}}
+      - name: show order
+        url: /orders/{{.order}}
+        headers: {Authorization: "Bearer {{.token}}"}
+        check: {status: 200, body_contains: '"id"'}
+`
+
+func shopUsers(n int) map[string]string {
+	users := map[string]string{}
+	for i := range n {
+		users[fmt.Sprintf("user%d", i)] = fmt.Sprintf("pw-%d-%s", i, secret()[:6])
+	}
+	return users
+}
+
+// A VU logs in once with its own CSV user, carries the token and the
+// session cookie, and reads back the order it created: no errors, and each
+// user logs in exactly once (per-vu: one user per VU).
+func TestLoginAndOrderFlow(t *testing.T) {
+	users := shopUsers(4)
+	s := newShop(users)
+	srv := httptest.NewServer(s.handler())
+	defer srv.Close()
+	sc := writeFlow(t, srv.URL, users, shopGroup)
+	var logMu sync.Mutex
+	var logs []string
+	_, tk := run(t, sc, Options{Logf: func(f string, a ...any) {
+		logMu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		logMu.Unlock()
+	}}, 20*time.Second)
+	sum := tk.sum()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.broken) > 0 {
+		t.Fatalf("the server saw %d broken requests, first: %s", len(s.broken), s.broken[0])
+	}
+	if sum.ErrorCount != 0 || sum.ChecksFailed != 0 {
+		t.Fatalf("errors %v, checks failed %d", sum.Errors, sum.ChecksFailed)
+	}
+	if sum.Iterations == 0 || len(s.orders) == 0 {
+		t.Fatalf("%d iterations, %d orders: the flow did not run", sum.Iterations, len(s.orders))
+	}
+	for u := range users {
+		if s.logins[u] != 1 {
+			t.Errorf("%s logged in %d times, want once (one VU per CSV user)", u, s.logins[u])
+		}
+	}
+	// Setup is measured in its own row and is no iteration.
+	logins := int64(0)
+	for _, x := range tk.all() {
+		for _, ep := range x.Endpoints {
+			if ep.Name == "login" {
+				logins += ep.Requests
+			}
+		}
+	}
+	if logins != 4 {
+		t.Errorf("login row counted %d requests, want 4", logins)
+	}
+	if sum.Requests != 4+2*sum.Iterations {
+		t.Errorf("%d requests for %d iterations and 4 logins", sum.Requests, sum.Iterations)
+	}
+}
+
+// A token never shows: a server that echoes it in a 500 body has its
+// failures counted with the token replaced, in every message.
+func TestExtractedTokenIsRedacted(t *testing.T) {
+	users := shopUsers(2)
+	s := newShop(users)
+	s.echo = true
+	srv := httptest.NewServer(s.handler())
+	defer srv.Close()
+	sc := writeFlow(t, srv.URL, users, strings.Replace(shopGroup, "vus: 4", "vus: 2", 1))
+	var logMu sync.Mutex
+	var logs []string
+	_, tk := run(t, sc, Options{Logf: func(f string, a ...any) {
+		logMu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		logMu.Unlock()
+	}}, 20*time.Second)
+	if tk.sum().Errors[measure.ErrStatus5xx] == 0 {
+		t.Fatal("no 5xx counted")
+	}
+	var all []string
+	redacted := false
+	for _, x := range tk.all() {
+		b, _ := json.Marshal(x) // every field a tick hands on
+		all = append(all, string(b))
+		for _, f := range x.Failures {
+			redacted = redacted || strings.Contains(f.Message, "<redacted>")
+		}
+	}
+	all = append(all, logs...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok := range s.tokens {
+		for _, text := range all {
+			if strings.Contains(text, tok) || strings.Contains(text, tok[:8]) {
+				t.Fatalf("token %s… shown: %.300s", tok[:4], text)
+			}
+		}
+	}
+	if !redacted {
+		t.Error("no failure message says <redacted>")
+	}
+}
+
+// An extract that finds nothing fails its request as extract, and a
+// request that needs the missing value is not sent at all.
+func TestExtractMissingIsNotSent(t *testing.T) {
+	var orders sync.Map
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"error":"nope"}`) })
+	mux.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) { orders.Store(r.Header.Get("Authorization"), true) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	g := constVUs(scenarios.Group{Name: "g", Think: scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
+		Setup: []scenarios.Request{{Name: "login", Method: "POST", URL: scenarios.MustTemplate(srv.URL + "/login"),
+			Extract: []scenarios.Extract{{Name: "token", JSON: scenarios.MustJSONPath("$.access_token")}}}},
+		Requests: []scenarios.Request{{Name: "orders", URL: scenarios.MustTemplate(srv.URL + "/orders"),
+			Headers: []scenarios.Header{{Name: "Authorization", Value: scenarios.MustTemplate("Bearer {{.token}}")}}}},
+	}, 1, 300*time.Millisecond)
+	sc := scenario(100*time.Millisecond, g)
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	_, tk := run(t, sc, Options{}, 20*time.Second)
+	sum := tk.sum()
+	if sum.Errors[measure.ErrExtract] == 0 || sum.ErrorCount != sum.Errors[measure.ErrExtract] {
+		t.Fatalf("errors %v, want only extract", sum.Errors)
+	}
+	n := 0
+	orders.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Fatal("a request needing {{.token}} was sent without it")
+	}
+	msgs := map[string]bool{}
+	for _, x := range tk.all() {
+		for _, f := range x.Failures {
+			msgs[f.Endpoint+": "+f.Message] = true
+		}
+	}
+	for _, want := range []string{"login: extract token: $.access_token not in the response body",
+		"orders: not sent: {{.token}} has no value (its extract failed or has not run yet)"} {
+		if !msgs[want] {
+			t.Errorf("no failure %q in %v", want, msgs)
+		}
+	}
+}
+
+// The VU's WebSocket handshake carries the cookie its setup got, and its
+// URL the extracted token; cookies: false sends no cookie.
+func TestWebSocketSharesTheVUsLogin(t *testing.T) {
+	users := shopUsers(2)
+	for _, cookies := range []bool{true, false} {
+		t.Run(fmt.Sprint("cookies=", cookies), func(t *testing.T) {
+			s := newShop(users)
+			srv := httptest.NewServer(s.handler())
+			defer srv.Close()
+			group := `  - name: chat
+    vus: 2
+    duration: 300ms
+    executor: constant-vus
+    cookies: ` + strconv.FormatBool(cookies) + `
+    data: {file: users.csv}
+    setup:
+      - name: login
+        method: POST
+        url: /login
+        body: '{"user": "{{.user}}", "password": "{{.password}}"}'
+        extract: {token: {json: "$.access_token"}, sid: {header: Set-Cookie}}
+    websocket:
+      url: /ws?token={{.token}}
+`
+			sc := writeFlow(t, srv.URL, users, group)
+			_, tk := run(t, sc, Options{}, 20*time.Second)
+			sum := tk.sum()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if cookies {
+				if s.wsOK != 2 || len(s.broken) > 0 || sum.WS.Failed != 0 {
+					t.Fatalf("%d sessions accepted, %d ws failed, broken: %v", s.wsOK, sum.WS.Failed, s.broken)
+				}
+				return
+			}
+			if s.wsOK != 0 || sum.WS.Opened != 0 {
+				t.Fatalf("%d sessions accepted without cookies", s.wsOK)
+			}
+		})
+	}
+}
