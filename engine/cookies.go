@@ -22,10 +22,6 @@ type cookieJar struct {
 	mu      sync.Mutex
 	cookies []jarCookie
 	parse   fasthttp.Cookie
-	// setFast's response host and path, read by visit.
-	curHost string
-	curPath []byte
-	visit   func(key, value []byte)
 }
 
 type jarCookie struct {
@@ -67,15 +63,13 @@ func (j *cookieJar) addFast(req *fasthttp.Request, host string, path []byte, sec
 func (j *cookieJar) setFast(resp *fasthttp.Response, host string, path []byte) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.visit == nil {
-		j.visit = j.visitCookie
+	for _, value := range resp.Header.Cookies() {
+		j.setCookie(value, host, path)
 	}
-	j.curHost, j.curPath = host, path
-	resp.Header.VisitAllCookie(j.visit)
-	j.curHost, j.curPath = "", nil
 }
 
-func (j *cookieJar) visitCookie(_, value []byte) {
+// setCookie stores one Set-Cookie value from a response to host for path.
+func (j *cookieJar) setCookie(value []byte, host string, path []byte) {
 	j.parse.Reset()
 	if j.parse.ParseBytes(value) != nil {
 		return
@@ -99,7 +93,7 @@ func (j *cookieJar) visitCookie(_, value []byte) {
 			gone = !exp.After(time.Now())
 		}
 	}
-	j.store(c, j.curHost, string(trimQuery(j.curPath)), gone)
+	j.store(c, host, string(trimQuery(path)), gone)
 }
 
 // store adds or replaces c as set by a response from host for reqPath
