@@ -124,7 +124,7 @@ func (v *vu) wsSession() (connected, leave bool) {
 		// A browser fails such a connection at once: so does brink.
 		conn.NetConn().Close()
 		v.sh.wsRefused(v.g.idx, kindCheck)
-		v.sh.wsFailure(v.g.idx, kindCheck, 0, msg, v.wsRedact())
+		v.sh.wsFailure(v.g.idx, kindCheck, 0, msg, v.wsRedact(), nil)
 		return false, false
 	}
 	v.sh.wsOpened(v.g.idx, time.Since(t0))
