@@ -114,6 +114,8 @@ type rendered struct {
 	// BPInside: every breakpoint marker lies within its plot's width.
 	BPInside bool   `json:"bpInside"`
 	Compare  string `json:"compare"`
+	Panels   int    `json:"panels"`
+	Failures string `json:"failures"`
 }
 
 const readDOM = `(() => {
@@ -131,6 +133,8 @@ const readDOM = `(() => {
 			return x >= 0 && x <= w && e.getBoundingClientRect().height > 50;
 		}),
 		compare: (document.querySelector('pre.compare') || {innerText: ''}).innerText,
+		panels: all('[id^="panel-"] .uplot canvas').length,
+		failures: (document.querySelector('table.failures td.sample') || {innerText: ''}).innerText,
 	};
 })()`
 
@@ -223,6 +227,18 @@ func TestPagesInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	a, b := readReport(t, "run-a.json"), readReport(t, "run-b.json")
 
+	// A custom panel and a failure row, which the fixture predates.
+	above := 0.5
+	var pts []report.PanelPoint
+	for i := range a.Timeline {
+		w := &a.Timeline[i]
+		pts = append(pts, report.PanelPoint{report.Num(float64(w.Time.UnixMilli()) / 1000), report.Num(float64(i) / 40)})
+	}
+	a.Panels = []report.PanelSeries{{Title: "replication lag", Unit: "s", Above: &above,
+		Series: []report.PanelTrace{{Labels: `{instance="db-3"}`, Points: pts}}}}
+	a.Failures = []report.FailureRow{{Kind: "status_5xx", Status: 503, Group: "default", Endpoint: "history",
+		Count: 12, Sample: "HTTP 503 Service Unavailable: <b>busy</b>"}}
+
 	one := filepath.Join(dir, "a.html")
 	if err := WriteFile(one, []string{"run-a.json"}, a); err != nil {
 		t.Fatal(err)
@@ -243,6 +259,12 @@ func TestPagesInBrowser(t *testing.T) {
 	}
 	if len(got.Breakpoints) > 0 && !strings.HasPrefix(got.Breakpoints[0], "breakpoint|breakpoint: "+a.Verdict.Breakpoint.Signal.Text) {
 		t.Errorf("breakpoint marker says %q, want its signal %q", got.Breakpoints[0], a.Verdict.Breakpoint.Signal.Text)
+	}
+	if got.Panels != 1 {
+		t.Errorf("%d panel charts, want 1", got.Panels)
+	}
+	if got.Failures != "HTTP 503 Service Unavailable: <b>busy</b>" {
+		t.Errorf("failure sample in the DOM %q, want it as text", got.Failures)
 	}
 	if got.Crossings == 0 {
 		t.Error("no node crossing marked (run-a has db-3's)")

@@ -18,7 +18,7 @@ type chart struct {
 	X       []float64 `json:"x"`
 	Series  []series  `json:"series"`
 	Markers []marker  `json:"markers"`
-	node    bool      // a node chart (placed in the nodes section)
+	section string    // "" for the run's charts, "nodes", "panels"
 }
 
 type series struct {
@@ -103,6 +103,18 @@ func runCharts(rep *report.Report) []chart {
 		{Label: "p95", Values: pick(func(w *report.Window) report.Num { return w.Latency.P95 })},
 		{Label: "p99", Values: pick(func(w *report.Window) report.Num { return w.Latency.P99 })},
 	}}
+	for i := range tl {
+		if tl[i].WSReplyP95.Valid() && tl[i].WSReplyP95 > 0 {
+			// WebSocket replies (ws_msg_latency) beside the requests.
+			lat.Series = append(lat.Series, series{Label: "ws reply p95", Values: pick(func(w *report.Window) report.Num {
+				if w.WSReplyP95 == 0 {
+					return report.Num(math.NaN()) // omitted: no reply in the window
+				}
+				return w.WSReplyP95
+			})})
+			break
+		}
+	}
 	rps := chart{ID: "chart-rps", Title: "Requests and errors per second", Unit: "/s", X: x, Markers: ms, Series: []series{
 		{Label: "rps", Values: pick(func(w *report.Window) report.Num { return w.RPS })},
 		{Label: "errors/s", Values: pick(func(w *report.Window) report.Num {
@@ -113,7 +125,8 @@ func runCharts(rep *report.Report) []chart {
 		})},
 	}}
 	load := chart{ID: "chart-load", Title: "Load per group", Unit: "users", X: x, Markers: ms, Series: loadSeries(tl)}
-	return append([]chart{lat, rps, load}, nodeCharts(rep, ms)...)
+	out := append([]chart{lat, rps, load}, nodeCharts(rep, ms)...)
+	return append(out, panelCharts(rep, ms)...)
 }
 
 // loadSeries is each group's load over the timeline: a closed group's
@@ -206,7 +219,7 @@ func nodeCharts(rep *report.Report, ms []marker) []chart {
 	xs = slices.Compact(xs)
 	var out []chart
 	for _, m := range nodeMetrics {
-		c := chart{ID: "node-" + m.key, Title: m.title, Unit: m.unit, X: xs, Markers: ms, node: true}
+		c := chart{ID: "node-" + m.key, Title: m.title, Unit: m.unit, X: xs, Markers: ms, section: "nodes"}
 		seen := false
 		for i := range rep.Nodes {
 			vs := make([]val, len(xs))
@@ -229,8 +242,63 @@ func nodeCharts(rep *report.Report, ms []marker) []chart {
 	return out
 }
 
+// panelCharts is one chart per custom panel (nodes.panels), a line per
+// series its query returned, and its threshold as a dashed line.
+func panelCharts(rep *report.Report, ms []marker) []chart {
+	start := float64(rep.Start.UnixMilli()) / 1000
+	at := func(pt report.PanelPoint) float64 { return math.Round((float64(pt[0])-start)*1000) / 1000 }
+	var out []chart
+	for i := range rep.Panels {
+		p := &rep.Panels[i]
+		var xs []float64
+		for _, tr := range p.Series {
+			for _, pt := range tr.Points {
+				if pt[0].Valid() {
+					xs = append(xs, at(pt))
+				}
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		slices.Sort(xs)
+		xs = slices.Compact(xs)
+		title := p.Title
+		if p.SeriesLeftOut > 0 {
+			title += " (" + strconv.Itoa(p.SeriesLeftOut) + " more series in the JSON report)"
+		}
+		c := chart{ID: "panel-" + strconv.Itoa(i), Title: title, Unit: p.Unit, X: xs, Markers: ms, section: "panels"}
+		for _, tr := range p.Series {
+			vs := make([]val, len(xs))
+			for k := range vs {
+				vs[k] = val(math.NaN())
+			}
+			for _, pt := range tr.Points {
+				if pt[0].Valid() {
+					k, _ := slices.BinarySearch(xs, at(pt))
+					vs[k] = val(pt[1])
+				}
+			}
+			label := tr.Labels
+			if label == "" {
+				label = p.Title
+			}
+			c.Series = append(c.Series, series{Label: label, Values: vs})
+		}
+		if p.Above != nil {
+			vs := make([]val, len(xs))
+			for k := range vs {
+				vs[k] = val(*p.Above)
+			}
+			c.Series = append(c.Series, series{Label: "above " + strconv.FormatFloat(*p.Above, 'g', -1, 64), Values: vs, Dash: true})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // compareCharts lay run B over run A on one time axis: p95, p99, rps and
-// load, with both breakpoints marked.
+// load, with both runs' breakpoints and crossings marked.
 func compareCharts(a, b *report.Report) []chart {
 	var xs []float64
 	for _, r := range []*report.Report{a, b} {
@@ -246,10 +314,8 @@ func compareCharts(a, b *report.Report) []chart {
 		r     *report.Report
 	}{{"A", a}, {"B", b}} {
 		for _, m := range marks(run.r) {
-			if m.Kind == "breakpoint" {
-				m.Label = run.label + " " + m.Label
-				ms = append(ms, m)
-			}
+			m.Label = run.label + " " + m.Label
+			ms = append(ms, m)
 		}
 	}
 	on := func(r *report.Report, f func(w *report.Window) report.Num) []val {

@@ -1,8 +1,8 @@
 // Package htmlreport renders saved brink reports as one self-contained HTML
 // page: the verdict on top in the summary's words, latency / rps / load
-// charts with the breakpoint and node crossings marked, node charts, and
-// the threshold, failure and endpoint tables; for two reports, the
-// comparison. Every script and style is inline (uPlot is embedded in the
+// charts with the breakpoint and node crossings marked, node and custom
+// panel charts, and the threshold, failure and endpoint tables; for two
+// reports, the comparison. Every script and style is inline (uPlot is embedded in the
 // binary), so the page opens from a file or a mail attachment with no
 // network at all.
 package htmlreport
@@ -43,6 +43,7 @@ type page struct {
 	Compare string // two runs: the terminal comparison, word for word
 	Charts  []chartRef
 	Nodes   []chartRef
+	Panels  []chartRef  // the scenario's custom panels
 	Data    template.JS // the charts' data, JSON
 	UPlot   template.JS
 	UCSS    template.CSS
@@ -72,9 +73,12 @@ func Write(w io.Writer, names []string, reps ...*report.Report) error {
 		charts = runCharts(rep)
 		for _, c := range charts {
 			ref := chartRef{ID: c.ID, Title: c.Title}
-			if c.node {
+			switch c.section {
+			case "nodes":
 				p.Nodes = append(p.Nodes, ref)
-			} else {
+			case "panels":
+				p.Panels = append(p.Panels, ref)
+			default:
 				p.Charts = append(p.Charts, ref)
 			}
 		}

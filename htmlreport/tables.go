@@ -25,6 +25,7 @@ type runView struct {
 	Failures []failureRow
 	Ends     []endpointRow
 	Groups   []groupRow
+	GroupsWS bool // a group had WebSocket sessions: their columns show
 	Events   []eventRow
 }
 
@@ -50,6 +51,7 @@ type endpointRow struct {
 
 type groupRow struct {
 	Name, Executor, Requests, Errors, VUsMax, P95, P99 string
+	WSSessions, WSFailed                               string // "" without WebSocket sessions
 }
 
 type eventRow struct{ At, Kind, Text string }
@@ -104,9 +106,19 @@ func newRunView(label, file string, rep *report.Report) runView {
 			P99: report.MsText(d.P99), Max: report.MsText(d.Max), Waiting: wait})
 	}
 	for _, g := range rep.Groups {
-		v.Groups = append(v.Groups, groupRow{Name: g.Name, Executor: g.Executor, Requests: report.CountText(g.Requests),
+		r := groupRow{Name: g.Name, Executor: g.Executor, Requests: report.CountText(g.Requests),
 			Errors: report.RateText(g.ErrorRate), VUsMax: report.CountText(int64(g.VUsMax)),
-			P95: report.MsText(g.LatencyMs.P95), P99: report.MsText(g.LatencyMs.P99)})
+			P95: report.MsText(g.LatencyMs.P95), P99: report.MsText(g.LatencyMs.P99)}
+		// As the summary: WebSocket failures are not HTTP errors, so
+		// they get columns of their own.
+		if g.WSSessions > 0 || g.WSOutcomes > 0 {
+			v.GroupsWS = true
+			r.WSSessions, r.WSFailed = report.CountText(g.WSSessions), "-"
+			if g.WSFailedRate != nil {
+				r.WSFailed = report.RateText(*g.WSFailedRate)
+			}
+		}
+		v.Groups = append(v.Groups, r)
 	}
 	for _, e := range rep.Events {
 		if e.Kind == report.EventStage || e.Kind == report.EventSourceError {
