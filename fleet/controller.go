@@ -408,7 +408,7 @@ func (c *Controller) assign(ctx context.Context) error {
 		return &proto.Msg{Type: proto.TypeAssign, Assign: &proto.AssignMsg{Run: c.run, Scenario: c.scJSON,
 			From: a.seg.From, To: a.seg.To, Index: indexOf(c.agents, a), Of: n, Insecure: c.o.Insecure}}
 	})
-	if err := errors.Join(errs...); err != nil {
+	if err := joinLine(errs); err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}
 	return nil
@@ -463,11 +463,25 @@ func (c *Controller) control(cm proto.ControlMsg) error {
 		m := cm
 		return &proto.Msg{Type: proto.TypeControl, Control: &m}
 	})
-	err := errors.Join(errs...)
+	err := joinLine(errs)
 	if err != nil {
 		c.logf("fleet: %s not acknowledged: %v", cm.Op, err)
 	}
 	return err
+}
+
+// joinLine joins errors on one line, as brink says errors.
+func joinLine(errs []error) error {
+	var msgs []string
+	for _, e := range errs {
+		if e != nil {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 func slicesContains(as []*agent, a *agent) bool { return indexOf(as, a) >= 0 }

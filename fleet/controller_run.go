@@ -39,7 +39,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	errs := c.fanOut(ctx, func(a *agent) *proto.Msg {
 		return &proto.Msg{Type: proto.TypeStart, Start: &proto.StartMsg{At: start.Add(a.offset).UnixNano()}}
 	})
-	if err := errors.Join(errs...); err != nil {
+	if err := joinLine(errs); err != nil {
 		c.abortAll()
 		return fmt.Errorf("fleet: start: %w", err)
 	}

@@ -3,16 +3,21 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
+	"github.com/brink-load/brink/fleet/proto"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -68,6 +73,12 @@ func rateScenario(t *testing.T, url string, rate float64, d time.Duration) *scen
 // fleetRun runs sc over n in-process agents on an embedded server and
 // returns the merged windows and each agent's own.
 func fleetRun(t *testing.T, sc *scenarios.Scenario, n int) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
+	return fleetRunHook(t, sc, n, nil)
+}
+
+// fleetRunHook is fleetRun with hook called on each merged window (on the
+// controller's run loop: it must not block).
+func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Controller, measure.Tick)) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
 	t.Helper()
 	say := &syncBuf{}
 	c, err := NewController(sc, ControllerOptions{Agents: n, Listen: "127.0.0.1:0", Wait: 30 * time.Second, Say: say})
@@ -99,7 +110,12 @@ func fleetRun(t *testing.T, sc *scenarios.Scenario, n int) (merged []measure.Tic
 		t.Fatalf("prepare: %v\n%s", err, say.String())
 	}
 	defer c.Close()
-	c.Bind(func(tk measure.Tick) { merged = append(merged, tk) }, t.Logf, nil)
+	c.Bind(func(tk measure.Tick) {
+		merged = append(merged, tk)
+		if hook != nil {
+			hook(c, tk)
+		}
+	}, t.Logf, nil)
 	if err := c.Run(ctx); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -157,4 +173,154 @@ func TestFleetSplitsArrivalsExactlyAndMergesExactly(t *testing.T) {
 			t.Errorf("agent status %+v", s)
 		}
 	}
+}
+
+// Hold, resume and a target change reach every agent and are answered; a
+// change an agent refuses comes back as an error naming it.
+func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	sc := &scenarios.Scenario{Name: "ctl", Window: time.Second, Groups: []scenarios.Group{{
+		Name: "browse", Executor: scenarios.RampingVUs, Start: 6,
+		Stages:   []scenarios.Stage{{Duration: 4 * time.Second, Target: 6}},
+		Think:    scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
+		Requests: []scenarios.Request{{Name: "a", Method: "GET", URL: scenarios.MustTemplate(srv.URL + "/a")}},
+	}}}
+	errs := make(chan error, 3)
+	var once sync.Once
+	merged, _, _ := fleetRunHook(t, sc, 2, func(c *Controller, tk measure.Tick) {
+		once.Do(func() {
+			go func() {
+				c.Hold()
+				if !c.Held() {
+					errs <- fmt.Errorf("Held() false after Hold")
+				} else {
+					errs <- nil
+				}
+				errs <- c.SetTarget("nope", 3)
+				time.Sleep(1500 * time.Millisecond)
+				c.Resume()
+				errs <- nil
+			}()
+		})
+	})
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err == nil || !strings.Contains(err.Error(), "agent a") || !strings.Contains(err.Error(), "agent b") {
+		t.Errorf("an unknown group's target: %v, want both agents' refusals", err)
+	}
+	<-errs
+	held := 0
+	for _, tk := range merged {
+		if tk.Held {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Errorf("no merged window is held after Hold was acknowledged")
+	}
+	if last := merged[len(merged)-1]; last.Held {
+		t.Errorf("the run ended held after Resume was acknowledged")
+	}
+}
+
+// Controller and agent each refuse a peer of another protocol version,
+// saying so and answering it in their own.
+func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
+	say := &syncBuf{}
+	sc := rateScenario(t, "http://127.0.0.1:1", 1, time.Second)
+	c, err := NewController(sc, ControllerOptions{Agents: 1, Listen: "127.0.0.1:0", Wait: 3 * time.Second, Say: say})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := make(chan error, 1)
+	go func() { prep <- c.Prepare(context.Background()) }()
+	url := agentURL(t, say)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	// An agent of protocol 2 says hello: refused by name, and told.
+	told := make(chan *nats.Msg, 1)
+	if _, err := nc.Subscribe(proto.Agent("future"), func(m *nats.Msg) { told <- m }); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.Publish(proto.Hello, []byte(`{"v":2,"t":"hello","a":"future","hello":{"id":"future","name":"next"}}`))
+	select {
+	case m := <-told:
+		r, err := proto.Decode(m.Data)
+		if err != nil || r.Type != proto.TypeRefused || !strings.Contains(r.Refused, "protocol 1") {
+			t.Errorf("the agent was told %s (%v)", m.Data, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other version's agent was not told")
+	}
+	if err := <-prep; err == nil || !strings.Contains(err.Error(), "0 joined") {
+		t.Errorf("prepare with only a refused agent: %v", err)
+	}
+	if !strings.Contains(say.String(), "agent future refused") || !strings.Contains(say.String(), "protocol 2, this brink 1") {
+		t.Errorf("the refusal is not said:\n%s", say.String())
+	}
+	c.Close()
+
+	// An agent of this version asked by a controller of protocol 2.
+	srvURL := startNATS(t)
+	hello := make(chan *nats.Msg, 4)
+	nc2, err := nats.Connect(srvURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	if _, err := nc2.ChanSubscribe(proto.Hello, hello); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc2.Flush()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	logs := &syncBuf{}
+	go func() {
+		defer close(done)
+		_ = RunAgent(ctx, AgentOptions{URL: srvURL, Name: "now", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})
+	}()
+	defer func() { cancel(); <-done }()
+	var id string
+	select {
+	case m := <-hello:
+		h, err := proto.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = h.Hello.ID
+	case <-time.After(10 * time.Second):
+		t.Fatal("no hello")
+	}
+	reply, err := nc2.Request(proto.Agent(id), []byte(`{"v":2,"t":"assign","assign":{}}`), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := proto.Decode(reply.Data)
+	if err != nil || r.Type != proto.TypeRefused || !strings.Contains(r.Refused, "protocol 1") {
+		t.Errorf("the agent answered %s (%v)", reply.Data, err)
+	}
+	if !strings.Contains(logs.String(), "protocol 2, this brink 1") {
+		t.Errorf("the agent does not say why:\n%s", logs.String())
+	}
+}
+
+// startNATS starts an embedded NATS server on loopback for one test.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s.ClientURL()
 }
