@@ -293,3 +293,27 @@ func (t *Tick) ErrorRate() float64 {
 	}
 	return float64(t.ErrorCount) / float64(t.Requests)
 }
+
+// ArrivalRate is the executor of an open-model group
+// (scenarios.RampingArrivalRate): its load is its rate.
+const ArrivalRate = "ramping-arrival-rate"
+
+// Open reports whether g is an arrival-rate group, whose VUs are what its
+// rate needs rather than users; a group whose executor is not named counts
+// as open when it has a rate target and no VU target.
+func (g *GroupStats) Open() bool {
+	return g.Executor == ArrivalRate || (g.TargetRate > 0 && g.TargetVUs == 0)
+}
+
+// SplitVUs splits a window's VUs: closed is the closed-model groups' (the
+// tick's VUs less the open groups'), open what arrival-rate groups hold,
+// busy those of them in an iteration at the window's end.
+func (t *Tick) SplitVUs() (closed, open, busy int) {
+	for i := range t.Groups {
+		if g := &t.Groups[i]; g.Open() {
+			open += g.VUs
+			busy += g.BusyVUs
+		}
+	}
+	return t.VUs - open, open, busy
+}

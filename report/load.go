@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/brink-load/brink/measure"
-	"github.com/brink-load/brink/scenarios"
 )
 
 // GroupLoad is one scenario group's load in one window. A closed-model
@@ -48,7 +47,7 @@ func groupLoads(t *measure.Tick) []GroupLoad {
 		g := &t.Groups[i]
 		gl := GroupLoad{Name: g.Name, Executor: g.Executor, VUs: g.VUs, TargetVUs: g.TargetVUs,
 			Errors: g.Errors, ErrorRate: rate(g.Errors, g.Requests), RPS: nan(), P95Ms: nan()}
-		gl.Open = openGroup(g)
+		gl.Open = g.Open()
 		if gl.Open {
 			gl.TargetVUs = 0
 			gl.TargetRate, gl.Rate, gl.BusyVUs, gl.Dropped = g.TargetRate, Num(g.Rate), g.BusyVUs, g.Dropped
@@ -67,18 +66,13 @@ func groupLoads(t *measure.Tick) []GroupLoad {
 	return out
 }
 
-// openGroup: an arrival-rate group, whose load is its rate.
-func openGroup(g *measure.GroupStats) bool {
-	return g.Executor == string(scenarios.RampingArrivalRate) || (g.TargetRate > 0 && g.TargetVUs == 0)
-}
-
 // tickUsers is a window's closed-model users: its closed groups' VUs. A
 // window without closed groups (arrival-rate only, or no groups) counts
 // all its VUs, as the engine does.
 func tickUsers(t *measure.Tick) int {
 	n, closed := 0, false
 	for i := range t.Groups {
-		if g := &t.Groups[i]; !openGroup(g) {
+		if g := &t.Groups[i]; !g.Open() {
 			n += g.VUs
 			closed = true
 		}

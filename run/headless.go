@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/brink-load/brink/report"
-	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -85,14 +84,7 @@ func ProgressLine(rec *report.Recorder) string {
 		// group uses go beside its rate, so "vus=152/92" never appears.
 		// Of an arrival-rate group's VUs, the busy ones are what its rate
 		// needs now; the rest wait, allocated up front.
-		closedVUs, openVUs, busy := tk.VUs, 0, 0
-		for _, g := range tk.Groups {
-			if g.Executor == string(scenarios.RampingArrivalRate) {
-				openVUs += g.VUs
-				busy += g.BusyVUs
-			}
-		}
-		closedVUs -= openVUs
+		closedVUs, openVUs, busy := tk.SplitVUs()
 		switch {
 		case closedVUs == 0 && tk.TargetVUs == 0 && (openVUs > 0 || tk.TargetRate > 0):
 			// Open model only: the VUs are whatever the rate needs.

@@ -8,6 +8,8 @@ package scenarios
 import (
 	"regexp"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // Executor names follow k6.
@@ -17,7 +19,7 @@ const (
 	// RampingVUs is the closed model: VUs loop over the group's requests.
 	RampingVUs Executor = "ramping-vus"
 	// RampingArrivalRate is the open model: iterations start on a schedule.
-	RampingArrivalRate Executor = "ramping-arrival-rate"
+	RampingArrivalRate Executor = measure.ArrivalRate
 )
 
 // Scenario is one load test as loaded from YAML (or built by `brink probe`).

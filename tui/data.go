@@ -492,12 +492,8 @@ func (d *data) sloP95() float64 {
 // VUs arrival-rate groups use, shown beside their rate. "VUs 770/710" with
 // 60 of them serving an arrival rate reads as a bug otherwise.
 func vuCounts(t *measure.Tick) (shown, open int) {
-	for _, g := range t.Groups {
-		if g.Executor == string(scenarios.RampingArrivalRate) {
-			open += g.VUs
-		}
-	}
-	if closed := t.VUs - open; closed > 0 || t.TargetVUs > 0 {
+	closed, open, _ := t.SplitVUs()
+	if closed > 0 || t.TargetVUs > 0 {
 		return closed, open
 	}
 	return t.VUs, open
