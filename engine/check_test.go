@@ -10,6 +10,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/valyala/fasthttp"
 )
 
 // checkTarget serves the paths the check tests ask for.
@@ -136,6 +137,37 @@ func TestChecks(t *testing.T) {
 			// Every request carries a check: those of the passing ones pass.
 			if s.ChecksFailed < int64(failing)*(iters-1) || s.ChecksPassed < 2*(iters-1) || s.ChecksPassed+s.ChecksFailed != s.Requests {
 				t.Errorf("checks %d passed, %d failed of %d requests", s.ChecksPassed, s.ChecksFailed, s.Requests)
+			}
+		})
+	}
+}
+
+// BenchmarkJudge is the cost of judging one response by every kind of
+// check, without the network: status class, two headers, the body both
+// ways, and three JSON paths over a 1 KiB body.
+func BenchmarkJudge(b *testing.B) {
+	body := []byte(`{"ok":true,"user":{"id":42,"name":"ann"},"items":[{"sku":"a-1"}],"pad":"` + strings.Repeat("x", 900) + `"}`)
+	for _, bc := range []struct {
+		name string
+		c    scenarios.Check
+	}{
+		{"status", scenarios.Check{StatusClass: []int{2}}},
+		{"headers", scenarios.Check{Header: []scenarios.HeaderCheck{{Name: "Content-Type", Value: str("application/json")}, {Name: "X-Gone", Absent: true}}}},
+		{"body", scenarios.Check{BodyContains: `"ok":true`, BodyNotContains: "error"}},
+		{"json3", scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
+			{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"}}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var resp fasthttp.Response
+			resp.Header.SetContentType("application/json")
+			resp.SetBody(body)
+			ep := &endpoint{chk: newChecker(&bc.c)}
+			v := &vu{}
+			b.ReportAllocs()
+			for b.Loop() {
+				if k, _ := v.judge(ep, 200, body, respHeaders{fast: &resp.Header}); k != kindNone {
+					b.Fatal("check failed")
+				}
 			}
 		})
 	}
