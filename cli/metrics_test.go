@@ -14,12 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/promexport"
 	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
@@ -188,6 +190,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	}))
 	t.Cleanup(rising.Close)
 
+	ws := wstest.Delayed(t, func(int64) time.Duration { return 2 * time.Millisecond })
 	nodeURL := promtest.StartNodeExporter(t)
 	nu, _ := url.Parse(nodeURL)
 	metricsAddr := promtest.FreeAddr(t)
@@ -201,12 +204,13 @@ base_url: %s
 groups:
   - {name: browse, executor: constant-vus, vus: 4, duration: 20s, requests: [{name: rooms, url: /rooms}, {name: history, url: /history}]}
   - {name: writes, executor: constant-arrival-rate, rate: 20, duration: 20s, max_vus: 20, requests: [{name: post, method: POST, url: /post, body: x}]}
+  - {name: chat, executor: constant-vus, vus: 2, duration: 20s, websocket: {url: %q, send: hi, every: 200ms, expect_reply: true}}
 thresholds:
   http_req_duration: ["p(95)<1000"]
 nodes:
   scrape: [%q]
   thresholds: [{metric: load1, above: 100}]
-`, target.URL, rising.URL+"/nodes/db-3/metrics")), 0o644)
+`, target.URL, ws, rising.URL+"/nodes/db-3/metrics")), 0o644)
 	rep := filepath.Join(dir, "r.json")
 	var out, errb bytes.Buffer
 	code := runMain([]string{"run", scen, "--headless", "--metrics", metricsAddr, "--report", rep}, &out, &errb)
@@ -316,6 +320,17 @@ nodes:
 	if got := one(t, prom, `brink_vus{group="browse"}`, at); got != 4 {
 		t.Errorf("browse VUs %v, want 4", got)
 	}
+	// WebSocket sessions open, the same way.
+	wsOpen := one(t, prom, `brink_ws_sessions_open`, at)
+	var opens []int
+	for _, w := range r.Timeline {
+		if w.Time.After(at.Add(-3*time.Second)) && !w.Time.After(at) {
+			opens = append(opens, w.WSOpen)
+		}
+	}
+	if !slices.Contains(opens, int(wsOpen)) || wsOpen != 2 {
+		t.Errorf("brink_ws_sessions_open %v, the report's windows then: %v (2 chat VUs)", wsOpen, opens)
+	}
 
 	// p95 of each group over the whole run from the classic buckets,
 	// against the report's whole-run p95 of the group (brink's first second
@@ -328,6 +343,9 @@ nodes:
 	end := r.End.Add(5 * time.Second)
 	rng := fmt.Sprintf("%ds", int(end.Sub(r.Start).Seconds())+5)
 	for _, g := range r.Groups {
+		if g.Requests == 0 { // the WebSocket group
+			continue
+		}
 		got := one(t, prom, fmt.Sprintf(`histogram_quantile(0.95, sum by (le) (rate(brink_http_request_duration_seconds_bucket{group=%q}[%s])))`, g.Name, rng), end)
 		want := float64(g.LatencyMs.P95) / 1000
 		lo, hi := bucketOf(want)

@@ -51,9 +51,13 @@ type Exporter struct {
 	mu      sync.RWMutex
 	lat     map[epKey]*latHist
 	latDesc *prometheus.Desc
-	created time.Time
-	seen    int // recorder events already counted
-	bpSeen  bool
+	// The WebSocket's handshake and reply times (all groups: the engine
+	// keeps them per window, not per group); nil without WebSocket groups.
+	wsConnect, wsReply         *latHist
+	wsConnectDesc, wsReplyDesc *prometheus.Desc
+	created                    time.Time
+	seen                       int // recorder events already counted
+	bpSeen                     bool
 }
 
 type epKey struct{ group, endpoint string }
@@ -117,6 +121,10 @@ func New(sc *scenarios.Scenario, version string, start time.Time) *Exporter {
 		"HTTP request duration by group and endpoint; arrival-rate groups measure from the intended start (coordinated omission corrected). "+
 			"Classic buckets and native buckets (schema 3), fed from brink's per-window HDR histograms.",
 		ep, nil)
+	e.wsConnectDesc = prometheus.NewDesc("brink_ws_connect_duration_seconds",
+		"WebSocket handshake time (k6's ws_connecting), all groups; classic and native buckets.", nil, nil)
+	e.wsReplyDesc = prometheus.NewDesc("brink_ws_reply_duration_seconds",
+		"WebSocket send → matching reply (k6's ws_msg_latency), all groups; classic and native buckets.", nil, nil)
 	e.reg.MustRegister(latCollector{e})
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "brink_run_info", Help: "The run's scenario and brink's version (always 1).",
 		ConstLabels: prometheus.Labels{"scenario": scenarioName(sc), "version": version}})
@@ -145,6 +153,9 @@ func New(sc *scenarios.Scenario, version string, start time.Time) *Exporter {
 				e.lat[epKey{n, r.Name}] = newLatHist()
 			}
 			if g.WebSocket != nil {
+				if e.wsConnect == nil {
+					e.wsConnect, e.wsReply = newLatHist(), newLatHist()
+				}
 				e.wsSessions.WithLabelValues(n)
 				e.wsFailed.WithLabelValues(n)
 				e.wsOutcomes.WithLabelValues(n)
@@ -259,6 +270,10 @@ func (e *Exporter) AddTick(t *measure.Tick) {
 		}
 		h.add(ep.Hist)
 	}
+	if e.wsConnect != nil {
+		e.wsConnect.add(t.WS.ConnectHist)
+		e.wsReply.add(t.WS.ReplyHist)
+	}
 }
 
 // Sync takes the recorder's events since the last call (crossings,
@@ -320,7 +335,11 @@ func (e *Exporter) Finish() {
 // exporter's accumulated buckets; Gatherer holds the read lock.
 type latCollector struct{ e *Exporter }
 
-func (c latCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.e.latDesc }
+func (c latCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.e.latDesc
+	ch <- c.e.wsConnectDesc
+	ch <- c.e.wsReplyDesc
+}
 
 func (c latCollector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
@@ -329,6 +348,19 @@ func (c latCollector) Collect(ch chan<- prometheus.Metric) {
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(e.latDesc, err)
 			continue
+		}
+		ch <- m
+	}
+	for _, w := range []struct {
+		h    *latHist
+		desc *prometheus.Desc
+	}{{e.wsConnect, e.wsConnectDesc}, {e.wsReply, e.wsReplyDesc}} {
+		if w.h == nil { // no WebSocket group
+			continue
+		}
+		m, err := w.h.metric(w.desc, e.created)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(w.desc, err)
 		}
 		ch <- m
 	}
