@@ -293,6 +293,26 @@ func TestPagesInBrowser(t *testing.T) {
 		t.Errorf("comparison markers %q: want A's and B's breakpoints inside the plots", got.Breakpoints)
 	}
 	notBlank(t, "ab.html", shot)
+
+	// Reports of other shapes draw without a complaint too: one refused
+	// at every request with no breakpoint, and an arrival-rate run.
+	for _, name := range []string{"refused.json", "rate.json"} {
+		rep, err := report.ReadFile(filepath.Join("..", "report", "testdata", "qa", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := filepath.Join(dir, name+".html")
+		if err := WriteFile(page, []string{name}, rep); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := openPage(t, ctx, &l, page)
+		if len(got.Verdicts) != 1 || got.Verdicts[0] != rep.Verdict.Text || got.Canvases != got.Charts || got.Charts < 3 {
+			t.Errorf("%s: verdicts %q, %d charts, %d drawn", name, got.Verdicts, got.Charts, got.Canvases)
+		}
+		if bp := rep.Verdict.Breakpoint != nil; bp != (len(got.Breakpoints) > 0) {
+			t.Errorf("%s: breakpoint markers %q, report has a breakpoint: %v", name, got.Breakpoints, bp)
+		}
+	}
 }
 
 // TestScreenshotPNG is not a test: BRINK_SCREENSHOT=IN.json:OUT.png
