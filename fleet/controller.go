@@ -275,7 +275,7 @@ func (c *Controller) gather(ctx context.Context) error {
 	defer timer.Stop()
 	every := time.NewTicker(10 * time.Second)
 	defer every.Stop()
-	fmt.Fprintf(c.o.Say, "brink: waiting for %d agents (at most %s)\n", c.o.Agents, c.o.Wait)
+	fmt.Fprintf(c.o.Say, "brink: waiting for %s (at most %s)\n", plural(c.o.Agents, "agent"), c.o.Wait)
 	ids := map[string]bool{}
 	refused := map[string]bool{}
 	names := map[string]int{}
@@ -284,8 +284,8 @@ func (c *Controller) gather(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
-			return fmt.Errorf("fleet: waited %s for %d agents, %d joined%s: start `brink agent --nats URL` on more generators, or lower --agents",
-				c.o.Wait, c.o.Agents, len(c.agents), c.joinedNames())
+			return fmt.Errorf("fleet: waited %s for %s, %d joined%s: start `brink agent --nats URL` on more generators, or lower --agents",
+				c.o.Wait, plural(c.o.Agents, "agent"), len(c.agents), c.joinedNames())
 		case <-every.C:
 			fmt.Fprintf(c.o.Say, "brink: waiting for agents: %d of %d joined, %s left\n", len(c.agents), c.o.Agents, time.Until(deadline).Round(time.Second))
 		case raw := <-hellos:
@@ -315,6 +315,13 @@ func (c *Controller) gather(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func (c *Controller) joinedNames() string {

@@ -324,3 +324,49 @@ func startNATS(t *testing.T) string {
 	t.Cleanup(s.Shutdown)
 	return s.ClientURL()
 }
+
+// An agent whose pings all take 250 ms has a clock offset unsure by more
+// than 100 ms: the run is refused before any load, naming it.
+func TestFleetRefusesAnUnboundedClock(t *testing.T) {
+	say := &syncBuf{}
+	c, err := NewController(rateScenario(t, "http://127.0.0.1:1", 1, time.Second),
+		ControllerOptions{Agents: 1, Listen: "127.0.0.1:0", Wait: 20 * time.Second, Say: say})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	prep := make(chan error, 1)
+	go func() { prep <- c.Prepare(context.Background()) }()
+	nc, err := nats.Connect(agentURL(t, say))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// A slow agent on the wire: every answer 250 ms late.
+	if _, err := nc.Subscribe(proto.Agent("slow"), func(m *nats.Msg) {
+		time.Sleep(250 * time.Millisecond)
+		b, _ := proto.Encode(&proto.Msg{Type: proto.TypeReply, Agent: "slow", Reply: &proto.ReplyMsg{Now: time.Now().UnixNano()}})
+		_ = m.Respond(b)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hello, _ := proto.Encode(&proto.Msg{Type: proto.TypeHello, Agent: "slow",
+		Hello: &proto.HelloMsg{ID: "slow", Name: "slow", Host: "h", Cores: 1, Proto: proto.Version}})
+	// Announced until heard, as an idle agent does.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(30 * time.Second)
+	for {
+		_ = nc.Publish(proto.Hello, hello)
+		select {
+		case err := <-prep:
+			if err == nil || !strings.Contains(err.Error(), "agent slow: its clock offset cannot be bounded within 100ms") {
+				t.Fatalf("prepare: %v", err)
+			}
+			return
+		case <-tick.C:
+		case <-limit:
+			t.Fatal("prepare did not end")
+		}
+	}
+}
