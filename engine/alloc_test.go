@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"context"
 	"net"
 	"strconv"
 	"testing"
@@ -104,15 +103,7 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 			t.Fatal(err)
 		}
 	}
-	e, err := New(sc, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	e, v := soloVU(t, sc)
 	stop := v.setup()
 	defer v.teardown(stop)
 	if method == "GET-vars" {
@@ -159,15 +150,7 @@ func BenchmarkIterationFlow(b *testing.B) {
 	if err := scenarios.Validate(sc); err != nil {
 		b.Fatal(err)
 	}
-	e, err := New(sc, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	_, v := soloVU(b, sc)
 	stop := v.setup()
 	defer v.teardown(stop)
 	v.jar.store(jarCookie{name: "session", value: "s1"}, "127.0.0.1", "/", false)
@@ -187,15 +170,7 @@ func BenchmarkIterationFlow(b *testing.B) {
 func BenchmarkIteration(b *testing.B) {
 	u := rawServer(b)
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
-	e, err := New(scenario(time.Hour, g), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	_, v := soloVU(b, scenario(time.Hour, g))
 	stop := v.setup()
 	defer v.teardown(stop)
 	b.ReportAllocs()
@@ -212,15 +187,7 @@ func BenchmarkIterationJSON(b *testing.B) {
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
 	g.Requests[0].Check = &scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
 		{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"}}}
-	e, err := New(scenario(time.Hour, g), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	_, v := soloVU(b, scenario(time.Hour, g))
 	stop := v.setup()
 	defer v.teardown(stop)
 	b.ReportAllocs()
@@ -238,15 +205,7 @@ func BenchmarkIterationChecks(b *testing.B) {
 	g.Requests[0].Check = &scenarios.Check{StatusClass: []int{2},
 		Header:       []scenarios.HeaderCheck{{Name: "Content-Type", Value: str("text/plain")}, {Name: "X-Gone", Absent: true}},
 		BodyContains: "ok", BodyNotContains: "error", MaxDuration: time.Minute}
-	e, err := New(scenario(time.Hour, g), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	_, v := soloVU(b, scenario(time.Hour, g))
 	stop := v.setup()
 	defer v.teardown(stop)
 	b.ReportAllocs()

@@ -11,31 +11,15 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
 
+// echoServer echoes every message after 2 ms, a measurable reply latency.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			time.Sleep(2 * time.Millisecond) // a measurable reply latency
-			if err := c.WriteMessage(mt, msg); err != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + srv.URL[len("http"):]
+	return wstest.Delayed(t, func(int64) time.Duration { return 2 * time.Millisecond })
 }
 
 // Three VUs hold a connection each and send every 50 ms for 1 s: every

@@ -124,3 +124,20 @@ func settleGoroutines(t *testing.T, base int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// soloVU builds an engine for sc and one VU of its first group, to be set
+// up and iterated by hand (no ramp, no ticker); its context ends with the
+// test.
+func soloVU(tb testing.TB, sc *scenarios.Scenario) (*Engine, *vu) {
+	tb.Helper()
+	e, err := New(sc, Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.start = time.Now()
+	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
+	tb.Cleanup(e.vuCancel)
+	v := e.newVU(e.groups[0], 0)
+	e.vuWG.Add(1)
+	return e, v
+}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -231,15 +230,7 @@ func TestOpenModelDrops(t *testing.T) {
 func TestOpenModelLatencyFromIntendedStart(t *testing.T) {
 	srv := okServer(t, nil)
 	g := constRate(get("co", srv.URL), 20, time.Second, 1)
-	e, err := New(scenario(time.Hour, g), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
-	e.vuWG.Add(1)
+	e, v := soloVU(t, scenario(time.Hour, g))
 	stop := v.setup()
 	v.iterate(time.Now().Add(-100 * time.Millisecond))
 	v.teardown(stop)

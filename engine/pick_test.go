@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -48,16 +47,8 @@ func TestWeightedPickIterations(t *testing.T) {
 	for _, name := range []string{"read", "write", "delete"} {
 		g.Requests = append(g.Requests, scenarios.Request{Name: name, Method: "GET", URL: scenarios.MustTemplate(u + "/" + name), Weight: weight(weights[name])})
 	}
-	e, err := New(scenario(time.Hour, g), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.start = time.Now()
-	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
-	defer e.vuCancel()
-	v := e.newVU(e.groups[0], 0)
+	e, v := soloVU(t, scenario(time.Hour, g))
 	v.tctx.Rand = rand.New(rand.NewPCG(3, 4))
-	e.vuWG.Add(1)
 	stop := v.setup()
 	defer v.teardown(stop)
 	const iters = 10000

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
+
+	"github.com/brink-load/brink/engine/wstest"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // jitterServer serves HTTP and WebSocket with the rough edges of a busy
@@ -42,24 +44,13 @@ func jitterServer(t *testing.T, dropEvery int) (httpURL, wsURL string) {
 			return
 		}
 		time.Sleep(jit(30 * time.Millisecond)) // a slow handshake
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
+		wstest.Echo(w, r, nil, func() bool {
 			if chance(dropEvery) {
-				return // the socket breaks: the VU reconnects
+				return false // the socket breaks: the VU reconnects
 			}
 			time.Sleep(jit(10 * time.Millisecond))
-			if err := c.WriteMessage(mt, msg); err != nil {
-				return
-			}
-		}
+			return true
+		})
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, "ws" + srv.URL[len("http"):] + "/ws"

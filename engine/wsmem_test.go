@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/scenarios"
 	"github.com/gorilla/websocket"
+
+	"github.com/brink-load/brink/engine/wstest"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // TestMain doubles as a WebSocket echo server in a child process, so a
@@ -40,20 +42,7 @@ func serveWSEcho() {
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }() // parent gone: exit
 	up := &websocket.Upgrader{ReadBufferSize: 256, WriteBufferSize: 256}
 	_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if c.WriteMessage(mt, msg) != nil {
-				return
-			}
-		}
+		wstest.Echo(w, r, up, nil)
 	}))
 }
 

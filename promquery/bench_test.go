@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,33 +27,21 @@ func cpuTime(b *testing.B) time.Duration {
 func BenchmarkPromPoll20(b *testing.B) {
 	f := newFakeProm(b, 20)
 	f.memo.Store(true) // pre-encoded answers: measure brink's side, not the fake's JSON encoding
-	s, err := New(Config{Prometheus: f.srv.URL, NameLabel: "node", RoleLabel: "role"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := s.Poll(ctx); err != nil {
-		b.Fatal(err)
-	}
-	f.queries.Store(0)
-	b.ReportAllocs()
-	cpu0 := cpuTime(b)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := s.Poll(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(f.queries.Load())/float64(b.N), "queries/poll")
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/poll")
+	benchPoll(b, Config{Prometheus: f.srv.URL, NameLabel: "node", RoleLabel: "role"}, &f.queries, "queries/poll")
 }
 
 // BenchmarkScrapePoll20 scrapes 20 fake node_exporters (each ~500 series,
 // the size of node_exporter with brink's collectors) and computes rates.
 func BenchmarkScrapePoll20(b *testing.B) {
 	f := newFakeExporters(b, 20)
-	s, err := New(Config{Scrape: f.urls()})
+	benchPoll(b, Config{Scrape: f.urls()}, &f.hits, "requests/poll")
+}
+
+// benchPoll polls the source of c once (the baseline), then in the loop,
+// and reports the server's count per poll (as unit) and brink's CPU per
+// poll.
+func benchPoll(b *testing.B, c Config, served *atomic.Int64, unit string) {
+	s, err := New(c)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +49,7 @@ func BenchmarkScrapePoll20(b *testing.B) {
 	if _, err := s.Poll(ctx); err != nil {
 		b.Fatal(err)
 	}
-	f.hits.Store(0)
+	served.Store(0)
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
@@ -70,7 +59,7 @@ func BenchmarkScrapePoll20(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(f.hits.Load())/float64(b.N), "requests/poll")
+	b.ReportMetric(float64(served.Load())/float64(b.N), unit)
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/poll")
 }
 

@@ -109,21 +109,7 @@ func TestFailuresFromEngine(t *testing.T) {
 			Think:    scenarios.Think{Min: 5 * time.Millisecond, Max: 5 * time.Millisecond},
 			Timeout:  2 * time.Second,
 			Requests: []scenarios.Request{req("a", "/a"), req("b", "/b"), req("c", "/c")}}}}
-	if err := scenarios.Validate(sc); err != nil {
-		t.Fatal(err)
-	}
-	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
-	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
-		t.Fatal(err)
-	}
-	r.Finish(time.Now())
-	rep := r.Report()
+	rep := runRecorded(t, sc)
 	byStatus := map[int]FailureRow{}
 	var sum int64
 	for _, f := range rep.Failures {
@@ -207,21 +193,7 @@ func TestWSFailuresInReport(t *testing.T) {
 			Stages: []scenarios.Stage{{Duration: 600 * time.Millisecond, Target: 2}},
 			WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(wstest.Refusing(t)), Send: scenarios.MustTemplate("hi"),
 				Every: 100 * time.Millisecond}}}}
-	if err := scenarios.Validate(sc); err != nil {
-		t.Fatal(err)
-	}
-	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
-	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
-		t.Fatal(err)
-	}
-	r.Finish(time.Now())
-	rep := r.Report()
+	rep := runRecorded(t, sc)
 	if rep.Summary.WS == nil || rep.Summary.WS.Failed == 0 {
 		t.Fatalf("ws summary %+v: want failures", rep.Summary.WS)
 	}
@@ -242,4 +214,25 @@ func TestWSFailuresInReport(t *testing.T) {
 	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "chat/ws") || !strings.Contains(s, "handshake refused: HTTP 403 Forbidden") {
 		t.Errorf("summary lacks the ws failures row:\n%s", s)
 	}
+}
+
+// runRecorded validates sc, runs it through the real engine (at most 10 s)
+// into a recorder, and returns the finished report.
+func runRecorded(t *testing.T, sc *scenarios.Scenario) *Report {
+	t.Helper()
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
+	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	r.Finish(time.Now())
+	return r.Report()
 }

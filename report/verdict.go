@@ -243,27 +243,24 @@ func judge(in *verdictIn) Verdict {
 	}
 	v.MaxStable = in.maxStable(bp)
 	v.Text = in.verdictText(&v, bp)
-	if len(v.Failed) > 0 {
-		v.Text += " Failed: "
-		for i, x := range v.Failed {
-			if i > 0 {
-				v.Text += "; "
-			}
-			v.Text += x.Reason
-		}
-		v.Text += "."
-	}
-	if len(v.Inconclusive) > 0 {
-		v.Text += " Could not judge: "
-		for i, x := range v.Inconclusive {
-			if i > 0 {
-				v.Text += "; "
-			}
-			v.Text += x.Reason
-		}
-		v.Text += "."
-	}
+	v.Text += reasonList(" Failed: ", v.Failed) + reasonList(" Could not judge: ", v.Inconclusive)
 	return v
+}
+
+// reasonList is "<title>a; b." for the verdict's text, or "" with no
+// reasons.
+func reasonList(title string, rs []Reason) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	s := title
+	for i, x := range rs {
+		if i > 0 {
+			s += "; "
+		}
+		s += x.Reason
+	}
+	return s + "."
 }
 
 // generatorBound reports whether t falls in a window where brink itself

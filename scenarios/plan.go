@@ -176,7 +176,7 @@ func (p *Plan) ScenarioYAML(target string) ([]byte, error) {
 	fmt.Fprintf(&b, "    pre_allocated_vus: %d\n    max_vus: %d\n    stages:   # target: requests/s\n", p.PreAllocatedVUs, p.MaxVUs)
 	notes := []string{"warm up to half the target", "the target", "hold at the target", "past it to 2×: the breakpoint"}
 	for i, st := range p.BreakpointStages() {
-		fmt.Fprintf(&b, "      - {duration: %s, target: %s}   # %s\n", formatYAMLDuration(st.Duration), strconv.FormatFloat(st.Target, 'f', -1, 64), notes[i])
+		fmt.Fprintf(&b, "      - {duration: %s, target: %s}   # %s\n", formatDuration(st.Duration), strconv.FormatFloat(st.Target, 'f', -1, 64), notes[i])
 	}
 	b.WriteString("    requests:\n")
 	fmt.Fprintf(&b, "      - {name: main, method: GET, url: %s}\n", strconv.Quote(path))
@@ -185,22 +185,6 @@ func (p *Plan) ScenarioYAML(target string) ([]byte, error) {
 	b.WriteString("  http_req_failed: [\"rate<1%\"]\n")
 	b.WriteString("abort_on_breakpoint: true\n")
 	return []byte(b.String()), nil
-}
-
-// formatYAMLDuration writes d the way scenario files do (2m, 1m30s, 300ms).
-func formatYAMLDuration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	s := d.String()
-	// time.Duration prints 2m0s; trim the zero tails for readability.
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func formatSeconds(d time.Duration) string {

@@ -165,6 +165,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// toggleSide shows or hides a side view; once the run has ended, the view
+// asked for replaces the verdict.
+func (m *Model) toggleSide(v sideMode) {
+	m.side.toggle(v)
+	m.noVerdict = m.noVerdict || m.d.final != nil
+	m.dirtyData = true
+}
+
 func (m *Model) setFlash(s string) {
 	m.flash, m.flashUntil = s, m.opts.Now().Add(flashFor)
 }
@@ -252,17 +260,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.dirtyData = true
 	case key.Matches(msg, k.Hotspots):
-		m.side.toggle(sideHotspots)
-		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
-		m.dirtyData = true
+		m.toggleSide(sideHotspots)
 	case key.Matches(msg, k.Errors):
-		m.side.toggle(sideErrors)
-		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
-		m.dirtyData = true
+		m.toggleSide(sideErrors)
 	case key.Matches(msg, k.Panels):
-		m.side.toggle(sidePanels)
-		m.noVerdict = m.noVerdict || m.d.final != nil // the view asked for replaces the verdict
-		m.dirtyData = true
+		m.toggleSide(sidePanels)
 	case key.Matches(msg, k.Verdict):
 		if m.d.final == nil {
 			m.setFlash("the verdict shows when the run ends")

@@ -32,6 +32,33 @@ func serve(t testing.TB, h http.HandlerFunc) string {
 	return wsURL(srv)
 }
 
+// Echo upgrades the request with up (nil: a default Upgrader) and echoes
+// every message until the client goes. before, when not nil, runs ahead of
+// each reply: it may sleep (a reply latency) or return false to break the
+// socket instead of answering.
+func Echo(w http.ResponseWriter, r *http.Request, up *websocket.Upgrader, before func() bool) {
+	if up == nil {
+		up = &websocket.Upgrader{}
+	}
+	c, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for {
+		mt, msg, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if before != nil && !before() {
+			return
+		}
+		if err := c.WriteMessage(mt, msg); err != nil {
+			return
+		}
+	}
+}
+
 // Refusing answers every handshake 403 Forbidden.
 func Refusing(t testing.TB) string {
 	return serve(t, func(w http.ResponseWriter, r *http.Request) {
@@ -95,21 +122,7 @@ func Silent(t testing.TB) string {
 func Delayed(t testing.TB, delay func(n int64) time.Duration) string {
 	var count atomic.Int64
 	return serve(t, func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			time.Sleep(delay(count.Add(1) - 1))
-			if err := c.WriteMessage(mt, msg); err != nil {
-				return
-			}
-		}
+		Echo(w, r, nil, func() bool { time.Sleep(delay(count.Add(1) - 1)); return true })
 	})
 }
 
@@ -134,20 +147,7 @@ func Browser(t testing.TB, origin, subprotocol string, seen func(http.Header)) s
 			http.Error(w, "subprotocol "+subprotocol+" required", http.StatusForbidden)
 			return
 		}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			mt, msg, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(mt, msg); err != nil {
-				return
-			}
-		}
+		Echo(w, r, up, nil)
 	})
 }
 
