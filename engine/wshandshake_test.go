@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +14,7 @@ import (
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/gorilla/websocket"
 )
 
 // handshakes records the headers of each handshake a server saw.
@@ -111,5 +116,119 @@ func TestWSOrigin(t *testing.T) {
 	}
 	if got := wsSubprotocolText([]string{"a"}, "z"); got != `handshake: the server chose subprotocol "z", not one offered (a)` {
 		t.Errorf("text %q", got)
+	}
+}
+
+// chatAfterLogin is a target that wants a browser's WebSocket after a
+// login: POST /login sets a session cookie and answers a token; GET /ws
+// upgrades only with that cookie, the app's Origin, the token in the query
+// and in X-Token, and subprotocol chat.v2; each message must carry the
+// token (else the session is closed as a policy violation) and is echoed.
+type chatAfterLogin struct {
+	mu       sync.Mutex
+	sess     map[string]string // cookie → token
+	accepted int
+	refused  []string
+}
+
+func (c *chatAfterLogin) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		n := len(c.sess)
+		sid, tok := "s"+strconv.Itoa(n), "tok-"+strconv.Itoa(n)+"-x"
+		c.sess[sid] = tok
+		c.mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true})
+		io.WriteString(w, `{"token":"`+tok+`"}`)
+	})
+	up := websocket.Upgrader{Subprotocols: []string{"chat.v2"}, CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://app.example" }}
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie("session")
+		c.mu.Lock()
+		tok := ""
+		if err == nil {
+			tok = c.sess[ck.Value]
+		}
+		why := ""
+		switch {
+		case tok == "":
+			why = "no session cookie"
+		case r.URL.Query().Get("token") != tok || r.Header.Get("X-Token") != tok:
+			why = "token missing from the url or X-Token"
+		case r.Header.Get("Origin") != "https://app.example":
+			why = "origin " + r.Header.Get("Origin")
+		case !slices.Contains(websocket.Subprotocols(r), "chat.v2"):
+			why = "no subprotocol chat.v2"
+		}
+		if why != "" {
+			c.refused = append(c.refused, why)
+			c.mu.Unlock()
+			http.Error(w, why, http.StatusForbidden)
+			return
+		}
+		c.accepted++
+		c.mu.Unlock()
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			mt, msg, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if !strings.Contains(string(msg), tok) {
+				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "message without the token"))
+				return
+			}
+			if err := conn.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	})
+	return mux
+}
+
+// A VU logs in (setup), then opens its WebSocket as the app's page would:
+// the login's cookie from the VU's jar, the extracted token in the url, a
+// header and every message, the app's Origin and subprotocol. Every
+// handshake is accepted and every message answered; nothing fails.
+func TestWebSocketAfterLogin(t *testing.T) {
+	target := &chatAfterLogin{sess: map[string]string{}}
+	srv := httptest.NewServer(target.handler())
+	t.Cleanup(srv.Close)
+	sc, err := scenarios.Parse("chat.yaml", []byte(`
+base_url: `+srv.URL+`
+groups:
+  - name: chat
+    executor: constant-vus
+    vus: 2
+    duration: 400ms
+    timeout: 2s
+    setup:
+      - {name: login, method: POST, url: /login, extract: {token: {json: $.token}}}
+    websocket:
+      url: /ws?token={{.token}}
+      headers: {Origin: https://app.example, X-Token: "{{.token}}"}
+      subprotocols: [chat.v2]
+      send: '{"token":"{{.token}}","n":{{iter}}}'
+      every: 50ms
+      expect_reply: true
+      reply_contains: '"n":{{iter}}'
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tk := run(t, sc, Options{}, 20*time.Second)
+	s := tk.sum()
+	target.mu.Lock()
+	defer target.mu.Unlock()
+	if len(target.refused) > 0 || target.accepted < 2 {
+		t.Fatalf("%d handshakes accepted, refused: %v", target.accepted, target.refused)
+	}
+	if s.WS.Opened < 2 || s.WS.Failed != 0 || s.WS.Received == 0 || s.ErrorCount != 0 {
+		t.Fatalf("opened %d, ws failed %d (%v), received %d, errors %v", s.WS.Opened, s.WS.Failed, s.WS.Errors, s.WS.Received, s.Errors)
 	}
 }
