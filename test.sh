@@ -13,8 +13,9 @@ command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-ex
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # Debian puts nats-server in /usr/sbin, which a user's PATH may lack.
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
-# chromium: the HTML report is opened in a real headless browser.
-[ -x /usr/bin/chromium ] || need+=(chromium)
+# chromium: the HTML report is opened in a real headless browser (with a
+# font, which --no-install-recommends would leave out, so its text renders).
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
