@@ -200,7 +200,7 @@ func (e *Exporter) AddTick(t *measure.Tick) {
 	for i := range t.Groups {
 		g := &t.Groups[i]
 		e.vus.WithLabelValues(g.Name).Set(float64(g.VUs))
-		if scenarios.Executor(g.Executor) == scenarios.RampingArrivalRate {
+		if g.Open() {
 			e.rate.WithLabelValues(g.Name).Set(g.Rate)
 			e.rateTarget.WithLabelValues(g.Name).Set(g.TargetRate)
 			e.busy.WithLabelValues(g.Name).Set(float64(g.BusyVUs))
