@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -78,6 +79,12 @@ func describeScenario(file string, sc *scenarios.Scenario) string {
 		}
 		if g.WebSocket != nil {
 			what += " + WebSocket"
+		}
+		if len(g.Setup) > 0 {
+			what += fmt.Sprintf(", %d setup request(s) per VU", len(g.Setup))
+		}
+		if d := g.Data; d != nil && d.Table != nil {
+			what += fmt.Sprintf(", data %s (%d rows, %s)", filepath.Base(strings.TrimPrefix(d.File, "example:")), len(d.Table.Rows), d.Mode)
 		}
 		unit := "VUs"
 		if g.Executor == scenarios.RampingArrivalRate {

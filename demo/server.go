@@ -85,6 +85,7 @@ type Server struct {
 
 	chat *chat
 	hub  *hub
+	shop *shop
 
 	stop      chan struct{}
 	stopOnCtx func() bool // unregisters the Close that ctx's end would run
@@ -110,7 +111,7 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		specs = DefaultNodes()
 	}
 	now := time.Now()
-	s := &Server{opts: opts, start: now, byName: map[string]*Node{}, chat: newChat(now), hub: newHub(), stop: make(chan struct{})}
+	s := &Server{opts: opts, start: now, byName: map[string]*Node{}, chat: newChat(now), hub: newHub(), shop: newShop(), stop: make(chan struct{})}
 	for _, sp := range specs {
 		n := newNode(sp, now)
 		if _, dup := s.byName[sp.Name]; dup {
@@ -231,14 +232,20 @@ func (s *Server) routes() http.Handler {
 	// The room in the body, as scenarios/examples posts it.
 	mux.HandleFunc("POST /api/messages", s.handlePost)
 	mux.HandleFunc("GET /ws", s.handleWS)
+	// A login and orders, for user flows (shop.go).
+	mux.HandleFunc("POST /login", s.handleLogin)
+	mux.HandleFunc("POST /orders", s.handleNewOrder)
+	mux.HandleFunc("GET /orders/{id}", s.handleOrder)
 	mux.HandleFunc("GET /nodes/{name}/metrics", s.handleMetrics)
 	return mux
 }
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "brink demo chat service\n\nGET  %[1]s/api/rooms\nGET  %[1]s/api/rooms/{1..%[2]d}/messages\nPOST %[1]s/api/rooms/{id}/messages\nWS   %[3]s/ws?room=N\n\nnode_exporter endpoints:\n",
-		s.base, Rooms, "ws"+strings.TrimPrefix(s.base, "http"))
+	fmt.Fprintf(w, "brink demo chat service\n\nGET  %[1]s/api/rooms\nGET  %[1]s/api/rooms/{1..%[2]d}/messages\nPOST %[1]s/api/rooms/{id}/messages\nWS   %[3]s/ws?room=N\n"+
+		"POST %[1]s/login {\"user\": \"user1\", \"password\": \"pw-user1\"} (user1 … user%[4]d): access_token and a session cookie\n"+
+		"POST %[1]s/orders {\"item\": N}, GET %[1]s/orders/{id}: with Authorization: Bearer TOKEN and the cookie\n\nnode_exporter endpoints:\n",
+		s.base, Rooms, "ws"+strings.TrimPrefix(s.base, "http"), DemoUsers)
 	names := make([]string, 0, len(s.nodes))
 	for _, n := range s.nodes {
 		names = append(names, n.spec.Name)

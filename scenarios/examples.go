@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed examples/*.yaml
+//go:embed examples/*.yaml examples/*.csv
 var examplesFS embed.FS
 
 // Examples lists the embedded example scenarios by name (file name without

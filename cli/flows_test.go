@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
+)
+
+// `brink run` of the login-order example against the demo: it passes, and
+// no token the demo handed out is in the console output, the log (stderr)
+// or the saved report, whose copy of the scenario keeps the templates.
+func TestRunLoginOrderKeepsTokensSecret(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := demo.Start(ctx, "", demo.Options{Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	y, err := scenarios.Example("login-order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := strings.NewReplacer("http://127.0.0.1:8080", s.BaseURL(), "duration: 1m", "duration: 3s", "think: 500ms-1s", "think: 50ms").Replace(string(y))
+	file := filepath.Join(dir, "login-order.yaml")
+	csv := "user,password\nuser1,pw-user1\nuser2,pw-user2\nuser3,pw-user3\nuser4,pw-user4\n"
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(dir, "r.json")
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"run", "--headless", "--progress", "1s", "--report", rep, file}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+	saved, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := s.IssuedTokens()
+	if len(tokens) != 4 {
+		t.Fatalf("%d logins, want 4", len(tokens))
+	}
+	for _, tok := range tokens {
+		for name, text := range map[string]string{"stdout": out.String(), "stderr": errb.String(), "report": string(saved)} {
+			if strings.Contains(text, tok) {
+				t.Errorf("a token is in the %s", name)
+			}
+		}
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The copy keeps the flow as written; a credential header shows its
+	// scheme only, as any Authorization header does.
+	for _, want := range []string{`"value": "Bearer [redacted]"`, `\"password\": \"{{.password}}\"`, `"json": "$.access_token"`, `"setup": [`} {
+		if !strings.Contains(string(saved), want) {
+			t.Errorf("the report's scenario has no %s", want)
+		}
+	}
+	if r.Summary.Errors != 0 {
+		t.Errorf("report: %d errors", r.Summary.Errors)
+	}
+}
