@@ -105,17 +105,7 @@ func TestProbeFlagErrorsExit2(t *testing.T) {
 
 func TestFailedThresholdExits99(t *testing.T) {
 	srv := okServer(t, 5*time.Millisecond)
-	rep := filepath.Join(t.TempDir(), "r.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", srv.URL, "--vus", "2", "--duration", "2s", "--p95", "1ms",
-		"--headless", "--report", rep}, &out, &errb)
-	if code != exitThreshold {
-		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
-	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := probeReport(t, exitThreshold, srv.URL, "--vus", "2", "--duration", "2s", "--p95", "1ms")
 	// The p95 the probe set, and the default http_req_failed beside it.
 	if len(r.Thresholds) != 2 || r.Thresholds[0].OK || r.Thresholds[0].Default || !r.Thresholds[1].Default {
 		t.Fatalf("thresholds in report: %+v", r.Thresholds)
@@ -124,17 +114,7 @@ func TestFailedThresholdExits99(t *testing.T) {
 
 func TestPassingProbeExits0(t *testing.T) {
 	srv := okServer(t, 0)
-	rep := filepath.Join(t.TempDir(), "r.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", srv.URL, "--vus", "2", "--duration", "2s", "--p95", "2s",
-		"--max-error-rate", "1%", "--headless", "--report", rep}, &out, &errb)
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0; stderr: %s", code, errb.String())
-	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := probeReport(t, exitOK, srv.URL, "--vus", "2", "--duration", "2s", "--p95", "2s", "--max-error-rate", "1%")
 	if r.Summary.Requests == 0 {
 		t.Fatalf("no requests in summary")
 	}
@@ -589,17 +569,7 @@ func TestProbeMaxBody(t *testing.T) {
 // names it.
 func TestDroppedArrivalsExit99(t *testing.T) {
 	slow := okServer(t, 100*time.Millisecond) // one VU starts at most 10/s
-	rep := filepath.Join(t.TempDir(), "r.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", slow.URL, "--rate", "50", "--duration", "2s", "--max-vus", "1",
-		"--headless", "--report", rep}, &out, &errb)
-	if code != exitThreshold {
-		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
-	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, out := probeReport(t, exitThreshold, slow.URL, "--rate", "50", "--duration", "2s", "--max-vus", "1")
 	if r.Passed || len(r.Verdict.Failed) != 1 || r.Verdict.Failed[0].Kind != report.FailedDropped {
 		t.Fatalf("passed %v, verdict.failed %+v", r.Passed, r.Verdict.Failed)
 	}
@@ -618,16 +588,7 @@ func TestProbeAtClosedPortFails(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String() + "/"
 	ln.Close()
-	rep := filepath.Join(t.TempDir(), "r.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", closed, "--vus", "2", "--duration", "2s", "--headless", "--report", rep}, &out, &errb)
-	if code != exitThreshold {
-		t.Fatalf("exit %d, want 99; stderr: %s", code, errb.String())
-	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, out := probeReport(t, exitThreshold, closed, "--vus", "2", "--duration", "2s")
 	if len(r.Thresholds) != 1 || !r.Thresholds[0].Default || r.Thresholds[0].OK || r.Thresholds[0].Metric != "http_req_failed" {
 		t.Fatalf("thresholds %+v, want the default http_req_failed, failed", r.Thresholds)
 	}
@@ -669,4 +630,21 @@ groups:
 	if ws == nil || !ws.Default || ws.OK || r.Passed || !strings.Contains(out.String(), "ws_failed 'rate<5%' (default)") {
 		t.Fatalf("ws_failed threshold %+v, passed %v; summary:\n%s", ws, r.Passed, out.String())
 	}
+}
+
+// probeReport runs brink probe headless with args, wants exit code want,
+// and returns its report and its stdout.
+func probeReport(t *testing.T, want int, args ...string) (*report.Report, *bytes.Buffer) {
+	t.Helper()
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain(append(append([]string{"probe"}, args...), "--headless", "--report", rep), &out, &errb)
+	if code != want {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, want, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, &out
 }

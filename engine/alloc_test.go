@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -20,36 +21,22 @@ func rawServer(t testing.TB) string {
 
 // rawServerBody is rawServer answering with body.
 func rawServerBody(t testing.TB, body string) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\nContent-Type: text/plain\r\n\r\n" + body)
-	go func() {
+	return "http://" + wstest.ListenTCP(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReaderSize(c, 4096)
 		for {
-			c, err := l.Accept()
+			line, err := br.ReadSlice('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 4096)
-				for {
-					line, err := br.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if len(line) <= 2 { // "\r\n": end of the request head
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-					}
+			if len(line) <= 2 { // "\r\n": end of the request head
+				if _, err := c.Write(resp); err != nil {
+					return
 				}
-			}()
+			}
 		}
-	}()
-	return "http://" + l.Addr().String()
+	})
 }
 
 // One iteration of a VU — render, send, read, judge, record — allocates

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
@@ -299,23 +297,11 @@ func TestRampDownCutsThink(t *testing.T) {
 // overdue reply is a ws_reply_timeout failure, and the connection stays
 // open.
 func TestWebSocketReplyTimeout(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			if _, _, err := c.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}))
-	defer srv.Close()
+	u := wstest.Mute(t)
 	g := scenarios.Group{
 		Name: "mute", Executor: scenarios.RampingVUs, Start: 1, Timeout: 100 * time.Millisecond,
 		Stages:    []scenarios.Stage{{Duration: 700 * time.Millisecond, Target: 1}},
-		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + srv.URL[len("http"):]), Send: scenarios.MustTemplate("ping"), Every: 50 * time.Millisecond, ExpectReply: true},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("ping"), Every: 50 * time.Millisecond, ExpectReply: true},
 	}
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	s := tk.sum()

@@ -411,11 +411,7 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
 
 	t.Run("exec", func(t *testing.T) {
-		sess, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
+		sess := newSession(t, c)
 		out, err := sess.CombinedOutput("cat /etc/passwd")
 		if exitStatus(err) != 1 {
 			t.Fatalf("exec: err = %v, want exit status 1", err)
@@ -426,11 +422,7 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 		}
 	})
 	t.Run("exec with pty", func(t *testing.T) {
-		sess, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
+		sess := newSession(t, c)
 		var out syncBuffer
 		sess.Stdout, sess.Stderr = &out, &out
 		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
@@ -447,11 +439,7 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 		}
 	})
 	t.Run("shell without pty", func(t *testing.T) {
-		sess, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
+		sess := newSession(t, c)
 		var out syncBuffer
 		sess.Stdout, sess.Stderr = &out, &out
 		if err := sess.Shell(); err != nil {
@@ -465,11 +453,7 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 		}
 	})
 	t.Run("subsystem", func(t *testing.T) {
-		sess, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
+		sess := newSession(t, c)
 		if err := sess.RequestSubsystem("sftp"); err == nil {
 			t.Fatal("sftp subsystem accepted")
 		}
@@ -495,11 +479,7 @@ func TestOnlyTheConsoleIsServed(t *testing.T) {
 	})
 	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req"} {
 		t.Run(req, func(t *testing.T) {
-			sess, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
+			sess := newSession(t, c)
 			ok, err := sess.SendRequest(req, true, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -978,11 +958,7 @@ func TestSessionClosedOnLiveConnection(t *testing.T) {
 func TestWatchWithoutInput(t *testing.T) {
 	f := startServer(t, nil)
 	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := newSession(t, c)
 	out := &syncBuffer{}
 	sess.Stdout = out // Stdin nil: the client sends EOF straight away
 	if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
@@ -1107,11 +1083,7 @@ func TestViewerRendererFollowsTheirTerminal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.term, tc.env), func(t *testing.T) {
-			sess, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
+			sess := newSession(t, c)
 			for k, v := range tc.env {
 				if err := sess.Setenv(k, v); err != nil {
 					t.Fatal(err)
@@ -1258,4 +1230,15 @@ func TestPanicBuildingConsoleEndsOnlyItsSession(t *testing.T) {
 	}
 	bystander.waitFor(t, "keys=[k]")
 	openConsole(t, mustDial(t, f.srv.Addr(), "alice", f.alice), 80, 24).waitFor(t, "viewer=alice")
+}
+
+// newSession opens a session on c that closes when the test ends.
+func newSession(t *testing.T, c *gossh.Client) *gossh.Session {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
 }

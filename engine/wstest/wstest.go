@@ -93,9 +93,9 @@ func Mute(t testing.TB) string {
 	})
 }
 
-// Silent accepts TCP connections and never answers the handshake. It
-// returns host:port.
-func Silent(t testing.TB) string {
+// ListenTCP accepts TCP connections on loopback until the test ends and
+// hands each to handle on a goroutine of its own. It returns host:port.
+func ListenTCP(t testing.TB, handle func(net.Conn)) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -107,13 +107,19 @@ func Silent(t testing.TB) string {
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c) // until the client gives up
-			}()
+			go handle(c)
 		}
 	}()
 	return l.Addr().String()
+}
+
+// Silent accepts TCP connections and never answers the handshake. It
+// returns host:port.
+func Silent(t testing.TB) string {
+	return ListenTCP(t, func(c net.Conn) {
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c) // until the client gives up
+	})
 }
 
 // Delayed echoes each message after delay(n), n counting every message the
@@ -157,21 +163,7 @@ func Browser(t testing.TB, origin, subprotocol string, seen func(http.Header)) s
 // bytes of payload (what a hostile or broken server does), and holds the
 // connection until the client goes. It returns host:port.
 func HugeFrame(t testing.TB, claim uint64, send int) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go serveHugeFrame(c, claim, send)
-		}
-	}()
-	return l.Addr().String()
+	return ListenTCP(t, func(c net.Conn) { serveHugeFrame(c, claim, send) })
 }
 
 func serveHugeFrame(c net.Conn, claim uint64, send int) {
