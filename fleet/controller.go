@@ -527,6 +527,12 @@ func (c *Controller) SetTarget(group string, target float64) error {
 	return c.control(proto.ControlMsg{Op: proto.OpTarget, Group: group, Target: target})
 }
 
+// Note gives every live agent an engineer's note for its log; the
+// agents acknowledge it like any control.
+func (c *Controller) Note(who, text string) {
+	_ = c.control(proto.ControlMsg{Op: proto.OpNote, Text: who + ": " + text})
+}
+
 // Stop ramps every agent down gracefully and returns when the run has
 // ended (at once when it never started).
 func (c *Controller) Stop() {

@@ -73,12 +73,12 @@ func rateScenario(t *testing.T, url string, rate float64, d time.Duration) *scen
 // fleetRun runs sc over n in-process agents on an embedded server and
 // returns the merged windows and each agent's own.
 func fleetRun(t *testing.T, sc *scenarios.Scenario, n int) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
-	return fleetRunHook(t, sc, n, nil)
+	return fleetRunHook(t, sc, n, nil, nil)
 }
 
 // fleetRunHook is fleetRun with hook called on each merged window (on the
 // controller's run loop: it must not block).
-func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Controller, measure.Tick)) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
+func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Controller, measure.Tick), logs *syncBuf) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
 	t.Helper()
 	say := &syncBuf{}
 	c, err := NewController(sc, ControllerOptions{Agents: n, Listen: "127.0.0.1:0", Wait: 30 * time.Second, Say: say})
@@ -99,7 +99,11 @@ func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Contro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := RunAgent(agentCtx, AgentOptions{URL: url, Name: string(rune('a' + i)), Logf: t.Logf,
+			logf := t.Logf
+			if logs != nil {
+				logf = func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }
+			}
+			err := RunAgent(agentCtx, AgentOptions{URL: url, Name: string(rune('a' + i)), Logf: logf,
 				OnTick: func(tk measure.Tick) { mu.Lock(); own[i] = append(own[i], tk); mu.Unlock() }})
 			if err != nil {
 				t.Errorf("agent %d: %v", i, err)
@@ -188,6 +192,7 @@ func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
 	}}}
 	errs := make(chan error, 3)
 	var once sync.Once
+	logs := &syncBuf{}
 	merged, _, _ := fleetRunHook(t, sc, 2, func(c *Controller, tk measure.Tick) {
 		once.Do(func() {
 			go func() {
@@ -198,12 +203,13 @@ func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
 					errs <- nil
 				}
 				errs <- c.SetTarget("nope", 3)
+				c.Note("local", "db-3 looks busy")
 				time.Sleep(1500 * time.Millisecond)
 				c.Resume()
 				errs <- nil
 			}()
 		})
-	})
+	}, logs)
 	if err := <-errs; err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +228,9 @@ func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
 	}
 	if last := merged[len(merged)-1]; last.Held {
 		t.Errorf("the run ended held after Resume was acknowledged")
+	}
+	if n := strings.Count(logs.String(), "note: local: db-3 looks busy"); n != 2 {
+		t.Errorf("the note reached %d of 2 agents:\n%s", n, logs.String())
 	}
 }
 

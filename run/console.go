@@ -174,6 +174,15 @@ type consoleController struct {
 	abort func(who string)
 }
 
+// Note hands an engineer's note to the load source when it takes notes
+// (a fleet's agents log them), on its own goroutine: the console never
+// waits on the agents' answers.
+func (c consoleController) Note(who, text string) {
+	if n, ok := c.load.(interface{ Note(who, text string) }); ok {
+		go n.Note(who, text)
+	}
+}
+
 // Abort records who stopped the run, then ramps down gracefully without
 // blocking the console.
 func (c consoleController) Abort(who string) {

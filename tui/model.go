@@ -197,6 +197,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 				m.setFlash("note not saved: " + err.Error())
 			} else {
 				m.setFlash("note saved")
+				// A fleet run's agents log it too (without blocking the console).
+				if n, ok := m.opts.Controller.(interface{ Note(who, text string) }); ok {
+					n.Note(m.opts.Who, text)
+				}
 			}
 			m.poll()
 			return nil
