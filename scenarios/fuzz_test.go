@@ -172,6 +172,8 @@ func FuzzParse(f *testing.F) {
 		"x-a: &a {url: /}\nbase_url: http://h\ngroups: [{stages: [{duration: 1s, target: 1}], requests: [*a, *a]}]\n",
 		"base_url: http://h\ngroups:\n- <<: [*x]\n",
 		"groups: &g [*g]\n",
+		"base_url: http://h\ngroups: [{stages: [{duration: 1s, target: 1}], pick: weighted, requests: [{url: /a, weight: 3}, {url: /b, check: {status: [200, 3xx], header: {X-A: true, X-B: false, X-C: v}, json: {\"$.a[0]['b']\": null}, body_not_contains: e, max_duration: 1s}}]}]\n",
+		"base_url: http://h\ngroups: [{stages: [{duration: 1s, target: 1}], websocket: {url: /ws, subprotocols: [a, b], headers: {Origin: http://o}}}]\n",
 	} {
 		f.Add([]byte(s))
 	}
