@@ -5,6 +5,8 @@
 package cli
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -88,4 +90,24 @@ func init() {
 		fmt.Fprintf(stdout, "brink %s\n", Version)
 		return exitOK
 	}})
+}
+
+// newFlagSet is a command's flag set: errors and usage go to stderr, and a
+// bad flag returns from Parse instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args into fs. When ok is false the command returns
+// code: 0 after --help, 2 after a bad flag (which fs has already said).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
 }

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,19 +17,15 @@ func init() {
 }
 
 func cmdAgent(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("agent", stderr)
 	url := fs.String("nats", "", "the NATS server the controller uses, with its credential (nats://TOKEN@HOST:4222, as the controller prints it)")
 	name := fs.String("name", "", "this agent's name in the console and the report (default the host name)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: brink agent --nats URL [--name NAME]\n\nWaits for a controller (`brink run FILE --agents N`) and sends its share of each run's load, one run after another, until stopped (Ctrl-C, SIGTERM). It needs no scenario file, no Prometheus and no terminal.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *url == "" || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "brink agent: want --nats URL and no arguments (try 'brink agent --help')")

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,8 +23,7 @@ func init() {
 // flags or a source that cannot be built (bad URL, selector, credential or
 // TLS file), 105 Ctrl-C.
 func runNodes(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("nodes", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("nodes", stderr)
 	var (
 		nf      nodeFlags
 		timeout time.Duration
@@ -37,11 +34,8 @@ func runNodes(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: brink nodes --prom URL | --scrape URL[,URL…] [--match SEL] [--prom-config FILE] [--name-label L]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "brink nodes: unexpected argument %q\n", fs.Arg(0))

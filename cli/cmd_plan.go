@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +17,7 @@ func init() {
 // cmdPlan is the team's capacity arithmetic, each step printed with its
 // number, then a scenario that ramps past the target to 2×.
 func cmdPlan(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("plan", stderr)
 	var users, reqs, peak, margin, p95, think, base, out string
 	fs.StringVar(&users, "daily-users", "", "daily active users (100000, 100_000 or 100k)")
 	fs.StringVar(&reqs, "requests-per-user", "", "requests each user makes per day")
@@ -46,11 +43,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "brink plan: "+format+"\n", a...)

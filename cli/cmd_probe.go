@@ -42,8 +42,7 @@ type probeFlags struct {
 }
 
 func cmdProbe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("probe", stderr)
 	var p probeFlags
 	var o runOpts
 	fs.IntVar(&p.vus, "vus", 10, "closed model: this many VUs for --duration")
@@ -82,11 +81,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(interleave(fs, args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
+		return code
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -21,8 +20,7 @@ func init() {
 // (`brink report A B`, the "verify" step after a change). A file that is
 // not a report, or one from a newer brink, is exit code 2.
 func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("report", stderr)
 	var htmlOut, csvDir string
 	fs.StringVar(&htmlOut, "html", "", "also write the report (or the comparison of two) as one self-contained HTML page to `FILE`")
 	fs.StringVar(&csvDir, "csv", "", "also write the timeline and tables as CSV files into `DIR` (one report only)")
@@ -33,11 +31,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "\nFlags (before or after the files):")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(interleave(fs, args)); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
+		return code
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()
