@@ -12,9 +12,12 @@ import (
 // chart is one uPlot chart's data: x in seconds since the run's start,
 // one y series per line (null where there was no value).
 type chart struct {
-	ID      string    `json:"id"`
-	Title   string    `json:"title"`
-	Unit    string    `json:"unit"` // ms, /s, users, %, B/s or ""
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Unit  string `json:"unit"` // ms, /s, users, %, B/s or ""
+	// XUnit is the x axis' unit: "" for seconds since the start, else a
+	// load ("users", "VUs", "rate/s").
+	XUnit   string    `json:"xunit,omitempty"`
 	X       []float64 `json:"x"`
 	Series  []series  `json:"series"`
 	Markers []marker  `json:"markers"`
@@ -25,6 +28,9 @@ type series struct {
 	Label  string `json:"label"`
 	Values []val  `json:"values"`
 	Dash   bool   `json:"dash,omitempty"` // a target, not a measurement
+	// Color picks the palette's colour (default: the series' place), so
+	// that A and B keep theirs across lines.
+	Color *int `json:"color,omitempty"`
 }
 
 // val is a chart value: 4 significant digits are all a chart shows (and
@@ -297,6 +303,44 @@ func panelCharts(rep *report.Report, ms []marker) []chart {
 	return out
 }
 
+// runColor is A's and B's colour in the comparison (the palette's first two).
+var runColor = [2]int{0, 1}
+
+// levelChart is the matched-load table of `brink report A B` drawn: p95
+// and p99 of A and B at each load level (up to each run's peak), with the
+// load each broke at marked.
+func levelChart(a, b *report.Report) chart {
+	unit, levels := report.MatchedLoad(a, b)
+	c := chart{ID: "chart-levels", Title: "p95 and p99 at matched load (" + unit + "), A and B", Unit: "ms", XUnit: unit}
+	cols := make([][]val, 4)
+	for _, l := range levels {
+		c.X = append(c.X, (l.Lo+l.Hi)/2)
+		for i, v := range []report.Num{l.P95A, l.P95B, l.P99A, l.P99B} {
+			cols[i] = append(cols[i], val(v))
+		}
+	}
+	for i, label := range []string{"p95 A", "p95 B", "p99 A (dashed)", "p99 B (dashed)"} {
+		c.Series = append(c.Series, series{Label: label, Values: cols[i], Dash: i >= 2, Color: &runColor[i%2]})
+	}
+	open := a.Verdict.OpenModel && b.Verdict.OpenModel
+	for _, run := range []struct {
+		label string
+		r     *report.Report
+	}{{"A", a}, {"B", b}} {
+		bp := run.r.Verdict.Breakpoint
+		if bp == nil {
+			continue
+		}
+		x := float64(report.LoadUsers(bp.Groups, bp.VUs))
+		if open {
+			x = bp.TargetRate
+		}
+		c.Markers = append(c.Markers, marker{X: x, Kind: "breakpoint",
+			Label: run.label + " breakpoint: " + bp.Signal.Text + " at " + report.BreakpointText(run.r)})
+	}
+	return c
+}
+
 // compareCharts lay run B over run A on one time axis: p95, p99, rps and
 // load, with both runs' breakpoints and crossings marked.
 func compareCharts(a, b *report.Report) []chart {
@@ -341,6 +385,7 @@ func compareCharts(a, b *report.Report) []chart {
 		loadTitle, loadUnit = "Target arrival rate", "/s"
 	}
 	return []chart{
+		levelChart(a, b),
 		pair("chart-p95", "p95 latency, A and B", "ms", "p95", func(w *report.Window) report.Num { return w.Latency.P95 }),
 		pair("chart-p99", "p99 latency, A and B", "ms", "p99", func(w *report.Window) report.Num { return w.Latency.P99 }),
 		pair("chart-rps", "Requests per second, A and B", "/s", "rps", func(w *report.Window) report.Num { return w.RPS }),

@@ -66,16 +66,18 @@
   D.charts.forEach(function (c) {
     var el = document.getElementById(c.id);
     if (!el) return;
-    var series = [{ label: "time", value: function (u, v) { return v == null ? "-" : elapsed(v); } }];
+    // x is seconds since the start, or a load level (xunit).
+    var fmtX = c.xunit ? function (v) { return c.xunit === "rate/s" ? trim(v, 1) + "/s" : trim(v, 1); } : elapsed;
+    var series = [{ label: c.xunit || "time", value: function (u, v) { return v == null ? "-" : fmtX(v); } }];
     c.series.forEach(function (s, i) {
-      series.push({ label: s.label, stroke: palette[i % palette.length], width: 1.5, spanGaps: true, points: { show: false },
+      series.push({ label: s.label, stroke: palette[(s.color != null ? s.color : i) % palette.length], width: 1.5, spanGaps: true, points: { show: !!c.xunit },
         dash: s.dash ? [6, 4] : undefined, value: function (u, v) { return value(c.unit, v); } });
     });
     var opts = {
       width: Math.max(el.clientWidth, 200), height: HEIGHT,
       scales: { x: { time: false } },
       axes: [
-        { values: function (u, vals) { return vals.map(elapsed); } },
+        { values: function (u, vals) { return vals.map(fmtX); } },
         { size: axisSize, values: function (u, vals) { return vals.map(function (v) { return value(c.unit, v); }); } }
       ],
       series: series,

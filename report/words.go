@@ -94,3 +94,63 @@ func OutcomeKind(rep *Report) string {
 
 // NumText is a figure with at most prec decimals ("-" when missing).
 func NumText(n Num, prec int) string { return fmtNum(n, prec) }
+
+// MatchedLevel is one row of the comparison's matched-load table as
+// figures: each run's windows at loads Lo to Hi, up to its peak (mean
+// rps, request-weighted mean p95 and p99 in ms); NaN where a run has no
+// window at that level.
+type MatchedLevel struct {
+	Lo, Hi                             float64
+	RPSA, RPSB, P95A, P95B, P99A, P99B Num
+}
+
+// MatchedLoad is the table `brink report A B` prints under AT MATCHED
+// LOAD, as figures, with the unit of its levels ("users", "VUs" or
+// "rate/s").
+func MatchedLoad(a, b *Report) (string, []MatchedLevel) {
+	open := a.Verdict.OpenModel && b.Verdict.OpenModel
+	unit := "VUs"
+	switch {
+	case open:
+		unit = "rate/s"
+	case hasGroups(a) && hasGroups(b):
+		unit = "users"
+	}
+	var top float64
+	for _, r := range []*Report{a, b} {
+		for _, w := range rampUp(r, open) {
+			top = max(top, level(&w, open))
+		}
+	}
+	if top <= 0 {
+		return unit, nil
+	}
+	step := niceStep(top / 10)
+	ba, bb := buckets(a, open, step), buckets(b, open, step)
+	var out []MatchedLevel
+	for k := 0; float64(k)*step <= top; k++ {
+		x, y := ba[k], bb[k]
+		if x == nil && y == nil {
+			continue
+		}
+		l := MatchedLevel{Lo: float64(k) * step, Hi: float64(k+1) * step}
+		l.RPSA, l.P95A, l.P99A = x.figures()
+		l.RPSB, l.P95B, l.P99B = y.figures()
+		out = append(out, l)
+	}
+	return unit, out
+}
+
+// figures are a bucket's mean rps and weighted p95 and p99, as cells
+// prints them; NaN for an empty bucket.
+func (k *bucket) figures() (rps, p95, p99 Num) {
+	rps, p95, p99 = nan(), nan(), nan()
+	if k == nil || k.windows == 0 {
+		return
+	}
+	rps = Num(k.rpsSum / float64(k.windows))
+	if k.latReq > 0 {
+		p95, p99 = Num(k.p95w/float64(k.latReq)), Num(k.p99w/float64(k.latReq))
+	}
+	return
+}
