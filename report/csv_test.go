@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +83,36 @@ func TestWriteCSV(t *testing.T) {
 	file := filepath.Join(dir, "timeline.csv")
 	if wrote, err := WriteCSV(file, rep); err == nil || len(wrote) != 0 {
 		t.Errorf("WriteCSV into a file: wrote %q, %v", wrote, err)
+	}
+}
+
+// TestMatchedLoadIsTheTable: MatchedLoad's figures are the rows brink
+// report A B prints under AT MATCHED LOAD, level for level.
+func TestMatchedLoadIsTheTable(t *testing.T) {
+	a, err := ReadFile(filepath.Join("testdata", "run-a.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ReadFile(filepath.Join("testdata", "run-b.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	Compare(&buf, a, b)
+	_, table, _ := strings.Cut(buf.String(), "AT MATCHED LOAD")
+	rows := strings.Split(strings.TrimSpace(table), "\n")[2:] // past the heading and the column names
+	unit, levels := MatchedLoad(a, b)
+	if unit != "VUs" || len(levels) == 0 {
+		t.Fatalf("unit %q, %d levels", unit, len(levels))
+	}
+	for i, l := range levels {
+		if i >= len(rows) {
+			t.Fatalf("%d levels, %d rows in the table", len(levels), len(rows))
+		}
+		f := strings.Fields(rows[i])
+		want := trimFloat(l.Lo, 1) + "–" + trimFloat(l.Hi, 1)
+		if f[0] != want || !strings.Contains(rows[i], fmtMs(float64(l.P95A))+" → "+fmtMs(float64(l.P95B))) {
+			t.Errorf("level %d: %s, p95 %v → %v; the table says %q", i, want, l.P95A, l.P95B, rows[i])
+		}
 	}
 }
