@@ -37,7 +37,7 @@ type command struct {
 
 var commands = map[string]command{}
 
-// register is called from each cmd_*.go file's init.
+// register adds a command; each is registered once.
 func register(c command) {
 	if _, dup := commands[c.name]; dup {
 		panic("duplicate command " + c.name)
@@ -85,11 +85,26 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	return c.run(args[1:], stdout, stderr)
 }
 
+// The commands, one line each; each runs from its cmd_*.go file.
 func init() {
-	register(command{name: "version", summary: "print brink's version", run: func(args []string, stdout, _ io.Writer) int {
-		fmt.Fprintf(stdout, "brink %s\n", Version)
-		return exitOK
-	}})
+	for _, c := range []command{
+		{name: "agent", summary: "a generator for a fleet run: brink agent --nats URL", run: cmdAgent},
+		{name: "check", summary: "load and validate scenario files without running them: brink check FILE…", run: cmdCheck},
+		{name: "demo", summary: "the whole story on loopback: a chat service whose read replica db-3 gives out", run: cmdDemo},
+		{name: "examples", summary: "list the embedded example scenarios, or print one: brink examples chat > chat.yaml", run: cmdExamples},
+		{name: "grafana-dashboard", summary: "print the Grafana dashboard for --metrics (JSON, to import)", run: cmdGrafanaDashboard},
+		{name: "nodes", summary: "poll the nodes once and print them: the quickest check that brink sees the fleet", run: runNodes},
+		{name: "plan", summary: "capacity plan: daily users → target RPS → VUs (Little's law) → a breakpoint scenario", run: cmdPlan},
+		{name: "probe", summary: "load one URL from flags: brink probe URL --to 500 --over 5m --p95 300ms", run: cmdProbe},
+		{name: "report", summary: "print a saved run's summary and verdict, or compare two runs", run: runReport},
+		{name: "run", summary: "run a scenario file: brink run FILE", run: cmdRun},
+		{name: "version", summary: "print brink's version", run: func(args []string, stdout, _ io.Writer) int {
+			fmt.Fprintf(stdout, "brink %s\n", Version)
+			return exitOK
+		}},
+	} {
+		register(c)
+	}
 }
 
 // newFlagSet is a command's flag set: errors and usage go to stderr, and a

@@ -12,10 +12,6 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
-func init() {
-	register(command{name: "agent", summary: "a generator for a fleet run: brink agent --nats URL", run: cmdAgent})
-}
-
 func cmdAgent(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("agent", stderr)
 	url := fs.String("nats", "", "the NATS server the controller uses, with its credential (nats://TOKEN@HOST:4222, as the controller prints it)")

@@ -14,10 +14,6 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
-func init() {
-	register(command{name: "check", summary: "load and validate scenario files without running them: brink check FILE…", run: cmdCheck})
-}
-
 // cmdCheck validates scenarios (for CI and editors) and says what each
 // would run: groups, length, peak load, thresholds.
 func cmdCheck(args []string, stdout, stderr io.Writer) int {

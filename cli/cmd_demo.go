@@ -14,10 +14,6 @@ import (
 	"github.com/brink-load/brink/demo"
 )
 
-func init() {
-	register(command{name: "demo", summary: "the whole story on loopback: a chat service whose read replica db-3 gives out", run: cmdDemo})
-}
-
 // defaultDemoSpeed makes the simulated load averages react in seconds
 // rather than a minute (the 5 s kernel sample every 0.25 s), so db-3's
 // load1 crosses 100 within about 90 s of a default run, well before the

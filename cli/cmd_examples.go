@@ -8,10 +8,6 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
-func init() {
-	register(command{name: "examples", summary: "list the embedded example scenarios, or print one: brink examples chat > chat.yaml", run: cmdExamples})
-}
-
 func cmdExamples(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):

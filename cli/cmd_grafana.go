@@ -7,10 +7,6 @@ import (
 	"github.com/brink-load/brink/promexport"
 )
 
-func init() {
-	register(command{name: "grafana-dashboard", summary: "print the Grafana dashboard for --metrics (JSON, to import)", run: cmdGrafanaDashboard})
-}
-
 // cmdGrafanaDashboard prints the dashboard embedded in the binary, so it
 // always matches this brink's metric names.
 func cmdGrafanaDashboard(args []string, stdout, stderr io.Writer) int {

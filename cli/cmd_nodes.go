@@ -13,10 +13,6 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
-func init() {
-	register(command{name: "nodes", summary: "poll the nodes once and print them: the quickest check that brink sees the fleet", run: runNodes})
-}
-
 // runNodes polls once (twice, 1s apart, for direct scrape so rates exist)
 // and prints a table. Exit codes as README says: 0 the source answered, 1
 // it failed (unreachable, HTTP error, no answer, no target matched), 2 bad

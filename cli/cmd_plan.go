@@ -10,10 +10,6 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
-func init() {
-	register(command{name: "plan", summary: "capacity plan: daily users → target RPS → VUs (Little's law) → a breakpoint scenario", run: cmdPlan})
-}
-
 // cmdPlan is the team's capacity arithmetic, each step printed with its
 // number, then a scenario that ramps past the target to 2×.
 func cmdPlan(args []string, stdout, stderr io.Writer) int {

@@ -13,10 +13,6 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
-func init() {
-	register(command{name: "probe", summary: "load one URL from flags: brink probe URL --to 500 --over 5m --p95 300ms", run: cmdProbe})
-}
-
 // headerFlags collects repeatable --header 'K: V'.
 type headerFlags []string
 

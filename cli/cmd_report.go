@@ -12,10 +12,6 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
-func init() {
-	register(command{name: "report", summary: "print a saved run's summary and verdict, or compare two runs", run: runReport})
-}
-
 // runReport prints one report again (`brink report FILE`) or compares two
 // (`brink report A B`, the "verify" step after a change). A file that is
 // not a report, or one from a newer brink, is exit code 2.

@@ -37,10 +37,6 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.DurationVar(&o.Fleet.Wait, "agents-wait", 2*time.Minute, "with --agents: how long to wait for the agents to join")
 }
 
-func init() {
-	register(command{name: "run", summary: "run a scenario file: brink run FILE", run: cmdRun})
-}
-
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", stderr)
 	var o runOpts
