@@ -145,25 +145,28 @@ func Encode(m *Msg) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Decode reads one message, refusing another protocol version by name
-// before reading the rest. With ErrVersion it still returns the envelope's
-// head (V, Type, Agent), so the refusal can name and answer the peer.
+// Decode reads one message, refusing another protocol version by name.
+// With ErrVersion it still returns the envelope's head (V, Type, Agent),
+// so the refusal can name and answer the peer. A message is parsed once:
+// the head alone is read again only when the whole does not fit this
+// version.
 func Decode(data []byte) (*Msg, error) {
+	var m Msg
+	err := json.Unmarshal(data, &m)
+	if err == nil && m.V == Version {
+		return &m, nil
+	}
 	var head struct {
 		V     int    `json:"v"`
 		Type  string `json:"t"`
 		Agent string `json:"a"`
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("fleet message: %w", err)
+	if err2 := json.Unmarshal(data, &head); err2 != nil {
+		return nil, fmt.Errorf("fleet message: %w", err2)
 	}
 	if head.V != Version {
 		return &Msg{V: head.V, Type: head.Type, Agent: head.Agent},
 			fmt.Errorf("%w: the peer speaks brink fleet protocol %d, this brink %d (run the same brink version on the controller and every agent)", ErrVersion, head.V, Version)
 	}
-	var m Msg
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("fleet %s message: %w", head.Type, err)
-	}
-	return &m, nil
+	return nil, fmt.Errorf("fleet %s message: %w", head.Type, err)
 }
