@@ -49,6 +49,7 @@ type failKey struct {
 	group, endpoint string
 	kind            measure.ErrorKind
 	status          int
+	check           string // one row per failed check, as the engine keeps them
 }
 
 // genSum keeps the busiest agent's health: a window is as healthy as its
@@ -192,7 +193,7 @@ func (w *window) add(name string, t *proto.Tick) error {
 		add("ws.session", ws.SessionHist)
 	}
 	for _, f := range t.Failures {
-		fk := failKey{f.Group, f.Endpoint, f.Kind, f.Status}
+		fk := failKey{f.Group, f.Endpoint, f.Kind, f.Status, f.Check}
 		if have := w.fails[fk]; have != nil {
 			have.Count += f.Count
 		} else {
