@@ -157,14 +157,7 @@ func BenchmarkIterationFlow(b *testing.B) {
 func BenchmarkIteration(b *testing.B) {
 	u := rawServer(b)
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
-	_, v := soloVU(b, scenario(time.Hour, g))
-	stop := v.setup()
-	defer v.teardown(stop)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v.iterate(time.Time{})
-	}
+	benchIterate(b, g)
 }
 
 // BenchmarkIterationJSON is BenchmarkIteration with a json check of three
@@ -174,14 +167,7 @@ func BenchmarkIterationJSON(b *testing.B) {
 	g := constVUs(get("hot", u+"/"), 1, time.Second)
 	g.Requests[0].Check = &scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
 		{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"}}}
-	_, v := soloVU(b, scenario(time.Hour, g))
-	stop := v.setup()
-	defer v.teardown(stop)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v.iterate(time.Time{})
-	}
+	benchIterate(b, g)
 }
 
 // BenchmarkIterationChecks is BenchmarkIteration with a check on status
@@ -192,6 +178,12 @@ func BenchmarkIterationChecks(b *testing.B) {
 	g.Requests[0].Check = &scenarios.Check{StatusClass: []int{2},
 		Header:       []scenarios.HeaderCheck{{Name: "Content-Type", Value: str("text/plain")}, {Name: "X-Gone", Absent: true}},
 		BodyContains: "ok", BodyNotContains: "error", MaxDuration: time.Minute}
+	benchIterate(b, g)
+}
+
+// benchIterate measures one VU of g iterating by hand, allocations
+// reported.
+func benchIterate(b *testing.B, g scenarios.Group) {
 	_, v := soloVU(b, scenario(time.Hour, g))
 	stop := v.setup()
 	defer v.teardown(stop)

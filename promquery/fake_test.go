@@ -105,12 +105,8 @@ func newFakeExporters(t testing.TB, n int) *fakeExporters {
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.hits.Add(1)
-		if d := time.Duration(f.delay.Load()); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-r.Context().Done():
-				return
-			}
+		if !stall(r, &f.delay) {
+			return
 		}
 		if s := f.status.Load(); s != 0 {
 			http.Error(w, "nope", int(s))
@@ -212,12 +208,8 @@ func (f *fakeProm) handle(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
-	if d := time.Duration(f.delay.Load()); d > 0 {
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
-			return
-		}
+	if !stall(r, &f.delay) {
+		return
 	}
 	if s := f.status.Load(); s != 0 {
 		w.WriteHeader(int(s))
@@ -328,3 +320,16 @@ func (f *fakeProm) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeProm) inst(i int) string { return fmt.Sprintf("10.0.0.%d:9100", i) }
+
+// stall holds a fake's answer for the delay set (ns), as a slow server
+// does; false when the client gave up first.
+func stall(r *http.Request, delay *atomic.Int64) bool {
+	if d := time.Duration(delay.Load()); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	return true
+}

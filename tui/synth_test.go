@@ -33,18 +33,19 @@ func (f *fakeRec) View(fn func(v *report.View)) {
 }
 
 func (f *fakeRec) Note(who, text string, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.notes = append(f.notes, who+": "+text)
-	f.v.Events = append(f.v.Events, report.Event{Time: at, Kind: report.EventNote, Who: who, Text: text})
-	f.v.Version++
+	f.event(&f.notes, report.EventNote, who, text, at)
 }
 
 func (f *fakeRec) Control(who, action string, at time.Time) {
+	f.event(&f.controls, report.EventControl, who, action, at)
+}
+
+// event logs "who: text" in log and appends the event to the view.
+func (f *fakeRec) event(log *[]string, kind report.EventKind, who, text string, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.controls = append(f.controls, who+": "+action)
-	f.v.Events = append(f.v.Events, report.Event{Time: at, Kind: report.EventControl, Who: who, Text: action})
+	*log = append(*log, who+": "+text)
+	f.v.Events = append(f.v.Events, report.Event{Time: at, Kind: kind, Who: who, Text: text})
 	f.v.Version++
 }
 
