@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/brink-load/brink/htmlreport"
-
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/termtext"
