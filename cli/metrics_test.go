@@ -474,3 +474,27 @@ func TestMetricsAddressRefusedUpFront(t *testing.T) {
 		t.Errorf("%d requests sent despite the refusal", hits.Load())
 	}
 }
+
+// TestGrafanaDashboardCommand: the command prints the embedded dashboard,
+// valid JSON with a uid and the brink metrics; an argument is refused.
+func TestGrafanaDashboardCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runMain([]string{"grafana-dashboard"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !bytes.Equal(out.Bytes(), promexport.Dashboard) {
+		t.Fatal("printed dashboard differs from the embedded one")
+	}
+	var d struct {
+		UID    string            `json:"uid"`
+		Panels []json.RawMessage `json:"panels"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &d); err != nil || d.UID == "" || len(d.Panels) < 8 {
+		t.Fatalf("dashboard: %v, uid %q, %d panels", err, d.UID, len(d.Panels))
+	}
+	out.Reset()
+	errb.Reset()
+	if code := runMain([]string{"grafana-dashboard", "x"}, &out, &errb); code != exitUsage || out.Len() != 0 {
+		t.Fatalf("an argument: exit %d, stdout %d bytes", code, out.Len())
+	}
+}
