@@ -80,6 +80,10 @@ func containsInt(xs []int, x int) bool {
 // newDataFeed is g's data file at run time, loading it when the scenario
 // was built in code (Parse has loaded it already).
 func newDataFeed(gc *scenarios.Group) (*dataFeed, error) {
+	// A scenario from JSON (a fleet agent's) has its variables unbound.
+	if err := scenarios.BindFlows(gc); err != nil {
+		return nil, err
+	}
 	if gc.Data == nil {
 		return nil, nil
 	}

@@ -399,19 +399,24 @@ func TestExtractMissingIsNotSent(t *testing.T) {
 }
 
 // The VU's WebSocket handshake carries the cookie its setup got, and its
-// URL the extracted token; cookies: false sends no cookie.
+// URL the extracted token; cookies: false sends no cookie (refused); a VU
+// whose login is refused does not connect at all.
 func TestWebSocketSharesTheVUsLogin(t *testing.T) {
 	users := shopUsers(2)
-	for _, cookies := range []bool{true, false} {
-		t.Run(fmt.Sprint("cookies=", cookies), func(t *testing.T) {
-			s := newShop(users)
+	for _, c := range []struct {
+		name    string
+		cookies bool
+		known   map[string]string // the users the server knows
+	}{{"cookies", true, users}, {"no cookies", false, users}, {"login refused", true, shopUsers(2)}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newShop(c.known)
 			srv := httptest.NewServer(s.handler())
 			defer srv.Close()
 			group := `  - name: chat
     vus: 2
     duration: 300ms
     executor: constant-vus
-    cookies: ` + strconv.FormatBool(cookies) + `
+    cookies: ` + strconv.FormatBool(c.cookies) + `
     data: {file: users.csv}
     setup:
       - name: login
@@ -427,15 +432,46 @@ func TestWebSocketSharesTheVUsLogin(t *testing.T) {
 			sum := tk.sum()
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if cookies {
+			switch c.name {
+			case "cookies":
 				if s.wsOK != 2 || len(s.broken) > 0 || sum.WS.Failed != 0 {
 					t.Fatalf("%d sessions accepted, %d ws failed, broken: %v", s.wsOK, sum.WS.Failed, s.broken)
 				}
-				return
-			}
-			if s.wsOK != 0 || sum.WS.Opened != 0 {
-				t.Fatalf("%d sessions accepted without cookies", s.wsOK)
+			case "no cookies":
+				if s.wsOK != 0 || sum.WS.Opened != 0 || sum.WS.Failed == 0 {
+					t.Fatalf("%d sessions accepted without cookies, %d failed", s.wsOK, sum.WS.Failed)
+				}
+			default:
+				if s.wsOK != 0 || sum.WS.Opened != 0 || sum.WS.Failed != 0 || sum.Errors[measure.ErrStatus4xx] == 0 {
+					t.Fatalf("%d sessions accepted, %d opened, %d failed, errors %v: a VU whose login failed connected", s.wsOK, sum.WS.Opened, sum.WS.Failed, sum.Errors)
+				}
 			}
 		})
+	}
+}
+
+// A scenario sent as JSON (as the fleet sends it to agents) carries no
+// variable slots and no data rows: the engine binds them again and the
+// flow runs as loaded.
+func TestFlowFromJSON(t *testing.T) {
+	users := shopUsers(2)
+	s := newShop(users)
+	srv := httptest.NewServer(s.handler())
+	defer srv.Close()
+	loaded := writeFlow(t, srv.URL, users, strings.Replace(shopGroup, "vus: 4", "vus: 2", 1))
+	b, err := json.Marshal(loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc scenarios.Scenario
+	if err := json.Unmarshal(b, &sc); err != nil {
+		t.Fatal(err)
+	}
+	_, tk := run(t, &sc, Options{}, 20*time.Second)
+	sum := tk.sum()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sum.ErrorCount != 0 || len(s.broken) > 0 || len(s.orders) == 0 || s.logins["user0"] != 1 || s.logins["user1"] != 1 {
+		t.Fatalf("errors %v, broken %v, %d orders, logins %v", sum.Errors, s.broken, len(s.orders), s.logins)
 	}
 }

@@ -49,15 +49,16 @@ func (v *vu) runWS() {
 			v.g.leave(v.idx)
 			return
 		}
-		if !v.setupDone {
-			v.runSetup() // log in again before reconnecting
-		}
-		connected, leave := v.wsSession()
-		if leave {
-			return
-		}
-		if connected {
-			backoff = 100 * time.Millisecond
+		// A failed setup (its failure recorded) leaves variables the
+		// handshake may need unset: no connection until it succeeds.
+		if v.setupDone {
+			connected, leave := v.wsSession()
+			if leave {
+				return
+			}
+			if connected {
+				backoff = 100 * time.Millisecond
+			}
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -68,6 +69,9 @@ func (v *vu) runWS() {
 			t.Stop()
 		}
 		backoff = min(2*backoff, wsMaxBackoff)
+		if !v.setupDone && v.e.vuCtx.Err() == nil {
+			v.runSetup() // log in again before connecting
+		}
 	}
 }
 

@@ -89,3 +89,51 @@ func (v *validator) bindHeaders(hs []Header, f string, slots []string) {
 		v.bind(h.Value, f+"."+h.Name, slots)
 	}
 }
+
+// BindFlows gives a group's variables their slots and binds its templates
+// to them, as Validate does, loading its data file if it is not loaded. It
+// is for a scenario read back from JSON (a fleet agent's), which carries
+// neither slots nor the data file's rows; it does nothing to a group that
+// uses no variables or is already bound.
+func BindFlows(g *Group) error {
+	if g.Vars != nil || !usesVars(g) {
+		return nil
+	}
+	v := &validator{}
+	v.flows(g, "group "+g.Name)
+	if len(v.errs) > 0 {
+		return v.errs[0]
+	}
+	return nil
+}
+
+// usesVars reports whether anything in g sets or reads a variable.
+func usesVars(g *Group) bool {
+	if g.Data != nil {
+		return true
+	}
+	var ts []*Template
+	for _, rs := range [][]Request{g.Setup, g.Requests} {
+		for i := range rs {
+			if len(rs[i].Extract) > 0 {
+				return true
+			}
+			ts = append(ts, rs[i].URL, rs[i].Body)
+			for _, h := range rs[i].Headers {
+				ts = append(ts, h.Value)
+			}
+		}
+	}
+	if ws := g.WebSocket; ws != nil {
+		ts = append(ts, ws.URL, ws.Send, ws.ReplyContains)
+		for _, h := range ws.Headers {
+			ts = append(ts, h.Value)
+		}
+	}
+	for _, t := range ts {
+		if len(t.Vars()) > 0 {
+			return true
+		}
+	}
+	return false
+}
