@@ -26,35 +26,36 @@ func (s *streak) step(i int, bad bool, v float64, need int) int {
 	if bad {
 		s.badTotal++
 		s.good = 0
-		if s.on {
+		if s.on || !s.run(&s.bad, i, v, need) {
 			return 0
 		}
-		if s.bad == 0 {
-			s.runStart, s.runVal = i, v
+		s.on = true
+		if !s.firstOn {
+			s.firstOn, s.first = true, s.runStart
 		}
-		s.bad++
-		if s.bad >= need {
-			s.on, s.bad = true, 0
-			if !s.firstOn {
-				s.firstOn, s.first = true, s.runStart
-			}
-			return +1
-		}
-		return 0
+		return +1
 	}
 	s.bad = 0
-	if !s.on {
+	if !s.on || !s.run(&s.good, i, v, need) {
 		return 0
 	}
-	if s.good == 0 {
+	s.on = false
+	return -1
+}
+
+// run counts window i into a run toward the other state (n is the bad or
+// the good count), stamping the run at its first window; it reports
+// whether the run has lasted need windows, and then starts the count over.
+func (s *streak) run(n *int, i int, v float64, need int) bool {
+	if *n == 0 {
 		s.runStart, s.runVal = i, v
 	}
-	s.good++
-	if s.good >= need {
-		s.on, s.good = false, 0
-		return -1
+	*n++
+	if *n < need {
+		return false
 	}
-	return 0
+	*n = 0
+	return true
 }
 
 // warn reports a violation that is sustained or on its way to being so.

@@ -297,28 +297,20 @@ func fmtThresholdValue(metric, agg string, v float64) string {
 	return trimFloat(v, 2)
 }
 
+// rateLabels name a rate the way people say it, by metric.
+var rateLabels = map[string]string{"http_req_failed": "errors", "checks": "checks", "http_reqs": "rps",
+	"ws_failed": "ws failed", "ws_sessions": "ws sessions/s", "ws_msgs_sent": "ws sent/s",
+	"ws_msgs_received": "ws received/s"}
+
 // aggLabel names the aggregate the way people say it: p95, avg, errors.
 func aggLabel(th scenarios.Threshold) string {
-	var s string
+	s, isRate := rateLabels[th.Metric]
 	switch {
 	case th.Agg == "p":
 		s = "p" + strconv.FormatFloat(th.P, 'f', -1, 64)
-	case th.Metric == "http_req_failed" && th.Agg == "rate":
-		s = "errors"
-	case th.Metric == "checks" && th.Agg == "rate":
-		s = "checks"
-	case th.Metric == "http_reqs" && th.Agg == "rate":
-		s = "rps"
+	case isRate && th.Agg == "rate":
 	case th.Metric == "dropped_iterations":
 		s = "dropped"
-	case th.Metric == "ws_failed" && th.Agg == "rate":
-		s = "ws failed"
-	case th.Metric == "ws_sessions" && th.Agg == "rate":
-		s = "ws sessions/s"
-	case th.Metric == "ws_msgs_sent" && th.Agg == "rate":
-		s = "ws sent/s"
-	case th.Metric == "ws_msgs_received" && th.Agg == "rate":
-		s = "ws received/s"
 	case strings.HasPrefix(th.Metric, "ws_") && th.Agg == "count":
 		s = strings.ReplaceAll(th.Metric, "_", " ")
 	default:
