@@ -231,7 +231,8 @@ groups:
 }
 
 // The Debian nats-server as the bus, three agents serving one run after
-// another: a closed ramp whose VUs add up to the stage formula; then one
+// another: a closed ramp whose VUs add up to the stage formula; a node
+// crossing that gives the breakpoint one process gives; then one
 // agent killed with SIGKILL mid-run (the run goes on, the report says who
 // and when); then the controller killed (every agent's load stops within
 // 5 s).
@@ -281,6 +282,67 @@ groups:
 		}
 		if held == 0 || r.Summary.VUsMax != 30 {
 			t.Fatalf("%d held windows, vus_max %d", held, r.Summary.VUsMax)
+		}
+	})
+
+	t.Run("node crossing gives the breakpoint of one process", func(t *testing.T) {
+		// db-3 goes over 3 s after the first request reaches its target,
+		// whoever sends it.
+		type run struct {
+			target, node *httptest.Server
+			file         string
+		}
+		mk := func() run {
+			var first atomic.Int64
+			tg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				first.CompareAndSwap(0, time.Now().UnixNano())
+				w.Write([]byte("ok"))
+			}))
+			t.Cleanup(tg.Close)
+			nd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				load := 2.0
+				if f := first.Load(); f != 0 && time.Since(time.Unix(0, f)) > 3*time.Second {
+					load = 150
+				}
+				fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
+			}))
+			t.Cleanup(nd.Close)
+			return run{tg, nd, writeScenario(t, fmt.Sprintf(`name: fleet-node
+base_url: %s
+sustain: 1s
+groups:
+  - name: browse
+    executor: ramping-vus
+    stages: [{duration: 8s, target: 16}]
+    think: 50ms
+    requests: [{name: get, url: /get}]
+nodes:
+  scrape: [%q]
+  roles: {db: "db-.*"}
+  thresholds: [{metric: load1, above: 100, role: db}]
+`, tg.URL, nd.URL+"/nodes/db-3/metrics"))}
+		}
+		one, many := mk(), mk()
+		rep1 := filepath.Join(t.TempDir(), "one.json")
+		single := startBrink(t, "run", one.file, "--headless", "--report", rep1)
+		rep2 := filepath.Join(t.TempDir(), "many.json")
+		fl := startBrink(t, "run", many.file, "--headless", "--agents", "3", "--nats", url, "--report", rep2)
+		for _, p := range []*proc{single, fl} {
+			if code := p.wait(t, 60*time.Second); code != exitThreshold && code != exitInconclusive {
+				t.Fatalf("exit %d, want 99:\n%s", code, p.stderr.String())
+			}
+		}
+		r1, r2 := readReport(t, rep1), readReport(t, rep2)
+		if selfBound(r1) || selfBound(r2) {
+			t.Skipf("brink itself was the bottleneck (a busy box): %s / %s", r1.Verdict.Text, r2.Verdict.Text)
+		}
+		b1, b2 := r1.Verdict.Breakpoint, r2.Verdict.Breakpoint
+		if b1 == nil || b2 == nil || b1.Signal.Node != "db-3" || b2.Signal.Node != "db-3" || b1.Signal.Metric != b2.Signal.Metric {
+			t.Fatalf("breakpoints %+v and %+v, want db-3's load1 in both", b1, b2)
+		}
+		// The same moment of the ramp, give or take a window of timing.
+		if d := b1.VUs - b2.VUs; d < -3 || d > 3 {
+			t.Errorf("breakpoint at %d VUs in one process, %d over three agents", b1.VUs, b2.VUs)
 		}
 	})
 
