@@ -140,15 +140,7 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 		case "ws_msgs_received":
 			n = r.run.wsRecv
 		}
-		switch th.Agg {
-		case "rate":
-			if secs <= 0 {
-				return 0, false
-			}
-			return float64(n) / secs, true
-		case "count":
-			return float64(n), true
-		}
+		return perSecond(n, secs, th.Agg)
 	case "http_req_failed":
 		req, errs, _ := r.counts(th)
 		switch th.Agg {
@@ -162,26 +154,10 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 		}
 	case "http_reqs":
 		req, _, _ := r.counts(th)
-		switch th.Agg {
-		case "rate":
-			if secs <= 0 {
-				return 0, false
-			}
-			return float64(req) / secs, true
-		case "count":
-			return float64(req), true
-		}
+		return perSecond(req, secs, th.Agg)
 	case "dropped_iterations":
 		_, _, dropped := r.counts(th)
-		switch th.Agg {
-		case "rate":
-			if secs <= 0 {
-				return 0, false
-			}
-			return float64(dropped) / secs, true
-		case "count":
-			return float64(dropped), true
-		}
+		return perSecond(dropped, secs, th.Agg)
 	case "checks":
 		n := r.run.checksPassed + r.run.checksFailed
 		if th.TagKey != "" || n == 0 {
@@ -390,4 +366,19 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		ga.ws.failed += g.WSFailed
 		ga.ws.outcomes += g.WSOutcomes
 	}
+}
+
+// perSecond is a counter as a threshold reads it over the whole run: per
+// second of the run (rate) or in all (count).
+func perSecond(n int64, secs float64, agg string) (float64, bool) {
+	switch agg {
+	case "rate":
+		if secs <= 0 {
+			return 0, false
+		}
+		return float64(n) / secs, true
+	case "count":
+		return float64(n), true
+	}
+	return 0, false
 }
