@@ -47,7 +47,8 @@ type hdrCheck struct {
 // statusCheck is the id of the status check: every checker has one.
 const statusCheck = 1
 
-// newChecker compiles c; nil when the request has no check.
+// newChecker compiles c; nil when the request has no check. New refuses
+// more entries than MaxChecksEach, so each id fits its byte.
 func newChecker(c *scenarios.Check) *checker {
 	if c == nil {
 		return nil

@@ -329,6 +329,9 @@ func (e *Engine) addEndpoint(g *group, r *scenarios.Request, j int) (*endpoint, 
 	if r.Body != nil && r.Body.Static() {
 		ep.body = r.Body.Append(nil, nil)
 	}
+	if c := r.Check; c != nil && (len(c.Header) > scenarios.MaxChecksEach || len(c.JSON) > scenarios.MaxChecksEach) {
+		return nil, fmt.Errorf("engine: group %q: request %q: more than %d header or json checks", gc.Name, ep.name, scenarios.MaxChecksEach)
+	}
 	ep.chk = newChecker(r.Check)
 	if err := ep.flows(r); err != nil {
 		return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)

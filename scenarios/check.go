@@ -180,6 +180,9 @@ func (c *Check) WantStatus() string {
 	return strings.Join(want, " or ")
 }
 
+// MaxChecksEach bounds a check's header and json entries each.
+const MaxChecksEach = 100
+
 // validate checks a request's check block (field is its path).
 func (v *validator) check(c *Check, f string) {
 	for k, code := range c.Status {
@@ -203,5 +206,13 @@ func (v *validator) check(c *Check, f string) {
 	}
 	if c.MaxDuration < 0 {
 		v.add(f+".max_duration", "must not be negative")
+	}
+	// The engine numbers a request's checks in a byte; no real check
+	// comes near these.
+	if len(c.Header) > MaxChecksEach {
+		v.add(f+".header", "%d header checks, at most %d", len(c.Header), MaxChecksEach)
+	}
+	if len(c.JSON) > MaxChecksEach {
+		v.add(f+".json", "%d json checks, at most %d", len(c.JSON), MaxChecksEach)
 	}
 }

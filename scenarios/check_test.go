@@ -123,3 +123,17 @@ func TestParseCheckErrors(t *testing.T) {
 		})
 	}
 }
+
+// A check's header and json entries are bounded (the engine numbers them
+// in a byte).
+func TestCheckEntriesBounded(t *testing.T) {
+	c := &Check{}
+	for i := range MaxChecksEach + 1 {
+		c.Header = append(c.Header, HeaderCheck{Name: fmt.Sprintf("X-%d", i)})
+	}
+	s := &Scenario{Groups: []Group{{Stages: []Stage{{Duration: time.Second, Target: 1}},
+		Requests: []Request{{URL: MustTemplate("http://h/"), Check: c}}}}}
+	if err := Validate(s); err == nil || err.Error() != "groups[0].requests[0].check.header: 101 header checks, at most 100" {
+		t.Fatalf("error %v", err)
+	}
+}
