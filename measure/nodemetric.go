@@ -33,6 +33,14 @@ type NodeMetric struct {
 	field func(*Sample) *float64
 }
 
+// The node selector and name label when none is given: node_exporter's
+// usual job, and the instance label. scenarios (the nodes section's
+// defaults) and promquery (a Config left empty) both take them from here.
+const (
+	DefaultNodeMatch = `{job="node"}`
+	DefaultNameLabel = "instance"
+)
+
 // PromQL builds a node query for one configured source.
 type PromQL struct {
 	By   string                            // the node labels to aggregate by

@@ -7,11 +7,13 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // DefaultMatch is the selector used when none is given: node_exporter's
 // usual job name.
-const DefaultMatch = `{job="node"}`
+const DefaultMatch = measure.DefaultNodeMatch
 
 // Role names the nodes whose name matches Pattern (anchored regexp).
 type Role struct {
@@ -97,7 +99,7 @@ type compiledRole struct {
 func newNaming(c Config) (*naming, error) {
 	n := &naming{nameLabel: c.NameLabel, names: c.Names, roleLabel: c.RoleLabel}
 	if n.nameLabel == "" {
-		n.nameLabel = "instance"
+		n.nameLabel = measure.DefaultNameLabel
 	}
 	for _, r := range c.Roles {
 		re, err := regexp.Compile("^(?:" + r.Pattern + ")$")

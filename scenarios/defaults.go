@@ -3,6 +3,8 @@ package scenarios
 import (
 	"math"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // The defaults, in one place: Validate fills a scenario's zero fields with
@@ -12,8 +14,8 @@ const (
 	DefaultWindow  = time.Second
 	DefaultSustain = 3 * time.Second
 	DefaultTimeout = 30 * time.Second
-	DefaultMatch   = `{job="node"}`
-	DefaultName    = "instance"
+	DefaultMatch   = measure.DefaultNodeMatch
+	DefaultName    = measure.DefaultNameLabel
 	// DefaultMaxVUs caps an arrival-rate group that sets no max_vus, so a
 	// stalled target cannot make the generator start VUs without bound.
 	DefaultMaxVUs = 1000
