@@ -387,6 +387,9 @@ groups:
 			t.Errorf("no window after the loss is marked")
 		}
 		assertAgentLost(t, r, "b3", killed)
+		if !strings.Contains(r.Verdict.Text, "Agent b3 was lost at") || !strings.Contains(r.Verdict.Text, "short by its share, 33 %") {
+			t.Errorf("the verdict does not say the load was short: %s", r.Verdict.Text)
+		}
 	})
 
 	t.Run("controller killed", func(t *testing.T) {

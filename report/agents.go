@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/brink-load/brink/measure"
@@ -70,4 +71,18 @@ func printAgents(w io.Writer, rep *Report) {
 			100*float64(a.Share), a.Requests, float64(a.CPUPercent), float64(a.ClockOffsetMs), termtext.Clean(state))
 	}
 	p("\n")
+}
+
+// lostAgentsText is what the verdict adds for a fleet run that lost
+// agents: from when, and by how much, the load was short.
+func lostAgentsText(as []measure.Agent) string {
+	var b strings.Builder
+	for _, a := range as {
+		if a.LostAt.IsZero() {
+			continue
+		}
+		fmt.Fprintf(&b, " Agent %s was lost at %s: the load after that moment was short by its share, %.0f %%.",
+			termtext.Clean(a.Name), a.LostAt.Format("15:04:05"), 100*a.Share)
+	}
+	return b.String()
 }

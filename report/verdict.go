@@ -183,7 +183,11 @@ func (r *Recorder) verdict() Verdict {
 	in.p95, ok95 = lat.quantile(95)
 	in.p99, ok99 = lat.quantile(99)
 	in.latOK = ok95 && ok99
-	return judge(&in)
+	v := judge(&in)
+	if r.opts.Agents != nil {
+		v.Text += lostAgentsText(r.opts.Agents())
+	}
+	return v
 }
 
 // judge is the verdict as a pure function of its input. The breakpoint is
