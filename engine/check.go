@@ -89,6 +89,8 @@ func newChecker(c *scenarios.Check) *checker {
 			jc.typ, jc.num = gjson.Number, w
 		case string:
 			jc.typ, jc.str = gjson.String, w
+		case int: // a check built in code; Validate turns it into a float64
+			jc.typ, jc.num = gjson.Number, float64(w)
 		}
 		want, _ := json.Marshal(j.Value)
 		jc.want = string(want)
@@ -123,8 +125,9 @@ type respHeaders struct {
 	std  http.Header
 }
 
-// values are the header's values (fasthttp's are views into the response,
-// valid until the next request).
+// each calls f on the header's values until f returns true (fasthttp's
+// are views into the response, valid until the next request); found is
+// whether the header is there at all.
 func (h respHeaders) each(name string, f func(v []byte) bool) (found bool) {
 	if h.fast != nil {
 		for _, v := range h.fast.PeekAll(name) {

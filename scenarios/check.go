@@ -215,4 +215,20 @@ func (v *validator) check(c *Check, f string) {
 	if len(c.JSON) > MaxChecksEach {
 		v.add(f+".json", "%d json checks, at most %d", len(c.JSON), MaxChecksEach)
 	}
+	for i := range c.JSON {
+		j := &c.JSON[i]
+		jf := index(f+".json", i)
+		if j.Path == nil {
+			v.add(jf, "missing path")
+			continue
+		}
+		jf = f + ".json." + j.Path.String()
+		switch x := j.Value.(type) {
+		case nil, bool, float64, string:
+		case int:
+			j.Value = float64(x)
+		default:
+			v.add(jf, "want the value the path must hold (a string, number, true/false or null), got %T", x)
+		}
+	}
 }

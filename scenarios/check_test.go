@@ -137,3 +137,23 @@ func TestCheckEntriesBounded(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A json check built in code is held to what a file can say: an int
+// becomes a number, a list is refused, a path is required.
+func TestValidateJSONCheck(t *testing.T) {
+	mk := func(js ...JSONCheck) *Scenario {
+		return &Scenario{Groups: []Group{{Stages: []Stage{{Duration: time.Second, Target: 1}},
+			Requests: []Request{{URL: MustTemplate("http://h/"), Check: &Check{JSON: js}}}}}}
+	}
+	s := mk(JSONCheck{Path: MustJSONPath("$.n"), Value: 3})
+	if err := Validate(s); err != nil || s.Groups[0].Requests[0].Check.JSON[0].Value != 3.0 {
+		t.Errorf("int value: %v, %#v", err, s.Groups[0].Requests[0].Check.JSON[0].Value)
+	}
+	if err := Validate(mk(JSONCheck{Path: MustJSONPath("$.n"), Value: []any{1}})); err == nil ||
+		err.Error() != "groups[0].requests[0].check.json.$.n: want the value the path must hold (a string, number, true/false or null), got []interface {}" {
+		t.Errorf("list value: %v", err)
+	}
+	if err := Validate(mk(JSONCheck{Value: true})); err == nil || err.Error() != "groups[0].requests[0].check.json[0]: missing path" {
+		t.Errorf("no path: %v", err)
+	}
+}
