@@ -36,16 +36,7 @@ func TestParseDuration(t *testing.T) {
 		{"100000000h", 0, "bad duration"},
 	}
 	for _, tc := range tests {
-		got, err := ParseDuration(tc.in)
-		if tc.err == "" {
-			if err != nil || got != tc.want {
-				t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("ParseDuration(%q) error = %v; want it to contain %q", tc.in, err, tc.err)
-		}
+		checkParsed(t, "ParseDuration", ParseDuration, tc.in, tc.want, tc.err)
 	}
 }
 
@@ -68,16 +59,7 @@ func TestParseThink(t *testing.T) {
 		{"1-3", Think{}, "needs a unit"},
 	}
 	for _, tc := range tests {
-		got, err := ParseThink(tc.in)
-		if tc.err == "" {
-			if err != nil || got != tc.want {
-				t.Errorf("ParseThink(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("ParseThink(%q) error = %v; want it to contain %q", tc.in, err, tc.err)
-		}
+		checkParsed(t, "ParseThink", ParseThink, tc.in, tc.want, tc.err)
 	}
 	if s := (Think{time.Second, 90 * time.Second}).String(); s != "1s-1m30s" {
 		t.Errorf("Think.String() = %q", s)
@@ -281,5 +263,21 @@ func TestMaxBodyInherited(t *testing.T) {
 	}
 	if p.MaxBody != DefaultMaxBody || p.Groups[0].MaxBody != DefaultMaxBody {
 		t.Errorf("default max_body %d, group %d", p.MaxBody, p.Groups[0].MaxBody)
+	}
+}
+
+// checkParsed judges one table row of a parser: the value wanted, or an
+// error containing errPart when errPart is set.
+func checkParsed[T comparable](t *testing.T, name string, parse func(string) (T, error), in string, want T, errPart string) {
+	t.Helper()
+	got, err := parse(in)
+	if errPart == "" {
+		if err != nil || got != want {
+			t.Errorf("%s(%q) = %v, %v; want %v", name, in, got, err, want)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), errPart) {
+		t.Errorf("%s(%q) error = %v; want it to contain %q", name, in, err, errPart)
 	}
 }

@@ -233,14 +233,14 @@ func groupThousands(digits string) string {
 func ParseFraction(s string) (float64, error) {
 	in := strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(in, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		v, ok := parseFinite(p)
+		if !ok {
 			return 0, fmt.Errorf("bad percentage %q (want e.g. 30%%)", s)
 		}
 		return v / 100, nil
 	}
-	v, err := strconv.ParseFloat(in, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	v, ok := parseFinite(in)
+	if !ok {
 		return 0, fmt.Errorf("bad fraction %q (want e.g. 30%% or 0.3)", s)
 	}
 	if v > 1 {
@@ -253,8 +253,8 @@ func ParseFraction(s string) (float64, error) {
 func ParseFactor(s string) (float64, error) {
 	in := strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(in, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		v, ok := parseFinite(p)
+		if !ok {
 			return 0, fmt.Errorf("bad factor %q (want e.g. 3, 3x or 300%%)", s)
 		}
 		return v / 100, nil
@@ -269,8 +269,8 @@ func ParseFactor(s string) (float64, error) {
 			break
 		}
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(in), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	v, ok := parseFinite(in)
+	if !ok {
 		return 0, fmt.Errorf("bad factor %q (want e.g. 3, 3x or 300%%)", s)
 	}
 	return v, nil
@@ -300,4 +300,10 @@ func ParseCount(s string) (float64, error) {
 		return 0, errors.New("bad number " + strconv.Quote(s) + " (want e.g. 100000, 100_000 or 100k)")
 	}
 	return v * mult, nil
+}
+
+// parseFinite reads a number that is neither NaN nor infinite.
+func parseFinite(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return v, err == nil && finite(v)
 }
