@@ -211,6 +211,13 @@ func (c *Controller) serve() (string, error) {
 	token := randomID() + randomID()
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// A taken port is said at once, not after the server's start timeout.
+		l, err := net.Listen("tcp", c.o.Listen)
+		if err != nil {
+			return "", fmt.Errorf("fleet: --nats-listen %s: %w", c.o.Listen, err)
+		}
+		_ = l.Close()
 	}
 	opts := &server.Options{Host: host, Port: port, Authorization: token, NoSigs: true, NoLog: true,
 		MaxPayload: 8 << 20, ServerName: "brink-" + c.run}
