@@ -130,6 +130,7 @@ type group struct {
 	nvus     int           // open: VUs started
 	warned   bool          // open: told Logf that max VUs was reached
 	seg      segCounter    // closed: this segment's share of the target (ramp goroutine only)
+	slots    slotMap       // this segment's VU slots → the whole run's
 	finished bool          // closed: stages over, target pinned at 0
 	shrink   chan struct{} // closed: closed and replaced when the target drops
 	ws       []*wsSess     // closed WebSocket groups: each slot's live connection

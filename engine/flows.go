@@ -110,7 +110,7 @@ func (v *vu) initVars() {
 		// A VU's slot in its group picks its row: two VUs running at once
 		// never share one (while rows last), and a slot reused after a
 		// ramp-down logs in as the same user again.
-		v.useRow(v.idx % len(d.table.Rows))
+		v.useRow(v.gslot % len(d.table.Rows))
 	}
 }
 

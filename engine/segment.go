@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // Segment is this engine's share of a scenario that several generators run
@@ -68,4 +69,28 @@ func (c *segCounter) count(s Segment, n int64) int64 {
 		}
 	}
 	return c.owned
+}
+
+// slotMap maps this generator's k-th VU slot of a group to the whole
+// run's slot it owns, so what is numbered per slot (a per-vu data row)
+// is never the same on two generators of one run.
+type slotMap struct {
+	mu    sync.Mutex
+	owned []int
+	next  int64
+}
+
+func (m *slotMap) global(s Segment, k int) int {
+	if s.whole() {
+		return k
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for len(m.owned) <= k {
+		if s.owns(m.next) {
+			m.owned = append(m.owned, int(m.next))
+		}
+		m.next++
+	}
+	return m.owned[k]
 }

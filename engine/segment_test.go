@@ -89,3 +89,31 @@ func TestSegmentsSplitArrivals(t *testing.T) {
 		t.Fatalf("segments did %v arrivals, want ~100 each", totals)
 	}
 }
+
+// Each generator's VU slots map to distinct slots of the whole run, and
+// together to all of them.
+func TestSlotMapPartitionsTheWholeRun(t *testing.T) {
+	segs := []Segment{{0, 1.0 / 3}, {1.0 / 3, 2.0 / 3}, {2.0 / 3, 1}}
+	seen := map[int]bool{}
+	total := 0
+	for _, s := range segs {
+		var m slotMap
+		var c segCounter
+		n := int(c.count(s, 300)) // this segment's share of 300 slots
+		total += n
+		for k := range n {
+			g := m.global(s, k)
+			if seen[g] || g >= 300 || !s.owns(int64(g)) {
+				t.Fatalf("segment %v slot %d → %d: taken, out of range or not owned", s, k, g)
+			}
+			seen[g] = true
+		}
+	}
+	if total != 300 || len(seen) != 300 {
+		t.Fatalf("%d slots over %d distinct, want 300", total, len(seen))
+	}
+	var whole slotMap
+	if g := whole.global(Segment{}, 7); g != 7 {
+		t.Fatalf("whole run: slot 7 → %d", g)
+	}
+}

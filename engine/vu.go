@@ -17,12 +17,16 @@ import (
 // own: template buffers, request/response objects, connections, and a
 // shard of the recorder shared with a few other VUs.
 type vu struct {
-	e    *Engine
-	g    *group
-	idx  int // slot within the group
-	sh   *shard
-	tctx scenarios.TemplateContext
-	iter int64
+	e   *Engine
+	g   *group
+	idx int // slot within the group
+	// gslot is that slot's place in the whole run's group (idx itself
+	// without a segment), so generators sharing a run never share a
+	// per-vu data row.
+	gslot int
+	sh    *shard
+	tctx  scenarios.TemplateContext
+	iter  int64
 
 	urlBuf, bodyBuf, hdrBuf, respBuf, pathBuf []byte
 
@@ -68,11 +72,12 @@ type vu struct {
 func (e *Engine) newVU(g *group, idx int) *vu {
 	id := int(e.nextVU.Add(1))
 	v := &vu{
-		e:    e,
-		g:    g,
-		idx:  idx,
-		sh:   e.rec.shard(id),
-		tctx: scenarios.TemplateContext{VU: id, Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)))},
+		e:     e,
+		g:     g,
+		idx:   idx,
+		gslot: g.slots.global(e.opts.Segment, idx),
+		sh:    e.rec.shard(id),
+		tctx:  scenarios.TemplateContext{VU: id, Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)))},
 	}
 	return v
 }

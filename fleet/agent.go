@@ -179,6 +179,14 @@ func (a *Agent) assign(as *proto.AssignMsg) error {
 	if err := json.Unmarshal(as.Scenario, &sc); err != nil {
 		return fmt.Errorf("scenario: %w", err)
 	}
+	// The data files travel with the assignment; the engine binds the
+	// groups' variables to them (scenarios.BindFlows).
+	for i := range sc.Groups {
+		g := &sc.Groups[i]
+		if t, ok := as.Data[g.Name]; ok && g.Data != nil {
+			g.Data.Table = &scenarios.DataTable{Columns: t.Columns, Rows: t.Rows}
+		}
+	}
 	j := &job{run: as.Run, win: sc.Window}
 	if j.win <= 0 {
 		j.win = time.Second

@@ -420,12 +420,26 @@ func (c *Controller) assign(ctx context.Context) error {
 	}
 	errs := c.fanOut(ctx, func(a *agent) *proto.Msg {
 		return &proto.Msg{Type: proto.TypeAssign, Assign: &proto.AssignMsg{Run: c.run, Scenario: c.scJSON,
-			From: a.seg.From, To: a.seg.To, Index: indexOf(c.agents, a), Of: n, Insecure: c.o.Insecure}}
+			From: a.seg.From, To: a.seg.To, Index: indexOf(c.agents, a), Of: n, Insecure: c.o.Insecure, Data: dataTables(c.sc)}}
 	})
 	if err := joinLine(errs); err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}
 	return nil
+}
+
+// dataTables are the scenario's loaded data files, by group.
+func dataTables(sc *scenarios.Scenario) map[string]proto.DataTable {
+	var out map[string]proto.DataTable
+	for _, g := range sc.Groups {
+		if g.Data != nil && g.Data.Table != nil {
+			if out == nil {
+				out = map[string]proto.DataTable{}
+			}
+			out[g.Name] = proto.DataTable{Columns: g.Data.Table.Columns, Rows: g.Data.Table.Rows}
+		}
+	}
+	return out
 }
 
 func indexOf(as []*agent, a *agent) int {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -377,5 +379,69 @@ func TestFleetRefusesAnUnboundedClock(t *testing.T) {
 		case <-limit:
 			t.Fatal("prepare did not end")
 		}
+	}
+}
+
+// A scenario with a data file and extracted variables runs on agents that
+// have no copy of the file: its rows travel with the assignment, and the
+// agents bind the groups' variables as the loader does.
+func TestFleetShipsDataFilesAndVariables(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"token":"tok-%s"}`, r.URL.Query().Get("user"))
+			return
+		}
+		mu.Lock()
+		seen[r.URL.Path+" "+r.Header.Get("Authorization")]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(users, []byte("user\nann\nbob\ncid\ndee\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(`name: data
+base_url: %s
+groups:
+  - name: buyers
+    executor: constant-vus
+    vus: 4
+    duration: 2s
+    think: 50ms
+    data: {file: users.csv, mode: per-vu}
+    setup:
+      - {name: login, url: "/login?user={{.user}}", extract: {token: {json: "$.token"}}}
+    requests:
+      - {name: me, url: "/me/{{.user}}", headers: {Authorization: "Bearer {{.token}}"}}
+`, srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The agents must not read it: only the controller has the file.
+	if err := os.Remove(users); err != nil {
+		t.Fatal(err)
+	}
+	merged, _, _ := fleetRun(t, sc, 2)
+	var req int64
+	for _, tk := range merged {
+		req += tk.Requests
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range []string{"ann", "bob", "cid", "dee"} {
+		if seen["/me/"+u+" Bearer tok-"+u] == 0 {
+			t.Errorf("no request as %s with its own token: %v", u, seen)
+		}
+	}
+	if len(seen) != 4 || req == 0 {
+		t.Errorf("requests %v (%d merged), want the four users' only", seen, req)
 	}
 }

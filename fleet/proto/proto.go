@@ -89,6 +89,15 @@ type AssignMsg struct {
 	Index    int             `json:"index"` // this agent's place, 0-based, of Of
 	Of       int             `json:"of"`
 	Insecure bool            `json:"insecure,omitempty"` // accept any TLS certificate
+	// Data are the groups' data files as the controller read them (group
+	// name → columns and rows): an agent needs no copy of the files.
+	Data map[string]DataTable `json:"data,omitempty"`
+}
+
+// DataTable is one data file's content.
+type DataTable struct {
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
 }
 
 // StartMsg is the common start time, in the agent's own clock (the
