@@ -329,14 +329,7 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		}
 		ea.requests += e.Requests
 		ea.errors += e.Errors
-		if stalled {
-			if ea.stall == nil {
-				ea.stall = &latAcc{}
-			}
-			ea.stall.add(e.Latency, e.Hist)
-		} else {
-			ea.lat.add(e.Latency, e.Hist)
-		}
+		addWindow(&ea.lat, &ea.stall, stalled, e.Latency, e.Hist)
 	}
 	for j := range t.Groups {
 		g := &t.Groups[j]
@@ -354,14 +347,7 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		ga.vusMax = max(ga.vusMax, g.VUs)
 		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
 		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)
-		if stalled {
-			if ga.stall == nil {
-				ga.stall = &latAcc{}
-			}
-			ga.stall.add(g.Latency, g.Hist)
-		} else {
-			ga.lat.add(g.Latency, g.Hist)
-		}
+		addWindow(&ga.lat, &ga.stall, stalled, g.Latency, g.Hist)
 		ga.ws.sessions += g.WSSessions
 		ga.ws.failed += g.WSFailed
 		ga.ws.outcomes += g.WSOutcomes
@@ -381,4 +367,18 @@ func perSecond(n int64, secs float64, agg string) (float64, bool) {
 		return float64(n), true
 	}
 	return 0, false
+}
+
+// addWindow folds a window's latency into lat, or, when brink itself
+// stalled in that window, into *stall (made on first use), so a stall's
+// late responses are kept apart from the system's.
+func addWindow(lat *latAcc, stall **latAcc, stalled bool, l measure.Latency, snap *hdrhistogram.Snapshot) {
+	if !stalled {
+		lat.add(l, snap)
+		return
+	}
+	if *stall == nil {
+		*stall = &latAcc{}
+	}
+	(*stall).add(l, snap)
 }
