@@ -68,7 +68,20 @@ func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body
 // wsFailure records why a session of group grp's WebSocket failed, in
 // words (wsFailText); the count is ws_failed's.
 func (s *shard) wsFailure(grp int, k kind, status int, msg, redact string, secrets []string) {
-	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true},
+	s.wsCheckFailure(grp, k, status, 0, msg, redact, secrets)
+}
+
+// WebSocket handshake checks, named in failure rows as a request's are.
+const (
+	wsCheckUpgrade     uint8 = 1 // answered, but not 101 Switching Protocols
+	wsCheckSubprotocol uint8 = 2 // none of the subprotocols offered chosen
+)
+
+var wsCheckNames = [...]string{wsCheckUpgrade: "upgrade", wsCheckSubprotocol: "subprotocol"}
+
+// wsCheckFailure is wsFailure of a handshake check (wsCheck…; 0: none).
+func (s *shard) wsCheckFailure(grp int, k kind, status int, check uint8, msg, redact string, secrets []string) {
+	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true, check: check},
 		failSample{count: 1, msg: cutPartialSecret(redactSecrets(msg, secrets), secrets), redact: redact})
 }
 
@@ -118,6 +131,9 @@ func (e *Engine) failureRows(acc map[failKey]failSample) []measure.Failure {
 			f.Group = e.sc.Groups[gi].Name
 			if k.ws {
 				f.Endpoint = measure.WSEndpoint
+				if int(k.check) < len(wsCheckNames) {
+					f.Check = wsCheckNames[k.check]
+				}
 			}
 		}
 		f.Message = e.failMessage(ep, k, fs)

@@ -121,14 +121,18 @@ func (v *vu) wsSession() (connected, leave bool) {
 			resp.Body.Close()
 		}
 		v.sh.wsRefused(v.g.idx, k)
-		v.sh.wsFailure(v.g.idx, k, status, msg, v.wsRedact(), v.secrets())
+		check := uint8(0)
+		if k == kindCheck {
+			check = wsCheckUpgrade
+		}
+		v.sh.wsCheckFailure(v.g.idx, k, status, check, msg, v.wsRedact(), v.secrets())
 		return false, false
 	}
 	if msg := wsSubprotocolText(ws.Subprotocols, conn.Subprotocol()); msg != "" {
 		// A browser fails such a connection at once: so does brink.
 		conn.NetConn().Close()
 		v.sh.wsRefused(v.g.idx, kindCheck)
-		v.sh.wsFailure(v.g.idx, kindCheck, 0, msg, v.wsRedact(), nil)
+		v.sh.wsCheckFailure(v.g.idx, kindCheck, 0, wsCheckSubprotocol, msg, v.wsRedact(), nil)
 		return false, false
 	}
 	v.sh.wsOpened(v.g.idx, time.Since(t0))

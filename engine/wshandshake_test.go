@@ -97,6 +97,13 @@ func TestWebSocketSubprotocolNotChosen(t *testing.T) {
 		t.Fatalf("opened %d, sessions %d, errors %v", s.WS.Opened, s.WS.Sessions, s.WS.Errors)
 	}
 	checkWSFailureRows(t, tk.all(), measure.ErrCheckFailed, "handshake: the server chose no subprotocol (offered chat.v2)")
+	for _, x := range tk.all() {
+		for _, f := range x.Failures {
+			if f.Check != "subprotocol" {
+				t.Errorf("row %+v: want check subprotocol", f)
+			}
+		}
+	}
 }
 
 func TestWSOrigin(t *testing.T) {
@@ -230,5 +237,30 @@ groups:
 	}
 	if s.WS.Opened < 2 || s.WS.Failed != 0 || s.WS.Received == 0 || s.ErrorCount != 0 {
 		t.Fatalf("opened %d, ws failed %d (%v), received %d, errors %v", s.WS.Opened, s.WS.Failed, s.WS.Errors, s.WS.Received, s.Errors)
+	}
+}
+
+// A handshake answered with a page instead of 101 (a proxy that does not
+// pass upgrades) fails the session as check_failed, row check upgrade.
+func TestWebSocketNotUpgraded(t *testing.T) {
+	u := handler(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>app</html>") })
+	g := wsGroupTo("ws"+strings.TrimPrefix(u, "http"), 1, 300*time.Millisecond, time.Second)
+	_, tk := run(t, scenario(time.Hour, g), Options{}, 10*time.Second)
+	s := tk.sum()
+	if s.WS.Opened != 0 || s.WS.Sessions == 0 || s.WS.Errors[measure.ErrCheckFailed] != s.WS.Sessions {
+		t.Fatalf("opened %d, sessions %d, errors %v", s.WS.Opened, s.WS.Sessions, s.WS.Errors)
+	}
+	var counted int64
+	for _, x := range tk.all() {
+		for _, f := range x.Failures {
+			counted += f.Count
+			if f.Kind != measure.ErrCheckFailed || f.Check != "upgrade" || f.Status != 200 || f.Endpoint != measure.WSEndpoint ||
+				f.Message != "handshake answered HTTP 200 OK, not 101 Switching Protocols" {
+				t.Errorf("row %+v: want check upgrade, status 200", f)
+			}
+		}
+	}
+	if counted != s.WS.Failed {
+		t.Errorf("rows count %d, ws_failed %d", counted, s.WS.Failed)
 	}
 }
