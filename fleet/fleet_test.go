@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/fleet/proto"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
@@ -443,5 +444,44 @@ groups:
 	}
 	if len(seen) != 4 || req == 0 {
 		t.Errorf("requests %v (%d merged), want the four users' only", seen, req)
+	}
+}
+
+// WebSocket figures merge like HTTP's: sessions and messages add up over
+// the agents, and the reply histogram is the union of theirs.
+func TestFleetMergesWebSocketWindows(t *testing.T) {
+	url := wstest.Delayed(t, func(int64) time.Duration { return time.Millisecond })
+	sc := &scenarios.Scenario{Name: "ws", Window: time.Second, Groups: []scenarios.Group{{
+		Name: "chat", Executor: scenarios.RampingVUs, Start: 6,
+		Stages: []scenarios.Stage{{Duration: 2 * time.Second, Target: 6}},
+		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(url), Send: scenarios.MustTemplate("hi"),
+			Every: 100 * time.Millisecond, ExpectReply: true},
+	}}}
+	merged, own, _ := fleetRun(t, sc, 2)
+	sum := func(ticks []measure.Tick) (sessions, sent int64, reply *hdrhistogram.Histogram) {
+		reply = hdrhistogram.New(1, 60_000_000, 3)
+		for _, tk := range ticks {
+			sessions += tk.WS.Sessions
+			sent += tk.WS.Sent
+			if tk.WS.ReplyHist != nil {
+				reply.Merge(hdrhistogram.Import(tk.WS.ReplyHist))
+			}
+		}
+		return
+	}
+	ms, msent, mreply := sum(merged)
+	var as, asent int64
+	union := hdrhistogram.New(1, 60_000_000, 3)
+	for _, ticks := range own {
+		s, n, r := sum(ticks)
+		as, asent = as+s, asent+n
+		union.Merge(r)
+	}
+	if ms != 6 || ms != as || msent != asent || msent == 0 {
+		t.Errorf("merged %d sessions / %d sent, agents %d / %d; want 6 sessions in all", ms, msent, as, asent)
+	}
+	if !mreply.Equals(union) || mreply.TotalCount() == 0 {
+		t.Errorf("reply histogram: merged %d values p99 %d, union %d p99 %d", mreply.TotalCount(), mreply.ValueAtQuantile(99),
+			union.TotalCount(), union.ValueAtQuantile(99))
 	}
 }
