@@ -188,6 +188,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		if g.open {
 			g.sizeOpen(opts.Segment)
 		}
+		e.warnSharedRows(g)
 		e.groups = append(e.groups, g)
 		if gc.WebSocket != nil && !g.isWS {
 			// Requests and a websocket: each VU slot is two goroutines, one

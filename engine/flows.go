@@ -8,6 +8,7 @@ package engine
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -111,6 +112,29 @@ func (v *vu) initVars() {
 		// never share one (while rows last), and a slot reused after a
 		// ramp-down logs in as the same user again.
 		v.useRow(v.gslot % len(d.table.Rows))
+	}
+}
+
+// warnSharedRows says, once at the start, when a per-vu group may run more
+// VUs than its data file has rows: VU slot n reads row n mod rows, so two
+// VUs then log in as the same user.
+func (e *Engine) warnSharedRows(g *group) {
+	d := g.data
+	if d == nil || d.mode != scenarios.DataPerVU {
+		return
+	}
+	peak := g.sch.Start
+	for _, st := range g.sch.Stages {
+		peak = max(peak, st.Target)
+	}
+	if g.open {
+		peak = float64(g.cfg.MaxVUs)
+		if peak <= 0 {
+			peak = float64(g.maxVUs)
+		}
+	}
+	if rows := len(d.table.Rows); int(peak) > rows {
+		e.opts.Logf("engine: group %q: up to %d VUs for %d rows of %s (data mode per-vu): VUs past row %d reuse rows from the first", g.cfg.Name, int(peak), rows, dataName(g.cfg.Data.File), rows)
 	}
 }
 
@@ -282,4 +306,9 @@ func (e *extractError) Error() string {
 		return "extract " + e.x.name + ": regex " + e.x.re.String() + " does not match the response body"
 	}
 	return "extract " + e.x.name + ": no " + e.x.header + " header in the response"
+}
+
+// dataName is a data file's name as a log line shows it.
+func dataName(file string) string {
+	return filepath.Base(strings.TrimPrefix(file, "example:"))
 }

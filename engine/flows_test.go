@@ -475,3 +475,22 @@ func TestFlowFromJSON(t *testing.T) {
 		t.Fatalf("errors %v, broken %v, %d orders, logins %v", sum.Errors, s.broken, len(s.orders), s.logins)
 	}
 }
+
+// A per-vu group that may run more VUs than its file has rows says so
+// once, at the start.
+func TestPerVUWarnsWhenRowsRunShort(t *testing.T) {
+	g := constVUs(get("g", "http://127.0.0.1:1/?u={{.user}}"), 3, time.Second)
+	g.Data = &scenarios.Data{File: "/x/users.csv", Table: &scenarios.DataTable{Columns: []string{"user"}, Rows: [][]string{{"a"}, {"b"}}}}
+	sc := scenario(time.Second, g)
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	if _, err := New(sc, Options{Logf: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := `engine: group "g": up to 3 VUs for 2 rows of users.csv (data mode per-vu): VUs past row 2 reuse rows from the first`
+	if len(logs) != 1 || logs[0] != want {
+		t.Fatalf("logs %q", logs)
+	}
+}
