@@ -25,7 +25,7 @@ import (
 // cookie; POST /orders needs both and answers the new order's id;
 // GET /orders/{id} needs both and only shows the caller's own order;
 // GET /ws upgrades only with the session cookie, the Origin it expects and
-// the token in the query. It counts logins per user, and tells any
+// the token in the query, from its own Origin. It counts logins per user, and tells any
 // request that broke a rule (the test's failure, not a 4xx for brink).
 type shop struct {
 	users  map[string]string // user → password
@@ -118,7 +118,9 @@ func (s *shop) handler() http.Handler {
 			fmt.Fprintf(w, `{"id":%d}`, id)
 		}
 	})
-	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return true }}
+	// As a browser-facing server does: only its own pages' Origin (brink
+	// sends the url's origin by default).
+	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "http://"+r.Host }}
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie("session")
 		s.mu.Lock()
