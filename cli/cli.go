@@ -95,6 +95,7 @@ func init() {
 		{name: "agent", summary: "a generator for a fleet run: brink agent --nats URL", run: cmdAgent},
 		{name: "check", summary: "load and validate scenario files without running them: brink check FILE…", run: cmdCheck},
 		{name: "demo", summary: "the whole story on loopback: a chat service whose read replica db-3 gives out", run: cmdDemo},
+		{name: "find", summary: "search for the highest load every threshold holds at: brink find URL|FILE", run: cmdFind},
 		{name: "examples", summary: "list the embedded example scenarios, or print one: brink examples chat > chat.yaml", run: cmdExamples},
 		{name: "grafana-dashboard", summary: "print the Grafana dashboard for --metrics (JSON, to import)", run: cmdGrafanaDashboard},
 		{name: "nodes", summary: "poll the nodes once and print them: the quickest check that brink sees the fleet", run: runNodes},

@@ -20,6 +20,13 @@ import (
 // latency SLO breaks.
 const defaultDemoSpeed = 20
 
+// demo --find's plateaus: shorter than find's own, as the simulated load
+// averages move --speed times faster than Linux's.
+const (
+	demoFindHold   = 10 * time.Second
+	demoFindSettle = 4 * time.Second
+)
+
 func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
 	var o runOpts
@@ -27,7 +34,11 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	var listen string
 	var files demoFiles
 	var speed, readShare float64
+	var find bool
+	var ff findFlags
 	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
+	fs.BoolVar(&find, "find", false, "search for the most the chat service takes (brink find) instead of ramping through it; the find flags apply")
+	addFindFlags(fs, &ff, demoFindHold, demoFindSettle)
 	addNodeFlags(fs, &o.Nodes)
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
@@ -45,6 +56,7 @@ ramps "210 users × 3 groups" and past it until db-3's load1 crosses 100.
 
   brink demo                          the live console, about 2 minutes
   brink demo --headless --report r.json
+  brink demo --find                   search for the most it takes (brink find), about 4 minutes
   brink demo --listen 127.0.0.1:8080  just the target, for other tools or Prometheus
 
 Flags:
@@ -73,6 +85,14 @@ Flags:
 		return exitUsage
 	}
 	opts := demo.Options{Speed: speed, ReadShare: readShare}
+	if find {
+		so, err := ff.options()
+		if err != nil {
+			fmt.Fprintf(stderr, "brink demo: %v\n", err)
+			return exitUsage
+		}
+		o.Find = &so
+	}
 
 	if listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)

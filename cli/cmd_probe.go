@@ -41,6 +41,49 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("probe", stderr)
 	var p probeFlags
 	var o runOpts
+	addProbeFlags(fs, &p)
+	addRunFlags(fs, &o)
+	addNodeFlags(fs, &o.Nodes)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: brink probe URL [flags]
+
+Loads one URL, built into a one-request scenario:
+  brink probe URL --vus 50 --duration 1m                 fixed VUs (closed model)
+  brink probe URL --to 1000 --over 5m --p95 500ms        ramp VUs 0 → 1000, then hold --duration
+  brink probe URL --rate 200 --duration 1m               fixed arrival rate (open model)
+  brink probe URL --rate 100 --rate-to 2000 --over 5m    ramping arrival rate
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
+		return code
+	}
+	p.noteSet(fs)
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "brink probe: want exactly one URL (try 'brink probe --help')")
+		return exitUsage
+	}
+	sc, err := probeScenario(fs.Arg(0), &p)
+	if err != nil {
+		fmt.Fprintf(stderr, "brink probe: %v\n", err)
+		return exitUsage
+	}
+	if err := o.Nodes.apply(sc); err != nil {
+		fmt.Fprintf(stderr, "brink probe: %v\n", err)
+		return exitUsage
+	}
+	if err := scenarios.Validate(sc); err != nil {
+		fmt.Fprintf(stderr, "brink probe: %v\n", err)
+		return exitUsage
+	}
+	return execute(sc, o, stdout, stderr)
+}
+
+// addProbeFlags registers the flags that build probe's one-request
+// scenario (find takes them too).
+func addProbeFlags(fs *flag.FlagSet, p *probeFlags) {
 	fs.IntVar(&p.vus, "vus", 10, "closed model: this many VUs for --duration")
 	fs.DurationVar(&p.duration, "duration", 30*time.Second, "how long to hold the load (after any ramp)")
 	fs.IntVar(&p.from, "from", 0, "ramp VUs from this many (with --to)")
@@ -62,24 +105,10 @@ func cmdProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&p.maxBody, "max-body", scenarios.FormatSize(scenarios.DefaultMaxBody), "read at most this much of a response body; a larger one is a body_too_large error")
 	fs.DurationVar(&p.window, "window", scenarios.DefaultWindow, "statistics window (one tick)")
 	fs.DurationVar(&p.sustain, "sustain", scenarios.DefaultSustain, "how long a threshold must stay broken to count")
-	addRunFlags(fs, &o)
-	addNodeFlags(fs, &o.Nodes)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: brink probe URL [flags]
+}
 
-Loads one URL, built into a one-request scenario:
-  brink probe URL --vus 50 --duration 1m                 fixed VUs (closed model)
-  brink probe URL --to 1000 --over 5m --p95 500ms        ramp VUs 0 → 1000, then hold --duration
-  brink probe URL --rate 200 --duration 1m               fixed arrival rate (open model)
-  brink probe URL --rate 100 --rate-to 2000 --over 5m    ramping arrival rate
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
-		return code
-	}
+// noteSet records which of the flags that pick the model were given.
+func (p *probeFlags) noteSet(fs *flag.FlagSet) {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "vus":
@@ -92,24 +121,6 @@ Flags:
 			p.setDuration = true
 		}
 	})
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "brink probe: want exactly one URL (try 'brink probe --help')")
-		return exitUsage
-	}
-	sc, err := probeScenario(fs.Arg(0), &p)
-	if err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	if err := o.Nodes.apply(sc); err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	if err := scenarios.Validate(sc); err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	return execute(sc, o, stdout, stderr)
 }
 
 // probeScenario turns probe's flags into a scenario with one group and one

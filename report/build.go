@@ -29,6 +29,11 @@ func (r *Recorder) Report() *Report {
 		Thresholds:    r.thresholdResults(),
 		Verdict:       r.verdict(),
 	}
+	if r.search != nil {
+		s := *r.search
+		s.Plateaus = append([]Plateau{}, r.search.Plateaus...)
+		rep.Search = &s
+	}
 	// Passed is exit code 0: nothing failed, nothing left unjudged, and
 	// the run was not stopped from outside.
 	rep.Passed = reportOutcome(rep).text() == ""

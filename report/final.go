@@ -31,6 +31,9 @@ type outcome struct {
 	crossed      bool   // a node or panel crossed its threshold
 	inconclusive bool   // something could not be judged
 	aborted      string // why the run stopped early, "" if it ran its course
+	// search is brink find's result: it decides, not the thresholds (a
+	// failed plateau is part of a search).
+	search *Search
 }
 
 // Abort reasons as the run gives them to Recorder.Abort: a signal or a
@@ -60,6 +63,12 @@ func (o outcome) text() string {
 		return "brink stopped on an internal error: exit code 1."
 	case stoppedFromOutside(o.aborted):
 		return "Stopped from outside before the plan ended (" + o.aborted + "): exit code 105."
+	case o.search != nil && !o.search.Found:
+		return "Inconclusive: the search found no answer: exit code 98."
+	case o.search != nil && !o.search.Met:
+		return "The answer is below --require " + trimFloat(o.search.Require, 1) + ": exit code 99."
+	case o.search != nil:
+		return ""
 	case o.thFailed:
 		return "Thresholds failed: exit code 99."
 	case o.failed:
@@ -77,6 +86,9 @@ func (o outcome) text() string {
 // nothingFailed: no threshold, verdict rule, crossing or panic failed the
 // run (it may still be inconclusive or stopped from outside).
 func (o outcome) nothingFailed() bool {
+	if o.search != nil {
+		return o.search.Met || !o.search.Found
+	}
 	return !o.thFailed && !o.failed && !o.crossed && !strings.HasPrefix(o.aborted, abortPanicPrefix) &&
 		!strings.HasPrefix(o.aborted, abortBreakpointPrefix)
 }
@@ -84,7 +96,7 @@ func (o outcome) nothingFailed() bool {
 // reportOutcome reads a report's outcome.
 func reportOutcome(rep *Report) outcome {
 	o := outcome{failed: len(rep.Verdict.Failed) > 0, crossed: crossed(rep.Events),
-		inconclusive: len(rep.Verdict.Inconclusive) > 0, aborted: rep.Verdict.Aborted}
+		inconclusive: len(rep.Verdict.Inconclusive) > 0, aborted: rep.Verdict.Aborted, search: rep.Search}
 	for _, t := range rep.Thresholds {
 		o.thFailed = o.thFailed || t.Failed()
 	}
@@ -102,7 +114,7 @@ func (r *Recorder) final() *Final {
 	d := withStall(&a.lat, &a.stallLat).dist()
 	f.P50Ms, f.P95Ms, f.P99Ms = d.Med, d.P95, d.P99
 	o := outcome{failed: len(f.Verdict.Failed) > 0, crossed: crossed(r.v.Events),
-		inconclusive: len(f.Verdict.Inconclusive) > 0, aborted: f.Verdict.Aborted}
+		inconclusive: len(f.Verdict.Inconclusive) > 0, aborted: f.Verdict.Aborted, search: r.search}
 	for _, t := range r.thresholdResults() {
 		if t.Failed() {
 			o.thFailed = true

@@ -51,6 +51,8 @@ type Report struct {
 	// Agents are the generators of a run sent by several (brink agent).
 	Agents  []AgentRow `json:"agents,omitempty"`
 	Verdict Verdict    `json:"verdict"`
+	// Search is brink find's answer and plateaus (absent for other runs).
+	Search *Search `json:"search,omitempty"`
 }
 
 // Summary is the whole run in numbers.

@@ -80,6 +80,7 @@ func PrintSummaryWidth(w io.Writer, rep *Report, width int) {
 	printAgents(w, rep)
 	printEvents(w, rep, width)
 	printVerdict(w, rep, width)
+	printSearch(w, rep.Search, width)
 }
 
 // printHeader names the scenario and the run, so a pasted summary says what it is of.

@@ -41,6 +41,8 @@ type View struct {
 	Final *Final
 	State State
 	Done  bool
+	// Search is brink find's state (nil for other runs).
+	Search *Search
 	// Version counts changes, so a console can skip redrawing when nothing
 	// changed.
 	Version uint64
@@ -121,6 +123,8 @@ type Recorder struct {
 	abortWhy     string
 	end          time.Time
 	scratch      snapAcc
+
+	search *Search // brink find's state (SetSearch); nil for other runs
 
 	saveMu     sync.Mutex // orders autosaves before the final save
 	finalSaved bool

@@ -30,7 +30,7 @@ func (r *runner) startSharing(ctx context.Context) (viewers func() []string, clo
 			opts := tui.Options{Who: v.Who, CanControl: v.CanControl, ReportPath: r.out.Path(),
 				Viewers: v.Watching, Renderer: v.Renderer, Remote: true}
 			if v.CanControl {
-				opts.Controller = r.ctl
+				opts.Controller = r.controller()
 			}
 			return tui.New(r.rec, opts)
 		},
@@ -141,7 +141,7 @@ func (r *runner) runConsole(tuiCtx context.Context, engDone <-chan error, viewer
 		}
 	}()
 	tuiErr := tui.Run(tuiCtx, r.rec, tui.Options{Who: "local", CanControl: true, ReportPath: r.out.Path(),
-		Controller: r.ctl, Viewers: viewers, Renderer: localRenderer(r.console)}, os.Stdin, r.console)
+		Controller: r.controller(), Viewers: viewers, Renderer: localRenderer(r.console)}, os.Stdin, r.console)
 	r.detachMu.Lock()
 	// A lost terminal (read error) under --share is a detach too.
 	if r.o.Share != "" && (tuiErr != nil || r.detached) && !r.st.external() {

@@ -25,6 +25,7 @@ import (
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/search"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -51,6 +52,9 @@ type Options struct {
 	// Fleet, when Agents > 0, sends the load from that many `brink agent`
 	// processes over NATS instead of this process (fleet.go).
 	Fleet FleetOptions
+	// Find searches for the highest load every threshold holds at
+	// (brink find) instead of running the scenario's stages.
+	Find *search.Options
 	// Console is for tests; nil means os.Stdout.
 	Console *os.File
 }
@@ -102,6 +106,8 @@ type runner struct {
 	detachMu  sync.Mutex
 	detached  bool
 
+	find *finder // brink find's search (nil for other runs)
+
 	bg sync.WaitGroup
 }
 
@@ -123,6 +129,14 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 		return nil, ExitUsage
 	}
 	r := &runner{sc: sc, o: o, stdout: stdout, stderr: stderr, st: newStops(), console: o.Console}
+	if o.Find != nil {
+		var err error
+		if sc, err = r.newFinder(sc, *o.Find); err != nil {
+			fmt.Fprintf(stderr, "brink: %v\n", err)
+			return nil, ExitUsage
+		}
+		r.sc = sc
+	}
 	// A window where brink itself was the bottleneck (engine
 	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
 	// is never the breakpoint.
@@ -146,9 +160,8 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 		r.logf = func(f string, a ...any) { r.rec.Note("brink", fmt.Sprintf(f, a...), time.Now()) }
 	}
 	var err error
-	onTick := r.onTick
 	if fl != nil {
-		fl.Bind(onTick, r.logf, func(text string, at time.Time) {
+		fl.Bind(r.onTick, r.logf, func(text string, at time.Time) {
 			r.rec.Note("fleet", text, at)
 			if !r.useTUI { // the console shows the event log itself
 				r.logf("%s", text)
@@ -156,7 +169,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 		})
 		r.eng = fl
 	} else if r.eng, err = engine.New(sc, engine.Options{
-		OnTick:             onTick,
+		OnTick:             r.onTick,
 		OnPanic:            r.panicked,
 		Logf:               r.logf,
 		InsecureSkipVerify: o.Insecure,
@@ -217,7 +230,16 @@ func (r *runner) run() (code int) {
 	defer r.watchSignals(ctx, cancel, returned)()
 
 	engDone := make(chan error, 1)
-	go func() { defer r.guard(); engDone <- r.eng.Run(ctx) }()
+	findCtx, findCancel := context.WithCancel(r.st.ctx)
+	defer findCancel()
+	go func() {
+		defer r.guard()
+		err := r.eng.Run(ctx)
+		findCancel() // the load ended: so does a search
+		r.waitFind()
+		engDone <- err
+	}()
+	r.startFind(findCtx)
 	var runErr error
 	if r.useTUI {
 		runErr = r.runConsole(tuiCtx, engDone, viewers)
@@ -235,17 +257,21 @@ func (r *runner) run() (code int) {
 		fmt.Fprintf(r.stderr, "brink: %v\n", runErr)
 	}
 	return exitCode(r.st.cause(), outcome{runErr: runErr, reportLost: r.out.lost() != "",
-		passed: r.rec.Passed(), nodeCrossed: nodeCrossed(r.rec), inconclusive: r.rec.Inconclusive()})
+		passed: r.rec.Passed(), nodeCrossed: nodeCrossed(r.rec), inconclusive: r.rec.Inconclusive(),
+		search: r.waitFind()})
 }
 
 // onTick takes one window from the engine: the recorder first, then the
-// /metrics exporter (per window, off the request path).
+// /metrics exporter (per window, off the request path), then a search.
 func (r *runner) onTick(t measure.Tick) {
 	TickHook(t)
 	r.rec.AddTick(t)
 	if r.exp != nil {
 		r.exp.AddTick(&t)
 		r.exp.Sync(r.rec)
+	}
+	if r.find != nil {
+		r.find.drv.Tick(t)
 	}
 }
 
@@ -327,6 +353,10 @@ func (r *runner) startNodes(ctx context.Context) {
 	onPoll := r.rec.AddPoll
 	if r.useTUI { // headless prints node trouble, warnings included, itself
 		onPoll = warningsOnce(onPoll, r.logf)
+	}
+	if r.find != nil {
+		rec := onPoll
+		onPoll = func(p measure.Poll) { rec(p); r.find.drv.Poll(p) }
 	}
 	r.bg.Add(1)
 	go func() { defer r.bg.Done(); defer r.guard(); promquery.Run(ctx, r.src, onPoll) }()

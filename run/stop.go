@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/brink-load/brink/report"
 )
 
 // Why a run stopped: each is a cause on the run's stop context
@@ -81,6 +83,9 @@ type outcome struct {
 	passed       bool  // every threshold held
 	nodeCrossed  bool  // a node or panel crossed its threshold, sustained
 	inconclusive bool  // the run could not be judged
+	// search is brink find's result: it, not the run's thresholds,
+	// decides (a failed plateau is part of a search).
+	search *report.Search
 }
 
 // exitCode is the one place a run's end becomes brink's exit code (k6's
@@ -98,6 +103,12 @@ func exitCode(cause error, o outcome) int {
 		return ExitFailure
 	case external(cause):
 		return ExitExternalAbort
+	case o.search != nil && !o.search.Found:
+		return ExitInconclusive
+	case o.search != nil && !o.search.Met:
+		return ExitThreshold
+	case o.search != nil:
+		return ExitOK
 	case errors.As(cause, new(breakpointAbort)), !o.passed, o.nodeCrossed:
 		return ExitThreshold
 	case o.inconclusive:

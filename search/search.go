@@ -35,6 +35,10 @@ const (
 	Unjudged
 )
 
+// maxUnjudged is how many times in a row a plateau is held when it cannot
+// be judged before the search gives up.
+const maxUnjudged = 3
+
 // Config is what a search is asked. Loads are in the search's unit: users
 // when any group is closed-model, else arrivals/s.
 type Config struct {
@@ -73,14 +77,15 @@ type Result struct {
 // outcome, until Next says done. It knows nothing of time or engines, so
 // every path through it is tested with scripted outcomes.
 type Search struct {
-	cfg     Config
-	phase   Phase
-	lo, hi  float64 // held / failed bounds (0: none yet)
-	cur     float64 // the load of the step handed out
-	pending bool    // a step was handed out and not recorded
-	verifyN int
-	done    bool
-	res     Result
+	cfg      Config
+	phase    Phase
+	lo, hi   float64 // held / failed bounds (0: none yet)
+	cur      float64 // the load of the step handed out
+	pending  bool    // a step was handed out and not recorded
+	verifyN  int
+	unjudged int // unjudged plateaus in a row at the current step
+	done     bool
+	res      Result
 }
 
 // New checks cfg and fills its defaults.
@@ -150,9 +155,15 @@ func (s *Search) Record(o Outcome) {
 	s.pending = false
 	load := s.cur
 	if o == Unjudged {
-		s.finish(Result{Lo: s.lo, Hi: s.hi, Why: fmt.Sprintf("the plateau at %s could not be judged", fmtLoad(load))})
+		// Held again (a busy generator, a node source that blinked):
+		// only a plateau that cannot be judged three times ends it.
+		if s.unjudged++; s.unjudged < maxUnjudged {
+			return
+		}
+		s.finish(Result{Lo: s.lo, Hi: s.hi, Why: fmt.Sprintf("the plateau at %s could not be judged %d times", fmtLoad(load), s.unjudged)})
 		return
 	}
+	s.unjudged = 0
 	switch s.phase {
 	case PhaseExplore:
 		s.explore(load, o == Held)
@@ -246,10 +257,11 @@ func (s *Search) verified(load float64, held bool) {
 		return
 	}
 	// The last good plateau did not hold for longer: it was not good.
+	// One precision step down keeps the bracket within the precision.
 	s.hi = load
-	next := s.roundDown(load / (1 + s.cfg.Precision))
-	if s.cfg.Whole && next >= load {
-		next = load - 1
+	next := load / (1 + s.cfg.Precision)
+	if s.cfg.Whole {
+		next = math.Min(math.Ceil(next), load-1)
 	}
 	if next < s.cfg.Min {
 		s.finish(Result{Found: true, Answer: 0, Hi: load,

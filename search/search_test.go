@@ -134,10 +134,15 @@ func TestSearchUnjudgedEnds(t *testing.T) {
 	s, _ := New(Config{Start: 10})
 	s.Next()
 	s.Record(Held)
-	s.Next()
-	s.Record(Unjudged)
+	for i := 0; i < maxUnjudged; i++ {
+		st, ok := s.Next()
+		if !ok || st.Load != 20 {
+			t.Fatalf("step %+v (ok %v) after %d unjudged plateaus, want 20 again", st, ok, i)
+		}
+		s.Record(Unjudged)
+	}
 	if _, ok := s.Next(); ok {
-		t.Fatal("search went on after an unjudged plateau")
+		t.Fatal("search went on after three unjudged plateaus")
 	}
 	if r := s.Result(); r.Found || r.Lo != 10 {
 		t.Fatalf("result %+v, want inconclusive with 10 held", r)

@@ -184,6 +184,10 @@ type data struct {
 	ws                  bool
 	wsFailed, wsOutcome int64
 
+	// find is brink find's phase and bracket in a few words ("" for
+	// other runs).
+	find string
+
 	// groups is the newest window's load per scenario group (own copy).
 	groups []report.GroupLoad
 }
@@ -212,6 +216,7 @@ func (d *data) ingest(v *report.View) bool {
 	if v.Agents != nil {
 		d.agents = v.Agents()
 	}
+	d.find = report.SearchProgress(v.Search)
 	return true
 }
 

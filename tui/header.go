@@ -115,11 +115,13 @@ func headerLine2(st *Styles, d *data, o *Options, win time.Duration, w int) stri
 		name = termtext.Clean(d.scenario.Name) // a scenario file may come from anyone
 	}
 	clock := fmtClock(t.Elapsed)
-	if p := d.planned(); p > 0 {
+	if p := d.planned(); p > 0 && d.find == "" { // a search has no plan: its phase instead
 		clock += " / " + fmtClock(p)
 	}
 	l2 := []string{st.Title.Render(name), kv("elapsed", clock)}
-	if n := d.stages(); n > 0 {
+	if d.find != "" {
+		l2 = append(l2, kv("find", termtext.Clean(d.find)))
+	} else if n := d.stages(); n > 0 {
 		l2 = append(l2, kv("stage", strconv.Itoa(min(t.Stage+1, n))+"/"+strconv.Itoa(n)))
 	}
 	l2 = append(l2, kv("window", fmtWindow(win)))

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/brink-load/brink/report"
+)
+
+// capacityServer is a target with a known capacity: w workers, each
+// request served for s, the rest queued, so it serves exactly w/s
+// requests per second. inflight counts requests in service or queued.
+type capacityServer struct {
+	*httptest.Server
+	inflight atomic.Int64
+}
+
+func newCapacityServer(t *testing.T, w int, s time.Duration) *capacityServer {
+	t.Helper()
+	c := &capacityServer{}
+	sem := make(chan struct{}, w)
+	c.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c.inflight.Add(1)
+		defer c.inflight.Add(-1)
+		sem <- struct{}{}
+		time.Sleep(s)
+		<-sem
+		rw.Write([]byte("ok"))
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// runFind runs brink find in-process and returns its exit code, its
+// report and what it said.
+func runFind(t *testing.T, args ...string) (int, *report.Report, string) {
+	t.Helper()
+	rep := filepath.Join(t.TempDir(), "find.json")
+	// The search's progress lines come from its own goroutine.
+	var out, errb syncBuffer
+	start := time.Now()
+	code := runMain(append([]string{"find", "--headless", "--report", rep}, args...), &out, &errb)
+	t.Logf("brink find %s: exit %d after %s", strings.Join(args, " "), code, time.Since(start).Round(time.Second))
+	r, err := report.ReadFile(rep)
+	if err != nil {
+		t.Fatalf("report: %v\nstderr: %s", err, errb.String())
+	}
+	if r.Search == nil {
+		t.Fatalf("report has no search\nstderr: %s", errb.String())
+	}
+	for _, p := range r.Search.Plateaus {
+		t.Logf("  %s %g held=%v %.1fs rps %.0f p95 %.1f settle %.1fs %v", p.Phase, p.Load, p.Held, p.DurationS,
+			float64(p.RPS), float64(p.P95Ms), p.SettleS, p.Signals)
+	}
+	t.Logf("  %s", report.SearchLine(r.Search))
+	return code, r, out.String() + errb.String()
+}
+
+// generatorBound reports a search that ended inconclusive because brink
+// itself was the bottleneck (a starved box: the race detector beside other
+// work): what the code guarantees then is to say so, exit 98, not to
+// answer.
+func generatorBound(t *testing.T, code int, r *report.Report) bool {
+	t.Helper()
+	if code != exitInconclusive || r.Search.Found || !strings.Contains(r.Search.Why, "could not be judged") {
+		return false
+	}
+	for _, w := range r.Timeline {
+		if w.Generator != nil && w.Generator.Overloaded {
+			t.Logf("brink itself was the bottleneck, the search said so (exit 98): %s", r.Search.Why)
+			return true
+		}
+	}
+	return false
+}
+
+// checkBracket judges what the search itself guarantees: the answer lies
+// in a bracket no wider than the precision (or one user), the bracket's
+// low end held and its high end failed.
+func checkBracket(t *testing.T, s *report.Search) {
+	t.Helper()
+	if !s.Found || !s.Answer.Valid() {
+		t.Fatalf("no answer: %+v", s)
+	}
+	lo, hi, ans := s.Bracket[0], s.Bracket[1], float64(s.Answer)
+	if !(lo <= ans && ans < hi) {
+		t.Fatalf("answer %g outside its bracket %g–%g", ans, lo, hi)
+	}
+	if hi-lo > s.Goal*lo+1e-9 && !(s.Unit == "users" && hi-lo <= 1) {
+		t.Fatalf("bracket %g–%g wider than %g", lo, hi, s.Goal)
+	}
+	// (A short plateau may have held above hi when a longer
+	// verification there failed: the search steps down from it.)
+	failedHi := false
+	for _, p := range s.Plateaus {
+		failedHi = failedHi || !p.Held && p.Load == hi
+	}
+	if !failedHi {
+		t.Errorf("no failed plateau at the bracket's high end %g", hi)
+	}
+	if last := s.Plateaus[len(s.Plateaus)-1]; last.Phase != "verify" || !last.Held || last.Load != ans {
+		t.Errorf("last plateau %+v is not the held verification of %g", last, ans)
+	}
+}
+
+// W workers × S service time: capacity W/S = 40 requests/s, kept low so
+// that a busy two-core box (the race detector, other tests) still serves
+// it: the server and brink share this process.
+const (
+	capW = 4
+	capS = 100 * time.Millisecond
+)
+
+func TestFindOpenModelFindsCapacity(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	capacity := float64(capW) / capS.Seconds()
+	code, r, said := runFind(t, srv.URL, "--rate", "10", "--p95", "250ms", "--hold", "3s", "--settle", "1s",
+		"--max-duration", "3m")
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, said)
+	}
+	s := r.Search
+	checkBracket(t, s)
+	if s.Unit != "/s" {
+		t.Errorf("unit %q, want /s", s.Unit)
+	}
+	// Over a short hold a plateau a little past capacity may still pass
+	// its p95 (the queue has just begun to grow): the answer is judged
+	// against W/S within twice the precision.
+	if a := float64(s.Answer); math.Abs(a-capacity) > 2*s.Goal*capacity {
+		t.Errorf("answer %g/s, want within %g %% of W/S = %g/s", a, 200*s.Goal, capacity)
+	}
+	if !strings.Contains(said, "max sustainable: ") {
+		t.Errorf("no answer line in the output:\n%s", said)
+	}
+}
+
+func TestFindClosedModelWithP95(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	// Closed model, think Z: the server saturates at N* = W(S+Z)/S users
+	// (20); past it rps stays at W/S while users grow, so the knee (rps
+	// under 90 % of linear) comes at N*/0.9 (22.2), and R = N·S/W − Z,
+	// so p95 < L holds up to about N = W(L+Z)/S (48 for L = 800 ms): the
+	// knee binds first. (Any SLO that bound first would have to be under
+	// S + 0.11(S+Z), where p95 is set by random queueing below N*, which
+	// no closed formula gives.)
+	const z, l = 400 * time.Millisecond, 800 * time.Millisecond
+	nStar := float64(capW) * (capS + z).Seconds() / capS.Seconds()
+	nSLO := float64(capW) * (l + z).Seconds() / capS.Seconds()
+	code, r, said := runFind(t, srv.URL, "--vus", "5", "--think", z.String(), "--p95", l.String(),
+		"--hold", "3s", "--settle", "1s", "--max-duration", "3m")
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, said)
+	}
+	s := r.Search
+	checkBracket(t, s)
+	if s.Unit != "users" {
+		t.Errorf("unit %q, want users", s.Unit)
+	}
+	// A busy box serves a little under W/S: the arithmetic takes the
+	// throughput the server reached (X) for W/S.
+	x := 0.0
+	for _, p := range s.Plateaus {
+		x = math.Max(x, float64(p.RPS))
+	}
+	nStar = x * (capS + z).Seconds()
+	want := math.Min(nSLO, nStar/0.9)
+	if a := float64(s.Answer); math.Abs(a-want) > 2*s.Goal*want {
+		t.Errorf("answer %g users, want within %g %% of %.1f (N* %.0f at %.0f rps, p95 limit %.1f)", a, 200*s.Goal, want, nStar, x, nSLO)
+	}
+}
+
+// loadNode is a node_exporter stand-in whose load1 follows the target's
+// queue (requests in service or waiting) as an exponential average with
+// time constant tau, as Linux's load1 does with one minute.
+func loadNode(t *testing.T, c *capacityServer, tau time.Duration) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	load := 0.0
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		const every = 5 * time.Millisecond
+		k := 1 - math.Exp(-every.Seconds()/tau.Seconds())
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				mu.Lock()
+				load += (float64(c.inflight.Load()) - load) * k
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		l := load
+		mu.Unlock()
+		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", l)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFindLimitedBySlowNodeSignal(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	node := loadNode(t, srv, 2*time.Second)
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "find.yaml")
+	// load1 ≈ rate × S below capacity: over 2.5 from about 25/s, well
+	// under the 40/s the workers could serve.
+	os.WriteFile(sc, []byte(fmt.Sprintf(`name: find-node
+base_url: %s
+sustain: 1s
+groups:
+  - name: api
+    executor: ramping-arrival-rate
+    stages: [{duration: 10s, target: 100}]
+    requests: [{name: root, url: /}]
+nodes:
+  scrape: [%s/nodes/db-3/metrics]
+  thresholds:
+    - {metric: load1, above: 2.5}
+`, srv.URL, node.URL)), 0o600)
+	code, r, said := runFind(t, sc, "--start", "10", "--hold", "2s", "--settle", "1s", "--cooldown", "20s",
+		"--precision", "10%", "--max-duration", "4m")
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, said)
+	}
+	s := r.Search
+	checkBracket(t, s)
+	if s.Limit == nil || s.Limit.Signal.Kind != report.SignalNode || s.Limit.Signal.Node != "db-3" || s.Limit.Signal.Metric != "load1" {
+		t.Fatalf("limit %+v, want db-3 load1", s.Limit)
+	}
+	// load1 ≈ rate × S + the queue: 2.5 at 25/s at most.
+	if a := float64(s.Answer); a > 2.5/capS.Seconds()*(1+2*s.Goal) {
+		t.Errorf("answer %g/s: above the %g/s at which load1 reaches 2.5", a, 2.5/capS.Seconds())
+	}
+	// load1 moves with a 2 s time constant: the first plateau (from no
+	// load at all) cannot have settled within its 2 s hold.
+	waited := 0.0
+	for _, p := range s.Plateaus {
+		waited += p.SettleS
+	}
+	if s.Plateaus[0].SettleS <= 0 || s.SettleS <= 0 || math.Abs(s.SettleS-waited) > 1e-6 {
+		t.Errorf("first plateau settled for %gs, search %gs of %gs: the search did not wait for load1", s.Plateaus[0].SettleS, s.SettleS, waited)
+	}
+	if !strings.Contains(said, "limited by db-3 load1 (") {
+		t.Errorf("output does not name db-3 load1:\n%s", said)
+	}
+}
+
+func TestFindRequire(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	// No think: the knee comes once the W workers are busy, at W/0.9
+	// users; the answer is about 4.
+	args := []string{srv.URL, "--vus", "2", "--hold", "2s", "--settle", "1s", "--max-duration", "2m"}
+	code, r, said := runFind(t, append(args, "--require", "50")...)
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitThreshold || r.Search.Met || r.Search.Require != 50 {
+		t.Fatalf("--require 50: exit %d, met %v, want 99\n%s", code, r.Search.Met, said)
+	}
+	ans := float64(r.Search.Answer)
+	code, r, said = runFind(t, append(args, "--require", fmt.Sprint(math.Max(1, math.Floor(ans/2))))...)
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitOK || !r.Search.Met {
+		t.Fatalf("--require %g: exit %d, met %v, want 0\n%s", math.Max(1, math.Floor(ans/2)), code, r.Search.Met, said)
+	}
+}
