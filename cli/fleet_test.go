@@ -195,9 +195,11 @@ groups:
 	for _, n := range []string{"a1", "a2", "a3"} {
 		startBrink(t, "agent", "--nats", url, "--name", n)
 	}
+	// The counts are the subject: a stall of a busy box may mark windows
+	// (98) or cut the rate short in one (99), never lose a request.
 	code := ctl.wait(t, 60*time.Second)
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0:\n%s", code, ctl.stderr.String())
+	if code != exitOK && code != exitInconclusive && code != exitThreshold {
+		t.Fatalf("exit %d:\n%s", code, ctl.stderr.String())
 	}
 	r := readReport(t, rep)
 	if got := target.n.Load(); got != 3000 || r.Summary.Requests != 3000 || r.Summary.DroppedIterations != 0 {
