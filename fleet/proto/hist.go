@@ -43,6 +43,8 @@ func EncodeHist(s *hdrhistogram.Snapshot) (string, error) {
 // lowest, highest int64s; conversion ratio float64][counts as ZigZag
 // LEB128, a negative value a run of that many zeros]], big-endian.
 const (
+	maxInflated    = 4 << 20
+	maxHighest     = 1 << 42 // µs: 50 days
 	v2Cookie       = 0x1c849303
 	v2Compressed   = 0x1c849304
 	v2HeaderLength = 40
@@ -105,8 +107,12 @@ func (h *HistSum) Add(enc string) error {
 		return fmt.Errorf("histogram: %w", err)
 	}
 	buf := bytes.NewBuffer(h.inflated[:0])
-	if _, err := buf.ReadFrom(h.z); err != nil {
+	// A window's counts inflate to a few KB; a stream past maxInflated is
+	// no histogram brink sent.
+	if n, err := buf.ReadFrom(io.LimitReader(h.z, maxInflated+1)); err != nil {
 		return fmt.Errorf("histogram: %w", err)
+	} else if n > maxInflated {
+		return errors.New("histogram: inflates past its bound")
 	}
 	h.inflated = buf.Bytes()
 	return h.addPayload(h.inflated)
@@ -126,7 +132,9 @@ func (h *HistSum) addPayload(d []byte) error {
 		return errors.New("histogram: payload length differs from its header")
 	}
 	if h.counts == nil {
-		if sig < 1 || sig > 5 || lo < 1 || hi < 2*lo {
+		// The engine's layouts: 1 µs up to 30 days, 2 or 3 figures; a
+		// wider one would cost a counts array no window needs.
+		if sig < 1 || sig > 3 || lo < 1 || hi < 2*lo || hi > maxHighest {
 			return fmt.Errorf("histogram: layout %d..%d at %d figures refused", lo, hi, sig)
 		}
 		h.lo, h.hi, h.sig = lo, hi, sig

@@ -85,6 +85,11 @@ func TestHistSumRefusesMixedLayoutsAndGarbage(t *testing.T) {
 			t.Errorf("%q added", bad)
 		}
 	}
+	var wide HistSum
+	w, _ := EncodeHist(recorded(hdrhistogram.New(1, 1<<50, 2)))
+	if err := wide.Add(w); err == nil {
+		t.Error("a layout past 50 days was added")
+	}
 	if enc, err := EncodeHist(hdrhistogram.New(1, 1000, 2).Export()); err != nil || enc != "" {
 		t.Errorf("empty snapshot encodes as %q, %v", enc, err)
 	}
