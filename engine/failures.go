@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -57,10 +58,12 @@ type failSample struct {
 func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body []byte, redact string, secrets []string) {
 	fs := failSample{count: 1, err: err, redact: redact, secrets: secrets}
 	if len(body) > 0 {
-		if len(secrets) > 0 {
-			body = []byte(redactSecrets(string(body), secrets))
+		// {{env}} values too: a target may echo the key it refused.
+		env := scenarios.EnvSecrets()
+		if len(secrets) > 0 || len(env) > 0 {
+			body = []byte(redactSecrets(redactSecrets(string(body), secrets), env))
 		}
-		fs.body = cutPartialSecret(string(body[:min(len(body), failBodyBytes)]), secrets)
+		fs.body = cutPartialSecret(cutPartialSecret(string(body[:min(len(body), failBodyBytes)]), secrets), env)
 	}
 	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status), check: check}, fs)
 }
@@ -174,7 +177,7 @@ func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 	if fs.redact != "" {
 		msg = strings.ReplaceAll(msg, fs.redact, "<target>")
 	}
-	msg = redactSecrets(msg, fs.secrets)
+	msg = redactSecrets(redactSecrets(msg, fs.secrets), scenarios.EnvSecrets())
 	msg = termtext.Clean(msg)
 	if utf8.RuneCountInString(msg) > maxMessage {
 		r := []rune(msg)

@@ -496,3 +496,40 @@ func TestPerVUWarnsWhenRowsRunShort(t *testing.T) {
 		t.Fatalf("logs %q", logs)
 	}
 }
+
+// An {{env}} value never shows either: a server that echoes the API key
+// it refused has its 403s counted with the key replaced, the message
+// cut at the sample's length keeping no start of it.
+func TestEnvValueIsRedactedInFailures(t *testing.T) {
+	const key = "ENVKEY-4f1c9a"
+	t.Setenv("BRINK_TEST_API_KEY", key)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad key: "+r.Header.Get("X-Api-Key")+" "+strings.Repeat("x", 92)+r.Header.Get("X-Api-Key"), http.StatusForbidden)
+	}))
+	defer srv.Close()
+	g := constVUs(scenarios.Group{Name: "g", Think: scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
+		Requests: []scenarios.Request{{Name: "key", URL: scenarios.MustTemplate(srv.URL + "/key"),
+			Headers: []scenarios.Header{{Name: "X-Api-Key", Value: scenarios.MustTemplate(`{{env "BRINK_TEST_API_KEY"}}`)}}}},
+	}, 1, 300*time.Millisecond)
+	sc := scenario(100*time.Millisecond, g)
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	_, tk := run(t, sc, Options{}, 20*time.Second)
+	if tk.sum().Errors[measure.ErrStatus4xx] == 0 {
+		t.Fatal("no 4xx counted")
+	}
+	redacted := false
+	for _, x := range tk.all() {
+		b, _ := json.Marshal(x)
+		if strings.Contains(string(b), key[:4]) {
+			t.Fatalf("env value shown: %.300s", b)
+		}
+		for _, f := range x.Failures {
+			redacted = redacted || strings.Contains(f.Message, "bad key: <redacted>")
+		}
+	}
+	if !redacted {
+		t.Error("no failure message says bad key: <redacted>")
+	}
+}
