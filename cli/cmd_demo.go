@@ -157,6 +157,9 @@ func serveDemo(ctx context.Context, addr string, files demoFiles, opts demo.Opti
 	fmt.Fprintf(stdout, "brink demo target on %s (Ctrl-C to stop)\n", srv.BaseURL())
 	fmt.Fprintf(stdout, "  GET  %[1]s/api/rooms\n  GET  %[1]s/api/rooms/{1..%[2]d}/messages\n  POST %[1]s/api/rooms/{id}/messages\n  WS   ws%[3]s/ws?room=N\n",
 		srv.BaseURL(), demo.Rooms, strings.TrimPrefix(srv.BaseURL(), "http"))
+	// The user flow's endpoints too: example:login-order is written for them.
+	fmt.Fprintf(stdout, "  POST %[1]s/login  (user1 … user%[2]d, password pw-userN)\n  POST %[1]s/orders, GET %[1]s/orders/{id}  (Bearer token and the session cookie)\n",
+		srv.BaseURL(), demo.DemoUsers)
 	fmt.Fprintln(stdout, "node_exporter endpoints:")
 	urls := srv.NodeURLs()
 	names := make([]string, 0, len(urls))

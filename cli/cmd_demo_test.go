@@ -68,6 +68,11 @@ func TestDemoListen(t *testing.T) {
 	}
 	first, _, _ := strings.Cut(out.String(), "\n")
 	base := strings.Fields(first)[4] // "brink demo target on URL (Ctrl-C to stop)"
+	for _, ep := range []string{"POST " + base + "/login", "POST " + base + "/orders", "GET " + base + "/orders/{id}"} {
+		if !strings.Contains(out.String(), ep) {
+			t.Errorf("banner lacks %s", ep)
+		}
+	}
 	for _, node := range []string{"web-1", "web-2", "redis-1", "db-1", "db-2", "db-3"} {
 		u := demo.NodeURL(base, node)
 		if !strings.Contains(out.String(), u) {
