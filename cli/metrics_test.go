@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,87 +28,21 @@ import (
 )
 
 // promSeries is one series of an instant query's answer.
-type promSeries struct {
-	Labels map[string]string
-	Value  float64
-}
+type promSeries = promtest.Series
 
 // promQuery runs an instant query at at.
 func promQuery(t *testing.T, base, q string, at time.Time) []promSeries {
 	t.Helper()
-	u := base + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("query %s: %v", q, err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatalf("query %s: %v", q, err)
-	}
-	if r.Status != "success" {
-		t.Fatalf("query %s: %s", q, r.Error)
-	}
-	var out []promSeries
-	for _, s := range r.Data.Result {
-		str, _ := s.Value[1].(string)
-		v, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			t.Fatalf("query %s: value %v", q, s.Value)
-		}
-		out = append(out, promSeries{Labels: s.Metric, Value: v})
-	}
-	return out
+	return promtest.Query(t, base, q, at)
 }
 
 // promRaw runs an instant range-vector query: each series' raw samples
 // as (Unix seconds, value).
 func promRaw(t *testing.T, base, q string, at time.Time) [][][2]float64 {
 	t.Helper()
-	u := base + "/api/v1/query?query=" + url.QueryEscape(q) + "&time=" + strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatalf("query %s: %v", q, err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Values [][2]any `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %v %s", q, err, r.Error)
-	}
 	var out [][][2]float64
-	for _, s := range r.Data.Result {
-		var pts [][2]float64
-		for _, p := range s.Values {
-			ts, _ := p[0].(float64)
-			str, _ := p[1].(string)
-			v, err := strconv.ParseFloat(str, 64)
-			if err != nil {
-				t.Fatalf("query %s: sample %v", q, p)
-			}
-			pts = append(pts, [2]float64{ts, v})
-		}
-		out = append(out, pts)
+	for _, s := range promtest.Query(t, base, q, at) {
+		out = append(out, s.Samples)
 	}
 	return out
 }

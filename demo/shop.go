@@ -111,12 +111,21 @@ func (s *Server) authUser(r *http.Request) (user, token string, ok bool) {
 
 const unauthorized = "log in first: POST /login, then send its access_token as Authorization: Bearer and its session cookie"
 
-func (s *Server) handleNewOrder(w http.ResponseWriter, r *http.Request) {
-	web := s.webNode()
-	user, tok, ok := s.authUser(r)
+// authOrRefuse is authUser for an order handler: a caller who is not logged
+// in is answered 401 here, its work accounted on the web node.
+func (s *Server) authOrRefuse(w http.ResponseWriter, r *http.Request, web *Node) (user, token string, ok bool) {
+	user, token, ok = s.authUser(r)
 	if !ok {
 		web.Account(Work{CPU: costHTTP.CPU, RxBytes: reqBytes(r), TxBytes: 120})
 		http.Error(w, unauthorized, http.StatusUnauthorized)
+	}
+	return user, token, ok
+}
+
+func (s *Server) handleNewOrder(w http.ResponseWriter, r *http.Request) {
+	web := s.webNode()
+	user, tok, ok := s.authOrRefuse(w, r, web)
+	if !ok {
 		return
 	}
 	var in struct {
@@ -142,10 +151,8 @@ func (s *Server) handleNewOrder(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	web := s.webNode()
-	_, tok, ok := s.authUser(r)
+	_, tok, ok := s.authOrRefuse(w, r, web)
 	if !ok {
-		web.Account(Work{CPU: costHTTP.CPU, RxBytes: reqBytes(r), TxBytes: 120})
-		http.Error(w, unauthorized, http.StatusUnauthorized)
 		return
 	}
 	id, _ := strconv.Atoi(r.PathValue("id"))

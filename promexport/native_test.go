@@ -1,14 +1,10 @@
 package promexport_test
 
 import (
-	"context"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"testing"
 	"time"
 
@@ -60,33 +56,9 @@ func TestNativeHistogramInPrometheus(t *testing.T) {
 
 func query(t *testing.T, base, q string) float64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/query?query="+url.QueryEscape(q), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	s := promtest.Query(t, base, q, time.Time{})
+	if len(s) != 1 {
+		t.Fatalf("query %s: %d series, want 1 (is the histogram native in Prometheus?)", q, len(s))
 	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		t.Fatalf("query %s: %v %s", q, err, r.Error)
-	}
-	if len(r.Data.Result) != 1 {
-		t.Fatalf("query %s: %d series, want 1 (is the histogram native in Prometheus?)", q, len(r.Data.Result))
-	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatalf("query %s: %v", q, r.Data.Result[0].Value)
-	}
-	return v
+	return s[0].Value
 }

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -355,4 +356,68 @@ func QueryCount(ctx context.Context, client *http.Client, base, q string) (int, 
 		return 0, fmt.Errorf("query %s: %s", q, r.Error)
 	}
 	return len(r.Data.Result), nil
+}
+
+// Series is one series of an instant query's answer: its labels, and its
+// value (an instant vector) or its raw samples as (Unix seconds, value) (a
+// range vector).
+type Series struct {
+	Labels  map[string]string
+	Value   float64
+	Samples [][2]float64
+}
+
+// Query runs an instant query against the Prometheus at base, at the time
+// at (now when at is zero), and fails t on any error.
+func Query(t testing.TB, base, q string, at time.Time) []Series {
+	t.Helper()
+	u := base + "/api/v1/query?query=" + url.QueryEscape(q)
+	if !at.IsZero() {
+		u += "&time=" + strconv.FormatFloat(float64(at.UnixNano())/1e9, 'f', 3, 64)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  *[2]any           `json:"value"`
+				Values [][2]any          `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
+		t.Fatalf("query %s: %v %s", q, err, r.Error)
+	}
+	var out []Series
+	for _, s := range r.Data.Result {
+		se := Series{Labels: s.Metric}
+		if s.Value != nil {
+			str, _ := s.Value[1].(string)
+			v, err := strconv.ParseFloat(str, 64)
+			if err != nil {
+				t.Fatalf("query %s: value %v", q, *s.Value)
+			}
+			se.Value = v
+		}
+		for _, p := range s.Values {
+			ts, _ := p[0].(float64)
+			str, _ := p[1].(string)
+			v, err := strconv.ParseFloat(str, 64)
+			if err != nil {
+				t.Fatalf("query %s: sample %v", q, p)
+			}
+			se.Samples = append(se.Samples, [2]float64{ts, v})
+		}
+		out = append(out, se)
+	}
+	return out
 }
