@@ -360,7 +360,7 @@ groups:
 `, target.URL))
 		rep := filepath.Join(t.TempDir(), "r.json")
 		before := target.n.Load()
-		ctl := startBrink(t, "run", file, "--headless", "--agents", "3", "--nats", url, "--report", rep)
+		ctl := startBrink(t, "run", file, "--headless", "--progress", "1s", "--agents", "3", "--nats", url, "--report", rep)
 		// Two seconds of this run's load (60/s) reach the target first.
 		deadline := time.Now().Add(30 * time.Second)
 		for target.n.Load() < before+120 {
@@ -375,7 +375,8 @@ groups:
 		if code != exitOK && code != exitInconclusive {
 			t.Fatalf("exit %d, want 0 or 98:\n%s", code, ctl.stderr.String())
 		}
-		if !strings.Contains(ctl.stderr.String(), "agent b3 (") || !strings.Contains(ctl.stderr.String(), "lost at") {
+		if !strings.Contains(ctl.stderr.String(), "agent b3 (") || !strings.Contains(ctl.stderr.String(), "lost at") ||
+			!strings.Contains(ctl.stderr.String(), "agents=2/3 (b3 lost)") {
 			t.Errorf("the loss is not named:\n%s", ctl.stderr.String())
 		}
 		r := readReport(t, rep)

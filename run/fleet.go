@@ -6,12 +6,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/fleet"
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // load is what sends a run's load: the engine in this process, or the
@@ -52,4 +55,20 @@ func prepareFleet(sc *scenarios.Scenario, o Options, stderr io.Writer) (*fleet.C
 		return nil, ExitFailure
 	}
 	return fl, ExitOK
+}
+
+// agentsPart is the progress line's fleet part: " agents=2/3 (gen-3
+// lost)" — how many agents still send load, and which do not.
+func agentsPart(as []measure.Agent) string {
+	var lost []string
+	for _, a := range as {
+		if !a.LostAt.IsZero() {
+			lost = append(lost, termtext.Clean(a.Name))
+		}
+	}
+	s := fmt.Sprintf(" agents=%d/%d", len(as)-len(lost), len(as))
+	if len(lost) > 0 {
+		s += " (" + strings.Join(lost, ", ") + " lost)"
+	}
+	return s
 }

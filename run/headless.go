@@ -108,6 +108,9 @@ func ProgressLine(rec *report.Recorder) string {
 		if tk.Generator.Overloaded {
 			b.WriteString(" generator=overloaded")
 		}
+		if v.Agents != nil {
+			b.WriteString(agentsPart(v.Agents()))
+		}
 		if len(tk.Groups) > 1 {
 			// Several groups: the load as every report text says it.
 			gs := report.GroupLoads(tk)
