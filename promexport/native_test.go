@@ -1,10 +1,12 @@
 package promexport_test
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +54,34 @@ func TestNativeHistogramInPrometheus(t *testing.T) {
 		t.Errorf("native p95 %.4f s, HDR %.4f s", got, want)
 	}
 	t.Logf("native p95 %.2f ms, HDR %.2f ms", got*1000, want*1000)
+
+	// The dashboard's latency panels read it too: such a Prometheus keeps
+	// no classic _bucket series, so a quantile of the buckets alone is empty.
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(promexport.Dashboard, &d); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			if !strings.Contains(tg.Expr, "brink_http_request_duration_seconds") {
+				continue
+			}
+			n++
+			q := strings.NewReplacer("$__rate_interval", "1m", "$group", ".*").Replace(tg.Expr)
+			if s := promtest.Query(t, prom, q, time.Time{}); len(s) == 0 {
+				t.Errorf("%q: no data from native histograms: %s", p.Title, q)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no dashboard expression reads brink_http_request_duration_seconds")
+	}
 }
 
 func query(t *testing.T, base, q string) float64 {
