@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
 	"github.com/brink-load/brink/promquery/promtest"
@@ -93,6 +95,26 @@ func TestPrometheusConfigValid(t *testing.T) {
 	}
 	if _, err := PrometheusConfig("::bad", nil); err == nil {
 		t.Error("bad base URL: no error")
+	}
+	// One instance per machine: the dashboard's node panels group and
+	// match by instance, which the shared address would make one.
+	var doc struct {
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil || len(doc.ScrapeConfigs) != 1 {
+		t.Fatalf("config: %v\n%s", err, cfg)
+	}
+	seen := map[string]bool{}
+	for _, sc := range doc.ScrapeConfigs[0].StaticConfigs {
+		in := sc.Labels["instance"]
+		if in == "" || seen[in] || in != sc.Labels["node"] {
+			t.Errorf("target %v: want its own instance, the node's name", sc.Labels)
+		}
+		seen[in] = true
 	}
 	bin := promtest.Binary(t, "promtool")
 	path := filepath.Join(t.TempDir(), "prometheus.yml")

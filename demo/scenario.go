@@ -55,7 +55,10 @@ func Scenario(baseURL string, dur time.Duration) (*scenarios.Scenario, error) {
 // PrometheusConfig is a prometheus.yml that scrapes the demo at baseURL
 // every second: one target per simulated machine, its path in the
 // per-target __metrics_path__ label, and node and role labels so
-// promquery can name them (name_label: node, role_label: role).
+// promquery can name them (name_label: node, role_label: role). Each
+// target's instance is its machine's name: they share one address, and
+// node_exporter dashboards (brink's own among them) tell nodes apart by
+// instance.
 func PrometheusConfig(baseURL string, specs []NodeSpec) (string, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Host == "" {
@@ -69,8 +72,8 @@ func PrometheusConfig(baseURL string, specs []NodeSpec) (string, error) {
 	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
 	b.WriteString("scrape_configs:\n  - job_name: node\n    static_configs:\n")
 	for _, s := range specs {
-		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {__metrics_path__: %q, node: %q, role: %q}\n",
-			u.Host, "/nodes/"+s.Name+"/metrics", s.Name, s.Role)
+		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {__metrics_path__: %q, node: %q, role: %q, instance: %q}\n",
+			u.Host, "/nodes/"+s.Name+"/metrics", s.Name, s.Role, s.Name)
 	}
 	return b.String(), nil
 }
