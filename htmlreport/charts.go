@@ -187,6 +187,8 @@ var nodeMetrics = []struct {
 	get              func(s *report.NodeSample) report.Num
 }{
 	{"cpu", "CPU", "%", func(s *report.NodeSample) report.Num { return s.CPU }},
+	// load1 itself too: node thresholds (and so breakpoints) are usually on it.
+	{"load1", "load1", "", func(s *report.NodeSample) report.Num { return s.Load1 }},
 	{"load1_per_core", "load1 per core", "", func(s *report.NodeSample) report.Num { return s.Load1PerCore }},
 	{"iowait", "I/O wait", "%", func(s *report.NodeSample) report.Num { return s.IOWait }},
 	{"disk_util", "Disk utilisation", "%", func(s *report.NodeSample) report.Num { return s.DiskUtil }},

@@ -80,3 +80,30 @@ func TestWriteFileErrorNamesTheFile(t *testing.T) {
 		t.Errorf("a failed write left %s behind", filepath.Dir(path))
 	}
 }
+
+// TestNodeChartOfBreakpointMetric: a breakpoint on a node's load1 is seen
+// crossing on a chart of load1 itself, not only on load1 per core.
+func TestNodeChartOfBreakpointMetric(t *testing.T) {
+	rep := readReport(t, "run-a.json")
+	sig := rep.Verdict.Breakpoint.Signal
+	if sig.Metric != "load1" {
+		t.Fatalf("run-a's breakpoint is on %s, want load1", sig.Metric)
+	}
+	for _, c := range nodeCharts(rep, nil) {
+		if c.ID != "node-"+sig.Metric {
+			continue
+		}
+		for _, s := range c.Series {
+			if s.Label != sig.Node {
+				continue
+			}
+			for _, v := range s.Values {
+				if float64(v) == float64(sig.Value) {
+					return
+				}
+			}
+			t.Fatalf("chart %s: %s never at the breakpoint's %v", c.ID, sig.Node, sig.Value)
+		}
+	}
+	t.Fatalf("no chart node-%s with a line for %s", sig.Metric, sig.Node)
+}
