@@ -15,7 +15,15 @@ import (
 func Compare(w io.Writer, a, b *Report) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	open := a.Verdict.OpenModel && b.Verdict.OpenModel
-	row := func(label, va, vb string) { p("  %s %s %s\n", padR(label, 20), padR(va, 36), vb) }
+	row := func(label, va, vb string) {
+		if utf8.RuneCountInString(va) > 36 {
+			// A's value would run into B's ("388 rps ≥ 838 users"): B
+			// goes on the next line, in its column.
+			p("  %s %s\n  %s %s %s\n", padR(label, 20), va, padR("", 20), padR("", 36), vb)
+			return
+		}
+		p("  %s %s %s\n", padR(label, 20), padR(va, 36), vb)
+	}
 
 	p("\n")
 	if na, nb := scenarioName(a), scenarioName(b); na != nb {

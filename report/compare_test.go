@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/brink-load/brink/measure"
@@ -126,4 +127,33 @@ func TestMatchedLoadLevelIsUsers(t *testing.T) {
 	if got := level(&Window{VUs: 14}, false); got != 14 {
 		t.Fatalf("level of a window without groups %v, want its 14 VUs", got)
 	}
+}
+
+// A value of A wider than its column does not run into B's on one line
+// ("388 rps ≥ 838 users" read as one claim): B goes under it, in B's
+// column.
+func TestCompareLongValueKeepsColumns(t *testing.T) {
+	a := fixture(t, "chat-breakpoint", 3, 15, 22)
+	b := *fixture(t, "chat-breakpoint", 3, 31, 33)
+	b.Verdict.Breakpoint = nil
+	ms := *a.Verdict.MaxStable
+	ms.Groups = []GroupLoad{{Name: "browse", VUs: 322}, {Name: "chat", VUs: 323}, {Name: "writes", Open: true, VUs: 60, TargetRate: 107.7}}
+	a.Verdict.MaxStable = &ms
+	var out bytes.Buffer
+	Compare(&out, a, &b)
+	lines := strings.Split(out.String(), "\n")
+	bCol := strings.Index(lines[1], "B")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "  max stable load") {
+			continue
+		}
+		if strings.Contains(l, "≥") {
+			t.Errorf("A and B on one line: %q", l)
+		}
+		if i+1 >= len(lines) || strings.TrimSpace(lines[i+1][:bCol]) != "" || !strings.HasPrefix(lines[i+1][bCol:], "≥ ") {
+			t.Errorf("B's value not under B:\n%s", out.String())
+		}
+		return
+	}
+	t.Fatalf("no max stable load row:\n%s", out.String())
 }
