@@ -294,3 +294,36 @@ func TestFindRequire(t *testing.T) {
 		t.Fatalf("--require %g: exit %d, met %v, want 0\n%s", math.Max(1, math.Floor(ans/2)), code, r.Search.Met, said)
 	}
 }
+
+// brink demo --find searches the demo's chat service and names db-3, the
+// read replica whose load1 gives out first.
+func TestDemoFindNamesDB3(t *testing.T) {
+	rep := filepath.Join(t.TempDir(), "demo-find.json")
+	var out, errb syncBuffer
+	start := time.Now()
+	code := runMain([]string{"demo", "--find", "--headless", "--report", rep, "--hold", "4s", "--settle", "2s",
+		"--precision", "10%", "--cooldown", "30s", "--max-duration", "4m"}, &out, &errb)
+	t.Logf("brink demo --find: exit %d after %s", code, time.Since(start).Round(time.Second))
+	r, err := report.ReadFile(rep)
+	if err != nil || r.Search == nil {
+		t.Fatalf("report: %v (search %v)\n%s", err, r != nil && r.Search != nil, errb.String())
+	}
+	for _, p := range r.Search.Plateaus {
+		t.Logf("  %s %g held=%v %.1fs rps %.0f p95 %.1f settle %.1fs cooldown %.1fs %v", p.Phase, p.Load, p.Held, p.DurationS,
+			float64(p.RPS), float64(p.P95Ms), p.SettleS, p.CooldownS, p.Signals)
+	}
+	t.Logf("  %s", report.SearchLine(r.Search))
+	if generatorBound(t, code, r) {
+		return
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, errb.String())
+	}
+	checkBracket(t, r.Search)
+	if l := r.Search.Limit; l == nil || l.Signal.Node != "db-3" || l.Signal.Metric != "load1" {
+		t.Fatalf("limit %+v, want db-3 load1", l)
+	}
+	if !strings.Contains(out.String(), "limited by db-3 load1 (") {
+		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
+	}
+}

@@ -194,7 +194,7 @@ func printSearch(w io.Writer, s *Search, width int) {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("\n  SEARCH (%d plateaus, %s", len(s.Plateaus), fmtDur(time.Duration(s.DurationS*float64(time.Second)).Round(time.Second)))
-	if s.SettleS > 0 {
+	if s.SettleS >= 0.5 {
 		p(", %s of it waiting for slow signals to settle", fmtDur(time.Duration(s.SettleS*float64(time.Second)).Round(time.Second)))
 	}
 	p(")\n")
@@ -212,7 +212,7 @@ func printSearch(w io.Writer, s *Search, width int) {
 		}
 		line := fmt.Sprintf("%s %-7s %s held %s, %s rps, p95 %s", mark, pl.Phase, searchLoad(pl.Load, s.Unit),
 			fmtDur(time.Duration(pl.DurationS*float64(time.Second)).Round(100*time.Millisecond)), fmtNum(pl.RPS, 0), msOrDash(pl.P95Ms))
-		if pl.SettleS > 0 {
+		if pl.SettleS >= 0.5 {
 			line += fmt.Sprintf(" (+%s settling)", fmtDur(time.Duration(pl.SettleS*float64(time.Second)).Round(time.Second)))
 		}
 		if len(why) > 0 {

@@ -308,7 +308,9 @@ func (d *Driver) Run(ctx context.Context, ctl Control) report.Search {
 		}
 		d.o.Logf("find: %s", d.plateauText(&pl))
 		s.Record(outcome)
-		if outcome == Failed {
+		// An unjudged plateau that pushed something over rests too
+		// before it is held again.
+		if outcome == Failed || outcome == Unjudged && len(pl.Signals) > 0 {
 			if _, more := s.Next(); more {
 				cur = d.cooldown(dctx, ctl, cur, &pl)
 			}

@@ -410,7 +410,7 @@ func (d *Driver) plateauText(pl *report.Plateau) string {
 	}
 	line := fmt.Sprintf("%s %s %s after %.1f s: %.0f rps, p95 %.1f ms", pl.Phase, d.loadText(pl.Load), what, pl.DurationS,
 		float64(pl.RPS), float64(pl.P95Ms))
-	if pl.SettleS > 0 {
+	if pl.SettleS >= 0.5 {
 		line += fmt.Sprintf(" (%.0f s of it settling", pl.SettleS)
 		if pl.Unsettled {
 			line += ", still moving"

@@ -246,7 +246,11 @@ func (s *Search) verified(load float64, held bool) {
 		return
 	}
 	if s.verifyN >= s.cfg.MaxVerify {
-		s.finish(Result{Lo: s.lo, Hi: load,
+		lo := s.lo
+		if load <= lo {
+			lo = 0 // its own verification failed: nothing is known to hold
+		}
+		s.finish(Result{Lo: lo, Hi: load,
 			Why: fmt.Sprintf("%d verification holds failed, the last at %s", s.verifyN, fmtLoad(load))})
 		return
 	}

@@ -121,6 +121,11 @@ func TestSearchVerificationBoundIsInconclusive(t *testing.T) {
 	if r.Found || r.Why == "" {
 		t.Fatalf("result %+v, want inconclusive with a reason", r)
 	}
+	// The second verification was of the last good plateau, which failed
+	// it: no load is known to hold.
+	if r.Lo != 0 || r.Hi == 0 {
+		t.Fatalf("result %+v, want nothing held and the failed load", r)
+	}
 }
 
 func TestSearchNothingHoldsIsAnswerZero(t *testing.T) {
