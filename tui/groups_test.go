@@ -8,6 +8,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
 )
 
 // The header counts users from the groups and says when brink itself is
@@ -73,5 +74,25 @@ func TestGeneratorEventSymbols(t *testing.T) {
 		if sym := strings.TrimSpace(p.eventSymbol(k)); sym == "" {
 			t.Errorf("%s has no symbol", k)
 		}
+	}
+}
+
+// A search's answer stays in the header at 120 and 80 columns: its limit
+// is dropped before it is (the whole line did not fit, so the answer
+// vanished once the search was done), and while it runs the phase and
+// bracket fit 80 columns.
+func TestHeaderFindFits(t *testing.T) {
+	st := NewStyles(nil)
+	d := newData()
+	d.scenario = &scenarios.Scenario{Name: "probe 127.0.0.1:18201/"}
+	d.find = "38 users (bracket 38–39, ±1.3 %), limited by throughput 155 rps < 90 % of the 172 rps the plateaus before predict (at 39)"
+	for _, w := range []int{120, 80} {
+		if l2 := headerLine2(&st, d, &Options{CanControl: true}, 1e9, w); !strings.Contains(l2, "find 38 users (bracket 38–39, ±1.3 %)") {
+			t.Errorf("%d columns: no answer in %q", w, l2)
+		}
+	}
+	d.find = "bisect 38 users · bracket 37–40 · 6 plateaus"
+	if l2 := headerLine2(&st, d, &Options{CanControl: true}, 1e9, 80); !strings.Contains(l2, "find bisect 38 users · bracket 37–40") {
+		t.Errorf("80 columns: no phase and bracket in %q", l2)
 	}
 }

@@ -120,7 +120,18 @@ func headerLine2(st *Styles, d *data, o *Options, win time.Duration, w int) stri
 	}
 	l2 := []string{st.Title.Render(name), kv("elapsed", clock)}
 	if d.find != "" {
-		l2 = append(l2, kv("find", termtext.Clean(d.find)))
+		// The longest form that fits: a done search's answer names its
+		// limit, which rarely fits a header; the answer must never be what
+		// is dropped.
+		forms := findForms(termtext.Clean(d.find))
+		item := kv("find", forms[len(forms)-1])
+		for _, f := range forms {
+			if _, n := joinFitN(st, append(l2[:2:2], kv("find", f)), w); n == 3 {
+				item = kv("find", f)
+				break
+			}
+		}
+		l2 = append(l2, item)
 	} else if n := d.stages(); n > 0 {
 		l2 = append(l2, kv("stage", strconv.Itoa(min(t.Stage+1, n))+"/"+strconv.Itoa(n)))
 	}
@@ -196,6 +207,19 @@ func groupItems(st *Styles, gs []report.GroupLoad, detail int) []string {
 		items = append(items, it)
 	}
 	return items
+}
+
+// findForms is the search's words, longest first: without the limit
+// ("38 users (bracket 38–39, ±1.3 %)"), then without the plateau count
+// ("bisect 38 users · bracket 37–40").
+func findForms(s string) []string {
+	forms := []string{s}
+	if i := strings.Index(s, ", limited by "); i > 0 {
+		forms = append(forms, s[:i])
+	} else if i := strings.LastIndex(s, " · "); i > 0 {
+		forms = append(forms, s[:i])
+	}
+	return forms
 }
 
 // joinFit joins header items with the widest separator that fits in w.
