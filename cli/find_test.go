@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,5 +327,59 @@ func TestDemoFindNamesDB3(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "limited by db-3 load1 (") {
 		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
+	}
+}
+
+// --max-duration ends a search that has not finished: inconclusive, with
+// the bracket so far and why.
+func TestFindMaxDurationIsInconclusive(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	code, r, said := runFind(t, srv.URL, "--rate", "5", "--hold", "2s", "--settle", "0s", "--max-duration", "5s")
+	if code != exitInconclusive || r.Search.Found || !strings.Contains(r.Search.Why, "--max-duration 5s reached") {
+		t.Fatalf("exit %d, search %+v; want 98, not found, --max-duration said\n%s", code, r.Search, said)
+	}
+	if !strings.Contains(said, "max sustainable: not found") {
+		t.Errorf("output does not say no answer was found:\n%s", said)
+	}
+}
+
+// A signal stops a search from outside: exit 105, the report written with
+// the plateaus so far.
+func TestFindSignalExits105(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	rep := filepath.Join(t.TempDir(), "find.json")
+	cmd := exec.Command(brinkBin, "find", srv.URL, "--rate", "5", "--hold", "1s", "--settle", "0s",
+		"--headless", "--report", rep)
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Once a plateau has been judged, the search is under way.
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), "held after") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no plateau judged within 60 s: %s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(45 * time.Second):
+		t.Fatalf("brink find did not stop within 45 s of SIGINT: %s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitExternalAbort {
+		t.Fatalf("exit %d, want 105: %s", code, errb.String())
+	}
+	r, err := report.ReadFile(rep)
+	if err != nil || r.Search == nil {
+		t.Fatalf("report: %v", err)
+	}
+	if r.Search.Found || len(r.Search.Plateaus) == 0 || !strings.Contains(r.Search.Why, "stopped from outside") {
+		t.Fatalf("search %+v, want the plateaus so far, not found, stopped from outside", r.Search)
 	}
 }
