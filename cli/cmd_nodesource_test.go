@@ -3,15 +3,22 @@ package cli
 import (
 	"bytes"
 	"encoding/base64"
+	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
 
@@ -92,5 +99,173 @@ func probeAndLook(t *testing.T, targetURL, promURL string, secrets []string) {
 		if strings.Contains(stdout+stderr, sec) {
 			t.Errorf("brink nodes (exit %d) shows %q: %s%s", code, sec, stdout, stderr)
 		}
+	}
+}
+
+func runNodesArgs(args ...string) (code int, stdout, stderr string) {
+	var o, e strings.Builder
+	code = runMain(append([]string{"nodes"}, args...), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestNodesUsageErrors(t *testing.T) {
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
+	// A Prometheus that knows no series at all.
+	empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	}))
+	defer empty.Close()
+	emptyToken := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(emptyToken, nil, 0o600)
+
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+
+	// README: 2 for what is wrong with the command (flags, URL, selector,
+	// credential files), 1 when the source itself fails.
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no source", nil, exitUsage, "need a Prometheus URL or node_exporter URLs"},
+		{"bad URL", []string{"--prom", "ftp://127.0.0.1/"}, exitUsage, "bad URL"},
+		{"bad credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", "/nonexistent/token"}, exitUsage, "credentials file /nonexistent/token: no such file or directory"},
+		{"empty credentials file", []string{"--prom", empty.URL, "--prom-credentials-file", emptyToken}, exitUsage, "empty"},
+		{"bad password file", []string{"--prom", empty.URL, "--prom-user", "u", "--prom-password-file", "/nonexistent/pw"}, exitUsage, "password file /nonexistent/pw"},
+		{"bad prom-config", []string{"--prom", empty.URL, "--prom-config", "/nonexistent.yml"}, exitUsage, "prom config /nonexistent.yml"},
+		{"bad names", []string{"--prom", empty.URL, "--names", "x"}, exitUsage, "--names: want key=value"},
+		{"bad roles", []string{"--prom", empty.URL, "--roles", "db=("}, exitUsage, "bad regexp"},
+		{"bad selector", []string{"--prom", empty.URL, "--match", "{job=}"}, exitUsage, "label matchers"},
+		{"stray argument", []string{"--prom", empty.URL, "extra"}, exitUsage, `unexpected argument "extra"`},
+		{"unreachable prometheus", []string{"--prom", deadURL}, exitFailure, "unreachable: connection refused"},
+		{"unreachable exporter", []string{"--scrape", deadURL + "/metrics"}, exitFailure, "unreachable: connection refused"},
+		{"prometheus HTTP 500", []string{"--prom", failing.URL}, exitFailure, "HTTP 500"},
+		{"exporter HTTP 500", []string{"--scrape", failing.URL + "/metrics"}, exitFailure, "HTTP 500"},
+		{"matches nothing", []string{"--prom", empty.URL, "--match", `{job="nope"}`}, exitFailure, `selector {job="nope"} matches no targets`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runNodesArgs(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if out != "" {
+				t.Errorf("stdout %q", out)
+			}
+			if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) || !strings.HasPrefix(errOut, "brink nodes: ") {
+				t.Errorf("stderr %q, want one line containing %q", errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestNodesRealServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	neURL := promtest.StartNodeExporter(t)
+	u, _ := url.Parse(neURL)
+	promURL := promtest.StartPrometheus(t, promtest.Target{Addr: u.Host, Labels: map[string]string{"node": "db-3", "role": "db"}})
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"prometheus", []string{"--prom", promURL, "--name-label", "node", "--role-label", "role"}},
+		{"direct scrape", []string{"--scrape", neURL, "--names", u.Host + "=db-3", "--roles", "db=db-.*"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runNodesArgs(tc.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "NODE") {
+				t.Fatalf("table:\n%s", out)
+			}
+			f := strings.Fields(lines[1])
+			if f[0] != "db-3" || f[1] != "db" || f[2] != u.Host || f[3] == "-" || strings.Contains(lines[1], "stale") {
+				t.Errorf("row %q", lines[1])
+			}
+			t.Logf("\n%s", out)
+		})
+	}
+	t.Run("matches nothing on a real server", func(t *testing.T) {
+		code, _, errOut := runNodesArgs("--prom", promURL, "--match", `{job="nope"}`)
+		if code != exitFailure || !strings.Contains(errOut, "matches no targets") {
+			t.Errorf("exit %d, %q", code, errOut)
+		}
+	})
+}
+
+// TestNodesInterrupted: Ctrl-C while the poll waits is exit 105, as for a
+// run stopped from outside. The server sends the signal once the request
+// is in, so brink's handler is surely installed by then.
+func TestNodesInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		select { // until brink gives up, at most 10 s
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	code, out, errOut := runNodesArgs("--scrape", srv.URL+"/metrics", "--timeout", "20s")
+	if code != exitExternalAbort || out != "" || !strings.Contains(errOut, "interrupted") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 105", code, out, errOut)
+	}
+}
+
+// TestNodeFlagsEverywhere: every command that watches nodes takes the same
+// node-source flags (README lists them once).
+func TestNodeFlagsEverywhere(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	addNodeFlags(fs, &nodeFlags{})
+	var want []string
+	fs.VisitAll(func(f *flag.Flag) { want = append(want, f.Name) })
+	if len(want) < 17 {
+		t.Fatalf("only %d node flags: %v", len(want), want)
+	}
+	for _, cmd := range []string{"run", "probe", "demo", "nodes"} {
+		var o, e strings.Builder
+		if code := runMain([]string{cmd, "--help"}, &o, &e); code != exitOK {
+			t.Errorf("%s --help: exit %d", cmd, code)
+		}
+		for _, name := range want {
+			if !strings.Contains(e.String(), "  -"+name+" ") && !strings.Contains(e.String(), "  -"+name+"\n") {
+				t.Errorf("%s has no -%s", cmd, name)
+			}
+		}
+	}
+}
+
+// TestRunNodeAuthFlags: --prom-user and --prom-password-file reach the
+// node source of a run: a Prometheus that wants basic auth sees them.
+func TestRunNodeAuthFlags(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("hunter2-long\n"), 0o600)
+	var authed atomic.Int32
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); ok && u == "watcher" && p == "hunter2-long" {
+			authed.Add(1)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer prom.Close()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer target.Close()
+	var o, e strings.Builder
+	code := runMain([]string{"probe", target.URL, "--vus", "1", "--duration", "1s", "--think", "100ms", "--headless",
+		"--report", filepath.Join(t.TempDir(), "r.json"), "--prom", prom.URL, "--prom-user", "watcher",
+		"--prom-password-file", pwFile}, &o, &e)
+	if code == exitUsage || authed.Load() == 0 {
+		t.Errorf("exit %d, %d authenticated requests; stderr %s", code, authed.Load(), e.String())
 	}
 }

@@ -265,14 +265,7 @@ func TestNodeCrossingExits99AndNodeTroubleIsSaid(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	t.Cleanup(target.Close)
-	rising := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		load := 2.0
-		if loaded.Load() {
-			load = 150
-		}
-		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
-	}))
-	t.Cleanup(rising.Close)
+	rising := risingNode(t, &loaded)
 	node := fakeNode(t, 0) // load1 150 from the start
 	dir := t.TempDir()
 	write := func(name, scrape string) string {
@@ -647,4 +640,153 @@ func probeReport(t *testing.T, want int, args ...string) (*report.Report, *bytes
 		t.Fatal(err)
 	}
 	return r, &out
+}
+
+func TestSignalName(t *testing.T) {
+	for s, want := range map[os.Signal]string{os.Interrupt: "Ctrl-C", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"} {
+		if got := run.SignalName(s); got != want {
+			t.Errorf("run.SignalName(%v) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// waitFor polls until s() contains want, or fails after limit (a bound for
+// a stuck run, not a timing judgement).
+func waitFor(t *testing.T, what string, s func() string, want string, limit time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !strings.Contains(s(), want); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in %s after %s:\n%s", want, what, limit, s())
+		}
+	}
+}
+
+// After the first Ctrl-C brink says what it waits for and for how long at
+// most; a second Ctrl-C cuts the in-flight requests and still prints the
+// summary and where the report went, exit 105. The target holds every
+// request until the client goes away, so without the second Ctrl-C the
+// wait would last the whole graceful stop.
+func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	rep := filepath.Join(t.TempDir(), "r.json")
+	cmd := exec.Command(brinkBin, "probe", srv.URL, "--vus", "2", "--duration", "60s", "--timeout", "60s",
+		"--headless", "--report", rep)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+
+	select {
+	case <-arrived: // a request is in flight and will stay so
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no request reached the target; stderr:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	waitFor(t, "stderr", stderr.String, "brink: Ctrl-C: stopping; waiting for in-flight requests to finish (at most 30s); Ctrl-C again cuts them and writes the report now", 30*time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("brink ended (%v) while a request was still held; stderr:\n%s", err, stderr.String())
+	default:
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("brink did not stop after the second Ctrl-C; stderr:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitExternalAbort {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitExternalAbort, stderr.String())
+	}
+	errs := stderr.String()
+	for _, want := range []string{"brink: Ctrl-C: cutting in-flight requests, writing the report\n", "brink: report written to " + rep + "\n"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if out := stdout.String(); !strings.Contains(out, "scenario: ") || !strings.Contains(out, "second signal interrupt: in-flight requests cut") {
+		t.Errorf("no summary on stdout after the second Ctrl-C:\n%s", out)
+	}
+	if _, err := report.ReadFile(rep); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
+
+// The same under the console: quitting while requests are held closes the
+// console and says, on the terminal, what brink waits for; Ctrl-C then
+// cuts them and the summary and the report's path still come, exit 105.
+// The test has a tmux server of its own: a shared one, busy with other
+// sessions, can be slow to notice that the pane's process ended.
+func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
+	requireBinary(t, "tmux")
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	dir := t.TempDir()
+	rep, errFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "stderr")
+	statusFile := filepath.Join(dir, "status")
+	sock := fmt.Sprintf("brinkquit%d", os.Getpid())
+	tmux := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	screen := func() string { return tmux("capture-pane", "-p", "-t", "q") }
+	// Ctrl-C reaches brink and the shell (whose trap keeps it alive to
+	// write brink's status; brink gets the default action back on exec);
+	// the pane stays after it exits, showing the summary.
+	tmux("-f", "/dev/null", "new-session", "-d", "-s", "q", "-x", "120", "-y", "50", "sh", "-c",
+		fmt.Sprintf("trap : INT; env TERM=xterm-256color %s probe %s --vus 2 --duration 60s --timeout 60s --report %s 2>%s; echo $? >%s",
+			brinkBin, srv.URL, rep, errFile, statusFile), ";", "set-option", "-t", "q", "remain-on-exit", "on")
+	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
+	waitFor(t, "the console", screen, "Throughput", 25*time.Second)
+	tmux("send-keys", "-t", "q", "q")
+	waitFor(t, "the console", screen, "Quit?", 5*time.Second)
+	tmux("send-keys", "-t", "q", "y")
+	stderr := func() string { b, _ := os.ReadFile(errFile); return string(b) }
+	waitFor(t, "stderr", stderr, "brink: stopping; waiting for in-flight requests to finish (at most 30s); Ctrl-C cuts them and writes the report now", 20*time.Second)
+	tmux("send-keys", "-t", "q", "C-c")
+	// Cutting, writing the report and printing the summary take a moment
+	// on a busy box under -race; the limit only has to end a hang. The
+	// shell writes brink's exit status to a file: tmux's own pane status
+	// (#{pane_dead_status}, the "Pane is dead" line) was left empty by
+	// tmux 3.3a for a pane whose process ended within a second.
+	status := func() string { b, _ := os.ReadFile(statusFile); return string(b) }
+	waitFor(t, "the exit status file", status, "\n", 45*time.Second)
+	if st := strings.TrimSpace(status()); st != "105" {
+		t.Errorf("exit status %s, want 105 after Ctrl-C; stderr:\n%s", st, stderr())
+	}
+	if sc := screen(); !strings.Contains(sc, "VERDICT") {
+		t.Errorf("want the summary after Ctrl-C:\n%s", sc)
+	}
+	waitFor(t, "stderr", stderr, "brink: report written to "+rep, 5*time.Second)
+	if _, err := report.ReadFile(rep); err != nil {
+		t.Errorf("report: %v", err)
+	}
 }

@@ -114,14 +114,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	t.Cleanup(target.Close)
 	// A node whose load1 rises with the load: a crossing, for the
 	// annotations.
-	rising := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		load := 2.0
-		if loaded.Load() {
-			load = 150
-		}
-		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
-	}))
-	t.Cleanup(rising.Close)
+	rising := risingNode(t, &loaded)
 
 	ws := wstest.Delayed(t, func(int64) time.Duration { return 2 * time.Millisecond })
 	nodeURL := promtest.StartNodeExporter(t)

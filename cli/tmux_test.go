@@ -48,6 +48,21 @@ func fakeNode(t *testing.T, after time.Duration) *httptest.Server {
 	return s
 }
 
+// risingNode serves node_exporter text for one node whose load1 is 2
+// until loaded is set (the target has seen load), then 150: a crossing
+// from below.
+func risingNode(t *testing.T, loaded *atomic.Bool) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		load := 2.0
+		if loaded.Load() {
+			load = 150
+		}
+		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
 type tmuxSession struct {
 	t    *testing.T
 	name string

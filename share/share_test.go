@@ -1,7 +1,6 @@
 package share
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -23,6 +22,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/brink-load/brink/promquery/promtest"
 )
 
 // waitLimit bounds every wait in these tests.
@@ -229,22 +230,7 @@ func mustDial(t testing.TB, addr, user string, k keypair) *gossh.Client {
 }
 
 // syncBuffer is a client's screen output, written by the ssh library.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = promtest.SyncBuffer
 
 // console is one client session with a PTY.
 type console struct {
