@@ -36,17 +36,26 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// newKeyFile makes an ed25519 key and writes its public half to path as
+// an authorized keys file (mode 0600): the private key is the client's.
+func newKeyFile(t *testing.T, path string) ed25519.PrivateKey {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	if err := os.WriteFile(path, ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return priv
+}
+
 // The engineer's terminal hangs up mid-run (tmux session killed: SIGHUP).
 // With --share the run goes on: an SSH viewer keeps receiving frames, and
 // the report at the end is whole.
 func TestShareDetachKeepsRun(t *testing.T) {
 	requireBinary(t, "tmux")
 	dir := t.TempDir()
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	sshPub, _ := ssh.NewPublicKey(pub)
-	signer, _ := ssh.NewSignerFromKey(priv)
 	keys := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(keys, ssh.MarshalAuthorizedKey(sshPub), 0o600)
+	signer, _ := ssh.NewSignerFromKey(newKeyFile(t, keys))
 
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(2 * time.Millisecond)
@@ -197,14 +206,9 @@ func (v *sshViewer) close() { v.sess.Close(); v.client.Close() }
 func TestShareViewersAndControllers(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	vPub, vKey, _ := ed25519.GenerateKey(rand.Reader)
-	cPub, cKey, _ := ed25519.GenerateKey(rand.Reader)
-	vSSH, _ := ssh.NewPublicKey(vPub)
-	cSSH, _ := ssh.NewPublicKey(cPub)
 	keys := filepath.Join(dir, "authorized_keys")
 	ctls := filepath.Join(dir, "controllers")
-	os.WriteFile(keys, ssh.MarshalAuthorizedKey(vSSH), 0o600)
-	os.WriteFile(ctls, ssh.MarshalAuthorizedKey(cSSH), 0o600)
+	vKey, cKey := newKeyFile(t, keys), newKeyFile(t, ctls)
 
 	target := okServer(t, time.Millisecond)
 	rep := filepath.Join(dir, "r.json")
@@ -315,12 +319,8 @@ func TestShareViewersAndControllers(t *testing.T) {
 // one line and exit 2, before any load is sent.
 func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
 	dir := t.TempDir()
-	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	sshPub, _ := ssh.NewPublicKey(pub)
 	keys := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(keys, ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	newKeyFile(t, keys)
 	if err := os.Chmod(keys, 0o664); err != nil {
 		t.Fatal(err)
 	}
@@ -352,12 +352,8 @@ func TestShareViewerQuitPromptInTmux(t *testing.T) {
 	tmux := requireBinary(t, "tmux")
 	sshBin := requireBinary(t, "ssh")
 	dir := t.TempDir()
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	sshPub, _ := ssh.NewPublicKey(pub)
 	keys := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(keys, ssh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	priv := newKeyFile(t, keys)
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		t.Fatal(err)

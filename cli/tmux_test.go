@@ -13,20 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/promquery/promtest"
 )
 
 // requireBinary skips when a server/tool binary is missing, or fails when
 // BRINK_REQUIRE_SERVERS=1 (CI).
 func requireBinary(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%s not installed (BRINK_REQUIRE_SERVERS=1): run ./test.sh", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return promtest.Binary(t, name)
 }
 
 // fakeNode serves node_exporter text for one node whose load1 jumps from

@@ -18,20 +18,8 @@
 // a WebSocket VU at once, kicked through the group's per-slot registry.
 package engine
 
-// Control steers a running engine. Every method is safe from any
-// goroutine.
-type Control interface {
-	// Hold freezes every group's target where it is; Resume continues the
-	// stages from where they were held (the held time is not counted).
-	Hold()
-	Resume()
-	Held() bool
-	// Scale multiplies every group's target by factor from now on
-	// (1.1 = +10 %). Factors compound.
-	Scale(factor float64)
-	// SetTarget overrides one group's target (VUs or rate) until Resume.
-	SetTarget(group string, target float64) error
-	// Stop ramps down gracefully and returns when every goroutine the
-	// engine started has ended.
-	Stop()
-}
+import "github.com/brink-load/brink/measure"
+
+// Control steers a running engine (measure.Control, declared there so the
+// console can drive it without importing engine).
+type Control = measure.Control

@@ -118,18 +118,7 @@ func BenchmarkFrameToFiveViewers(b *testing.B) {
 	var outs []*tailBuffer
 	for i := range viewers {
 		c := mustDial(b, srv.Addr(), fmt.Sprintf("v%d", i), alice)
-		sess, err := c.NewSession()
-		if err != nil {
-			b.Fatal(err)
-		}
-		out := &tailBuffer{}
-		sess.Stdout = out
-		if err := sess.RequestPty("xterm-256color", 60, 200, nil); err != nil {
-			b.Fatal(err)
-		}
-		if err := sess.Shell(); err != nil {
-			b.Fatal(err)
-		}
+		sess, out := benchShell(b, c, "xterm-256color", 60, 200)
 		defer sess.Close()
 		outs = append(outs, out)
 	}
@@ -192,18 +181,7 @@ func BenchmarkSessionSetup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sess, err := c.NewSession()
-		if err != nil {
-			b.Fatal(err)
-		}
-		out := &tailBuffer{}
-		sess.Stdout = out
-		if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
-			b.Fatal(err)
-		}
-		if err := sess.Shell(); err != nil {
-			b.Fatal(err)
-		}
+		_, out := benchShell(b, c, "xterm", 24, 80)
 		deadline := time.Now().Add(waitLimit)
 		for !out.has("BRINK TEST CONSOLE") {
 			if time.Now().After(deadline) {
@@ -213,4 +191,23 @@ func BenchmarkSessionSetup(b *testing.B) {
 		}
 		c.Close()
 	}
+}
+
+// benchShell opens a shell session with a PTY of term, h×w on c; out
+// collects its screen output.
+func benchShell(b *testing.B, c *gossh.Client, term string, h, w int) (*gossh.Session, *tailBuffer) {
+	b.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := &tailBuffer{}
+	sess.Stdout = out
+	if err := sess.RequestPty(term, h, w, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		b.Fatal(err)
+	}
+	return sess, out
 }

@@ -821,24 +821,11 @@ func TestCloseOnContextEnd(t *testing.T) {
 	noServerGoroutines(t, time.Second)
 }
 
-// needBinary skips when a program is missing, unless BRINK_REQUIRE_SERVERS=1.
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%s not installed (BRINK_REQUIRE_SERVERS=1)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 // TestOpenSSHClientInTmux attaches with the real OpenSSH client inside a
 // real terminal (tmux), resizes it, and types into it.
 func TestOpenSSHClientInTmux(t *testing.T) {
-	sshBin := needBinary(t, "ssh")
-	tmux := needBinary(t, "tmux")
+	sshBin := promtest.Binary(t, "ssh")
+	tmux := promtest.Binary(t, "tmux")
 	f := startServer(t, nil)
 	_, port, _ := net.SplitHostPort(f.srv.Addr())
 

@@ -14,24 +14,15 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 )
 
-// Controller steers the running load: the methods of engine.Control
-// (declared here so tui need not import engine) plus a graceful abort that
-// says who asked for it.
+// Controller steers the running load: measure.Control (the methods of
+// engine.Control, declared there so tui need not import engine) plus a
+// graceful abort that says who asked for it.
 type Controller interface {
-	// Hold freezes every group's target where it is; Resume continues the
-	// stages from where they were held.
-	Hold()
-	Resume()
-	Held() bool
-	// Scale multiplies every group's target by factor from now on.
-	Scale(factor float64)
-	// SetTarget overrides one group's target (VUs or rate) until Resume.
-	SetTarget(group string, target float64) error
-	// Stop ramps down gracefully and returns when the load has ended.
-	Stop()
+	measure.Control
 	// Abort ramps the load down gracefully and ends the run; who is the
 	// console's Options.Who.
 	Abort(who string)
