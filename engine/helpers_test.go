@@ -141,3 +141,17 @@ func soloVU(tb testing.TB, sc *scenarios.Scenario) (*Engine, *vu) {
 	e.vuWG.Add(1)
 	return e, v
 }
+
+// eachClient runs f as a subtest named name with the fasthttp client
+// (h2 false) and as name/net_http with net/http's (h2 true: a group's
+// http2 setting), so a rule is judged on both.
+func eachClient(t *testing.T, name string, f func(t *testing.T, h2 bool)) {
+	t.Helper()
+	for _, h2 := range []bool{false, true} {
+		sub := name
+		if h2 {
+			sub += "/net_http"
+		}
+		t.Run(sub, func(t *testing.T) { f(t, h2) })
+	}
+}

@@ -138,45 +138,39 @@ func TestBodyTooLarge(t *testing.T) {
 		{"until_close_over_limit", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", 1 << 20},
 	}
 	for _, c := range cases {
-		for _, h2 := range []bool{false, true} {
-			name := c.name
-			if h2 {
-				name += "/net_http"
-			}
-			t.Run(name, func(t *testing.T) {
-				srv := newFaultServer(t, func(conn net.Conn, _ *http.Request, _ []byte, _ int) bool {
-					if c.head == "" {
-						io.WriteString(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-						chunk := "1000\r\n" + strings.Repeat("y", 0x1000) + "\r\n"
-						for range 2 * limit / 0x1000 {
-							if _, err := io.WriteString(conn, chunk); err != nil {
-								return false
-							}
+		eachClient(t, c.name, func(t *testing.T, h2 bool) {
+			srv := newFaultServer(t, func(conn net.Conn, _ *http.Request, _ []byte, _ int) bool {
+				if c.head == "" {
+					io.WriteString(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+					chunk := "1000\r\n" + strings.Repeat("y", 0x1000) + "\r\n"
+					for range 2 * limit / 0x1000 {
+						if _, err := io.WriteString(conn, chunk); err != nil {
+							return false
 						}
-						io.WriteString(conn, "0\r\n\r\n")
-						return true
 					}
-					writeUpTo(conn, c.head, c.send)
-					return false
-				})
-				// Long enough for a second request even on a loaded machine.
-				g := constVUs(get(c.name, srv.URL+"/"), 1, 600*time.Millisecond)
-				g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
-				g.HTTP2 = h2
-				g.MaxBody = limit
-				_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
-				s := tk.sum()
-				if s.Requests < 2 {
-					t.Fatalf("%d requests: the VU did not go on after the first", s.Requests)
+					io.WriteString(conn, "0\r\n\r\n")
+					return true
 				}
-				if s.Errors[measure.ErrBodyTooLarge] != s.Requests || s.ErrorCount != s.Requests {
-					t.Fatalf("%d requests, errors %v: want every one body_too_large", s.Requests, s.Errors)
-				}
-				if n := srv.requests.Load(); n != s.Requests {
-					t.Errorf("server saw %d requests, brink counted %d", n, s.Requests)
-				}
+				writeUpTo(conn, c.head, c.send)
+				return false
 			})
-		}
+			// Long enough for a second request even on a loaded machine.
+			g := constVUs(get(c.name, srv.URL+"/"), 1, 600*time.Millisecond)
+			g.Think = scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+			g.HTTP2 = h2
+			g.MaxBody = limit
+			_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
+			s := tk.sum()
+			if s.Requests < 2 {
+				t.Fatalf("%d requests: the VU did not go on after the first", s.Requests)
+			}
+			if s.Errors[measure.ErrBodyTooLarge] != s.Requests || s.ErrorCount != s.Requests {
+				t.Fatalf("%d requests, errors %v: want every one body_too_large", s.Requests, s.Errors)
+			}
+			if n := srv.requests.Load(); n != s.Requests {
+				t.Errorf("server saw %d requests, brink counted %d", n, s.Requests)
+			}
+		})
 	}
 }
 
