@@ -234,7 +234,13 @@ func printEndpoints(w io.Writer, rep *Report, width int) {
 // printVerdict ends the summary with the verdict in words and the outcome, the lines people act on.
 func printVerdict(w io.Writer, rep *Report, width int) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("\n  VERDICT\n")
+	if rep.Search != nil {
+		// A find's failed plateaus are part of the search: the run's own
+		// verdict reads them as breakpoints; the search below decides.
+		p("\n  VERDICT (the whole run, every plateau together; the search's answer follows)\n")
+	} else {
+		p("\n  VERDICT\n")
+	}
 	for _, line := range wrap(rep.Verdict.Text, width-4) {
 		p("    %s\n", line)
 	}
