@@ -121,13 +121,9 @@ func TestRateJudgedOnStarts(t *testing.T) {
 		}
 	})
 	t.Run("starts fall short though iterations complete", func(t *testing.T) {
-		ws := make([]win, 12)
-		for i := range ws {
-			ws[i] = win{vus: 30, rate: 100, started: 100, rps: 100, p95: 25}
-			if i >= 5 {
-				ws[i].started = 90 // the generator cannot keep up; a backlog still completes
-			}
-		}
+		// From the 6th window the generator cannot keep up; a backlog still
+		// completes.
+		ws := steady(12, win{vus: 30, rate: 100, started: 100, rps: 100, p95: 25}, 5, func(w *win) { w.started = 90 })
 		rep := run(ws)
 		bp := rep.Verdict.Breakpoint
 		if bp == nil || bp.Signal.Kind != SignalRate || !bp.Time.Equal(at(6)) {
@@ -141,25 +137,13 @@ func TestRateJudgedOnStarts(t *testing.T) {
 		}
 	})
 	t.Run("older engine: completed iterations still count", func(t *testing.T) {
-		ws := make([]win, 12)
-		for i := range ws {
-			ws[i] = win{vus: 30, rate: 100, rps: 100, p95: 25}
-			if i >= 5 {
-				ws[i].rps = 90
-			}
-		}
+		ws := steady(12, win{vus: 30, rate: 100, rps: 100, p95: 25}, 5, func(w *win) { w.rps = 90 })
 		if bp := run(ws).Verdict.Breakpoint; bp == nil || bp.Signal.Kind != SignalRate || !bp.Time.Equal(at(6)) {
 			t.Fatalf("breakpoint %+v, want a rate shortfall from the 6th window", bp)
 		}
 	})
 	t.Run("dropped arrivals", func(t *testing.T) {
-		ws := make([]win, 12)
-		for i := range ws {
-			ws[i] = win{vus: 30, rate: 100, started: 100, rps: 100, p95: 25}
-			if i >= 4 {
-				ws[i].started, ws[i].drop = 97, 3
-			}
-		}
+		ws := steady(12, win{vus: 30, rate: 100, started: 100, rps: 100, p95: 25}, 4, func(w *win) { w.started, w.drop = 97, 3 })
 		if bp := run(ws).Verdict.Breakpoint; bp == nil || !bp.Time.Equal(at(5)) ||
 			!strings.Contains(bp.Signal.Text, "9 dropped") {
 			t.Fatalf("breakpoint %+v, want dropped arrivals from the 5th window", bp)
@@ -439,4 +423,17 @@ func histOf(n1 int64, ms1 float64, n2 int64, ms2 float64) (*hdrhistogram.Snapsho
 	return h.Export(), measure.Latency{Count: h.TotalCount(), Min: d(h.Min()), Mean: d(int64(h.Mean())),
 		P50: d(h.ValueAtPercentile(50)), P90: d(h.ValueAtPercentile(90)), P95: d(h.ValueAtPercentile(95)),
 		P99: d(h.ValueAtPercentile(99)), Max: d(h.Max())}
+}
+
+// steady is n windows of w, with change applied to each from index from
+// on: a load that holds, then one thing about it changes.
+func steady(n int, w win, from int, change func(*win)) []win {
+	ws := make([]win, n)
+	for i := range ws {
+		ws[i] = w
+		if i >= from {
+			change(&ws[i])
+		}
+	}
+	return ws
 }
