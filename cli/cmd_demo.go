@@ -97,6 +97,7 @@ Flags:
 	if listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		defer stop()
+		files.dur = dur
 		if err := serveDemo(ctx, listen, files, opts, stdout); err != nil {
 			fmt.Fprintf(stderr, "brink demo: %v\n", err)
 			return exitFailure
@@ -130,6 +131,7 @@ Flags:
 // brink run, a prometheus.yml for a real Prometheus.
 type demoFiles struct {
 	scenario, prometheus string
+	dur                  time.Duration // the scenario's length (--duration); 0 is the default
 }
 
 // serveDemo is --listen: the target alone until ctx ends, its URLs
@@ -141,7 +143,7 @@ func serveDemo(ctx context.Context, addr string, files demoFiles, opts demo.Opti
 	}
 	defer srv.Close()
 	if files.scenario != "" {
-		if err := os.WriteFile(files.scenario, demo.ScenarioYAML(srv.BaseURL()), 0o644); err != nil {
+		if err := os.WriteFile(files.scenario, demo.ScenarioYAMLFor(srv.BaseURL(), files.dur), 0o644); err != nil {
 			return err
 		}
 	}

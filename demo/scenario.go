@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,25 @@ const DefaultDuration = 2 * time.Minute
 // at its written length (DefaultDuration).
 func ScenarioYAML(baseURL string) []byte {
 	return []byte(strings.ReplaceAll(scenarioYAML, placeholderBase, strings.TrimRight(baseURL, "/")))
+}
+
+// stageDuration is a stage's length in the embedded YAML.
+var stageDuration = regexp.MustCompile(`\{duration: (\d+)s,`)
+
+// ScenarioYAMLFor is ScenarioYAML with every stage stretched or shrunk to
+// a run of dur, as Scenario does (0 means DefaultDuration): what
+// 'brink demo --listen --duration D --scenario-out FILE' writes.
+func ScenarioYAMLFor(baseURL string, dur time.Duration) []byte {
+	y := ScenarioYAML(baseURL)
+	if dur == 0 || dur == DefaultDuration {
+		return y
+	}
+	f := float64(dur) / float64(DefaultDuration)
+	return stageDuration.ReplaceAllFunc(y, func(m []byte) []byte {
+		secs, _ := strconv.Atoi(string(stageDuration.FindSubmatch(m)[1]))
+		d := time.Duration(float64(time.Duration(secs)*time.Second) * f).Round(time.Millisecond)
+		return []byte("{duration: " + d.String() + ",")
+	})
 }
 
 // Scenario builds the demo's scenario against a server at baseURL: three

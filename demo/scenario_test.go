@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/scenarios"
 )
 
 func TestScenarioLoadsAndScales(t *testing.T) {
@@ -51,5 +53,31 @@ func TestScenarioLoadsAndScales(t *testing.T) {
 	}
 	if _, err := Scenario(base, -time.Second); err == nil {
 		t.Error("negative duration: no error")
+	}
+}
+
+// The scenario --listen writes for --duration D is as long as the one the
+// demo runs for D, stage by stage (it used to stay 2m whatever D).
+func TestScenarioYAMLForScales(t *testing.T) {
+	const base = "http://127.0.0.1:45678"
+	for _, dur := range []time.Duration{0, 30 * time.Second, 7 * time.Second, 5 * time.Minute} {
+		sc, err := scenarios.Parse("demo.yaml", ScenarioYAMLFor(base, dur))
+		if err != nil {
+			t.Fatalf("%s: %v", dur, err)
+		}
+		want, err := Scenario(base, dur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Duration() != want.Duration() {
+			t.Errorf("%s: written scenario lasts %s, the demo's %s", dur, sc.Duration(), want.Duration())
+		}
+		for gi := range want.Groups {
+			for si, st := range want.Groups[gi].Stages {
+				if got := sc.Groups[gi].Stages[si].Duration; got != st.Duration {
+					t.Errorf("%s: group %d stage %d: %s, want %s", dur, gi, si, got, st.Duration)
+				}
+			}
+		}
 	}
 }
