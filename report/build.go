@@ -48,7 +48,7 @@ func (r *Recorder) Report() *Report {
 	rep.Nodes = withBaseline(nodeSeries(r.v.Polls), r.baseline)
 	rep.Panels = r.panelSeries()
 	if r.opts.Agents != nil {
-		rep.Agents = agentRows(r.opts.Agents(), end)
+		rep.Agents = agentRows(r.opts.Agents(), r.v.Start, end)
 	}
 	rep.Events = append([]Event{}, r.v.Events...)
 	sort.SliceStable(rep.Events, func(i, j int) bool { return rep.Events[i].Time.Before(rep.Events[j].Time) })
