@@ -71,6 +71,12 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Hold, k.scaleHelp, k.Abort, k.Note, k.Window, k.Help, k.Quit, k.panelsHelp}
 }
 
+// FindHelp is the one-line help during brink find: the search sets the
+// load, so hold and scale (refused there) are not offered.
+func (k KeyMap) FindHelp() []key.Binding {
+	return []key.Binding{k.Abort, k.Note, k.Window, k.Help, k.Quit, k.panelsHelp}
+}
+
 // DoneHelp is the one-line help once the run has ended: nothing is left
 // to control, and v toggles the verdict.
 func (k KeyMap) DoneHelp() []key.Binding {

@@ -233,3 +233,20 @@ func TestFocusScrollsEvents(t *testing.T) {
 		t.Errorf("down did not scroll forward")
 	}
 }
+
+// During brink find the help line offers no hold or scale: the search
+// sets the load and refuses them (it said "space hold • +/- scale").
+func TestFindHelpOffersNoHoldOrScale(t *testing.T) {
+	v := synthView(goldenSecs, 8)
+	v.Search = &report.Search{Unit: "users", Phase: "bisect", Current: 38, Bracket: [2]float64{37, 40}}
+	m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}}, 120, 40)
+	out := m.View()
+	for _, bad := range []string{"space hold", "+/- scale"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("find frame offers %q", bad)
+		}
+	}
+	if !strings.Contains(out, "a abort") {
+		t.Errorf("find frame lacks abort")
+	}
+}

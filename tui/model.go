@@ -429,6 +429,9 @@ func (m *Model) bottom() string {
 		return m.help.FullHelpView(keys.FullHelp())
 	}
 	short := keys.ShortHelp()
+	if m.d.find != "" {
+		short = keys.FindHelp()
+	}
 	if m.d.final != nil {
 		short = keys.DoneHelp()
 	}
