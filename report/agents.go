@@ -62,7 +62,7 @@ func printAgents(w io.Writer, rep *Report) {
 		return
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("  AGENTS\n    %-16s %-16s %6s %10s %8s %9s  %s\n", "name", "host", "share", "requests", "cpu", "clock", "state")
+	p("\n  AGENTS\n    %-16s %-16s %6s %10s %8s %9s  %s\n", "name", "host", "share", "requests", "cpu", "clock", "state")
 	for _, a := range rep.Agents {
 		state := "ok"
 		switch {
@@ -77,7 +77,6 @@ func printAgents(w io.Writer, rep *Report) {
 		p("    %-16s %-16s %5.0f%% %10d %7.0f%% %7.1fms  %s\n", termtext.Clean(a.Name), termtext.Clean(a.Host),
 			100*float64(a.Share), a.Requests, float64(a.CPUPercent), float64(a.ClockOffsetMs), termtext.Clean(state))
 	}
-	p("\n")
 }
 
 // lostAgentsText is what the verdict adds for a fleet run that lost

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -16,5 +17,18 @@ func TestAgentRowsRPSOverTheRun(t *testing.T) {
 	rows := agentRows(as, start, start.Add(10*time.Second))
 	if got := float64(rows[0].RPS); got != 50 {
 		t.Fatalf("rps %v, want 50 (500 requests over 10 s)", got)
+	}
+}
+
+// The AGENTS section sits apart like every other: one blank line before
+// it (it ran into the endpoints' table) and one after (there were two).
+func TestAgentsSectionSpacing(t *testing.T) {
+	rep := &Report{Agents: []AgentRow{{Name: "a1", Host: "vm", Share: 1, Requests: 10}}}
+	var b strings.Builder
+	printAgents(&b, rep)
+	printEvents(&b, &Report{Events: []Event{{Kind: EventNote, Text: "x"}}}, 100)
+	out := b.String()
+	if !strings.HasPrefix(out, "\n  AGENTS\n") || strings.Contains(out, "\n\n\n") {
+		t.Fatalf("spacing:\n%q", out)
 	}
 }
