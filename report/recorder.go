@@ -73,6 +73,10 @@ type Options struct {
 	// Agents, for a run sent by several generators, is their health now
 	// (report.agents[]); nil for one process.
 	Agents func() []measure.Agent
+	// Find: the run is brink find's, whose plan is a placeholder the
+	// search overrides: no stage events ("stage 1/1: probe to 0 users
+	// over 4m0s" said what was not so).
+	Find bool
 }
 
 // Recorder owns the timeline. Writers (engine tick callback, node poller,
@@ -367,6 +371,9 @@ func (r *Recorder) AddTick(t measure.Tick) {
 }
 
 func (r *Recorder) stageEvent(t *measure.Tick) {
+	if r.opts.Find {
+		return
+	}
 	text := fmt.Sprintf("stage %d", t.Stage+1)
 	if sc := r.v.Scenario; sc != nil && r.longest < len(sc.Groups) {
 		if n := len(sc.Groups[r.longest].Stages); t.Stage >= 0 && t.Stage < n {

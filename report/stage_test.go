@@ -69,3 +69,19 @@ func TestSummaryWraps(t *testing.T) {
 		}
 	}
 }
+
+// A find's plan is a placeholder the search overrides: no stage event
+// says it (its one stage "to 0 users over 4m0s" was not so).
+func TestFindHasNoStageEvents(t *testing.T) {
+	r := NewRecorder(scenario(false, nil), t0, Options{Find: true})
+	for i := 0; i < 3; i++ {
+		r.AddTick(tick(i, win{vus: 10, rps: 10, p95: 10}))
+	}
+	r.View(func(v *View) {
+		for _, e := range v.Events {
+			if e.Kind == EventStage {
+				t.Errorf("stage event in a find: %s", e.Text)
+			}
+		}
+	})
+}

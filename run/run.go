@@ -141,7 +141,7 @@ func newRunner(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer, fl *
 	// GeneratorStats.Overloaded: stalled, CPU-saturated or late in sending)
 	// is never the breakpoint.
 	ropts := report.Options{Version: o.Version,
-		GeneratorBottleneck: func(t *measure.Tick) bool { return t.Generator.Overloaded }}
+		GeneratorBottleneck: func(t *measure.Tick) bool { return t.Generator.Overloaded }, Find: o.Find != nil}
 	if fl != nil {
 		ropts.Agents = fl.Agents
 	}
