@@ -437,3 +437,28 @@ func steady(n int, w win, from int, change func(*win)) []win {
 	}
 	return ws
 }
+
+// A signal that recovered and broke again is said once in the verdict,
+// at its first breach ("p95 > 500 ms 3 s later; p95 > 500 ms 11 s later"
+// said nothing new).
+func TestVerdictSaysEachFollowedOnce(t *testing.T) {
+	r := NewRecorder(scenario(false, []scenarios.Threshold{p95lt500, errLt1pct}), t0, Options{})
+	ws := ramp(26, 10, func(i int) float64 {
+		if i >= 7 && i < 12 || i >= 17 {
+			return 900
+		}
+		return 100
+	})
+	for i := 4; i < len(ws); i++ {
+		ws[i].errs = ws[i].rps * 15 / 100
+	}
+	feed(t, r, ws, nil)
+	r.Finish(at(27))
+	v := r.Verdict()
+	if len(v.Followed) < 2 {
+		t.Fatalf("followed %+v: want the p95 breach twice (the test's premise)", v.Followed)
+	}
+	if !strings.HasPrefix(v.Text, "errors 15 % > 1 %") || strings.Count(v.Text, "p95 > 500 ms") != 1 {
+		t.Errorf("verdict %q", v.Text)
+	}
+}

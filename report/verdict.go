@@ -488,9 +488,20 @@ func (in *verdictIn) verdictText(v *Verdict, bp *violation) string {
 	fmt.Fprintf(&b, "%s at %s", bp.signal.Text, verdictLoad(v.OpenModel, bp.load.Groups, bp.load.VUs, bp.load.TargetRate, bp.load.RPS))
 	saidErrors := isErrorRate(bp.signal)
 	const most = 4 // the first few say what followed; the event log has the rest
-	for i, f := range v.Followed {
+	// Each signal once, at its first breach: one that recovered and broke
+	// again ("p95 > 500 ms 24 s later; p95 > 500 ms 33 s later") says
+	// nothing new.
+	said := map[string]bool{followedShort(bp.signal, in.shorts): true}
+	var firsts []Followed
+	for _, f := range v.Followed {
+		if t := followedShort(f.Signal, in.shorts); !said[t] {
+			said[t] = true
+			firsts = append(firsts, f)
+		}
+	}
+	for i, f := range firsts {
 		if i == most {
-			fmt.Fprintf(&b, "; %d more", len(v.Followed)-most)
+			fmt.Fprintf(&b, "; %d more", len(firsts)-most)
 			break
 		}
 		saidErrors = saidErrors || isErrorRate(f.Signal)
