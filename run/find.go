@@ -39,14 +39,11 @@ func (r *runner) startFind(stop context.Context) {
 	if r.find == nil {
 		return
 	}
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		defer r.guard()
+	r.goGuarded(func() {
 		defer close(r.find.done)
 		r.find.result = r.find.drv.Run(stop, r.eng)
 		r.stopEngine()
-	}()
+	})
 }
 
 // waitFind waits for the search to end (its result is then set).

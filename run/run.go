@@ -281,14 +281,11 @@ func (r *runner) startMetrics(ctx context.Context) {
 	if r.exp == nil {
 		return
 	}
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		defer r.guard()
+	r.goGuarded(func() {
 		if err := r.exp.Serve(ctx, r.metrics); err != nil {
 			r.logf("--metrics: %v (the run goes on)", err)
 		}
-	}()
+	})
 	r.logf("serving Prometheus metrics on http://%s/metrics", r.metrics.Addr())
 }
 
@@ -325,6 +322,17 @@ func (r *runner) guard() {
 	}
 }
 
+// goGuarded runs f on a goroutine of the run's background (r.bg, waited
+// for before run returns), a panic in it guarded.
+func (r *runner) goGuarded(f func()) {
+	r.bg.Add(1)
+	go func() {
+		defer r.bg.Done()
+		defer r.guard()
+		f()
+	}()
+}
+
 // breakpoint ramps the load down at the breakpoint when the scenario (or
 // --abort-on-breakpoint) asks for it.
 func (r *runner) breakpoint(report.Verdict) {
@@ -358,18 +366,14 @@ func (r *runner) startNodes(ctx context.Context) {
 		rec := onPoll
 		onPoll = func(p measure.Poll) { rec(p); r.find.drv.Poll(p) }
 	}
-	r.bg.Add(1)
-	go func() { defer r.bg.Done(); defer r.guard(); promquery.Run(ctx, r.src, onPoll) }()
+	r.goGuarded(func() { promquery.Run(ctx, r.src, onPoll) })
 }
 
 // startAutosave writes the report every 10 s until ctx ends, so a killed
 // process leaves most of its run behind.
 func (r *runner) startAutosave(ctx context.Context) {
 	path := r.o.ReportPath
-	r.bg.Add(1)
-	go func() {
-		defer r.bg.Done()
-		defer r.guard()
+	r.goGuarded(func() {
 		// Said once per distinct failure, through logf (the event log
 		// under the console): a full disk must not print every 10 s.
 		var said string
@@ -379,7 +383,7 @@ func (r *runner) startAutosave(ctx context.Context) {
 				r.logf("autosave %s: %s (the run goes on; the final report is tried again at the end)", path, msg)
 			}
 		})
-	}()
+	})
 }
 
 // reportOut writes the run's report once, on whichever way out comes
