@@ -387,7 +387,7 @@ func (m *Model) compose() string {
 		if !l.SideBySide {
 			h += l.Side.H
 		}
-		bottom = verdictView(&m.st, m.d.final, m.opts.ReportPath, m.w, h)
+		bottom = verdictView(&m.st, m.d.final, m.d.find, m.opts.ReportPath, m.w, h)
 	case l.SideBySide:
 		left := m.nodes.View()
 		if x := m.extra.View(); x != "" {

@@ -45,7 +45,7 @@ func numOr(n report.Num, f func(float64) string) string {
 // verdictView is the end-of-run panel: the outcome, the verdict in words,
 // what failed or could not be judged, and the whole run in figures. It
 // takes the node and event rows (v hides it).
-func verdictView(st *Styles, fin *final, reportPath string, w, h int) string {
+func verdictView(st *Styles, fin *final, find, reportPath string, w, h int) string {
 	f := &fin.f
 	var outcome string
 	switch {
@@ -60,7 +60,17 @@ func verdictView(st *Styles, fin *final, reportPath string, w, h int) string {
 	if fin.aborted != "" {
 		lines = append(lines, "  "+st.Warn.Render(truncate("aborted: "+fin.aborted, w-2)))
 	}
-	for _, l := range report.Wrap(fin.text, w-2) {
+	text := fin.text
+	if find != "" {
+		// A find's failed plateaus are part of the search: its answer
+		// first, then the run's own verdict, which reads them as
+		// breakpoints ("held up to 40 users" where 40 failed).
+		for _, l := range report.Wrap("find: max sustainable: "+find, w-2) {
+			lines = append(lines, "  "+st.Title.Render(l))
+		}
+		text = "whole run, every plateau together: " + text
+	}
+	for _, l := range report.Wrap(text, w-2) {
 		lines = append(lines, "  "+st.Value.Render(l))
 	}
 	if len(f.FailedThresholds) > 0 {

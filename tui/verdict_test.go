@@ -87,3 +87,18 @@ func TestVerdictSaysAborted(t *testing.T) {
 		t.Errorf("verdict panel does not say the run was aborted:\n%s", out)
 	}
 }
+
+// A finished find's verdict panel gives the search's answer first and says
+// the run's own verdict is of every plateau together (it read "No
+// breakpoint: it held up to 40 users" where 40 had failed the search).
+func TestVerdictSaysFindAnswer(t *testing.T) {
+	v := synthDone(t)
+	v.Search = &report.Search{Unit: "users", Found: true, Phase: "done", Answer: 38, Bracket: [2]float64{38, 39}, Precision: report.Num(0.013)}
+	m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}}, 120, 40)
+	out := m.View()
+	for _, want := range []string{"find: max sustainable: 38 users (bracket 38–39, ±1.3 %)", "whole run, every plateau together:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("find's verdict lacks %q:\n%s", want, out)
+		}
+	}
+}
