@@ -159,7 +159,6 @@ func TestFindClosedModelWithP95(t *testing.T) {
 	// S + 0.11(S+Z), where p95 is set by random queueing below N*, which
 	// no closed formula gives.)
 	const z, l = 400 * time.Millisecond, 800 * time.Millisecond
-	nStar := float64(capW) * (capS + z).Seconds() / capS.Seconds()
 	nSLO := float64(capW) * (l + z).Seconds() / capS.Seconds()
 	code, r, said := runFind(t, srv.URL, "--vus", "5", "--think", z.String(), "--p95", l.String(),
 		"--hold", "3s", "--settle", "1s", "--max-duration", "3m")
@@ -180,7 +179,8 @@ func TestFindClosedModelWithP95(t *testing.T) {
 	for _, p := range s.Plateaus {
 		x = math.Max(x, float64(p.RPS))
 	}
-	nStar = x * (capS + z).Seconds()
+	// N* = W(S+Z)/S = X(S+Z) with X the throughput reached.
+	nStar := x * (capS + z).Seconds()
 	want := math.Min(nSLO, nStar/0.9)
 	if a := float64(s.Answer); math.Abs(a-want) > 2*s.Goal*want {
 		t.Errorf("answer %g users, want within %g %% of %.1f (N* %.0f at %.0f rps, p95 limit %.1f)", a, 200*s.Goal, want, nStar, x, nSLO)

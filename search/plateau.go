@@ -133,13 +133,6 @@ func plateauSignals(v report.Verdict, rep *report.Report) []report.Signal {
 	return out
 }
 
-func numText(n report.Num) string {
-	if !n.Valid() {
-		return "-"
-	}
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", float64(n)), "0"), ".")
-}
-
 // nodeThresholds is the scenario's node thresholds.
 func (d *Driver) nodeThresholds() []nodeTh {
 	if d.sc.Nodes == nil {
