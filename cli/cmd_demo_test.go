@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -151,26 +150,10 @@ func TestDemoConsoleInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 30 s demo in tmux")
 	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
-			t.Fatal("tmux not installed; BRINK_REQUIRE_SERVERS=1")
-		}
-		t.Skip("tmux not installed (apt-get install -y tmux)")
-	}
-	dir := t.TempDir()
-	sock, rep := filepath.Join(dir, "tmux.sock"), filepath.Join(dir, "demo.json")
-	run := func(args ...string) string {
-		// A private server and no config: never the user's tmux.
-		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
+	run := privateTmux(t)
+	rep := filepath.Join(t.TempDir(), "demo.json")
 	shell := fmt.Sprintf("%s demo --duration 30s --speed 60 --report %s; echo EXIT=$?; sleep 60", brinkBin, rep)
 	run("new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", shell)
-	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
 
 	// what is called only on failure, to say what was still missing.
 	waitScreen := func(what func() string, d time.Duration, ok func(string) bool) string {

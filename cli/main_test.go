@@ -748,23 +748,14 @@ func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
 	dir := t.TempDir()
 	rep, errFile := filepath.Join(dir, "r.json"), filepath.Join(dir, "stderr")
 	statusFile := filepath.Join(dir, "status")
-	sock := fmt.Sprintf("brinkquit%d", os.Getpid())
-	tmux := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
+	tmux := privateTmux(t)
 	screen := func() string { return tmux("capture-pane", "-p", "-t", "q") }
 	// Ctrl-C reaches brink and the shell (whose trap keeps it alive to
 	// write brink's status; brink gets the default action back on exec);
 	// the pane stays after it exits, showing the summary.
-	tmux("-f", "/dev/null", "new-session", "-d", "-s", "q", "-x", "120", "-y", "50", "sh", "-c",
+	tmux("new-session", "-d", "-s", "q", "-x", "120", "-y", "50", "sh", "-c",
 		fmt.Sprintf("trap : INT; env TERM=xterm-256color %s probe %s --vus 2 --duration 60s --timeout 60s --report %s 2>%s; echo $? >%s",
 			brinkBin, srv.URL, rep, errFile, statusFile), ";", "set-option", "-t", "q", "remain-on-exit", "on")
-	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
 	waitFor(t, "the console", screen, "Throughput", 25*time.Second)
 	tmux("send-keys", "-t", "q", "q")
 	waitFor(t, "the console", screen, "Quit?", 5*time.Second)

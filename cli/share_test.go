@@ -349,7 +349,7 @@ func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
 // An SSH viewer (OpenSSH in tmux) pressing q while the load runs is told
 // that only they leave; y disconnects them and the run goes on to its end.
 func TestShareViewerQuitPromptInTmux(t *testing.T) {
-	tmux := requireBinary(t, "tmux")
+	requireBinary(t, "tmux")
 	sshBin := requireBinary(t, "ssh")
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "authorized_keys")
@@ -378,16 +378,7 @@ func TestShareViewerQuitPromptInTmux(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-done })
 
-	sock := filepath.Join(dir, "tmux.sock") // a private tmux server
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	run := privateTmux(t)
 	sshCmd := strings.Join([]string{sshBin, "-F", "/dev/null", "-p", strconv.Itoa(port), "-i", id,
 		"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=10", "-t", "dana@127.0.0.1"}, " ")

@@ -58,6 +58,26 @@ func risingNode(t *testing.T, loaded *atomic.Bool) *httptest.Server {
 	return s
 }
 
+// privateTmux is a tmux command bound to a server of the test's own (a
+// socket in a temporary directory, no config file): never the user's tmux,
+// nor one busy with other tests' sessions. The server is killed when the
+// test ends; without tmux the test skips (fails under
+// BRINK_REQUIRE_SERVERS=1).
+func privateTmux(t *testing.T) func(args ...string) string {
+	t.Helper()
+	tmux := requireBinary(t, "tmux")
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	return func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+}
+
 type tmuxSession struct {
 	t    *testing.T
 	name string
