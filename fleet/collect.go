@@ -100,5 +100,5 @@ func mark(t *measure.Tick, why string) {
 	} else {
 		g.Reason = why
 	}
-	g.Overloaded = true
+	g.Overloaded, g.Partial = true, true
 }

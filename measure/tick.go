@@ -203,6 +203,9 @@ type GeneratorStats struct {
 	// (engine.OverloadLimits) was passed.
 	Overloaded bool   `json:"overloaded"`
 	Reason     string `json:"reason,omitempty"`
+	// Partial: over a fleet, the window lacks an agent's load (lost or
+	// late), which Reason names; judged as Overloaded, said otherwise.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Lag summarises the send lags of one window.

@@ -25,9 +25,12 @@ func (r *Recorder) genHealth(t *measure.Tick) {
 	load := tickLoad(t)
 	at := t.Time.Add(-t.Window)
 	if over {
+		text := "brink itself overloaded (" + t.Generator.Reason + "): its latencies here are partly its own — "
+		if t.Generator.Partial {
+			text = "load short of the plan (" + t.Generator.Reason + "): client-side signals not judged here — "
+		}
 		r.addEvent(Event{Time: at, Kind: EventGeneratorOverloaded, Value: t.Generator.CPUPercent,
-			Text: "brink itself overloaded (" + t.Generator.Reason + "): its latencies here are partly its own — " +
-				r.loadText(load), Load: load})
+			Text: text + r.loadText(load), Load: load})
 		return
 	}
 	r.addEvent(Event{Time: at, Kind: EventGeneratorRecovered, Value: t.Generator.CPUPercent,

@@ -199,6 +199,8 @@ type WindowGenerator struct {
 	// a window is never the breakpoint.
 	Overloaded bool   `json:"overloaded"`
 	Reason     string `json:"reason,omitempty"`
+	// Partial: over a fleet, an agent's load was missing (lost or late).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // windowGenerator is nil for a tick without health figures (one not from
@@ -208,7 +210,7 @@ func windowGenerator(g measure.GeneratorStats) *WindowGenerator {
 		return nil
 	}
 	w := &WindowGenerator{CPUPercent: Num(g.CPUPercent), Cores: g.Cores, Stretch: Num(g.Stretch),
-		Overloaded: g.Overloaded, Reason: g.Reason}
+		Overloaded: g.Overloaded, Reason: g.Reason, Partial: g.Partial}
 	if g.SendLag.Count > 0 {
 		w.SendLags = g.SendLag.Count
 		w.SendLagP50Ms, w.SendLagP99Ms = Num(ms(g.SendLag.P50)), Num(ms(g.SendLag.P99))
