@@ -383,3 +383,20 @@ func TestFindSignalExits105(t *testing.T) {
 		t.Fatalf("search %+v, want the plateaus so far, not found, stopped from outside", r.Search)
 	}
 }
+
+// A find over agents: the agents run the search's plan, not the URL's
+// --duration (their load ended at it, and the search with it, "stopped
+// from outside", exit 98, after one plateau).
+func TestFindWithAgentsOutlivesDuration(t *testing.T) {
+	srv := newCapacityServer(t, capW, capS)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	ctl := startBrink(t, "find", srv.URL, "--headless", "--rate", "5", "--hold", "2s", "--settle", "0s", "--duration", "2s",
+		"--max-duration", "7s", "--agents", "1", "--nats-listen", "127.0.0.1:0", "--report", rep)
+	url := ctl.waitFor(t, agentLine, 20*time.Second)[1]
+	startBrink(t, "agent", "--nats", url, "--name", "a1")
+	code := ctl.wait(t, 60*time.Second)
+	r := readReport(t, rep)
+	if r.Search == nil || strings.Contains(r.Search.Why, "stopped from outside") || len(r.Search.Plateaus) < 2 {
+		t.Fatalf("exit %d, search %+v: the search was cut by the URL's --duration\n%s", code, r.Search, ctl.stderr.String())
+	}
+}

@@ -66,7 +66,14 @@ func Execute(sc *scenarios.Scenario, o Options, stdout, stderr io.Writer) int {
 	var fl *fleet.Controller
 	if o.Fleet.Agents > 0 {
 		var code int
-		if fl, code = prepareFleet(sc, o, stderr); fl == nil {
+		// The agents run the plan they are sent: for a find it is the
+		// search's (as long as --max-duration), not the scenario's own, which
+		// ended their load at its duration (30 s for a URL) mid-search.
+		fsc := sc
+		if o.Find != nil {
+			fsc = search.Prepare(sc, o.Find.MaxDuration)
+		}
+		if fl, code = prepareFleet(fsc, o, stderr); fl == nil {
 			return code
 		}
 		defer fl.Close()
