@@ -71,8 +71,22 @@ func RunAgent(ctx context.Context, o AgentOptions) error {
 	a.hello = proto.HelloMsg{ID: a.id, Name: o.Name, Host: host, Cores: runtime.GOMAXPROCS(0), Brink: o.Version, Proto: proto.Version}
 	// A dropped connection is retried for ever: a blip shorter than
 	// LostAfter changes nothing, a longer one stops the load (watchdog).
+	// Each loss and return of the bus is said once: an agent whose
+	// controller's embedded bus went with it would otherwise wait in
+	// silence.
 	nc, err := nats.Connect(o.URL, nats.Name("brink agent "+o.Name), nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond))
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			why := "closed"
+			if err != nil {
+				why = err.Error()
+			}
+			o.Logf("agent %s: bus %s lost (%s); retrying until it is back (a controller's embedded bus ends with its run: start the next run's printed command instead, Ctrl-C to stop)",
+				o.Name, redactURL(o.URL), why)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			o.Logf("agent %s: bus back at %s; waiting for work", o.Name, redactURL(nc.ConnectedUrlRedacted()))
+		}))
 	if err != nil {
 		return fmt.Errorf("agent: connect to %s: %w", redactURL(o.URL), err)
 	}

@@ -485,3 +485,39 @@ func TestFleetMergesWebSocketWindows(t *testing.T) {
 			union.TotalCount(), union.ValueAtQuantile(99))
 	}
 }
+
+// An agent whose bus goes away (a controller's embedded bus ends with its
+// run) says so once, and what to do, rather than wait in silence.
+func TestAgentSaysWhenItsBusIsGone(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	defer s.Shutdown()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	logs := &syncBuf{}
+	go func() {
+		defer close(done)
+		_ = RunAgent(ctx, AgentOptions{URL: s.ClientURL(), Name: "solo", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "waiting for work"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent never connected:\n%s", logs.String())
+		}
+	}
+	s.Shutdown()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "agent solo: bus "); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent said nothing of its lost bus:\n%s", logs.String())
+		}
+	}
+	if l := logs.String(); !strings.Contains(l, "lost") || !strings.Contains(l, "start the next run's printed command") || strings.Count(l, " lost (") != 1 {
+		t.Errorf("lost-bus line:\n%s", l)
+	}
+}
