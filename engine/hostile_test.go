@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,22 +99,7 @@ func writeUpTo(c net.Conn, head string, n int) {
 
 // peakRSS is the process's peak resident set (VmHWM) in KiB, or 0 where
 // /proc is missing.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb int64
-			for _, ch := range strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")) {
-				kb = kb*10 + int64(ch-'0')
-			}
-			return kb
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return procStatusKiB("VmHWM") }
 
 // A response that claims a huge body (Content-Length 64 GiB or 2^48, a
 // chunk of 0xfffffffff bytes) or simply sends more than max_body is an

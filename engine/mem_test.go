@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,15 +49,19 @@ func serveWSEcho() {
 	}))
 }
 
-func rssBytes() int64 {
+func rssBytes() int64 { return procStatusKiB("VmRSS") << 10 }
+
+// procStatusKiB is one "Name:  N kB" field of /proc/self/status (VmRSS,
+// VmHWM …) in KiB, or 0 where there is none (not Linux).
+func procStatusKiB(name string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if f := bytes.Fields(line); len(f) >= 2 && string(f[0]) == "VmRSS:" {
-			kb, _ := strconv.ParseInt(string(f[1]), 10, 64)
-			return kb << 10
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == name+":" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb
 		}
 	}
 	return 0
