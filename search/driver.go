@@ -204,16 +204,31 @@ func Prepare(sc *scenarios.Scenario, maxDuration time.Duration) *scenarios.Scena
 	return &out
 }
 
-// targets are the groups' targets at load (in the search's unit).
+// targets are the groups' targets at load (in the search's unit). Closed
+// groups' users are whole and add up to the load's share of them (largest
+// remainders get the odd users): each rounded on its own, 567 users were
+// 284 + 284 = 568 held.
 func (d *Driver) targets(load float64) []report.PlateauGroup {
 	f := load / d.total
 	out := make([]report.PlateauGroup, len(d.bases))
+	var want, sum float64
 	for i, b := range d.bases {
 		t := b.target * f
 		if !b.open {
-			t = math.Round(t)
+			want += t
+			t = math.Floor(t)
+			sum += t
 		}
 		out[i] = report.PlateauGroup{Name: b.name, Target: t}
+	}
+	for left := math.Round(want) - sum; left > 0; left-- {
+		best, bestRem := -1, -1.0
+		for i, b := range d.bases {
+			if rem := b.target*f - out[i].Target; !b.open && rem > bestRem {
+				best, bestRem = i, rem
+			}
+		}
+		out[best].Target++
 	}
 	return out
 }

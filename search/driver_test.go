@@ -110,6 +110,10 @@ func TestTargetsScaleTogether(t *testing.T) {
 	if got[0].Target != 210 || got[1].Target != 210 || got[2].Target != 70 {
 		t.Fatalf("targets at 420 users: %+v", got)
 	}
+	// Whole users that add up to the load: 567 is 284 + 283, not 284 + 284.
+	if got := d.targets(567); got[0].Target+got[1].Target != 567 || got[2].Target != 94.5 {
+		t.Fatalf("targets at 567 users: %+v", got)
+	}
 	p := Prepare(sc, time.Minute)
 	for _, g := range p.Groups {
 		if g.Start != 0 || len(g.Stages) != 1 || g.Stages[0].Target != 0 || g.Stages[0].Duration < time.Minute {
