@@ -31,6 +31,7 @@ import (
 	"github.com/brink-load/brink/fleet/proto"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 )
 
 // Limits of the protocol's timing.
@@ -300,7 +301,11 @@ func (c *Controller) gather(ctx context.Context) error {
 			if err != nil {
 				if errors.Is(err, proto.ErrVersion) && m.Agent != "" && !refused[m.Agent] {
 					refused[m.Agent] = true
-					fmt.Fprintf(c.o.Say, "brink: agent %s refused: %v\n", m.Agent, err)
+					who := m.Agent
+					if h := m.Hello; h != nil && h.Name != "" {
+						who = fmt.Sprintf("%s (%s, brink %s)", termtext.Clean(h.Name), termtext.Clean(h.Host), termtext.Clean(h.Brink))
+					}
+					fmt.Fprintf(c.o.Say, "brink: agent %s refused: %v\n", who, err)
 					_ = c.publish(proto.Agent(m.Agent), &proto.Msg{Type: proto.TypeRefused,
 						Refused: fmt.Sprintf("this controller speaks brink fleet protocol %d", proto.Version)})
 				}

@@ -166,15 +166,24 @@ func Decode(data []byte) (*Msg, error) {
 		return &m, nil
 	}
 	var head struct {
-		V     int    `json:"v"`
-		Type  string `json:"t"`
-		Agent string `json:"a"`
+		V     int       `json:"v"`
+		Type  string    `json:"t"`
+		Agent string    `json:"a"`
+		Hello *HelloMsg `json:"hello"` // read leniently: the refusal names the agent, not its id
 	}
 	if err2 := json.Unmarshal(data, &head); err2 != nil {
-		return nil, fmt.Errorf("fleet message: %w", err2)
+		// A hello of another shape still has the envelope's head.
+		head.Hello = nil
+		if err3 := json.Unmarshal(data, &struct {
+			V     *int    `json:"v"`
+			Type  *string `json:"t"`
+			Agent *string `json:"a"`
+		}{&head.V, &head.Type, &head.Agent}); err3 != nil {
+			return nil, fmt.Errorf("fleet message: %w", err2)
+		}
 	}
 	if head.V != Version {
-		return &Msg{V: head.V, Type: head.Type, Agent: head.Agent},
+		return &Msg{V: head.V, Type: head.Type, Agent: head.Agent, Hello: head.Hello},
 			fmt.Errorf("%w: the peer speaks brink fleet protocol %d, this brink %d (run the same brink version on the controller and every agent)", ErrVersion, head.V, Version)
 	}
 	return nil, fmt.Errorf("fleet %s message: %w", head.Type, err)

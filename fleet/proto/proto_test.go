@@ -20,6 +20,15 @@ func TestDecodeRefusesAnotherVersionByName(t *testing.T) {
 	if m == nil || m.Agent != "abc" || m.Type != TypeHello {
 		t.Errorf("head = %+v, want the sender and type for the refusal", m)
 	}
+	// The refusal names the agent as it named itself, not by its id.
+	m, err = Decode([]byte(`{"v":2,"t":"hello","a":"d98441a05c1fbc22","hello":{"id":"d98441a05c1fbc22","name":"gen-1","host":"vm","brink":"0.2.0","extra":[1]}}`))
+	if !errors.Is(err, ErrVersion) || m == nil || m.Hello == nil || m.Hello.Name != "gen-1" || m.Hello.Brink != "0.2.0" {
+		t.Errorf("another version's hello: %+v, %v; want its name and brink version", m, err)
+	}
+	// A hello of another shape still gives the head.
+	if m, err := Decode([]byte(`{"v":2,"t":"hello","a":"abc","hello":{"name":7}}`)); !errors.Is(err, ErrVersion) || m == nil || m.Agent != "abc" {
+		t.Errorf("another shape: %+v, %v; want the head and ErrVersion", m, err)
+	}
 	b, err := Encode(&Msg{Type: TypePing})
 	if err != nil {
 		t.Fatal(err)
