@@ -303,7 +303,17 @@ func (c *Controller) gather(ctx context.Context) error {
 					refused[m.Agent] = true
 					who := m.Agent
 					if h := m.Hello; h != nil && h.Name != "" {
-						who = fmt.Sprintf("%s (%s, brink %s)", termtext.Clean(h.Name), termtext.Clean(h.Host), termtext.Clean(h.Brink))
+						var about []string
+						if h.Host != "" {
+							about = append(about, termtext.Clean(h.Host))
+						}
+						if h.Brink != "" {
+							about = append(about, "brink "+termtext.Clean(h.Brink))
+						}
+						who = termtext.Clean(h.Name)
+						if len(about) > 0 {
+							who += " (" + strings.Join(about, ", ") + ")"
+						}
 					}
 					fmt.Fprintf(c.o.Say, "brink: agent %s refused: %v\n", who, err)
 					_ = c.publish(proto.Agent(m.Agent), &proto.Msg{Type: proto.TypeRefused,

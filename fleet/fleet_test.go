@@ -273,7 +273,7 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 	if err := <-prep; err == nil || !strings.Contains(err.Error(), "0 joined") {
 		t.Errorf("prepare with only a refused agent: %v", err)
 	}
-	if !strings.Contains(say.String(), "agent future refused") || !strings.Contains(say.String(), "protocol 2, this brink 1") {
+	if !strings.Contains(say.String(), "agent next refused") || !strings.Contains(say.String(), "protocol 2, this brink 1") {
 		t.Errorf("the refusal is not said:\n%s", say.String())
 	}
 	c.Close()
