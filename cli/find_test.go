@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -294,6 +295,24 @@ func TestFindRequire(t *testing.T) {
 	}
 	if code != exitOK || !r.Search.Met {
 		t.Fatalf("--require %g: exit %d, met %v, want 0\n%s", math.Max(1, math.Floor(ans/2)), code, r.Search.Met, said)
+	}
+}
+
+// A dead target: nothing holds, not even the least load; that is a failed
+// system (99), never a pass, with or without --require.
+func TestFindDeadTargetFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused from here on
+	code, r, said := runFind(t, "http://"+addr+"/", "--vus", "2", "--hold", "2s", "--settle", "1s", "--max-duration", "1m")
+	if code != exitThreshold || r.Search.Met || float64(r.Search.Answer) != 0 {
+		t.Fatalf("exit %d, met %v, answer %v; want 99, not met, 0\n%s", code, r.Search.Met, r.Search.Answer, said)
+	}
+	if !strings.Contains(said, "Nothing held, not even the least load tried: exit code 99.") || !strings.Contains(said, "max sustainable: none, limited by") {
+		t.Errorf("the summary does not say nothing held:\n%s", said)
 	}
 }
 

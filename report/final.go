@@ -65,6 +65,8 @@ func (o outcome) text() string {
 		return "Stopped from outside before the plan ended (" + o.aborted + "): exit code 105."
 	case o.search != nil && !o.search.Found:
 		return "Inconclusive: the search found no answer: exit code 98."
+	case o.search != nil && !o.search.Met && o.search.Answer <= 0:
+		return "Nothing held, not even the least load tried: exit code 99."
 	case o.search != nil && !o.search.Met:
 		return "The answer is below --require " + trimFloat(o.search.Require, 1) + ": exit code 99."
 	case o.search != nil:

@@ -28,7 +28,8 @@ type Search struct {
 	Goal      float64 `json:"goal"`
 	// Limit is what failed the lowest failed plateau (nil when none did).
 	Limit *SearchLimit `json:"limit"`
-	// Require is --require (0: none); Met whether the answer reached it.
+	// Require is --require (0: none); Met whether the answer reached it
+	// (never when nothing held).
 	Require float64 `json:"require,omitempty"`
 	Met     bool    `json:"met,omitempty"`
 	Why     string  `json:"why,omitempty"`
@@ -135,7 +136,10 @@ func SearchLine(s *Search) string {
 		return ""
 	}
 	var b strings.Builder
-	if s.Found {
+	if s.Found && s.Answer <= 0 {
+		// Nothing held: no bracket to give, the least load tried failed.
+		b.WriteString("max sustainable: none")
+	} else if s.Found {
 		fmt.Fprintf(&b, "max sustainable: %s", searchLoad(float64(s.Answer), s.Unit))
 		if s.Bracket[1] > 0 {
 			fmt.Fprintf(&b, " (bracket %s–%s, ±%s)", trimFloat(s.Bracket[0], 1), trimFloat(s.Bracket[1], 1),
@@ -166,6 +170,9 @@ func bracketEnd(v float64, unit string) string {
 // searchLoad is a load in the search's unit: "612 users", "160/s".
 func searchLoad(v float64, unit string) string {
 	if unit == "users" {
+		if v == 1 {
+			return "1 user"
+		}
 		return trimFloat(v, 0) + " users"
 	}
 	return trimFloat(v, 1) + unit
