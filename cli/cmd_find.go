@@ -49,6 +49,20 @@ Flags:
 		return code
 	}
 	p.noteSet(fs)
+	// The search sets the load and how long each step lasts: a flag that
+	// shapes a fixed plan would be taken and silently do nothing.
+	var planOnly []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "duration", "to", "over", "rate-to", "abort-on-breakpoint":
+			planOnly = append(planOnly, "--"+fl.Name)
+		}
+	})
+	if len(planOnly) > 0 {
+		fmt.Fprintf(stderr, "brink find: %s shape a fixed plan, which find replaces with its plateaus: use --hold, --settle, --start, --max-duration\n",
+			strings.Join(planOnly, ", "))
+		return exitUsage
+	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "brink find: want exactly one URL or scenario FILE (try 'brink find --help')")
 		return exitUsage

@@ -419,3 +419,12 @@ func TestFindWithAgentsOutlivesDuration(t *testing.T) {
 		t.Fatalf("exit %d, search %+v: the search was cut by the URL's --duration\n%s", code, r.Search, ctl.stderr.String())
 	}
 }
+
+// Flags that shape a fixed plan are refused by find, not taken and ignored.
+func TestFindRefusesPlanFlags(t *testing.T) {
+	var out, errb syncBuffer
+	code := runMain([]string{"find", "http://127.0.0.1:1/", "--duration", "10s", "--rate-to", "50"}, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "brink find: --duration, --rate-to shape a fixed plan") {
+		t.Errorf("exit %d, stderr %q; want 2 and the flags named", code, errb.String())
+	}
+}
