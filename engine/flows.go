@@ -163,9 +163,18 @@ func (v *vu) useRow(i int) {
 	}
 }
 
+// Backoff between a VU's tries of a failed setup: a broken login is not
+// hammered in a tight loop when the group has no think time.
+const (
+	setupBackoffMin = time.Second
+	setupBackoffMax = 30 * time.Second
+)
+
 // runSetup runs the group's setup requests, when the VU starts. If one
-// fails, the VU runs them again before its next iteration (a login
-// refused while the target was starting is tried again, after think).
+// fails, the VU runs them again before an iteration once its backoff has
+// passed (1s doubling to 30s, reset on success, never past the run's
+// planned end): a login refused while the target was starting is tried
+// again, a broken one is not hammered.
 func (v *vu) runSetup() {
 	v.setupDone = true
 	for _, ep := range v.g.setupEps {
@@ -176,6 +185,34 @@ func (v *vu) runSetup() {
 			v.setupDone = false
 		}
 	}
+	if v.setupDone {
+		v.setupBackoff = 0
+		return
+	}
+	d := max(v.setupBackoff, setupBackoffMin)
+	v.setupBackoff = min(2*d, setupBackoffMax)
+	// Never past the run's planned end (a hold moves it); at the end the
+	// VU's leave or the cut ends the wait anyway.
+	if left := v.e.Planned() - v.e.sinceStart(); left > 0 && left < d {
+		d = left
+	}
+	v.setupAt = time.Now().Add(d)
+}
+
+// retrySetup runs a failed setup again when its backoff has passed.
+func (v *vu) retrySetup() {
+	if !time.Now().Before(v.setupAt) {
+		v.runSetup()
+	}
+}
+
+// waitSetup holds a closed VU whose setup failed until its next try is
+// due. It returns false when the VU must leave (as think does).
+func (v *vu) waitSetup() bool {
+	if v.setupDone {
+		return true
+	}
+	return v.pause(time.Until(v.setupAt))
 }
 
 // ready reports whether every variable ep needs has a value; if not, the

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -531,5 +532,52 @@ func TestEnvValueIsRedactedInFailures(t *testing.T) {
 	}
 	if !redacted {
 		t.Error("no failure message says bad key: <redacted>")
+	}
+}
+
+// A VU whose setup fails waits before trying it again, backing off: with
+// no think time a broken login is tried a few times per VU over a 3 s
+// run (at 0 s, after 1 s, after 2 s more), not in a tight loop. Both
+// models; the bound counts tries the backoff allows, not timing.
+func TestFailedSetupBacksOff(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		t.Run(fmt.Sprint("open=", open), func(t *testing.T) {
+			var logins, orders atomic.Int64
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+				logins.Add(1)
+				w.WriteHeader(http.StatusUnauthorized)
+			})
+			mux.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) { orders.Add(1) })
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			g := scenarios.Group{Name: "g",
+				Setup: []scenarios.Request{{Name: "login", Method: "POST", URL: scenarios.MustTemplate(srv.URL + "/login"),
+					Extract: []scenarios.Extract{{Name: "token", JSON: scenarios.MustJSONPath("$.access_token")}}}},
+				Requests: []scenarios.Request{{Name: "orders", URL: scenarios.MustTemplate(srv.URL + "/orders?t={{.token}}")}},
+			}
+			const vus = 2
+			if open {
+				g = constRate(g, 200, 3*time.Second, vus)
+			} else {
+				g = constVUs(g, vus, 3*time.Second)
+			}
+			sc := scenario(100*time.Millisecond, g)
+			if err := scenarios.Validate(sc); err != nil {
+				t.Fatal(err)
+			}
+			_, tk := run(t, sc, Options{}, 30*time.Second)
+			// Per VU: the first try, then one each after 1 s and 2 s more
+			// (the last capped at the run's end); one spare for the end.
+			if n := logins.Load(); n == 0 || n > vus*4 {
+				t.Fatalf("%d logins by %d VUs over 3 s, want 1..%d", n, vus, vus*4)
+			}
+			if orders.Load() != 0 {
+				t.Fatal("orders sent without a token")
+			}
+			if tk.sum().Errors[measure.ErrStatus4xx] == 0 {
+				t.Fatal("the refused login is not counted")
+			}
+		})
 	}
 }

@@ -60,8 +60,12 @@ type vu struct {
 	// whether any extracted value may be a secret to hide from failures.
 	have      []bool
 	secret    bool
-	setupDone bool       // every setup request succeeded
-	jar       *cookieJar // nil with cookies: false
+	setupDone bool // every setup request succeeded
+	// After a failed setup: when it may run again, and the wait after
+	// the next failure (flows.go).
+	setupAt      time.Time
+	setupBackoff time.Duration
+	jar          *cookieJar // nil with cookies: false
 
 	sendMu sync.Mutex // WebSocket: one send callback at a time
 
@@ -130,7 +134,7 @@ func (v *vu) runClosed() {
 			return
 		}
 		connErr := v.iterate(time.Time{})
-		if !v.think(connErr) {
+		if !v.think(connErr) || !v.waitSetup() {
 			return
 		}
 	}
@@ -176,6 +180,11 @@ func (v *vu) think(connErr bool) bool {
 	if connErr && d < 10*time.Millisecond {
 		d = 10 * time.Millisecond
 	}
+	return v.pause(d)
+}
+
+// pause waits d, returning false (as think) when the VU must leave.
+func (v *vu) pause(d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
@@ -212,7 +221,7 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 	v.iter++
 	v.nextRow()
 	if !v.setupDone {
-		v.runSetup() // the last try failed: log in again first
+		v.retrySetup() // the last try failed: log in again first, after its backoff
 	}
 	eps := v.g.eps
 	if v.g.cum != nil { // pick: weighted runs one request

@@ -70,7 +70,7 @@ func (v *vu) runWS() {
 		}
 		backoff = min(2*backoff, wsMaxBackoff)
 		if !v.setupDone && v.e.vuCtx.Err() == nil {
-			v.runSetup() // log in again before connecting
+			v.retrySetup() // log in again before connecting, after its backoff
 		}
 	}
 }
