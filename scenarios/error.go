@@ -14,6 +14,9 @@ type Error struct {
 	Col   int
 	Field string
 	Msg   string
+	// ref is a field whose line the message names: Parse puts " at line
+	// N" before Msg's last "')" ("(by 'create' at line 31)").
+	ref string
 }
 
 func (e *Error) Error() string {

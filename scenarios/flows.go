@@ -1,6 +1,9 @@
 package scenarios
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // Flows: a group's per-VU variables. Validate gives each variable a slot
 // (data columns first, then extracted names, in the order written) and
@@ -76,6 +79,86 @@ func (v *validator) flows(g *Group, f string) {
 		v.bind(ws.Send, wf+".send", slots)
 		v.bind(ws.ReplyContains, wf+".reply_contains", slots)
 	}
+	v.usedBeforeExtract(g, f, slots[:columns], slots)
+}
+
+// usedBeforeExtract makes a {{.name}} that no earlier setup request or
+// request of the iteration extracts (and no data column names) a load-time
+// error: the first iteration would fail it as extract. With pick:
+// weighted any request may run first, and a websocket sees only setup's
+// variables (its VU half has its own), so there a variable must come from
+// setup or data.
+func (v *validator) usedBeforeExtract(g *Group, f string, columns, slots []string) {
+	have := slices.Clone(columns)
+	check := func(t *Template, tf, why string) {
+		for _, name := range t.Vars() {
+			if slices.Contains(have, name) || !slices.Contains(slots, name) {
+				continue // set by now, or unknown (bind said so)
+			}
+			by, at := extractor(g, f, name)
+			msg := fmt.Sprintf("{{.%s}} is used before it is extracted", name)
+			if by != "" {
+				msg += fmt.Sprintf(" (by '%s')", by)
+			}
+			v.errs = append(v.errs, &Error{Field: tf, Msg: msg + why, ref: at})
+		}
+	}
+	checkReq := func(r *Request, rf, why string) {
+		check(r.URL, rf+".url", why)
+		for _, h := range r.Headers {
+			check(h.Value, rf+".headers."+h.Name, why)
+		}
+		check(r.Body, rf+".body", why)
+	}
+	extracted := func(r *Request) {
+		for _, x := range r.Extract {
+			have = append(have, x.Name)
+		}
+	}
+	for j := range g.Setup {
+		checkReq(&g.Setup[j], index(f+".setup", j), "")
+		extracted(&g.Setup[j])
+	}
+	fromSetup := slices.Clone(have)
+	weighted := g.Pick == PickWeighted
+	for j := range g.Requests {
+		why := ""
+		if weighted {
+			why = "; with pick: weighted any request may run first: extract it in setup"
+		}
+		checkReq(&g.Requests[j], index(f+".requests", j), why)
+		if !weighted {
+			extracted(&g.Requests[j])
+		}
+	}
+	if ws := g.WebSocket; ws != nil {
+		have = fromSetup
+		wf := f + ".websocket"
+		why := "; a websocket sees only setup's and data's variables"
+		check(ws.URL, wf+".url", why)
+		for _, h := range ws.Headers {
+			check(h.Value, wf+".headers."+h.Name, why)
+		}
+		check(ws.Send, wf+".send", why)
+		check(ws.ReplyContains, wf+".reply_contains", why)
+	}
+}
+
+// extractor names the first request of g that extracts name, and its field.
+func extractor(g *Group, f, name string) (by, field string) {
+	for _, rs := range []struct {
+		key  string
+		reqs []Request
+	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+		for j := range rs.reqs {
+			for _, x := range rs.reqs[j].Extract {
+				if x.Name == name {
+					return rs.reqs[j].Name, index(f+"."+rs.key, j)
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 func (v *validator) bind(t *Template, f string, slots []string) {

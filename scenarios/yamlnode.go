@@ -413,6 +413,13 @@ func (d *decoder) mark(n ast.Node, field string) {
 // field: "groups[0].requests[1].url" falls back to "groups[0].requests[1]".
 func (d *decoder) locate(e *Error) {
 	e.File = d.file
+	if e.ref != "" {
+		if p, ok := d.pos[e.ref]; ok {
+			if i := strings.LastIndex(e.Msg, "')"); i >= 0 {
+				e.Msg = fmt.Sprintf("%s at line %d%s", e.Msg[:i+1], p.line, e.Msg[i+1:])
+			}
+		}
+	}
 	f := e.Field
 	for f != "" {
 		if p, ok := d.pos[f]; ok {
