@@ -182,9 +182,12 @@ func TestFindClosedModelWithP95(t *testing.T) {
 	}
 	// N* = W(S+Z)/S = X(S+Z) with X the throughput reached.
 	nStar := x * (capS + z).Seconds()
-	want := math.Min(nSLO, nStar/0.9)
-	if a := float64(s.Answer); math.Abs(a-want) > 2*s.Goal*want {
-		t.Errorf("answer %g users, want within %g %% of %.1f (N* %.0f at %.0f rps, p95 limit %.1f)", a, 200*s.Goal, want, nStar, x, nSLO)
+	// The knee is at N*/0.9 when the server keeps X up; on a busy box a
+	// plateau just past N* may serve a little under X and fail the 90 %
+	// rule early, but never before saturation: between N* and N*/0.9.
+	hi := math.Min(nSLO, nStar/0.9)
+	if a := float64(s.Answer); a < nStar*(1-2*s.Goal) || a > hi*(1+2*s.Goal) {
+		t.Errorf("answer %g users, want between N* %.1f and the knee %.1f, ±%g %% (at %.0f rps, p95 limit %.1f)", a, nStar, hi, 200*s.Goal, x, nSLO)
 	}
 }
 
@@ -404,16 +407,16 @@ func TestFindSignalExits105(t *testing.T) {
 }
 
 // A find over agents: the agents run the search's plan, not the URL's
-// --duration (their load ended at it, and the search with it, "stopped
-// from outside", exit 98, after one plateau).
+// default 30 s probe plan (their load ended at it, and the search with it,
+// "stopped from outside", exit 98). The search outlives 30 s.
 func TestFindWithAgentsOutlivesDuration(t *testing.T) {
 	srv := newCapacityServer(t, capW, capS)
 	rep := filepath.Join(t.TempDir(), "r.json")
-	ctl := startBrink(t, "find", srv.URL, "--headless", "--rate", "5", "--hold", "2s", "--settle", "0s", "--duration", "2s",
-		"--max-duration", "7s", "--agents", "1", "--nats-listen", "127.0.0.1:0", "--report", rep)
+	ctl := startBrink(t, "find", srv.URL, "--headless", "--rate", "5", "--hold", "2s", "--settle", "0s",
+		"--max-duration", "36s", "--agents", "1", "--nats-listen", "127.0.0.1:0", "--report", rep)
 	url := ctl.waitFor(t, agentLine, 20*time.Second)[1]
 	startBrink(t, "agent", "--nats", url, "--name", "a1")
-	code := ctl.wait(t, 60*time.Second)
+	code := ctl.wait(t, 90*time.Second)
 	r := readReport(t, rep)
 	if r.Search == nil || strings.Contains(r.Search.Why, "stopped from outside") || len(r.Search.Plateaus) < 2 {
 		t.Fatalf("exit %d, search %+v: the search was cut by the URL's --duration\n%s", code, r.Search, ctl.stderr.String())
