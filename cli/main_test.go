@@ -585,8 +585,11 @@ func TestProbeAtClosedPortFails(t *testing.T) {
 	if len(r.Thresholds) != 1 || !r.Thresholds[0].Default || r.Thresholds[0].OK || r.Thresholds[0].Metric != "http_req_failed" {
 		t.Fatalf("thresholds %+v, want the default http_req_failed, failed", r.Thresholds)
 	}
+	// Whether 2 s hold 3 windows of the sustain rule (a breakpoint) or
+	// not (the whole-run default failed) is the box's timing: either way
+	// the verdict names the failed default.
 	if r.Passed || !strings.Contains(out.String(), "'rate<5%' (default)") ||
-		!strings.Contains(r.Verdict.Text, "the default one failed (errors 100 % > 5 %)") {
+		!strings.Contains(r.Verdict.Text, "errors 100 % > 5 %") {
 		t.Fatalf("passed %v; summary:\n%s", r.Passed, out.String())
 	}
 }

@@ -199,7 +199,9 @@ nodes:
 		}
 		wantRPS := float64(reqs) / secs
 		gotRPS := one(t, prom, `sum(rate(brink_http_requests_total[10s]))`, at)
-		if !within(gotRPS, wantRPS, 0.05) {
+		// rate() extrapolates over the scrapes in its range, whose times
+		// a busy box moves: a sanity check (the totals above are exact).
+		if !within(gotRPS, wantRPS, 0.15) {
 			t.Errorf("Prometheus rps %.1f, report %.1f over the same 10 s", gotRPS, wantRPS)
 		}
 	} else {
