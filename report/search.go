@@ -85,6 +85,29 @@ type Plateau struct {
 	CooldownS float64 `json:"cooldown_s,omitempty"`
 }
 
+// PlateauOutcome is how a plateau ended (find's search records it).
+type PlateauOutcome int
+
+const (
+	PlateauHeld   PlateauOutcome = iota // every threshold held and throughput followed the load
+	PlateauFailed                       // a threshold broke (sustained) or the knee was passed
+	// PlateauUnjudged: the plateau could not be judged (brink itself was
+	// the bottleneck, the node source was down): neither held nor failed.
+	PlateauUnjudged
+)
+
+// Outcome is how the plateau ended; not judged comes first, as such a
+// plateau did not fail either.
+func (p *Plateau) Outcome() PlateauOutcome {
+	switch {
+	case !p.Judged:
+		return PlateauUnjudged
+	case !p.Held:
+		return PlateauFailed
+	}
+	return PlateauHeld
+}
+
 // SignalKnee is a plateau's throughput falling behind its load: achieved
 // rps under 90 % of what the plateaus before it predict.
 const SignalKnee = "knee"
@@ -206,13 +229,7 @@ func printSearch(w io.Writer, s *Search, width int) {
 	}
 	p(")\n")
 	for _, pl := range s.Plateaus {
-		mark := "✓"
-		switch {
-		case !pl.Judged:
-			mark = "?"
-		case !pl.Held:
-			mark = "✗"
-		}
+		mark := [...]string{PlateauHeld: "✓", PlateauFailed: "✗", PlateauUnjudged: "?"}[pl.Outcome()]
 		var why []string
 		for _, sig := range pl.Signals {
 			why = append(why, sig.Text)

@@ -309,16 +309,13 @@ func (d *Driver) Run(ctx context.Context, ctl Control) report.Search {
 		if !ok {
 			break
 		}
-		outcome := Held
+		outcome := pl.Outcome()
 		switch {
-		case !pl.Judged:
-			outcome = Unjudged
-		case !pl.Held:
-			outcome = Failed
+		case outcome == Failed:
 			if lowFail == nil || pl.Load <= lowFail.Load {
 				lowFail = &pl
 			}
-		case pl.Load > 0 && pl.RPS.Valid():
+		case outcome == Held && pl.Load > 0 && pl.RPS.Valid():
 			best = math.Max(best, float64(pl.RPS)/pl.Load)
 		}
 		d.o.Logf("find: %s", d.plateauText(&pl))

@@ -394,13 +394,7 @@ func (d *Driver) bound(v float64) string {
 
 // plateauText is a plateau's line: "40 users held 30 s: 160 rps, p95 25 ms".
 func (d *Driver) plateauText(pl *report.Plateau) string {
-	what := "held"
-	switch {
-	case !pl.Judged:
-		what = "could not be judged"
-	case !pl.Held:
-		what = "failed"
-	}
+	what := [...]string{Held: "held", Failed: "failed", Unjudged: "could not be judged"}[pl.Outcome()]
 	line := fmt.Sprintf("%s %s %s after %.1f s: %.0f rps, p95 %.1f ms", pl.Phase, d.loadText(pl.Load), what, pl.DurationS,
 		float64(pl.RPS), float64(pl.P95Ms))
 	if pl.SettleS >= 0.5 {

@@ -8,6 +8,8 @@ package search
 import (
 	"fmt"
 	"math"
+
+	"github.com/brink-load/brink/report"
 )
 
 // Phase names what a plateau is for (JSON contract: the report's
@@ -24,15 +26,13 @@ const (
 	PhaseVerify Phase = "verify"
 )
 
-// Outcome is how a plateau ended.
-type Outcome int
+// Outcome is how a plateau ended (report.Plateau.Outcome).
+type Outcome = report.PlateauOutcome
 
 const (
-	Held   Outcome = iota // every threshold held and throughput followed the load
-	Failed                // a threshold broke (sustained) or the knee was passed
-	// Unjudged: the plateau could not be judged (brink itself was the
-	// bottleneck, the node source was down): the search cannot go on.
-	Unjudged
+	Held     = report.PlateauHeld
+	Failed   = report.PlateauFailed
+	Unjudged = report.PlateauUnjudged
 )
 
 // maxUnjudged is how many times in a row a plateau is held when it cannot
