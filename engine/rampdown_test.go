@@ -15,6 +15,7 @@ import (
 
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
 
 // jitterServer serves HTTP and WebSocket with the rough edges of a busy
@@ -56,29 +57,6 @@ func jitterServer(t *testing.T, dropEvery int) (httpURL, wsURL string) {
 	return srv.URL, "ws" + srv.URL[len("http"):] + "/ws"
 }
 
-// logs collects Logf lines.
-type logs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logs) logf(format string, args ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-	l.mu.Unlock()
-}
-
-func (l *logs) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, x := range l.lines {
-		if strings.Contains(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // runEnds runs sc and fails unless Run returns within slack of the stages'
 // end without the graceful stop timing out. The grace is long (30 s), so
 // a VU that waits for anything but its in-flight request is far outside
@@ -86,8 +64,8 @@ func (l *logs) has(s string) bool {
 // stay inside it.
 func runEnds(t *testing.T, sc *scenarios.Scenario, slack time.Duration) {
 	t.Helper()
-	var lg logs
-	e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 30 * time.Second})
+	var lg testout.Logs
+	e, err := New(sc, Options{Logf: lg.Logf, GracefulStop: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +76,11 @@ func runEnds(t *testing.T, sc *scenarios.Scenario, slack time.Duration) {
 		t.Fatalf("Run: %v", err)
 	}
 	over := time.Since(t0) - sc.Duration()
-	if lg.has("graceful stop timed out") || over > slack {
+	if lg.Contains("graceful stop timed out") || over > slack {
 		for _, g := range e.groups {
 			t.Logf("group %s (ws %v): %d VUs active", g.cfg.Name, g.isWS, g.active.Load())
 		}
-		t.Fatalf("Run returned %v after the stages ended (want < %v); log %q", over, slack, lg.lines)
+		t.Fatalf("Run returned %v after the stages ended (want < %v); log %q", over, slack, lg.Lines())
 	}
 }
 
@@ -243,8 +221,8 @@ func TestStagesEndAfterTargetChurn(t *testing.T) {
 	sc := scenario(100*time.Millisecond, chat, browse, writes)
 	for i := range 4 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			var lg logs
-			e, err := New(sc, Options{Logf: lg.logf, GracefulStop: 30 * time.Second})
+			var lg testout.Logs
+			e, err := New(sc, Options{Logf: lg.Logf, GracefulStop: 30 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,8 +246,8 @@ func TestStagesEndAfterTargetChurn(t *testing.T) {
 				t.Fatal(err)
 			}
 			<-churn
-			if over := time.Since(t0) - sc.Duration(); over > 10*time.Second || lg.has("graceful stop timed out") {
-				t.Fatalf("Run returned %v after the stages ended; log %q", over, lg.lines)
+			if over := time.Since(t0) - sc.Duration(); over > 10*time.Second || lg.Contains("graceful stop timed out") {
+				t.Fatalf("Run returned %v after the stages ended; log %q", over, lg.Lines())
 			}
 		})
 	}

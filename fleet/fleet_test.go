@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -23,30 +22,13 @@ import (
 	"github.com/brink-load/brink/fleet/proto"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
-
-// syncBuf is a writer the test reads while the controller writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var agentCmd = regexp.MustCompile(`brink agent --nats (nats://\S+)`)
 
 // agentURL waits for the controller to print the agent command.
-func agentURL(t *testing.T, say *syncBuf) string {
+func agentURL(t *testing.T, say *testout.Buffer) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -81,9 +63,9 @@ func fleetRun(t *testing.T, sc *scenarios.Scenario, n int) (merged []measure.Tic
 
 // fleetRunHook is fleetRun with hook called on each merged window (on the
 // controller's run loop: it must not block).
-func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Controller, measure.Tick), logs *syncBuf) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
+func fleetRunHook(t *testing.T, sc *scenarios.Scenario, n int, hook func(*Controller, measure.Tick), logs *testout.Buffer) (merged []measure.Tick, own [][]measure.Tick, c *Controller) {
 	t.Helper()
-	say := &syncBuf{}
+	say := &testout.Buffer{}
 	c, err := NewController(sc, ControllerOptions{Agents: n, Listen: "127.0.0.1:0", Wait: 30 * time.Second, Say: say})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +177,7 @@ func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
 	}}}
 	errs := make(chan error, 3)
 	var once sync.Once
-	logs := &syncBuf{}
+	logs := &testout.Buffer{}
 	merged, _, _ := fleetRunHook(t, sc, 2, func(c *Controller, tk measure.Tick) {
 		once.Do(func() {
 			go func() {
@@ -240,7 +222,7 @@ func TestFleetControlFansOutAndIsAcknowledged(t *testing.T) {
 // Controller and agent each refuse a peer of another protocol version,
 // saying so and answering it in their own.
 func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
-	say := &syncBuf{}
+	say := &testout.Buffer{}
 	sc := rateScenario(t, "http://127.0.0.1:1", 1, time.Second)
 	c, err := NewController(sc, ControllerOptions{Agents: 1, Listen: "127.0.0.1:0", Wait: 3 * time.Second, Say: say})
 	if err != nil {
@@ -292,7 +274,7 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 	_ = nc2.Flush()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	logs := &syncBuf{}
+	logs := &testout.Buffer{}
 	go func() {
 		defer close(done)
 		_ = RunAgent(ctx, AgentOptions{URL: srvURL, Name: "now", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})
@@ -322,8 +304,16 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 	}
 }
 
-// startNATS starts an embedded NATS server on loopback for one test.
+// startNATS starts an embedded NATS server on loopback for one test and
+// returns its client URL.
 func startNATS(t *testing.T) string {
+	t.Helper()
+	return startNATSServer(t).ClientURL()
+}
+
+// startNATSServer starts an embedded NATS server on loopback, shut down
+// when the test ends (a test may shut it down earlier).
+func startNATSServer(t *testing.T) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
 	if err != nil {
@@ -334,13 +324,13 @@ func startNATS(t *testing.T) string {
 		t.Fatal("nats server did not start")
 	}
 	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
+	return s
 }
 
 // An agent whose pings all take 250 ms has a clock offset unsure by more
 // than 100 ms: the run is refused before any load, naming it.
 func TestFleetRefusesAnUnboundedClock(t *testing.T) {
-	say := &syncBuf{}
+	say := &testout.Buffer{}
 	c, err := NewController(rateScenario(t, "http://127.0.0.1:1", 1, time.Second),
 		ControllerOptions{Agents: 1, Listen: "127.0.0.1:0", Wait: 20 * time.Second, Say: say})
 	if err != nil {
@@ -489,18 +479,10 @@ func TestFleetMergesWebSocketWindows(t *testing.T) {
 // An agent whose bus goes away (a controller's embedded bus ends with its
 // run) says so once, and what to do, rather than wait in silence.
 func TestAgentSaysWhenItsBusIsGone(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server did not start")
-	}
-	defer s.Shutdown()
+	s := startNATSServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	logs := &syncBuf{}
+	logs := &testout.Buffer{}
 	go func() {
 		defer close(done)
 		_ = RunAgent(ctx, AgentOptions{URL: s.ClientURL(), Name: "solo", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})

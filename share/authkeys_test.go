@@ -53,8 +53,8 @@ func TestAuthorizedKeysOptions(t *testing.T) {
 					t.Fatalf("%s: got in", tc.opts)
 				}
 				fp := fingerprint(k.signer.PublicKey())
-				if !f.log.contains("refused key "+fp) || !f.log.contains(tc.log) {
-					t.Fatalf("no log line with %s and %q: %q", fp, tc.log, f.log.lines)
+				if !f.log.Contains("refused key "+fp) || !f.log.Contains(tc.log) {
+					t.Fatalf("no log line with %s and %q: %q", fp, tc.log, f.log.Lines())
 				}
 				return
 			}
@@ -65,8 +65,8 @@ func TestAuthorizedKeysOptions(t *testing.T) {
 		})
 	}
 	// The line with options brink cannot honour is named at load.
-	if !f.log.contains("authorized keys " + f.keysPath + " line 3: key SHA256:") {
-		t.Errorf("refused line not named at load: %q", f.log.lines)
+	if !f.log.Contains("authorized keys " + f.keysPath + " line 3: key SHA256:") {
+		t.Errorf("refused line not named at load: %q", f.log.Lines())
 	}
 }
 
@@ -158,8 +158,8 @@ func TestKeyFilesOthersCanWrite(t *testing.T) {
 				t.Fatal("alice got in through a world-writable file")
 			}
 		}
-		if n := f.log.count("writable by group or others (mode 0666"); n != 1 {
-			t.Errorf("logged %d times, want once: %q", n, f.log.lines)
+		if n := f.log.Count("writable by group or others (mode 0666"); n != 1 {
+			t.Errorf("logged %d times, want once: %q", n, f.log.Lines())
 		}
 		if err := os.Chmod(f.keysPath, 0o600); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/brink-load/brink/testout"
 )
 
 func TestParseAuthorizedKeys(t *testing.T) {
@@ -63,18 +65,18 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 func TestKeyFileFollowsChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys")
 	a, b := newKey(t), newKey(t)
-	log := &logSink{}
-	kf := newKeyFile(path, "authorized keys", log.logf)
+	log := &testout.Logs{}
+	kf := newKeyFile(path, "authorized keys", log.Logf)
 	allows := func(k keypair) bool { return kf.allows(k.signer.PublicKey(), loopback, time.Now()).ok }
 
 	if allows(a) {
 		t.Fatal("missing file: a allowed")
 	}
-	if !log.contains("no such file") {
-		t.Fatalf("missing file not logged: %q", log.lines)
+	if !log.Contains("no such file") {
+		t.Fatalf("missing file not logged: %q", log.Lines())
 	}
 	allows(a)
-	if n := log.count("no such file"); n != 1 {
+	if n := log.Count("no such file"); n != 1 {
 		t.Errorf("missing file logged %d times, want once", n)
 	}
 	writeKeys(t, path, a)

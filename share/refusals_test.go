@@ -8,25 +8,27 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/brink-load/brink/testout"
 )
 
 func TestRefusalLogAggregates(t *testing.T) {
-	log := &logSink{}
-	r := newRefusalLog(log.logf)
+	log := &testout.Logs{}
+	r := newRefusalLog(log.Logf)
 	defer r.close()
 	ip := netip.MustParseAddr("10.0.0.1")
 	long := "\x1b[2J" + strings.Repeat("u", 20000)
 	for i := range 2000 {
 		r.login(ip, fmt.Sprintf("SHA256:key%d", i%6), long, "not listed")
 	}
-	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "refused key SHA256:key0") {
-		t.Fatalf("before the window ends: %q", log.lines)
+	if len(log.Lines()) != 1 || !strings.Contains(log.Lines()[0], "refused key SHA256:key0") {
+		t.Fatalf("before the window ends: %q", log.Lines())
 	}
 	r.flush()
-	if len(log.lines) != 2 {
-		t.Fatalf("after the window: %d lines: %q", len(log.lines), log.lines)
+	if len(log.Lines()) != 2 {
+		t.Fatalf("after the window: %d lines: %q", len(log.Lines()), log.Lines())
 	}
-	sum := log.lines[1]
+	sum := log.Lines()[1]
 	for _, want := range []string{
 		"2000 refused logins from 10.0.0.1 in the last minute",
 		"keys: SHA256:key0, SHA256:key1, SHA256:key2, SHA256:key3 and 2 more",
@@ -36,24 +38,24 @@ func TestRefusalLogAggregates(t *testing.T) {
 			t.Errorf("summary %q lacks %q", sum, want)
 		}
 	}
-	for _, l := range log.lines {
+	for _, l := range log.Lines() {
 		if len(l) > 400 || strings.ContainsRune(l, 0x1b) || !strings.Contains(l, strings.Repeat("u", maxUserRunes-1)+"…") {
 			t.Errorf("line of %d bytes, want a short clean one with the name cut at %d runes: %.200q", len(l), maxUserRunes, l)
 		}
 	}
 
 	// A single refusal is said once, not again as a summary.
-	log.lines = nil
+	log.Reset()
 	r.login(ip, "SHA256:k", "bob", "expired")
 	r.flush()
-	if len(log.lines) != 1 {
-		t.Errorf("one refusal: %q", log.lines)
+	if len(log.Lines()) != 1 {
+		t.Errorf("one refusal: %q", log.Lines())
 	}
 }
 
 func TestRefusalLogBoundsSources(t *testing.T) {
-	log := &logSink{}
-	r := newRefusalLog(log.logf)
+	log := &testout.Logs{}
+	r := newRefusalLog(log.Logf)
 	for i := range 1000 {
 		ip := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
 		r.login(ip, "SHA256:k", "u", "not listed")
@@ -62,15 +64,15 @@ func TestRefusalLogBoundsSources(t *testing.T) {
 	r.close() // says what is left
 	// At most maxSaidAtOnce at once, one line per tallied source, one for
 	// the rest: bounded whatever the number of sources.
-	if n := len(log.lines); n > maxSaidAtOnce+maxSources+1 {
+	if n := len(log.Lines()); n > maxSaidAtOnce+maxSources+1 {
 		t.Errorf("%d lines for 1000 sources", n)
 	}
-	last := log.lines[len(log.lines)-1]
+	last := log.Lines()[len(log.Lines())-1]
 	if want := fmt.Sprintf("%d refused logins from other addresses", 1000-maxSources); !strings.Contains(last, want) {
 		t.Errorf("last line %q, want %q", last, want)
 	}
 	r.login(netip.MustParseAddr("10.9.9.9"), "SHA256:k", "u", "x") // after close: dropped
-	if strings.Contains(strings.Join(log.lines, "\n"), "10.9.9.9") {
+	if strings.Contains(strings.Join(log.Lines(), "\n"), "10.9.9.9") {
 		t.Error("logged after close")
 	}
 }
@@ -129,7 +131,7 @@ func TestRefusedLoginsAggregated(t *testing.T) {
 	}
 	var refusals []string
 	total := 0
-	for _, l := range f.log.lines {
+	for _, l := range f.log.Lines() {
 		if strings.Contains(l, "refused") {
 			refusals = append(refusals, l)
 			total += len(l)
@@ -160,5 +162,5 @@ func TestConnectionRateLimited(t *testing.T) {
 	if in > DefaultConnBurst+1 || out < 4 { // +1: a token may come back if this took a minute
 		t.Errorf("%d connections served, %d closed; want the burst of %d then closed", in, out, DefaultConnBurst)
 	}
-	f.log.waitFor(t, "127.0.0.1: over 1 connections a minute (after a burst of 20)")
+	f.log.WaitFor(t, "127.0.0.1: over 1 connections a minute (after a burst of 20)", waitLimit)
 }

@@ -24,6 +24,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/brink-load/brink/promquery/promtest"
+	"github.com/brink-load/brink/testout"
 )
 
 // waitLimit bounds every wait in these tests.
@@ -105,59 +106,12 @@ func writeKeys(t testing.TB, path string, keys ...keypair) {
 	}
 }
 
-// logSink collects Logf lines.
-type logSink struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logSink) logf(format string, args ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-	l.mu.Unlock()
-}
-
-func (l *logSink) contains(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range l.lines {
-		if strings.Contains(line, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// waitFor waits (bounded) until a line contains s.
-func (l *logSink) waitFor(t testing.TB, s string) {
-	t.Helper()
-	for deadline := time.Now().Add(waitLimit); !l.contains(s); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			t.Fatalf("no log line with %q within %s: %q", s, waitLimit, l.lines)
-		}
-	}
-}
-
-func (l *logSink) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range l.lines {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
-}
-
 type fixture struct {
 	srv        *Server
 	dir        string
 	keysPath   string
 	ctrlPath   string
-	log        *logSink
+	log        *testout.Logs
 	alice, bob keypair // alice watches, bob controls
 }
 
@@ -165,7 +119,7 @@ type fixture struct {
 // and bob a controller; edit adjusts the config before Start.
 func startServer(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{dir: t.TempDir(), log: &logSink{}, alice: newKey(t), bob: newKey(t)}
+	f := &fixture{dir: t.TempDir(), log: &testout.Logs{}, alice: newKey(t), bob: newKey(t)}
 	f.keysPath = filepath.Join(f.dir, "authorized_keys")
 	f.ctrlPath = filepath.Join(f.dir, "controllers")
 	writeKeys(t, f.keysPath, f.alice)
@@ -175,7 +129,7 @@ func startServer(t testing.TB, edit func(*Config)) *fixture {
 		AuthorizedKeys: f.keysPath,
 		Controllers:    f.ctrlPath,
 		HostKeyPath:    filepath.Join(f.dir, "host_ed25519"),
-		Logf:           f.log.logf,
+		Logf:           f.log.Logf,
 		NewModel: func(v Viewer, w, h int) tea.Model {
 			return &standIn{v: v, w: w, h: h}
 		},
@@ -193,8 +147,8 @@ func startServer(t testing.TB, edit func(*Config)) *fixture {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		if f.log.contains("did not end") {
-			t.Errorf("Close gave up waiting: %q", f.log.lines)
+		if f.log.Contains("did not end") {
+			t.Errorf("Close gave up waiting: %q", f.log.Lines())
 		}
 		if liveServers.Add(-1) == 0 {
 			// Every test ends with no server goroutine left, whatever it did
@@ -230,7 +184,7 @@ func mustDial(t testing.TB, addr, user string, k keypair) *gossh.Client {
 }
 
 // syncBuffer is a client's screen output, written by the ssh library.
-type syncBuffer = promtest.SyncBuffer
+type syncBuffer = testout.Buffer
 
 // console is one client session with a PTY.
 type console struct {
@@ -325,8 +279,8 @@ func TestAuthorisedKeyGetsConsole(t *testing.T) {
 	if got := f.srv.Viewers(); len(got) != 1 || !strings.HasPrefix(got[0], "alice (SHA256:") {
 		t.Errorf("Viewers() = %q, want alice", got)
 	}
-	if !f.log.contains("alice " + fingerprint(f.alice.signer.PublicKey()) + " joined") {
-		t.Errorf("join not logged: %q", f.log.lines)
+	if !f.log.Contains("alice " + fingerprint(f.alice.signer.PublicKey()) + " joined") {
+		t.Errorf("join not logged: %q", f.log.Lines())
 	}
 
 	// q quits the stand-in; the session ends cleanly.
@@ -368,8 +322,8 @@ func TestRefusedAuthentication(t *testing.T) {
 		})
 	}
 	fp := fingerprint(stranger.signer.PublicKey())
-	if !f.log.contains("refused key " + fp) {
-		t.Errorf("refused key %s not logged: %q", fp, f.log.lines)
+	if !f.log.Contains("refused key " + fp) {
+		t.Errorf("refused key %s not logged: %q", fp, f.log.Lines())
 	}
 }
 
@@ -703,8 +657,8 @@ func TestIdleSessionsTimeOut(t *testing.T) {
 	// ...and silence ends it, with the reason on screen.
 	con.waitEnd(t)
 	con.waitFor(t, "idle for 600ms")
-	if !f.log.contains("idle for 600ms") {
-		t.Errorf("idle disconnect not logged: %q", f.log.lines)
+	if !f.log.Contains("idle for 600ms") {
+		t.Errorf("idle disconnect not logged: %q", f.log.Lines())
 	}
 }
 
@@ -921,7 +875,7 @@ func TestSessionClosedOnLiveConnection(t *testing.T) {
 	}
 	waitViewers(t, f.srv, 0)
 	// The leave is logged just after the viewer is struck off the list.
-	f.log.waitFor(t, "alice "+fingerprint(f.alice.signer.PublicKey())+" left")
+	f.log.WaitFor(t, "alice "+fingerprint(f.alice.signer.PublicKey())+" left", waitLimit)
 	second := openConsole(t, c, 90, 20)
 	second.waitFor(t, "size=90x20")
 }
@@ -975,8 +929,8 @@ func TestUnauthenticatedConnectionsAreClosed(t *testing.T) {
 	if _, err := io.Copy(io.Discard, raw); err != nil {
 		t.Fatalf("raw connection not closed by the server: %v", err)
 	}
-	if !f.log.contains("not authenticated within 3s") {
-		t.Errorf("not logged: %q", f.log.lines)
+	if !f.log.Contains("not authenticated within 3s") {
+		t.Errorf("not logged: %q", f.log.Lines())
 	}
 	if _, err := con.stdin.Write([]byte("k")); err != nil {
 		t.Fatal(err)
@@ -1025,8 +979,8 @@ func TestFailingConsoleEndsOnlyItsSession(t *testing.T) {
 			}
 			con.waitEnd(t)
 			con.waitFor(t, "this console failed (boom")
-			if !f.log.contains(tc.want) || !f.log.contains("share_test.go:") {
-				t.Errorf("no %q at share_test.go in log: %q", tc.want, f.log.lines)
+			if !f.log.Contains(tc.want) || !f.log.Contains("share_test.go:") {
+				t.Errorf("no %q at share_test.go in log: %q", tc.want, f.log.Lines())
 			}
 			key := string(rune('a' + i))
 			if _, err := bystander.stdin.Write([]byte(key)); err != nil {
@@ -1102,9 +1056,9 @@ func TestQueriedKeyIsNotAuthentication(t *testing.T) {
 		done <- err
 	}()
 	deadline := time.Now().Add(waitLimit)
-	for !f.log.contains("not authenticated within 200ms") {
+	for !f.log.Contains("not authenticated within 200ms") {
 		if time.Now().After(deadline) {
-			t.Fatalf("stalled handshake not closed: %q", f.log.lines)
+			t.Fatalf("stalled handshake not closed: %q", f.log.Lines())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -1193,9 +1147,9 @@ func TestPanicBuildingConsoleEndsOnlyItsSession(t *testing.T) {
 
 	con := openConsole(t, mustDial(t, f.srv.Addr(), "boom", f.alice), 80, 24)
 	con.waitEnd(t)
-	f.log.waitFor(t, "share: a session ended: panic in its handler: boom in NewModel at ")
-	if !f.log.contains("share_test.go:") || f.log.contains("goroutine ") {
-		t.Errorf("want one line naming share_test.go: %q", f.log.lines)
+	f.log.WaitFor(t, "share: a session ended: panic in its handler: boom in NewModel at ", waitLimit)
+	if !f.log.Contains("share_test.go:") || f.log.Contains("goroutine ") {
+		t.Errorf("want one line naming share_test.go: %q", f.log.Lines())
 	}
 	waitViewers(t, f.srv, 1) // boom is not left listed
 	if _, err := bystander.stdin.Write([]byte("k")); err != nil {

@@ -169,8 +169,8 @@ func TestViewerWindowIsClamped(t *testing.T) {
 	c := mustDial(t, f.srv.Addr(), "alice", f.alice)
 	con := openConsole(t, c, 5000, 3000)
 	con.waitFor(t, "size=400x200")
-	if !f.log.contains("asked for a 5000×3000 terminal; drawn at 400×200") {
-		t.Errorf("clamp not logged: %q", f.log.lines)
+	if !f.log.Contains("asked for a 5000×3000 terminal; drawn at 400×200") {
+		t.Errorf("clamp not logged: %q", f.log.Lines())
 	}
 	// Each wanted size is one the console has not shown before.
 	for _, tc := range []struct{ w, h, wantW, wantH int }{
@@ -200,8 +200,8 @@ func TestViewerWindowIsClamped(t *testing.T) {
 		t.Fatal(err)
 	}
 	fine.waitFor(t, "size=100x31")
-	if n := f.log.count("carol from 127.0.0.1"); n != 1 {
-		t.Errorf("clamped window changes logged %d times, want once: %q", n, f.log.lines)
+	if n := f.log.Count("carol from 127.0.0.1"); n != 1 {
+		t.Errorf("clamped window changes logged %d times, want once: %q", n, f.log.Lines())
 	}
 }
 

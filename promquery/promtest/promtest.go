@@ -7,7 +7,6 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/testout"
 )
 
 // Binaries are looked up on PATH by these names (Debian's), then by the
@@ -262,31 +263,9 @@ func (p *process) log() string {
 	return s
 }
 
-// SyncBuffer collects output that another goroutine writes (a server's
-// log, a command run in the background) while a test reads it.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// Len is the number of bytes written so far.
-func (s *SyncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// SyncBuffer collects output that another goroutine writes while a test
+// reads it (testout.Buffer, under the name this harness's callers use).
+type SyncBuffer = testout.Buffer
 
 // waitHTTP polls u until it answers 200, the process exits, or the time is up.
 func waitHTTP(u string, limit time.Duration, exited <-chan struct{}) bool {
