@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/termtext"
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 )
@@ -302,10 +303,11 @@ func (v *vu) secrets() []string {
 	return out
 }
 
-// redactSecrets replaces each secret in s.
+// redactSecrets replaces each secret in s with the one placeholder brink
+// uses everywhere (termtext.Redacted).
 func redactSecrets(s string, secrets []string) string {
 	for _, x := range secrets {
-		s = strings.ReplaceAll(s, x, "<redacted>")
+		s = strings.ReplaceAll(s, x, termtext.Redacted)
 	}
 	return s
 }

@@ -340,7 +340,7 @@ func TestExtractedTokenIsRedacted(t *testing.T) {
 		b, _ := json.Marshal(x) // every field a tick hands on
 		all = append(all, string(b))
 		for _, f := range x.Failures {
-			redacted = redacted || strings.Contains(f.Message, "<redacted>")
+			redacted = redacted || strings.Contains(f.Message, "[redacted]")
 		}
 	}
 	all = append(all, logs...)
@@ -354,7 +354,7 @@ func TestExtractedTokenIsRedacted(t *testing.T) {
 		}
 	}
 	if !redacted {
-		t.Error("no failure message says <redacted>")
+		t.Error("no failure message says [redacted]")
 	}
 }
 
@@ -527,11 +527,11 @@ func TestEnvValueIsRedactedInFailures(t *testing.T) {
 			t.Fatalf("env value shown: %.300s", b)
 		}
 		for _, f := range x.Failures {
-			redacted = redacted || strings.Contains(f.Message, "bad key: <redacted>")
+			redacted = redacted || strings.Contains(f.Message, "bad key: [redacted]")
 		}
 	}
 	if !redacted {
-		t.Error("no failure message says bad key: <redacted>")
+		t.Error("no failure message says bad key: [redacted]")
 	}
 }
 

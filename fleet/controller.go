@@ -261,7 +261,7 @@ func loopbackFor(host string) string {
 func redactURL(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		if j := strings.LastIndex(u, "@"); j > i {
-			return u[:i+3] + "[redacted]" + u[j:]
+			return u[:i+3] + termtext.Redacted + u[j:]
 		}
 	}
 	return u

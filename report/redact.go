@@ -8,8 +8,9 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
-// Redacted replaces secret values in the report's copy of the scenario.
-const Redacted = "[redacted]"
+// Redacted replaces secret values in the report's copy of the scenario:
+// the same word as in every message (termtext.Redacted).
+const Redacted = termtext.Redacted
 
 // sensitiveName reports whether a header or query parameter name usually
 // carries a credential.
