@@ -13,7 +13,7 @@ func (e *Engine) Hold() {
 	e.mu.Lock()
 	if !e.held {
 		w := time.Duration(0)
-		if e.running {
+		if e.once.Running() {
 			w = e.sinceStart()
 		}
 		e.reanchorLocked()
@@ -31,7 +31,7 @@ func (e *Engine) Resume() {
 	e.reanchorLocked()
 	if e.held {
 		w := time.Duration(0)
-		if e.running {
+		if e.once.Running() {
 			w = e.sinceStart()
 		}
 		e.heldTotal += w - e.heldSince

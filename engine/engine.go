@@ -69,7 +69,7 @@ type Engine struct {
 
 	// Control state, under mu.
 	mu        sync.Mutex
-	running   bool
+	once      *RunOnce // Run once, Stop waits for it
 	start     time.Time
 	held      bool
 	heldSince time.Duration // run time when Hold was pressed
@@ -77,9 +77,6 @@ type Engine struct {
 	scale     float64
 	overrides map[string]float64
 
-	stopOnce sync.Once
-	stopCh   chan struct{} // closed by Stop
-	done     chan struct{} // closed when Run has returned
 	stopping atomic.Bool   // no more VUs or arrivals start
 	rampWake chan struct{} // nudges the closed-model ramp after a control change
 
@@ -161,11 +158,10 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		window:    sc.Window,
 		scale:     1,
 		overrides: map[string]float64{},
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
 		rampWake:  make(chan struct{}, 1),
 		tlsCfg:    &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify}, //nolint:gosec // opt-in for self-signed targets
 	}
+	e.once = NewRunOnce(&e.mu)
 	if e.window <= 0 {
 		e.window = scenarios.DefaultWindow
 	}
@@ -387,7 +383,7 @@ func (e *Engine) Planned() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	d := e.sc.Duration() + e.heldTotal
-	if e.held && e.running {
+	if e.held && e.once.Running() {
 		d += time.Since(e.start) - e.heldSince
 	}
 	return d
@@ -419,11 +415,10 @@ func (e *Engine) segWidth() float64 {
 // has ended and the final partial Tick was delivered.
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
-	if e.running {
+	if err := e.once.Begin("engine"); err != nil {
 		e.mu.Unlock()
-		return errors.New("engine: Run called twice")
+		return err
 	}
-	e.running = true
 	e.start = time.Now()
 	e.vuCtx, e.vuCancel = context.WithCancel(context.Background())
 	for _, g := range e.groups {
@@ -433,7 +428,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 	e.mu.Unlock()
-	defer close(e.done)
+	defer e.once.End()
 	defer e.vuCancel()
 
 	tickStop := make(chan struct{})
@@ -459,7 +454,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	hard := false
 	select {
 	case <-driversDone:
-	case <-e.stopCh:
+	case <-e.once.Stopping():
 	case <-ctx.Done():
 		hard = true
 	}
@@ -653,15 +648,7 @@ func (g *group) leave(idx int) {
 // Stop ramps down gracefully (VUs finish their iteration, within
 // Options.GracefulStop) and returns when every goroutine the engine started
 // has ended. Safe to call more than once, and before or without Run.
-func (e *Engine) Stop() {
-	e.stopOnce.Do(func() { close(e.stopCh) })
-	e.mu.Lock()
-	running := e.running
-	e.mu.Unlock()
-	if running {
-		<-e.done
-	}
-}
+func (e *Engine) Stop() { e.once.Stop() }
 
 var _ Control = (*Engine)(nil)
 

@@ -36,7 +36,7 @@ func (p *pace) rate0(s Schedule) float64 {
 
 // reanchorLocked re-bases every open group after a control change.
 func (e *Engine) reanchorLocked() {
-	if !e.running {
+	if !e.once.Running() {
 		return
 	}
 	w := e.sinceStart()

@@ -149,7 +149,7 @@ func (e *Engine) controlState(tk *measure.Tick, now time.Time) time.Duration {
 	st := e.stageTimeLocked(now.Sub(e.start))
 	// Planned as Engine.Planned says it, at the window's end.
 	tk.Planned, tk.Scale = e.sc.Duration()+e.heldTotal, e.scale
-	if e.held && e.running {
+	if e.held && e.once.Running() {
 		tk.Planned += now.Sub(e.start) - e.heldSince
 	}
 	return st

@@ -84,13 +84,10 @@ type Controller struct {
 	logf   func(string, ...any)
 	event  func(string, time.Time)
 
-	mu      sync.Mutex
-	held    bool
-	start   time.Time
-	running bool
-	done    chan struct{}
-	stopCh  chan struct{}
-	stopped sync.Once
+	mu    sync.Mutex
+	held  bool
+	start time.Time
+	once  *engine.RunOnce // Run once, Stop waits for it
 }
 
 // agent is one joined agent as the controller sees it.
@@ -145,8 +142,8 @@ func NewController(sc *scenarios.Scenario, o ControllerOptions) (*Controller, er
 	if err != nil {
 		return nil, fmt.Errorf("fleet: scenario: %w", err)
 	}
-	c := &Controller{sc: sc, o: o, scJSON: b, run: randomID(), window: sc.Window, done: make(chan struct{}),
-		stopCh: make(chan struct{}), logf: func(string, ...any) {}}
+	c := &Controller{sc: sc, o: o, scJSON: b, run: randomID(), window: sc.Window, logf: func(string, ...any) {}}
+	c.once = engine.NewRunOnce(&c.mu)
 	if c.window <= 0 {
 		c.window = time.Second
 	}
@@ -571,15 +568,7 @@ func (c *Controller) Note(who, text string) {
 
 // Stop ramps every agent down gracefully and returns when the run has
 // ended (at once when it never started).
-func (c *Controller) Stop() {
-	c.stopped.Do(func() { close(c.stopCh) })
-	c.mu.Lock()
-	running := c.running
-	c.mu.Unlock()
-	if running {
-		<-c.done
-	}
-}
+func (c *Controller) Stop() { c.once.Stop() }
 
 // Agents is every agent's health now.
 func (c *Controller) Agents() []measure.Agent {

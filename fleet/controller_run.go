@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,13 +16,12 @@ import (
 // (in-flight requests cut); Stop ramps it down gracefully.
 func (c *Controller) Run(ctx context.Context) error {
 	c.mu.Lock()
-	if c.running {
-		c.mu.Unlock()
-		return errors.New("fleet: Run called twice")
-	}
-	c.running = true
+	err := c.once.Begin("fleet")
 	c.mu.Unlock()
-	defer close(c.done)
+	if err != nil {
+		return err
+	}
+	defer c.once.End()
 
 	msgs := make(chan *nats.Msg, 4096)
 	sub, err := c.nc.ChanSubscribe(proto.Run(c.run), msgs)
@@ -50,7 +48,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	col := newCollector(start, c.window, c.agents, c.emit, c.logf)
 	check := time.NewTicker(250 * time.Millisecond)
 	defer check.Stop()
-	stopCh := c.stopCh
+	stopCh := c.once.Stopping()
 	var hard <-chan time.Time
 	for !c.allEnded() {
 		select {
