@@ -182,6 +182,20 @@ nodes:
 			t.Errorf("scrape at %.3f: %v requests, not the report's total up to any window", ts, v)
 		}
 	}
+	// --metrics-linger (default 1m): brink left only once a scrape had read
+	// its final state, so Prometheus has the last window and the run's end.
+	lastAt := math.Inf(-1)
+	for ts := range totals {
+		lastAt = max(lastAt, ts)
+	}
+	if totals[lastAt] != float64(acc) {
+		t.Errorf("Prometheus's last scrape: %v requests, the report's %d: the last window never reached Prometheus", totals[lastAt], acc)
+	}
+	for _, s := range promRaw(t, prom, `brink_run_running[5m]`, r.End.Add(5*time.Second)) {
+		if v := s[len(s)-1][1]; v != 0 {
+			t.Errorf("Prometheus's last brink_run_running is %v, want 0 (the run ended)", v)
+		}
+	}
 
 	// The rate over 10 s in the middle of the run, against the report's
 	// windows that ended in those 10 s — where brink kept time: a stalled
@@ -400,6 +414,28 @@ func TestMetricsAddressRefusedUpFront(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("%d requests sent despite the refusal", hits.Load())
+	}
+}
+
+// TestMetricsLingerUnscraped: with no scraper, brink still leaves once
+// --metrics-linger has passed, the report written, and says Prometheus
+// lacks the last window.
+func TestMetricsLingerUnscraped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless", "--report", rep,
+		"--metrics", promtest.FreeAddr(t), "--metrics-linger", "300ms"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0: %s", code, errb.String())
+	}
+	msg := errb.String()
+	if !strings.Contains(msg, "no scrape read the final state in 300ms: Prometheus lacks the last window (the report has it)") {
+		t.Errorf("stderr does not say the last window was not scraped:\n%s", msg)
+	}
+	if i, j := strings.Index(msg, "report written to "+rep), strings.Index(msg, "--metrics: serving the final state"); i < 0 || j < 0 || i > j {
+		t.Errorf("the report was not written before the linger:\n%s", msg)
 	}
 }
 

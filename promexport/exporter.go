@@ -58,6 +58,12 @@ type Exporter struct {
 	created                    time.Time
 	seen                       int // recorder events already counted
 	bpSeen                     bool
+	// final is set by Finish: a scrape that starts after it reads the
+	// run's last window and final state; finalRead is closed once one has
+	// been served (what --metrics-linger waits for).
+	final     bool
+	finalRead chan struct{}
+	readOnce  sync.Once
 }
 
 type epKey struct{ group, endpoint string }
@@ -66,7 +72,7 @@ type epKey struct{ group, endpoint string }
 // and endpoint series exists from the start (at zero), so rate() has a
 // first point before the first request.
 func New(sc *scenarios.Scenario, version string, start time.Time) *Exporter {
-	e := &Exporter{reg: prometheus.NewRegistry(), lat: map[epKey]*latHist{}, created: start}
+	e := &Exporter{reg: prometheus.NewRegistry(), lat: map[epKey]*latHist{}, created: start, finalRead: make(chan struct{})}
 	f := factory{e.reg}
 	grp := []string{"group"}
 	e.vus = f.gaugeVec("brink_vus", "VUs running in the group (closed model: its users; arrival-rate: every VU started, busy or idle).", grp)
@@ -324,12 +330,19 @@ func (e *Exporter) Sync(rec *report.Recorder) {
 	}
 }
 
-// Finish marks the load ended (brink_run_running 0).
+// Finish marks the load ended (brink_run_running 0): from now on the
+// exporter holds the run's final state, and the next scrape served reads
+// it (FinalRead).
 func (e *Exporter) Finish() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.running.Set(0)
+	e.final = true
 }
+
+// FinalRead is closed once a scrape that began after Finish has been
+// served: Prometheus then has the last window and the final state.
+func (e *Exporter) FinalRead() <-chan struct{} { return e.finalRead }
 
 // latCollector emits the latency histograms at scrape time from the
 // exporter's accumulated buckets; Gatherer holds the read lock.

@@ -1,8 +1,11 @@
 package promexport
 
 import (
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -267,4 +270,45 @@ func TestEachBarMatchesHDR(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFinalReadAfterFinish: FinalRead (what --metrics-linger waits for)
+// is closed by the first scrape served after Finish, never by one before
+// it (which read a window that may not be the last).
+func TestFinalReadAfterFinish(t *testing.T) {
+	e := New(testScenario(), "test", time.Now())
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	scrape := func() string {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	closed := func() bool {
+		select {
+		case <-e.FinalRead():
+			return true
+		default:
+			return false
+		}
+	}
+	e.AddTick(&measure.Tick{})
+	if scrape(); closed() {
+		t.Fatal("FinalRead closed by a scrape before Finish")
+	}
+	e.Finish()
+	if closed() {
+		t.Fatal("FinalRead closed by Finish alone, before any scrape")
+	}
+	if body := scrape(); !strings.Contains(body, "brink_run_running 0") {
+		t.Fatalf("the scrape after Finish does not read brink_run_running 0:\n%s", body)
+	}
+	if !closed() {
+		t.Fatal("FinalRead still open after a scrape of the final state")
+	}
+	scrape() // a second one after it closes nothing twice
 }

@@ -36,9 +36,20 @@ func (e *Exporter) Handler() http.Handler {
 		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
 	})
+	// A scrape that starts after Finish reads the final state: once it is
+	// served, FinalRead says so.
+	counted := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		e.mu.RLock()
+		final := e.final
+		e.mu.RUnlock()
+		h.ServeHTTP(w, req)
+		if final && req.Method == http.MethodGet {
+			e.readOnce.Do(func() { close(e.finalRead) })
+		}
+	})
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", h)
-	mux.Handle("/{$}", h)
+	mux.Handle("/metrics", counted)
+	mux.Handle("/{$}", counted)
 	return mux
 }
 

@@ -133,6 +133,7 @@ func (r *runner) runConsole(tuiCtx context.Context, engDone <-chan error, viewer
 		err := <-engDone
 		engFinished.Store(true)
 		r.out.finish()
+		r.metricsFinal() // scrapes while the verdict is shown read the final state
 		engErr <- err
 		// Stopped by a signal (a dropped SSH session sends SIGHUP):
 		// nobody is left to press q.

@@ -11,9 +11,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -29,6 +32,11 @@ import (
 	"github.com/brink-load/brink/termtext"
 )
 
+// DefaultMetricsLinger is --metrics-linger's default: Prometheus's own
+// default scrape interval, so a scrape comes within it whatever the job's
+// interval up to that.
+const DefaultMetricsLinger = time.Minute
+
 // Options are what the commands that run load (run, probe, demo) ask of
 // a run, from their flags.
 type Options struct {
@@ -43,6 +51,10 @@ type Options struct {
 	IdleTimeout       time.Duration
 	// Metrics is where to serve the run's Prometheus /metrics ("" = off).
 	Metrics string
+	// MetricsLinger is how long /metrics stays up after the run, the
+	// report written, until one scrape has read the final state (0 = stop
+	// at once).
+	MetricsLinger time.Duration
 	// Progress is how often the headless printer writes a line (default 5s).
 	Progress time.Duration
 	// NodeConfig is the node source for the scenario's nodes section (the
@@ -114,6 +126,11 @@ type runner struct {
 	detached  bool
 
 	find *finder // brink find's search (nil for other runs)
+
+	// stopMetrics ends /metrics: after the linger, not with the run's
+	// context, so the last window can still be scraped.
+	stopMetrics context.CancelFunc
+	metricsDone atomic.Bool // the final state is on /metrics
 
 	bg sync.WaitGroup
 }
@@ -219,10 +236,13 @@ func (r *runner) run() (code int) {
 	defer close(returned)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer r.bg.Wait()
+	// After the pollers and autosave stopped, before bg.Wait: /metrics
+	// serves the final state until it was scraped (--metrics-linger).
+	defer r.lingerMetrics()
 	defer cancel() // runs before bg.Wait: stop pollers and autosave first
 	defer r.recoverRun(&code)
 
-	r.startMetrics(ctx)
+	r.startMetrics()
 	r.startNodes(ctx)
 	r.startAutosave(ctx)
 	viewers, closeShare, err := r.startSharing(ctx)
@@ -255,10 +275,7 @@ func (r *runner) run() (code int) {
 	}
 	r.st.stop(planEnded{}) // a no-op for the context when a stop came first
 	r.out.sayEnd()
-	if r.exp != nil {
-		r.exp.Sync(r.rec) // the final verdict's breakpoint, running 0
-		r.exp.Finish()
-	}
+	r.metricsFinal()
 
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(r.stderr, "brink: %v\n", runErr)
@@ -282,18 +299,69 @@ func (r *runner) onTick(t measure.Tick) {
 	}
 }
 
-// startMetrics serves /metrics on the listener bound up front until ctx
-// ends.
-func (r *runner) startMetrics(ctx context.Context) {
+// startMetrics serves /metrics on the listener bound up front until
+// lingerMetrics ends it.
+func (r *runner) startMetrics() {
 	if r.exp == nil {
 		return
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	r.stopMetrics = stop
 	r.goGuarded(func() {
 		if err := r.exp.Serve(ctx, r.metrics); err != nil {
 			r.logf("--metrics: %v (the run goes on)", err)
 		}
 	})
 	r.logf("serving Prometheus metrics on http://%s/metrics", r.metrics.Addr())
+}
+
+// metricsFinal puts the final verdict's state on /metrics (its
+// breakpoint, brink_run_running 0) once the report is written: the report
+// is never kept waiting for a scrape.
+func (r *runner) metricsFinal() {
+	if r.exp != nil {
+		r.exp.Sync(r.rec)
+		r.exp.Finish()
+		r.metricsDone.Store(true)
+	}
+}
+
+// lingerMetrics keeps /metrics up after the run until one scrape has read
+// the final state (the last window, brink_run_running 0, the breakpoint),
+// at most --metrics-linger, then stops it. A Prometheus scrapes every
+// 15 s to 1 m: stopping at once loses the last window. A SIGINT, SIGTERM
+// or SIGHUP leaves at once, and so does a run stopped by a signal or a
+// panic (whoever sent it wants brink gone).
+func (r *runner) lingerMetrics() {
+	if r.exp == nil || r.stopMetrics == nil {
+		return
+	}
+	defer r.stopMetrics()
+	var p panicStop
+	cause := r.st.cause()
+	d := r.o.MetricsLinger
+	if d <= 0 || !r.metricsDone.Load() || errors.As(cause, &p) || errors.As(cause, new(signalStop)) {
+		return
+	}
+	select {
+	case <-r.exp.FinalRead(): // scraped while the console showed the verdict
+		return
+	default:
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	fmt.Fprintf(r.stderr, "brink: --metrics: serving the final state on http://%s/metrics until one scrape has read it (at most %s; Ctrl-C leaves now)\n",
+		r.metrics.Addr(), d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.exp.FinalRead():
+	case <-t.C:
+		fmt.Fprintf(r.stderr, "brink: --metrics: no scrape read the final state in %s: Prometheus lacks the last window (the report has it)\n", d)
+	case s := <-sigs:
+		fmt.Fprintf(r.stderr, "brink: %s: --metrics stopped before a scrape read the final state: Prometheus lacks the last window (the report has it)\n", SignalName(s))
+	}
 }
 
 // recoverRun turns a panic on the run's own goroutine into a written
