@@ -17,6 +17,11 @@ type Error struct {
 	// ref is a field whose line the message names: Parse puts " at line
 	// N" before Msg's last "')" ("(by 'create' at line 31)").
 	ref string
+	// inText: the problem is textTail runes before the end of Field's
+	// text (a variable in a template); Parse points there when the text
+	// is on one line.
+	inText   bool
+	textTail int
 }
 
 func (e *Error) Error() string {

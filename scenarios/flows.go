@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Flows: a group's per-VU variables. Validate gives each variable a slot
@@ -162,8 +163,16 @@ func extractor(g *Group, f, name string) (by, field string) {
 }
 
 func (v *validator) bind(t *Template, f string, slots []string) {
-	if err := t.Bind(slots); err != nil {
-		v.add(f, "%s", err)
+	err := t.Bind(slots)
+	if err == nil {
+		return
+	}
+	v.add(f, "%s", err)
+	if ve, ok := err.(*VarError); ok {
+		// Counted from the end: a url's source here has its base_url
+		// before the text as written.
+		e := v.errs[len(v.errs)-1]
+		e.inText, e.textTail = true, utf8.RuneCountInString(t.Source()[ve.Offset:])
 	}
 }
 

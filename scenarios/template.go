@@ -40,6 +40,7 @@ type part struct {
 	lit    string // literal text, the resolved value of {{env}}, or a variable's name
 	lo, hi int64  // rand bounds, inclusive
 	slot   int    // a variable's slot in TemplateContext.Vars (-1 until bound)
+	off    int    // where the placeholder starts in the source, for errors
 }
 
 // Template is a string with {{vu}}, {{iter}}, {{rand A B}}, {{uuid}},
@@ -57,6 +58,7 @@ type Template struct {
 func CompileTemplate(src string) (*Template, error) {
 	t := &Template{src: src, static: true}
 	rest := src
+	done := 0 // bytes of src before rest
 	for {
 		i := strings.Index(rest, "{{")
 		// In "{{{vu}}}" the placeholder is the innermost pair: the extra
@@ -78,11 +80,13 @@ func CompileTemplate(src string) (*Template, error) {
 			return nil, fmt.Errorf("unclosed {{ in %q", src)
 		}
 		expr := strings.TrimSpace(rest[i+2 : i+j])
-		rest = rest[i+j+2:]
 		p, err := compilePart(expr)
 		if err != nil {
 			return nil, err
 		}
+		p.off = done + i
+		rest = rest[i+j+2:]
+		done += i + j + 2
 		if p.kind == partLit {
 			t.secret = true // only {{env}} compiles to a literal
 		} else {
@@ -236,13 +240,23 @@ func (t *Template) Bind(slots []string) error {
 		p.slot = slices.Index(slots, p.lit)
 		if p.slot < 0 {
 			if len(slots) == 0 {
-				return fmt.Errorf("{{.%s}}: the group has no variables (set them with data: or extract:)", p.lit)
+				return &VarError{Offset: p.off, msg: fmt.Sprintf("{{.%s}}: the group has no variables (set them with data: or extract:)", p.lit)}
 			}
-			return fmt.Errorf("{{.%s}}: no data column or extract: names it%s", p.lit, choices(p.lit, slots))
+			return &VarError{Offset: p.off, msg: fmt.Sprintf("{{.%s}}: no data column or extract: names it%s", p.lit, choices(p.lit, slots))}
 		}
 	}
 	return nil
 }
+
+// VarError is a {{.name}} that names no variable. Offset is the byte of the
+// template's source where its placeholder starts, so a load error points
+// at the variable rather than at the start of the text.
+type VarError struct {
+	Offset int
+	msg    string
+}
+
+func (e *VarError) Error() string { return e.msg }
 
 // Slots lists the bound slots the template reads, in order of first use,
 // so a caller can check each has a value before rendering.

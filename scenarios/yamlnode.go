@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -21,6 +22,10 @@ type decoder struct {
 	// pos holds where each field path was written, so errors found later
 	// (Validate, on the built model) still point into the file.
 	pos map[string]position
+	// text holds where the text of a one-line template ends (one past its
+	// last rune, before a closing quote), so an error inside it can point
+	// at the column it names.
+	text map[string]position
 	// aliases counts alias expansions: nested <<: merges of aliases grow
 	// exponentially (and an anchor may merge itself), so stop early.
 	aliases int
@@ -370,7 +375,33 @@ func (d *decoder) template(n ast.Node, field string) (*Template, error) {
 	if err != nil {
 		return nil, d.errNode(n, field, "%s", err)
 	}
+	d.markText(n, field, s)
 	return t, nil
+}
+
+// markText remembers where the text s of a one-line scalar n ends.
+// Inside a double-quoted string an escape after the error's place shifts
+// it, which only costs a column.
+func (d *decoder) markText(n ast.Node, field, s string) {
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil || strings.Contains(s, "\n") {
+		return
+	}
+	p := posOf(n)
+	switch tk.Type {
+	case token.DoubleQuoteType, token.SingleQuoteType:
+		p.col++
+	case token.StringType:
+	default:
+		return // an alias, a block scalar: the text is elsewhere
+	}
+	p.col += utf8.RuneCountInString(s)
+	if d.text == nil {
+		d.text = map[string]position{}
+	}
+	if _, seen := d.text[field]; !seen {
+		d.text[field] = p
+	}
 }
 
 // describe is kindName plus the value for scalars, for "got ..." messages.
@@ -419,6 +450,10 @@ func (d *decoder) locate(e *Error) {
 				e.Msg = fmt.Sprintf("%s at line %d%s", e.Msg[:i+1], p.line, e.Msg[i+1:])
 			}
 		}
+	}
+	if p, ok := d.text[e.Field]; ok && e.inText {
+		e.Line, e.Col = p.line, p.col-e.textTail
+		return
 	}
 	f := e.Field
 	for f != "" {
