@@ -103,7 +103,7 @@ func TestChecks(t *testing.T) {
 			if iters < 1 {
 				t.Fatalf("no iteration ran")
 			}
-			all := tk.all()
+			all := tk.All()
 			rows := all[len(all)-1].Failures
 			byKey := map[[2]string]measure.Failure{}
 			for _, f := range rows {

@@ -33,7 +33,7 @@ func TestWebSocketEcho(t *testing.T) {
 	var open int
 	_, tk := run(t, scenario(400*time.Millisecond, g), Options{}, 10*time.Second)
 	s := tk.sum()
-	for _, x := range tk.all()[:2] {
+	for _, x := range tk.All()[:2] {
 		open = max(open, x.WS.Open)
 	}
 	if s.WS.Opened != 3 || open != 3 {
@@ -50,7 +50,7 @@ func TestWebSocketEcho(t *testing.T) {
 		t.Fatalf("errors %v closed %d", s.Errors, s.WS.Closed)
 	}
 	var reply measure.Latency
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		if x.WS.Reply.Count > 0 {
 			reply = x.WS.Reply
 			break
@@ -322,7 +322,7 @@ func TestWebSocketStopLeavesNothing(t *testing.T) {
 		WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("hi"), Every: 20 * time.Millisecond, ExpectReply: true},
 	}
 	tk := &ticks{}
-	e, err := New(scenario(time.Second, g), Options{OnTick: tk.add, GracefulStop: 5 * time.Second})
+	e, err := New(scenario(time.Second, g), Options{OnTick: tk.Add, GracefulStop: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestWebSocketStopLeavesNothing(t *testing.T) {
 	if s.WS.Opened != 5 || s.WS.Closed != 0 || s.ErrorCount != 0 || s.WS.Sent == 0 {
 		t.Fatalf("opened %d closed %d errors %v sent %d", s.WS.Opened, s.WS.Closed, s.Errors, s.WS.Sent)
 	}
-	if last := tk.all()[len(tk.all())-1]; last.WS.Open != 0 {
+	if last := tk.All()[len(tk.All())-1]; last.WS.Open != 0 {
 		t.Fatalf("%d connections open at the end", last.WS.Open)
 	}
 	settleGoroutines(t, base+5) // the echo server's 5 handlers may still be returning
@@ -364,7 +364,7 @@ func TestWebSocketRampDown(t *testing.T) {
 		t.Fatalf("opened %d closed %d errors %v", s.WS.Opened, s.WS.Closed, s.Errors)
 	}
 	sawOne := false
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		if x.Elapsed > 600*time.Millisecond && x.Elapsed < 800*time.Millisecond {
 			if x.WS.Open != 1 || x.VUs != 1 {
 				t.Fatalf("at %v: %d open, %d VUs, want 1", x.Elapsed, x.WS.Open, x.VUs)
@@ -397,7 +397,7 @@ func TestGroupWithRequestsAndWebSocket(t *testing.T) {
 	// stalled machine may stretch windows past the stage's end: those are
 	// not judged, and at least one window must be.
 	judged := 0
-	for i, x := range tk.all() {
+	for i, x := range tk.All() {
 		if i == 0 || x.Elapsed >= 1400*time.Millisecond {
 			continue
 		}

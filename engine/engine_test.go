@@ -28,7 +28,7 @@ func TestClosedModelSmoke(t *testing.T) {
 	if s.BytesIn < 5*s.Requests || s.BytesOut == 0 {
 		t.Fatalf("bytes in %d out %d for %d requests", s.BytesIn, s.BytesOut, s.Requests)
 	}
-	all := tk.all()
+	all := tk.All()
 	if len(all) < 3 {
 		t.Fatalf("%d ticks, want ≥ 3", len(all))
 	}

@@ -115,7 +115,7 @@ func TestFailureMessages(t *testing.T) {
 			g.HTTP2 = h2
 			c.setup(t, &g)
 			_, tk := run(t, scenario(time.Hour, g), Options{}, 10*time.Second)
-			all := tk.all()
+			all := tk.All()
 			last := all[len(all)-1]
 			s := tk.sum()
 			if s.Requests < 1 || s.Errors[c.kind] != s.Requests {
@@ -174,7 +174,7 @@ func TestFailureDropped(t *testing.T) {
 	g := constRate(get("drops", u), 200, 300*time.Millisecond, 1)
 	_, tk := run(t, scenario(time.Hour, g), Options{}, 10*time.Second)
 	s := tk.sum()
-	all := tk.all()
+	all := tk.All()
 	var row *measure.Failure
 	for i, f := range all[len(all)-1].Failures {
 		if f.Kind == measure.ErrDropped {

@@ -257,7 +257,7 @@ func loginAndOrder(t *testing.T, group string, open bool) {
 	}
 	// Setup is measured in its own row and is no iteration.
 	logins := int64(0)
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		for _, ep := range x.Endpoints {
 			if ep.Name == "login" {
 				logins += ep.Requests
@@ -336,7 +336,7 @@ func TestExtractedTokenIsRedacted(t *testing.T) {
 	}
 	var all []string
 	redacted := false
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		b, _ := json.Marshal(x) // every field a tick hands on
 		all = append(all, string(b))
 		for _, f := range x.Failures {
@@ -388,7 +388,7 @@ func TestExtractMissingIsNotSent(t *testing.T) {
 		t.Fatal("a request needing {{.token}} was sent without it")
 	}
 	msgs := map[string]bool{}
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		for _, f := range x.Failures {
 			msgs[f.Endpoint+": "+f.Message] = true
 		}
@@ -521,7 +521,7 @@ func TestEnvValueIsRedactedInFailures(t *testing.T) {
 		t.Fatal("no 4xx counted")
 	}
 	redacted := false
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		b, _ := json.Marshal(x)
 		if strings.Contains(string(b), key[:4]) {
 			t.Fatalf("env value shown: %.300s", b)

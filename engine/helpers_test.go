@@ -3,12 +3,12 @@ package engine
 import (
 	"context"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
 
 // get is a one-request GET group.
@@ -39,28 +39,13 @@ func scenario(window time.Duration, groups ...scenarios.Group) *scenarios.Scenar
 }
 
 // ticks collects every Tick of a run.
-type ticks struct {
-	mu sync.Mutex
-	ts []measure.Tick
-}
-
-func (t *ticks) add(tk measure.Tick) {
-	t.mu.Lock()
-	t.ts = append(t.ts, tk)
-	t.mu.Unlock()
-}
-
-func (t *ticks) all() []measure.Tick {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]measure.Tick(nil), t.ts...)
-}
+type ticks struct{ testout.List[measure.Tick] }
 
 // sum adds up the run's counters over all ticks.
 func (t *ticks) sum() (s measure.Tick) {
 	s.Errors = map[measure.ErrorKind]int64{}
 	s.WS.Errors = map[measure.ErrorKind]int64{}
-	for _, tk := range t.all() {
+	for _, tk := range t.All() {
 		s.Requests += tk.Requests
 		s.Iterations += tk.Iterations
 		s.BytesIn += tk.BytesIn
@@ -90,7 +75,7 @@ func (t *ticks) sum() (s measure.Tick) {
 func run(t *testing.T, sc *scenarios.Scenario, opts Options, limit time.Duration) (*Engine, *ticks) {
 	t.Helper()
 	tk := &ticks{}
-	opts.OnTick = tk.add
+	opts.OnTick = tk.Add
 	if opts.GracefulStop == 0 {
 		opts.GracefulStop = 2 * time.Second
 	}

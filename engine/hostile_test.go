@@ -267,7 +267,7 @@ func TestNoReplayOfUnsafeRequests(t *testing.T) {
 						t.Errorf("%d closes, errors %v", closes.Load(), s.Errors)
 					}
 					if !h2 { // net/http says "connection closed by the server without a response (EOF)"
-						for _, x := range tk.all() {
+						for _, x := range tk.All() {
 							for _, f := range x.Failures {
 								if !strings.HasPrefix(f.Message, "server closed the keep-alive connection after the POST was sent (not resent") {
 									t.Errorf("failure %+v does not say why", f)
@@ -366,7 +366,7 @@ func TestBigResponseHeaders(t *testing.T) {
 					}
 					return
 				}
-				all := tk.all()
+				all := tk.All()
 				fs := all[len(all)-1].Failures
 				if s.Errors[measure.ErrOther] != s.Requests || len(fs) != 1 {
 					t.Fatalf("%d requests, errors %v, failures %+v", s.Requests, s.Errors, fs)

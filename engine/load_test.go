@@ -35,7 +35,7 @@ func TestVUsFollowStages(t *testing.T) {
 	_, tk := run(t, scenario(250*time.Millisecond, g), Options{}, 15*time.Second)
 	sch := NewSchedule(&g)
 	maxSeen := 0
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		want := sch.VUsAt(x.Elapsed)
 		if x.Elapsed >= sch.Duration() {
 			want = 0
@@ -69,7 +69,7 @@ func TestArrivalRateWithinOnePercent(t *testing.T) {
 		t.Fatalf("recorded %d, server saw %d", s.Requests, hits.Load())
 	}
 	var started int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		for _, gs := range x.Groups {
 			started += gs.Started
 		}
@@ -77,7 +77,7 @@ func TestArrivalRateWithinOnePercent(t *testing.T) {
 	if started+s.Dropped != s.Iterations+s.Dropped || started == 0 {
 		t.Fatalf("started %d, served %d: every arrival handed to a VU is counted as started", started, s.Iterations)
 	}
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		if x.Elapsed < 3*time.Second && x.TargetRate != 200 {
 			t.Fatalf("tick at %v: target rate %v", x.Elapsed, x.TargetRate)
 		}
@@ -111,7 +111,7 @@ func TestPercentilesKnownMix(t *testing.T) {
 	for attempt := 1; attempt <= 3 && stalled; attempt++ {
 		g := constVUs(get("mix", srv.URL), 4, 2*time.Second)
 		_, tk := run(t, scenario(time.Hour, g), Options{}, 15*time.Second)
-		all := tk.all()
+		all := tk.All()
 		if len(all) != 1 {
 			t.Fatalf("%d ticks, want the single final one", len(all))
 		}
@@ -205,7 +205,7 @@ func TestOpenModelDrops(t *testing.T) {
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
 	s := tk.sum()
 	var started int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		for _, gs := range x.Groups {
 			started += gs.Started
 		}
@@ -217,7 +217,7 @@ func TestOpenModelDrops(t *testing.T) {
 		t.Fatalf("dropped %d, errors %v error count %d: want most of 50 dropped, and not counted as request errors", s.Dropped, s.Errors, s.ErrorCount)
 	}
 	peak := 0
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		peak = max(peak, x.VUs)
 	}
 	if peak > 2 {
@@ -264,7 +264,7 @@ func TestHTTP2Group(t *testing.T) {
 	if s.Requests == 0 || h2.Load() != s.Requests || s.ErrorCount != 0 || s.ChecksPassed != s.Requests {
 		t.Fatalf("requests %d, h2 at server %d, errors %v, checks passed %d", s.Requests, h2.Load(), s.Errors, s.ChecksPassed)
 	}
-	first := tk.all()[0]
+	first := tk.All()[0]
 	if first.TTFB.Count == 0 || first.Connect.Count != 2 || s.BytesIn == 0 {
 		t.Fatalf("ttfb %+v connect %+v bytes in %d: want first-byte times and one TLS connection per VU", first.TTFB, first.Connect, s.BytesIn)
 	}
@@ -324,7 +324,7 @@ func TestGroupsRunTogether(t *testing.T) {
 	}
 	var grp [2]int64
 	var eps int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		if len(x.Groups) != 2 || x.Groups[0].Name != "browse" || x.Groups[1].Executor != "ramping-arrival-rate" {
 			t.Fatalf("groups %+v", x.Groups)
 		}
@@ -358,7 +358,7 @@ func TestOpenModelGroupFigures(t *testing.T) {
 	g := constRate(get("writes", u+"/"), 100, 1500*time.Millisecond, 20)
 	_, tk := run(t, scenario(500*time.Millisecond, g), Options{}, 20*time.Second)
 	var started, lagged int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		gen := x.Generator
 		if gen.Cores < 1 || gen.Stretch <= 0 {
 			t.Fatalf("generator %+v", gen)

@@ -204,7 +204,7 @@ func TestEndpointRowsByName(t *testing.T) {
 	}
 	_, tk := run(t, scenario(100*time.Millisecond, g), Options{}, 10*time.Second)
 	var total int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		if len(x.Endpoints) != 2 || x.Endpoints[0].Name == x.Endpoints[1].Name {
 			t.Fatalf("window at %s: rows %+v, want one for g and one for other", x.Elapsed, x.Endpoints)
 		}

@@ -45,7 +45,7 @@ func jitterServer(t *testing.T, dropEvery int) (httpURL, wsURL string) {
 			return
 		}
 		time.Sleep(jit(30 * time.Millisecond)) // a slow handshake
-		wstest.Echo(w, r, nil, func() bool {
+		wstest.Echo(w, r, nil, func(*websocket.Conn, []byte) bool {
 			if chance(dropEvery) {
 				return false // the socket breaks: the VU reconnects
 			}

@@ -196,7 +196,7 @@ func TestGroupHistExported(t *testing.T) {
 	g.Requests = append(g.Requests, scenarios.Request{Name: "other", Method: "GET", URL: scenarios.MustTemplate(srv.URL + "/x")})
 	_, tk := run(t, scenario(100*time.Millisecond, g), Options{}, 10*time.Second)
 	var n, hn int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		gs := x.Groups[0]
 		n += gs.Latency.Count
 		if gs.Hist != nil {

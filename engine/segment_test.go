@@ -75,7 +75,7 @@ func TestSegmentsSplitArrivals(t *testing.T) {
 			_, tk := run(t, scenario(400*time.Millisecond, g), Options{Segment: seg}, 10*time.Second)
 			s := tk.sum()
 			totals[i] = s.Iterations + s.Dropped
-			if tr := tk.all()[0].TargetRate; tr != 100 {
+			if tr := tk.All()[0].TargetRate; tr != 100 {
 				t.Errorf("segment %v: target rate %v, want 100", seg, tr)
 			}
 		}()

@@ -100,7 +100,7 @@ func TestWebSocketFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			g := wsGroupTo(c.url(t), 2, 800*time.Millisecond, 100*time.Millisecond)
 			_, tk := run(t, scenario(200*time.Millisecond, g), Options{}, 10*time.Second)
-			ts := tk.all()
+			ts := tk.All()
 			checkCounts(t, ts)
 			s := tk.sum()
 			if s.WS.Errors[c.want] == 0 || s.Errors[c.want] != s.WS.Errors[c.want] {
@@ -166,10 +166,10 @@ func TestWebSocketSessionOutcomes(t *testing.T) {
 	u := echoServer(t)
 	g := wsGroupTo(u, 3, 600*time.Millisecond, time.Second)
 	_, tk := run(t, scenario(time.Second, g), Options{}, 10*time.Second)
-	checkCounts(t, tk.all())
+	checkCounts(t, tk.All())
 	s := tk.sum()
 	var ended int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		ended += x.WS.Session.Count
 		if (x.WS.Session.Count > 0) != (x.WS.SessionHist != nil) || (x.WS.Reply.Count > 0) != (x.WS.ReplyHist != nil) {
 			t.Fatalf("window at %s: summaries and snapshots disagree", x.Elapsed)
@@ -218,7 +218,7 @@ func BenchmarkWSHugeFrameMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				tk := &ticks{}
-				e.opts.OnTick = tk.add
+				e.opts.OnTick = tk.Add
 				_ = e.Run(context.Background())
 				peak := peakRSS() << 10 // kB
 				s := tk.sum()

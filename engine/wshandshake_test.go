@@ -14,26 +14,9 @@ import (
 	"github.com/brink-load/brink/engine/wstest"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 	"github.com/gorilla/websocket"
 )
-
-// handshakes records the headers of each handshake a server saw.
-type handshakes struct {
-	mu  sync.Mutex
-	hdr []http.Header
-}
-
-func (h *handshakes) add(x http.Header) {
-	h.mu.Lock()
-	h.hdr = append(h.hdr, x)
-	h.mu.Unlock()
-}
-
-func (h *handshakes) all() []http.Header {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]http.Header(nil), h.hdr...)
-}
 
 // A server that checks Origin and a subprotocol, as one in front of
 // browsers does, refuses brink's handshakes without them (403, each a
@@ -42,8 +25,8 @@ func (h *handshakes) all() []http.Header {
 // an Origin of its own, brink sends the url's (a browser always sends one).
 func TestWebSocketLikeABrowser(t *testing.T) {
 	const origin = "https://app.example"
-	var seen handshakes
-	u := wstest.Browser(t, origin, "chat.v2", seen.add)
+	var seen testout.List[http.Header] // the headers of each handshake the server saw
+	u := wstest.Browser(t, origin, "chat.v2", seen.Add)
 
 	t.Run("refused without", func(t *testing.T) {
 		g := wsGroupTo(u, 2, 300*time.Millisecond, time.Second)
@@ -52,9 +35,9 @@ func TestWebSocketLikeABrowser(t *testing.T) {
 		if s.WS.Opened != 0 || s.WS.Sessions == 0 || s.WS.Errors[measure.ErrStatus4xx] != s.WS.Sessions {
 			t.Fatalf("opened %d, sessions %d, errors %v: want every handshake refused 403", s.WS.Opened, s.WS.Sessions, s.WS.Errors)
 		}
-		checkWSFailureRows(t, tk.all(), measure.ErrStatus4xx, "handshake refused: HTTP 403 Forbidden: origin not allowed")
+		checkWSFailureRows(t, tk.All(), measure.ErrStatus4xx, "handshake refused: HTTP 403 Forbidden: origin not allowed")
 		want := "http://" + strings.TrimPrefix(u, "ws://")
-		for _, h := range seen.all() {
+		for _, h := range seen.All() {
 			if h.Get("Origin") != want || h.Get("Sec-WebSocket-Protocol") != "" {
 				t.Fatalf("handshake with Origin %q and subprotocols %q, want the url's origin %q and none", h.Get("Origin"), h.Get("Sec-WebSocket-Protocol"), want)
 			}
@@ -62,9 +45,7 @@ func TestWebSocketLikeABrowser(t *testing.T) {
 	})
 
 	t.Run("accepted with", func(t *testing.T) {
-		seen.mu.Lock()
-		seen.hdr = nil
-		seen.mu.Unlock()
+		seen.Reset()
 		g := wsGroupTo(u, 2, 300*time.Millisecond, time.Second)
 		g.WebSocket.Headers = []scenarios.Header{{Name: "Origin", Value: scenarios.MustTemplate(origin)},
 			{Name: "X-Client", Value: scenarios.MustTemplate("brink-{{vu}}")}}
@@ -74,7 +55,7 @@ func TestWebSocketLikeABrowser(t *testing.T) {
 		if s.WS.Opened < 2 || s.WS.Failed != 0 || s.WS.Received == 0 {
 			t.Fatalf("opened %d, failed %d (%v), received %d: want sessions open and replies", s.WS.Opened, s.WS.Failed, s.WS.Errors, s.WS.Received)
 		}
-		hs := seen.all()
+		hs := seen.All()
 		if len(hs) == 0 {
 			t.Fatal("the server saw no handshake")
 		}
@@ -96,8 +77,8 @@ func TestWebSocketSubprotocolNotChosen(t *testing.T) {
 	if s.WS.Opened != 0 || s.WS.Sessions == 0 || s.WS.Errors[measure.ErrCheckFailed] != s.WS.Sessions {
 		t.Fatalf("opened %d, sessions %d, errors %v", s.WS.Opened, s.WS.Sessions, s.WS.Errors)
 	}
-	checkWSFailureRows(t, tk.all(), measure.ErrCheckFailed, "handshake: the server chose no subprotocol (offered chat.v2)")
-	for _, x := range tk.all() {
+	checkWSFailureRows(t, tk.All(), measure.ErrCheckFailed, "handshake: the server chose no subprotocol (offered chat.v2)")
+	for _, x := range tk.All() {
 		for _, f := range x.Failures {
 			if f.Check != "subprotocol" {
 				t.Errorf("row %+v: want check subprotocol", f)
@@ -176,24 +157,13 @@ func (c *chatAfterLogin) handler() http.Handler {
 		}
 		c.accepted++
 		c.mu.Unlock()
-		conn, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		for {
-			mt, msg, err := conn.ReadMessage()
-			if err != nil {
-				return
-			}
+		wstest.Echo(w, r, &up, func(conn *websocket.Conn, msg []byte) bool {
 			if !strings.Contains(string(msg), tok) {
 				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "message without the token"))
-				return
+				return false
 			}
-			if err := conn.WriteMessage(mt, msg); err != nil {
-				return
-			}
-		}
+			return true
+		})
 	})
 	return mux
 }
@@ -251,7 +221,7 @@ func TestWebSocketNotUpgraded(t *testing.T) {
 		t.Fatalf("opened %d, sessions %d, errors %v", s.WS.Opened, s.WS.Sessions, s.WS.Errors)
 	}
 	var counted int64
-	for _, x := range tk.all() {
+	for _, x := range tk.All() {
 		for _, f := range x.Failures {
 			counted += f.Count
 			if f.Kind != measure.ErrCheckFailed || f.Check != "upgrade" || f.Status != 200 || f.Endpoint != measure.WSEndpoint ||

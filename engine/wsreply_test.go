@@ -93,7 +93,7 @@ func TestWebSocketReplyContains(t *testing.T) {
 		}
 		_, tk := run(t, scenario(10*time.Second, g), Options{}, 10*time.Second)
 		var reply measure.Latency
-		for _, x := range tk.all() {
+		for _, x := range tk.All() {
 			if x.WS.Reply.Count > reply.Count {
 				reply = x.WS.Reply
 			}

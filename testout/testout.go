@@ -1,6 +1,7 @@
 // Package testout holds what a test reads while other goroutines write:
-// a locked byte buffer (a process's or a server's output) and a list of
-// log lines (an Options.Logf or a Config.Logf). Tests only.
+// a locked byte buffer (a process's or a server's output), a locked list
+// (a run's ticks, the headers a server saw) and a list of log lines (an
+// Options.Logf or a Config.Logf). Tests only.
 package testout
 
 import (
@@ -38,42 +39,49 @@ func (s *Buffer) String() string {
 	return s.b.String()
 }
 
-// Logs collects Logf lines.
-type Logs struct {
+// List collects what other goroutines hand a test, in order.
+type List[T any] struct {
 	mu    sync.Mutex
-	lines []string
+	items []T
 }
 
-// Logf is the func(format string, args ...any) the code under test logs with.
-func (l *Logs) Logf(format string, args ...any) {
+// Add appends x; its method value is the callback the code under test calls.
+func (l *List[T]) Add(x T) {
 	l.mu.Lock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.items = append(l.items, x)
 	l.mu.Unlock()
 }
 
-// Lines is a copy of the lines logged so far.
-func (l *Logs) Lines() []string {
+// All is a copy of what was added so far.
+func (l *List[T]) All() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...)
+	return append([]T(nil), l.items...)
 }
 
-// Reset forgets the lines logged so far.
-func (l *Logs) Reset() {
+// Reset forgets what was added so far.
+func (l *List[T]) Reset() {
 	l.mu.Lock()
-	l.lines = nil
+	l.items = nil
 	l.mu.Unlock()
 }
+
+// Logs collects Logf lines.
+type Logs struct{ List[string] }
+
+// Logf is the func(format string, args ...any) the code under test logs with.
+func (l *Logs) Logf(format string, args ...any) { l.Add(fmt.Sprintf(format, args...)) }
+
+// Lines is a copy of the lines logged so far.
+func (l *Logs) Lines() []string { return l.All() }
 
 // Contains says whether a line contains s.
 func (l *Logs) Contains(s string) bool { return l.Count(s) > 0 }
 
 // Count is the number of lines that contain s.
 func (l *Logs) Count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := 0
-	for _, line := range l.lines {
+	for _, line := range l.All() {
 		if strings.Contains(line, s) {
 			n++
 		}

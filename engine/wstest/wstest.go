@@ -34,9 +34,10 @@ func serve(t testing.TB, h http.HandlerFunc) string {
 
 // Echo upgrades the request with up (nil: a default Upgrader) and echoes
 // every message until the client goes. before, when not nil, runs ahead of
-// each reply: it may sleep (a reply latency) or return false to break the
-// socket instead of answering.
-func Echo(w http.ResponseWriter, r *http.Request, up *websocket.Upgrader, before func() bool) {
+// each reply with the session and the message: it may sleep (a reply
+// latency) or return false to break the socket instead of answering
+// (after writing a close frame of its own, if it likes).
+func Echo(w http.ResponseWriter, r *http.Request, up *websocket.Upgrader, before func(c *websocket.Conn, msg []byte) bool) {
 	if up == nil {
 		up = &websocket.Upgrader{}
 	}
@@ -50,7 +51,7 @@ func Echo(w http.ResponseWriter, r *http.Request, up *websocket.Upgrader, before
 		if err != nil {
 			return
 		}
-		if before != nil && !before() {
+		if before != nil && !before(c, msg) {
 			return
 		}
 		if err := c.WriteMessage(mt, msg); err != nil {
@@ -128,7 +129,7 @@ func Silent(t testing.TB) string {
 func Delayed(t testing.TB, delay func(n int64) time.Duration) string {
 	var count atomic.Int64
 	return serve(t, func(w http.ResponseWriter, r *http.Request) {
-		Echo(w, r, nil, func() bool { time.Sleep(delay(count.Add(1) - 1)); return true })
+		Echo(w, r, nil, func(*websocket.Conn, []byte) bool { time.Sleep(delay(count.Add(1) - 1)); return true })
 	})
 }
 
