@@ -317,6 +317,15 @@ nodes:
 		if got := one(t, prom, `brink_breakpoint_users`, end.Add(-5*time.Second)); got != float64(bp.VUs) {
 			t.Errorf("breakpoint users %v, report %d", got, bp.VUs)
 		}
+		for _, g := range bp.Groups { // an arrival-rate group by the rate the verdict names: its target
+			if !g.Open {
+				continue
+			}
+			q := fmt.Sprintf(`brink_breakpoint_arrival_rate{group=%q}`, g.Name)
+			if got := one(t, prom, q, end.Add(-5*time.Second)); got != g.TargetRate {
+				t.Errorf("%s %v, the verdict's %v/s", q, got, g.TargetRate)
+			}
+		}
 		if got := one(t, prom, `brink_event_timestamp_seconds{kind="node_over", node="db-3", metric="load1"}`, end.Add(-5*time.Second)); got <= 0 {
 			t.Errorf("no node_over time for db-3")
 		}

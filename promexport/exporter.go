@@ -41,7 +41,7 @@ type Exporter struct {
 	genOverTotal                           prometheus.Counter
 	running, stage, held, scale            prometheus.Gauge
 	bpReached, bpTime, bpUsers, bpRPS      prometheus.Gauge
-	bpVUs, bpRate                          *prometheus.GaugeVec
+	bpVUs, bpRate, bpStarted               *prometheus.GaugeVec
 	events                                 *prometheus.CounterVec
 	eventTime                              *prometheus.GaugeVec
 
@@ -117,7 +117,8 @@ func New(sc *scenarios.Scenario, version string, start time.Time) *Exporter {
 	e.bpUsers = f.gauge("brink_breakpoint_users", "The load at the breakpoint: the closed-model users (every VU when only arrival-rate groups run).")
 	e.bpRPS = f.gauge("brink_breakpoint_rps", "Requests per second in the window of the breakpoint.")
 	e.bpVUs = f.gaugeVec("brink_breakpoint_vus", "A closed-model group's users at the breakpoint.", grp)
-	e.bpRate = f.gaugeVec("brink_breakpoint_arrival_rate", "An arrival-rate group's started rate at the breakpoint (iterations/s).", grp)
+	e.bpRate = f.gaugeVec("brink_breakpoint_arrival_rate", "An arrival-rate group's target rate at the breakpoint (iterations/s): the rate the verdict names.", grp)
+	e.bpStarted = f.gaugeVec("brink_breakpoint_arrival_rate_started", "An arrival-rate group's started rate in the window of the breakpoint (iterations/s; under the target when arrivals were dropped).", grp)
 	e.events = f.counterVec("brink_events_total", "Events of the run's log, by kind (node_over, slo_breach, breakpoint, stage, …).", []string{"kind"})
 	e.eventTime = f.gaugeVec("brink_event_timestamp_seconds",
 		"When the latest event of a kind happened for a node (or panel series) and metric, Unix seconds: a crossing is stamped at its first sample over. "+
@@ -319,7 +320,10 @@ func (e *Exporter) Sync(rec *report.Recorder) {
 		e.bpRPS.Set(float64(b.RPS))
 		for _, g := range b.Groups {
 			if g.Open {
-				e.bpRate.WithLabelValues(g.Name).Set(float64(g.Rate))
+				// The verdict says an arrival-rate group's load by its
+				// target ("70/s writes"): the gauge is that number.
+				e.bpRate.WithLabelValues(g.Name).Set(g.TargetRate)
+				e.bpStarted.WithLabelValues(g.Name).Set(float64(g.Rate))
 			} else {
 				e.bpVUs.WithLabelValues(g.Name).Set(float64(g.VUs))
 			}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -311,4 +313,68 @@ func TestFinalReadAfterFinish(t *testing.T) {
 		t.Fatal("FinalRead still open after a scrape of the final state")
 	}
 	scrape() // a second one after it closes nothing twice
+}
+
+// TestBreakpointGaugesAreTheVerdicts: the breakpoint's gauges carry the
+// load the verdict names — an arrival-rate group's target rate, not the
+// rate it managed to start (the started one has its own gauge) — and the
+// closed group's users.
+func TestBreakpointGaugesAreTheVerdicts(t *testing.T) {
+	sc := testScenario()
+	sc.Window, sc.Sustain = time.Second, 3*time.Second
+	sc.Nodes = &scenarios.Nodes{Prometheus: "http://127.0.0.1:9090",
+		Thresholds: []scenarios.NodeThreshold{{Metric: "load1", Above: 100}}}
+	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	rec := report.NewRecorder(sc, start, report.Options{})
+	e := New(sc, "test", start)
+	nan := math.NaN()
+	for i := range 10 {
+		at := start.Add(time.Duration(i+1) * time.Second)
+		// The target climbs by 7.5/s a window (halves: the verdict's one
+		// decimal says them exactly); the engine starts only 80 % of it
+		// (arrivals dropped), so the two rates differ.
+		target := 42.5 + 7.5*float64(i)
+		tk := measure.Tick{Time: at, Elapsed: at.Sub(start), Window: time.Second, Groups: []measure.GroupStats{
+			{Name: "browse", Executor: string(scenarios.RampingVUs), VUs: 10 + i, TargetVUs: 10 + i},
+			{Name: "writes", Executor: string(scenarios.RampingArrivalRate), VUs: 50, TargetRate: target,
+				Rate: 0.8 * target, Started: int64(0.8 * target)},
+		}}
+		rec.AddTick(tk)
+		e.AddTick(&tk)
+		e.Sync(rec)
+		load := 50.0
+		if i >= 3 {
+			load = 150
+		}
+		rec.AddPoll(measure.Poll{Time: at, Samples: []measure.Sample{{Node: "db-3", Instance: "db-3:9100", Time: at,
+			Load1: load, CPU: 50, IOWait: nan, DiskUtil: nan, ReadBps: nan, WriteBps: nan, Load1PerCore: load / 4, Cores: 4,
+			Mem: nan, NetRxBps: nan, NetTxBps: nan}}})
+	}
+	rec.Finish(start.Add(11 * time.Second))
+	e.Sync(rec)
+	v := rec.Verdict()
+	if v.Breakpoint == nil {
+		t.Fatalf("no breakpoint: %s", v.Text)
+	}
+	gauge := func(name, group string) float64 {
+		return metricWith(t, family(t, e, name), "group", group).GetGauge().GetValue()
+	}
+	for _, g := range v.Breakpoint.Groups {
+		if !g.Open {
+			if got := gauge("brink_breakpoint_vus", g.Name); got != float64(g.VUs) {
+				t.Errorf("brink_breakpoint_vus{group=%q} %v, the verdict's %d", g.Name, got, g.VUs)
+			}
+			continue
+		}
+		got := gauge("brink_breakpoint_arrival_rate", g.Name)
+		if got != g.TargetRate || got == float64(g.Rate) {
+			t.Errorf("brink_breakpoint_arrival_rate{group=%q} %v, the verdict's target %v (started %v)", g.Name, got, g.TargetRate, g.Rate)
+		}
+		if said := strconv.FormatFloat(got, 'f', -1, 64) + "/s " + g.Name; !strings.Contains(v.Text, said) {
+			t.Errorf("the verdict does not say the gauge's %q: %s", said, v.Text)
+		}
+		if got := gauge("brink_breakpoint_arrival_rate_started", g.Name); got != float64(g.Rate) {
+			t.Errorf("brink_breakpoint_arrival_rate_started{group=%q} %v, the window's started %v", g.Name, got, g.Rate)
+		}
+	}
 }
