@@ -109,18 +109,12 @@ func (w *window) add(name string, t *proto.Tick) error {
 	if t.Scale != 0 {
 		k.Scale = t.Scale
 	}
+	// Agents' levels add up, as their counters do.
 	k.VUs += t.VUs
 	k.TargetVUs += t.TargetVUs
 	k.TargetRate += t.TargetRate
-	k.Requests += t.Requests
-	k.Iterations += t.Iterations
-	k.BytesIn += t.BytesIn
-	k.BytesOut += t.BytesOut
-	k.ErrorCount += t.ErrorCount
-	k.Dropped += t.Dropped
-	k.ChecksPassed += t.ChecksPassed
-	k.ChecksFailed += t.ChecksFailed
-	k.Errors = addKinds(k.Errors, t.Errors)
+	in := t.Counters()
+	k.AddCounts(&in)
 	var err error
 	add := func(key, enc string) {
 		if e := w.sum(key).Add(enc); e != nil && err == nil {
@@ -163,31 +157,16 @@ func (w *window) add(name string, t *proto.Tick) error {
 		gs.VUs += g.VUs
 		gs.TargetVUs += g.TargetVUs
 		gs.TargetRate += g.TargetRate
-		gs.Requests += g.Requests
-		gs.Iterations += g.Iterations
-		gs.Errors += g.Errors
-		gs.Dropped += g.Dropped
-		gs.Started += g.Started
 		gs.BusyVUs += g.BusyVUs
-		gs.WSSessions += g.WSSessions
-		gs.WSFailed += g.WSFailed
-		gs.WSOutcomes += g.WSOutcomes
+		gin := g.Counters()
+		gs.AddCounts(&gin)
 		if e2 := s.hist.Add(g.Hist); e2 != nil && err == nil {
 			err = e2
 		}
 	}
 	if ws := t.WS; ws != nil {
 		w.wsSeen = true
-		m := &k.WS
-		m.Open += ws.Open
-		m.Opened += ws.Opened
-		m.Closed += ws.Closed
-		m.Sent += ws.Sent
-		m.Received += ws.Received
-		m.Sessions += ws.Sessions
-		m.Failed += ws.Failed
-		m.Outcomes += ws.Outcomes
-		m.Errors = addKinds(m.Errors, ws.Errors)
+		k.WS.Open += ws.Open
 		add("ws.connect", ws.ConnectHist)
 		add("ws.reply", ws.ReplyHist)
 		add("ws.session", ws.SessionHist)
@@ -203,19 +182,6 @@ func (w *window) add(name string, t *proto.Tick) error {
 	}
 	w.gen.add(name, &t.Generator)
 	return err
-}
-
-func addKinds(dst, src map[measure.ErrorKind]int64) map[measure.ErrorKind]int64 {
-	if len(src) == 0 {
-		return dst
-	}
-	if dst == nil {
-		dst = make(map[measure.ErrorKind]int64, len(src))
-	}
-	for k, v := range src {
-		dst[k] += v
-	}
-	return dst
 }
 
 func (g *genSum) add(name string, w *proto.Generator) {

@@ -76,15 +76,16 @@ func (r *Recorder) summary() Summary {
 	a := &r.run
 	var sum Summary
 	s := &sum
-	s.Requests, s.Errors, s.Iterations = a.requests, a.errors, a.iterations
+	c := &a.sum
+	s.Requests, s.Errors, s.Iterations = c.Requests, c.ErrorCount, c.Iterations
 	s.RPS = nan()
 	if secs := a.active.Seconds(); secs > 0 {
-		s.RPS = Num(float64(a.requests) / secs)
+		s.RPS = Num(float64(c.Requests) / secs)
 	}
 	s.RPSMax = Num(a.rpsMax)
-	s.ErrorRate = rate(a.errors, a.requests)
+	s.ErrorRate = rate(c.ErrorCount, c.Requests)
 	s.ErrorsByKind = map[string]int64{}
-	for k, n := range a.errorsByKind {
+	for k, n := range c.Errors {
 		if n > 0 {
 			s.ErrorsByKind[string(k)] = n
 		}
@@ -92,15 +93,15 @@ func (r *Recorder) summary() Summary {
 	s.LatencyMs = withStall(&a.lat, &a.stallLat).dist()
 	s.ServiceMs = clampService(a.service.dist(), s.LatencyMs)
 	s.VUsMax, s.TargetVUsMax, s.TargetRateMax = a.vusMax, a.targetVUsMax, a.targetRateMax
-	s.DroppedIterations = a.dropped
-	s.ChecksPassed, s.ChecksFailed = a.checksPassed, a.checksFailed
-	s.BytesIn, s.BytesOut = a.bytesIn, a.bytesOut
-	if a.wsOpened > 0 || a.wsSent > 0 || a.wsOpenMax > 0 || a.ws.sessions > 0 || a.ws.outcomes > 0 {
-		s.WS = &WSSummary{OpenMax: a.wsOpenMax, Opened: a.wsOpened, Closed: a.wsClosed, Sent: a.wsSent,
-			Received: a.wsRecv, Sessions: a.ws.sessions, Failed: a.ws.failed, Outcomes: a.ws.outcomes,
-			FailedRate: rate(a.ws.failed, a.ws.outcomes), FailedByKind: map[string]int64{},
+	s.DroppedIterations = c.Dropped
+	s.ChecksPassed, s.ChecksFailed = c.ChecksPassed, c.ChecksFailed
+	s.BytesIn, s.BytesOut = c.BytesIn, c.BytesOut
+	if ws := &c.WS; ws.Opened > 0 || ws.Sent > 0 || a.wsOpenMax > 0 || ws.Sessions > 0 || ws.Outcomes > 0 {
+		s.WS = &WSSummary{OpenMax: a.wsOpenMax, Opened: ws.Opened, Closed: ws.Closed, Sent: ws.Sent,
+			Received: ws.Received, Sessions: ws.Sessions, Failed: ws.Failed, Outcomes: ws.Outcomes,
+			FailedRate: rate(ws.Failed, ws.Outcomes), FailedByKind: map[string]int64{},
 			ConnectMs: a.wsConnect.dist(), ReplyMs: a.wsReply.dist(), SessionMs: a.wsSession.dist()}
-		for k, n := range a.wsErrors {
+		for k, n := range ws.Errors {
 			if n > 0 {
 				s.WS.FailedByKind[string(k)] = n
 			}
@@ -126,12 +127,13 @@ func (r *Recorder) groupSummaries() []GroupSummary {
 		if lat.count == 0 {
 			lat = *withStall(&g.lat, g.stall)
 		}
-		gs := GroupSummary{Name: g.name, Executor: g.executor, Requests: g.requests,
-			Iterations: g.iterations, Errors: g.errors, ErrorRate: rate(g.errors, g.requests), Dropped: g.dropped,
+		c := &g.sum
+		gs := GroupSummary{Name: g.name, Executor: g.executor, Requests: c.Requests,
+			Iterations: c.Iterations, Errors: c.Errors, ErrorRate: rate(c.Errors, c.Requests), Dropped: c.Dropped,
 			VUsMax: g.vusMax, TargetVUsMax: g.targetVUsMax, TargetRateMax: g.targetRateMax, LatencyMs: lat.dist(),
-			WSSessions: g.ws.sessions, WSFailed: g.ws.failed, WSOutcomes: g.ws.outcomes}
-		if g.ws.sessions > 0 || g.ws.outcomes > 0 {
-			r := rate(g.ws.failed, g.ws.outcomes)
+			WSSessions: c.WSSessions, WSFailed: c.WSFailed, WSOutcomes: c.WSOutcomes}
+		if c.WSSessions > 0 || c.WSOutcomes > 0 {
+			r := rate(c.WSFailed, c.WSOutcomes)
 			gs.WSFailedRate = &r
 		}
 		out = append(out, gs)

@@ -108,10 +108,11 @@ func reportOutcome(rep *Report) outcome {
 // final builds the Final of the run; r.mu held.
 func (r *Recorder) final() *Final {
 	a := &r.run
-	f := &Final{Verdict: r.verdict(), Requests: a.requests, ErrorRate: rate(a.errors, a.requests), VUsMax: a.vusMax}
+	f := &Final{Verdict: r.verdict(), Requests: a.sum.Requests, ErrorRate: rate(a.sum.ErrorCount, a.sum.Requests),
+		VUsMax: a.vusMax}
 	f.RPS = nan()
 	if secs := a.active.Seconds(); secs > 0 {
-		f.RPS = Num(float64(a.requests) / secs)
+		f.RPS = Num(float64(a.sum.Requests) / secs)
 	}
 	d := withStall(&a.lat, &a.stallLat).dist()
 	f.P50Ms, f.P95Ms, f.P99Ms = d.Med, d.P95, d.P99

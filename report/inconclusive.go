@@ -66,15 +66,15 @@ func (r *Recorder) failures() []Reason {
 	}
 	a := &r.run
 	if len(a.groupOrder) == 0 {
-		check("", a.dropped, a.iterations)
+		check("", a.sum.Dropped, a.sum.Iterations)
 	}
 	for _, name := range a.groupOrder {
-		g := a.groups[name]
-		started := g.started
+		g := &a.groups[name].sum
+		started := g.Started
 		if started == 0 {
-			started = g.iterations // an engine that does not count starts
+			started = g.Iterations // an engine that does not count starts
 		}
-		check(name, g.dropped, started)
+		check(name, g.Dropped, started)
 	}
 	return out
 }

@@ -140,8 +140,6 @@ func NewRecorder(sc *scenarios.Scenario, start time.Time, opts Options) *Recorde
 	r.v = View{Scenario: sc, Start: start, State: StateOK, Agents: opts.Agents}
 	r.run.endpoints = map[string]*endpointAcc{}
 	r.run.groups = map[string]*groupAcc{}
-	r.run.errorsByKind = map[measure.ErrorKind]int64{}
-	r.run.wsErrors = map[measure.ErrorKind]int64{}
 	if r.opts.Host == "" {
 		r.opts.Host, _ = os.Hostname()
 	}

@@ -83,7 +83,7 @@ func wsWindow(metric string, t *measure.Tick) (measure.Latency, *hdrhistogram.Sn
 // when the filter names no group in the window.
 func wsGroupCounts(th scenarios.Threshold, t *measure.Tick) (c wsCounts, found bool) {
 	if th.TagKey == "" {
-		return wsCounts{sessions: t.WS.Sessions, failed: t.WS.Failed, outcomes: t.WS.Outcomes}, true
+		return wsRun(&t.WS), true
 	}
 	for i := range t.Groups {
 		if g := &t.Groups[i]; th.TagKey == "group" && g.Name == th.TagValue {

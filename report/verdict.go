@@ -167,7 +167,7 @@ func (r *Recorder) verdict() Verdict {
 	in := verdictIn{start: r.v.Start, ticks: r.v.Ticks, wins: r.wins, window: r.window, openOnly: r.openOnly,
 		done: r.v.Done, abortAt: r.abortAt, abortWhy: r.abortWhy, violations: r.violations,
 		thresholds: r.userSLOs() > 0 || len(r.nodeThs) > 0 || r.panelTh > 0, shorts: map[string]string{},
-		requests: r.run.requests, errors: r.run.errors, inconclusive: r.inconclusive(), failed: r.failures()}
+		requests: r.run.sum.Requests, errors: r.run.sum.ErrorCount, inconclusive: r.inconclusive(), failed: r.failures()}
 	for _, s := range r.slos {
 		in.shorts[metricLabel(s.th)+"\x00"+s.th.Expr] = sloShort(s.th)
 		if v, ok := r.wholeRunValue(s.th); s.dflt && ok {

@@ -74,7 +74,7 @@ func (r *Recorder) latFor(th scenarios.Threshold) *latAcc {
 func (r *Recorder) counts(th scenarios.Threshold) (requests, errors, dropped int64) {
 	switch th.TagKey {
 	case "":
-		return r.run.requests, r.run.errors, r.run.dropped
+		return r.run.sum.Requests, r.run.sum.ErrorCount, r.run.sum.Dropped
 	case "name", "group":
 		for _, key := range r.run.epOrder {
 			e := r.run.endpoints[key]
@@ -85,9 +85,9 @@ func (r *Recorder) counts(th scenarios.Threshold) (requests, errors, dropped int
 		}
 		if th.TagKey == "group" {
 			if g := r.run.groups[th.TagValue]; g != nil {
-				dropped = g.dropped
+				dropped = g.sum.Dropped
 				if requests == 0 {
-					requests, errors = g.requests, g.errors
+					requests, errors = g.sum.Requests, g.sum.Errors
 				}
 			}
 		}
@@ -136,9 +136,9 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 		n := r.wsCountsFor(th).sessions
 		switch th.Metric {
 		case "ws_msgs_sent":
-			n = r.run.wsSent
+			n = r.run.sum.WS.Sent
 		case "ws_msgs_received":
-			n = r.run.wsRecv
+			n = r.run.sum.WS.Received
 		}
 		return perSecond(n, secs, th.Agg)
 	case "http_req_failed":
@@ -159,15 +159,16 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 		_, _, dropped := r.counts(th)
 		return perSecond(dropped, secs, th.Agg)
 	case "checks":
-		n := r.run.checksPassed + r.run.checksFailed
+		passed := r.run.sum.ChecksPassed
+		n := passed + r.run.sum.ChecksFailed
 		if th.TagKey != "" || n == 0 {
 			return 0, false
 		}
 		switch th.Agg {
 		case "rate":
-			return float64(r.run.checksPassed) / float64(n), true
+			return float64(passed) / float64(n), true
 		case "count":
-			return float64(r.run.checksPassed), true
+			return float64(passed), true
 		}
 	}
 	return 0, false
@@ -177,10 +178,10 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 // threshold's tag filter selects (the run, or one group).
 func (r *Recorder) wsCountsFor(th scenarios.Threshold) wsCounts {
 	if th.TagKey == "" {
-		return r.run.ws
+		return wsRun(&r.run.sum.WS)
 	}
 	if g := r.run.groups[th.TagValue]; g != nil && th.TagKey == "group" {
-		return g.ws
+		return wsGroup(&g.sum)
 	}
 	return wsCounts{}
 }
@@ -223,18 +224,14 @@ type runAcc struct {
 	groups     map[string]*groupAcc
 	groupOrder []string
 
-	requests, iterations, errors, dropped int64
-	checksPassed, checksFailed            int64
-	bytesIn, bytesOut                     int64
-	errorsByKind                          map[measure.ErrorKind]int64
-	vusMax, targetVUsMax                  int
-	targetRateMax, rpsMax                 float64
-	active                                time.Duration
-	wsOpened, wsClosed, wsSent, wsRecv    int64
-	wsOpenMax                             int
-	ws                                    wsCounts
-	wsErrors                              map[measure.ErrorKind]int64
-	failures                              failAcc
+	// sum is the run's counters, WebSocket ones and errors by kind too
+	// (measure.Tick.AddCounts); nothing else of it is set.
+	sum                   measure.Tick
+	vusMax, targetVUsMax  int
+	targetRateMax, rpsMax float64
+	active                time.Duration
+	wsOpenMax             int
+	failures              failAcc
 	// stallLat is the latency of the stallWins windows where brink itself
 	// was the bottleneck (not in lat).
 	stallLat  latAcc
@@ -256,6 +253,14 @@ func withStall(l, s *latAcc) *latAcc {
 // wsCounts are WebSocket sessions and ws_failed's samples, run or group.
 type wsCounts struct{ sessions, failed, outcomes int64 }
 
+func wsRun(w *measure.WSStats) wsCounts {
+	return wsCounts{sessions: w.Sessions, failed: w.Failed, outcomes: w.Outcomes}
+}
+
+func wsGroup(g *measure.GroupStats) wsCounts {
+	return wsCounts{sessions: g.WSSessions, failed: g.WSFailed, outcomes: g.WSOutcomes}
+}
+
 type endpointAcc struct {
 	group, name      string
 	requests, errors int64
@@ -264,14 +269,12 @@ type endpointAcc struct {
 }
 
 type groupAcc struct {
-	name, executor                        string
-	requests, iterations, errors, dropped int64
-	started                               int64 // arrivals handed to a VU
-	vusMax, targetVUsMax                  int
-	targetRateMax                         float64
-	lat                                   latAcc // from group windows (quantiles only)
-	stall                                 *latAcc
-	ws                                    wsCounts
+	name, executor       string
+	sum                  measure.GroupStats // counters only (AddCounts)
+	vusMax, targetVUsMax int
+	targetRateMax        float64
+	lat                  latAcc // from group windows (quantiles only)
+	stall                *latAcc
 }
 
 // fold adds a tick to the whole-run accumulators. The latency of a window
@@ -289,23 +292,7 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 	a.wsReply.add(t.WS.Reply, t.WS.ReplyHist)
 	a.wsConnect.add(t.WS.Connect, t.WS.ConnectHist)
 	a.wsSession.add(t.WS.Session, t.WS.SessionHist)
-	a.ws.sessions += t.WS.Sessions
-	a.ws.failed += t.WS.Failed
-	a.ws.outcomes += t.WS.Outcomes
-	for k, n := range t.WS.Errors {
-		a.wsErrors[k] += n
-	}
-	a.requests += t.Requests
-	a.iterations += t.Iterations
-	a.errors += t.ErrorCount
-	a.dropped += t.Dropped
-	a.checksPassed += t.ChecksPassed
-	a.checksFailed += t.ChecksFailed
-	a.bytesIn += t.BytesIn
-	a.bytesOut += t.BytesOut
-	for k, n := range t.Errors {
-		a.errorsByKind[k] += n
-	}
+	a.sum.AddCounts(t)
 	a.vusMax = max(a.vusMax, t.VUs)
 	a.targetVUsMax = max(a.targetVUsMax, t.TargetVUs)
 	a.targetRateMax = max(a.targetRateMax, t.TargetRate)
@@ -313,10 +300,6 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		a.rpsMax = max(a.rpsMax, t.RPS())
 	}
 	a.active += t.Window
-	a.wsOpened += t.WS.Opened
-	a.wsClosed += t.WS.Closed
-	a.wsSent += t.WS.Sent
-	a.wsRecv += t.WS.Received
 	a.wsOpenMax = max(a.wsOpenMax, t.WS.Open)
 	for j := range t.Endpoints {
 		e := &t.Endpoints[j]
@@ -339,18 +322,11 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 			a.groups[g.Name] = ga
 			a.groupOrder = append(a.groupOrder, g.Name)
 		}
-		ga.requests += g.Requests
-		ga.iterations += g.Iterations
-		ga.errors += g.Errors
-		ga.dropped += g.Dropped
-		ga.started += g.Started
+		ga.sum.AddCounts(g)
 		ga.vusMax = max(ga.vusMax, g.VUs)
 		ga.targetVUsMax = max(ga.targetVUsMax, g.TargetVUs)
 		ga.targetRateMax = max(ga.targetRateMax, g.TargetRate)
 		addWindow(&ga.lat, &ga.stall, stalled, g.Latency, g.Hist)
-		ga.ws.sessions += g.WSSessions
-		ga.ws.failed += g.WSFailed
-		ga.ws.outcomes += g.WSOutcomes
 	}
 }
 

@@ -152,3 +152,24 @@ func FromTick(t *measure.Tick, seq int, final bool) (*Tick, error) {
 		LagP99: g.SendLag.P99, LagMax: g.SendLag.Max, Overloaded: g.Overloaded, Reason: g.Reason}
 	return w, err
 }
+
+// Counters is the window's counters, its WebSocket ones too, as a
+// measure.Tick holds them (all else zero): what the controller adds up
+// (measure.Tick.AddCounts).
+func (t *Tick) Counters() measure.Tick {
+	m := measure.Tick{Requests: t.Requests, Iterations: t.Iterations, BytesIn: t.BytesIn, BytesOut: t.BytesOut,
+		Errors: t.Errors, ErrorCount: t.ErrorCount, Dropped: t.Dropped, ChecksPassed: t.ChecksPassed,
+		ChecksFailed: t.ChecksFailed}
+	if ws := t.WS; ws != nil {
+		m.WS = measure.WSStats{Opened: ws.Opened, Closed: ws.Closed, Sent: ws.Sent, Received: ws.Received,
+			Sessions: ws.Sessions, Failed: ws.Failed, Outcomes: ws.Outcomes, Errors: ws.Errors}
+	}
+	return m
+}
+
+// Counters is the group's counters as a measure.GroupStats holds them (all
+// else zero).
+func (g *Group) Counters() measure.GroupStats {
+	return measure.GroupStats{Requests: g.Requests, Iterations: g.Iterations, Errors: g.Errors, Dropped: g.Dropped,
+		Started: g.Started, WSSessions: g.WSSessions, WSFailed: g.WSFailed, WSOutcomes: g.WSOutcomes}
+}
