@@ -116,11 +116,10 @@ func (r *Recorder) groupSummaries() []GroupSummary {
 	var out []GroupSummary
 	// Groups: latency from their endpoints' exact histograms when there are
 	// any, else rebuilt from the group windows.
-	for _, name := range a.groupOrder {
-		g := a.groups[name]
+	for _, g := range a.groupList {
 		var lat latAcc
-		for _, key := range a.epOrder {
-			if e := a.endpoints[key]; e.group == name {
+		for _, e := range a.epList {
+			if e.group == g.name {
 				lat.merge(withStall(&e.lat, e.stall))
 			}
 		}
@@ -145,8 +144,7 @@ func (r *Recorder) groupSummaries() []GroupSummary {
 func (r *Recorder) endpointSummaries() []EndpointSummary {
 	a := &r.run
 	var out []EndpointSummary
-	for _, key := range a.epOrder {
-		e := a.endpoints[key]
+	for _, e := range a.epList {
 		d := withStall(&e.lat, e.stall).dist()
 		hot := nan()
 		if d.Mean.Valid() {

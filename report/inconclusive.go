@@ -65,16 +65,16 @@ func (r *Recorder) failures() []Reason {
 			what, fmtPct(float64(dropped)/float64(started+dropped)), group3(dropped), group3(started+dropped))})
 	}
 	a := &r.run
-	if len(a.groupOrder) == 0 {
+	if len(a.groupList) == 0 {
 		check("", a.sum.Dropped, a.sum.Iterations)
 	}
-	for _, name := range a.groupOrder {
-		g := &a.groups[name].sum
-		started := g.Started
+	for _, g := range a.groupList {
+		c := &g.sum
+		started := c.Started
 		if started == 0 {
-			started = g.Iterations // an engine that does not count starts
+			started = c.Iterations // an engine that does not count starts
 		}
-		check(name, g.Dropped, started)
+		check(g.name, c.Dropped, started)
 	}
 	return out
 }

@@ -100,6 +100,12 @@ func wsGroupCounts(th scenarios.Threshold, t *measure.Tick) (c wsCounts, found b
 // Counts are run totals in k6, so they only decide the exit code.
 func perWindow(th scenarios.Threshold) bool { return th.Agg != "count" }
 
+// tagSelects reports whether a threshold's tag filter (name or group)
+// selects the endpoint name of group.
+func tagSelects(th scenarios.Threshold, group, name string) bool {
+	return (th.TagKey == "name" && name == th.TagValue) || (th.TagKey == "group" && group == th.TagValue)
+}
+
 // slice is what a threshold's tag filter selects from one window.
 type slice struct {
 	lat      measure.Latency
@@ -123,7 +129,7 @@ func selectWindow(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) sli
 		scratch.reset()
 		for i := range t.Endpoints {
 			e := &t.Endpoints[i]
-			if (th.TagKey == "name" && e.Name != th.TagValue) || (th.TagKey == "group" && e.Group != th.TagValue) {
+			if !tagSelects(th, e.Group, e.Name) {
 				continue
 			}
 			s.found = true
@@ -161,7 +167,7 @@ func selectWindow(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) sli
 		if allSnaps && len(lats) == 1 {
 			for i := range t.Endpoints {
 				e := &t.Endpoints[i]
-				if (th.TagKey == "name" && e.Name == th.TagValue) || (th.TagKey == "group" && e.Group == th.TagValue) {
+				if tagSelects(th, e.Group, e.Name) {
 					s.snap = e.Hist
 				}
 			}

@@ -54,9 +54,8 @@ func (r *Recorder) latFor(th scenarios.Threshold) *latAcc {
 	}
 	var m latAcc
 	found := false
-	for _, key := range r.run.epOrder {
-		e := r.run.endpoints[key]
-		if (th.TagKey == "name" && e.name == th.TagValue) || (th.TagKey == "group" && e.group == th.TagValue) {
+	for _, e := range r.run.epList {
+		if tagSelects(th, e.group, e.name) {
 			m.merge(&e.lat)
 			found = true
 		}
@@ -76,9 +75,8 @@ func (r *Recorder) counts(th scenarios.Threshold) (requests, errors, dropped int
 	case "":
 		return r.run.sum.Requests, r.run.sum.ErrorCount, r.run.sum.Dropped
 	case "name", "group":
-		for _, key := range r.run.epOrder {
-			e := r.run.endpoints[key]
-			if (th.TagKey == "name" && e.name == th.TagValue) || (th.TagKey == "group" && e.group == th.TagValue) {
+		for _, e := range r.run.epList {
+			if tagSelects(th, e.group, e.name) {
 				requests += e.requests
 				errors += e.errors
 			}
@@ -214,15 +212,16 @@ func (a *latAcc) merge(b *latAcc) {
 
 // runAcc folds every tick into whole-run totals.
 type runAcc struct {
-	lat        latAcc
-	service    latAcc
-	wsReply    latAcc
-	wsConnect  latAcc
-	wsSession  latAcc
-	endpoints  map[string]*endpointAcc
-	epOrder    []string
-	groups     map[string]*groupAcc
-	groupOrder []string
+	lat       latAcc
+	service   latAcc
+	wsReply   latAcc
+	wsConnect latAcc
+	wsSession latAcc
+	// endpoints and groups by key, and in the order they first came.
+	endpoints map[string]*endpointAcc
+	epList    []*endpointAcc
+	groups    map[string]*groupAcc
+	groupList []*groupAcc
 
 	// sum is the run's counters, WebSocket ones and errors by kind too
 	// (measure.Tick.AddCounts); nothing else of it is set.
@@ -308,7 +307,7 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		if ea == nil {
 			ea = &endpointAcc{group: e.Group, name: e.Name}
 			a.endpoints[key] = ea
-			a.epOrder = append(a.epOrder, key)
+			a.epList = append(a.epList, ea)
 		}
 		ea.requests += e.Requests
 		ea.errors += e.Errors
@@ -320,7 +319,7 @@ func (r *Recorder) fold(t *measure.Tick, stalled bool) {
 		if ga == nil {
 			ga = &groupAcc{name: g.Name, executor: g.Executor}
 			a.groups[g.Name] = ga
-			a.groupOrder = append(a.groupOrder, g.Name)
+			a.groupList = append(a.groupList, ga)
 		}
 		ga.sum.AddCounts(g)
 		ga.vusMax = max(ga.vusMax, g.VUs)
