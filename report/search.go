@@ -22,10 +22,16 @@ type Search struct {
 	// Bracket is [held, failed]: the limit lies between (0 when no
 	// plateau held or none failed).
 	Bracket [2]float64 `json:"bracket"`
-	// Precision is the bracket's half-width over the answer (0.02: ±2 %);
-	// Goal the --precision asked for.
+	// Precision is the bracket's half-width over the answer (0.02: 2 %);
+	// Goal the --precision asked for, the bracket's whole width over its
+	// low end.
 	Precision Num     `json:"precision"`
 	Goal      float64 `json:"goal"`
+	// PrecisionUp is what is known about the limit around the answer:
+	// the answer held (its verification hold) and Bracket[1] failed, so
+	// the limit lies at most this far above the answer (bracket[1] −
+	// answer) / answer, and never below it: +PrecisionUp/−0.
+	PrecisionUp Num `json:"precision_up,omitempty"`
 	// Limit is what failed the lowest failed plateau (nil when none did).
 	Limit *SearchLimit `json:"limit"`
 	// Require is --require (0: none); Met whether the answer reached it
@@ -153,7 +159,10 @@ func bracketWord(v float64) string {
 }
 
 // SearchLine is the answer in one line: "max sustainable: 612 users
-// (bracket 600–625, ±2 %), limited by db-3 load1 (104 > 100 at 625)".
+// (held; 625 failed: +2.1 %/−0; bracket 600–625), limited by db-3 load1
+// (104 > 100 at 625)". The answer held its verification and the bracket's
+// high end failed: the limit is in between, above the answer and never
+// below it, so the band is said one-sided, not ± around the answer.
 func SearchLine(s *Search) string {
 	if s == nil {
 		return ""
@@ -165,8 +174,10 @@ func SearchLine(s *Search) string {
 	} else if s.Found {
 		fmt.Fprintf(&b, "max sustainable: %s", searchLoad(float64(s.Answer), s.Unit))
 		if s.Bracket[1] > 0 {
-			fmt.Fprintf(&b, " (bracket %s–%s, ±%s)", trimFloat(s.Bracket[0], 1), trimFloat(s.Bracket[1], 1),
-				fmtPct(math.Max(float64(s.Precision), 0)))
+			// From the bracket, not PrecisionUp: an older report has none.
+			up := math.Max((s.Bracket[1]-float64(s.Answer))/float64(s.Answer), 0)
+			fmt.Fprintf(&b, " (held; %s failed: +%s/−0; bracket %s–%s)", trimFloat(s.Bracket[1], 1), fmtPct(up),
+				trimFloat(s.Bracket[0], 1), trimFloat(s.Bracket[1], 1))
 		}
 	} else {
 		b.WriteString("max sustainable: not found")

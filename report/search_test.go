@@ -10,7 +10,7 @@ import (
 func TestSearchLine(t *testing.T) {
 	s := &Search{Unit: "users", Found: true, Answer: 612, Bracket: [2]float64{600, 625}, Precision: Num(12.5 / 612),
 		Limit: &SearchLimit{Load: 625, Signal: Signal{Kind: SignalNode, Node: "db-3", Metric: "load1", Value: 104, Threshold: 100}}}
-	want := "max sustainable: 612 users (bracket 600–625, ±2 %), limited by db-3 load1 (104 > 100 at 625)"
+	want := "max sustainable: 612 users (held; 625 failed: +2.1 %/−0; bracket 600–625), limited by db-3 load1 (104 > 100 at 625)"
 	if got := SearchLine(s); got != want {
 		t.Fatalf("SearchLine:\n got %q\nwant %q", got, want)
 	}
@@ -34,7 +34,7 @@ func TestPrintSearch(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{"SEARCH (2 plateaus, 1m40s, 1m00s of it waiting for slow signals to settle)",
 		"✓ explore 80 users held 5 s, 151 rps, p95 77.1 ms (+40 s settling)", "✗ explore 160 users",
-		"max sustainable: 82 users (bracket 82–83, ±0.6 %)", "node_pressure_cpu_waiting_seconds_total"} {
+		"max sustainable: 82 users (held; 83 failed: +1.2 %/−0; bracket 82–83)", "node_pressure_cpu_waiting_seconds_total"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

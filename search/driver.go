@@ -349,6 +349,7 @@ func (d *Driver) Run(ctx context.Context, ctl Control) report.Search {
 		r.Bracket = [2]float64{res.Lo, res.Hi}
 		if res.Found {
 			r.Answer, r.Precision = report.Num(res.Answer), report.Num(res.Precision())
+			r.PrecisionUp = report.Num(res.PrecisionUp())
 			// Nothing held, not even the least load tried: the system
 			// failed, whatever --require says (a dead deploy must not pass).
 			r.Met = res.Answer > 0 && (r.Require <= 0 || res.Answer >= r.Require)

@@ -289,12 +289,22 @@ func (s *Search) roundDown(v float64) float64 {
 	return v
 }
 
-// Precision is the bracket's half-width over the answer: "±2 %".
+// Precision is the bracket's half-width over the answer (the report's
+// precision).
 func (r Result) Precision() float64 {
 	if !(r.Answer > 0) || !(r.Hi > r.Lo) {
 		return 0
 	}
 	return (r.Hi - r.Lo) / 2 / r.Answer
+}
+
+// PrecisionUp is how far above the answer the limit may lie: the answer
+// held and Hi failed, so the limit is in [answer, Hi), +PrecisionUp/−0.
+func (r Result) PrecisionUp() float64 {
+	if !(r.Answer > 0) || !(r.Hi > r.Answer) {
+		return 0
+	}
+	return (r.Hi - r.Answer) / r.Answer
 }
 
 func fmtLoad(v float64) string {

@@ -179,6 +179,16 @@ func TestResultPrecision(t *testing.T) {
 	if p := r.Precision(); math.Abs(p-0.0204) > 0.001 {
 		t.Fatalf("precision %v, want ±2 %%", p)
 	}
+	// The answer held, 625 failed: the limit is up to 2.1 % above it.
+	if p := r.PrecisionUp(); math.Abs(p-13.0/612) > 1e-9 {
+		t.Fatalf("precision up %v, want 13/612", p)
+	}
+	// At the bracket's held low end (a failed verification stepped down
+	// to it) the band is the bracket's whole width, above the answer.
+	r = Result{Found: true, Answer: 82, Lo: 82, Hi: 83}
+	if p := r.PrecisionUp(); math.Abs(p-1.0/82) > 1e-9 || r.Precision() >= p {
+		t.Fatalf("precision up %v (half-width %v), want 1/82", p, r.Precision())
+	}
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {

@@ -85,10 +85,11 @@ func TestHeaderFindFits(t *testing.T) {
 	st := NewStyles(nil)
 	d := newData()
 	d.scenario = &scenarios.Scenario{Name: "probe 127.0.0.1:18201/"}
-	d.find = "38 users (bracket 38–39, ±1.3 %), limited by throughput 155 rps < 90 % of the 172 rps the plateaus before predict (at 39)"
-	for _, w := range []int{120, 80} {
-		if l2 := headerLine2(&st, d, &Options{CanControl: true}, 1e9, w); !strings.Contains(l2, "find 38 users (bracket 38–39, ±1.3 %)") {
-			t.Errorf("%d columns: no answer in %q", w, l2)
+	d.find = "38 users (held; 39 failed: +2.6 %/−0; bracket 38–39), limited by throughput 155 rps < 90 % of the 172 rps the plateaus before predict (at 39)"
+	// At 80 columns the bracket goes before the answer's band does.
+	for w, want := range map[int]string{120: "find 38 users (held; 39 failed: +2.6 %/−0; bracket 38–39)", 80: "find 38 users (held; 39 failed: +2.6 %/−0)"} {
+		if l2 := headerLine2(&st, d, &Options{CanControl: true}, 1e9, w); !strings.Contains(l2, want) {
+			t.Errorf("%d columns: no %q in %q", w, want, l2)
 		}
 	}
 	d.find = "bisect 38 users · bracket 37–40 · 6 plateaus"

@@ -209,15 +209,24 @@ func groupItems(st *Styles, gs []report.GroupLoad, detail int) []string {
 	return items
 }
 
-// findForms is the search's words, longest first: without the limit
-// ("38 users (bracket 38–39, ±1.3 %)"), then without the plateau count
-// ("bisect 38 users · bracket 37–40").
+// findForms is the search's words, longest first: a done search without
+// its limit ("38 users (held; 39 failed: +2.6 %/−0; bracket 38–39)"),
+// without the bracket ("38 users (held; 39 failed: +2.6 %/−0)"), then the
+// answer alone; a running one without the plateau count ("bisect 38
+// users · bracket 37–40").
 func findForms(s string) []string {
 	forms := []string{s}
 	if i := strings.Index(s, ", limited by "); i > 0 {
 		forms = append(forms, s[:i])
 	} else if i := strings.LastIndex(s, " · "); i > 0 {
 		forms = append(forms, s[:i])
+	}
+	last := forms[len(forms)-1]
+	if i := strings.Index(last, "; bracket "); i > 0 {
+		forms = append(forms, last[:i]+")")
+	}
+	if i := strings.Index(last, " (held; "); i > 0 {
+		forms = append(forms, last[:i])
 	}
 	return forms
 }

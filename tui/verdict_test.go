@@ -96,7 +96,7 @@ func TestVerdictSaysFindAnswer(t *testing.T) {
 	v.Search = &report.Search{Unit: "users", Found: true, Phase: "done", Answer: 38, Bracket: [2]float64{38, 39}, Precision: report.Num(0.013)}
 	m, _ := newTestModel(t, v, Options{Who: "local", CanControl: true, Controller: &fakeCtl{}}, 120, 40)
 	out := m.View()
-	for _, want := range []string{"find: max sustainable: 38 users (bracket 38–39, ±1.3 %)", "whole run, every plateau together:"} {
+	for _, want := range []string{"find: max sustainable: 38 users (held; 39 failed: +2.6 %/−0; bracket 38–39)", "whole run, every plateau together:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("find's verdict lacks %q:\n%s", want, out)
 		}
