@@ -120,6 +120,8 @@ type group struct {
 
 	setupEps []*endpoint // run once by each VU when it starts
 	data     *dataFeed   // the group's data file, nil without one
+	// secretVars are the variable slots whose values failures hide.
+	secretVars []int
 
 	mu       sync.Mutex
 	target   int           // closed: VU target
@@ -263,6 +265,7 @@ func (e *Engine) addEndpoints(g *group) error {
 	if g.data, err = newDataFeed(gc); err != nil {
 		return fmt.Errorf("engine: group %q: %w", gc.Name, err)
 	}
+	g.secretVars = gc.SecretVars()
 	for j := range gc.Setup {
 		ep, err := e.addEndpoint(g, &gc.Setup[j], j)
 		if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/brink-load/brink/measure"
-	"github.com/brink-load/brink/scenarios"
 	"github.com/brink-load/brink/termtext"
 )
 
@@ -58,12 +57,8 @@ type failSample struct {
 func (s *shard) failure(ep int, k kind, status int, check uint8, err error, body []byte, redact string, secrets []string) {
 	fs := failSample{count: 1, err: err, redact: redact, secrets: secrets}
 	if len(body) > 0 {
-		// {{env}} values too: a target may echo the key it refused.
-		env := scenarios.EnvSecrets()
-		if len(secrets) > 0 || len(env) > 0 {
-			body = []byte(redactSecrets(redactSecrets(string(body), secrets), env))
-		}
-		fs.body = cutPartialSecret(cutPartialSecret(string(body[:min(len(body), failBodyBytes)]), secrets), env)
+		b := hideSecrets(string(body), secrets)
+		fs.body = cutSecrets(b[:min(len(b), failBodyBytes)], secrets)
 	}
 	s.addFailure(failKey{ep: int32(ep), kind: k, status: int32(status), check: check}, fs)
 }
@@ -85,7 +80,7 @@ var wsCheckNames = [...]string{wsCheckUpgrade: "upgrade", wsCheckSubprotocol: "s
 // wsCheckFailure is wsFailure of a handshake check (wsCheck…; 0: none).
 func (s *shard) wsCheckFailure(grp int, k kind, status int, check uint8, msg, redact string, secrets []string) {
 	s.addFailure(failKey{ep: int32(-1 - grp), kind: k, status: int32(status), ws: true, check: check},
-		failSample{count: 1, msg: cutPartialSecret(redactSecrets(msg, secrets), secrets), redact: redact})
+		failSample{count: 1, msg: cutSecrets(hideSecrets(msg, secrets), secrets), redact: redact})
 }
 
 // addFailure counts fs under key, keeping the window's first sample.
@@ -177,7 +172,7 @@ func (e *Engine) failMessage(ep *endpoint, k failKey, fs failSample) string {
 	if fs.redact != "" {
 		msg = strings.ReplaceAll(msg, fs.redact, "<target>")
 	}
-	msg = redactSecrets(redactSecrets(msg, fs.secrets), scenarios.EnvSecrets())
+	msg = hideSecrets(msg, fs.secrets)
 	msg = termtext.Clean(msg)
 	if utf8.RuneCountInString(msg) > maxMessage {
 		r := []rune(msg)

@@ -273,9 +273,7 @@ func (v *vu) extract(ep *endpoint, body []byte, fr *fasthttp.Response, hr *http.
 			}
 		}
 		v.tctx.Vars[x.slot], v.have[x.slot] = val, ok
-		if ok {
-			v.secret = true
-		} else if k == kindNone {
+		if !ok && k == kindNone {
 			k, chk = kindExtract, checkFail
 			v.failErr = &extractError{x: x}
 		}
@@ -283,24 +281,29 @@ func (v *vu) extract(ep *endpoint, body []byte, fr *fasthttp.Response, hr *http.
 	return k, chk
 }
 
-// secrets are the VU's extracted values, hidden from its failures'
-// messages (they are often tokens). Values shorter than 4 bytes (an id
-// like 42) are left: they would blank unrelated text and hide nothing.
+// secrets are the VU's values to hide from its failures' messages: those
+// of its variables scenarios.Group.SecretVars names (extracted values,
+// secret data columns), MinSecret bytes or more.
 func (v *vu) secrets() []string {
-	if !v.secret {
-		return nil
-	}
 	var out []string
-	cols := 0
-	if v.g.data != nil {
-		cols = len(v.g.data.table.Columns)
-	}
-	for s := cols; s < len(v.tctx.Vars); s++ {
-		if v.have[s] && len(v.tctx.Vars[s]) >= 4 {
+	for _, s := range v.g.secretVars {
+		if v.have[s] && len(v.tctx.Vars[s]) >= scenarios.MinSecret {
 			out = append(out, v.tctx.Vars[s])
 		}
 	}
 	return out
+}
+
+// hideSecrets replaces in s the VU's secrets and every {{env}} value (a
+// target may echo the key it refused).
+func hideSecrets(s string, secrets []string) string {
+	return redactSecrets(redactSecrets(s, secrets), scenarios.EnvSecrets())
+}
+
+// cutSecrets drops the start of any of them left at the end of s, a text
+// cut at a length limit (cutPartialSecret).
+func cutSecrets(s string, secrets []string) string {
+	return cutPartialSecret(cutPartialSecret(s, secrets), scenarios.EnvSecrets())
 }
 
 // redactSecrets replaces each secret in s with the one placeholder brink

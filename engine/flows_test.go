@@ -498,40 +498,67 @@ func TestPerVUWarnsWhenRowsRunShort(t *testing.T) {
 	}
 }
 
-// An {{env}} value never shows either: a server that echoes the API key
-// it refused has its 403s counted with the key replaced, the message
-// cut at the sample's length keeping no start of it.
-func TestEnvValueIsRedactedInFailures(t *testing.T) {
+// A secret never shows in a failure: a server that echoes what it
+// refused (an HTTP request's key header, a WebSocket handshake's query)
+// has its 403s counted with the value replaced, the message cut at the
+// sample's length keeping no start of it. Secrets are {{env}} values,
+// data columns whose name looks like a credential's, and those data:
+// secret: names; another column (the user) is shown as it is.
+func TestSecretsAreRedactedInFailures(t *testing.T) {
 	const key = "ENVKEY-4f1c9a"
 	t.Setenv("BRINK_TEST_API_KEY", key)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "bad key: "+r.Header.Get("X-Api-Key")+" "+strings.Repeat("x", 92)+r.Header.Get("X-Api-Key"), http.StatusForbidden)
+		v := r.Header.Get("X-Api-Key") + r.URL.Query().Get("k")
+		http.Error(w, "bad key: "+v+" "+strings.Repeat("x", 92)+v, http.StatusForbidden)
 	}))
 	defer srv.Close()
-	g := constVUs(scenarios.Group{Name: "g", Think: scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
-		Requests: []scenarios.Request{{Name: "key", URL: scenarios.MustTemplate(srv.URL + "/key"),
-			Headers: []scenarios.Header{{Name: "X-Api-Key", Value: scenarios.MustTemplate(`{{env "BRINK_TEST_API_KEY"}}`)}}}},
-	}, 1, 300*time.Millisecond)
-	sc := scenario(100*time.Millisecond, g)
-	if err := scenarios.Validate(sc); err != nil {
-		t.Fatal(err)
-	}
-	_, tk := run(t, sc, Options{}, 20*time.Second)
-	if tk.sum().Errors[measure.ErrStatus4xx] == 0 {
-		t.Fatal("no 4xx counted")
-	}
-	redacted := false
-	for _, x := range tk.All() {
-		b, _ := json.Marshal(x)
-		if strings.Contains(string(b), key[:4]) {
-			t.Fatalf("env value shown: %.300s", b)
+	for _, c := range []struct {
+		name, value, secret string
+		shown               bool
+	}{
+		{"env", `{{env "BRINK_TEST_API_KEY"}}`, key, false},
+		{"password column", "{{.api_password}}", "PW-77ab21", false},
+		{"secret: column", "{{.pin}}", "PIN-5521", false},
+		{"plain column", "{{.user}}", "ann-3d9f", true},
+	} {
+		for _, ws := range []bool{false, true} {
+			t.Run(fmt.Sprint(c.name, " ws=", ws), func(t *testing.T) {
+				g := scenarios.Group{Name: "g", Think: scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
+					Data: &scenarios.Data{File: "users.csv", Secret: []string{"pin"}, Table: &scenarios.DataTable{
+						Columns: []string{"user", "api_password", "pin"}, Rows: [][]string{{"ann-3d9f", "PW-77ab21", "PIN-5521"}}}}}
+				if ws {
+					g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?k=" + c.value)}
+				} else {
+					g.Requests = []scenarios.Request{{Name: "key", URL: scenarios.MustTemplate(srv.URL + "/key"),
+						Headers: []scenarios.Header{{Name: "X-Api-Key", Value: scenarios.MustTemplate(c.value)}}}}
+				}
+				sc := scenario(100*time.Millisecond, constVUs(g, 1, 300*time.Millisecond))
+				if err := scenarios.Validate(sc); err != nil {
+					t.Fatal(err)
+				}
+				_, tk := run(t, sc, Options{}, 20*time.Second)
+				if sum := tk.sum(); sum.Errors[measure.ErrStatus4xx] == 0 && sum.WS.Failed == 0 {
+					t.Fatal("no 403 counted")
+				}
+				want := "bad key: [redacted]"
+				if c.shown {
+					want = "bad key: " + c.secret
+				}
+				said := false
+				for _, x := range tk.All() {
+					b, _ := json.Marshal(x)
+					if !c.shown && strings.Contains(string(b), c.secret[:4]) {
+						t.Fatalf("secret shown: %.300s", b)
+					}
+					for _, f := range x.Failures {
+						said = said || strings.Contains(f.Message, want)
+					}
+				}
+				if !said {
+					t.Errorf("no failure message says %s", want)
+				}
+			})
 		}
-		for _, f := range x.Failures {
-			redacted = redacted || strings.Contains(f.Message, "bad key: [redacted]")
-		}
-	}
-	if !redacted {
-		t.Error("no failure message says bad key: [redacted]")
 	}
 }
 

@@ -56,10 +56,8 @@ type vu struct {
 
 	bytesIn, bytesOut atomic.Int64
 
-	// Variables (flows.go): which slots of tctx.Vars hold a value, and
-	// whether any extracted value may be a secret to hide from failures.
+	// Variables (flows.go): which slots of tctx.Vars hold a value.
 	have      []bool
-	secret    bool
 	setupDone bool // every setup request succeeded
 	// After a failed setup: when it may run again, and the wait after
 	// the next failure (flows.go).

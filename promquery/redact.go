@@ -48,7 +48,7 @@ func newRedactor(c Config) *redactor {
 			}
 		}
 		for k, vs := range u.Query() {
-			if termtext.SecretParam(k) {
+			if termtext.SecretName(k) {
 				for _, v := range vs {
 					r.add(v)
 				}

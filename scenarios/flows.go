@@ -38,6 +38,11 @@ func (v *validator) flows(g *Group, f string) {
 		}
 		if d.Table != nil {
 			slots = append(slots, d.Table.Columns...)
+			for i, c := range d.Secret {
+				if !slices.Contains(d.Table.Columns, c) {
+					v.add(index(df+".secret", i), "%s is not a column of the data file%s", c, choices(c, d.Table.Columns))
+				}
+			}
 		}
 	}
 	columns := len(slots)

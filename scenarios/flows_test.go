@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,11 @@ func TestFlowParses(t *testing.T) {
 	g := sc.Groups[0]
 	if got := strings.Join(g.Vars, ","); got != "user,password,token,csrf,room" {
 		t.Errorf("vars %s", got)
+	}
+	// The password column (by its name) and every extracted value are
+	// secrets; the user column is not.
+	if got := fmt.Sprint(g.SecretVars()); got != "[1 2 3 4]" {
+		t.Errorf("secret slots %s", got)
 	}
 	if g.CookiesOn() || g.Data.Mode != DataRoundRobin || len(g.Data.Table.Rows) != 2 || g.Setup[0].Name != "login" {
 		t.Errorf("group %+v", g)
@@ -118,6 +124,8 @@ func TestFlowErrors(t *testing.T) {
 			`s.yaml:6:18: groups[0].data.file: DIR/users.csv:1:6: column "pass word" is not a variable name (letters, digits and _, used as {{.name}})`},
 		{"no data file", "", "", nil,
 			`s.yaml:6:18: groups[0].data.file: DIR/users.csv: no such file or directory`},
+		{"secret not a column", "mode: round-robin", "mode: round-robin, secret: [user, pasword]", users,
+			`s.yaml:6:63: groups[0].data.secret[1]: pasword is not a column of the data file (did you mean password?)`},
 		{"bad mode", "round-robin", "roundrobin", users,
 			`s.yaml:6:35: groups[0].data.mode: unknown mode "roundrobin" (did you mean round-robin?)`},
 		{"two sources", `{json: "$.access_token"}`, `{json: "$.access_token", header: X}`, users,

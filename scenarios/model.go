@@ -119,6 +119,9 @@ const (
 type Data struct {
 	File string   `json:"file" yaml:"file"`
 	Mode DataMode `json:"mode" yaml:"mode"` // default per-vu
+	// Secret names columns whose values are hidden like {{env}} values,
+	// beside those whose names look like a credential's (secret.go).
+	Secret []string `json:"secret,omitempty" yaml:"secret"`
 	// Table is the file's content (LoadData); not in reports.
 	Table *DataTable `json:"-"`
 }

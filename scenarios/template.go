@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // TemplateContext is what a template may refer to while rendering. Each VU
@@ -164,40 +162,6 @@ func compilePart(expr string) (part, error) {
 		return part{}, fmt.Errorf("unknown placeholder {{%s}} (want vu, iter, rand A B, uuid, env \"NAME\" or .name)", expr)
 	}
 	return part{}, fmt.Errorf("{{%s}} takes no arguments", expr)
-}
-
-// envSecrets are the values {{env}} placeholders resolved to, 4 bytes or
-// more (shorter ones would blank unrelated text and hide nothing): a
-// target that echoes one in an error body must not put it in a failure
-// message. Written at load, read on failures.
-var (
-	envSecretsMu sync.Mutex
-	envSecrets   atomic.Pointer[[]string]
-)
-
-func noteEnvSecret(v string) {
-	if len(v) < 4 {
-		return
-	}
-	envSecretsMu.Lock()
-	defer envSecretsMu.Unlock()
-	var cur []string
-	if p := envSecrets.Load(); p != nil {
-		cur = *p
-	}
-	if !slices.Contains(cur, v) {
-		next := append(slices.Clip(cur), v)
-		envSecrets.Store(&next)
-	}
-}
-
-// EnvSecrets lists the values {{env}} placeholders resolved to (4 bytes
-// or more), to hide wherever outside text is shown. Do not modify it.
-func EnvSecrets() []string {
-	if p := envSecrets.Load(); p != nil {
-		return *p
-	}
-	return nil
 }
 
 // varName is a variable's name: a letter or _, then letters, digits, _.

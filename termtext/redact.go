@@ -22,9 +22,11 @@ var (
 	basicRE = regexp.MustCompile(`(?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2})`)
 )
 
-// SecretParam reports whether a query parameter name looks like it carries
-// a credential (token, api_key, password, …).
-func SecretParam(name string) bool { return secretParamRE.MatchString("?" + name + "=") }
+// SecretName reports whether a name (a query parameter's, a data
+// column's) looks like it carries a credential: it contains token, key,
+// secret, passw, pwd, session, auth, signature, sig or credential, in any
+// case.
+func SecretName(name string) bool { return secretParamRE.MatchString("?" + name + "=") }
 
 // Redact takes credentials that have a recognisable shape out of s:
 // the password of every URL's user-info (a user-info without a password,
