@@ -173,11 +173,15 @@ type WSStats struct {
 
 // FailRate is ws_failed over the window (0..1); ok is false without
 // outcomes.
-func (w *WSStats) FailRate() (rate float64, ok bool) {
-	if w.Outcomes <= 0 {
+func (w *WSStats) FailRate() (rate float64, ok bool) { return FailRate(w.Failed, w.Outcomes) }
+
+// FailRate is ws_failed: failed samples over outcomes (0..1), of a window
+// or a whole run; ok is false without outcomes.
+func FailRate(failed, outcomes int64) (rate float64, ok bool) {
+	if outcomes <= 0 {
 		return 0, false
 	}
-	return float64(min(w.Failed, w.Outcomes)) / float64(w.Outcomes), true
+	return float64(min(failed, outcomes)) / float64(outcomes), true
 }
 
 // GeneratorStats is brink's own health, so a saturated generator is never

@@ -209,22 +209,30 @@ func combineLatency(ls []measure.Latency) measure.Latency {
 	return out
 }
 
-// latencyValue aggregates one latency window as the threshold asks.
-func latencyValue(th scenarios.Threshold, l measure.Latency, snap *hdrhistogram.Snapshot) (float64, bool) {
+// windowLatencyValue aggregates one latency window as the threshold asks.
+func windowLatencyValue(th scenarios.Threshold, l measure.Latency, snap *hdrhistogram.Snapshot) (float64, bool) {
 	if l.Count == 0 {
 		return 0, false
 	}
+	q := func(p float64) (float64, bool) { return windowQuantile(l, snap, p), true }
+	return latencyValue(th, q, ms(l.Mean), ms(l.Min), ms(l.Max))
+}
+
+// latencyValue is a latency threshold's aggregate in ms, of a window or of
+// the whole run: q reads a percentile (med is p50); mean, lo and hi are
+// given. A count is the whole run's only, its caller's.
+func latencyValue(th scenarios.Threshold, q func(p float64) (float64, bool), mean, lo, hi float64) (float64, bool) {
 	switch th.Agg {
 	case "p":
-		return windowQuantile(l, snap, th.P), true
+		return q(th.P)
 	case "med":
-		return windowQuantile(l, snap, 50), true
+		return q(50)
 	case "avg":
-		return ms(l.Mean), true
+		return mean, true
 	case "min":
-		return ms(l.Min), true
+		return lo, true
 	case "max":
-		return ms(l.Max), true
+		return hi, true
 	}
 	return 0, false
 }
@@ -236,19 +244,19 @@ func windowValue(th scenarios.Threshold, t *measure.Tick, scratch *snapAcc) (flo
 	switch th.Metric {
 	case "http_req_duration":
 		s := selectWindow(th, t, scratch)
-		return latencyValue(th, s.lat, s.snap)
+		return windowLatencyValue(th, s.lat, s.snap)
 	case "ws_msg_latency", "ws_connecting", "ws_session_duration":
 		if th.TagKey != "" {
 			return 0, false
 		}
 		l, snap, _ := wsWindow(th.Metric, t)
-		return latencyValue(th, l, snap)
+		return windowLatencyValue(th, l, snap)
 	case "ws_failed":
 		c, _ := wsGroupCounts(th, t)
-		if th.Agg != "rate" || c.outcomes <= 0 {
+		if th.Agg != "rate" {
 			return 0, false
 		}
-		return float64(min(c.failed, c.outcomes)) / float64(c.outcomes), true
+		return measure.FailRate(c.failed, c.outcomes)
 	case "ws_sessions", "ws_msgs_sent", "ws_msgs_received":
 		c, found := wsGroupCounts(th, t)
 		if th.Agg != "rate" || !found || secs <= 0 {

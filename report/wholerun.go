@@ -110,26 +110,16 @@ func (r *Recorder) wholeRunValue(th scenarios.Threshold) (float64, bool) {
 		if d.Count == 0 {
 			return 0, false
 		}
-		switch th.Agg {
-		case "p":
-			return l.quantile(th.P)
-		case "med":
-			return float64(d.Med), true
-		case "avg":
-			return float64(d.Mean), true
-		case "min":
-			return float64(d.Min), true
-		case "max":
-			return float64(d.Max), true
-		case "count":
+		if th.Agg == "count" {
 			return float64(d.Count), true
 		}
+		return latencyValue(th, l.quantile, float64(d.Mean), float64(d.Min), float64(d.Max))
 	case "ws_failed":
 		c := r.wsCountsFor(th)
-		if th.Agg != "rate" || c.outcomes <= 0 {
+		if th.Agg != "rate" {
 			return 0, false
 		}
-		return float64(min(c.failed, c.outcomes)) / float64(c.outcomes), true
+		return measure.FailRate(c.failed, c.outcomes)
 	case "ws_sessions", "ws_msgs_sent", "ws_msgs_received":
 		n := r.wsCountsFor(th).sessions
 		switch th.Metric {
