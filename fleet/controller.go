@@ -283,14 +283,22 @@ func (c *Controller) gather(ctx context.Context) error {
 	fmt.Fprintf(c.o.Say, "brink: waiting for %s (at most %s)\n", plural(c.o.Agents, "agent"), c.o.Wait)
 	ids := map[string]bool{}
 	refused := map[string]bool{}
+	var refusals []string // who was refused and why, for the timeout's line
 	names := map[string]int{}
 	for len(c.agents) < c.o.Agents {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
-			return fmt.Errorf("fleet: waited %s for %s, %d joined%s: start `brink agent --nats URL` on more generators, or lower --agents",
-				c.o.Wait, plural(c.o.Agents, "agent"), len(c.agents), c.joinedNames())
+			// A refused agent is named with why: "0 joined" alone hides
+			// that the generator is there, on another brink.
+			why := ""
+			if len(refusals) > 0 {
+				why = fmt.Sprintf(", %d refused (%s; this brink speaks %d: run the same brink version on the controller and every agent)",
+					len(refusals), strings.Join(refusals, "; "), proto.Version)
+			}
+			return fmt.Errorf("fleet: waited %s for %s, %d joined%s%s: start `brink agent --nats URL` on more generators, or lower --agents",
+				c.o.Wait, plural(c.o.Agents, "agent"), len(c.agents), c.joinedNames(), why)
 		case <-every.C:
 			fmt.Fprintf(c.o.Say, "brink: waiting for agents: %d of %d joined, %s left\n", len(c.agents), c.o.Agents, time.Until(deadline).Round(time.Second))
 		case raw := <-hellos:
@@ -313,6 +321,7 @@ func (c *Controller) gather(ctx context.Context) error {
 						}
 					}
 					fmt.Fprintf(c.o.Say, "brink: agent %s refused: %v\n", who, err)
+					refusals = append(refusals, fmt.Sprintf("%s speaks fleet protocol %d", who, m.V))
 					_ = c.publish(proto.Agent(m.Agent), &proto.Msg{Type: proto.TypeRefused,
 						Refused: fmt.Sprintf("this controller speaks brink fleet protocol %d", proto.Version)})
 				}
