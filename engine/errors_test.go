@@ -13,6 +13,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/tabletest"
 )
 
 // closedPort returns a loopback address nothing listens on.
@@ -177,9 +178,9 @@ func TestErrorKinds(t *testing.T) {
 func setURL(g *scenarios.Group, u string) { g.Requests[0].URL = scenarios.MustTemplate(u) }
 
 func TestClassifyTable(t *testing.T) {
-	cases := []struct {
-		err  error
-		want kind
+	tabletest.Run(t, "classify", classify, []struct {
+		In   error
+		Want kind
 	}{
 		{nil, kindNone},
 		{&net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, kindDNS},
@@ -188,12 +189,7 @@ func TestClassifyTable(t *testing.T) {
 		{&net.OpError{Op: "read", Err: timeoutErr{}}, kindTimeout},
 		{&net.OpError{Op: "read", Err: syscall.ECONNRESET}, kindReset},
 		{&websocket.CloseError{Code: 1006}, kindWSClosed},
-	}
-	for _, c := range cases {
-		if got := classify(c.err); got != c.want {
-			t.Errorf("classify(%v) = %v, want %v", c.err, got, c.want)
-		}
-	}
+	})
 }
 
 type timeoutErr struct{}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/tabletest"
 )
 
 // rawAnswer serves every request with the same raw bytes and closes.
@@ -149,9 +150,9 @@ func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
 // certificate for another host, an expired one, a DNS failure, a URL.
 func TestErrTextNamesNoAddress(t *testing.T) {
 	cert := &x509.Certificate{DNSNames: []string{"shop.example"}}
-	cases := []struct {
-		err  error
-		want string
+	tabletest.Run(t, "errText", errText, []struct {
+		In   error
+		Want string
 	}{
 		{x509.HostnameError{Certificate: cert, Host: "10.1.2.3"}, "tls: certificate is not valid for the target host (it is for shop.example)"},
 		{x509.CertificateInvalidError{Cert: cert, Reason: x509.Expired, Detail: "current time 2026 is after 2025"},
@@ -160,12 +161,7 @@ func TestErrTextNamesNoAddress(t *testing.T) {
 		{&url.Error{Op: "Get", URL: "http://secret.internal/?token=s3cret", Err: &net.OpError{Op: "read", Net: "tcp",
 			Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 80}, Err: syscall.ECONNRESET}}, "read: connection reset by peer"},
 		{fmt.Errorf("wrapped: %w", errors.New("plain")), "wrapped: plain"},
-	}
-	for _, c := range cases {
-		if got := errText(c.err); got != c.want {
-			t.Errorf("errText(%v) = %q, want %q", c.err, got, c.want)
-		}
-	}
+	})
 }
 
 // A dropped arrival is a group-level row that says why.

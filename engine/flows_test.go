@@ -18,6 +18,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 	"github.com/gorilla/websocket"
 )
 
@@ -324,13 +325,8 @@ func TestExtractedTokenIsRedacted(t *testing.T) {
 	srv := httptest.NewServer(s.handler())
 	defer srv.Close()
 	sc := writeFlow(t, srv.URL, users, strings.Replace(shopGroup, "vus: 4", "vus: 2", 1))
-	var logMu sync.Mutex
-	var logs []string
-	_, tk := run(t, sc, Options{Logf: func(f string, a ...any) {
-		logMu.Lock()
-		logs = append(logs, fmt.Sprintf(f, a...))
-		logMu.Unlock()
-	}}, 20*time.Second)
+	var logs testout.Logs
+	_, tk := run(t, sc, Options{Logf: logs.Logf}, 20*time.Second)
 	if tk.sum().Errors[measure.ErrStatus5xx] == 0 {
 		t.Fatal("no 5xx counted")
 	}
@@ -343,7 +339,7 @@ func TestExtractedTokenIsRedacted(t *testing.T) {
 			redacted = redacted || strings.Contains(f.Message, "[redacted]")
 		}
 	}
-	all = append(all, logs...)
+	all = append(all, logs.Lines()...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for tok := range s.tokens {
@@ -488,13 +484,13 @@ func TestPerVUWarnsWhenRowsRunShort(t *testing.T) {
 	if err := scenarios.Validate(sc); err != nil {
 		t.Fatal(err)
 	}
-	var logs []string
-	if _, err := New(sc, Options{Logf: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }}); err != nil {
+	var logs testout.Logs
+	if _, err := New(sc, Options{Logf: logs.Logf}); err != nil {
 		t.Fatal(err)
 	}
 	want := `engine: group "g": up to 3 VUs for 2 rows of users.csv (data mode per-vu): VUs past row 2 reuse rows from the first`
-	if len(logs) != 1 || logs[0] != want {
-		t.Fatalf("logs %q", logs)
+	if l := logs.Lines(); len(l) != 1 || l[0] != want {
+		t.Fatalf("logs %q", l)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/tabletest"
 )
 
 func TestRecordAllocatesNothing(t *testing.T) {
@@ -71,14 +72,10 @@ func TestRecordSwap(t *testing.T) {
 }
 
 func TestToMicrosClamps(t *testing.T) {
-	for _, c := range []struct {
-		d    time.Duration
-		want int64
-	}{{0, 1}, {500 * time.Nanosecond, 1}, {1500 * time.Microsecond, 1500}, {2 * time.Minute, histMax}} {
-		if got := toMicros(c.d); got != c.want {
-			t.Errorf("toMicros(%v) = %d, want %d", c.d, got, c.want)
-		}
-	}
+	tabletest.Run(t, "toMicros", toMicros, []struct {
+		In   time.Duration
+		Want int64
+	}{{0, 1}, {500 * time.Nanosecond, 1}, {1500 * time.Microsecond, 1500}, {2 * time.Minute, histMax}})
 }
 
 // BenchmarkRecord is the hot path of every request: one lock, two HDR

@@ -286,10 +286,10 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 	_ = nc2.Flush()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	logs := &testout.Buffer{}
+	var logs testout.Logs
 	go func() {
 		defer close(done)
-		_ = RunAgent(ctx, AgentOptions{URL: srvURL, Name: "now", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})
+		_ = RunAgent(ctx, AgentOptions{URL: srvURL, Name: "now", Logf: logs.Logf})
 	}()
 	defer func() { cancel(); <-done }()
 	var id string
@@ -311,8 +311,8 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 	if err != nil || r.Type != proto.TypeRefused || !strings.Contains(r.Refused, "protocol 1") {
 		t.Errorf("the agent answered %s (%v)", reply.Data, err)
 	}
-	if !strings.Contains(logs.String(), "protocol 2, this brink 1") {
-		t.Errorf("the agent does not say why:\n%s", logs.String())
+	if !logs.Contains("protocol 2, this brink 1") {
+		t.Errorf("the agent does not say why: %q", logs.Lines())
 	}
 }
 
@@ -494,24 +494,16 @@ func TestAgentSaysWhenItsBusIsGone(t *testing.T) {
 	s := startNATSServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	logs := &testout.Buffer{}
+	var logs testout.Logs
 	go func() {
 		defer close(done)
-		_ = RunAgent(ctx, AgentOptions{URL: s.ClientURL(), Name: "solo", Logf: func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }})
+		_ = RunAgent(ctx, AgentOptions{URL: s.ClientURL(), Name: "solo", Logf: logs.Logf})
 	}()
 	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "waiting for work"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("agent never connected:\n%s", logs.String())
-		}
-	}
+	logs.WaitFor(t, "waiting for work", 10*time.Second) // connected
 	s.Shutdown()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "agent solo: bus "); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the agent said nothing of its lost bus:\n%s", logs.String())
-		}
-	}
-	if l := logs.String(); !strings.Contains(l, "lost") || !strings.Contains(l, "start the next run's printed command") || strings.Count(l, " lost (") != 1 {
+	logs.WaitFor(t, "agent solo: bus ", 10*time.Second)
+	if l := strings.Join(logs.Lines(), "\n"); !strings.Contains(l, "lost") || !strings.Contains(l, "start the next run's printed command") || strings.Count(l, " lost (") != 1 {
 		t.Errorf("lost-bus line:\n%s", l)
 	}
 }

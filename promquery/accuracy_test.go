@@ -73,21 +73,16 @@ func TestAccuracyRealPrometheus(t *testing.T) {
 
 	// Two jobs on one host:port: instance is the same, so the name label
 	// must be part of the grouping to keep them apart.
-	prom, err := New(Config{Prometheus: promURL, Match: `{job=~"demo-.*"}`, NameLabel: "node", RoleLabel: "role"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct, err := New(Config{Scrape: []string{exp.URL + "/nodes/db-7/metrics", exp.URL + "/nodes/web-12/metrics"},
+	prom := mustNew(t, Config{Prometheus: promURL, Match: `{job=~"demo-.*"}`, NameLabel: "node", RoleLabel: "role"})
+	direct := mustNew(t, Config{Scrape: []string{exp.URL + "/nodes/db-7/metrics", exp.URL + "/nodes/web-12/metrics"},
 		Roles: []Role{{"db", "db-.*"}, {"web", "web-.*"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	direct.Poll(ctx)
 	time.Sleep(time.Second)
 	for name, src := range map[string]Source{"prometheus": prom, "direct": direct} {
 		var p measure.Poll
+		var err error
 		for ctx.Err() == nil {
 			p, err = src.Poll(ctx)
 			if err == nil && len(p.Samples) == 2 && !math.IsNaN(p.Samples[0].CPU) && !math.IsNaN(p.Samples[1].CPU) {

@@ -29,10 +29,7 @@ func TestScrapeIntervalClamped(t *testing.T) {
 			f := newFakeProm(t, 2)
 			f.interval = tc.reported
 			src := newProm(t, f, nil)
-			p, err := src.Poll(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := pollOK(t, src)
 			if got := src.Interval(); got != tc.want {
 				t.Errorf("interval %s, want %s", got, tc.want)
 			}
@@ -67,11 +64,8 @@ func TestExpositionTooLarge(t *testing.T) {
 				w.Write([]byte(body))
 			}))
 			t.Cleanup(srv.Close)
-			src, err := New(Config{Scrape: []string{srv.URL + "/metrics"}, Timeout: 20 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = src.Poll(context.Background())
+			src := mustNew(t, Config{Scrape: []string{srv.URL + "/metrics"}, Timeout: 20 * time.Second})
+			_, err := src.Poll(context.Background())
 			if err == nil || !strings.Contains(err.Error(), "too large") || strings.Contains(err.Error(), "truncated") {
 				t.Errorf("err %v, want too large", err)
 			}
@@ -114,11 +108,8 @@ func TestAPIResponseCapped(t *testing.T) {
 					w.Write([]byte(body))
 				}))
 				t.Cleanup(srv.Close)
-				src, err := New(Config{Prometheus: srv.URL, ScrapeInterval: time.Second,
+				src := mustNew(t, Config{Prometheus: srv.URL, ScrapeInterval: time.Second,
 					Panels: []PanelQuery{{Title: "big", Query: "huge_panel"}}})
-				if err != nil {
-					t.Fatal(err)
-				}
 				p, err := src.Poll(context.Background())
 				const want = "response too large: more than 1 MiB"
 				if hugeUp {
@@ -160,10 +151,7 @@ func TestPanelSeriesCapped(t *testing.T) {
 		w.Write([]byte(b.String()))
 	}))
 	t.Cleanup(srv.Close)
-	src, err := New(Config{Prometheus: srv.URL, ScrapeInterval: time.Second, Panels: []PanelQuery{{Title: "many", Query: "many"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mustNew(t, Config{Prometheus: srv.URL, ScrapeInterval: time.Second, Panels: []PanelQuery{{Title: "many", Query: "many"}}})
 	p, err := src.Poll(context.Background())
 	if err != nil || len(p.Panels) != 1 {
 		t.Fatal(err, p.Panels)

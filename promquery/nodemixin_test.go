@@ -45,10 +45,7 @@ func TestCPUBusyIsNodeMixin(t *testing.T) {
 		promtest.Target{Addr: strings.TrimSuffix(strings.TrimPrefix(neURL, "http://"), "/metrics"), Labels: map[string]string{"node": "real"}},
 		promtest.Target{Addr: clockAddr, MetricsPath: "/nodes/clock/metrics", Labels: map[string]string{"node": "clock"}},
 	)
-	src, err := New(Config{Prometheus: promURL, NameLabel: "node"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mustNew(t, Config{Prometheus: promURL, NameLabel: "node"})
 	ac, err := api.NewClient(api.Config{Address: promURL})
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +110,7 @@ func TestCPUBusyIsNodeMixin(t *testing.T) {
 
 	// The direct source on the clock exporter: its own rates between two
 	// scrapes, the same rule, the same answer as Prometheus's.
-	direct, err := New(Config{Scrape: []string{clock.URL + "/nodes/clock/metrics"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	direct := mustNew(t, Config{Scrape: []string{clock.URL + "/nodes/clock/metrics"}})
 	if _, err := direct.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}

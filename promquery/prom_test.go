@@ -19,16 +19,33 @@ import (
 	"github.com/brink-load/brink/measure"
 )
 
+// mustNew is New for a configuration the test means to be valid.
+func mustNew(t testing.TB, c Config) Source {
+	t.Helper()
+	src, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// pollOK polls src once and fails the test if the poll fails.
+func pollOK(t testing.TB, src Source) measure.Poll {
+	t.Helper()
+	p, err := src.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func newProm(t *testing.T, f *fakeProm, mod func(*Config)) *promSource {
 	t.Helper()
 	c := Config{Prometheus: f.srv.URL, NameLabel: "node", RoleLabel: "role", Timeout: 2 * time.Second}
 	if mod != nil {
 		mod(&c)
 	}
-	src, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mustNew(t, c)
 	return src.(*promSource)
 }
 
@@ -38,10 +55,7 @@ func TestPromPoll(t *testing.T) {
 	src := newProm(t, f, func(c *Config) {
 		c.Panels = []PanelQuery{{Title: "rps", Query: `sum(rate(http_server_requests_seconds_count[1m]))`, Unit: "req/s", Above: &above}}
 	})
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	if got := src.Interval(); got != 15*time.Second {
 		t.Errorf("interval %s, want 15s from the targets API", got)
 	}
@@ -74,10 +88,7 @@ func TestPromPoll(t *testing.T) {
 	f.mu.Lock()
 	f.seen, f.at = nil, nil
 	f.mu.Unlock()
-	p, err = src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = pollOK(t, src)
 	if q := f.queries.Load(); q != 13 {
 		t.Errorf("%d queries per poll, want 13", q)
 	}
@@ -136,10 +147,7 @@ func TestPromNamesAndRoles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := newProm(t, f, tc.mod).Poll(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := pollOK(t, newProm(t, f, tc.mod))
 			s := p.Samples[tc.index]
 			if s.Node != tc.node || s.Role != tc.role {
 				t.Errorf("got %q/%q, want %q/%q (all: %+v)", s.Node, s.Role, tc.node, tc.role, p.Samples)
@@ -151,15 +159,10 @@ func TestPromNamesAndRoles(t *testing.T) {
 func TestPromStaleAndDown(t *testing.T) {
 	f := newFakeProm(t, 3)
 	src := newProm(t, f, nil)
-	if _, err := src.Poll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	pollOK(t, src)
 	f.age.Store(int64(2 * time.Minute))
 	f.down.Store(2)
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	if s := p.Samples[0]; !s.Stale || !strings.Contains(s.StaleReason, "old") {
 		t.Errorf("old sample not stale: %+v", s)
 	}
@@ -171,10 +174,7 @@ func TestPromStaleAndDown(t *testing.T) {
 func TestPromWarnings(t *testing.T) {
 	f := newFakeProm(t, 2)
 	f.warn.Store(true)
-	p, err := newProm(t, f, nil).Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, newProm(t, f, nil))
 	if strings.Join(p.Warnings, "|") != "partial response|metric might not be a counter" {
 		t.Errorf("warnings %q", p.Warnings)
 	}
@@ -184,10 +184,7 @@ func TestPromNoTargetsAPI(t *testing.T) {
 	f := newFakeProm(t, 2)
 	f.noTgts.Store(true)
 	src := newProm(t, f, func(c *Config) { c.Interval = 2 * time.Second })
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "assuming 2s; rate window 8s") {
 		t.Errorf("warnings %q", p.Warnings)
 	}
@@ -199,10 +196,7 @@ func TestPromWarnsMergedNodes(t *testing.T) {
 	f := newFakeProm(t, 2)
 	f.merged.Store(true)
 	src := newProm(t, f, nil)
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	var found bool
 	for _, w := range p.Warnings {
 		found = found || strings.Contains(w, "values are merged; set name_label")
@@ -333,13 +327,8 @@ func TestHTTPAuth(t *testing.T) {
 				inner.ServeHTTP(w, r)
 			})
 			tc.cfg.Prometheus = f.srv.URL
-			src, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := src.Poll(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			src := mustNew(t, tc.cfg)
+			pollOK(t, src)
 			if a := <-got; a != tc.want {
 				t.Errorf("Authorization %q, want %q", a, tc.want)
 			}
@@ -370,10 +359,7 @@ func TestHTTPTLS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// A generous limit: the test is about which error, and a busy
 			// box under -race can take seconds over a TLS handshake.
-			src, err := New(Config{Prometheus: tlsSrv.URL, HTTP: tc.http, Timeout: 15 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := mustNew(t, Config{Prometheus: tlsSrv.URL, HTTP: tc.http, Timeout: 15 * time.Second})
 			p, err := src.Poll(context.Background())
 			switch {
 			case tc.want == "" && err != nil:
@@ -398,13 +384,8 @@ func TestHTTPProxy(t *testing.T) {
 		f.serve(w, r)
 	}))
 	defer proxy.Close()
-	src, err := New(Config{Prometheus: "http://" + strings.TrimPrefix(f.srv.URL, "http://"), HTTP: HTTPOptions{ProxyURL: proxy.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Poll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	src := mustNew(t, Config{Prometheus: "http://" + strings.TrimPrefix(f.srv.URL, "http://"), HTTP: HTTPOptions{ProxyURL: proxy.URL}})
+	pollOK(t, src)
 	if proxied.Load() == 0 {
 		t.Error("no request went through the proxy")
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/tabletest"
 )
 
 const (
@@ -131,10 +132,7 @@ func TestNoCredentialInMessages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := New(tc.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := mustNew(t, tc.cfg)
 			if s := secretsIn(src.Describe()); len(s) > 0 {
 				t.Errorf("Describe %q shows %v", src.Describe(), s)
 			}
@@ -179,7 +177,7 @@ func TestNoCredentialInMessages(t *testing.T) {
 }
 
 func TestRedactText(t *testing.T) {
-	tests := []struct{ in, want string }{
+	tabletest.Run(t, "RedactText", RedactText, []struct{ In, Want string }{
 		{`Get "http://u:pw@h:9090/api/v1/query": EOF`, `Get "http://u:[redacted]@h:9090/api/v1/query": EOF`},
 		{"http://tok3n@h/x", "http://[redacted]@h/x"},
 		{"https://h/m?collect=cpu&api_key=abc&x=1", "https://h/m?collect=cpu&api_key=[redacted]&x=1"},
@@ -190,12 +188,7 @@ func TestRedactText(t *testing.T) {
 		{"Basic authentication required", "Basic authentication required"},
 		{"no answer within 2s", "no answer within 2s"},
 		{"mail me at a@b.c", "mail me at a@b.c"},
-	}
-	for _, tc := range tests {
-		if got := RedactText(tc.in); got != tc.want {
-			t.Errorf("RedactText(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+	})
 	// A redacted error still says what it wraps.
 	r := &redactor{}
 	r.add("secretvalue")
@@ -227,15 +220,9 @@ func TestHostileLabels(t *testing.T) {
 				map[string]any{"metric": m, "value": []any{time.Now().Unix(), "1"}}}}})
 	}))
 	t.Cleanup(srv.Close)
-	src, err := New(Config{Prometheus: srv.URL, NameLabel: "node", RoleLabel: "role", ScrapeInterval: time.Second,
+	src := mustNew(t, Config{Prometheus: srv.URL, NameLabel: "node", RoleLabel: "role", ScrapeInterval: time.Second,
 		Panels: []PanelQuery{{Title: "ok", Query: "up"}, {Title: "bad", Query: "panel_fails"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	if len(p.Samples) != 1 || p.Samples[0].Node != "db-3" || p.Samples[0].Role != "db" {
 		t.Fatalf("samples %+v", p.Samples)
 	}
@@ -255,11 +242,8 @@ func TestHostileLabels(t *testing.T) {
 		fmt.Fprint(w, "node_load1 1\n")
 	}))
 	t.Cleanup(exp.Close)
-	ds, err := New(Config{Scrape: []string{exp.URL + "/nodes/db-3%1b%5b2J/metrics"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err = ds.Poll(context.Background())
+	ds := mustNew(t, Config{Scrape: []string{exp.URL + "/nodes/db-3%1b%5b2J/metrics"}})
+	p, err := ds.Poll(context.Background())
 	if err != nil || len(p.Samples) != 1 || p.Samples[0].Node != "db-3" {
 		t.Errorf("direct: %+v, %v", p.Samples, err)
 	}

@@ -77,14 +77,8 @@ func TestParseExpositionErrors(t *testing.T) {
 
 func TestScrapeSource(t *testing.T) {
 	f := newFakeExporters(t, 12)
-	src, err := New(Config{Scrape: f.urls(), Roles: []Role{{"db", "db-.*"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mustNew(t, Config{Scrape: f.urls(), Roles: []Role{{"db", "db-.*"}}})
+	p := pollOK(t, src)
 	if len(p.Samples) != 12 || p.Samples[1].Node != "db-2" || p.Samples[9].Node != "db-10" {
 		t.Fatalf("samples %+v", p.Samples)
 	}
@@ -96,20 +90,14 @@ func TestScrapeSource(t *testing.T) {
 	// A poll right after the first: a rate over a few ms would be noise
 	// (counters move in 10 ms ticks), so only gauges, unless the machine
 	// stalled past minRateGap between the two.
-	p, err = src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = pollOK(t, src)
 	for _, s := range p.Samples {
 		if soon := s.Time.Sub(first) < minRateGap; soon != math.IsNaN(s.CPU) || s.Load1 != 1.5 {
 			t.Errorf("poll %v after the first: %+v", s.Time.Sub(first), s)
 		}
 	}
 	time.Sleep(minRateGap)
-	p, err = src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = pollOK(t, src)
 	for _, s := range p.Samples {
 		// The fake moved 1s of counters in however long the test took, so
 		// only check that rates exist and are sane.
@@ -137,10 +125,7 @@ func TestScrapeNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := New(Config{Scrape: []string{tc.url}, Names: tc.names})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := mustNew(t, Config{Scrape: []string{tc.url}, Names: tc.names})
 			if got := src.(*scrapeSource).targets[0].node; got != tc.want {
 				t.Errorf("node %q, want %q", got, tc.want)
 			}
@@ -167,13 +152,8 @@ func TestScrapeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeExporters(t, 2)
 			urls := f.urls()
-			src, err := New(Config{Scrape: urls, Timeout: 300 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := src.Poll(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			src := mustNew(t, Config{Scrape: urls, Timeout: 300 * time.Millisecond})
+			pollOK(t, src)
 			if tc.setup == nil {
 				// Point one node at a dead port, keep the other alive.
 				src, _ = New(Config{Scrape: []string{deadURL, urls[1]}, Timeout: 300 * time.Millisecond})
@@ -213,10 +193,7 @@ func TestScrapeErrors(t *testing.T) {
 func TestScrapePanelsNeedPrometheus(t *testing.T) {
 	f := newFakeExporters(t, 1)
 	src, _ := New(Config{Scrape: f.urls(), Panels: []PanelQuery{{Title: "rps", Query: "x"}}})
-	p, err := src.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pollOK(t, src)
 	if len(p.Panels) != 1 || !strings.Contains(p.Panels[0].Err, "need a Prometheus source") {
 		t.Errorf("panels %+v", p.Panels)
 	}

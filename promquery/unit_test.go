@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/tabletest"
 )
 
 func TestMatchers(t *testing.T) {
@@ -231,7 +232,7 @@ db-10  -     10.0.0.10:9100     -        -      -  -                  -/-    0.5
 }
 
 func TestFamilyOf(t *testing.T) {
-	tests := []struct{ line, want string }{
+	tabletest.Run(t, "familyOf", func(line string) string { return string(familyOf([]byte(line))) }, []struct{ In, Want string }{
 		{"# HELP node_load1 1m load average.\n", "node_load1"},
 		{"# TYPE node_load1 gauge\n", "node_load1"},
 		{"#  TYPE\tnode_load1 gauge\n", "node_load1"},
@@ -241,10 +242,5 @@ func TestFamilyOf(t *testing.T) {
 		{"node_load1 2.5\n", "node_load1"},
 		{"node_load1\t2.5\n", "node_load1"},
 		{"\n", ""},
-	}
-	for _, tc := range tests {
-		if got := string(familyOf([]byte(tc.line))); got != tc.want {
-			t.Errorf("familyOf(%q) = %q, want %q", tc.line, got, tc.want)
-		}
-	}
+	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/tabletest"
 )
 
 const secret = "s3cr3t-value-9f2c"
@@ -87,7 +88,7 @@ func TestReportRoundTrip(t *testing.T) {
 }
 
 func TestRedactURL(t *testing.T) {
-	cases := []struct{ in, want string }{
+	tabletest.Run(t, "redactURL", redactURL, []struct{ In, Want string }{
 		{"http://127.0.0.1:8080/api", "http://127.0.0.1:8080/api"},
 		{"http://u:p@h:1/x", "http://u:[redacted]@h:1/x"},
 		{"http://u@h/x", "http://u@h/x"},
@@ -95,12 +96,7 @@ func TestRedactURL(t *testing.T) {
 		{"/a?room={{rand 1 5}}&API_KEY=zz", "/a?room={{rand 1 5}}&API_KEY=[redacted]"},
 		{"/a?flag", "/a?flag"},
 		{"http://h/p@x?q=1", "http://h/p@x?q=1"},
-	}
-	for _, c := range cases {
-		if got := redactURL(c.in); got != c.want {
-			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
+	})
 }
 
 func TestWriteFileAtomic(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/tabletest"
 )
 
 func TestPlanArithmetic(t *testing.T) {
@@ -236,18 +238,13 @@ func TestParsePlanNumbers(t *testing.T) {
 }
 
 func TestFormatNumber(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
+	tabletest.Run(t, "FormatNumber", FormatNumber, []struct {
+		In   float64
+		Want string
 	}{
 		{0, "0"}, {0.3, "0.3"}, {0.0001, "0"}, {0.125, "0.125"}, {57.87, "57.9"}, {173.6, "173.6"}, {200, "200"},
 		{999.96, "1000"}, {5_000_000, "5 000 000"}, {1840, "1 840"}, {-2500, "-2 500"},
-	}
-	for _, tc := range tests {
-		if got := FormatNumber(tc.in); got != tc.want {
-			t.Errorf("FormatNumber(%v) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func FuzzParsePlanNumbers(f *testing.F) {

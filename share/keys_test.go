@@ -10,6 +10,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/brink-load/brink/tabletest"
 	"github.com/brink-load/brink/testout"
 )
 
@@ -127,7 +128,7 @@ func TestHostKeyFileErrors(t *testing.T) {
 }
 
 func TestCleanName(t *testing.T) {
-	cases := []struct{ in, want string }{
+	tabletest.Run(t, "cleanName", cleanName, []struct{ In, Want string }{
 		{"alice", "alice"},
 		{"", "?"},
 		{"\x1b[2Jevil\a", "evil"},
@@ -135,24 +136,14 @@ func TestCleanName(t *testing.T) {
 		{"a b", "ab"},
 		{"émilie", "émilie"},
 		{strings.Repeat("x", 40), strings.Repeat("x", 32)},
-	}
-	for _, tc := range cases {
-		if got := cleanName(tc.in); got != tc.want {
-			t.Errorf("cleanName(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestShortFingerprint(t *testing.T) {
-	cases := []struct{ in, want string }{
+	tabletest.Run(t, "shortFingerprint", shortFingerprint, []struct{ In, Want string }{
 		{"SHA256:abcdefghijklmnop", "SHA256:abcdefgh…"},
 		{"SHA256:abc", "SHA256:abc"},
-	}
-	for _, tc := range cases {
-		if got := shortFingerprint(tc.in); got != tc.want {
-			t.Errorf("shortFingerprint(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func BenchmarkAllowKey(b *testing.B) {

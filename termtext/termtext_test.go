@@ -3,6 +3,8 @@ package termtext
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/brink-load/brink/tabletest"
 )
 
 func TestClean(t *testing.T) {
@@ -47,18 +49,13 @@ func TestClean(t *testing.T) {
 }
 
 func TestCleanLines(t *testing.T) {
-	cases := []struct{ in, want string }{
+	tabletest.Run(t, "CleanLines", CleanLines, []struct{ In, Want string }{
 		{"", ""},
 		{"a\nb\n", "a\nb\n"},
 		{"a\r\nb", "a\nb"},
 		{"\x1b[2Jtitle\nrow\t1\x1b]0;x\nrest", "title\nrow 1\nrest"}, // an unterminated OSC ends with its line
 		{"ok\n\x1b[31mred\x1b[0m\n", "ok\nred\n"},
-	}
-	for _, c := range cases {
-		if got := CleanLines(c.in); got != c.want {
-			t.Errorf("CleanLines(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
+	})
 	s := "summary\n  p95 12 ms\n"
 	if n := testing.AllocsPerRun(100, func() { _ = CleanLines(s) }); n != 0 {
 		t.Errorf("CleanLines on clean text: %v allocations, want 0", n)
