@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/engine/wstest"
-
-	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -214,27 +211,6 @@ func TestWSFailuresInReport(t *testing.T) {
 	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "chat/ws") || !strings.Contains(s, "handshake refused: HTTP 403 Forbidden") {
 		t.Errorf("summary lacks the ws failures row:\n%s", s)
 	}
-}
-
-// runRecorded validates sc, runs it through the real engine (at most 10 s)
-// into a recorder, and returns the finished report.
-func runRecorded(t *testing.T, sc *scenarios.Scenario) *Report {
-	t.Helper()
-	if err := scenarios.Validate(sc); err != nil {
-		t.Fatal(err)
-	}
-	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
-	eng, err := engine.New(sc, engine.Options{OnTick: r.AddTick, GracefulStop: time.Second, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
-		t.Fatal(err)
-	}
-	r.Finish(time.Now())
-	return r.Report()
 }
 
 // Check failures of one endpoint are one row per check over the run, and

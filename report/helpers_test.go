@@ -1,12 +1,14 @@
 package report
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -128,4 +130,31 @@ func feed(t *testing.T, r *Recorder, wins []win, polls map[int][]measure.Sample)
 			r.AddPoll(poll(float64(i+1), ps...))
 		}
 	}
+}
+
+// runRecorded validates sc, runs it through the real engine (at most 10 s)
+// into a recorder, and returns the finished report. Each tick goes to the
+// taps first, then to the recorder.
+func runRecorded(t *testing.T, sc *scenarios.Scenario, taps ...func(measure.Tick)) *Report {
+	t.Helper()
+	if err := scenarios.Validate(sc); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
+	eng, err := engine.New(sc, engine.Options{GracefulStop: time.Second, Logf: t.Logf, OnTick: func(tk measure.Tick) {
+		for _, tap := range taps {
+			tap(tk)
+		}
+		r.AddTick(tk)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Finish(time.Now())
+	return r.Report()
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -15,8 +14,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/brink-load/brink/engine/wstest"
-
-	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -185,30 +182,15 @@ func TestWSReplyPercentilesEndToEnd(t *testing.T) {
 			// pass for a later send's reply and read faster than the server.
 			WebSocket: &scenarios.WebSocket{URL: scenarios.MustTemplate(u), Send: scenarios.MustTemplate("<{{iter}}>"),
 				ReplyContains: scenarios.MustTemplate("<{{iter}}>"), Every: 10 * time.Millisecond, ExpectReply: true}}}}
-	if err := scenarios.Validate(sc); err != nil {
-		t.Fatal(err)
-	}
-	r := NewRecorder(sc, time.Now(), Options{Version: "test"})
 	merged := hdrhistogram.New(1, 60_000_000, 3)
 	var mu sync.Mutex
-	eng, err := engine.New(sc, engine.Options{GracefulStop: time.Second, OnTick: func(tk measure.Tick) {
+	ws := runRecorded(t, sc, func(tk measure.Tick) {
 		mu.Lock()
+		defer mu.Unlock()
 		if tk.WS.ReplyHist != nil {
 			merged.Merge(hdrhistogram.Import(tk.WS.ReplyHist))
 		}
-		mu.Unlock()
-		r.AddTick(tk)
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := eng.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r.Finish(time.Now())
-	ws := r.Report().Summary.WS
+	}).Summary.WS
 	mu.Lock()
 	want := float64(merged.ValueAtQuantile(95)) / 1000
 	n := merged.TotalCount()
