@@ -85,15 +85,18 @@ func TestScrapeSource(t *testing.T) {
 	if s := p.Samples[0]; !math.IsNaN(s.CPU) || s.Load1 != 1.5 || s.Role != "db" || s.Instance != strings.TrimPrefix(f.srv.URL, "http://") {
 		t.Errorf("first poll: %+v", s)
 	}
-	first := p.Samples[0].Time
+	first := map[string]time.Time{} // each node's own first scrape: the gap is per target
+	for _, s := range p.Samples {
+		first[s.Node] = s.Time
+	}
 	f.advance(1, 0.5, 0)
 	// A poll right after the first: a rate over a few ms would be noise
 	// (counters move in 10 ms ticks), so only gauges, unless the machine
 	// stalled past minRateGap between the two.
 	p = pollOK(t, src)
 	for _, s := range p.Samples {
-		if soon := s.Time.Sub(first) < minRateGap; soon != math.IsNaN(s.CPU) || s.Load1 != 1.5 {
-			t.Errorf("poll %v after the first: %+v", s.Time.Sub(first), s)
+		if soon := s.Time.Sub(first[s.Node]) < minRateGap; soon != math.IsNaN(s.CPU) || s.Load1 != 1.5 {
+			t.Errorf("poll %v after the first: %+v", s.Time.Sub(first[s.Node]), s)
 		}
 	}
 	time.Sleep(minRateGap)
