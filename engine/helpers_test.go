@@ -79,16 +79,22 @@ func run(t *testing.T, sc *scenarios.Scenario, opts Options, limit time.Duration
 	if opts.GracefulStop == 0 {
 		opts.GracefulStop = 2 * time.Second
 	}
+	return runEngine(t, sc, opts, limit), tk
+}
+
+// runEngine builds an engine for sc and runs it to its end, bounded by limit.
+func runEngine(tb testing.TB, sc *scenarios.Scenario, opts Options, limit time.Duration) *Engine {
+	tb.Helper()
 	e, err := New(sc, opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if err := e.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
+		tb.Fatalf("Run: %v", err)
 	}
-	return e, tk
+	return e
 }
 
 // settleGoroutines waits for the goroutine count to fall back to base

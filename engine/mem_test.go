@@ -151,7 +151,7 @@ func BenchmarkRequestEntryMemory(b *testing.B) {
 			g.Requests[j] = scenarios.Request{Name: name, Method: "GET", URL: scenarios.MustTemplate(u + "/" + strconv.Itoa(j))}
 		}
 		var mu sync.Mutex
-		e, err := New(scenario(250*time.Millisecond, g), Options{GracefulStop: time.Second, OnTick: func(tk measure.Tick) {
+		runEngine(b, scenario(250*time.Millisecond, g), Options{GracefulStop: time.Second, OnTick: func(tk measure.Tick) {
 			mu.Lock()
 			defer mu.Unlock()
 			reqs += tk.Requests
@@ -162,15 +162,7 @@ func BenchmarkRequestEntryMemory(b *testing.B) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			heap = max(heap, ms.HeapAlloc)
-		}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := e.Run(ctx); err != nil {
-			b.Fatal(err)
-		}
+		}}, 20*time.Second)
 		mu.Lock()
 		defer mu.Unlock()
 		return heap, reqs

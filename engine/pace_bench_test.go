@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -33,7 +32,7 @@ func benchLateness(b *testing.B, rate float64) {
 		var cpu float64
 		var windows int
 		g := constRate(get("open", u+"/"), rate, 3*time.Second, 200)
-		e, err := New(scenario(time.Second, g), Options{OnTick: func(t measure.Tick) {
+		runEngine(b, scenario(time.Second, g), Options{OnTick: func(t measure.Tick) {
 			if t.Hist != nil {
 				lat.Merge(hdrhistogram.Import(t.Hist))
 			}
@@ -49,15 +48,7 @@ func benchLateness(b *testing.B, rate float64) {
 				lagN += l.Count
 				lagP99 = max(lagP99, l.P99)
 			}
-		}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		if err := e.Run(ctx); err != nil {
-			b.Fatal(err)
-		}
-		cancel()
+		}}, 20*time.Second)
 		p50 := func(h *hdrhistogram.Histogram) float64 { return float64(h.ValueAtQuantile(50)) }
 		b.ReportMetric(p50(lat), "lat-p50-µs")
 		b.ReportMetric(p50(svc), "svc-p50-µs")
