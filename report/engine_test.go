@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,14 +84,7 @@ func TestWithEngine(t *testing.T) {
 	if len(rep.Endpoints) != 1 || rep.Endpoints[0].Requests != rep.Summary.Requests {
 		t.Errorf("endpoints %+v", rep.Endpoints)
 	}
-	path := filepath.Join(t.TempDir(), "run.json")
-	if err := WriteFile(path, rep); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, back := roundTrip(t, rep)
 	if back.Verdict.Text != v.Text || len(back.Timeline) != len(rep.Timeline) {
 		t.Errorf("report did not read back")
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -102,25 +101,20 @@ func TestWholeRunPercentiles(t *testing.T) {
 		tk.Latency.Count = 500
 		r.AddTick(tk)
 	}
-	exact := func(p float64) float64 {
-		s := append([]float64(nil), all...)
-		slices.Sort(s)
-		return s[int(math.Ceil(p/100*float64(len(s))))-1]
-	}
 	rep := r.Report()
 	for _, c := range []struct {
 		p   float64
 		got Num
 	}{{50, rep.Summary.LatencyMs.Med}, {95, rep.Summary.LatencyMs.P95}, {99, rep.Summary.LatencyMs.P99}} {
-		if e := exact(c.p); math.Abs(float64(c.got)-e) > e*0.01 {
+		if e := nearestRank(all, c.p); math.Abs(float64(c.got)-e) > e*0.01 {
 			t.Errorf("p%v = %v, exact %v", c.p, c.got, e)
 		}
 	}
 	if !rep.Summary.LatencyMs.Exact {
 		t.Error("whole-run latency not marked exact")
 	}
-	if v := rep.Thresholds[0].Value; math.Abs(float64(v)-exact(99)) > exact(99)*0.01 {
-		t.Errorf("threshold value %v, exact p99 %v", v, exact(99))
+	if v := rep.Thresholds[0].Value; math.Abs(float64(v)-nearestRank(all, 99)) > nearestRank(all, 99)*0.01 {
+		t.Errorf("threshold value %v, exact p99 %v", v, nearestRank(all, 99))
 	}
 	r.View(func(v *View) {
 		for i := range v.Ticks[:len(v.Ticks)-1] {

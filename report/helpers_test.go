@@ -3,6 +3,9 @@ package report
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -157,4 +160,30 @@ func runRecorded(t *testing.T, sc *scenarios.Scenario, taps ...func(measure.Tick
 	}
 	r.Finish(time.Now())
 	return r.Report()
+}
+
+// roundTrip writes rep with WriteFile to a temporary run.json and reads it
+// back: the file's bytes and the report ReadFile makes of them.
+func roundTrip(t *testing.T, rep *Report) (raw []byte, back *Report) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := WriteFile(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err = ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return raw, back
+}
+
+// nearestRank is percentile p of samples by nearest rank: the exact answer
+// merged histograms are judged against.
+func nearestRank[T int64 | float64](samples []T, p float64) T {
+	s := slices.Clone(samples)
+	slices.Sort(s)
+	return s[max(int(math.Ceil(p/100*float64(len(s))))-1, 0)]
 }

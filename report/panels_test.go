@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -214,14 +212,7 @@ func TestPanelJSONRoundTrip(t *testing.T) {
 	})
 	r.AddPoll(panelPoll(8, []float64{5, 5})) // the last poll seen again: no new point
 	r.Finish(at(9))
-	path := filepath.Join(t.TempDir(), "run.json")
-	if err := WriteFile(path, r.Report()); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, rep := roundTrip(t, r.Report())
 	if len(rep.Panels) != 2 {
 		t.Fatalf("panels %+v", rep.Panels)
 	}
@@ -242,7 +233,6 @@ func TestPanelJSONRoundTrip(t *testing.T) {
 	if p := web1.Points[2]; p[1].Valid() {
 		t.Errorf("NaN point read back as %v, want null", p[1])
 	}
-	data, _ := os.ReadFile(path)
 	if !bytes.Contains(data, []byte(`{"labels":"{instance=\"web-1:8080\"}","points":[[`)) {
 		t.Errorf("series not written one compact line each:\n%s", data)
 	}

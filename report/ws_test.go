@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,12 +31,7 @@ func wsHist(us []int64) (measure.Latency, *hdrhistogram.Snapshot) {
 }
 
 // truth is percentile p of samples (µs) in ms, nearest rank.
-func truth(samples []int64, p float64) float64 {
-	s := slices.Clone(samples)
-	slices.Sort(s)
-	i := max(int(math.Ceil(p/100*float64(len(s))))-1, 0)
-	return float64(s[i]) / 1000
-}
+func truth(samples []int64, p float64) float64 { return float64(nearestRank(samples, p)) / 1000 }
 
 // Whole-run WebSocket reply percentiles are merged from the windows'
 // histograms, not rebuilt from their quantiles: windows of very different
