@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +112,7 @@ func addFindFlags(fs *flag.FlagSet, f *findFlags, hold, settle time.Duration) {
 
 // options checks find's flags and turns them into the search's options.
 func (f *findFlags) options() (search.Options, error) {
-	prec, err := parseShare(f.precision)
+	prec, err := scenarios.ParseFraction(f.precision) // 5% or 0.05, as plan --margin
 	if err != nil || !(prec > 0 && prec < 1) {
 		return search.Options{}, fmt.Errorf("--precision %q: want a share between 0 and 100 %%, e.g. 5%% or 0.05", f.precision)
 	}
@@ -129,14 +128,4 @@ func (f *findFlags) options() (search.Options, error) {
 	}
 	return search.Options{Start: f.start, Precision: prec, Hold: f.hold, Settle: f.settle, Verify: f.verify,
 		Cooldown: f.cooldown, Require: f.require, MaxDuration: f.maxDuration}, nil
-}
-
-// parseShare reads "5%" or "0.05".
-func parseShare(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if v, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		return f / 100, err
-	}
-	return strconv.ParseFloat(s, 64)
 }

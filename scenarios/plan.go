@@ -231,49 +231,51 @@ func groupThousands(digits string) string {
 // ParseFraction reads a margin: "30%" or "0.3" (both 0.3). A bare number
 // above 1 is refused, because "30" could mean 30 % or 30×.
 func ParseFraction(s string) (float64, error) {
-	in := strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(in, "%"); ok {
-		v, ok := parseFinite(p)
-		if !ok {
-			return 0, fmt.Errorf("bad percentage %q (want e.g. 30%%)", s)
-		}
-		return v / 100, nil
-	}
-	v, ok := parseFinite(in)
-	if !ok {
+	v, pct, ok := parsePercentOr(s, nil)
+	switch {
+	case pct && !ok:
+		return 0, fmt.Errorf("bad percentage %q (want e.g. 30%%)", s)
+	case !ok:
 		return 0, fmt.Errorf("bad fraction %q (want e.g. 30%% or 0.3)", s)
-	}
-	if v > 1 {
-		return 0, fmt.Errorf("ambiguous %q: write %s%% or %s", s, in, strconv.FormatFloat(v/100, 'f', -1, 64))
+	case !pct && v > 1:
+		return 0, fmt.Errorf("ambiguous %q: write %s%% or %s", s, strings.TrimSpace(s), strconv.FormatFloat(v/100, 'f', -1, 64))
 	}
 	return v, nil
 }
 
 // ParseFactor reads a peak factor: "3", "3x", "x3", "×3" or "300%".
 func ParseFactor(s string) (float64, error) {
-	in := strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(in, "%"); ok {
-		v, ok := parseFinite(p)
-		if !ok {
-			return 0, fmt.Errorf("bad factor %q (want e.g. 3, 3x or 300%%)", s)
+	v, _, ok := parsePercentOr(s, func(in string) string {
+		for _, affix := range []string{"x", "X", "×"} {
+			if t, ok := strings.CutSuffix(in, affix); ok {
+				return t
+			}
+			if t, ok := strings.CutPrefix(in, affix); ok {
+				return t
+			}
 		}
-		return v / 100, nil
-	}
-	for _, affix := range []string{"x", "X", "×"} {
-		if t, ok := strings.CutSuffix(in, affix); ok {
-			in = t
-			break
-		}
-		if t, ok := strings.CutPrefix(in, affix); ok {
-			in = t
-			break
-		}
-	}
-	v, ok := parseFinite(in)
+		return in
+	})
 	if !ok {
 		return 0, fmt.Errorf("bad factor %q (want e.g. 3, 3x or 300%%)", s)
 	}
 	return v, nil
+}
+
+// parsePercentOr reads s, spaces trimmed, as a finite number: "N%" is N/100
+// (pct true), anything else a bare number once bare (when not nil) has cut
+// what may stand around it.
+func parsePercentOr(s string, bare func(string) string) (v float64, pct, ok bool) {
+	in := strings.TrimSpace(s)
+	if p, pct := strings.CutSuffix(in, "%"); pct {
+		v, ok := parseFinite(p)
+		return v / 100, true, ok
+	}
+	if bare != nil {
+		in = bare(in)
+	}
+	v, ok = parseFinite(in)
+	return v, false, ok
 }
 
 // ParseCount reads a count people write: "100000", "100_000", "100,000",
