@@ -280,7 +280,8 @@ func (r *runner) run() (code int) {
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(r.stderr, "brink: %v\n", runErr)
 	}
-	return exitCode(r.st.cause(), outcome{runErr: runErr, reportLost: r.out.lost() != "",
+	_, lost := r.out.where()
+	return exitCode(r.st.cause(), outcome{runErr: runErr, reportLost: lost != "",
 		passed: r.rec.Passed(), nodeCrossed: nodeCrossed(r.rec), inconclusive: r.rec.Inconclusive(),
 		search: r.waitFind()})
 }
@@ -502,28 +503,27 @@ func (w *reportOut) finish() {
 	})
 }
 
-// Path is where the report is (or will be) written.
-func (w *reportOut) Path() string {
+// where is where the report is (or will be) written, and why it could not
+// be written anywhere (lost; "" when it was).
+func (w *reportOut) where() (path, lost string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.path
+	return w.path, w.lostMsg
 }
 
-// lost is why the report could not be written anywhere ("" when it was).
-func (w *reportOut) lost() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.lostMsg
+// Path is where the report is (or will be) written.
+func (w *reportOut) Path() string {
+	path, _ := w.where()
+	return path
 }
 
 // said is what finish did, for the last line brink prints.
 func (w *reportOut) said() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.lostMsg != "" {
-		return w.lostMsg
+	path, lost := w.where()
+	if lost != "" {
+		return lost
 	}
-	return "report written to " + w.path
+	return "report written to " + path
 }
 
 // sayEnd writes the report and prints the summary and where the report

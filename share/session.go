@@ -28,20 +28,7 @@ type session struct {
 
 	clampLogged atomic.Bool // a clamped window size was logged (once a session)
 
-	mu     sync.Mutex
-	reason string // why the server ended the session, shown after teardown
-}
-
-func (r *session) setReason(s string) {
-	r.mu.Lock()
-	r.reason = s
-	r.mu.Unlock()
-}
-
-func (r *session) getReason() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reason
+	reason atomic.Value // string: why the server ended the session, shown after teardown
 }
 
 // enter counts a goroutine in wg unless the server is closing.
@@ -125,7 +112,7 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		}
 
 		s.unregister(ws)
-		reason := rec.getReason()
+		reason, _ := rec.reason.Load().(string)
 		if reason != "" {
 			wish.Println(sess, reason)
 		} else {
@@ -183,7 +170,7 @@ func (s *Server) newProgram(sess ssh.Session) *tea.Program {
 	}
 	g := &guard{m: model, fail: func(what string, r any, stack []byte) {
 		s.cfg.Logf("share: %s: console %s", rec.viewer.Who, describePanic(what, r, stack))
-		rec.setReason(fmt.Sprintf("brink: this console failed (%v); the run goes on", r))
+		rec.reason.Store(fmt.Sprintf("brink: this console failed (%v); the run goes on", r))
 	}}
 	in := &activityReader{r: sess, last: &rec.last, release: s.readers.Done}
 	s.readers.Add(1) // inside gate, before Close's Wait
@@ -229,7 +216,7 @@ func (s *Server) watchSession(rec *session, p *tea.Program, d time.Duration) {
 				t.Reset(d - since)
 				continue
 			}
-			rec.setReason(fmt.Sprintf("brink: idle for %s, disconnected", d))
+			rec.reason.Store(fmt.Sprintf("brink: idle for %s, disconnected", d))
 			p.Quit()
 			return
 		}
