@@ -142,7 +142,7 @@ func (r *runner) runConsole(tuiCtx context.Context, engDone <-chan error, viewer
 		}
 	}()
 	tuiErr := tui.Run(tuiCtx, r.rec, tui.Options{Who: "local", CanControl: true, ReportPath: r.out.Path(),
-		Controller: r.controller(), Viewers: viewers, Renderer: localRenderer(r.console)}, os.Stdin, r.console)
+		Controller: r.controller(), Viewers: viewers}, os.Stdin, r.console)
 	r.detachMu.Lock()
 	// A lost terminal (read error) under --share is a detach too.
 	if r.o.Share != "" && (tuiErr != nil || r.detached) && !r.st.external() {

@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/termtext"
@@ -177,23 +173,6 @@ func portOf(addr string) string {
 		return "2222"
 	}
 	return p
-}
-
-// localRenderer styles the local console. The background is taken from
-// COLORFGBG when the terminal sets it and assumed dark otherwise: asking
-// the terminal (OSC 11) can stall start-up for seconds over slow SSH or
-// inside tmux.
-func localRenderer(out io.Writer) *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(out)
-	dark := true
-	if fgbg := os.Getenv("COLORFGBG"); fgbg != "" {
-		parts := strings.Split(fgbg, ";")
-		if bg, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
-			dark = bg < 7 || bg == 8
-		}
-	}
-	r.SetHasDarkBackground(dark)
-	return r
 }
 
 // nodeCrossed reports whether any node, or any custom panel's series,

@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -48,7 +51,8 @@ type Options struct {
 	// Now is the clock (nil = time.Now); tests fix it.
 	Now func() time.Time
 	// Renderer is the output's lipgloss renderer, so an SSH session gets
-	// its own colour profile; nil = lipgloss's default.
+	// its own colour profile; nil = lipgloss's default (New), or the local
+	// terminal's (Run: localRenderer).
 	Renderer *lipgloss.Renderer
 }
 
@@ -66,7 +70,7 @@ func New(rec *report.Recorder, opts Options) tea.Model {
 // writes the report either way.
 func Run(ctx context.Context, rec *report.Recorder, opts Options, in io.Reader, out io.Writer) error {
 	if opts.Renderer == nil {
-		opts.Renderer = lipgloss.NewRenderer(out)
+		opts.Renderer = localRenderer(out)
 	}
 	p := tea.NewProgram(New(rec, opts),
 		tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen())
@@ -123,4 +127,21 @@ func recordControl(src source, who, action string, at time.Time) {
 	case controlRecEr:
 		_ = r.Control(who, action, at) // the action itself already happened
 	}
+}
+
+// localRenderer styles the local console. The background is taken from
+// COLORFGBG when the terminal sets it and assumed dark otherwise: asking
+// the terminal (OSC 11) can stall start-up for seconds over slow SSH or
+// inside tmux.
+func localRenderer(out io.Writer) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(out)
+	dark := true
+	if fgbg := os.Getenv("COLORFGBG"); fgbg != "" {
+		parts := strings.Split(fgbg, ";")
+		if bg, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
+			dark = bg < 7 || bg == 8
+		}
+	}
+	r.SetHasDarkBackground(dark)
+	return r
 }
