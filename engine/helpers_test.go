@@ -41,32 +41,12 @@ func scenario(window time.Duration, groups ...scenarios.Group) *scenarios.Scenar
 // ticks collects every Tick of a run.
 type ticks struct{ testout.List[measure.Tick] }
 
-// sum adds up the run's counters over all ticks.
+// sum adds up the run's counters over all ticks (measure.Tick.AddCounts).
 func (t *ticks) sum() (s measure.Tick) {
 	s.Errors = map[measure.ErrorKind]int64{}
 	s.WS.Errors = map[measure.ErrorKind]int64{}
 	for _, tk := range t.All() {
-		s.Requests += tk.Requests
-		s.Iterations += tk.Iterations
-		s.BytesIn += tk.BytesIn
-		s.BytesOut += tk.BytesOut
-		s.ErrorCount += tk.ErrorCount
-		s.Dropped += tk.Dropped
-		s.ChecksPassed += tk.ChecksPassed
-		s.ChecksFailed += tk.ChecksFailed
-		s.WS.Sent += tk.WS.Sent
-		s.WS.Received += tk.WS.Received
-		s.WS.Opened += tk.WS.Opened
-		s.WS.Closed += tk.WS.Closed
-		s.WS.Sessions += tk.WS.Sessions
-		s.WS.Failed += tk.WS.Failed
-		s.WS.Outcomes += tk.WS.Outcomes
-		for k, n := range tk.Errors {
-			s.Errors[k] += n
-		}
-		for k, n := range tk.WS.Errors {
-			s.WS.Errors[k] += n
-		}
+		s.AddCounts(&tk)
 	}
 	return s
 }
