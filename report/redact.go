@@ -12,26 +12,27 @@ import (
 // the same word as in every message (termtext.Redacted).
 const Redacted = termtext.Redacted
 
-// sensitiveName reports whether a header or query parameter name usually
-// carries a credential.
-func sensitiveName(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie":
+// credentialHeader reports whether a request header carries a credential
+// by definition (RFC 9110's Authorization and Proxy-Authorization, RFC
+// 6265's Cookie), whatever its value looks like.
+func credentialHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "proxy-authorization", "cookie":
 		return true
-	}
-	for _, w := range []string{"token", "key", "secret", "password", "passwd", "session", "auth"} {
-		if strings.Contains(n, w) {
-			return true
-		}
 	}
 	return false
 }
 
-// Redact returns a copy of sc safe to write into a report: templates keep
-// their source (env values never appear, see scenarios.Template), and the
-// values of credential-looking headers and query parameters, and passwords
-// in URLs, are replaced. sc itself is not changed.
+// Redact returns a copy of sc safe to write into a report. Templates keep
+// their source, so the values brink treats as secrets ({{env}} values,
+// extracted values, data rows: scenarios/secret.go) never appear. Of what
+// is written literally, only what is a credential by its syntax is
+// replaced: the password of a URL's user-info and the value of a
+// credential header (credentialHeader). A literal that only has a
+// credential-like name (?auth=1, X-Session-Token) is shown as written: it
+// is in the scenario file already, and hiding it would hide what was run.
+// Node-source URLs are shown as promquery shows them. sc itself is not
+// changed.
 func Redact(sc *scenarios.Scenario) *scenarios.Scenario {
 	if sc == nil {
 		return nil
@@ -82,7 +83,7 @@ func redactHeaders(hs []scenarios.Header) []scenarios.Header {
 	}
 	out := make([]scenarios.Header, len(hs))
 	for i, h := range hs {
-		if sensitiveName(h.Name) {
+		if credentialHeader(h.Name) {
 			// Keep the scheme ("Bearer …") so the report still says how it
 			// authenticated.
 			red := Redacted
@@ -119,39 +120,25 @@ func redactTemplate(t *scenarios.Template) *scenarios.Template {
 	return t
 }
 
-// redactURL hides a password in the user info and the values of
-// credential-looking query parameters. It works on text so templates with
-// placeholders survive.
+// redactURL hides the password of a URL's user-info. It works on text so
+// templates with placeholders survive.
 func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		hostEnd := strings.IndexAny(rest, "/?#")
-		if hostEnd < 0 {
-			hostEnd = len(rest)
-		}
-		if at := strings.LastIndex(rest[:hostEnd], "@"); at >= 0 {
-			userinfo := rest[:at]
-			if c := strings.Index(userinfo, ":"); c >= 0 {
-				userinfo = userinfo[:c] + ":" + Redacted
-			}
-			u = u[:i+3] + userinfo + rest[at:]
-		}
-	}
-	q := strings.Index(u, "?")
-	if q < 0 {
+	i := strings.Index(u, "://")
+	if i < 0 {
 		return u
 	}
-	frag := ""
-	if h := strings.Index(u[q:], "#"); h >= 0 {
-		frag = u[q+h:]
-		u = u[:q+h]
+	rest := u[i+3:]
+	hostEnd := strings.IndexAny(rest, "/?#")
+	if hostEnd < 0 {
+		hostEnd = len(rest)
 	}
-	params := strings.Split(u[q+1:], "&")
-	for i, p := range params {
-		k, _, hasV := strings.Cut(p, "=")
-		if hasV && sensitiveName(k) {
-			params[i] = k + "=" + Redacted
-		}
+	at := strings.LastIndex(rest[:hostEnd], "@")
+	if at < 0 {
+		return u
 	}
-	return u[:q+1] + strings.Join(params, "&") + frag
+	userinfo := rest[:at]
+	if c := strings.Index(userinfo, ":"); c >= 0 {
+		userinfo = userinfo[:c] + ":" + Redacted
+	}
+	return u[:i+3] + userinfo + rest[at:]
 }
