@@ -122,17 +122,29 @@ func TestFailuresFromEngine(t *testing.T) {
 	if sum != rep.Summary.Errors {
 		t.Errorf("failure rows count %d, the run %d errors", sum, rep.Summary.Errors)
 	}
+	failuresShown(t, rep, []string{`"failures":[{"kind":"status_5xx","status":50`, `"sample":"`},
+		[]string{"status_5xx 504", "upstream timed out"})
+}
+
+// failuresShown fails t unless rep's JSON holds each of inJSON and its
+// printed summary a FAILURES table holding each of inSummary.
+func failuresShown(t *testing.T, rep *Report, inJSON, inSummary []string) {
+	t.Helper()
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(b, []byte(`"failures":[{"kind":"status_5xx","status":50`)) || !bytes.Contains(b, []byte(`"sample":"`)) {
-		t.Errorf("report JSON lacks failures rows: %.300s", b[bytes.Index(b, []byte(`"failures"`)):])
+	for _, want := range inJSON {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("report JSON lacks %s: %.300s", want, b[max(bytes.Index(b, []byte(`"failures"`)), 0):])
+		}
 	}
 	var out bytes.Buffer
 	PrintSummary(&out, rep)
-	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "status_5xx 504") || !strings.Contains(s, "upstream timed out") {
-		t.Errorf("summary lacks the failures table:\n%s", s)
+	for _, want := range append([]string{"FAILURES"}, inSummary...) {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 
@@ -199,18 +211,8 @@ func TestWSFailuresInReport(t *testing.T) {
 	if len(rep.Failures) != 1 || rep.Failures[0] != want {
 		t.Fatalf("failures %+v, want [%+v]", rep.Failures, want)
 	}
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(`"failures":[{"kind":"status_4xx","status":403,"group":"chat","endpoint":"ws"`)) {
-		t.Errorf("report JSON lacks the ws row: %.300s", b[bytes.Index(b, []byte(`"failures"`)):])
-	}
-	var out bytes.Buffer
-	PrintSummary(&out, rep)
-	if s := out.String(); !strings.Contains(s, "FAILURES") || !strings.Contains(s, "chat/ws") || !strings.Contains(s, "handshake refused: HTTP 403 Forbidden") {
-		t.Errorf("summary lacks the ws failures row:\n%s", s)
-	}
+	failuresShown(t, rep, []string{`"failures":[{"kind":"status_4xx","status":403,"group":"chat","endpoint":"ws"`},
+		[]string{"chat/ws", "handshake refused: HTTP 403 Forbidden"})
 }
 
 // Check failures of one endpoint are one row per check over the run, and
