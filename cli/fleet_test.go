@@ -393,6 +393,13 @@ groups:
 		if !strings.Contains(r.Verdict.Text, "Agent b3 was lost at") || !strings.Contains(r.Verdict.Text, "short by its share, 33 %") {
 			t.Errorf("the verdict does not say the load was short: %s", r.Verdict.Text)
 		}
+		// b3's last window never reached the controller: the target got
+		// those requests, the report does not count them, and says so.
+		got := target.n.Load() - before
+		if got < r.Summary.Requests || !strings.Contains(r.Verdict.Text, "requests after its last window reached the controller are not counted") {
+			t.Errorf("the target got %d requests, the report counts %d; verdict: %s", got, r.Summary.Requests, r.Verdict.Text)
+		}
+		t.Logf("the target got %d requests, the report counts %d: %d were b3's unsent last window", got, r.Summary.Requests, got-r.Summary.Requests)
 	})
 
 	t.Run("controller killed", func(t *testing.T) {

@@ -192,7 +192,7 @@ func (c *Controller) watch(now time.Time) {
 		c.mu.Lock()
 		a.status.LostAt = a.lostAt
 		c.mu.Unlock()
-		text := fmt.Sprintf("agent %s (%s) lost at %s: nothing heard for %s; the run goes on with %d of %d agents, %.0f %% of the load",
+		text := fmt.Sprintf("agent %s (%s) lost at %s: nothing heard for %s (what it sent after its last window is not counted); the run goes on with %d of %d agents, %.0f %% of the load",
 			a.name, a.Host, a.lostAt.Format("15:04:05"), LostAfter.Round(time.Second), len(c.live()), len(c.agents), 100*c.liveShare())
 		if c.event != nil {
 			c.event(text, a.lostAt)

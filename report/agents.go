@@ -63,10 +63,12 @@ func printAgents(w io.Writer, rep *Report) {
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("\n  AGENTS\n    %-16s %-16s %6s %10s %8s %9s  %s\n", "name", "host", "share", "requests", "cpu", "clock", "state")
+	lost := false
 	for _, a := range rep.Agents {
 		state := "ok"
 		switch {
 		case a.LostAt != nil:
+			lost = true
 			state = "LOST at " + *a.LostAt
 			if t, err := time.Parse(time.RFC3339Nano, *a.LostAt); err == nil {
 				state = "LOST at " + localTime(t)
@@ -77,10 +79,21 @@ func printAgents(w io.Writer, rep *Report) {
 		p("    %-16s %-16s %5.0f%% %10d %7.0f%% %7.1fms  %s\n", termtext.Clean(a.Name), termtext.Clean(a.Host),
 			100*float64(a.Share), a.Requests, float64(a.CPUPercent), float64(a.ClockOffsetMs), termtext.Clean(state))
 	}
+	if lost {
+		p("    %s\n", unsentLastWindow)
+	}
 }
 
+// unsentLastWindow says what a lost agent's numbers lack: the requests it
+// sent after its last window reached the controller (a SIGKILL leaves no
+// time to send it) are in no count, so the target got more than the
+// report says.
+const unsentLastWindow = "A lost agent's requests after its last window reached the controller are not counted: the target got more than this report says."
+
+
 // lostAgentsText is what the verdict adds for a fleet run that lost
-// agents: from when, and by how much, the load was short.
+// agents: from when, and by how much, the load was short, and that what
+// they sent last is not counted.
 func lostAgentsText(as []measure.Agent) string {
 	var b strings.Builder
 	for _, a := range as {
@@ -89,6 +102,9 @@ func lostAgentsText(as []measure.Agent) string {
 		}
 		fmt.Fprintf(&b, " Agent %s was lost at %s: the load after that moment was short by its share, %.0f %%.",
 			termtext.Clean(a.Name), a.LostAt.Format("15:04:05"), 100*a.Share)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" " + unsentLastWindow)
 	}
 	return b.String()
 }

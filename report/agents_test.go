@@ -32,3 +32,22 @@ func TestAgentsSectionSpacing(t *testing.T) {
 		t.Fatalf("spacing:\n%q", out)
 	}
 }
+
+// A lost agent's unsent last window is no hidden loss: the verdict and the
+// AGENTS section say that what it sent after its last window is not
+// counted; a run that lost none says nothing of it.
+func TestLostAgentUnsentWindowIsSaid(t *testing.T) {
+	lostAt := time.Date(2026, 12, 1, 18, 52, 40, 0, time.UTC)
+	as := []measure.Agent{{Name: "a1", Share: 0.5}, {Name: "a2", Share: 0.5, LostAt: lostAt}}
+	if v := lostAgentsText(as); !strings.Contains(v, "Agent a2 was lost at 18:52:40") || !strings.Contains(v, unsentLastWindow) {
+		t.Errorf("verdict: %q", v)
+	}
+	if v := lostAgentsText(as[:1]); v != "" {
+		t.Errorf("verdict of a run that lost no agent: %q", v)
+	}
+	var b strings.Builder
+	printAgents(&b, &Report{Agents: agentRows(as, lostAt.Add(-5*time.Second), lostAt)})
+	if !strings.Contains(b.String(), unsentLastWindow) {
+		t.Errorf("AGENTS section:\n%s", b.String())
+	}
+}
