@@ -90,7 +90,6 @@ func printAgents(w io.Writer, rep *Report) {
 // report says.
 const unsentLastWindow = "A lost agent's requests after its last window reached the controller are not counted: the target got more than this report says."
 
-
 // lostAgentsText is what the verdict adds for a fleet run that lost
 // agents: from when, and by how much, the load was short, and that what
 // they sent last is not counted.
