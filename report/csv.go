@@ -43,14 +43,30 @@ func WriteCSV(dir string, rep *Report) ([]string, error) {
 // directory renamed into place, so a reader never sees half a file. The
 // error names path (not the temp file).
 func WriteAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := writeAtomic(path, data, false); err != nil {
 		return fmt.Errorf("%s: %w", path, bareErr(err))
+	}
+	return nil
+}
+
+// writeAtomic writes data to path through a temp file in the same
+// directory (mode 0644) renamed into place; durable syncs the file before
+// the rename and the directory after, so a crash leaves the old file or the
+// new one. On an error the temp file is gone and path untouched; the error
+// is the call's own (it may name the temp file).
+func writeAtomic(path string, data []byte, durable bool) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Chmod(0o644)
+	}
+	if err == nil && durable {
+		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -60,7 +76,15 @@ func WriteAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, bareErr(err))
+		return err
+	}
+	// The rename is durable only once the directory is synced; a failure
+	// here leaves a complete file, so it is not an error worth failing on.
+	if durable {
+		if d, err := os.Open(dir); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
 	}
 	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -423,47 +421,15 @@ func (r *Recorder) panelSeries() []PanelSeries {
 	return out
 }
 
-// WriteFile writes rep to path atomically: a temp file in the same
-// directory, fsync, rename, fsync the directory. A reader (or a crash)
-// sees the old file or the new one, never half of one.
+// WriteFile writes rep to path atomically and durably (writeAtomic): a
+// reader (or a crash) sees the old file or the new one, never half of one.
 func WriteFile(path string, rep *Report) error {
 	data, err := encode(rep)
+	if err == nil {
+		err = writeAtomic(path, data, true)
+	}
 	if err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	// The rename is durable only once the directory is synced; a failure
-	// here leaves a complete file, so it is not an error worth failing on.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }
