@@ -3,6 +3,8 @@ package report
 import (
 	"testing"
 	"time"
+
+	"github.com/brink-load/brink/scenarios"
 )
 
 func TestStreakSustain(t *testing.T) {
@@ -162,6 +164,46 @@ func TestRateDetector(t *testing.T) {
 			seen(d.flush(3))
 			if len(bad) != len(c.bad) || on != c.on {
 				t.Fatalf("bad windows %v, sustained at %d; want %v, %d", bad, on, c.bad, c.on)
+			}
+		})
+	}
+}
+
+// A ramping arrival rate's first window is judged against the rate its
+// schedule had from its start, not its end's: a ramp from 10/s to 100/s
+// over 6 s schedules 17.5 arrivals in its first second, while its end
+// target says 25/s. Every arrival started on time is no shortfall (the
+// first window read ok: false); a generator short there still is.
+func TestRampFirstWindowJudgedFromItsStart(t *testing.T) {
+	// Arrivals started per window: the schedule's ∫ 10+15t, floored.
+	onTime := []int{17, 33, 47, 63, 77, 93}
+	for _, c := range []struct {
+		name    string
+		first   int // arrivals started in the first window
+		firstOK bool
+	}{{"on schedule", onTime[0], true}, {"short in the first window", 8, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			sc := scenario(true, nil)
+			sc.Groups[0].Start = 10
+			sc.Groups[0].Stages = []scenarios.Stage{{Duration: 6 * time.Second, Target: 100}}
+			r := NewRecorder(sc, t0, Options{Host: "h"})
+			for i, n := range onTime {
+				if i == 0 {
+					n = c.first
+				}
+				r.AddTick(tick(i, win{vus: 20, rate: 25 + 15*float64(i), rps: n, started: n, p95: 10}))
+			}
+			r.Finish(at(6))
+			rep := r.Report()
+			for i, w := range rep.Timeline {
+				if want := i > 0 || c.firstOK; w.OK != want {
+					t.Errorf("window %d: ok %v, want %v (started %d, target %v/s at its end)", i, w.OK, want, w.Started, w.TargetRate)
+				}
+			}
+			for _, ev := range rep.Events {
+				if ev.Kind == EventRateShort {
+					t.Errorf("a window short of its rate is no sustained shortfall: %s", ev.Text)
+				}
 			}
 		})
 	}
