@@ -12,8 +12,6 @@ import (
 	"github.com/brink-load/brink/measure"
 )
 
-func writeFile(p, body string) error { return os.WriteFile(p, []byte(body), 0o600) }
-
 func TestParseAndCompute(t *testing.T) {
 	n := newFakeNode()
 	prev, err := parseExposition(strings.NewReader(n.text()))
