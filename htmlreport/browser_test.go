@@ -5,7 +5,6 @@ import (
 	"context"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,30 +16,15 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
-
-// chromiumPath is Debian's chromium (test.sh installs it).
-const chromiumPath = "/usr/bin/chromium"
-
-// needChromium skips without chromium, unless BRINK_REQUIRE_SERVERS=1 (CI).
-func needChromium(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath(chromiumPath)
-	if err != nil {
-		if os.Getenv("BRINK_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("chromium not installed (BRINK_REQUIRE_SERVERS=1): run ./test.sh")
-		}
-		t.Skip("chromium not installed; run ./test.sh")
-	}
-	return p
-}
 
 // browser starts a headless chromium that makes no connection of its own
 // (this machine's network is closed: without these flags chromium keeps
 // trying), in a fresh profile. Everything it does is bounded by limit.
 func browser(t *testing.T, limit time.Duration) context.Context {
-	exe := needChromium(t)
+	exe := promtest.Binary(t, "chromium") // Debian's (test.sh installs it)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx,
