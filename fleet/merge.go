@@ -255,7 +255,7 @@ func (w *window) tick(start time.Time) measure.Tick {
 		gs := s.s
 		gs.Hist = s.hist.Snapshot()
 		gs.Latency = summarize(gs.Hist)
-		if gs.Executor != "" && gs.Executor != "ramping-vus" && secs > 0 {
+		if gs.Open() && secs > 0 {
 			gs.Rate = float64(gs.Started) / secs
 		}
 		t.Groups = append(t.Groups, gs)

@@ -97,7 +97,7 @@ func (r *Recorder) evalRates(i int, t *measure.Tick) {
 	open := false
 	for j := range t.Groups {
 		g := &t.Groups[j]
-		if g.TargetRate > 0 || g.Executor == string(scenarios.RampingArrivalRate) {
+		if g.Open() {
 			open = true
 			add(g.Name, g.TargetRate, g.Iterations, g.Started, g.Dropped)
 		}

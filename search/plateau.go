@@ -315,7 +315,7 @@ func (d *Driver) drained(from time.Time) bool {
 		return false
 	}
 	for i := range t.Groups {
-		if g := &t.Groups[i]; g.VUs > 0 && g.Executor != "ramping-arrival-rate" || g.BusyVUs > 0 {
+		if g := &t.Groups[i]; g.VUs > 0 && !g.Open() || g.BusyVUs > 0 {
 			return false
 		}
 	}
