@@ -106,7 +106,9 @@ func (v *validator) usedBeforeExtract(g *Group, f string, columns, slots []strin
 			if by != "" {
 				msg += fmt.Sprintf(" (by '%s')", by)
 			}
-			v.errs = append(v.errs, &Error{Field: tf, Msg: msg + why, ref: at})
+			e := &Error{Field: tf, Msg: msg + why, ref: at}
+			v.errs = append(v.errs, e)
+			inText(e, t, t.varOffset(name))
 		}
 	}
 	checkReq := func(r *Request, rf, why string) {
@@ -174,11 +176,16 @@ func (v *validator) bind(t *Template, f string, slots []string) {
 	}
 	v.add(f, "%s", err)
 	if ve, ok := err.(*VarError); ok {
-		// Counted from the end: a url's source here has its base_url
-		// before the text as written.
-		e := v.errs[len(v.errs)-1]
-		e.inText, e.textTail = true, utf8.RuneCountInString(t.Source()[ve.Offset:])
+		inText(v.errs[len(v.errs)-1], t, ve.Offset)
 	}
+}
+
+// inText points e at byte off of t's source (where a variable's
+// placeholder starts) rather than at the start of the text. Counted from
+// the end: a url's source here has its base_url before the text as
+// written.
+func inText(e *Error, t *Template, off int) {
+	e.inText, e.textTail = true, utf8.RuneCountInString(t.Source()[off:])
 }
 
 func (v *validator) bindHeaders(hs []Header, f string, slots []string) {

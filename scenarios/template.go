@@ -189,6 +189,16 @@ func (t *Template) Vars() []string {
 	return names
 }
 
+// varOffset is the byte of the source where the first {{.name}} starts.
+func (t *Template) varOffset(name string) int {
+	for _, p := range t.parts {
+		if p.kind == partVar && p.lit == name {
+			return p.off
+		}
+	}
+	return 0
+}
+
 // Bind resolves each {{.name}} to its slot in TemplateContext.Vars; an
 // unknown name is an error that suggests the nearest known one. The
 // template must not be rendering meanwhile (binding is part of loading).
