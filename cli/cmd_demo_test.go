@@ -15,6 +15,7 @@ import (
 
 	"github.com/brink-load/brink/demo"
 	"github.com/brink-load/brink/demo/demotest"
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
 )
@@ -118,9 +119,7 @@ func TestDemoListen(t *testing.T) {
 // race on a busy machine (the generator shares the CPU with the target), so
 // the order is only logged.
 func TestDemoHeadless(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 30 s run of the whole demo")
-	}
+	promtest.Long(t, "a 30 s run of the whole demo")
 	path := filepath.Join(t.TempDir(), "demo.json")
 	var out, errb bytes.Buffer
 	code := cmdDemo([]string{"--headless", "--duration", "30s", "--speed", "60", "--report", path, "--progress", "10s"}, &out, &errb)
@@ -147,9 +146,7 @@ func TestDemoHeadless(t *testing.T) {
 // first and later events can scroll the crossing out of the log.
 // Skips without tmux unless BRINK_REQUIRE_SERVERS=1.
 func TestDemoConsoleInTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 30 s demo in tmux")
-	}
+	promtest.Long(t, "a 30 s demo in tmux")
 	run := privateTmux(t)
 	rep := filepath.Join(t.TempDir(), "demo.json")
 	shell := fmt.Sprintf("%s demo --duration 30s --speed 60 --report %s; echo EXIT=$?; sleep 60", brinkBin, rep)

@@ -166,9 +166,7 @@ func TestNodesUsageErrors(t *testing.T) {
 }
 
 func TestNodesRealServers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real servers")
-	}
+	promtest.Long(t, "starts real servers")
 	neURL := promtest.StartNodeExporter(t)
 	u, _ := url.Parse(neURL)
 	promURL := promtest.StartPrometheus(t, promtest.Target{Addr: u.Host, Labels: map[string]string{"node": "db-3", "role": "db"}})

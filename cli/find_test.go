@@ -86,6 +86,22 @@ func generatorBound(t *testing.T, code int, r *report.Report) bool {
 	return false
 }
 
+// answered judges a search that must find an answer: exit 0 and a
+// bracket as checkBracket wants it. It returns nil (the caller returns)
+// when brink itself was the bottleneck and the search said so
+// (generatorBound).
+func answered(t *testing.T, code int, r *report.Report, said string) *report.Search {
+	t.Helper()
+	if generatorBound(t, code, r) {
+		return nil
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, said)
+	}
+	checkBracket(t, r.Search)
+	return r.Search
+}
+
 // checkBracket judges what the search itself guarantees: the answer lies
 // in a bracket no wider than the precision (or one user), the bracket's
 // low end held and its high end failed.
@@ -128,14 +144,10 @@ func TestFindOpenModelFindsCapacity(t *testing.T) {
 	capacity := float64(capW) / capS.Seconds()
 	code, r, said := runFind(t, srv.URL, "--rate", "10", "--p95", "250ms", "--hold", "3s", "--settle", "1s",
 		"--max-duration", "3m")
-	if generatorBound(t, code, r) {
+	s := answered(t, code, r, said)
+	if s == nil {
 		return
 	}
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0\n%s", code, said)
-	}
-	s := r.Search
-	checkBracket(t, s)
 	if s.Unit != "/s" {
 		t.Errorf("unit %q, want /s", s.Unit)
 	}
@@ -163,14 +175,10 @@ func TestFindClosedModelWithP95(t *testing.T) {
 	nSLO := float64(capW) * (l + z).Seconds() / capS.Seconds()
 	code, r, said := runFind(t, srv.URL, "--vus", "5", "--think", z.String(), "--p95", l.String(),
 		"--hold", "3s", "--settle", "1s", "--max-duration", "3m")
-	if generatorBound(t, code, r) {
+	s := answered(t, code, r, said)
+	if s == nil {
 		return
 	}
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0\n%s", code, said)
-	}
-	s := r.Search
-	checkBracket(t, s)
 	if s.Unit != "users" {
 		t.Errorf("unit %q, want users", s.Unit)
 	}
@@ -250,14 +258,10 @@ nodes:
 `, srv.URL, node.URL)), 0o600)
 	code, r, said := runFind(t, sc, "--start", "10", "--hold", "2s", "--settle", "1s", "--cooldown", "20s",
 		"--precision", "10%", "--max-duration", "4m")
-	if generatorBound(t, code, r) {
+	s := answered(t, code, r, said)
+	if s == nil {
 		return
 	}
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0\n%s", code, said)
-	}
-	s := r.Search
-	checkBracket(t, s)
 	if s.Limit == nil || s.Limit.Signal.Kind != report.SignalNode || s.Limit.Signal.Node != "db-3" || s.Limit.Signal.Metric != "load1" {
 		t.Fatalf("limit %+v, want db-3 load1", s.Limit)
 	}
@@ -337,13 +341,9 @@ func TestDemoFindNamesDB3(t *testing.T) {
 			float64(p.RPS), float64(p.P95Ms), p.SettleS, p.CooldownS, p.Signals)
 	}
 	t.Logf("  %s", report.SearchLine(r.Search))
-	if generatorBound(t, code, r) {
+	if answered(t, code, r, errb.String()) == nil {
 		return
 	}
-	if code != exitOK {
-		t.Fatalf("exit %d, want 0\n%s", code, errb.String())
-	}
-	checkBracket(t, r.Search)
 	if l := r.Search.Limit; l == nil || l.Signal.Node != "db-3" || l.Signal.Metric != "load1" {
 		t.Fatalf("limit %+v, want db-3 load1", l)
 	}

@@ -2,16 +2,13 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/report"
-	"github.com/brink-load/brink/scenarios"
 )
 
 // `brink run` of the login-order example against the demo: it passes, and
@@ -19,19 +16,8 @@ import (
 // console output, the log (stderr) or the saved report, whose copy of the
 // scenario keeps the templates.
 func TestRunLoginOrderKeepsTokensSecret(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := demo.Start(ctx, "", demo.Options{Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	y, err := scenarios.Example("login-order")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, src := demotest.LoginOrder(t.Context(), t, "3s")
 	dir := t.TempDir()
-	src := strings.NewReplacer("http://127.0.0.1:8080", s.BaseURL(), "duration: 1m", "duration: 3s", "think: 500ms-1s", "think: 50ms").Replace(string(y))
 	file := filepath.Join(dir, "login-order.yaml")
 	csv := "user,password\nuser1,pw-user1\nuser2,pw-user2\nuser3,pw-user3\nuser4,pw-user4\n"
 	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {

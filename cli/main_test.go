@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
 	"github.com/brink-load/brink/scenarios"
@@ -171,9 +172,7 @@ func TestSignalsWriteReport(t *testing.T) {
 
 // kill -9 cannot be caught: the autosave every 10 s bounds what is lost.
 func TestKill9LeavesSnapshot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("12 s")
-	}
+	promtest.Long(t, "12 s")
 	srv := okServer(t, time.Millisecond)
 	rep := filepath.Join(t.TempDir(), "r.json")
 	cmd, _ := startHeadless(t, srv.URL, rep)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
 
@@ -19,9 +20,7 @@ import (
 // land) as the generator's, no breakpoint falls in them, and the verdict
 // is inconclusive (98), not "broke".
 func TestSIGSTOPIsNoBreakpoint(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs 10 s")
-	}
+	promtest.Long(t, "runs 10 s")
 	srv := okServer(t, 50*time.Millisecond) // requests are in flight most of the time
 	rep := filepath.Join(t.TempDir(), "r.json")
 	cmd := exec.Command(brinkBin, "probe", srv.URL, "--vus", "3", "--duration", "8s", "--p99", "1s",

@@ -24,9 +24,7 @@ import (
 // db-3's load1 past db-2's under a read burst. Skips without prometheus
 // unless BRINK_REQUIRE_SERVERS=1.
 func TestRealPrometheusScrapesDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Prometheus")
-	}
+	promtest.Long(t, "starts Prometheus")
 	s := startDemo(t, Options{Speed: 100})
 	u, _ := url.Parse(s.BaseURL())
 	var targets []promtest.Target

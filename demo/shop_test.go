@@ -2,11 +2,10 @@ package demo_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
@@ -18,16 +17,7 @@ import (
 func TestLoginOrderExampleAgainstDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := demo.Start(ctx, "", demo.Options{Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	y, err := scenarios.Example("login-order")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := strings.NewReplacer("http://127.0.0.1:8080", s.BaseURL(), "duration: 1m", "duration: 2s", "think: 500ms-1s", "think: 50ms").Replace(string(y))
+	s, src := demotest.LoginOrder(ctx, t, "2s")
 	sc, err := scenarios.Parse("example:login-order", []byte(src))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery"
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
 )
@@ -32,9 +33,7 @@ const (
 // names it; which of db-3 and the p95 SLO comes first is a race on a busy
 // machine, so it is only logged.
 func TestStoryDB3GivesOutFirst(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 40 s run of the whole story")
-	}
+	promtest.Long(t, "a 40 s run of the whole story")
 	dur, speed := storyDuration, float64(storySpeed)
 	if v, err := time.ParseDuration(os.Getenv("BRINK_DEMO_STORY_DURATION")); err == nil {
 		dur = v

@@ -15,9 +15,7 @@ import (
 // exporters through /nodes/NAME/metrics paths (as the demo serves them) and
 // checks both sources against the exact rates.
 func TestAccuracyRealPrometheus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real Prometheus")
-	}
+	promtest.Long(t, "starts a real Prometheus")
 	exp := clockExporter(t)
 	addr := strings.TrimPrefix(exp.URL, "http://")
 	promURL := promtest.StartPrometheus(t,

@@ -18,9 +18,7 @@ import (
 // TestRealServers runs both sources against a real node_exporter and a
 // real Prometheus scraping it as db-3, then burns CPU and watches it rise.
 func TestRealServers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real servers")
-	}
+	promtest.Long(t, "starts real servers")
 	neURL := promtest.StartNodeExporter(t)
 	u, _ := url.Parse(neURL)
 	promURL := promtest.StartPrometheus(t, promtest.Target{Addr: u.Host,

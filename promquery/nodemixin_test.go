@@ -35,9 +35,7 @@ const (
 // VM whose idle accounting lags: node-mixin reads 60 % busy there, the old
 // idle-over-all-modes formula 50 %.
 func TestCPUBusyIsNodeMixin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real servers")
-	}
+	promtest.Long(t, "starts real servers")
 	neURL := promtest.StartNodeExporter(t)
 	clock := clockExporter(t)
 	clockAddr := strings.TrimPrefix(clock.URL, "http://")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/engine"
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/scenarios"
 )
 
@@ -18,9 +19,7 @@ import (
 // and writes a report that reads back. Bounded: at most 4 s and 10 VUs with
 // think time.
 func TestWithEngine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs load for a few seconds")
-	}
+	promtest.Long(t, "runs load for a few seconds")
 	var served atomic.Int64
 	slowAfter := time.Now().Add(1500 * time.Millisecond)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

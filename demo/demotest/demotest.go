@@ -1,13 +1,36 @@
-// Package demotest checks a demo run's report for what the demo's story
-// guarantees. It is shared by the demo package's story test and the brink
-// command's demo tests; nothing but tests imports it.
+// Package demotest starts the demo for a test and checks a demo run's
+// report for what the demo's story guarantees. It is shared by the demo
+// package's tests and the brink command's; nothing but tests imports it.
 package demotest
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/brink-load/brink/demo"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/scenarios"
 )
+
+// LoginOrder starts a demo at speed 1 (closed when t ends) and returns it
+// with the login-order example pointed at it, run for dur (e.g. "3s")
+// instead of a minute and with 50 ms think instead of 0.5–1 s: every VU
+// logs in once as its own user, then places and reads back orders.
+func LoginOrder(ctx context.Context, t testing.TB, dur string) (*demo.Server, string) {
+	t.Helper()
+	s, err := demo.Start(ctx, "", demo.Options{Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	y, err := scenarios.Example("login-order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, strings.NewReplacer("http://127.0.0.1:8080", s.BaseURL(), "duration: 1m", "duration: "+dur,
+		"think: 500ms-1s", "think: 50ms").Replace(string(y))
+}
 
 // CheckStory fails t unless rep tells the story the demo guarantees: db-3's
 // load1 crosses (a node_over event) and the verdict names it among its

@@ -3,7 +3,8 @@
 // Debian packages' own services (ports 9090/9100) are never used.
 //
 // A missing binary skips the test, unless BRINK_REQUIRE_SERVERS=1 (set by
-// CI), which makes it fail.
+// CI), which makes it fail. Long opens every test, in any package, that
+// -short leaves out.
 package promtest
 
 import (
@@ -34,6 +35,16 @@ var (
 	NodeExporterNames = []string{"prometheus-node-exporter", "node_exporter"}
 	PrometheusNames   = []string{"prometheus"}
 )
+
+// Long opens a test that runs for seconds or starts real servers: it skips
+// in -short mode (also under BRINK_REQUIRE_SERVERS=1, which only judges
+// missing binaries), saying why the test is long.
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+}
 
 // RequireServers reports whether a missing server binary must fail tests.
 func RequireServers() bool { return os.Getenv("BRINK_REQUIRE_SERVERS") == "1" }

@@ -41,6 +41,15 @@ func TestBinaryMissing(t *testing.T) {
 	}
 }
 
+// Long skips exactly in -short mode.
+func TestLong(t *testing.T) {
+	r := &recTB{TB: t}
+	Long(r, "runs long")
+	if (r.skip == "runs long") != testing.Short() || r.fatal != "" {
+		t.Errorf("-short %v: skip %q fatal %q", testing.Short(), r.skip, r.fatal)
+	}
+}
+
 func TestPrometheusConfig(t *testing.T) {
 	got := PrometheusConfig(
 		Target{Addr: "127.0.0.1:9100", Labels: map[string]string{"role": "db", "node": "db-3"}},
