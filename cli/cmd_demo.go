@@ -2,16 +2,16 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/brink-load/brink/demo"
+	"github.com/brink-load/brink/run"
 )
 
 // defaultDemoSpeed makes the simulated load averages react in seconds
@@ -27,8 +27,7 @@ const (
 	demoFindSettle = 4 * time.Second
 )
 
-func cmdDemo(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", stderr)
+func cmdDemo(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var o runOpts
 	var dur time.Duration
 	var listen string
@@ -46,85 +45,67 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&files.prometheus, "prometheus-config", "", "with --listen: write a prometheus.yml scraping the simulated nodes (labels node, role) to FILE")
 	fs.Float64Var(&readShare, "read-share", 0.8, "fraction of reads sent to db-3 (0.5 balances the two secondaries: the story's fix, to verify with 'brink report A B')")
 	fs.Float64Var(&speed, "speed", defaultDemoSpeed, "how much faster than real time the simulated load averages move (1 = like Linux)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: brink demo [flags]
-
-Starts a chat service on loopback (REST + WebSocket) in front of simulated
-machines — web-1, web-2, redis-1 and a replica set db-1 (primary), db-2,
-db-3 (db-3 takes 80 % of reads) — each serving node_exporter metrics, then
-ramps "210 users × 3 groups" and past it until db-3's load1 crosses 100.
-
-  brink demo                          the live console, about 2 minutes
-  brink demo --headless --report r.json
-  brink demo --find                   search for the most it takes (brink find), about 4 minutes
-  brink demo --listen 127.0.0.1:8080  just the target, for other tools or Prometheus
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "brink demo: unexpected argument %q (try 'brink demo --help')\n", fs.Arg(0))
-		return exitUsage
-	case dur < 5*time.Second:
-		fmt.Fprintf(stderr, "brink demo: --duration %s is too short (at least 5s; the story needs about 2m)\n", dur)
-		return exitUsage
-	case (files.scenario != "" || files.prometheus != "") && listen == "":
-		fmt.Fprintln(stderr, "brink demo: --scenario-out and --prometheus-config need --listen (they name the target's address)")
-		return exitUsage
-	case !(speed >= 1) || speed > 1000:
-		fmt.Fprintf(stderr, "brink demo: --speed %v: want 1 (real time) to 1000\n", speed)
-		return exitUsage
-	}
-	if !(readShare > 0 && readShare <= 1) {
-		fmt.Fprintf(stderr, "brink demo: --read-share %v: want a fraction above 0, at most 1\n", readShare)
-		return exitUsage
-	}
-	opts := demo.Options{Speed: speed, ReadShare: readShare}
-	if find {
-		so, err := ff.options()
-		if err != nil {
-			fmt.Fprintf(stderr, "brink demo: %v\n", err)
+	return func() int {
+		switch {
+		case fs.NArg() > 0:
+			fmt.Fprintf(stderr, "brink demo: unexpected argument %q (try 'brink demo --help')\n", fs.Arg(0))
+			return exitUsage
+		case dur < 5*time.Second:
+			fmt.Fprintf(stderr, "brink demo: --duration %s is too short (at least 5s; the story needs about 2m)\n", dur)
+			return exitUsage
+		case (files.scenario != "" || files.prometheus != "") && listen == "":
+			fmt.Fprintln(stderr, "brink demo: --scenario-out and --prometheus-config need --listen (they name the target's address)")
+			return exitUsage
+		case !(speed >= 1) || speed > 1000:
+			fmt.Fprintf(stderr, "brink demo: --speed %v: want 1 (real time) to 1000\n", speed)
 			return exitUsage
 		}
-		o.Find = &so
-	}
+		if !(readShare > 0 && readShare <= 1) {
+			fmt.Fprintf(stderr, "brink demo: --read-share %v: want a fraction above 0, at most 1\n", readShare)
+			return exitUsage
+		}
+		opts := demo.Options{Speed: speed, ReadShare: readShare}
+		if find {
+			so, err := ff.options()
+			if err != nil {
+				fmt.Fprintf(stderr, "brink demo: %v\n", err)
+				return exitUsage
+			}
+			o.Find = &so
+		}
 
-	if listen != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer stop()
-		files.dur = dur
-		if err := serveDemo(ctx, listen, files, opts, stdout); err != nil {
+		if listen != "" {
+			ctx, stop := run.StopContext()
+			defer stop()
+			files.dur = dur
+			if err := serveDemo(ctx, listen, files, opts, stdout); err != nil {
+				fmt.Fprintf(stderr, "brink demo: %v\n", err)
+				return exitFailure
+			}
+			return exitOK
+		}
+
+		srv, err := demo.Start(context.Background(), "127.0.0.1:0", opts)
+		if err != nil {
 			fmt.Fprintf(stderr, "brink demo: %v\n", err)
 			return exitFailure
 		}
-		return exitOK
+		defer srv.Close()
+		sc, err := demo.Scenario(srv.BaseURL(), dur)
+		if err != nil {
+			fmt.Fprintf(stderr, "brink demo: %v\n", err)
+			return exitFailure
+		}
+		// The demo watches its own simulated nodes; --prom and friends watch a
+		// real Prometheus instead (one scraping 'brink demo --listen', say).
+		if err := o.Nodes.apply(sc); err != nil {
+			fmt.Fprintf(stderr, "brink demo: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "brink demo: chat service at %s, nodes at %s/nodes/NAME/metrics; load averages at %v× speed\n",
+			srv.BaseURL(), srv.BaseURL(), speed)
+		return execute(sc, o, stdout, stderr)
 	}
-
-	srv, err := demo.Start(context.Background(), "127.0.0.1:0", opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "brink demo: %v\n", err)
-		return exitFailure
-	}
-	defer srv.Close()
-	sc, err := demo.Scenario(srv.BaseURL(), dur)
-	if err != nil {
-		fmt.Fprintf(stderr, "brink demo: %v\n", err)
-		return exitFailure
-	}
-	// The demo watches its own simulated nodes; --prom and friends watch a
-	// real Prometheus instead (one scraping 'brink demo --listen', say).
-	if err := o.Nodes.apply(sc); err != nil {
-		fmt.Fprintf(stderr, "brink demo: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "brink demo: chat service at %s, nodes at %s/nodes/NAME/metrics; load averages at %v× speed\n",
-		srv.BaseURL(), srv.BaseURL(), speed)
-	return execute(sc, o, stdout, stderr)
 }
 
 // demoFiles are what --listen can write for other tools: a scenario for

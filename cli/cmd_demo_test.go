@@ -40,7 +40,7 @@ func TestDemoFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
-		if code := cmdDemo(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
+		if code := runMain(append([]string{"demo"}, tc.args...), &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("demo %v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
 		}
 	}
@@ -122,7 +122,7 @@ func TestDemoHeadless(t *testing.T) {
 	promtest.Long(t, "a 30 s run of the whole demo")
 	path := filepath.Join(t.TempDir(), "demo.json")
 	var out, errb bytes.Buffer
-	code := cmdDemo([]string{"--headless", "--duration", "30s", "--speed", "60", "--report", path, "--progress", "10s"}, &out, &errb)
+	code := runMain([]string{"demo", "--headless", "--duration", "30s", "--speed", "60", "--report", path, "--progress", "10s"}, &out, &errb)
 	if code != exitThreshold {
 		t.Fatalf("exit %d, want %d (thresholds fail past the breakpoint)\nstderr: %s", code, exitThreshold, errb.String())
 	}

@@ -19,8 +19,7 @@ type findFlags struct {
 	precision                                   string
 }
 
-func cmdFind(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("find", stderr)
+func cmdFind(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var p probeFlags
 	var o runOpts
 	var f findFlags
@@ -28,73 +27,56 @@ func cmdFind(args []string, stdout, stderr io.Writer) int {
 	addProbeFlags(fs, &p)
 	addRunFlags(fs, &o)
 	addNodeFlags(fs, &o.Nodes)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: brink find URL|FILE [flags]
-
-Searches for the highest load at which every SLO, node and panel threshold
-holds: plateaus (ramp, settle, hold) doubling from --start until one fails,
-then bisection to --precision, then a verification hold.
-  brink find URL --p95 300ms --prom http://127.0.0.1:9090     closed model: users (the probe flags)
-  brink find URL --rate 50 --max-error-rate 1%                open model: arrivals/s from 50/s
-  brink find chat.yaml --require 630                          every group scaled together; exit 99 below 630 users
-
-Exit codes: 0 answer found, 99 answer below --require, 98 inconclusive, 105 stopped from outside.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
-		return code
-	}
-	p.noteSet(fs)
-	// The search sets the load and how long each step lasts: a flag that
-	// shapes a fixed plan would be taken and silently do nothing.
-	var planOnly []string
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "duration", "to", "over", "rate-to", "abort-on-breakpoint":
-			planOnly = append(planOnly, "--"+fl.Name)
+	return func() int {
+		p.noteSet(fs)
+		// The search sets the load and how long each step lasts: a flag that
+		// shapes a fixed plan would be taken and silently do nothing.
+		var planOnly []string
+		fs.Visit(func(fl *flag.Flag) {
+			switch fl.Name {
+			case "duration", "to", "over", "rate-to", "abort-on-breakpoint":
+				planOnly = append(planOnly, "--"+fl.Name)
+			}
+		})
+		if len(planOnly) > 0 {
+			fmt.Fprintf(stderr, "brink find: %s shape a fixed plan, which find replaces with its plateaus: use --hold, --settle, --start, --max-duration\n",
+				strings.Join(planOnly, ", "))
+			return exitUsage
 		}
-	})
-	if len(planOnly) > 0 {
-		fmt.Fprintf(stderr, "brink find: %s shape a fixed plan, which find replaces with its plateaus: use --hold, --settle, --start, --max-duration\n",
-			strings.Join(planOnly, ", "))
-		return exitUsage
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "brink find: want exactly one URL or scenario FILE (try 'brink find --help')")
-		return exitUsage
-	}
-	so, err := f.options()
-	if err != nil {
-		fmt.Fprintf(stderr, "brink find: %v\n", err)
-		return exitUsage
-	}
-	arg := fs.Arg(0)
-	var sc *scenarios.Scenario
-	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
-		if sc, err = probeScenario(arg, &p); err != nil {
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, "brink find: want exactly one URL or scenario FILE (try 'brink find --help')")
+			return exitUsage
+		}
+		so, err := f.options()
+		if err != nil {
 			fmt.Fprintf(stderr, "brink find: %v\n", err)
 			return exitUsage
 		}
-		if so.Start <= 0 { // the probe's own load is where a URL's search starts
-			so.Start = sc.Groups[0].Start
+		arg := fs.Arg(0)
+		var sc *scenarios.Scenario
+		if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+			if sc, err = probeScenario(arg, &p); err != nil {
+				fmt.Fprintf(stderr, "brink find: %v\n", err)
+				return exitUsage
+			}
+			if so.Start <= 0 { // the probe's own load is where a URL's search starts
+				so.Start = sc.Groups[0].Start
+			}
+		} else if sc, err = loadScenario(arg); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
 		}
-	} else if sc, err = loadScenario(arg); err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+		if err := o.Nodes.apply(sc); err != nil {
+			fmt.Fprintf(stderr, "brink find: %s with the node flags: %v\n", arg, err)
+			return exitUsage
+		}
+		if err := scenarios.Validate(sc); err != nil {
+			fmt.Fprintf(stderr, "brink find: %v\n", err)
+			return exitUsage
+		}
+		o.Find = &so
+		return execute(sc, o, stdout, stderr)
 	}
-	if err := o.Nodes.apply(sc); err != nil {
-		fmt.Fprintf(stderr, "brink find: %s with the node flags: %v\n", arg, err)
-		return exitUsage
-	}
-	if err := scenarios.Validate(sc); err != nil {
-		fmt.Fprintf(stderr, "brink find: %v\n", err)
-		return exitUsage
-	}
-	o.Find = &so
-	return execute(sc, o, stdout, stderr)
 }
 
 // addFindFlags registers find's own flags (demo --find takes them too,

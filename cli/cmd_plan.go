@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +13,7 @@ import (
 
 // cmdPlan is the team's capacity arithmetic, each step printed with its
 // number, then a scenario that ramps past the target to 2×.
-func cmdPlan(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("plan", stderr)
+func cmdPlan(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var users, reqs, peak, margin, p95, think, base, out string
 	fs.StringVar(&users, "daily-users", "", "daily active users (100000, 100_000 or 100k)")
 	fs.StringVar(&reqs, "requests-per-user", "", "requests each user makes per day")
@@ -23,86 +23,69 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&think, "think", "0s", "a user's pause between requests (2s, or a range 1s-3s: its mean counts)")
 	fs.StringVar(&base, "base-url", "http://127.0.0.1:8080/", "the system to test; its path becomes the request")
 	fs.StringVar(&out, "out", "", "write the scenario YAML here instead of stdout")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: brink plan --daily-users N --requests-per-user N --p95 DUR [flags]
+	return func() int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(stderr, "brink plan: "+format+"\n", a...)
+			return exitUsage
+		}
+		if fs.NArg() > 0 {
+			return fail("unexpected argument %q (all inputs are flags; try 'brink plan --help')", fs.Arg(0))
+		}
+		if users == "" || reqs == "" || p95 == "" {
+			return fail("need --daily-users, --requests-per-user and --p95 (try 'brink plan --help')")
+		}
+		var in scenarios.PlanInput
+		var err error
+		if in.DailyUsers, err = scenarios.ParseCount(users); err != nil {
+			return fail("--daily-users: %v", err)
+		}
+		if in.RequestsPerUser, err = scenarios.ParseCount(reqs); err != nil {
+			return fail("--requests-per-user: %v", err)
+		}
+		if in.PeakFactor, err = scenarios.ParseFactor(peak); err != nil {
+			return fail("--peak-factor: %v", err)
+		}
+		if in.Margin, err = scenarios.ParseFraction(margin); err != nil {
+			return fail("--margin: %v", err)
+		}
+		if in.P95, err = planDuration(p95); err != nil {
+			return fail("--p95: %v", err)
+		}
+		if in.Think, err = scenarios.ParseThink(think); err != nil {
+			return fail("--think: %v", err)
+		}
+		plan, err := scenarios.NewPlan(in)
+		if err != nil {
+			return fail("%v", err)
+		}
+		yaml, err := plan.ScenarioYAML(base)
+		if err != nil {
+			return fail("--base-url: %v", err)
+		}
 
-Daily requests = users × requests; average RPS = ÷ 86 400; peak = × peak factor;
-target RPS = × (1 + margin); VUs = target RPS × (p95 + think), rounded up
-(Little's law). Prints each step, then an arrival-rate scenario (open model:
-it sends the planned req/s whatever the server's speed) that ramps to the
-target rate, holds it, and climbs to 2× to find the breakpoint.
-
-  brink plan --daily-users 100000 --requests-per-user 50 --peak-factor 3 \
-             --margin 30% --p95 300ms --think 2s --out plan.yaml
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "brink plan: "+format+"\n", a...)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return fail("unexpected argument %q (all inputs are flags; try 'brink plan --help')", fs.Arg(0))
-	}
-	if users == "" || reqs == "" || p95 == "" {
-		return fail("need --daily-users, --requests-per-user and --p95 (try 'brink plan --help')")
-	}
-	var in scenarios.PlanInput
-	var err error
-	if in.DailyUsers, err = scenarios.ParseCount(users); err != nil {
-		return fail("--daily-users: %v", err)
-	}
-	if in.RequestsPerUser, err = scenarios.ParseCount(reqs); err != nil {
-		return fail("--requests-per-user: %v", err)
-	}
-	if in.PeakFactor, err = scenarios.ParseFactor(peak); err != nil {
-		return fail("--peak-factor: %v", err)
-	}
-	if in.Margin, err = scenarios.ParseFraction(margin); err != nil {
-		return fail("--margin: %v", err)
-	}
-	if in.P95, err = planDuration(p95); err != nil {
-		return fail("--p95: %v", err)
-	}
-	if in.Think, err = scenarios.ParseThink(think); err != nil {
-		return fail("--think: %v", err)
-	}
-	plan, err := scenarios.NewPlan(in)
-	if err != nil {
-		return fail("%v", err)
-	}
-	yaml, err := plan.ScenarioYAML(base)
-	if err != nil {
-		return fail("--base-url: %v", err)
-	}
-
-	// The steps go to stdout with the YAML, but as comments when the YAML
-	// follows them there, so `brink plan … > plan.yaml` is still a valid
-	// scenario.
-	prefix := ""
-	if out == "" {
-		prefix = "# "
-	}
-	writePlanSteps(stdout, plan, prefix)
-	if out == "" {
-		fmt.Fprintln(stdout, "#")
-		stdout.Write(yaml)
+		// The steps go to stdout with the YAML, but as comments when the YAML
+		// follows them there, so `brink plan … > plan.yaml` is still a valid
+		// scenario.
+		prefix := ""
+		if out == "" {
+			prefix = "# "
+		}
+		writePlanSteps(stdout, plan, prefix)
+		if out == "" {
+			fmt.Fprintln(stdout, "#")
+			stdout.Write(yaml)
+			return exitOK
+		}
+		if err := os.WriteFile(out, yaml, 0o644); err != nil {
+			fmt.Fprintf(stderr, "brink plan: %v\n", err)
+			return exitFailure
+		}
+		stages := plan.BreakpointStages()
+		fmt.Fprintf(stdout, "\nscenario written to %s: an arrival rate ramping to %s req/s, held, then to %s req/s (2×);\n"+
+			"open model, so it sends the planned rate whatever the server's speed (%d to %d VUs). Run it with: brink run %s\n",
+			out, scenarios.FormatNumber(stages[1].Target), scenarios.FormatNumber(stages[3].Target), plan.PreAllocatedVUs, plan.MaxVUs, out)
 		return exitOK
 	}
-	if err := os.WriteFile(out, yaml, 0o644); err != nil {
-		fmt.Fprintf(stderr, "brink plan: %v\n", err)
-		return exitFailure
-	}
-	stages := plan.BreakpointStages()
-	fmt.Fprintf(stdout, "\nscenario written to %s: an arrival rate ramping to %s req/s, held, then to %s req/s (2×);\n"+
-		"open model, so it sends the planned rate whatever the server's speed (%d to %d VUs). Run it with: brink run %s\n",
-		out, scenarios.FormatNumber(stages[1].Target), scenarios.FormatNumber(stages[3].Target), plan.PreAllocatedVUs, plan.MaxVUs, out)
-	return exitOK
 }
 
 // planDuration reads a duration flag with the scenario file's syntax.

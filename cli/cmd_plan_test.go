@@ -45,7 +45,7 @@ func TestPlanCommand(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := cmdPlan(tc.args, &out, &errb)
+			code := runMain(append([]string{"plan"}, tc.args...), &out, &errb)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errb.String())
 			}
@@ -76,7 +76,7 @@ func TestPlanCommandOut(t *testing.T) {
 	var out, errb bytes.Buffer
 	args := []string{"--daily-users", "1M", "--requests-per-user", "20", "--peak-factor", "4x", "--margin", "25%",
 		"--p95", "500ms", "--think", "3s", "--base-url", "https://shop.example/api/items", "--out", path}
-	if code := cmdPlan(args, &out, &errb); code != exitOK {
+	if code := runMain(append([]string{"plan"}, args...), &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "scenario written to "+path) || strings.Contains(out.String(), "name: plan-breakpoint") {
@@ -98,7 +98,7 @@ func TestPlanCommandOut(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "no", "such", "dir", "plan.yaml")
 	args[len(args)-1] = bad
-	if code := cmdPlan(args, &out, &errb); code != exitFailure {
+	if code := runMain(append([]string{"plan"}, args...), &out, &errb); code != exitFailure {
 		t.Errorf("unwritable --out: exit %d, want %d", code, exitFailure)
 	}
 	if _, err := os.Stat(bad); err == nil {
@@ -116,7 +116,7 @@ func TestPlanScenarioSendsThePlannedRate(t *testing.T) {
 	defer srv.Close()
 	var out, errb bytes.Buffer
 	args := []string{"--daily-users", "100k", "--requests-per-user", "50", "--p95", "300ms", "--base-url", srv.URL + "/api"}
-	if code := cmdPlan(args, &out, &errb); code != exitOK {
+	if code := runMain(append([]string{"plan"}, args...), &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	sc, err := scenarios.Parse("plan.yaml", out.Bytes())

@@ -37,48 +37,33 @@ type probeFlags struct {
 	setDuration            bool
 }
 
-func cmdProbe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("probe", stderr)
+func cmdProbe(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var p probeFlags
 	var o runOpts
 	addProbeFlags(fs, &p)
 	addRunFlags(fs, &o)
 	addNodeFlags(fs, &o.Nodes)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: brink probe URL [flags]
-
-Loads one URL, built into a one-request scenario:
-  brink probe URL --vus 50 --duration 1m                 fixed VUs (closed model)
-  brink probe URL --to 1000 --over 5m --p95 500ms        ramp VUs 0 → 1000, then hold --duration
-  brink probe URL --rate 200 --duration 1m               fixed arrival rate (open model)
-  brink probe URL --rate 100 --rate-to 2000 --over 5m    ramping arrival rate
-
-Flags:
-`)
-		fs.PrintDefaults()
+	return func() int {
+		p.noteSet(fs)
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, "brink probe: want exactly one URL (try 'brink probe --help')")
+			return exitUsage
+		}
+		sc, err := probeScenario(fs.Arg(0), &p)
+		if err != nil {
+			fmt.Fprintf(stderr, "brink probe: %v\n", err)
+			return exitUsage
+		}
+		if err := o.Nodes.apply(sc); err != nil {
+			fmt.Fprintf(stderr, "brink probe: %v\n", err)
+			return exitUsage
+		}
+		if err := scenarios.Validate(sc); err != nil {
+			fmt.Fprintf(stderr, "brink probe: %v\n", err)
+			return exitUsage
+		}
+		return execute(sc, o, stdout, stderr)
 	}
-	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
-		return code
-	}
-	p.noteSet(fs)
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "brink probe: want exactly one URL (try 'brink probe --help')")
-		return exitUsage
-	}
-	sc, err := probeScenario(fs.Arg(0), &p)
-	if err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	if err := o.Nodes.apply(sc); err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	if err := scenarios.Validate(sc); err != nil {
-		fmt.Fprintf(stderr, "brink probe: %v\n", err)
-		return exitUsage
-	}
-	return execute(sc, o, stdout, stderr)
 }
 
 // addProbeFlags registers the flags that build probe's one-request

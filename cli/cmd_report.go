@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,44 +15,35 @@ import (
 // runReport prints one report again (`brink report FILE`) or compares two
 // (`brink report A B`, the "verify" step after a change). A file that is
 // not a report, or one from a newer brink, is exit code 2.
-func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("report", stderr)
+func runReport(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var htmlOut, csvDir string
 	fs.StringVar(&htmlOut, "html", "", "also write the report (or the comparison of two) as one self-contained HTML page to `FILE`")
 	fs.StringVar(&csvDir, "csv", "", "also write the timeline and tables as CSV files into `DIR` (one report only)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: brink report FILE        print the summary and verdict of a saved run")
-		fmt.Fprintln(stderr, "       brink report A B         compare two runs: max stable load, first signal, RPS and p95/p99 at matched load")
-		fmt.Fprintln(stderr, "       brink report FILE --html OUT.html --csv DIR")
-		fmt.Fprintln(stderr, "\nFlags (before or after the files):")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
-		return code
-	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		fs.Usage()
-		return exitUsage
-	}
-	if csvDir != "" && fs.NArg() == 2 {
-		fmt.Fprintln(stderr, "brink report: --csv writes one report's tables: give it one FILE")
-		return exitUsage
-	}
-	reps := make([]*report.Report, fs.NArg())
-	for i, path := range fs.Args() {
-		rep, err := report.ReadFile(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "brink report: %v\n", err)
+	return func() int {
+		if fs.NArg() < 1 || fs.NArg() > 2 {
+			fs.Usage()
 			return exitUsage
 		}
-		reps[i] = rep
+		if csvDir != "" && fs.NArg() == 2 {
+			fmt.Fprintln(stderr, "brink report: --csv writes one report's tables: give it one FILE")
+			return exitUsage
+		}
+		reps := make([]*report.Report, fs.NArg())
+		for i, path := range fs.Args() {
+			rep, err := report.ReadFile(path)
+			if err != nil {
+				fmt.Fprintf(stderr, "brink report: %v\n", err)
+				return exitUsage
+			}
+			reps[i] = rep
+		}
+		if len(reps) == 1 {
+			termtext.PrintClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], run.SummaryWidth(stdout)) })
+		} else {
+			termtext.PrintClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
+		}
+		return writeReportFiles(fs.Args(), reps, htmlOut, csvDir, stderr)
 	}
-	if len(reps) == 1 {
-		termtext.PrintClean(stdout, func(w io.Writer) { report.PrintSummaryWidth(w, reps[0], run.SummaryWidth(stdout)) })
-	} else {
-		termtext.PrintClean(stdout, func(w io.Writer) { report.Compare(w, reps[0], reps[1]) })
-	}
-	return writeReportFiles(fs.Args(), reps, htmlOut, csvDir, stderr)
 }
 
 // writeReportFiles writes the --html page and the --csv files, and says

@@ -38,34 +38,28 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.DurationVar(&o.Fleet.Wait, "agents-wait", 2*time.Minute, "with --agents: how long to wait for the agents to join")
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", stderr)
+func cmdRun(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var o runOpts
 	addRunFlags(fs, &o)
 	addNodeFlags(fs, &o.Nodes)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: brink run [flags] FILE\n\nRuns a scenario (YAML, see README) and finds its breakpoint. FILE may be example:NAME for an embedded example (brink examples).\n\nFlags:")
-		fs.PrintDefaults()
+	return func() int {
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, "brink run: want exactly one scenario FILE (try 'brink run --help')")
+			return exitUsage
+		}
+		sc, err := loadScenario(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		// Node flags change the scenario after it was checked: apply checks
+		// it again, the same way, when they did.
+		if err := o.Nodes.apply(sc); err != nil {
+			fmt.Fprintf(stderr, "brink run: %s with the node flags: %v\n", fs.Arg(0), err)
+			return exitUsage
+		}
+		return execute(sc, o, stdout, stderr)
 	}
-	if code, ok := parseFlags(fs, interleave(fs, args)); !ok {
-		return code
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "brink run: want exactly one scenario FILE (try 'brink run --help')")
-		return exitUsage
-	}
-	sc, err := loadScenario(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	// Node flags change the scenario after it was checked: apply checks
-	// it again, the same way, when they did.
-	if err := o.Nodes.apply(sc); err != nil {
-		fmt.Fprintf(stderr, "brink run: %s with the node flags: %v\n", fs.Arg(0), err)
-		return exitUsage
-	}
-	return execute(sc, o, stdout, stderr)
 }
 
 // interleave lets flags follow positional arguments (brink run FILE

@@ -57,7 +57,7 @@ func (r *runner) detach() bool {
 // listening. cut ends the run's context: in-flight requests are cut.
 func (r *runner) watchSignals(ctx context.Context, cut context.CancelFunc, returned <-chan struct{}) (stop func()) {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, stopSignals...)
 	r.bg.Add(1)
 	go func() {
 		defer r.bg.Done()

@@ -1,7 +1,9 @@
 package run
 
 import (
+	"context"
 	"os"
+	"os/signal"
 	"syscall"
 	"time"
 
@@ -39,6 +41,17 @@ const (
 	gracefulStop  = 30 * time.Second
 	hardExitAfter = 5 * time.Second
 )
+
+// stopSignals stop brink from outside: a run (watchSignals, exit 105) and
+// whatever waits outside one (StopContext).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// StopContext ends when one of the stop signals arrives (Ctrl-C, SIGTERM,
+// SIGHUP): for the waits outside a run's own handling (agents joining,
+// brink agent, nodes, demo --listen). stop stops listening.
+func StopContext() (ctx context.Context, stop context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), stopSignals...)
+}
 
 // SignalName is how the engineer sent the signal.
 func SignalName(s os.Signal) string {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/brink-load/brink/engine"
@@ -43,7 +40,7 @@ func prepareFleet(sc *scenarios.Scenario, o Options, stderr io.Writer) (*fleet.C
 		fmt.Fprintf(stderr, "brink: %v\n", err)
 		return nil, ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := StopContext()
 	defer stop()
 	if err := fl.Prepare(ctx); err != nil {
 		fl.Close()
