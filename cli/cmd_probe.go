@@ -49,16 +49,16 @@ func cmdProbe(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 			fmt.Fprintln(stderr, "brink probe: want exactly one URL (try 'brink probe --help')")
 			return exitUsage
 		}
+		// The scenario from the flags, with the node flags, checked: each
+		// step's error is the same usage error.
 		sc, err := probeScenario(fs.Arg(0), &p)
+		if err == nil {
+			err = o.Nodes.apply(sc)
+		}
+		if err == nil {
+			err = scenarios.Validate(sc)
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "brink probe: %v\n", err)
-			return exitUsage
-		}
-		if err := o.Nodes.apply(sc); err != nil {
-			fmt.Fprintf(stderr, "brink probe: %v\n", err)
-			return exitUsage
-		}
-		if err := scenarios.Validate(sc); err != nil {
 			fmt.Fprintf(stderr, "brink probe: %v\n", err)
 			return exitUsage
 		}
