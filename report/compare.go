@@ -271,36 +271,17 @@ func rampUp(r *Report, open bool) []Window {
 // compareLevels prints RPS, p95, p99 and errors of both runs side by side
 // at the load levels both reached (about ten buckets).
 func compareLevels(w io.Writer, a, b *Report, open bool) {
-	var top float64
-	for _, r := range []*Report{a, b} {
-		for _, w := range rampUp(r, open) {
-			top = max(top, level(&w, open))
-		}
-	}
-	if top <= 0 {
+	unit, rows, ok := matchedRows(a, b, open)
+	if !ok {
 		return
-	}
-	step := niceStep(top / 10)
-	ba, bb := buckets(a, open, step), buckets(b, open, step)
-	unit := "VUs" // a report from before groups counted every VU
-	switch {
-	case open:
-		unit = "rate/s"
-	case hasGroups(a) && hasGroups(b):
-		unit = "users"
 	}
 	fmt.Fprintf(w, "\n  AT MATCHED LOAD (request-weighted means of the windows at each level, up to each run's peak)\n")
 	fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(unit, 13), padL("rps A → B", 17), padL("p95 A → B", 21),
 		padL("p99 A → B", 21), padL("errors A → B", 17))
-	for k := 0; float64(k)*step <= top; k++ {
-		x, y := ba[k], bb[k]
-		if x == nil && y == nil {
-			continue
-		}
-		ra, p95a, p99a, ea := x.cells()
-		rb, p95b, p99b, eb := y.cells()
-		lo := float64(k) * step
-		label := trimFloat(lo, 1) + "–" + trimFloat(lo+step, 1)
+	for _, r := range rows {
+		ra, p95a, p99a, ea := r.a.cells()
+		rb, p95b, p99b, eb := r.b.cells()
+		label := trimFloat(r.lo, 1) + "–" + trimFloat(r.hi, 1)
 		fmt.Fprintf(w, "  %s %s %s %s %s\n", padR(label, 13), padL(ra+" → "+rb, 17), padL(p95a+" → "+p95b, 21),
 			padL(p99a+" → "+p99b, 21), padL(ea+" → "+eb, 17))
 	}
@@ -373,6 +354,45 @@ func padL(s string, n int) string {
 		return strings.Repeat(" ", k) + s
 	}
 	return s
+}
+
+// levelRow is one load level of the matched-load table: each run's
+// windows at loads lo to hi (nil: none).
+type levelRow struct {
+	lo, hi float64
+	a, b   *bucket
+}
+
+// matchedRows is the matched-load table, for the text and the figures
+// alike: the levels' unit, and rows about a tenth of the top level either
+// run reached up to its peak wide, those where a run has windows; ok is
+// false when neither run reached a level.
+func matchedRows(a, b *Report, open bool) (unit string, rows []levelRow, ok bool) {
+	unit = "VUs" // a report from before groups counted every VU
+	switch {
+	case open:
+		unit = "rate/s"
+	case hasGroups(a) && hasGroups(b):
+		unit = "users"
+	}
+	var top float64
+	for _, r := range []*Report{a, b} {
+		for _, w := range rampUp(r, open) {
+			top = max(top, level(&w, open))
+		}
+	}
+	if top <= 0 {
+		return unit, nil, false
+	}
+	step := niceStep(top / 10)
+	ba, bb := buckets(a, open, step), buckets(b, open, step)
+	for k := 0; float64(k)*step <= top; k++ {
+		if x, y := ba[k], bb[k]; x != nil || y != nil {
+			lo := float64(k) * step
+			rows = append(rows, levelRow{lo: lo, hi: lo + step, a: x, b: y})
+		}
+	}
+	return unit, rows, true
 }
 
 // hasGroups reports whether a report's windows carry per-group load.

@@ -108,34 +108,12 @@ type MatchedLevel struct {
 // LOAD, as figures, with the unit of its levels ("users", "VUs" or
 // "rate/s").
 func MatchedLoad(a, b *Report) (string, []MatchedLevel) {
-	open := a.Verdict.OpenModel && b.Verdict.OpenModel
-	unit := "VUs"
-	switch {
-	case open:
-		unit = "rate/s"
-	case hasGroups(a) && hasGroups(b):
-		unit = "users"
-	}
-	var top float64
-	for _, r := range []*Report{a, b} {
-		for _, w := range rampUp(r, open) {
-			top = max(top, level(&w, open))
-		}
-	}
-	if top <= 0 {
-		return unit, nil
-	}
-	step := niceStep(top / 10)
-	ba, bb := buckets(a, open, step), buckets(b, open, step)
+	unit, rows, _ := matchedRows(a, b, a.Verdict.OpenModel && b.Verdict.OpenModel)
 	var out []MatchedLevel
-	for k := 0; float64(k)*step <= top; k++ {
-		x, y := ba[k], bb[k]
-		if x == nil && y == nil {
-			continue
-		}
-		l := MatchedLevel{Lo: float64(k) * step, Hi: float64(k+1) * step}
-		l.RPSA, l.P95A, l.P99A = x.figures()
-		l.RPSB, l.P95B, l.P99B = y.figures()
+	for _, r := range rows {
+		l := MatchedLevel{Lo: r.lo, Hi: r.hi}
+		l.RPSA, l.P95A, l.P99A = r.a.figures()
+		l.RPSB, l.P95B, l.P99B = r.b.figures()
 		out = append(out, l)
 	}
 	return unit, out
