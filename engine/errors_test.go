@@ -208,6 +208,7 @@ func TestSplitURL(t *testing.T) {
 		{url: "http://example.test?q=1", key: "http://example.test", addr: "example.test:80"},
 		{url: "http://[::1]:9000/", key: "http://[::1]:9000", addr: "[::1]:9000"},
 		{url: "http://[::1]/", key: "http://[::1]", addr: "[::1]:80"},
+		{url: "http://bob:pw@127.0.0.1:8080/a", key: "http://bob:pw@127.0.0.1:8080", addr: "127.0.0.1:8080"},
 		{url: "ftp://example.test/", bad: true},
 		{url: "http:///path", bad: true},
 	}

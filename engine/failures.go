@@ -205,6 +205,10 @@ func errText(err error) string {
 	if errors.As(err, &de) {
 		return errText(de.err)
 	}
+	var ae *net.AddrError // net.SplitHostPort's: its Addr is the address
+	if errors.As(err, &ae) {
+		return "bad address: " + ae.Err
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
 		return "dns lookup: " + dns.Err

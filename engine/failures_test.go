@@ -160,6 +160,7 @@ func TestErrTextNamesNoAddress(t *testing.T) {
 		{&dialError{&net.DNSError{Err: "no such host", Name: "secret.internal", IsNotFound: true}}, "dns lookup: no such host"},
 		{&url.Error{Op: "Get", URL: "http://secret.internal/?token=s3cret", Err: &net.OpError{Op: "read", Net: "tcp",
 			Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 80}, Err: syscall.ECONNRESET}}, "read: connection reset by peer"},
+		{&net.AddrError{Err: "too many colons in address", Addr: "bob:hunter2@10.0.0.1:80"}, "bad address: too many colons in address"},
 		{fmt.Errorf("wrapped: %w", errors.New("plain")), "wrapped: plain"},
 	})
 }

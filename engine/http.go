@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +33,7 @@ type h1conn struct {
 	isTLS bool
 	// hostHdr is the Host header: host[:port] as the URL wrote it.
 	hostHdr []byte
+	auth    []byte // Authorization from the URL's user:password@, or nil
 	c       net.Conn
 	raw     syscall.RawConn // the TCP socket under c, to see a peer's close before writing
 	br      *bufio.Reader
@@ -318,9 +321,9 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-// hostAddr is host:port for a scheme://host[:port] key.
+// hostAddr is host:port for a scheme://[userinfo@]host[:port] key.
 func hostAddr(key string, isTLS bool) string {
-	host := key[strings.Index(key, "://")+3:]
+	host := keyHost(key)
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
 		return host
 	}
@@ -328,6 +331,34 @@ func hostAddr(key string, isTLS bool) string {
 		return host + ":443"
 	}
 	return host + ":80"
+}
+
+// keyHost is a key's host[:port] without the user:password@ a URL may
+// carry: that is the request's Authorization, never part of the address.
+func keyHost(key string) string {
+	host := key[strings.Index(key, "://")+3:]
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return host
+}
+
+// basicAuth is the Authorization value a key's user:password@ stands for,
+// as net/http sends it (each part %-decoded); nil without one.
+func basicAuth(key string) []byte {
+	a := key[strings.Index(key, "://")+3:]
+	i := strings.LastIndexByte(a, '@')
+	if i < 0 {
+		return nil
+	}
+	user, pass, _ := strings.Cut(a[:i], ":")
+	if u, err := url.PathUnescape(user); err == nil {
+		user = u
+	}
+	if p, err := url.PathUnescape(pass); err == nil {
+		pass = p
+	}
+	return []byte("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
 }
 
 // fastConn returns the VU's connection for u's host, creating it on
@@ -349,7 +380,7 @@ func (v *vu) fastConn(u []byte) (*h1conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &h1conn{key: ks, addr: addr, host: host, isTLS: isTLS, hostHdr: []byte(ks[strings.Index(ks, "://")+3:])}
+	h := &h1conn{key: ks, addr: addr, host: host, isTLS: isTLS, hostHdr: []byte(keyHost(ks)), auth: basicAuth(ks)}
 	v.hosts = append(v.hosts, h)
 	return h, nil
 }
@@ -386,6 +417,9 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	req.Header.SetRequestURIBytes(path)
 	req.Header.SetHostBytes(hc.hostHdr)
 	req.Header.SetUserAgent("brink")
+	if hc.auth != nil {
+		req.Header.SetBytesV("Authorization", hc.auth) // a scenario's own header below replaces it, as in net/http
+	}
 	for i := range ep.req.Headers {
 		h := &ep.req.Headers[i]
 		v.hdrBuf = h.Value.Append(v.hdrBuf[:0], &v.tctx)
