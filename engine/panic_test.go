@@ -10,6 +10,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
 
 // A panic in an engine goroutine (here the OnTick callback, which runs on
@@ -43,12 +44,7 @@ func TestOnPanicReceivesGoroutinePanics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go e.Run(ctx)
-	select {
-	case s := <-got:
-		if !strings.HasPrefix(s, "boom in OnTick") || !strings.Contains(s, "ticker") {
-			t.Fatalf("OnPanic got %q", s)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("OnPanic never called")
+	if s := testout.Recv(t, got, 5*time.Second, "OnPanic never called"); !strings.HasPrefix(s, "boom in OnTick") || !strings.Contains(s, "ticker") {
+		t.Fatalf("OnPanic got %q", s)
 	}
 }

@@ -292,17 +292,11 @@ func TestFleetRefusesAnotherProtocolVersion(t *testing.T) {
 		_ = RunAgent(ctx, AgentOptions{URL: srvURL, Name: "now", Logf: logs.Logf})
 	}()
 	defer func() { cancel(); <-done }()
-	var id string
-	select {
-	case m := <-hello:
-		h, err := proto.Decode(m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = h.Hello.ID
-	case <-time.After(10 * time.Second):
-		t.Fatal("no hello")
+	h, err := proto.Decode(testout.Recv(t, hello, 10*time.Second, "no hello").Data)
+	if err != nil {
+		t.Fatal(err)
 	}
+	id := h.Hello.ID
 	reply, err := nc2.Request(proto.Agent(id), []byte(`{"v":2,"t":"assign","assign":{}}`), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

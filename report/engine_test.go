@@ -11,6 +11,7 @@ import (
 	"github.com/brink-load/brink/engine"
 	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
 
 // TestWithEngine drives the real engine against a loopback target whose
@@ -60,11 +61,7 @@ func TestWithEngine(t *testing.T) {
 	if err := eng.Run(ctx); err != nil && ctx.Err() == nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the breakpoint never stopped the engine")
-	}
+	testout.Recv(t, stopped, 5*time.Second, "the breakpoint never stopped the engine")
 	r.Finish(time.Now())
 	rep := r.Report()
 	v := rep.Verdict

@@ -1,7 +1,8 @@
 // Package testout holds what a test reads while other goroutines write:
 // a locked byte buffer (a process's or a server's output), a locked list
 // (a run's ticks, the headers a server saw) and a list of log lines (an
-// Options.Logf or a Config.Logf). Tests only.
+// Options.Logf or a Config.Logf); and Recv, the bounded wait for what a
+// goroutine sends. Tests only.
 package testout
 
 import (
@@ -96,5 +97,19 @@ func (l *Logs) WaitFor(t testing.TB, s string, limit time.Duration) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no log line with %q within %s: %q", s, limit, l.Lines())
 		}
+	}
+}
+
+// Recv is the next value from ch; past limit it fails t with what
+// (saying what did not happen).
+func Recv[T any](t testing.TB, ch <-chan T, limit time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(limit):
+		t.Fatal(what)
+		var zero T
+		return zero
 	}
 }

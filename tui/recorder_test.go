@@ -13,6 +13,7 @@ import (
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
+	"github.com/brink-load/brink/testout"
 )
 
 // realRecorder feeds the synthetic run through report's own Recorder, so
@@ -72,13 +73,8 @@ func TestRunEndsWithContext(t *testing.T) {
 	go func() { done <- Run(ctx, rec, Options{}, nil, &out) }()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run after cancel = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not end after its context was cancelled")
+	if err := testout.Recv(t, done, 5*time.Second, "Run did not end after its context was cancelled"); err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 }
 
