@@ -79,52 +79,37 @@ func (d *decoder) statuses(n ast.Node, field string) (codes, classes []int, err 
 // headerChecks reads {Name: value}: a string is the value the header must
 // have; true means present, false absent.
 func (d *decoder) headerChecks(n ast.Node, field string) ([]HeaderCheck, error) {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := []HeaderCheck{}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
+	return collect(d, n, field, func(e entry, f string) (HeaderCheck, error) {
 		d.pos[f+".name"] = e.kpos
 		r, err := d.resolve(e.val, f)
 		if err != nil {
-			return nil, err
+			return HeaderCheck{}, err
 		}
 		hc := HeaderCheck{Name: e.key}
 		if b, isBool := r.(*ast.BoolNode); isBool {
 			hc.Absent = !b.Value
-		} else {
-			s, err := d.str(e.val, f)
-			if err != nil {
-				return nil, d.errNode(e.val, f, "want the header's value, or true (present) or false (absent), got %s", kindName(r))
-			}
-			hc.Value = &s
+			return hc, nil
 		}
-		out = append(out, hc)
-	}
-	return out, nil
+		s, err := d.str(e.val, f)
+		if err != nil {
+			return hc, d.errNode(e.val, f, "want the header's value, or true (present) or false (absent), got %s", kindName(r))
+		}
+		hc.Value = &s
+		return hc, nil
+	})
 }
 
 // jsonChecks reads {"$.path": value}: the path compiled, the value a
 // scalar (string, number, true/false or null).
 func (d *decoder) jsonChecks(n ast.Node, field string) ([]JSONCheck, error) {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := []JSONCheck{}
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
+	return collect(d, n, field, func(e entry, f string) (JSONCheck, error) {
 		p, err := d.jsonPathKey(e, f)
 		if err != nil {
-			return nil, err
+			return JSONCheck{}, err
 		}
 		r, err := d.resolve(e.val, f)
 		if err != nil {
-			return nil, err
+			return JSONCheck{}, err
 		}
 		jc := JSONCheck{Path: p}
 		switch x := r.(type) {
@@ -138,12 +123,8 @@ func (d *decoder) jsonChecks(n ast.Node, field string) ([]JSONCheck, error) {
 		default:
 			err = d.errNode(e.val, f, "want the value the path must hold (a string, number, true/false or null), got %s", kindName(r))
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, jc)
-	}
-	return out, nil
+		return jc, err
+	})
 }
 
 // StatusOK says whether status passes the check's status rule: a listed

@@ -179,16 +179,20 @@ func (p *JSONPath) Lookup(body []byte) gjson.Result {
 func (p *JSONPath) MarshalJSON() ([]byte, error) { return json.Marshal(p.src) }
 
 // UnmarshalJSON recompiles a saved path.
-func (p *JSONPath) UnmarshalJSON(b []byte) error {
+func (p *JSONPath) UnmarshalJSON(b []byte) error { return recompile(b, p, CompileJSONPath) }
+
+// recompile reads what MarshalJSON saved, the source text as a JSON
+// string, into *dst by compiling it again.
+func recompile[T any](b []byte, dst *T, compile func(src string) (*T, error)) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
-	c, err := CompileJSONPath(s)
+	c, err := compile(s)
 	if err != nil {
 		return err
 	}
-	*p = *c
+	*dst = *c
 	return nil
 }
 

@@ -368,17 +368,13 @@ func (t *Template) MarshalJSON() ([]byte, error) { return json.Marshal(t.Source(
 
 // UnmarshalJSON recompiles from source text (reading a saved report).
 func (t *Template) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	// A saved report may refer to env vars that are not set now: keep the
-	// source, render placeholders literally.
-	c, err := CompileTemplate(s)
-	if err != nil {
-		*t = Template{src: s, parts: []part{{kind: partLit, lit: s}}, static: true}
-		return nil
-	}
-	*t = *c
-	return nil
+	return recompile(b, t, func(s string) (*Template, error) {
+		c, err := CompileTemplate(s)
+		if err != nil {
+			// A saved report may refer to env vars that are not set now:
+			// keep the source, render placeholders literally.
+			return &Template{src: s, parts: []part{{kind: partLit, lit: s}}, static: true}, nil
+		}
+		return c, nil
+	})
 }

@@ -200,9 +200,10 @@ func (d *decoder) strings(n ast.Node, field string, out *[]string) error {
 	return d.list(r, field, reflect.ValueOf(out).Elem())
 }
 
-// pairs reads a mapping of names to values, in YAML order, each value by
-// read.
-func pairs[T any](d *decoder, n ast.Node, field string, read func(ast.Node, string) (T, error), each func(e entry, f string, v T)) error {
+// entries reads a mapping keyed by names (headers, checks, extracts), in
+// YAML order: each gets an entry and its field path, already marked for
+// Validate's positions; the first error ends the read.
+func (d *decoder) entries(n ast.Node, field string, each func(e entry, f string) error) error {
 	es, err := d.mapping(n, field)
 	if err != nil {
 		return err
@@ -210,13 +211,38 @@ func pairs[T any](d *decoder, n ast.Node, field string, read func(ast.Node, stri
 	for _, e := range es {
 		f := join(field, e.key)
 		d.markEntry(e, f)
-		v, err := read(e.val, f)
-		if err != nil {
+		if err := each(e, f); err != nil {
 			return err
 		}
-		each(e, f, v)
 	}
 	return nil
+}
+
+// collect reads a mapping keyed by names into one T per entry, in YAML
+// order (an empty mapping is an empty list, not nil).
+func collect[T any](d *decoder, n ast.Node, field string, read func(e entry, f string) (T, error)) ([]T, error) {
+	out := []T{}
+	err := d.entries(n, field, func(e entry, f string) error {
+		v, err := read(e, f)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pairs reads a mapping of names to values, in YAML order, each value by
+// read.
+func pairs[T any](d *decoder, n ast.Node, field string, read func(ast.Node, string) (T, error), each func(e entry, f string, v T)) error {
+	return d.entries(n, field, func(e entry, f string) error {
+		v, err := read(e.val, f)
+		if err == nil {
+			each(e, f, v)
+		}
+		return err
+	})
 }
 
 // headers reads {Name: template}; a bad name is found by Validate, which
@@ -248,23 +274,16 @@ var extractKeys = []string{"json", "header", "regex"}
 // extracts reads {name: {json: "$.path"} | {header: Name} | {regex: 're'}}
 // in YAML order; a bad regex or JSON path points into the value.
 func (d *decoder) extracts(n ast.Node, field string) ([]Extract, error) {
-	es, err := d.mapping(n, field)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Extract, 0, len(es))
-	for _, e := range es {
-		f := join(field, e.key)
-		d.markEntry(e, f)
+	return collect(d, n, field, func(e entry, f string) (Extract, error) {
 		if !varName(e.key) {
-			return nil, d.errAt(e.kpos, f, "a variable name is letters, digits and _ (it is used as {{.name}})")
+			return Extract{}, d.errAt(e.kpos, f, "a variable name is letters, digits and _ (it is used as {{.name}})")
 		}
 		srcs, err := d.fields(e.val, f, extractKeys)
 		if err != nil {
-			return nil, err
+			return Extract{}, err
 		}
 		if len(srcs) != 1 {
-			return nil, d.errAt(e.kpos, f, "want exactly one of json, header or regex, like {json: \"$.id\"}")
+			return Extract{}, d.errAt(e.kpos, f, "want exactly one of json, header or regex, like {json: \"$.id\"}")
 		}
 		x := Extract{Name: e.key}
 		src := srcs[0]
@@ -289,10 +308,6 @@ func (d *decoder) extracts(n ast.Node, field string) ([]Extract, error) {
 				}
 			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, nil
+		return x, err
+	})
 }
