@@ -1,6 +1,9 @@
 package measure
 
-import "cmp"
+import (
+	"cmp"
+	"strings"
+)
 
 // NaturalCompare orders strings with digit runs compared as numbers, so db-2
 // comes before db-10 and 10.0.0.9 before 10.0.0.13: the order of nodes,
@@ -49,4 +52,17 @@ func trimZeros(s string) string {
 		s = s[1:]
 	}
 	return s
+}
+
+// GroupDigits writes a run of digits in groups of three with a space
+// between: "1840" → "1 840", as brink prints every count.
+func GroupDigits(digits string) string {
+	var b strings.Builder
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -489,21 +489,10 @@ func trimFloat(v float64, prec int) string {
 // group3 prints an integer with thin groups of three: 1840 → "1 840".
 func group3(n int64) string {
 	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
+	if n < 0 {
+		return "-" + measure.GroupDigits(s[1:])
 	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return measure.GroupDigits(s)
 }
 
 // fmtNodeValue prints a node metric in its unit (the node-metric table's).

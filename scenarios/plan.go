@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brink-load/brink/measure"
 )
 
 // secondsPerDay turns daily requests into an average rate.
@@ -209,23 +211,12 @@ func FormatNumber(x float64) string {
 		s = strconv.FormatFloat(x, 'f', 1, 64)
 		s = strings.TrimSuffix(s, ".0")
 	default:
-		s = groupThousands(strconv.FormatFloat(math.Round(x), 'f', 0, 64))
+		s = measure.GroupDigits(strconv.FormatFloat(math.Round(x), 'f', 0, 64))
 	}
 	if neg && s != "0" {
 		s = "-" + s
 	}
 	return s
-}
-
-func groupThousands(digits string) string {
-	var b strings.Builder
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteRune(' ')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // ParseFraction reads a margin: "30%" or "0.3" (both 0.3). A bare number
