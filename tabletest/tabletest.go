@@ -11,8 +11,9 @@ import (
 // Run calls f with each case's input and reports each result that is not
 // the one wanted, as `name(in) = got, want want`: strings quoted (%q),
 // anything else as %v. A table is written []struct{ In, Want string }{…}
-// (or with In and Want of other types): a struct type of the caller's, so
-// its unkeyed rows are the usual table.
+// (or with In and Want of other types): an unnamed struct type, whose
+// unkeyed rows go vet accepts (it refuses them for a named type imported
+// from another package).
 func Run[In any, Out comparable](t testing.TB, name string, f func(In) Out, cases []struct {
 	In   In
 	Want Out
