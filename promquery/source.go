@@ -60,7 +60,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 	if cfg.PromConfigFile != "" {
 		c, _, err := config.LoadHTTPConfigFile(cfg.PromConfigFile)
 		if err != nil {
-			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, termtext.OneLine(pathErr(err), maxErrText))
+			return nil, fmt.Errorf("prom config %s: %v", cfg.PromConfigFile, termtext.OneLine(termtext.BareErr(err).Error(), maxErrText))
 		}
 		hc = *c
 	}
@@ -117,7 +117,7 @@ func httpClient(cfg Config) (*http.Client, error) {
 		}
 		b, err := os.ReadFile(f.path)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %v", f.what, f.path, pathErr(err))
+			return nil, fmt.Errorf("%s %s: %v", f.what, f.path, termtext.BareErr(err))
 		}
 		if f.what == "credentials file" || f.what == "bearer token file" || f.what == "basic auth password file" {
 			if len(b) == 0 {
@@ -179,14 +179,6 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.left -= int64(n)
 	return n, err
-}
-
-func pathErr(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // pollTimeout is one poll's deadline: the configured timeout, else the

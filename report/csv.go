@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // CSVFiles are the files WriteCSV writes, in order. Their columns are
@@ -44,7 +46,7 @@ func WriteCSV(dir string, rep *Report) ([]string, error) {
 // error names path (not the temp file).
 func WriteAtomic(path string, data []byte) error {
 	if err := writeAtomic(path, data, false); err != nil {
-		return fmt.Errorf("%s: %w", path, bareErr(err))
+		return fmt.Errorf("%s: %w", path, termtext.BareErr(err))
 	}
 	return nil
 }
@@ -87,18 +89,6 @@ func writeAtomic(path string, data []byte, durable bool) error {
 		}
 	}
 	return nil
-}
-
-// bareErr drops the file name an *os.PathError or *os.LinkError carries
-// (the temp file's), keeping what went wrong.
-func bareErr(err error) error {
-	switch e := err.(type) {
-	case *os.PathError:
-		return e.Err
-	case *os.LinkError:
-		return e.Err
-	}
-	return err
 }
 
 // csvNum is a figure as CSV: the shortest exact form, "" when missing.

@@ -21,11 +21,7 @@ var (
 func ReadFile(path string) (*Report, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %w", path, pe.Err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, termtext.BareErr(err))
 	}
 	return Parse(path, data)
 }

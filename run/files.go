@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // checkWritable fails early, before any load, when the report cannot be
@@ -32,24 +34,9 @@ func checkWritable(path string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("cannot write there: %w", whyNotWritten(err))
+		return fmt.Errorf("cannot write there: %w", termtext.BareErr(err))
 	}
 	return nil
-}
-
-// whyNotWritten is the cause of a failed report write without the wrapping
-// that names the temporary file ("no space left on device"), for a message
-// that names the report's own path.
-func whyNotWritten(err error) error {
-	var pe *os.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &le):
-		return le.Err
-	}
-	return err
 }
 
 // staleAutosave says what an unwritable report path holds: an autosave from

@@ -454,7 +454,7 @@ func (r *runner) startAutosave(ctx context.Context) {
 		// under the console): a full disk must not print every 10 s.
 		var said string
 		report.Autosave(ctx, r.rec, path, 10*time.Second, func(err error) {
-			if msg := whyNotWritten(err).Error(); msg != said {
+			if msg := termtext.BareErr(err).Error(); msg != said {
 				said = msg
 				r.logf("autosave %s: %s (the run goes on; the final report is tried again at the end)", path, msg)
 			}
@@ -495,10 +495,10 @@ func (w *reportOut) finish() {
 		alt := filepath.Join(os.TempDir(), fmt.Sprintf("brink-%d-%s", os.Getpid(), filepath.Base(w.path)))
 		if err2 := report.WriteFile(alt, final); err2 != nil {
 			w.lostMsg = fmt.Sprintf("report NOT written: %s: %v; fallback %s: %v%s",
-				w.path, whyNotWritten(err), alt, whyNotWritten(err2), staleAutosave(w.path, w.start))
+				w.path, termtext.BareErr(err), alt, termtext.BareErr(err2), staleAutosave(w.path, w.start))
 			return
 		}
-		fmt.Fprintf(w.stderr, "brink: report: %s: %v%s; written to %s instead\n", w.path, whyNotWritten(err), staleAutosave(w.path, w.start), alt)
+		fmt.Fprintf(w.stderr, "brink: report: %s: %v%s; written to %s instead\n", w.path, termtext.BareErr(err), staleAutosave(w.path, w.start), alt)
 		w.path = alt
 	})
 }

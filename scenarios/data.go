@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // Data files: a group's users (or any rows) as VU variables. A file is
@@ -55,11 +57,7 @@ func LoadData(d *Data) error {
 		}
 	}
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("%s: %w", d.File, err)
+		return fmt.Errorf("%s: %w", d.File, termtext.BareErr(err))
 	}
 	if len(raw) > maxDataBytes {
 		return fmt.Errorf("%s: larger than %s (a data file is held in memory)", d.File, FormatSize(maxDataBytes))

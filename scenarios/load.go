@@ -13,18 +13,15 @@ import (
 	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/brink-load/brink/termtext"
 )
 
 // Load reads and parses a scenario file. Every error is one *Error line.
 func Load(path string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		msg := err.Error()
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			msg = pe.Err.Error()
-		}
-		return nil, &Error{File: path, Msg: msg}
+		return nil, &Error{File: path, Msg: termtext.BareErr(err).Error()}
 	}
 	return Parse(path, data)
 }

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/termtext"
 )
 
 // NodeMetricNames are the metric names node thresholds may use: those of
@@ -386,7 +386,7 @@ func (v *validator) nodes(n *Nodes) {
 		// Read now, as the run would at its start: check and run refuse
 		// the same files.
 		if fi, err := os.Stat(n.PromConfig); err != nil {
-			v.add(f+".prom_config", "cannot read %s: %s", n.PromConfig, pathErr(err))
+			v.add(f+".prom_config", "cannot read %s: %s", n.PromConfig, termtext.BareErr(err))
 		} else if fi.IsDir() {
 			v.add(f+".prom_config", "%s is a directory, want Prometheus's http-client YAML file", n.PromConfig)
 		}
@@ -553,13 +553,4 @@ func checkSelector(sel string) error {
 		}
 	}
 	return nil
-}
-
-// pathErr is an os error without the path it repeats.
-func pathErr(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
