@@ -30,7 +30,7 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 	fs.IntVar(&o.MaxViewers, "max-viewers", 8, "at most this many SSH viewers with --share")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", time.Hour, "with --share: close an SSH session after this long without a keystroke (0 = never)")
 	fs.StringVar(&o.Metrics, "metrics", "", "serve the run's load as Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; a bare port listens on loopback)")
-	fs.DurationVar(&o.MetricsLinger, "metrics-linger", run.DefaultMetricsLinger, "with --metrics: after the run (the report written), keep serving until one scrape has read the final state, at most this long (0 = stop at once; Ctrl-C leaves now)")
+	fs.DurationVar(&o.MetricsLinger, "metrics-linger", run.DefaultMetricsLinger, "with --metrics: after the run (the report written), keep serving until one scrape has read the final state, at most this long (if nothing has scraped it yet, at most this long since it began serving; 0 = stop at once; Ctrl-C leaves now)")
 	fs.BoolVar(&o.Insecure, "insecure", false, "accept any TLS certificate from the target (self-signed test systems)")
 	fs.IntVar(&o.Fleet.Agents, "agents", 0, "send the load from N agents (brink agent) over NATS; this process is the controller")
 	fs.StringVar(&o.Fleet.URL, "nats", "", "with --agents: the NATS server (nats://[TOKEN@]HOST:PORT); default an embedded one on --nats-listen")

@@ -426,26 +426,66 @@ func TestMetricsAddressRefusedUpFront(t *testing.T) {
 	}
 }
 
-// TestMetricsLingerUnscraped: with no scraper, brink still leaves once
-// --metrics-linger has passed, the report written, and says Prometheus
-// lacks the last window.
+// TestMetricsLingerUnscraped: with no scraper, brink leaves once
+// --metrics-linger has passed since /metrics began serving (nothing
+// scraping at most every linger watches it: a CI job is not kept
+// waiting), the report written, and says Prometheus lacks the run; once a
+// scrape came, it waits the whole linger after the run for one that reads
+// the final state, and says Prometheus lacks the last window when none did.
 func TestMetricsLingerUnscraped(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	t.Cleanup(srv.Close)
+	t.Run("never_scraped", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		t.Cleanup(srv.Close)
+		addr := promtest.FreeAddr(t)
+		msg := lingerRun(t, srv.URL, addr)
+		if !strings.Contains(msg, "brink: --metrics: nothing scraped http://"+addr+"/metrics in the ") ||
+			!strings.Contains(msg, " it served (--metrics-linger 300ms): Prometheus lacks the run (the report has it)") ||
+			strings.Contains(msg, "serving the final state") {
+			t.Errorf("stderr does not say nothing scraped the run, or waited for a scrape:\n%s", msg)
+		}
+	})
+	t.Run("scraped_during_the_run", func(t *testing.T) {
+		// The first request is held until a scrape of /metrics has been
+		// served, so that scrape came while the load ran.
+		addr := promtest.FreeAddr(t)
+		scraped := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-scraped }))
+		t.Cleanup(srv.Close)
+		go func() {
+			defer close(scraped)
+			for range 200 {
+				if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+					resp.Body.Close()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+		msg := lingerRun(t, srv.URL, addr)
+		if !strings.Contains(msg, "no scrape read the final state in 300ms: Prometheus lacks the last window (the report has it)") {
+			t.Errorf("stderr does not say the last window was not scraped:\n%s", msg)
+		}
+		if i, j := strings.Index(msg, "report written to "), strings.Index(msg, "--metrics: serving the final state"); i < 0 || j < 0 || i > j {
+			t.Errorf("the report was not written before the linger:\n%s", msg)
+		}
+	})
+}
+
+// lingerRun runs a 1 s probe of target serving --metrics on addr with
+// --metrics-linger 300ms and returns its stderr.
+func lingerRun(t *testing.T, target, addr string) string {
+	t.Helper()
 	rep := filepath.Join(t.TempDir(), "r.json")
 	var out, errb bytes.Buffer
-	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless", "--report", rep,
-		"--metrics", promtest.FreeAddr(t), "--metrics-linger", "300ms"}, &out, &errb)
+	code := runMain([]string{"probe", target, "--vus", "1", "--duration", "1s", "--headless", "--report", rep,
+		"--metrics", addr, "--metrics-linger", "300ms"}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0: %s", code, errb.String())
 	}
-	msg := errb.String()
-	if !strings.Contains(msg, "no scrape read the final state in 300ms: Prometheus lacks the last window (the report has it)") {
-		t.Errorf("stderr does not say the last window was not scraped:\n%s", msg)
+	if !strings.Contains(errb.String(), "report written to "+rep) {
+		t.Errorf("no report written:\n%s", errb.String())
 	}
-	if i, j := strings.Index(msg, "report written to "+rep), strings.Index(msg, "--metrics: serving the final state"); i < 0 || j < 0 || i > j {
-		t.Errorf("the report was not written before the linger:\n%s", msg)
-	}
+	return errb.String()
 }
 
 // TestGrafanaDashboardCommand: the command prints the embedded dashboard,

@@ -12,6 +12,7 @@ package promexport
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,7 @@ type Exporter struct {
 	final     bool
 	finalRead chan struct{}
 	readOnce  sync.Once
+	scraped   atomic.Bool // any scrape served, final or not
 }
 
 type epKey struct{ group, endpoint string }
@@ -347,6 +349,10 @@ func (e *Exporter) Finish() {
 // FinalRead is closed once a scrape that began after Finish has been
 // served: Prometheus then has the last window and the final state.
 func (e *Exporter) FinalRead() <-chan struct{} { return e.finalRead }
+
+// Scraped reports whether any scrape has been served: whether something
+// watches /metrics at all.
+func (e *Exporter) Scraped() bool { return e.scraped.Load() }
 
 // latCollector emits the latency histograms at scrape time from the
 // exporter's accumulated buckets; Gatherer holds the read lock.

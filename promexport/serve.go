@@ -43,7 +43,11 @@ func (e *Exporter) Handler() http.Handler {
 		final := e.final
 		e.mu.RUnlock()
 		h.ServeHTTP(w, req)
-		if final && req.Method == http.MethodGet {
+		if req.Method != http.MethodGet {
+			return
+		}
+		e.scraped.Store(true)
+		if final {
 			e.readOnce.Do(func() { close(e.finalRead) })
 		}
 	})

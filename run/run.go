@@ -131,6 +131,7 @@ type runner struct {
 	// context, so the last window can still be scraped.
 	stopMetrics context.CancelFunc
 	metricsDone atomic.Bool // the final state is on /metrics
+	metricsFrom time.Time   // when /metrics began serving
 
 	bg sync.WaitGroup
 }
@@ -307,7 +308,7 @@ func (r *runner) startMetrics() {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	r.stopMetrics = stop
+	r.stopMetrics, r.metricsFrom = stop, time.Now()
 	r.goGuarded(func() {
 		if err := r.exp.Serve(ctx, r.metrics); err != nil {
 			r.logf("--metrics: %v (the run goes on)", err)
@@ -330,9 +331,11 @@ func (r *runner) metricsFinal() {
 // lingerMetrics keeps /metrics up after the run until one scrape has read
 // the final state (the last window, brink_run_running 0, the breakpoint),
 // at most --metrics-linger, then stops it. A Prometheus scrapes every
-// 15 s to 1 m: stopping at once loses the last window. A SIGINT, SIGTERM
-// or SIGHUP leaves at once, and so does a run stopped by a signal or a
-// panic (whoever sent it wants brink gone).
+// 15 s to 1 m: stopping at once loses the last window. With no scrape
+// since /metrics began serving, only what is left of the linger since
+// then (lingerWait). A SIGINT, SIGTERM or SIGHUP leaves at once, and so
+// does a run stopped by a signal or a panic (whoever sent it wants brink
+// gone).
 func (r *runner) lingerMetrics() {
 	if r.exp == nil || r.stopMetrics == nil {
 		return
@@ -349,20 +352,48 @@ func (r *runner) lingerMetrics() {
 		return
 	default:
 	}
+	scraped := r.exp.Scraped()
+	wait := lingerWait(d, time.Since(r.metricsFrom), scraped)
+	// Nothing ever scraped /metrics: no Prometheus watches it (say so
+	// rather than that it lacks only the last window).
+	unwatched := func() {
+		fmt.Fprintf(r.stderr, "brink: --metrics: nothing scraped http://%s/metrics in the %s it served (--metrics-linger %s): Prometheus lacks the run (the report has it)\n",
+			r.metrics.Addr(), time.Since(r.metricsFrom).Round(100*time.Millisecond), d)
+	}
+	if wait <= 0 {
+		unwatched()
+		return
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	fmt.Fprintf(r.stderr, "brink: --metrics: serving the final state on http://%s/metrics until one scrape has read it (at most %s; Ctrl-C leaves now)\n",
-		r.metrics.Addr(), d)
-	t := time.NewTimer(d)
+		r.metrics.Addr(), wait.Round(100*time.Millisecond))
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-r.exp.FinalRead():
 	case <-t.C:
+		if !scraped {
+			unwatched()
+			break
+		}
 		fmt.Fprintf(r.stderr, "brink: --metrics: no scrape read the final state in %s: Prometheus lacks the last window (the report has it)\n", d)
 	case s := <-sigs:
 		fmt.Fprintf(r.stderr, "brink: %s: --metrics stopped before a scrape read the final state: Prometheus lacks the last window (the report has it)\n", SignalName(s))
 	}
+}
+
+// lingerWait is how long /metrics waits for a scrape of the final state,
+// after serving for served: the whole linger d once something has
+// scraped it; with no scrape yet, what is left of d since it began, as a
+// Prometheus scraping at most every d would have come by then (no
+// scraper, as in a CI job: no wait).
+func lingerWait(d, served time.Duration, scraped bool) time.Duration {
+	if scraped {
+		return d
+	}
+	return d - served
 }
 
 // recoverRun turns a panic on the run's own goroutine into a written
