@@ -261,13 +261,15 @@ func (r *Recorder) judgeSamples(p *measure.Poll, base bool) {
 			if !ok {
 				continue
 			}
+			w := watched{key: crossKey{th: k, node: s.Node}, node: s.Node, metric: th.Metric,
+				name: s.Node + " " + th.Metric, above: th.Above, instance: s.Instance}
 			if pre {
 				r.nodePreSeen[k] = true
-				r.preNode(k, th, s, v)
+				r.watchBefore(&w, s.Time, v)
 				continue
 			}
 			r.nodeSeen[k] = true
-			r.stepNode(k, th, s, v)
+			r.watchStep(&w, s.Time, v)
 		}
 	}
 	pre := base || (!r.loadStart.IsZero() && p.Time.Before(r.loadStart))
@@ -286,33 +288,69 @@ func (r *Recorder) crossOf(key crossKey) *crossDetector {
 	return d
 }
 
-// preNode takes one node sample from before the load.
-func (r *Recorder) preNode(k int, th scenarios.NodeThreshold, s *measure.Sample, v float64) {
-	if _, ok := r.crossOf(crossKey{th: k, node: s.Node}).baseline(s.Time, v, th.Above); ok {
-		r.addEvent(Event{Time: s.Time, Kind: EventNodeOverBefore, Node: s.Node, Metric: th.Metric, Value: v,
-			Threshold: th.Above, Text: fmt.Sprintf("%s %s %s > %s before the load: not the load's doing, never the breakpoint",
-				s.Node, th.Metric, fmtOver(th.Metric, v, th.Above), fmtNodeValue(th.Metric, th.Above))})
-	}
+// watched is one series judged against a threshold it must stay under, a
+// node metric or a custom panel's series alike: how its events and
+// signals name it and print its values.
+type watched struct {
+	key          crossKey
+	node, metric string // the events' and signals' Node and Metric
+	name         string // what the text calls it: "db-3 load1", a panel's title (and labels)
+	above        float64
+	instance     string // a node's (is it brink's own machine?)
+	panel        bool
+	unit         string // a panel's
 }
 
-// stepNode applies the sustain rule to one node sample.
-func (r *Recorder) stepNode(k int, th scenarios.NodeThreshold, s *measure.Sample, v float64) {
-	c, ok := r.crossOf(crossKey{th: k, node: s.Node}).step(s.Time, v, th.Above, r.sustain)
+func (w *watched) valueText(v float64) string {
+	if w.panel {
+		return fmtPanelValue(w.unit, v)
+	}
+	return fmtNodeValue(w.metric, v)
+}
+
+func (w *watched) overText(v float64) string {
+	if w.panel {
+		return fmtPanelOver(w.unit, v, w.above)
+	}
+	return fmtOver(w.metric, v, w.above)
+}
+
+// watchBefore takes one sample from before the load: a series already
+// over its threshold is said, and is never the breakpoint.
+func (r *Recorder) watchBefore(w *watched, t time.Time, v float64) {
+	if _, ok := r.crossOf(w.key).baseline(t, v, w.above); !ok {
+		return
+	}
+	kind := EventNodeOverBefore
+	if w.panel {
+		kind = EventPanelOverBefore
+	}
+	r.addEvent(Event{Time: t, Kind: kind, Node: w.node, Metric: w.metric, Value: v, Threshold: w.above,
+		Text: fmt.Sprintf("%s %s > %s before the load: not the load's doing, never the breakpoint",
+			w.name, w.overText(v), w.valueText(w.above))})
+}
+
+// watchStep applies the sustain rule to one sample: a sustained crossing
+// over is a signal, and coming back under is said too.
+func (r *Recorder) watchStep(w *watched, t time.Time, v float64) {
+	c, ok := r.crossOf(w.key).step(t, v, w.above, r.sustain)
 	if !ok {
 		return
 	}
-	at, val := c.at, c.val
+	over, under, signal := EventNodeOver, EventNodeClear, SignalNode
+	if w.panel {
+		over, under, signal = EventPanelOver, EventPanelClear, SignalPanel
+	}
+	e := Event{Time: c.at, Kind: under, Node: w.node, Metric: w.metric, Value: c.val, Threshold: w.above}
 	if c.over {
-		sig := Signal{Kind: SignalNode, Node: s.Node, Metric: th.Metric, Value: Num(val), Threshold: Num(th.Above),
-			Text:    fmt.Sprintf("%s %s %s > %s", s.Node, th.Metric, fmtOver(th.Metric, val, th.Above), fmtNodeValue(th.Metric, th.Above)),
-			ownHost: onThisMachine(s.Instance)}
-		r.crossed(Event{Time: at, Kind: EventNodeOver, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above},
-			sig.Text, &sig)
+		sig := Signal{Kind: signal, Node: w.node, Metric: w.metric, Value: Num(c.val), Threshold: Num(w.above),
+			Text:    fmt.Sprintf("%s %s > %s", w.name, w.overText(c.val), w.valueText(w.above)),
+			ownHost: !w.panel && onThisMachine(w.instance)}
+		e.Kind = over
+		r.crossed(e, sig.Text, &sig)
 		return
 	}
-	r.crossed(Event{Time: at, Kind: EventNodeClear, Node: s.Node, Metric: th.Metric, Value: val, Threshold: th.Above},
-		fmt.Sprintf("%s %s back under %s (%s)", s.Node, th.Metric, fmtNodeValue(th.Metric, th.Above),
-			fmtNodeValue(th.Metric, val)), nil)
+	r.crossed(e, fmt.Sprintf("%s back under %s (%s)", w.name, w.valueText(w.above), w.valueText(c.val)), nil)
 }
 
 // crossed logs a sustained crossing (or clearing) stamped at e.Time, with
@@ -403,29 +441,13 @@ func (r *Recorder) stepPanel(t time.Time, pv *measure.PanelValue, i int, pre boo
 		if len(pv.Series) > 1 && s.Labels != "{}" && s.Labels != "" { // sum() has no labels: the title names it
 			name += " " + s.Labels
 		}
-		d := r.crossOf(crossKey{th: k, node: s.Labels, panel: true})
+		w := watched{key: crossKey{th: k, node: s.Labels, panel: true}, node: s.Labels, metric: pa.Title, name: name,
+			above: above, panel: true, unit: pa.Unit}
 		if pre {
-			if _, ok := d.baseline(t, s.Value, above); ok {
-				r.addEvent(Event{Time: t, Kind: EventPanelOverBefore, Node: s.Labels, Metric: pa.Title, Value: s.Value,
-					Threshold: above, Text: fmt.Sprintf("%s %s > %s before the load: not the load's doing, never the breakpoint",
-						name, fmtPanelOver(pa.Unit, s.Value, above), fmtPanelValue(pa.Unit, above))})
-			}
+			r.watchBefore(&w, t, s.Value)
 			continue
 		}
-		c, ok := d.step(t, s.Value, above, r.sustain)
-		if !ok {
-			continue
-		}
-		at, val := c.at, c.val
-		if c.over {
-			sig := Signal{Kind: SignalPanel, Node: s.Labels, Metric: pa.Title, Value: Num(val), Threshold: Num(above),
-				Text: fmt.Sprintf("%s %s > %s", name, fmtPanelOver(pa.Unit, val, above), fmtPanelValue(pa.Unit, above))}
-			r.crossed(Event{Time: at, Kind: EventPanelOver, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above},
-				sig.Text, &sig)
-			continue
-		}
-		r.crossed(Event{Time: at, Kind: EventPanelClear, Node: s.Labels, Metric: pa.Title, Value: val, Threshold: above},
-			fmt.Sprintf("%s back under %s (%s)", name, fmtPanelValue(pa.Unit, above), fmtPanelValue(pa.Unit, val)), nil)
+		r.watchStep(&w, t, s.Value)
 	}
 }
 
