@@ -58,15 +58,23 @@ func rateShort(expected, counted float64) bool {
 }
 
 // add feeds window i (secs long, target rate at its end, iterations
-// completed, arrivals started and dropped in it) and judges the window
-// before it; ok is false when there was none to judge.
-func (d *rateDetector) add(i int, secs, target float64, iterations, started, dropped int64, need int) (rateJudged, bool) {
+// completed, arrivals started and dropped in it; step: the target may
+// have stepped within it rather than followed the stages' ramp) and
+// judges the window before it; ok is false when there was none to judge.
+func (d *rateDetector) add(i int, secs, target float64, iterations, started, dropped int64, need int, step bool) (rateJudged, bool) {
 	if !d.seen {
 		d.seen, d.prevTarget = true, target
 	}
 	// The target ramps within the window: expect the average of its two
-	// ends.
-	w := rateWin{ok: true, i: i, target: target, expected: (d.prevTarget + target) / 2 * secs, dropped: dropped, secs: secs}
+	// ends. A step (brink find's plateaus and cooldowns, a console scale)
+	// may come anywhere in the window, so only the lower end is sure to
+	// have been asked for all along: the average read a step down a fifth
+	// into the window (8 of 40 due) as short.
+	expected := (d.prevTarget + target) / 2 * secs
+	if step {
+		expected = min(d.prevTarget, target) * secs
+	}
+	w := rateWin{ok: true, i: i, target: target, expected: expected, dropped: dropped, secs: secs}
 	d.prevTarget = target
 	if started > 0 {
 		d.started = true

@@ -159,7 +159,7 @@ func TestRateDetector(t *testing.T) {
 				}
 			}
 			for i, x := range c.wins {
-				seen(d.add(i, 1, c.target, x.started, x.started, x.dropped, 3))
+				seen(d.add(i, 1, c.target, x.started, x.started, x.dropped, 3, false))
 			}
 			seen(d.flush(3))
 			if len(bad) != len(c.bad) || on != c.on {
@@ -203,6 +203,62 @@ func TestRampFirstWindowJudgedFromItsStart(t *testing.T) {
 			for _, ev := range rep.Events {
 				if ev.Kind == EventRateShort {
 					t.Errorf("a window short of its rate is no sustained shortfall: %s", ev.Text)
+				}
+			}
+		})
+	}
+}
+
+// A target that steps inside a window (brink find's plateaus and
+// cooldowns, a console scale) scheduled anything between its two ends,
+// and only the lower is sure. Judged against their average, a step down a
+// fifth into the window read short (ok: false), and a find's whole-run
+// verdict said "api could not sustain 0/s (achieved 8/s)"; so did a
+// console's +10 % late in a window.
+func TestRateStepIsNoShortfall(t *testing.T) {
+	type w struct {
+		target, scale float64
+		started       int
+	}
+	var find, scale []w
+	for _, load := range []float64{40, 30, 35, 32} {
+		n := int(load)
+		find = append(find,
+			w{load, 1, n * 4 / 5}, // steps up from 0 a fifth into the window
+			w{load, 1, n}, w{load, 1, n},
+			w{0, 1, n / 5}, // steps down a fifth into it: the cooldown
+			w{0, 1, 0})
+	}
+	for range 3 {
+		scale = append(scale,
+			w{100, 1, 100}, w{100, 1, 100},
+			w{110, 1.1, 101}, // + a tenth of a second before the window's end
+			w{110, 1.1, 110}, w{110, 1.1, 110},
+			w{100, 1, 109}) // - a tenth in
+	}
+	for _, c := range []struct {
+		name string
+		find bool
+		wins []w
+	}{{"find", true, find}, {"console scale", false, scale}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewRecorder(scenario(true, nil), t0, Options{Host: "h", Find: c.find})
+			for i, x := range c.wins {
+				tk := tick(i, win{vus: 20, rate: x.target, rps: x.started, started: x.started, p95: 10})
+				tk.Groups[0].Executor = string(scenarios.RampingArrivalRate) // at 0/s too
+				tk.Scale = x.scale
+				r.AddTick(tk)
+			}
+			r.Finish(at(float64(len(c.wins))))
+			rep := r.Report()
+			for k, w := range rep.Timeline {
+				if !w.OK {
+					t.Errorf("window %d (target %v/s at its end, started %d): ok false", k, w.TargetRate, w.Started)
+				}
+			}
+			for _, ev := range rep.Events {
+				if ev.Kind == EventRateShort {
+					t.Errorf("no window fell short of what its target asked for: %s", ev.Text)
 				}
 			}
 		})

@@ -81,6 +81,9 @@ func (r *Recorder) evalRates(i int, t *measure.Tick) {
 	if secs <= 0 {
 		return
 	}
+	// brink find sets every target itself, in steps, and a console scale
+	// steps them too; otherwise they follow the stages' ramps.
+	step := r.opts.Find || i > 0 && r.v.Ticks[i-1].Scale != t.Scale
 	add := func(name string, target float64, iterations, started, dropped int64) {
 		d := r.rates[name]
 		if d == nil {
@@ -90,7 +93,7 @@ func (r *Recorder) evalRates(i int, t *measure.Tick) {
 			}
 			r.rates[name] = d
 		}
-		if j, ok := d.add(i, secs, target, iterations, started, dropped, r.need); ok {
+		if j, ok := d.add(i, secs, target, iterations, started, dropped, r.need, step); ok {
 			r.rateJudged(name, j)
 		}
 	}
