@@ -16,8 +16,8 @@ import (
 	"github.com/brink-load/brink/demo"
 	"github.com/brink-load/brink/demo/demotest"
 	"github.com/brink-load/brink/promquery/promtest"
-	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/scenarios"
+	"github.com/brink-load/brink/testout"
 )
 
 func TestDemoFlags(t *testing.T) {
@@ -99,13 +99,8 @@ func TestDemoListen(t *testing.T) {
 		t.Errorf("prometheus config: %v\n%s", err, cfg)
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serveDemo did not return after cancel")
+	if err := testout.Recv(t, done, 5*time.Second, "serveDemo did not return after cancel"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := http.Get(base + "/api/rooms"); err == nil {
 		t.Error("target still serving after cancel")
@@ -126,10 +121,7 @@ func TestDemoHeadless(t *testing.T) {
 	if code != exitThreshold {
 		t.Fatalf("exit %d, want %d (thresholds fail past the breakpoint)\nstderr: %s", code, exitThreshold, errb.String())
 	}
-	rep, err := report.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, path)
 	demotest.CheckStory(t, rep)
 	// The summary says what the verdict says; past its first few signals
 	// the verdict's text (and so the summary) says "N more".
@@ -187,10 +179,7 @@ func TestDemoConsoleInTmux(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	run("send-keys", "-t", "demo", "y")
 	waitScreen(func() string { return "exit" }, 45*time.Second, func(s string) bool { return strings.Contains(s, "EXIT=") })
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	// Quitting may cut the run short; the crossing seen on screen must be
 	// in the report's verdict either way.
 	demotest.CheckStory(t, r)

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,15 +27,13 @@ import (
 func TestNodeSourcePasswordNeverShown(t *testing.T) {
 	const user, pw, token = "brinkuser", "S3cretPW-xyz", "T0kenValue-abc"
 	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + pw))
-	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	prom := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"no\u001b[2J %s %s"}`, r.Header.Get("Authorization"), r.URL.RawQuery)
-	}))
-	t.Cleanup(prom.Close)
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
-	t.Cleanup(target.Close)
+	})
+	target := okServer(t, 0)
 
 	for _, promURL := range []string{
 		strings.Replace(prom.URL, "http://", "http://"+user+":"+pw+"@", 1) + "/?token=" + token,
@@ -62,10 +58,7 @@ func probeAndLook(t *testing.T, targetURL, promURL string, secrets []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	var failed []string
 	for _, e := range r.Events {
 		if e.Kind == report.EventSourceError {
@@ -109,21 +102,17 @@ func runNodesArgs(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestNodesUsageErrors(t *testing.T) {
-	dead, _ := net.Listen("tcp", "127.0.0.1:0")
-	deadURL := "http://" + dead.Addr().String()
-	dead.Close()
+	deadURL := "http://" + promtest.FreeAddr(t)
 	// A Prometheus that knows no series at all.
-	empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	empty := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
-	}))
-	defer empty.Close()
+	})
 	emptyToken := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(emptyToken, nil, 0o600)
 
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	failing := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
-	}))
-	defer failing.Close()
+	})
 
 	// README: 2 for what is wrong with the command (flags, URL, selector,
 	// credential files), 1 when the source itself fails.
@@ -207,14 +196,13 @@ func TestNodesRealServers(t *testing.T) {
 // run stopped from outside. The server sends the signal once the request
 // is in, so brink's handler is surely installed by then.
 func TestNodesInterrupted(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 		select { // until brink gives up, at most 10 s
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
 		}
-	}))
-	defer srv.Close()
+	})
 	code, out, errOut := runNodesArgs("--scrape", srv.URL+"/metrics", "--timeout", "20s")
 	if code != exitExternalAbort || out != "" || !strings.Contains(errOut, "interrupted") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 105", code, out, errOut)
@@ -250,20 +238,100 @@ func TestRunNodeAuthFlags(t *testing.T) {
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("hunter2-long\n"), 0o600)
 	var authed atomic.Int32
-	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	prom := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); ok && u == "watcher" && p == "hunter2-long" {
 			authed.Add(1)
 		}
 		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	defer prom.Close()
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
-	defer target.Close()
+	})
+	target := okServer(t, 0)
 	var o, e strings.Builder
 	code := runMain([]string{"probe", target.URL, "--vus", "1", "--duration", "1s", "--think", "100ms", "--headless",
 		"--report", filepath.Join(t.TempDir(), "r.json"), "--prom", prom.URL, "--prom-user", "watcher",
 		"--prom-password-file", pwFile}, &o, &e)
 	if code == exitUsage || authed.Load() == 0 {
 		t.Errorf("exit %d, %d authenticated requests; stderr %s", code, authed.Load(), e.String())
+	}
+}
+
+// A node that crosses its threshold from below under load fails the run
+// for CI (exit 99); one already over before the load is said so and is no
+// breakpoint (exit 98: it could not be judged); a node source that cannot
+// be reached is said on stderr, not only in the report.
+func TestNodeCrossingExits99AndNodeTroubleIsSaid(t *testing.T) {
+	var loaded atomic.Bool // the target has seen load
+	target := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		loaded.Store(true)
+		time.Sleep(time.Millisecond)
+		w.Write([]byte("ok"))
+	})
+	rising := risingNode(t, &loaded)
+	node := fakeNode(t, 0) // load1 150 from the start
+	dir := t.TempDir()
+	write := func(scrape string) string {
+		return writeScenario(t, fmt.Sprintf(`name: nodes
+base_url: %s
+sustain: 1s
+groups:
+  - {name: g, executor: constant-vus, vus: 1, duration: 4s, think: 20ms, requests: [{url: /}]}
+nodes:
+  scrape: [%q]
+  roles: {db: "db-.*"}
+  thresholds: [{metric: load1, above: 100, role: db}]
+`, target.URL, scrape))
+	}
+	var out, errb bytes.Buffer
+	code := runMain([]string{"run", write(rising.URL + "/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r0.json")}, &out, &errb)
+	if code != exitThreshold {
+		t.Fatalf("node crossing under load: exit %d, want 99; stderr: %s", code, errb.String())
+	}
+	r := readReport(t, filepath.Join(dir, "r0.json"))
+	// A crossing while brink itself stalled (a busy machine) is no
+	// breakpoint: the verdict then says the generator was the bottleneck.
+	if bp := r.Verdict.Breakpoint; bp == nil && selfBound(r) {
+		t.Logf("no breakpoint: %s", r.Verdict.Text)
+	} else if bp == nil || bp.Signal.Node != "db-3" || bp.ElapsedS < 0 || bp.VUs != 1 {
+		t.Fatalf("breakpoint %+v, want db-3 under load", bp)
+	}
+	if len(r.Nodes) != 1 || r.Nodes[0].Baseline == nil || float64(r.Nodes[0].Baseline.Load1) != 2 {
+		t.Fatalf("nodes %+v, want db-3 with its baseline load1 2", r.Nodes)
+	}
+
+	out.Reset()
+	errb.Reset()
+	code = runMain([]string{"run", write(node.URL + "/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r1.json")}, &out, &errb)
+	if code != exitInconclusive {
+		t.Fatalf("node over before the load: exit %d, want 98; stderr: %s", code, errb.String())
+	}
+	r = readReport(t, filepath.Join(dir, "r1.json"))
+	before := 0
+	for _, e := range r.Events {
+		if e.Kind == report.EventNodeOverBefore {
+			before++
+		}
+	}
+	if r.Verdict.Breakpoint != nil || before != 1 || len(r.Verdict.Inconclusive) != 1 ||
+		r.Verdict.Inconclusive[0].Kind != report.InconclusiveOverBefore {
+		t.Fatalf("breakpoint %+v, %d over-before events, inconclusive %+v", r.Verdict.Breakpoint, before, r.Verdict.Inconclusive)
+	}
+	if !strings.Contains(out.String(), "db-3 load1 150 > 100 before the load") {
+		t.Fatalf("summary does not say db-3 was over before the load:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	code = runMain([]string{"run", write("http://127.0.0.1:1/nodes/db-3/metrics"), "--headless",
+		"--report", filepath.Join(dir, "r2.json")}, &out, &errb)
+	// Node thresholds never judged: the run is inconclusive, not a pass.
+	if code != exitInconclusive || !strings.Contains(errb.String(), "brink: nodes: ") {
+		t.Fatalf("dead node source: exit %d, want 98; stderr %q", code, errb.String())
+	}
+	r = readReport(t, filepath.Join(dir, "r2.json"))
+	if len(r.Verdict.Inconclusive) != 1 || r.Verdict.Inconclusive[0].Kind != report.InconclusiveNodesDown {
+		t.Fatalf("verdict.inconclusive %+v, want nodes_down", r.Verdict.Inconclusive)
+	}
+	if !strings.Contains(out.String(), "node metrics were missing") || !strings.Contains(out.String(), "exit code 98") {
+		t.Fatalf("summary does not say what could not be judged:\n%s", out.String())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,8 +111,7 @@ func TestPlanCommandOut(t *testing.T) {
 // within 5 %. (A closed model with no pacing sent 436× its plan here.)
 func TestPlanScenarioSendsThePlannedRate(t *testing.T) {
 	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
-	defer srv.Close()
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	var out, errb bytes.Buffer
 	args := []string{"--daily-users", "100k", "--requests-per-user", "50", "--p95", "300ms", "--base-url", srv.URL + "/api"}
 	if code := runMain(append([]string{"plan"}, args...), &out, &errb); code != exitOK {

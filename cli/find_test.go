@@ -3,12 +3,10 @@ package cli
 import (
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
 
@@ -31,15 +30,14 @@ func newCapacityServer(t *testing.T, w int, s time.Duration) *capacityServer {
 	t.Helper()
 	c := &capacityServer{}
 	sem := make(chan struct{}, w)
-	c.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	c.Server = serve(t, func(rw http.ResponseWriter, r *http.Request) {
 		c.inflight.Add(1)
 		defer c.inflight.Add(-1)
 		sem <- struct{}{}
 		time.Sleep(s)
 		<-sem
 		rw.Write([]byte("ok"))
-	}))
-	t.Cleanup(c.Close)
+	})
 	return c
 }
 
@@ -226,24 +224,21 @@ func loadNode(t *testing.T, c *capacityServer, tau time.Duration) *httptest.Serv
 		}
 	}()
 	t.Cleanup(func() { close(stop); <-done })
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		l := load
 		mu.Unlock()
 		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", l)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	return srv
 }
 
 func TestFindLimitedBySlowNodeSignal(t *testing.T) {
 	srv := newCapacityServer(t, capW, capS)
 	node := loadNode(t, srv, 2*time.Second)
-	dir := t.TempDir()
-	sc := filepath.Join(dir, "find.yaml")
 	// load1 ≈ rate × S below capacity: over 2.5 from about 25/s, well
 	// under the 40/s the workers could serve.
-	os.WriteFile(sc, []byte(fmt.Sprintf(`name: find-node
+	sc := writeScenario(t, fmt.Sprintf(`name: find-node
 base_url: %s
 sustain: 1s
 groups:
@@ -255,7 +250,7 @@ nodes:
   scrape: [%s/nodes/db-3/metrics]
   thresholds:
     - {metric: load1, above: 2.5}
-`, srv.URL, node.URL)), 0o600)
+`, srv.URL, node.URL))
 	code, r, said := runFind(t, sc, "--start", "10", "--hold", "2s", "--settle", "1s", "--cooldown", "20s",
 		"--precision", "10%", "--max-duration", "4m")
 	s := answered(t, code, r, said)
@@ -309,12 +304,7 @@ func TestFindRequire(t *testing.T) {
 // A dead target: nothing holds, not even the least load; that is a failed
 // system (99), never a pass, with or without --require.
 func TestFindDeadTargetFails(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // refused from here on
+	addr := promtest.FreeAddr(t) // refused from here on
 	code, r, said := runFind(t, "http://"+addr+"/", "--vus", "2", "--hold", "2s", "--settle", "1s", "--max-duration", "1m")
 	if code != exitThreshold || r.Search.Met || float64(r.Search.Answer) != 0 {
 		t.Fatalf("exit %d, met %v, answer %v; want 99, not met, 0\n%s", code, r.Search.Met, r.Search.Answer, said)
@@ -371,32 +361,13 @@ func TestFindMaxDurationIsInconclusive(t *testing.T) {
 func TestFindSignalExits105(t *testing.T) {
 	srv := newCapacityServer(t, capW, capS)
 	rep := filepath.Join(t.TempDir(), "find.json")
-	cmd := exec.Command(brinkBin, "find", srv.URL, "--rate", "5", "--hold", "1s", "--settle", "0s",
+	p := startBrink(t, "find", srv.URL, "--rate", "5", "--hold", "1s", "--settle", "0s",
 		"--headless", "--report", rep)
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	// Once a plateau has been judged, the search is under way.
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(errb.String(), "held after") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no plateau judged within 60 s: %s", errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(45 * time.Second):
-		t.Fatalf("brink find did not stop within 45 s of SIGINT: %s", errb.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != exitExternalAbort {
-		t.Fatalf("exit %d, want 105: %s", code, errb.String())
+	p.waitFor(t, regexp.MustCompile("held after"), 60*time.Second)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 45*time.Second); code != exitExternalAbort {
+		t.Fatalf("exit %d, want 105: %s", code, p.stderr.String())
 	}
 	r, err := report.ReadFile(rep)
 	if err != nil || r.Search == nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,88 +23,6 @@ import (
 	"github.com/brink-load/brink/fleet/proto"
 	"github.com/brink-load/brink/report"
 )
-
-// countingTarget counts requests and when the last one came.
-type countingTarget struct {
-	*httptest.Server
-	n    atomic.Int64
-	last atomic.Int64 // Unix ns
-}
-
-func newCountingTarget(t *testing.T) *countingTarget {
-	c := &countingTarget{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.n.Add(1)
-		c.last.Store(time.Now().UnixNano())
-		w.Write([]byte("ok"))
-	}))
-	t.Cleanup(c.Close)
-	return c
-}
-
-// proc is a brink process started by a fleet test, killed (by its own pid)
-// when the test ends.
-type proc struct {
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{}
-	code   int
-}
-
-func startBrink(t *testing.T, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(brinkBin, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Stderr = p.stderr
-	p.cmd.Stdout = p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("brink %s:\n%s", strings.Join(args[:1], " "), p.stderr.String())
-		}
-	})
-	return p
-}
-
-// wait returns the exit code, failing the test past limit.
-func (p *proc) wait(t *testing.T, limit time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(limit):
-		t.Fatalf("brink still running after %s:\n%s", limit, p.stderr.String())
-		return -1
-	}
-}
-
-// waitFor waits until re matches p's output and returns the match.
-func (p *proc) waitFor(t *testing.T, re *regexp.Regexp, limit time.Duration) []string {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
-			return m
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("brink exited %d before %s:\n%s", p.code, re, p.stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no %s within %s:\n%s", re, limit, p.stderr.String())
-	return nil
-}
-
-var agentLine = regexp.MustCompile(`brink agent --nats (nats://\S+)`)
 
 // busTap listens to every agent → controller window on the bus, so a test
 // can compare the controller's merge with the agents' own histograms.
@@ -151,24 +68,6 @@ func tapBus(t *testing.T, url string) *busTap {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func writeScenario(t *testing.T, body string) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "fleet.yaml")
-	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func readReport(t *testing.T, path string) *report.Report {
-	t.Helper()
-	r, err := report.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // Three `brink agent` processes on the embedded NATS server: an
@@ -296,19 +195,17 @@ groups:
 		}
 		mk := func() run {
 			var first atomic.Int64
-			tg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tg := serve(t, func(w http.ResponseWriter, r *http.Request) {
 				first.CompareAndSwap(0, time.Now().UnixNano())
 				w.Write([]byte("ok"))
-			}))
-			t.Cleanup(tg.Close)
-			nd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			})
+			nd := serve(t, func(w http.ResponseWriter, r *http.Request) {
 				load := 2.0
 				if f := first.Load(); f != 0 && time.Since(time.Unix(0, f)) > 3*time.Second {
 					load = 150
 				}
 				fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
-			}))
-			t.Cleanup(nd.Close)
+			})
 			return run{tg, nd, writeScenario(t, fmt.Sprintf(`name: fleet-node
 base_url: %s
 sustain: 1s
@@ -348,27 +245,26 @@ nodes:
 		}
 	})
 
-	t.Run("agent killed mid-run", func(t *testing.T) {
-		file := writeScenario(t, fmt.Sprintf(`name: fleet-kill
+	// writes is a scenario of posts to the target at a constant rate.
+	writes := func(name string, rate int, duration string) string {
+		return writeScenario(t, fmt.Sprintf(`name: %s
 base_url: %s
 groups:
   - name: writes
     executor: constant-arrival-rate
-    rate: 60
-    duration: 8s
+    rate: %d
+    duration: %s
     requests: [{name: post, url: /post}]
-`, target.URL))
+`, name, target.URL, rate, duration))
+	}
+
+	t.Run("agent killed mid-run", func(t *testing.T) {
+		file := writes("fleet-kill", 60, "8s")
 		rep := filepath.Join(t.TempDir(), "r.json")
 		before := target.n.Load()
 		ctl := startBrink(t, "run", file, "--headless", "--progress", "1s", "--agents", "3", "--nats", url, "--report", rep)
 		// Two seconds of this run's load (60/s) reach the target first.
-		deadline := time.Now().Add(30 * time.Second)
-		for target.n.Load() < before+120 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no load reached the target:\n%s", ctl.stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		target.reach(t, before+120, ctl)
 		killed := time.Now()
 		_ = agents["b3"].cmd.Process.Signal(syscall.SIGKILL)
 		code := ctl.wait(t, 60*time.Second)
@@ -403,24 +299,9 @@ groups:
 	})
 
 	t.Run("controller killed", func(t *testing.T) {
-		file := writeScenario(t, fmt.Sprintf(`name: fleet-orphan
-base_url: %s
-groups:
-  - name: writes
-    executor: constant-arrival-rate
-    rate: 50
-    duration: 60s
-    requests: [{name: post, url: /post}]
-`, target.URL))
+		file := writes("fleet-orphan", 50, "60s")
 		ctl := startBrink(t, "run", file, "--headless", "--agents", "2", "--nats", url, "--report", filepath.Join(t.TempDir(), "r.json"))
-		before := target.n.Load()
-		deadline := time.Now().Add(30 * time.Second)
-		for target.n.Load() < before+50 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no load reached the target:\n%s", ctl.stderr.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		target.reach(t, target.n.Load()+50, ctl)
 		killed := time.Now()
 		_ = ctl.cmd.Process.Signal(syscall.SIGKILL)
 		<-ctl.done

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/brink-load/brink/demo/demotest"
-	"github.com/brink-load/brink/report"
 )
 
 // `brink run` of the login-order example against the demo: it passes, and
@@ -47,10 +46,7 @@ func TestRunLoginOrderKeepsTokensSecret(t *testing.T) {
 			}
 		}
 	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	// The copy keeps the flow as written; a credential header shows its
 	// scheme only, as any Authorization header does.
 	for _, want := range []string{`"value": "Bearer [redacted]"`, `\"password\": \"{{.password}}\"`, `"json": "$.access_token"`, `"setup": [`} {

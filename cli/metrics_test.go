@@ -9,9 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -98,7 +96,7 @@ func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*ma
 func TestMetricsScrapedByPrometheus(t *testing.T) {
 	var loaded atomic.Bool
 	var n atomic.Int64
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	target := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		loaded.Store(true)
 		// Uniform 10–125 ms, and one request in 100 a 503: p95 (119 ms)
 		// falls in the bucket (100 ms, 125 ms], whose density is flat, so
@@ -110,8 +108,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		w.Write([]byte("ok"))
-	}))
-	t.Cleanup(target.Close)
+	})
 	// A node whose load1 rises with the load: a crossing, for the
 	// annotations.
 	rising := risingNode(t, &loaded)
@@ -123,9 +120,7 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 	prom := promtest.StartPrometheus(t, promtest.Target{Addr: nu.Host},
 		promtest.Target{Addr: metricsAddr, Job: "brink", Late: true})
 
-	dir := t.TempDir()
-	scen := filepath.Join(dir, "m.yaml")
-	os.WriteFile(scen, []byte(fmt.Sprintf(`name: metrics
+	scen := writeScenario(t, fmt.Sprintf(`name: metrics
 base_url: %s
 groups:
   - {name: browse, executor: constant-vus, vus: 4, duration: 20s, requests: [{name: rooms, url: /rooms}, {name: history, url: /history}]}
@@ -136,8 +131,8 @@ thresholds:
 nodes:
   scrape: [%q]
   thresholds: [{metric: load1, above: 100}]
-`, target.URL, ws, rising.URL+"/nodes/db-3/metrics")), 0o644)
-	rep := filepath.Join(dir, "r.json")
+`, target.URL, ws, rising.URL+"/nodes/db-3/metrics"))
+	rep := filepath.Join(t.TempDir(), "r.json")
 	var out, errb bytes.Buffer
 	code := runMain([]string{"run", scen, "--headless", "--metrics", metricsAddr, "--report", rep}, &out, &errb)
 	if code != exitThreshold && code != exitInconclusive {
@@ -146,10 +141,7 @@ nodes:
 	if !strings.Contains(errb.String(), "serving Prometheus metrics on http://"+metricsAddr+"/metrics") {
 		t.Errorf("stderr does not say where /metrics is: %s", errb.String())
 	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	// Prometheus may take its last scrape after brink left: wait for the
 	// series to go stale (the target down), so every sample is in.
 	deadline := time.Now().Add(15 * time.Second)
@@ -410,8 +402,7 @@ func TestMetricsAddressRefusedUpFront(t *testing.T) {
 	}
 	defer ln.Close()
 	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
-	t.Cleanup(srv.Close)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	for _, addr := range []string{ln.Addr().String(), "127.0.0.1:notaport", "256.1.1.1:9464"} {
 		var out, errb bytes.Buffer
 		code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless",
@@ -434,8 +425,7 @@ func TestMetricsAddressRefusedUpFront(t *testing.T) {
 // the final state, and says Prometheus lacks the last window when none did.
 func TestMetricsLingerUnscraped(t *testing.T) {
 	t.Run("never_scraped", func(t *testing.T) {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-		t.Cleanup(srv.Close)
+		srv := serve(t, func(w http.ResponseWriter, r *http.Request) {})
 		addr := promtest.FreeAddr(t)
 		msg := lingerRun(t, srv.URL, addr)
 		if !strings.Contains(msg, "brink: --metrics: nothing scraped http://"+addr+"/metrics in the ") ||
@@ -449,8 +439,7 @@ func TestMetricsLingerUnscraped(t *testing.T) {
 		// served, so that scrape came while the load ran.
 		addr := promtest.FreeAddr(t)
 		scraped := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-scraped }))
-		t.Cleanup(srv.Close)
+		srv := serve(t, func(w http.ResponseWriter, r *http.Request) { <-scraped })
 		go func() {
 			defer close(scraped)
 			for range 200 {

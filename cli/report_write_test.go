@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/brink-load/brink/measure"
+	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
+	"github.com/brink-load/brink/testout"
 )
 
 // --report naming an existing directory is refused before any load, like an
@@ -121,5 +125,68 @@ func checkNoReport(t *testing.T, url, rep string, midRun func(), why string) {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s exists", p)
 		}
+	}
+}
+
+// A report path that cannot be written is refused before any load starts.
+func TestUnwritableReportRefusedUpFront(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", "http://127.0.0.1:1/", "--vus", "1", "--duration", "1s", "--headless",
+		"--report", "/nonexistent-dir/brink/r.json"}, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "--report /nonexistent-dir/brink/r.json") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// The report directory vanishing mid-run (as a full or unmounted disk
+// would) must not lose the run: the report lands in the temp dir.
+func TestReportDirLostMidRunFallsBack(t *testing.T) {
+	srv := okServer(t, 0)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := filepath.Join(t.TempDir(), "reports")
+	os.Mkdir(dir, 0o755)
+	time.AfterFunc(500*time.Millisecond, func() { os.RemoveAll(dir) })
+	var out, errb bytes.Buffer
+	code := runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "2s", "--headless",
+		"--report", filepath.Join(dir, "r.json")}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	alt := filepath.Join(tmp, fmt.Sprintf("brink-%d-r.json", os.Getpid()))
+	if _, err := report.ReadFile(alt); err != nil {
+		t.Fatalf("fallback report: %v; stderr: %s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "written to "+alt) {
+		t.Fatalf("stderr does not say where the report went: %s", errb.String())
+	}
+}
+
+// A panic in an engine goroutine mid-run still leaves a complete report
+// with the timeline so far, and exits 1.
+func TestPanicMidRunWritesReport(t *testing.T) {
+	srv := okServer(t, time.Millisecond)
+	rep := filepath.Join(t.TempDir(), "r.json")
+	var ticks atomic.Int32
+	run.TickHook = func(measure.Tick) {
+		if ticks.Add(1) == 3 {
+			panic("injected in the tick path")
+		}
+	}
+	exited := make(chan int, 1)
+	run.ExitProcess = func(code int) { exited <- code; select {} }
+	defer func() { run.TickHook = func(measure.Tick) {}; run.ExitProcess = os.Exit }()
+
+	var out, errb syncBuffer
+	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
+	if code := testout.Recv(t, exited, 15*time.Second, "no exit after the panic"); code != exitFailure {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	r := readReport(t, rep)
+	if !r.Complete || len(r.Timeline) < 2 {
+		t.Fatalf("report complete=%v with %d windows", r.Complete, len(r.Timeline))
+	}
+	if !strings.Contains(errb.String(), "injected in the tick path") {
+		t.Fatalf("stderr does not name the panic: %s", errb.String())
 	}
 }

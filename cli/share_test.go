@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,22 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-
-	"github.com/brink-load/brink/promquery/promtest"
 )
-
-// syncBuffer collects output written by another goroutine (a viewer, a
-// command run in the background) while the test reads it.
-type syncBuffer = promtest.SyncBuffer
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // newKeyFile makes an ed25519 key and writes its public half to path as
 // an authorized keys file (mode 0600): the private key is the client's.
@@ -57,20 +40,14 @@ func TestShareDetachKeepsRun(t *testing.T) {
 	keys := filepath.Join(dir, "authorized_keys")
 	signer, _ := ssh.NewSignerFromKey(newKeyFile(t, keys))
 
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(2 * time.Millisecond)
-		w.Write([]byte("ok"))
-	}))
-	defer target.Close()
+	target := okServer(t, 2*time.Millisecond)
 	rep := filepath.Join(dir, "r.json")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 
-	s := tmuxSession{t: t, name: fmt.Sprintf("brinkshare%d", os.Getpid())}
-	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40",
+	s := newTmuxSession(t, "brinkshare", 120, 40,
 		"env", "TERM=xterm-256color", "XDG_CONFIG_HOME="+dir, brinkBin, "probe", target.URL,
 		"--vus", "2", "--duration", "14s", "--think", "20ms", "--report", rep,
 		"--share", addr, "--authorized-keys", keys)
-	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
 	s.waitFor(15*time.Second, "Latency", "Throughput")
 
 	client, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
@@ -106,7 +83,7 @@ func TestShareDetachKeepsRun(t *testing.T) {
 	waitOut(10*time.Second, "Throughput")
 
 	// Hang up the local terminal.
-	exec.Command("tmux", "kill-session", "-t", s.name).Run()
+	s.hangUp()
 	before := out.Len()
 	time.Sleep(3 * time.Second)
 	if out.Len() <= before {
@@ -325,8 +302,7 @@ func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hits atomic.Int64
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
-	defer target.Close()
+	target := serve(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
 	cmd := exec.Command(brinkBin, "probe", target.URL, "--vus", "1", "--duration", "3s", "--headless",
 		"--report", filepath.Join(dir, "r.json"), "--share", "127.0.0.1:0", "--authorized-keys", keys)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -23,37 +21,18 @@ func TestSIGSTOPIsNoBreakpoint(t *testing.T) {
 	promtest.Long(t, "runs 10 s")
 	srv := okServer(t, 50*time.Millisecond) // requests are in flight most of the time
 	rep := filepath.Join(t.TempDir(), "r.json")
-	cmd := exec.Command(brinkBin, "probe", srv.URL, "--vus", "3", "--duration", "8s", "--p99", "1s",
+	p := startBrink(t, "probe", srv.URL, "--vus", "3", "--duration", "8s", "--p99", "1s",
 		"--sustain", "1s", "--headless", "--progress", "1s", "--report", rep)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGCONT)
-		cmd.Process.Kill()
-		<-done
-	})
 	time.Sleep(3 * time.Second)
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
-	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-done:
-	case <-time.After(40 * time.Second):
-		t.Fatalf("brink did not finish; stderr: %s", errb.String())
-	}
-	r, err := report.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := p.wait(t, 40*time.Second)
+	r := readReport(t, rep)
 	var stalled []report.Window
 	for _, w := range r.Timeline {
 		if g := w.Generator; g != nil && g.Overloaded {
@@ -64,7 +43,7 @@ func TestSIGSTOPIsNoBreakpoint(t *testing.T) {
 		t.Logf("%5.2fs %4.2fs p95 %v max %v req %d gen %+v", w.ElapsedS, w.WindowS, w.Latency.P95, w.Latency.Max, w.Requests, w.Generator)
 	}
 	if len(stalled) == 0 || stalled[0].Generator.Stretch < 2 {
-		t.Fatalf("no window marked as brink's stall: %+v; stderr: %s", r.Timeline, errb.String())
+		t.Fatalf("no window marked as brink's stall: %+v; stderr: %s", r.Timeline, p.stderr.String())
 	}
 	// The stall's windows: from the start of the stretched one to the end
 	// of the last overloaded one.
@@ -73,14 +52,9 @@ func TestSIGSTOPIsNoBreakpoint(t *testing.T) {
 	if bp := r.Verdict.Breakpoint; bp != nil && !bp.Time.Before(from) && !bp.Time.After(to) {
 		t.Fatalf("breakpoint at %v inside brink's stall (%v to %v): %s", bp.Time.Sub(r.Start), from.Sub(r.Start), to.Sub(r.Start), r.Verdict.Text)
 	}
-	generatorSaid := false
-	for _, in := range r.Verdict.Inconclusive {
-		generatorSaid = generatorSaid || in.Kind == report.InconclusiveGenerator
-	}
-	code := cmd.ProcessState.ExitCode()
-	if code != exitInconclusive || !generatorSaid {
+	if code != exitInconclusive || !selfBound(r) {
 		t.Fatalf("exit %d, inconclusive %+v; want 98 naming the generator. Verdict: %s\nstderr: %s",
-			code, r.Verdict.Inconclusive, r.Verdict.Text, errb.String())
+			code, r.Verdict.Inconclusive, r.Verdict.Text, p.stderr.String())
 	}
 	var over, back bool
 	for _, e := range r.Events {

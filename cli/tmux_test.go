@@ -3,135 +3,22 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/brink-load/brink/promquery/promtest"
 )
-
-// requireBinary skips when a server/tool binary is missing, or fails when
-// BRINK_REQUIRE_SERVERS=1 (CI).
-func requireBinary(t *testing.T, name string) string {
-	t.Helper()
-	return promtest.Binary(t, name)
-}
-
-// fakeNode serves node_exporter text for one node whose load1 jumps from
-// 2 to 150 after `after`.
-func fakeNode(t *testing.T, after time.Duration) *httptest.Server {
-	start := time.Now()
-	var cpu atomic.Int64
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		load := 2.0
-		if time.Since(start) > after {
-			load = 150
-		}
-		busy := float64(cpu.Add(1))
-		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
-		fmt.Fprintf(w, "# TYPE node_cpu_seconds_total counter\nnode_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} %g\nnode_cpu_seconds_total{cpu=\"0\",mode=\"user\"} %g\n", 1000+busy*0.5, busy*0.5)
-		fmt.Fprintf(w, "# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes 8e9\n# TYPE node_memory_MemAvailable_bytes gauge\nnode_memory_MemAvailable_bytes 4e9\n")
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// risingNode serves node_exporter text for one node whose load1 is 2
-// until loaded is set (the target has seen load), then 150: a crossing
-// from below.
-func risingNode(t *testing.T, loaded *atomic.Bool) *httptest.Server {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		load := 2.0
-		if loaded.Load() {
-			load = 150
-		}
-		fmt.Fprintf(w, "# TYPE node_load1 gauge\nnode_load1 %g\n", load)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// privateTmux is a tmux command bound to a server of the test's own (a
-// socket in a temporary directory, no config file): never the user's tmux,
-// nor one busy with other tests' sessions. The server is killed when the
-// test ends; without tmux the test skips (fails under
-// BRINK_REQUIRE_SERVERS=1).
-func privateTmux(t *testing.T) func(args ...string) string {
-	t.Helper()
-	tmux := requireBinary(t, "tmux")
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
-	return func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
-}
-
-type tmuxSession struct {
-	t    *testing.T
-	name string
-}
-
-func (s tmuxSession) run(args ...string) string {
-	s.t.Helper()
-	out, err := exec.Command("tmux", args...).CombinedOutput()
-	if err != nil {
-		s.t.Fatalf("tmux %v: %v: %s", args, err, out)
-	}
-	return string(out)
-}
-
-func (s tmuxSession) capture() string { return s.run("capture-pane", "-p", "-t", s.name) }
-
-// waitFor polls the screen until every want appears, or fails with the
-// last screen.
-func (s tmuxSession) waitFor(d time.Duration, want ...string) string {
-	s.t.Helper()
-	deadline := time.Now().Add(d)
-	var screen string
-	for time.Now().Before(deadline) {
-		screen = s.capture()
-		ok := true
-		for _, w := range want {
-			if !strings.Contains(screen, w) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return screen
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, screen)
-	return ""
-}
 
 // The real console in a real terminal: charts, node row, crossing marker
 // and event line; a resize to 80×24 and back; q writes the report.
 func TestConsoleInTmux(t *testing.T) {
 	requireBinary(t, "tmux")
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(2 * time.Millisecond)
-		w.Write([]byte("ok"))
-	}))
-	defer target.Close()
+	target := okServer(t, 2*time.Millisecond)
 	node := fakeNode(t, 3*time.Second)
-	dir := t.TempDir()
-	scen := filepath.Join(dir, "s.yaml")
-	rep := filepath.Join(dir, "r.json")
-	os.WriteFile(scen, []byte(fmt.Sprintf(`name: tmux-test
+	rep := filepath.Join(t.TempDir(), "r.json")
+	scen := writeScenario(t, fmt.Sprintf(`name: tmux-test
 base_url: %s
 sustain: 1s
 groups:
@@ -147,12 +34,10 @@ nodes:
   roles: {db: "db-.*"}
   thresholds:
     - {metric: load1, above: 100, role: db}
-`, target.URL, node.URL)), 0o644)
+`, target.URL, node.URL))
 
-	s := tmuxSession{t: t, name: fmt.Sprintf("brinktest%d", os.Getpid())}
-	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40",
+	s := newTmuxSession(t, "brinktest", 120, 40,
 		"env", "TERM=xterm-256color", brinkBin, "run", scen, "--report", rep)
-	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
 
 	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "load1 150 > 100")
 	// The event can come before the chart's next point: the marker shows
@@ -219,11 +104,9 @@ func TestConsoleExitsWhenTerminalCloses(t *testing.T) {
 	target := okServer(t, time.Millisecond)
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
-	s := tmuxSession{t: t, name: fmt.Sprintf("brinkhup%d", os.Getpid())}
-	s.run("new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", "sh", "-c",
+	s := newTmuxSession(t, "brinkhup", 100, 30, "sh", "-c",
 		fmt.Sprintf("echo $$ > %s; exec env TERM=xterm-256color %s probe %s --vus 1 --duration 2s --report %s",
 			pidFile, brinkBin, target.URL, filepath.Join(dir, "r.json")))
-	defer exec.Command("tmux", "kill-session", "-t", s.name).Run()
 	s.waitFor(20*time.Second, "DONE")
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
@@ -231,7 +114,7 @@ func TestConsoleExitsWhenTerminalCloses(t *testing.T) {
 	}
 	var pid int
 	fmt.Sscan(string(b), &pid)
-	exec.Command("tmux", "kill-session", "-t", s.name).Run()
+	s.hangUp()
 	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			syscall.Kill(pid, syscall.SIGKILL)

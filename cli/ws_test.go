@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/brink-load/brink/engine/wstest"
-	"github.com/brink-load/brink/report"
 )
 
 // A WebSocket run against a server that fails every session, in each way
@@ -63,10 +62,7 @@ thresholds:
 			if !regexp.MustCompile(`ws_failed=[1-9]\d*\.\d%`).MatchString(errb.String()) {
 				t.Errorf("no failing ws_failed= in the progress lines:\n%s", errb.String())
 			}
-			r, err := report.ReadFile(rep)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := readReport(t, rep)
 			ws := r.Summary.WS
 			if ws == nil || ws.Failed == 0 || ws.FailedByKind[c.kind] != ws.Failed || ws.Failed > ws.Outcomes {
 				t.Fatalf("report ws summary %+v, want every failure of kind %s", ws, c.kind)
