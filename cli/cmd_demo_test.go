@@ -139,25 +139,10 @@ func TestDemoHeadless(t *testing.T) {
 // Skips without tmux unless BRINK_REQUIRE_SERVERS=1.
 func TestDemoConsoleInTmux(t *testing.T) {
 	promtest.Long(t, "a 30 s demo in tmux")
-	run := privateTmux(t)
 	rep := filepath.Join(t.TempDir(), "demo.json")
 	shell := fmt.Sprintf("%s demo --duration 30s --speed 60 --report %s; echo EXIT=$?; sleep 60", brinkBin, rep)
-	run("new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", shell)
+	term := newTmuxSession(t, "demo", 120, 40, shell)
 
-	// what is called only on failure, to say what was still missing.
-	waitScreen := func(what func() string, d time.Duration, ok func(string) bool) string {
-		deadline := time.Now().Add(d)
-		var screen string
-		for time.Now().Before(deadline) {
-			screen = run("capture-pane", "-p", "-t", "demo")
-			if ok(screen) {
-				return screen
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		t.Fatalf("no %s within %s; screen:\n%s", what(), d, screen)
-		return ""
-	}
 	// The event log's line ("breakpoint: db-3 load1 104 > 100 — …", or the
 	// node_over line when something else broke first), the chart marker
 	// and the node table's flag.
@@ -169,16 +154,16 @@ func TestDemoConsoleInTmux(t *testing.T) {
 		return fmt.Sprintf("db-3 crossing in the event log (seen %v), on the charts (┊ or ┃, db-3 load1>100; seen %v) and in the node table (! db-3; seen %v)",
 			seenEvent, seenMarker, seenFlag)
 	}
-	waitScreen(missing, 60*time.Second, func(s string) bool {
+	term.waitUntil(60*time.Second, missing, func(s string) bool {
 		seenEvent = seenEvent || crossing.MatchString(s)
 		seenMarker = seenMarker || strings.Contains(s, "db-3 load1>100") && strings.ContainsAny(s, "┊┃")
 		seenFlag = seenFlag || strings.Contains(s, "! db-3")
 		return seenEvent && seenMarker && seenFlag
 	})
-	run("send-keys", "-t", "demo", "q")
+	term.run("send-keys", "-t", "demo", "q")
 	time.Sleep(300 * time.Millisecond)
-	run("send-keys", "-t", "demo", "y")
-	waitScreen(func() string { return "exit" }, 45*time.Second, func(s string) bool { return strings.Contains(s, "EXIT=") })
+	term.run("send-keys", "-t", "demo", "y")
+	term.waitFor(45*time.Second, "EXIT=")
 	r := readReport(t, rep)
 	// Quitting may cut the run short; the crossing seen on screen must be
 	// in the report's verdict either way.

@@ -272,23 +272,28 @@ func (s tmuxSession) capture() string { return s.run("capture-pane", "-p", "-t",
 // last screen.
 func (s tmuxSession) waitFor(d time.Duration, want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(d)
-	var screen string
-	for time.Now().Before(deadline) {
-		screen = s.capture()
-		ok := true
+	return s.waitUntil(d, func() string { return fmt.Sprintf("%q", want) }, func(screen string) bool {
 		for _, w := range want {
 			if !strings.Contains(screen, w) {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
+		return true
+	})
+}
+
+// waitUntil polls the screen until ok holds for it and returns it, or
+// fails after d saying what (asked then) it never showed, and the last
+// screen.
+func (s tmuxSession) waitUntil(d time.Duration, what func() string, ok func(screen string) bool) string {
+	s.t.Helper()
+	var screen string
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		if screen = s.capture(); ok(screen) {
 			return screen
 		}
-		time.Sleep(300 * time.Millisecond)
 	}
-	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, screen)
+	s.t.Fatalf("screen never showed %s; last screen:\n%s", what(), screen)
 	return ""
 }
 

@@ -11,17 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
-	"github.com/brink-load/brink/run"
-	"github.com/brink-load/brink/scenarios"
 )
 
 func TestBadScenarioExits2WithPosition(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(file, []byte("name: x\ngroups:\n  - name: g\n    executor: ramping-vus\n    stagez: []\n"), 0o644)
+	file := writeScenario(t, "name: x\ngroups:\n  - name: g\n    executor: ramping-vus\n    stagez: []\n")
 	var out, errb bytes.Buffer
 	code := runMain([]string{"run", "--headless", file}, &out, &errb)
 	if code != exitUsage {
@@ -163,54 +158,6 @@ func TestInsecureFlag(t *testing.T) {
 	}
 }
 
-// The progress line keeps closed-model VUs against their target and puts
-// an arrival-rate group's VUs beside its rate.
-func TestProgressLine(t *testing.T) {
-	mk := func(groups ...measure.GroupStats) string {
-		rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
-		tk := measure.Tick{Time: time.Now(), Elapsed: 65 * time.Second, Window: time.Second, Requests: 1843,
-			Latency: measure.Latency{Count: 1843, P95: 212 * time.Millisecond, P99: 480 * time.Millisecond}, Groups: groups}
-		for _, g := range groups {
-			tk.VUs += g.VUs
-			tk.TargetVUs += g.TargetVUs
-			tk.TargetRate += g.TargetRate
-		}
-		rec.AddTick(tk)
-		return run.ProgressLine(rec)
-	}
-	closed := measure.GroupStats{Name: "c", Executor: "ramping-vus", VUs: 210, TargetVUs: 300}
-	open := measure.GroupStats{Name: "o", Executor: "ramping-arrival-rate", VUs: 20, BusyVUs: 3, TargetRate: 70}
-	cases := []struct {
-		groups []measure.GroupStats
-		want   string
-	}{
-		{[]measure.GroupStats{closed}, "t=1m05s vus=210/300 rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]measure.GroupStats{open}, "t=1m05s vus=20 rate=70/s (3 busy) rps=1843 p95=212ms p99=480ms err=0.0%"},
-		{[]measure.GroupStats{closed, open}, "t=1m05s vus=210/300 rate=70/s (3 of 20 VUs busy) rps=1843 p95=212ms p99=480ms err=0.0% — 210 users + 70/s o"},
-	}
-	for _, c := range cases {
-		if got := mk(c.groups...); got != c.want {
-			t.Errorf("got  %q\nwant %q", got, c.want)
-		}
-	}
-
-	// WebSocket: sessions' failures over the last 5 s, never hidden
-	// behind the HTTP err=.
-	rec := report.NewRecorder(&scenarios.Scenario{Name: "p", Window: time.Second}, time.Now(), report.Options{})
-	for i := range 6 {
-		ws := measure.WSStats{Open: 0, Sessions: 2, Failed: 2, Outcomes: 2, Errors: map[measure.ErrorKind]int64{measure.ErrStatus4xx: 2}}
-		if i == 0 {
-			ws = measure.WSStats{Open: 3, Sessions: 3, Outcomes: 10}
-		}
-		rec.AddTick(measure.Tick{Time: time.Now(), Elapsed: time.Duration(i+1) * time.Second, Window: time.Second,
-			Groups: []measure.GroupStats{{Name: "chat", Executor: "ramping-vus", VUs: 3, TargetVUs: 3}}, VUs: 3, TargetVUs: 3, WS: ws})
-	}
-	// Five windows of refused sessions breach the default ws_failed rate<5%.
-	if got, want := run.ProgressLine(rec), "t=6s vus=3/3 rps=0 p95=0.00ms p99=0.00ms err=0.0% ws_open=0 ws_failed=100.0% state=BREAKPOINT"; got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-}
-
 // brink check validates without load, and the scenario README shows is a
 // valid one (so the README cannot drift from the format).
 func TestCheckCommandAndREADMEScenario(t *testing.T) {
@@ -223,8 +170,7 @@ func TestCheckCommandAndREADMEScenario(t *testing.T) {
 		t.Fatal("README has no yaml block")
 	}
 	block, _, _ := strings.Cut(rest, "```")
-	file := filepath.Join(t.TempDir(), "readme.yaml")
-	os.WriteFile(file, []byte(block), 0o644)
+	file := writeScenario(t, block)
 	var out, errb bytes.Buffer
 	if code := runMain([]string{"check", file, "example:smoke"}, &out, &errb); code != exitOK {
 		t.Fatalf("README scenario: exit %d: %s", code, errb.String())
@@ -234,8 +180,7 @@ func TestCheckCommandAndREADMEScenario(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out.String())
 		}
 	}
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	os.WriteFile(bad, []byte("name: a\nname: b\n"), 0o644)
+	bad := writeScenario(t, "name: a\nname: b\n")
 	out.Reset()
 	errb.Reset()
 	if code := runMain([]string{"check", bad}, &out, &errb); code != exitUsage || !strings.HasPrefix(errb.String(), bad+":2:1: name: ") {

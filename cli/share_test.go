@@ -38,7 +38,7 @@ func TestShareDetachKeepsRun(t *testing.T) {
 	requireBinary(t, "tmux")
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "authorized_keys")
-	signer, _ := ssh.NewSignerFromKey(newKeyFile(t, keys))
+	key := newKeyFile(t, keys)
 
 	target := okServer(t, 2*time.Millisecond)
 	rep := filepath.Join(dir, "r.json")
@@ -50,43 +50,15 @@ func TestShareDetachKeepsRun(t *testing.T) {
 		"--share", addr, "--authorized-keys", keys)
 	s.waitFor(15*time.Second, "Latency", "Throughput")
 
-	client, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
-		User: "alice", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("ssh: %v", err)
-	}
-	defer client.Close()
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	sess.Stdout = &out
-	if err := sess.RequestPty("xterm-256color", 40, 120, ssh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	waitOut := func(d time.Duration, want string) {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for !strings.Contains(out.String(), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("viewer never saw %q; got %d bytes", want, out.Len())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	waitOut(10*time.Second, "Throughput")
+	viewer := attach(t, addr, "alice", key)
+	defer viewer.close()
+	viewer.waitFor(t, 10*time.Second, "Throughput")
 
 	// Hang up the local terminal.
 	s.hangUp()
-	before := out.Len()
+	before := viewer.out.Len()
 	time.Sleep(3 * time.Second)
-	if out.Len() <= before {
+	if viewer.out.Len() <= before {
 		t.Fatalf("viewer output stopped after the local console hung up (%d bytes)", before)
 	}
 
@@ -354,29 +326,22 @@ func TestShareViewerQuitPromptInTmux(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-done })
 
-	run := privateTmux(t)
 	sshCmd := strings.Join([]string{sshBin, "-F", "/dev/null", "-p", strconv.Itoa(port), "-i", id,
 		"-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=10", "-t", "dana@127.0.0.1"}, " ")
 	// Retried until brink listens; the marker shows when ssh has ended.
-	run("new-session", "-d", "-x", "120", "-y", "40", "-s", "v",
+	v := newTmuxSession(t, "v", 120, 40,
 		"for i in 1 2 3 4 5 6 7 8 9 10; do "+sshCmd+" && break; sleep 0.5; done; echo VIEWER-GONE; sleep 60")
-	screen := func(d time.Duration, want string) string {
-		t.Helper()
-		var s string
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if s = run("capture-pane", "-p", "-t", "v"); strings.Contains(s, want) {
-				return s
-			}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("brink stderr: %s", stderr.String())
 		}
-		t.Fatalf("screen never showed %q; brink stderr: %s\nlast screen:\n%s", want, stderr.String(), s)
-		return ""
-	}
-	screen(15*time.Second, "Throughput")
-	run("send-keys", "-t", "v", "q")
-	screen(5*time.Second, "Leave? You disconnect; the load goes on (owner or controllers stop it).")
-	run("send-keys", "-t", "v", "y")
-	screen(5*time.Second, "VIEWER-GONE")
+	})
+	v.waitFor(15*time.Second, "Throughput")
+	v.run("send-keys", "-t", "v", "q")
+	v.waitFor(5*time.Second, "Leave? You disconnect; the load goes on (owner or controllers stop it).")
+	v.run("send-keys", "-t", "v", "y")
+	v.waitFor(5*time.Second, "VIEWER-GONE")
 
 	select {
 	case err := <-done:

@@ -13,7 +13,6 @@ import (
 
 	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
-	"github.com/brink-load/brink/run"
 )
 
 // Stopping brink from outside (signals, kill -9, quitting the console) and
@@ -66,14 +65,6 @@ func TestKill9LeavesSnapshot(t *testing.T) {
 	}
 	if len(r.Timeline) < 5 {
 		t.Fatalf("snapshot has %d windows, want ≥ 5", len(r.Timeline))
-	}
-}
-
-func TestSignalName(t *testing.T) {
-	for s, want := range map[os.Signal]string{os.Interrupt: "Ctrl-C", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"} {
-		if got := run.SignalName(s); got != want {
-			t.Errorf("run.SignalName(%v) = %q, want %q", s, got, want)
-		}
 	}
 }
 

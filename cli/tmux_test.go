@@ -39,26 +39,19 @@ nodes:
 	s := newTmuxSession(t, "brinktest", 120, 40,
 		"env", "TERM=xterm-256color", brinkBin, "run", scen, "--report", rep)
 
-	screen := s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "load1 150 > 100")
+	s.waitFor(25*time.Second, "Latency", "Throughput", "db-3", "load1 150 > 100")
 	// The event can come before the chart's next point: the marker shows
 	// once a window has ended past the crossing. Its line is ┊, or ┃ where
 	// the breakpoint is drawn over it, labelled by the node or as the
 	// breakpoint.
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	s.waitUntil(10*time.Second, func() string { return "a crossing marker (┊ or ┃, labelled) on the charts" }, func(screen string) bool {
 		// Chart labels, not the event log's words ("db-3 load1 150 > 100",
 		// "✖ breakpoint: …").
-		if strings.ContainsAny(screen, "┊┃") && (strings.Contains(screen, "db-3 load1>100") || strings.Contains(screen, "┃✖ breakpoint")) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no crossing marker (┊ or ┃, labelled) on the charts:\n%s", screen)
-		}
-		time.Sleep(300 * time.Millisecond)
-		screen = s.capture()
-	}
+		return strings.ContainsAny(screen, "┊┃") && (strings.Contains(screen, "db-3 load1>100") || strings.Contains(screen, "┃✖ breakpoint"))
+	})
 
 	s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24")
-	screen = s.waitFor(5*time.Second, "db-3")
+	screen := s.waitFor(5*time.Second, "db-3")
 	if strings.Contains(screen, "too small") {
 		t.Fatalf("80×24 must be usable:\n%s", screen)
 	}

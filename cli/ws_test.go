@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,9 +28,7 @@ func TestWebSocketFailuresFailTheRun(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			file := filepath.Join(dir, "ws.yaml")
-			sc := fmt.Sprintf(`name: ws-fault
+			file := writeScenario(t, fmt.Sprintf(`name: ws-fault
 groups:
   - name: chat
     executor: ramping-vus
@@ -41,11 +38,8 @@ groups:
     websocket: {url: "%s", send: "hi {{iter}}", every: 100ms, expect_reply: true}
 thresholds:
   ws_failed: ["rate<5%%"]
-`, c.url(t))
-			if err := os.WriteFile(file, []byte(sc), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			rep := filepath.Join(dir, "r.json")
+`, c.url(t)))
+			rep := filepath.Join(t.TempDir(), "r.json")
 			var out, errb bytes.Buffer
 			code := runMain([]string{"run", "--headless", "--progress", "700ms", "--report", rep, file}, &out, &errb)
 			if code != exitThreshold {
