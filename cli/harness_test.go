@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -70,7 +71,7 @@ func headlessReport(t *testing.T, want int, args ...string) (*report.Report, *by
 	t.Helper()
 	rep := filepath.Join(t.TempDir(), "r.json")
 	var out, errb bytes.Buffer
-	code := runMain(append(args, "--headless", "--report", rep), &out, &errb)
+	code := runMain(append(slices.Clip(args), "--headless", "--report", rep), &out, &errb)
 	if code != want {
 		t.Fatalf("exit %d, want %d; stderr: %s\n%s", code, want, errb.String(), out.String())
 	}
