@@ -84,6 +84,10 @@ func generatorBound(t *testing.T, code int, r *report.Report) bool {
 	return false
 }
 
+// unwrapped joins the summary's wrapped lines (a long answer line breaks
+// between words) so a phrase can be looked for whole.
+func unwrapped(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // answered judges a search that must find an answer: exit 0 and a
 // bracket as checkBracket wants it. It returns nil (the caller returns)
 // when brink itself was the bottleneck and the search said so
@@ -273,8 +277,7 @@ nodes:
 	if s.Plateaus[0].SettleS <= 0 || s.SettleS <= 0 || math.Abs(s.SettleS-waited) > 1e-6 {
 		t.Errorf("first plateau settled for %gs, search %gs of %gs: the search did not wait for load1", s.Plateaus[0].SettleS, s.SettleS, waited)
 	}
-	// The summary wraps the answer line where its width falls.
-	if !strings.Contains(strings.Join(strings.Fields(said), " "), "limited by db-3 load1 (") {
+	if !strings.Contains(unwrapped(said), "limited by db-3 load1 (") {
 		t.Errorf("output does not name db-3 load1:\n%s", said)
 	}
 }
@@ -338,7 +341,7 @@ func TestDemoFindNamesDB3(t *testing.T) {
 	if l := r.Search.Limit; l == nil || l.Signal.Node != "db-3" || l.Signal.Metric != "load1" {
 		t.Fatalf("limit %+v, want db-3 load1", l)
 	}
-	if !strings.Contains(out.String(), "limited by db-3 load1 (") {
+	if !strings.Contains(unwrapped(out.String()), "limited by db-3 load1 (") {
 		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
 	}
 }
