@@ -64,6 +64,10 @@ func cmdDemo(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 			fmt.Fprintf(stderr, "brink demo: --read-share %v: want a fraction above 0, at most 1\n", readShare)
 			return exitUsage
 		}
+		if bad := runOnlyFlags(fs, listen); bad != "" {
+			fmt.Fprintf(stderr, "brink demo: %s: for a run, which --listen does not start (it only serves the target and its node endpoints)\n", bad)
+			return exitUsage
+		}
 		opts := demo.Options{Speed: speed, ReadShare: readShare}
 		if find {
 			so, err := ff.options()
@@ -106,6 +110,23 @@ func cmdDemo(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 			srv.BaseURL(), srv.BaseURL(), speed)
 		return execute(sc, o, stdout, stderr)
 	}
+}
+
+// runOnlyFlags names the flags set beside --listen that only a run reads
+// (--metrics, --report, --find, …): taken silently, they would do nothing.
+func runOnlyFlags(fs *flag.FlagSet, listen string) string {
+	if listen == "" {
+		return ""
+	}
+	var names []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "listen", "scenario-out", "prometheus-config", "duration", "read-share", "speed":
+		default:
+			names = append(names, "--"+fl.Name)
+		}
+	})
+	return strings.Join(names, ", ")
 }
 
 // demoFiles are what --listen can write for other tools: a scenario for

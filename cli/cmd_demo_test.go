@@ -37,6 +37,8 @@ func TestDemoFlags(t *testing.T) {
 		{[]string{"--bogus"}, exitUsage, "flag provided but not defined"},
 		{[]string{"--help"}, exitOK, "db-3 takes 80 % of reads"},
 		{[]string{"--listen", "256.0.0.1:0"}, exitFailure, "brink demo: demo: listen"},
+		{[]string{"--listen", "256.0.0.1:0", "--metrics", "9464", "--find", "--duration", "1m"}, exitUsage,
+			"brink demo: --find, --metrics: for a run, which --listen does not start"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
