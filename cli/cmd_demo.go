@@ -35,10 +35,9 @@ func cmdDemo(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var speed, readShare float64
 	var find bool
 	var ff findFlags
-	addRunFlags(fs, &o) // --headless, --report, --abort-on-breakpoint, --share… as for run
+	addRunFlags(fs, &o) // --headless, --report, --share, --prom… as for run
 	fs.BoolVar(&find, "find", false, "search for the most the chat service takes (brink find) instead of ramping through it; the find flags apply")
 	addFindFlags(fs, &ff, demoFindHold, demoFindSettle)
-	addNodeFlags(fs, &o.Nodes)
 	fs.DurationVar(&dur, "duration", demo.DefaultDuration, "length of the run; every stage stretches or shrinks with it")
 	fs.StringVar(&listen, "listen", "", "only serve the demo target and its node_exporter endpoints on ADDR (e.g. 127.0.0.1:8080) until Ctrl-C")
 	fs.StringVar(&files.scenario, "scenario-out", "", "with --listen: write the demo scenario for that address to FILE, for 'brink run FILE'")

@@ -26,7 +26,6 @@ func cmdFind(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	addFindFlags(fs, &f, search.DefaultHold, search.DefaultSettle)
 	addProbeFlags(fs, &p)
 	addRunFlags(fs, &o)
-	addNodeFlags(fs, &o.Nodes)
 	return func() int {
 		p.noteSet(fs)
 		// The search sets the load and how long each step lasts: a flag that

@@ -42,7 +42,6 @@ func cmdProbe(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var o runOpts
 	addProbeFlags(fs, &p)
 	addRunFlags(fs, &o)
-	addNodeFlags(fs, &o.Nodes)
 	return func() int {
 		p.noteSet(fs)
 		if fs.NArg() != 1 {

@@ -11,15 +11,17 @@ import (
 	"github.com/brink-load/brink/scenarios"
 )
 
-// runOpts are the options every load-running command (run, probe, demo)
+// runOpts are the options every load-running command (run, probe, find, demo)
 // shares: the run's own, and the node-source flags.
 type runOpts struct {
 	run.Options
 	Nodes nodeFlags // --prom, --scrape, --prom-user… (addNodeFlags)
 }
 
-// addRunFlags registers the flags shared by run, probe and demo.
+// addRunFlags registers the flags shared by run, probe, find and demo: the
+// run's own and the node-source flags.
 func addRunFlags(fs *flag.FlagSet, o *runOpts) {
+	addNodeFlags(fs, &o.Nodes)
 	fs.BoolVar(&o.Headless, "headless", false, "no console: a progress line to stderr every 5s, the summary to stdout")
 	fs.StringVar(&o.ReportPath, "report", "", "write the JSON report here (default brink-report-YYYYMMDD-HHMMSS.json)")
 	fs.BoolVar(&o.AbortOnBreakpoint, "abort-on-breakpoint", false, "ramp down gracefully once the breakpoint is found (exit 99)")
@@ -41,7 +43,6 @@ func addRunFlags(fs *flag.FlagSet, o *runOpts) {
 func cmdRun(fs *flag.FlagSet, stdout, stderr io.Writer) func() int {
 	var o runOpts
 	addRunFlags(fs, &o)
-	addNodeFlags(fs, &o.Nodes)
 	return func() int {
 		if fs.NArg() != 1 {
 			fmt.Fprintln(stderr, "brink run: want exactly one scenario FILE (try 'brink run --help')")
