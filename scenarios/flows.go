@@ -46,10 +46,7 @@ func (v *validator) flows(g *Group, f string) {
 		}
 	}
 	columns := len(slots)
-	for _, rs := range []struct {
-		key  string
-		reqs []Request
-	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+	for _, rs := range g.requestLists() {
 		for j := range rs.reqs {
 			for k := range rs.reqs[j].Extract {
 				x := &rs.reqs[j].Extract[k]
@@ -66,10 +63,7 @@ func (v *validator) flows(g *Group, f string) {
 		}
 	}
 	g.Vars = slots
-	for _, rs := range []struct {
-		key  string
-		reqs []Request
-	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+	for _, rs := range g.requestLists() {
 		for j := range rs.reqs {
 			r := &rs.reqs[j]
 			rf := index(f+"."+rs.key, j)
@@ -152,12 +146,22 @@ func (v *validator) usedBeforeExtract(g *Group, f string, columns, slots []strin
 	}
 }
 
+// requestList is one of a group's lists of requests and its key in the
+// file.
+type requestList struct {
+	key  string
+	reqs []Request
+}
+
+// requestLists are a group's requests in the order a VU runs them: setup
+// once, then the iteration's requests.
+func (g *Group) requestLists() []requestList {
+	return []requestList{{"setup", g.Setup}, {"requests", g.Requests}}
+}
+
 // extractor names the first request of g that extracts name, and its field.
 func extractor(g *Group, f, name string) (by, field string) {
-	for _, rs := range []struct {
-		key  string
-		reqs []Request
-	}{{"setup", g.Setup}, {"requests", g.Requests}} {
+	for _, rs := range g.requestLists() {
 		for j := range rs.reqs {
 			for _, x := range rs.reqs[j].Extract {
 				if x.Name == name {
@@ -217,13 +221,14 @@ func usesVars(g *Group) bool {
 		return true
 	}
 	var ts []*Template
-	for _, rs := range [][]Request{g.Setup, g.Requests} {
-		for i := range rs {
-			if len(rs[i].Extract) > 0 {
+	for _, rs := range g.requestLists() {
+		for i := range rs.reqs {
+			r := &rs.reqs[i]
+			if len(r.Extract) > 0 {
 				return true
 			}
-			ts = append(ts, rs[i].URL, rs[i].Body)
-			for _, h := range rs[i].Headers {
+			ts = append(ts, r.URL, r.Body)
+			for _, h := range r.Headers {
 				ts = append(ts, h.Value)
 			}
 		}
