@@ -33,9 +33,8 @@ func TestCheckRejectsWhatRunRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, args := range [][]string{{"check", file}, {"run", "--headless", "--report", filepath.Join(dir, "r.json"), file}} {
-				var out, errb bytes.Buffer
-				code := runMain(args, &out, &errb)
-				msg := strings.TrimSpace(errb.String())
+				code, _, errb := runBrink(args...)
+				msg := strings.TrimSpace(errb)
 				if code != exitUsage || !strings.Contains(msg, c.says) || strings.Contains(msg, "\n") {
 					t.Errorf("brink %s: exit %d, stderr %q; want exit 2 and one line with %q", args[0], code, msg, c.says)
 				}

@@ -118,17 +118,16 @@ func TestDemoListen(t *testing.T) {
 func TestDemoHeadless(t *testing.T) {
 	promtest.Long(t, "a 30 s run of the whole demo")
 	path := filepath.Join(t.TempDir(), "demo.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"demo", "--headless", "--duration", "30s", "--speed", "60", "--report", path, "--progress", "10s"}, &out, &errb)
+	code, out, errb := runBrink("demo", "--headless", "--duration", "30s", "--speed", "60", "--report", path, "--progress", "10s")
 	if code != exitThreshold {
-		t.Fatalf("exit %d, want %d (thresholds fail past the breakpoint)\nstderr: %s", code, exitThreshold, errb.String())
+		t.Fatalf("exit %d, want %d (thresholds fail past the breakpoint)\nstderr: %s", code, exitThreshold, errb)
 	}
 	rep := readReport(t, path)
 	demotest.CheckStory(t, rep)
 	// The summary says what the verdict says; past its first few signals
 	// the verdict's text (and so the summary) says "N more".
-	if strings.Contains(rep.Verdict.Text, "db-3 load1") && !strings.Contains(out.String(), "db-3 load1") {
-		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
+	if strings.Contains(rep.Verdict.Text, "db-3 load1") && !strings.Contains(out, "db-3 load1") {
+		t.Errorf("summary does not name db-3 load1:\n%s", out)
 	}
 }
 

@@ -87,18 +87,12 @@ func probeAndLook(t *testing.T, targetURL, promURL string, secrets []string) {
 	}
 
 	// brink nodes: the same failure, one line on stderr.
-	code, stdout, stderr := runNodesArgs("--prom", promURL)
+	code, stdout, stderr := runBrink("nodes", "--prom", promURL)
 	for _, sec := range append(secrets, "\x1b") {
 		if strings.Contains(stdout+stderr, sec) {
 			t.Errorf("brink nodes (exit %d) shows %q: %s%s", code, sec, stdout, stderr)
 		}
 	}
-}
-
-func runNodesArgs(args ...string) (code int, stdout, stderr string) {
-	var o, e strings.Builder
-	code = runMain(append([]string{"nodes"}, args...), &o, &e)
-	return code, o.String(), e.String()
 }
 
 func TestNodesUsageErrors(t *testing.T) {
@@ -140,7 +134,7 @@ func TestNodesUsageErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runNodesArgs(tc.args...)
+			code, out, errOut := runBrink(append([]string{"nodes"}, tc.args...)...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d", code, tc.code)
 			}
@@ -169,7 +163,7 @@ func TestNodesRealServers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runNodesArgs(tc.args...)
+			code, out, errOut := runBrink(append([]string{"nodes"}, tc.args...)...)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -185,7 +179,7 @@ func TestNodesRealServers(t *testing.T) {
 		})
 	}
 	t.Run("matches nothing on a real server", func(t *testing.T) {
-		code, _, errOut := runNodesArgs("--prom", promURL, "--match", `{job="nope"}`)
+		code, _, errOut := runBrink("nodes", "--prom", promURL, "--match", `{job="nope"}`)
 		if code != exitFailure || !strings.Contains(errOut, "matches no targets") {
 			t.Errorf("exit %d, %q", code, errOut)
 		}
@@ -203,7 +197,7 @@ func TestNodesInterrupted(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 	})
-	code, out, errOut := runNodesArgs("--scrape", srv.URL+"/metrics", "--timeout", "20s")
+	code, out, errOut := runBrink("nodes", "--scrape", srv.URL+"/metrics", "--timeout", "20s")
 	if code != exitExternalAbort || out != "" || !strings.Contains(errOut, "interrupted") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 105", code, out, errOut)
 	}

@@ -43,26 +43,25 @@ func TestPlanCommand(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := runMain(append([]string{"plan"}, tc.args...), &out, &errb)
+			code, out, errb := runBrink(append([]string{"plan"}, tc.args...)...)
 			if code != tc.code {
-				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errb.String())
+				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errb)
 			}
 			for _, s := range tc.stdout {
-				if !strings.Contains(out.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
 				}
 			}
-			if tc.stderrHas != "" && !strings.Contains(errb.String(), tc.stderrHas) {
-				t.Errorf("stderr %q lacks %q", errb.String(), tc.stderrHas)
+			if tc.stderrHas != "" && !strings.Contains(errb, tc.stderrHas) {
+				t.Errorf("stderr %q lacks %q", errb, tc.stderrHas)
 			}
-			if tc.code == exitUsage && tc.name != "unknown flag" && strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
-				t.Errorf("error is not one line: %q", errb.String())
+			if tc.code == exitUsage && tc.name != "unknown flag" && strings.Count(strings.TrimSpace(errb), "\n") > 0 {
+				t.Errorf("error is not one line: %q", errb)
 			}
 			if tc.parsesYAML {
 				// stdout alone (steps as comments, then the scenario) is a
 				// valid scenario: `brink plan … > plan.yaml` works.
-				if _, err := scenarios.Parse("stdout", out.Bytes()); err != nil {
+				if _, err := scenarios.Parse("stdout", []byte(out)); err != nil {
 					t.Errorf("stdout does not load as a scenario: %v", err)
 				}
 			}

@@ -44,27 +44,26 @@ func TestReportCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := runMain(append([]string{"report"}, c.args...), &out, &errb)
+			code, out, errb := runBrink(append([]string{"report"}, c.args...)...)
 			if code != c.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errb.String())
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errb)
 			}
 			if c.golden != "" {
 				want, err := os.ReadFile(c.golden)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(out.Bytes(), want) {
-					t.Errorf("stdout differs from %s:\n%s", c.golden, out.String())
+				if out != string(want) {
+					t.Errorf("stdout differs from %s:\n%s", c.golden, out)
 				}
 			}
 			if c.errSays != "" {
-				if !strings.Contains(errb.String(), c.errSays) {
-					t.Errorf("stderr %q lacks %q", errb.String(), c.errSays)
+				if !strings.Contains(errb, c.errSays) {
+					t.Errorf("stderr %q lacks %q", errb, c.errSays)
 				}
 				if c.code != exitOK && c.name != "no file" && c.name != "three files" &&
-					strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
-					t.Errorf("error is not one line: %q", errb.String())
+					strings.Count(strings.TrimSpace(errb), "\n") > 0 {
+					t.Errorf("error is not one line: %q", errb)
 				}
 			}
 		})

@@ -64,6 +64,14 @@ func okServer(t *testing.T, delay time.Duration) *httptest.Server {
 	})
 }
 
+// runBrink runs brink in-process with args (the command and its
+// arguments) and returns its exit code, stdout and stderr.
+func runBrink(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = runMain(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
 // headlessReport runs brink (args: the command and its arguments)
 // headless with a report, wants exit code want, and returns the report and
 // stdout.

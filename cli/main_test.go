@@ -17,12 +17,11 @@ import (
 
 func TestBadScenarioExits2WithPosition(t *testing.T) {
 	file := writeScenario(t, "name: x\ngroups:\n  - name: g\n    executor: ramping-vus\n    stagez: []\n")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"run", "--headless", file}, &out, &errb)
+	code, _, errb := runBrink("run", "--headless", file)
 	if code != exitUsage {
-		t.Fatalf("exit %d, want %d; stderr: %s", code, exitUsage, errb.String())
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitUsage, errb)
 	}
-	line := strings.TrimSpace(errb.String())
+	line := strings.TrimSpace(errb)
 	if !strings.HasPrefix(line, file+":5:5:") || strings.Count(line, "\n") != 0 {
 		t.Fatalf("want one line starting %s:5:5:, got %q", file, line)
 	}

@@ -133,13 +133,12 @@ nodes:
   thresholds: [{metric: load1, above: 100}]
 `, target.URL, ws, rising.URL+"/nodes/db-3/metrics"))
 	rep := filepath.Join(t.TempDir(), "r.json")
-	var out, errb bytes.Buffer
-	code := runMain([]string{"run", scen, "--headless", "--metrics", metricsAddr, "--report", rep}, &out, &errb)
+	code, _, errb := runBrink("run", scen, "--headless", "--metrics", metricsAddr, "--report", rep)
 	if code != exitThreshold && code != exitInconclusive {
-		t.Fatalf("exit %d, want 99 (db-3 crossed); stderr: %s", code, errb.String())
+		t.Fatalf("exit %d, want 99 (db-3 crossed); stderr: %s", code, errb)
 	}
-	if !strings.Contains(errb.String(), "serving Prometheus metrics on http://"+metricsAddr+"/metrics") {
-		t.Errorf("stderr does not say where /metrics is: %s", errb.String())
+	if !strings.Contains(errb, "serving Prometheus metrics on http://"+metricsAddr+"/metrics") {
+		t.Errorf("stderr does not say where /metrics is: %s", errb)
 	}
 	r := readReport(t, rep)
 	// Prometheus may take its last scrape after brink left: wait for the

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -40,21 +39,20 @@ thresholds:
   ws_failed: ["rate<5%%"]
 `, c.url(t)))
 			rep := filepath.Join(t.TempDir(), "r.json")
-			var out, errb bytes.Buffer
-			code := runMain([]string{"run", "--headless", "--progress", "700ms", "--report", rep, file}, &out, &errb)
+			code, out, errb := runBrink("run", "--headless", "--progress", "700ms", "--report", rep, file)
 			if code != exitThreshold {
-				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, exitThreshold, out.String(), errb.String())
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, exitThreshold, out, errb)
 			}
-			if regexp.MustCompile(`[✓✗] -\d`).MatchString(out.String()) {
-				t.Errorf("a negative count in the summary:\n%s", out.String())
+			if regexp.MustCompile(`[✓✗] -\d`).MatchString(out) {
+				t.Errorf("a negative count in the summary:\n%s", out)
 			}
 			for _, want := range []string{"ws_failed", c.kind, "ws_sessions", "✗ ws_failed 'rate<5%'"} {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("summary lacks %q:\n%s", want, out.String())
+				if !strings.Contains(out, want) {
+					t.Errorf("summary lacks %q:\n%s", want, out)
 				}
 			}
-			if !regexp.MustCompile(`ws_failed=[1-9]\d*\.\d%`).MatchString(errb.String()) {
-				t.Errorf("no failing ws_failed= in the progress lines:\n%s", errb.String())
+			if !regexp.MustCompile(`ws_failed=[1-9]\d*\.\d%`).MatchString(errb) {
+				t.Errorf("no failing ws_failed= in the progress lines:\n%s", errb)
 			}
 			r := readReport(t, rep)
 			ws := r.Summary.WS
