@@ -575,7 +575,7 @@ func TestParseErrors(t *testing.T) {
 		groups:
 			- stages: [{duration: 1m, target: 5}]
 				requests: [{url: "/x/{{rnd 1 2}}"}]
-		`, `s.yaml:4:22: groups[0].requests[0].url: unknown placeholder {{rnd 1 2}} (want vu, iter, rand A B, uuid, env "NAME" or .name)`},
+		`, `s.yaml:4:26: groups[0].requests[0].url: unknown placeholder {{rnd 1 2}} (want vu, iter, rand A B, uuid, env "NAME" or .name)`},
 		{"unset env", `
 		base_url: http://h
 		groups:
@@ -584,7 +584,7 @@ func TestParseErrors(t *testing.T) {
 					- url: /x
 						headers:
 							Authorization: Bearer {{env "BRINK_TEST_UNSET"}}
-		`, `s.yaml:7:26: groups[0].requests[0].headers.Authorization: {{env "BRINK_TEST_UNSET"}}: environment variable BRINK_TEST_UNSET is not set`},
+		`, `s.yaml:7:33: groups[0].requests[0].headers.Authorization: {{env "BRINK_TEST_UNSET"}}: environment variable BRINK_TEST_UNSET is not set`},
 		{"bad header name", `
 		base_url: http://h
 		groups:
@@ -640,7 +640,7 @@ func TestParseErrors(t *testing.T) {
 					send: hi
 					expect_reply: true
 					reply_contains: '{{itr}}'
-		`, "s.yaml:7:23: groups[0].websocket.reply_contains: unknown placeholder {{itr}} (want vu, iter, rand A B, uuid, env \"NAME\" or .name)"},
+		`, "s.yaml:7:24: groups[0].websocket.reply_contains: unknown placeholder {{itr}} (want vu, iter, rand A B, uuid, env \"NAME\" or .name)"},
 		{"websocket reply_contains misspelt", `
 		base_url: http://h
 		groups:

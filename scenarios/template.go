@@ -75,12 +75,12 @@ func CompileTemplate(src string) (*Template, error) {
 		}
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			return nil, fmt.Errorf("unclosed {{ in %q", src)
+			return nil, &VarError{Offset: done + i, msg: fmt.Sprintf("unclosed {{ in %q", src)}
 		}
 		expr := strings.TrimSpace(rest[i+2 : i+j])
 		p, err := compilePart(expr)
 		if err != nil {
-			return nil, err
+			return nil, &VarError{Offset: done + i, msg: err.Error()}
 		}
 		p.off = done + i
 		rest = rest[i+j+2:]
@@ -222,9 +222,11 @@ func (t *Template) Bind(slots []string) error {
 	return nil
 }
 
-// VarError is a {{.name}} that names no variable. Offset is the byte of the
+// VarError is a placeholder that does not work: a {{.name}} that names no
+// variable, or one that does not compile (an unknown function, {{env}} of
+// an unset variable, an unclosed {{). Offset is the byte of the
 // template's source where its placeholder starts, so a load error points
-// at the variable rather than at the start of the text.
+// at it rather than at the start of the text.
 type VarError struct {
 	Offset int
 	msg    string

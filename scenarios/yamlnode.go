@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -371,11 +372,17 @@ func (d *decoder) template(n ast.Node, field string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.markText(n, field, s)
 	t, err := CompileTemplate(s)
 	if err != nil {
-		return nil, d.errNode(n, field, "%s", err)
+		e := d.errNode(n, field, "%s", err)
+		// At the placeholder, counted from the text's end as locate does.
+		var ve *VarError
+		if p, ok := d.text[field]; ok && errors.As(err, &ve) {
+			e.Line, e.Col = p.line, p.col-utf8.RuneCountInString(s[ve.Offset:])
+		}
+		return nil, e
 	}
-	d.markText(n, field, s)
 	return t, nil
 }
 
