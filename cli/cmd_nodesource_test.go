@@ -96,7 +96,7 @@ func probeAndLook(t *testing.T, targetURL, promURL string, secrets []string) {
 }
 
 func TestNodesUsageErrors(t *testing.T) {
-	deadURL := "http://" + promtest.FreeAddr(t)
+	deadURL := refusedURL(t)
 	// A Prometheus that knows no series at all.
 	empty := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)

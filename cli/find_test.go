@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
 
@@ -307,8 +306,7 @@ func TestFindRequire(t *testing.T) {
 // A dead target: nothing holds, not even the least load; that is a failed
 // system (99), never a pass, with or without --require.
 func TestFindDeadTargetFails(t *testing.T) {
-	addr := promtest.FreeAddr(t) // refused from here on
-	code, r, said := runFind(t, "http://"+addr+"/", "--vus", "2", "--hold", "2s", "--settle", "1s", "--max-duration", "1m")
+	code, r, said := runFind(t, refusedURL(t)+"/", "--vus", "2", "--hold", "2s", "--settle", "1s", "--max-duration", "1m")
 	if code != exitThreshold || r.Search.Met || float64(r.Search.Answer) != 0 {
 		t.Fatalf("exit %d, met %v, answer %v; want 99, not met, 0\n%s", code, r.Search.Met, r.Search.Answer, said)
 	}

@@ -53,6 +53,10 @@ func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return s
 }
 
+// refusedURL is an http://127.0.0.1:port on which nothing listens:
+// connections to it are refused.
+func refusedURL(t *testing.T) string { return "http://" + promtest.FreeAddr(t) }
+
 // okServer answers "ok" to everything after delay.
 func okServer(t *testing.T, delay time.Duration) *httptest.Server {
 	t.Helper()

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/brink-load/brink/promquery/promtest"
 	"github.com/brink-load/brink/report"
 )
 
@@ -157,36 +155,6 @@ func TestInsecureFlag(t *testing.T) {
 	}
 }
 
-// brink check validates without load, and the scenario README shows is a
-// valid one (so the README cannot drift from the format).
-func TestCheckCommandAndREADMEScenario(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
-	if !ok {
-		t.Fatal("README has no yaml block")
-	}
-	block, _, _ := strings.Cut(rest, "```")
-	file := writeScenario(t, block)
-	var out, errb bytes.Buffer
-	if code := runMain([]string{"check", file, "example:smoke"}, &out, &errb); code != exitOK {
-		t.Fatalf("README scenario: exit %d: %s", code, errb.String())
-	}
-	for _, want := range []string{`"chat-breakpoint", 6m0s, 3 group(s)`, "peak 800 VUs", "peak 300 iterations/s", "p(95)<500", `"smoke"`} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("check output lacks %q:\n%s", want, out.String())
-		}
-	}
-	bad := writeScenario(t, "name: a\nname: b\n")
-	out.Reset()
-	errb.Reset()
-	if code := runMain([]string{"check", bad}, &out, &errb); code != exitUsage || !strings.HasPrefix(errb.String(), bad+":2:1: name: ") {
-		t.Fatalf("bad file: exit %d, %q", code, errb.String())
-	}
-}
-
 // --max-body: a response over it is a body_too_large error in the report,
 // and the run goes on.
 func TestProbeMaxBody(t *testing.T) {
@@ -227,7 +195,7 @@ func TestDroppedArrivalsExit99(t *testing.T) {
 // brink applies http_req_failed rate<5% (marked default). A probe at a
 // closed port once said "reached 2 VUs with 100 % errors", exit 0.
 func TestProbeAtClosedPortFails(t *testing.T) {
-	closed := "http://" + promtest.FreeAddr(t) + "/"
+	closed := refusedURL(t) + "/"
 	r, out := headlessReport(t, exitThreshold, "probe", closed, "--vus", "2", "--duration", "2s")
 	if len(r.Thresholds) != 1 || !r.Thresholds[0].Default || r.Thresholds[0].OK || r.Thresholds[0].Metric != "http_req_failed" {
 		t.Fatalf("thresholds %+v, want the default http_req_failed, failed", r.Thresholds)

@@ -8,14 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/brink-load/brink/measure"
 	"github.com/brink-load/brink/report"
 	"github.com/brink-load/brink/run"
-	"github.com/brink-load/brink/testout"
 )
 
 // --report naming an existing directory is refused before any load, like an
@@ -159,34 +157,5 @@ func TestReportDirLostMidRunFallsBack(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "written to "+alt) {
 		t.Fatalf("stderr does not say where the report went: %s", errb.String())
-	}
-}
-
-// A panic in an engine goroutine mid-run still leaves a complete report
-// with the timeline so far, and exits 1.
-func TestPanicMidRunWritesReport(t *testing.T) {
-	srv := okServer(t, time.Millisecond)
-	rep := filepath.Join(t.TempDir(), "r.json")
-	var ticks atomic.Int32
-	run.TickHook = func(measure.Tick) {
-		if ticks.Add(1) == 3 {
-			panic("injected in the tick path")
-		}
-	}
-	exited := make(chan int, 1)
-	run.ExitProcess = func(code int) { exited <- code; select {} }
-	defer func() { run.TickHook = func(measure.Tick) {}; run.ExitProcess = os.Exit }()
-
-	var out, errb syncBuffer
-	go runMain([]string{"probe", srv.URL, "--vus", "1", "--duration", "4s", "--think", "10ms", "--headless", "--report", rep}, &out, &errb)
-	if code := testout.Recv(t, exited, 15*time.Second, "no exit after the panic"); code != exitFailure {
-		t.Fatalf("exit %d, want 1", code)
-	}
-	r := readReport(t, rep)
-	if !r.Complete || len(r.Timeline) < 2 {
-		t.Fatalf("report complete=%v with %d windows", r.Complete, len(r.Timeline))
-	}
-	if !strings.Contains(errb.String(), "injected in the tick path") {
-		t.Fatalf("stderr does not name the panic: %s", errb.String())
 	}
 }
