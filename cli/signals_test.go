@@ -219,3 +219,20 @@ func TestPanicMidRunWritesReport(t *testing.T) {
 		t.Fatalf("stderr does not name the panic: %s", errb.String())
 	}
 }
+
+// TestMetricsLingerCutByCtrlC: Ctrl-C while brink waits for the final
+// scrape leaves at once, with the run's exit code, and says Prometheus
+// lacks the last window.
+func TestMetricsLingerCutByCtrlC(t *testing.T) {
+	srv := okServer(t, 0)
+	p := startBrink(t, "probe", srv.URL, "--vus", "1", "--duration", "1s", "--headless",
+		"--report", filepath.Join(t.TempDir(), "r.json"), "--metrics", promtest.FreeAddr(t), "--metrics-linger", "10m")
+	waitFor(t, "stderr", p.stderr.String, "--metrics: serving the final state", 60*time.Second)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("exit %d, want the run's 0:\n%s", code, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "brink: Ctrl-C: --metrics stopped before a scrape read the final state: Prometheus lacks the last window") {
+		t.Errorf("the cut is not said:\n%s", p.stderr.String())
+	}
+}
