@@ -23,10 +23,9 @@ type decoder struct {
 	// pos holds where each field path was written, so errors found later
 	// (Validate, on the built model) still point into the file.
 	pos map[string]position
-	// text holds where the text of a one-line template ends (one past its
-	// last rune, before a closing quote), so an error inside it can point
-	// at the column it names.
-	text map[string]position
+	// text holds where each rune of a one-line template's text is written,
+	// so an error inside it can point at the column it names.
+	text map[string]textAt
 	// aliases counts alias expansions: nested <<: merges of aliases grow
 	// exponentially (and an anchor may merge itself), so stop early.
 	aliases int
@@ -378,37 +377,92 @@ func (d *decoder) template(n ast.Node, field string) (*Template, error) {
 		e := d.errNode(n, field, "%s", err)
 		// At the placeholder, counted from the text's end as locate does.
 		var ve *VarError
-		if p, ok := d.text[field]; ok && errors.As(err, &ve) {
-			e.Line, e.Col = p.line, p.col-utf8.RuneCountInString(s[ve.Offset:])
+		if at, ok := d.text[field]; ok && errors.As(err, &ve) {
+			e.Line, e.Col = at.line, at.col(utf8.RuneCountInString(s[ve.Offset:]))
 		}
 		return nil, e
 	}
 	return t, nil
 }
 
-// markText remembers where the text s of a one-line scalar n ends.
-// Inside a double-quoted string an escape after the error's place shifts
-// it, which only costs a column.
+// textAt is where a one-line text is written: its line, and the column
+// of each rune as read (escapes and doubled single quotes taken into
+// account) and then one past its end.
+type textAt struct {
+	line int
+	cols []int
+}
+
+// col is the column of the rune tail runes before the text's end.
+func (t textAt) col(tail int) int { return t.cols[max(0, len(t.cols)-1-tail)] }
+
+// markText remembers where each rune of the text s of a one-line scalar n
+// is written.
 func (d *decoder) markText(n ast.Node, field, s string) {
 	tk := n.GetToken()
 	if tk == nil || tk.Position == nil || strings.Contains(s, "\n") {
 		return
 	}
 	p := posOf(n)
+	raw := s
 	switch tk.Type {
 	case token.DoubleQuoteType, token.SingleQuoteType:
 		p.col++
+		if o := strings.TrimLeft(tk.Origin, " \t\r\n"); len(o) >= 2 && o[0] == o[len(o)-1] && (o[0] == '"' || o[0] == '\'') {
+			raw = o[1 : len(o)-1]
+		}
 	case token.StringType:
 	default:
 		return // an alias, a block scalar: the text is elsewhere
 	}
-	p.col += utf8.RuneCountInString(s)
 	if d.text == nil {
-		d.text = map[string]position{}
+		d.text = map[string]textAt{}
 	}
 	if _, seen := d.text[field]; !seen {
-		d.text[field] = p
+		d.text[field] = textAt{line: p.line, cols: writtenCols(raw, tk.Type, p.col, utf8.RuneCountInString(s))}
 	}
+}
+
+// writtenCols is the column of each of the n runes that raw, a scalar's
+// text as written from column start, reads as, then one past its end: in
+// double quotes an escape (\", \n, \xNN, \uNNNN, \UNNNNNNNN) is one rune
+// of 2 to 10 written, in single quotes a doubled quote is one. If raw
+// does not read as n runes that way, one column a rune.
+func writtenCols(raw string, quote token.Type, start, n int) []int {
+	cols := make([]int, 0, n+1)
+	col := start
+	for i := 0; i < len(raw); {
+		w := 1 // runes written for the next one read
+		switch {
+		case quote == token.DoubleQuoteType && raw[i] == '\\' && i+1 < len(raw):
+			switch raw[i+1] {
+			case 'x':
+				w = 4
+			case 'u':
+				w = 6
+			case 'U':
+				w = 10
+			default:
+				w = 2
+			}
+		case quote == token.SingleQuoteType && strings.HasPrefix(raw[i:], "''"):
+			w = 2
+		}
+		cols = append(cols, col)
+		col += w
+		for ; w > 0 && i < len(raw); w-- {
+			_, size := utf8.DecodeRuneInString(raw[i:])
+			i += size
+		}
+	}
+	cols = append(cols, col)
+	if len(cols) != n+1 {
+		cols = cols[:0]
+		for k := range n + 1 {
+			cols = append(cols, start+k)
+		}
+	}
+	return cols
 }
 
 // describe is kindName plus the value for scalars, for "got ..." messages.
@@ -458,8 +512,8 @@ func (d *decoder) locate(e *Error) {
 			}
 		}
 	}
-	if p, ok := d.text[e.Field]; ok && e.inText {
-		e.Line, e.Col = p.line, p.col-e.textTail
+	if at, ok := d.text[e.Field]; ok && e.inText {
+		e.Line, e.Col = at.line, at.col(e.textTail)
 		return
 	}
 	f := e.Field
