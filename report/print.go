@@ -140,7 +140,11 @@ func printMetrics(w io.Writer, rep *Report, width int) {
 		row("http_reqs", fmt.Sprintf("%d %s/s (max %s/s)", s.Requests, fmtNum(s.RPS, 1), fmtNum(s.RPSMax, 1)))
 	}
 	row("iterations", fmt.Sprintf("%d", s.Iterations))
-	row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
+	if s.TargetVUsMax > 0 {
+		row("vus_max", fmt.Sprintf("%d (target %d)", s.VUsMax, s.TargetVUsMax))
+	} else { // arrival-rate groups only: no VU target to name
+		row("vus_max", fmt.Sprintf("%d", s.VUsMax))
+	}
 	if pk := rep.Verdict.Peak; len(pk.Groups) > 0 {
 		// The highest load each group reached, said as the verdict says load.
 		row("load_max", LoadText(pk.Groups, pk.VUs, pk.TargetRate, true))

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +461,28 @@ func TestVerdictSaysEachFollowedOnce(t *testing.T) {
 	}
 	if !strings.HasPrefix(v.Text, "errors 15 % > 1 %") || strings.Count(v.Text, "p95 > 500 ms") != 1 {
 		t.Errorf("verdict %q", v.Text)
+	}
+}
+
+// The summary's vus_max names a target only when closed-model groups set
+// one: an arrival-rate run read "vus_max 60 (target 0)", as if no VUs
+// had been wanted.
+func TestVUsMaxTarget(t *testing.T) {
+	for _, c := range []struct {
+		open bool
+		want string
+	}{{false, "60 (target 60)\n"}, {true, "60\n"}} {
+		r := NewRecorder(scenario(c.open, nil), t0, Options{})
+		w := win{vus: 60, rps: 20, p95: 25}
+		if c.open {
+			w.rate, w.started = 20, 20
+		}
+		feed(t, r, []win{w, w, w}, nil)
+		r.Finish(at(4))
+		var out bytes.Buffer
+		PrintSummary(&out, r.Report())
+		if !regexp.MustCompile(`vus_max\.+: ` + regexp.QuoteMeta(c.want)).MatchString(out.String()) {
+			t.Errorf("open %v: want vus_max %q in\n%s", c.open, c.want, out.String())
+		}
 	}
 }
