@@ -72,8 +72,16 @@ type sloDetector struct {
 
 // step judges window i's value v of the threshold; ok false (no data in
 // the window) neither breaches nor recovers. bad: the window failed it.
-func (s *sloDetector) step(i int, v float64, ok bool, need int) (bad bool, change int) {
+// idle: no load was offered in the window (no VU active at its end, no
+// arrival rate). A window without data while load ran may only be slow
+// responses still in flight, so it leaves a run of bad windows as it is;
+// an idle one without data ends it: breaches either side of a gap at 0
+// load are two, not one sustained.
+func (s *sloDetector) step(i int, v float64, ok, idle bool, need int) (bad bool, change int) {
 	if !ok {
+		if idle {
+			s.bad = 0
+		}
 		return false, 0
 	}
 	bad = !s.th.Holds(v)

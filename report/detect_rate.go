@@ -110,10 +110,14 @@ func (d *rateDetector) forget() { d.prev, d.pending = rateWin{}, rateWin{} }
 // the sustain rule.
 func (d *rateDetector) judge(next *rateWin, need int) (rateJudged, bool) {
 	w := d.pending
-	if !w.ok || !w.judge {
+	if !w.ok {
 		return rateJudged{}, false
 	}
-	short := w.known && rateShort(w.expected, w.counted)
+	// A window with nothing due (at 0/s: a stage or a console scale at 0,
+	// find's cooldown) holds, as any on-schedule window does: it ends a
+	// run of short windows. Skipped, shortfalls either side of an idle gap
+	// added up to one "sustained" shortfall that never was.
+	short := w.judge && w.known && rateShort(w.expected, w.counted)
 	// Arrivals counted across an edge: the window is short only if it is
 	// short together with each neighbour too.
 	for _, n := range []*rateWin{&d.prev, next} {
@@ -121,7 +125,7 @@ func (d *rateDetector) judge(next *rateWin, need int) (rateJudged, bool) {
 			short = rateShort(w.expected+n.expected, w.counted+n.counted)
 		}
 	}
-	bad := short || w.dropped > 0
+	bad := short || w.judge && w.dropped > 0
 	achieved := w.counted / w.secs
 	if bad && d.bad == 0 && !d.on {
 		d.target, d.dropped = w.target, 0

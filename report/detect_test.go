@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -57,18 +58,28 @@ func TestSLODetectorNoDataNeitherBreachesNorRecovers(t *testing.T) {
 	}{{900, true}, {0, false}, {900, true}, {0, false}, {900, true}}
 	var changes []int
 	for i, x := range vals {
-		if _, ch := d.step(i, x.v, x.ok, 3); ch != 0 {
+		if _, ch := d.step(i, x.v, x.ok, false, 3); ch != 0 {
 			changes = append(changes, i)
 		}
 	}
 	if len(changes) != 1 || changes[0] != 4 || d.runStart != 0 {
 		t.Fatalf("changes at %v (run start %d), want one at window 4 stamped at 0", changes, d.runStart)
 	}
-	if _, ch := d.step(5, 400, true, 3); ch != 0 || !d.warn() {
+	if _, ch := d.step(5, 400, true, false, 3); ch != 0 || !d.warn() {
 		t.Fatal("one good window cleared a sustained breach")
 	}
-	if d.step(6, 460, true, 3); !d.near {
+	if d.step(6, 460, true, false, 3); !d.near {
 		t.Error("460 against <500 is not near")
+	}
+
+	// The same windows with no load offered in the empty ones (a stage or
+	// a console scale at 0): nothing was in flight, so the gap ends the
+	// run of breaches, as a window that held would.
+	d = sloDetector{th: p95lt500}
+	for i, x := range vals {
+		if _, ch := d.step(i, x.v, x.ok, !x.ok, 3); ch != 0 {
+			t.Fatalf("window %d: a sustained breach across idle gaps (run start %d)", i, d.runStart)
+		}
 	}
 }
 
@@ -134,13 +145,19 @@ func TestRateDetector(t *testing.T) {
 		name   string
 		target float64
 		wins   []w
+		idle   []int // windows at 0/s (a stage, a console scale or find's cooldown at 0), stepped to
 		bad    []int // windows judged bad
 		on     int   // window index a sustained shortfall is stamped at; -1 none
 	}{
-		{"on schedule", 100, []w{{100, 0}, {100, 0}, {100, 0}, {100, 0}}, nil, -1},
-		{"edge jitter is not short", 100, []w{{100, 0}, {95, 0}, {105, 0}, {100, 0}}, nil, -1},
-		{"short three windows", 100, []w{{100, 0}, {80, 0}, {80, 0}, {80, 0}, {100, 0}}, []int{1, 2, 3}, 1},
-		{"drops are bad even on schedule", 100, []w{{100, 5}, {100, 5}, {100, 5}, {100, 0}}, []int{0, 1, 2}, 0},
+		{"on schedule", 100, []w{{100, 0}, {100, 0}, {100, 0}, {100, 0}}, nil, nil, -1},
+		{"edge jitter is not short", 100, []w{{100, 0}, {95, 0}, {105, 0}, {100, 0}}, nil, nil, -1},
+		{"short three windows", 100, []w{{100, 0}, {80, 0}, {80, 0}, {80, 0}, {100, 0}}, nil, []int{1, 2, 3}, 1},
+		{"drops are bad even on schedule", 100, []w{{100, 5}, {100, 5}, {100, 5}, {100, 0}}, nil, []int{0, 1, 2}, 0},
+		// Nothing was due at 0/s, so nothing fell short: the idle window
+		// ends the run as a window on schedule would. Two bad windows
+		// before it and one after are no three in a row.
+		{"an idle window breaks the run", 100, []w{{100, 5}, {100, 5}, {0, 0}, {100, 5}, {100, 0}}, []int{2}, []int{0, 1, 3}, -1},
+		{"three in a row after an idle gap", 100, []w{{100, 5}, {0, 0}, {100, 5}, {100, 5}, {100, 5}}, []int{1}, []int{0, 2, 3, 4}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,10 +176,14 @@ func TestRateDetector(t *testing.T) {
 				}
 			}
 			for i, x := range c.wins {
-				seen(d.add(i, 1, c.target, x.started, x.started, x.dropped, 3, false))
+				target := c.target
+				if slices.Contains(c.idle, i) {
+					target = 0
+				}
+				seen(d.add(i, 1, target, x.started, x.started, x.dropped, 3, c.idle != nil))
 			}
 			seen(d.flush(3))
-			if len(bad) != len(c.bad) || on != c.on {
+			if !slices.Equal(bad, c.bad) || on != c.on {
 				t.Fatalf("bad windows %v, sustained at %d; want %v, %d", bad, on, c.bad, c.on)
 			}
 		})

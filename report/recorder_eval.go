@@ -47,7 +47,7 @@ func (r *Recorder) evalSLOs(i int, t *measure.Tick) bool {
 			continue
 		}
 		v, ok := windowValue(s.th, t, &r.scratch)
-		bad, change := s.step(i, v, ok, r.need)
+		bad, change := s.step(i, v, ok, t.VUs == 0 && t.TargetRate == 0, r.need)
 		if bad {
 			held = false
 		}
@@ -105,7 +105,9 @@ func (r *Recorder) evalRates(i int, t *measure.Tick) {
 			add(g.Name, g.TargetRate, g.Iterations, g.Started, g.Dropped)
 		}
 	}
-	if !open && t.TargetRate > 0 && len(t.Groups) == 0 {
+	// An engine without groups: once its rate has begun, its windows at
+	// 0/s are fed too (they end a run of short windows).
+	if !open && len(t.Groups) == 0 && (t.TargetRate > 0 || r.rates[""] != nil) {
 		add("", t.TargetRate, t.Iterations, 0, t.Dropped)
 	}
 }
