@@ -66,10 +66,19 @@ func TestDashboardShape(t *testing.T) {
 		if len(p.Targets) == 0 {
 			t.Errorf("%q has no query", p.Title)
 		}
+		var exprs []string
 		for _, tg := range p.Targets {
 			if tg.Datasource.UID != "${datasource}" || tg.Expr == "" {
 				t.Errorf("%q: target %+v not a query on ${datasource}", p.Title, tg)
 			}
+			exprs = append(exprs, tg.Expr)
+		}
+		// The load as the verdict says it: closed groups' users and
+		// arrival-rate groups' target rates (brink_breakpoint_users alone
+		// read every VU of an arrival-rate run as users, and no rate).
+		if all := strings.Join(exprs, " "); p.Title == "Breakpoint load" &&
+			(!strings.Contains(all, "brink_breakpoint_vus") || !strings.Contains(all, "brink_breakpoint_arrival_rate") || strings.Contains(all, "brink_breakpoint_users")) {
+			t.Errorf("%q queries %q: want the closed groups' users and the arrival rates", p.Title, exprs)
 		}
 	}
 	var bp, cross bool
