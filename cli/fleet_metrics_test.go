@@ -64,12 +64,7 @@ scrape:
 		t.Fatalf("exit %d, want 0:\n%s", code, ctl.stderr.String())
 	}
 	r := readReport(t, rep)
-	prefix := map[int64]bool{0: true}
-	var acc int64
-	for _, w := range r.Timeline {
-		acc += w.Requests
-		prefix[acc] = true
-	}
+	prefix, acc := runningTotals(r)
 	if len(totals) < 5 {
 		t.Fatalf("%d scrapes of the controller in an 8 s run", len(totals))
 	}

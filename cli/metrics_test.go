@@ -85,6 +85,19 @@ func one(t *testing.T, base, q string, at time.Time) float64 {
 	return s[0].Value
 }
 
+// runningTotals is the set of the report's request counts up to each
+// window's end (0 before the first), and the run's count: brink's counters
+// move a whole window at a time, so every scrape reads one of these.
+func runningTotals(r *report.Report) (map[int64]bool, int64) {
+	prefix := map[int64]bool{0: true}
+	var acc int64
+	for _, w := range r.Timeline {
+		acc += w.Requests
+		prefix[acc] = true
+	}
+	return prefix, acc
+}
+
 func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*math.Abs(want) }
 
 // TestMetricsScrapedByPrometheus: a real Prometheus scrapes brink's
@@ -153,12 +166,7 @@ nodes:
 
 	// Each scrape sees whole windows: every sampled total of the request
 	// counters is the report's requests up to some window, exactly.
-	prefix := map[int64]bool{0: true}
-	var acc int64
-	for _, w := range r.Timeline {
-		acc += w.Requests
-		prefix[acc] = true
-	}
+	prefix, acc := runningTotals(r)
 	totals := map[float64]float64{} // scrape time → sum over series
 	for _, s := range promRaw(t, prom, `brink_http_requests_total[5m]`, r.End.Add(5*time.Second)) {
 		for _, p := range s {
