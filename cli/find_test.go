@@ -316,7 +316,12 @@ func TestFindDeadTargetFails(t *testing.T) {
 }
 
 // brink demo --find searches the demo's chat service and names db-3, the
-// read replica whose load1 gives out first.
+// read replica whose load1 gives out first. The demo serves in brink's own
+// process: on a starved box (load ~12 on 2 cores) its throughput gives out
+// before it delivers the reads that push db-3 over, and the search names
+// the knee, the honest limit there. The knee is taken only when no
+// failed plateau at the limit's load saw db-3 load1 reach its threshold:
+// once the box delivered the load where db-3 crosses, db-3 must be named.
 func TestDemoFindNamesDB3(t *testing.T) {
 	rep := filepath.Join(t.TempDir(), "demo-find.json")
 	var out, errb syncBuffer
@@ -336,12 +341,63 @@ func TestDemoFindNamesDB3(t *testing.T) {
 	if answered(t, code, r, errb.String()) == nil {
 		return
 	}
-	if l := r.Search.Limit; l == nil || l.Signal.Node != "db-3" || l.Signal.Metric != "load1" {
+	l := r.Search.Limit
+	if l != nil && l.Signal.Kind == report.SignalKnee {
+		if over := db3Load1Over(t, r, l.Load); over != "" {
+			t.Fatalf("limit %+v: the knee, but db-3 load1 reached its threshold there (%s)", l, over)
+		}
+		t.Logf("the demo's throughput gave out before db-3 load1 crossed (a starved box): %s", l.Signal.Text)
+		if !strings.Contains(unwrapped(out.String()), "limited by throughput ") {
+			t.Errorf("summary does not name the knee:\n%s", out.String())
+		}
+		return
+	}
+	if l == nil || l.Signal.Node != "db-3" || l.Signal.Metric != "load1" {
 		t.Fatalf("limit %+v, want db-3 load1", l)
 	}
 	if !strings.Contains(unwrapped(out.String()), "limited by db-3 load1 (") {
 		t.Errorf("summary does not name db-3 load1:\n%s", out.String())
 	}
+}
+
+// db3Load1Over says where db-3's load1 reached the scenario's load1
+// threshold during the hold of a failed plateau at load ("" never).
+func db3Load1Over(t *testing.T, r *report.Report, load float64) string {
+	t.Helper()
+	if r.Scenario == nil || r.Scenario.Nodes == nil {
+		t.Fatal("the report has no scenario with nodes")
+	}
+	above := 0.0
+	for _, th := range r.Scenario.Nodes.Thresholds {
+		if th.Metric == "load1" {
+			above = th.Above
+		}
+	}
+	if above == 0 {
+		t.Fatal("the demo's scenario has no load1 threshold")
+	}
+	var db3 *report.NodeSeries
+	for i := range r.Nodes {
+		if r.Nodes[i].Node == "db-3" {
+			db3 = &r.Nodes[i]
+		}
+	}
+	if db3 == nil {
+		t.Fatal("no db-3 series in the report")
+	}
+	for _, p := range r.Search.Plateaus {
+		if p.Load != load || p.Outcome() != report.PlateauFailed {
+			continue
+		}
+		end := p.Start.Add(time.Duration(p.DurationS * float64(time.Second)))
+		for _, s := range db3.Samples {
+			if !s.Time.Before(p.Start) && !s.Time.After(end) && s.Load1.Valid() && float64(s.Load1) > above {
+				return fmt.Sprintf("%s plateau at %g: %g > %g at %s", p.Phase, load, float64(s.Load1), above,
+					s.Time.Format("15:04:05.000"))
+			}
+		}
+	}
+	return ""
 }
 
 // --max-duration ends a search that has not finished: inconclusive, with
