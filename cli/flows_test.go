@@ -47,9 +47,9 @@ func TestRunLoginOrderKeepsTokensSecret(t *testing.T) {
 		}
 	}
 	r := readReport(t, rep)
-	// The copy keeps the flow as written; a credential header shows its
-	// scheme only, as any Authorization header does.
-	for _, want := range []string{`"value": "Bearer [redacted]"`, `\"password\": \"{{.password}}\"`, `"json": "$.access_token"`, `"setup": [`} {
+	// The copy keeps the flow as written, the token's header too: its
+	// value is a placeholder, not the token.
+	for _, want := range []string{`"value": "Bearer {{.token}}"`, `\"password\": \"{{.password}}\"`, `"json": "$.access_token"`, `"setup": [`} {
 		if !strings.Contains(string(saved), want) {
 			t.Errorf("the report's scenario has no %s", want)
 		}

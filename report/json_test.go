@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/brink-load/brink/measure"
@@ -79,6 +80,31 @@ func TestRedactURL(t *testing.T) {
 		{"ws://h/chat?auth=1", "ws://h/chat?auth=1"},
 		{"/a?flag", "/a?flag"},
 		{"http://h/p@x?q=1", "http://h/p@x?q=1"},
+	})
+}
+
+// A credential header's value is hidden when any of the credential is
+// written literally; written as placeholders only, it keeps its source,
+// as any template does: the value comes at run time and is not in it.
+func TestRedactCredential(t *testing.T) {
+	header := func(h string) string {
+		name, value, _ := strings.Cut(h, ": ")
+		return name + ": " + redactCredential(name, value)
+	}
+	tabletest.Run(t, "redactCredential", header, []struct{ In, Want string }{
+		{"Authorization: Bearer abc123", "Authorization: Bearer [redacted]"},
+		{"Authorization: Bearer {{.token}}", "Authorization: Bearer {{.token}}"},
+		{`Authorization: Bearer {{env "API_TOKEN"}}`, `Authorization: Bearer {{env "API_TOKEN"}}`},
+		{`Authorization: {{env "AUTH"}}`, `Authorization: {{env "AUTH"}}`},
+		{"Authorization: Bearer abc{{.token}}", "Authorization: Bearer [redacted]"},
+		{"Authorization: Basic {{.user}}:{{.password}}", "Authorization: Basic [redacted]"},
+		{"Authorization: s3cret", "Authorization: [redacted]"},
+		{"Proxy-Authorization: Basic dXNlcjpwdw==", "Proxy-Authorization: Basic [redacted]"},
+		{"Cookie: session=abc123", "Cookie: [redacted]"},
+		{"Cookie: sid={{.sid}}; theme={{.theme}}", "Cookie: sid={{.sid}}; theme={{.theme}}"},
+		{"Cookie: sid={{.sid}}; theme=dark", "Cookie: [redacted]"},
+		{"Cookie: {{.cookie}}", "Cookie: {{.cookie}}"},
+		{"Cookie: sid={{.sid", "Cookie: [redacted]"},
 	})
 }
 

@@ -28,7 +28,8 @@ func credentialHeader(name string) bool {
 // extracted values, data rows: scenarios/secret.go) never appear. Of what
 // is written literally, only what is a credential by its syntax is
 // replaced: the password of a URL's user-info and the value of a
-// credential header (credentialHeader). A literal that only has a
+// credential header (redactCredential: a value of placeholders only keeps
+// its source, as any template does). A literal that only has a
 // credential-like name (?auth=1, X-Session-Token) is shown as written: it
 // is in the scenario file already, and hiding it would hide what was run.
 // Node-source URLs are shown as promquery shows them. sc itself is not
@@ -84,17 +85,77 @@ func redactHeaders(hs []scenarios.Header) []scenarios.Header {
 	out := make([]scenarios.Header, len(hs))
 	for i, h := range hs {
 		if credentialHeader(h.Name) {
-			// Keep the scheme ("Bearer …") so the report still says how it
-			// authenticated.
-			red := Redacted
-			if scheme, _, ok := strings.Cut(h.Value.Source(), " "); ok && strings.EqualFold(h.Name, "authorization") && !strings.Contains(scheme, "{{") {
-				red = scheme + " " + Redacted
+			if src, shown := h.Value.Source(), redactCredential(h.Name, h.Value.Source()); shown != src {
+				h.Value = literal(shown)
 			}
-			h.Value = literal(red)
 		}
 		out[i] = h
 	}
 	return out
+}
+
+// redactCredential is what the report's copy shows of credential header
+// name's value src (credentialHeader): the credential hidden when any of
+// it is written literally, and src as written when it is placeholders
+// only ("Bearer {{.token}}", "sid={{.sid}}"): a value that comes at run
+// time is not in the source, and the source says how the run
+// authenticated. Authorization and Proxy-Authorization keep their scheme
+// (RFC 9110: auth-scheme, then the credentials) so the report still says
+// how it authenticated; a Cookie's literal names and values go whole.
+func redactCredential(name, src string) string {
+	scheme, cred := "", src
+	if !strings.EqualFold(name, "cookie") {
+		if s, rest, ok := strings.Cut(src, " "); ok && !strings.Contains(s, "{{") {
+			scheme, cred = s+" ", rest
+		}
+	}
+	if placeholdersOnly(name, cred) {
+		return src
+	}
+	return scheme + Redacted
+}
+
+// placeholdersOnly reports whether a credential (cred, the value after
+// its scheme) writes nothing secret literally: with its placeholders
+// taken out, only spaces are left, or for a Cookie only cookie names
+// ("sid=; theme=").
+func placeholdersOnly(name, cred string) bool {
+	if !strings.Contains(cred, "{{") {
+		return false
+	}
+	text := withoutPlaceholders(cred)
+	if !strings.EqualFold(name, "cookie") {
+		return strings.TrimSpace(text) == ""
+	}
+	for pair := range strings.SplitSeq(text, ";") {
+		if _, v, _ := strings.Cut(pair, "="); strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutPlaceholders is src with every {{…}} placeholder taken out, found
+// as scenarios.CompileTemplate finds them (in "{{{vu}}}" the innermost
+// pair): the text written literally.
+func withoutPlaceholders(src string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(src, "{{")
+		for i >= 0 && i+2 < len(src) && src[i+2] == '{' {
+			i++
+		}
+		j := -1
+		if i >= 0 {
+			j = strings.Index(src[i:], "}}")
+		}
+		if j < 0 {
+			b.WriteString(src) // an unclosed {{ is text
+			return b.String()
+		}
+		b.WriteString(src[:i])
+		src = src[i+j+2:]
+	}
 }
 
 // literal is a template that renders s as written. Placeholders survive
