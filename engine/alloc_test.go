@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"strconv"
 	"testing"
@@ -41,9 +42,10 @@ func rawServerBody(t testing.TB, body string) string {
 
 // One iteration of a VU — render, send, read, judge, record — allocates
 // nothing once its buffers have grown, including templated URLs, headers
-// and a check; a POST too (its reused connection is peeked at first).
+// and a check; a POST too (its reused connection is peeked at first); a
+// constant request too.
 func TestIterationAllocatesNothing(t *testing.T) {
-	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks", "GET-json", "GET-vars"} {
+	for _, method := range []string{"GET", "POST", "GET-discard", "GET-checks", "GET-json", "GET-vars", "GET-const"} {
 		t.Run(method, func(t *testing.T) { iterationAllocatesNothing(t, method) })
 	}
 }
@@ -71,6 +73,11 @@ func iterationAllocatesNothing(t *testing.T, method string) {
 		g.Requests[0].Check = &scenarios.Check{JSON: []scenarios.JSONCheck{{Path: scenarios.MustJSONPath("$.ok"), Value: true},
 			{Path: scenarios.MustJSONPath("$.user.id"), Value: 42.0}, {Path: scenarios.MustJSONPath("$.items[0].sku"), Value: "a-1"},
 			{Path: scenarios.MustJSONPath("$.user.name"), Value: "ann"}}}
+	}
+	if method == "GET-const" {
+		// A constant request: its first sending's bytes, sent again.
+		g.Requests[0].URL = scenarios.MustTemplate(u + "/item/7")
+		g.Requests[0].Headers[0].Value = scenarios.MustTemplate("7")
 	}
 	if method == "POST" {
 		g.Requests[0].Method = method
@@ -193,3 +200,51 @@ func benchIterate(b *testing.B, g scenarios.Group) {
 		v.iterate(time.Time{})
 	}
 }
+
+// BenchmarkIterationInMemory is BenchmarkIteration over an in-memory
+// connection that answers every write with one response: the engine's and
+// fasthttp's CPU per request without syscalls, the scheduler or the
+// server, so an A/B of the hot path is readable on a loaded box.
+func BenchmarkIterationInMemory(b *testing.B) {
+	u := "http://127.0.0.1:9/"
+	_, v := soloVU(b, scenario(time.Hour, constVUs(get("hot", u), 1, time.Second)))
+	stop := v.setup()
+	defer v.teardown(stop)
+	h, err := v.fastConn([]byte(u))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &countingConn{Conn: &echoConn{resp: []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")}, v: v}
+	h.c, h.br, h.bw = c, bufio.NewReaderSize(c, 4096), bufio.NewWriterSize(c, 4096)
+	v.iterate(time.Time{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.iterate(time.Time{})
+	}
+	b.StopTimer()
+	if n := v.sh.cur.requests; n != int64(b.N)+1 || v.sh.cur.errors != [numKinds]int64{} {
+		b.Fatalf("%d requests recorded, errors %v", n, v.sh.cur.errors)
+	}
+}
+
+// echoConn answers each write with resp (once read, the next read waits
+// for the next write); nothing is sent anywhere.
+type echoConn struct {
+	net.Conn
+	resp, pending []byte
+}
+
+func (c *echoConn) Write(p []byte) (int, error) { c.pending = c.resp; return len(p), nil }
+
+func (c *echoConn) Read(p []byte) (int, error) {
+	if len(c.pending) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+func (c *echoConn) SetDeadline(time.Time) error { return nil }
+func (c *echoConn) Close() error                { return nil }

@@ -59,6 +59,13 @@ func (j *cookieJar) addFast(req *fasthttp.Request, host string, path []byte, sec
 	}
 }
 
+// empty is whether the jar holds no cookie: a request then carries none.
+func (j *cookieJar) empty() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.cookies) == 0
+}
+
 // setFast stores the cookies a response sets.
 func (j *cookieJar) setFast(resp *fasthttp.Response, host string, path []byte) {
 	j.mu.Lock()

@@ -93,7 +93,12 @@ type endpoint struct {
 	name  string
 	// Pre-rendered when the template is static (nil otherwise).
 	url, body []byte
-	chk       *checker // the request's check, compiled (nil: none)
+	// fixed: url, headers and body are all static, so the request's bytes
+	// are the same every time while the VU has no cookie to send; wire holds
+	// them once a VU has serialised them (http.go's doFast).
+	fixed bool
+	wire  atomic.Pointer[[]byte]
+	chk   *checker // the request's check, compiled (nil: none)
 	// Flows (flows.go): the variable slots the request renders, what it
 	// extracts, and whether that needs the body kept.
 	needs    []int
@@ -330,6 +335,8 @@ func (e *Engine) addEndpoint(g *group, r *scenarios.Request, j int) (*endpoint, 
 	if r.Body != nil && r.Body.Static() {
 		ep.body = r.Body.Append(nil, nil)
 	}
+	ep.fixed = ep.url != nil && (r.Body == nil || ep.body != nil) &&
+		!slices.ContainsFunc(r.Headers, func(h scenarios.Header) bool { return !h.Value.Static() })
 	if c := r.Check; c != nil && (len(c.Header) > scenarios.MaxChecksEach || len(c.JSON) > scenarios.MaxChecksEach) {
 		return nil, fmt.Errorf("engine: group %q: request %q: more than %d header or json checks", gc.Name, ep.name, scenarios.MaxChecksEach)
 	}

@@ -89,7 +89,8 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 	return nil
 }
 
-// roundTrip writes req and reads resp. A keep-alive connection the server
+// roundTrip writes req (or, when not nil, wire: a constant request's
+// bytes) and reads resp. A keep-alive connection the server
 // had already closed is retried once on a fresh one — but a request that
 // is not safe to repeat (POST, PUT, PATCH, DELETE) only when not a byte of
 // it reached the socket, since the server may have read and acted on it
@@ -102,9 +103,15 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 // buffered (a request whose check reads no body): a VU then holds no body in
 // memory whatever the target sends, and the start of an error status's
 // body is kept in v.respBuf for its failure message.
-func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response, timeout time.Duration, discard bool) error {
+func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, wire []byte, resp *fasthttp.Response, timeout time.Duration, discard bool) error {
 	deadline := time.Now().Add(timeout)
-	replayable := safeMethod(req.Header.Method())
+	var method []byte
+	if wire != nil {
+		method = wire[:bytes.IndexByte(wire, ' ')] // the request line's
+	} else {
+		method = req.Header.Method()
+	}
+	replayable := safeMethod(method)
 	for attempt := 0; ; attempt++ {
 		if h.c != nil && !replayable && h.peerGone() {
 			h.close()
@@ -122,7 +129,12 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 		_ = h.c.SetDeadline(deadline)
 		sent := time.Now()
 		out0 := v.bytesOut.Load()
-		err := req.Write(h.bw)
+		var err error
+		if wire != nil {
+			_, err = h.bw.Write(wire)
+		} else {
+			err = req.Write(h.bw)
+		}
 		if err == nil {
 			err = h.bw.Flush()
 		}
@@ -140,7 +152,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 			// bigger one (fasthttp only peeks while parsing headers).
 			for {
 				resp.Reset()
-				resp.SkipBody = req.Header.IsHead()
+				resp.SkipBody = string(method) == fasthttp.MethodHead
 				resp.StreamBody = discard
 				if err = resp.ReadLimitBody(h.br, v.g.maxBody); err == nil || !smallBuffer(err) || !h.growReader() {
 					break
@@ -171,7 +183,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, resp *fasthttp.Response
 		}
 		h.close()
 		if !fresh && attempt == 0 && staleConn(err) && !replayable && v.bytesOut.Load() != out0 {
-			return &notResentError{method: string(req.Header.Method()), err: err}
+			return &notResentError{method: string(method), err: err}
 		}
 		if fresh || attempt > 0 || !staleConn(err) || !replayable && v.bytesOut.Load() != out0 {
 			return err
@@ -401,18 +413,62 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	if ep.req.URL.Secret() {
 		v.failRedact = hc.host
 	}
-	req := v.req
-	req.Reset()
-	if ep.req.Method != "" {
-		req.Header.SetMethod(ep.req.Method)
+	// A constant request (static url, headers and body, no cookie to send)
+	// goes out as the bytes fasthttp wrote for it the first time: the same
+	// bytes, without rebuilding and re-serialising its header each time.
+	var wire []byte
+	constant := ep.fixed && (v.jar == nil || v.jar.empty())
+	if constant {
+		if w := ep.wire.Load(); w != nil {
+			wire = *w
+		}
 	}
 	// Request line and Host from the URL we already split, so fasthttp
-	// never parses the URI; a Host header in the scenario then overrides
-	// the Host (virtual hosts behind one address).
+	// never parses the URI.
 	path := u[len(hc.key):]
 	if len(path) == 0 || path[0] != '/' {
 		v.pathBuf = append(append(v.pathBuf[:0], '/'), path...)
 		path = v.pathBuf
+	}
+	req := v.req
+	if wire == nil {
+		v.buildFast(ep, hc, path)
+		if constant {
+			wire = ep.saveWire(req)
+		}
+	}
+	discard := !ep.chk.needsBody() && !ep.needBody
+	if err := hc.roundTrip(v, req, wire, v.resp, v.g.timeout, discard); err != nil {
+		v.failErr = err
+		return classify(err), checkNone, false
+	}
+	if v.jar != nil {
+		v.jar.setFast(v.resp, hc.host, path)
+	}
+	v.failStatus = v.resp.StatusCode()
+	if discard {
+		v.failBody = nil
+		if v.failStatus >= 400 {
+			v.failBody = v.respBuf
+		}
+	} else {
+		v.failBody = v.resp.Body()
+	}
+	k, chk = v.judge(ep, v.failStatus, v.failBody, respHeaders{fast: &v.resp.Header})
+	if len(ep.extracts) > 0 {
+		k, chk = v.extractAfter(ep, k, chk, v.resp.Body(), v.resp, nil)
+	}
+	return k, chk, true
+}
+
+// buildFast sets v.req to ep's request for the host hc (path is the
+// request-target). A Host header in the scenario overrides the URL's
+// (virtual hosts behind one address).
+func (v *vu) buildFast(ep *endpoint, hc *h1conn, path []byte) {
+	req := v.req
+	req.Reset()
+	if ep.req.Method != "" {
+		req.Header.SetMethod(ep.req.Method)
 	}
 	req.Header.SetRequestURIBytes(path)
 	req.Header.SetHostBytes(hc.hostHdr)
@@ -435,28 +491,21 @@ func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 		v.bodyBuf = ep.req.Body.Append(v.bodyBuf[:0], &v.tctx)
 		req.SetBodyRaw(v.bodyBuf)
 	}
-	discard := !ep.chk.needsBody() && !ep.needBody
-	if err := hc.roundTrip(v, req, v.resp, v.g.timeout, discard); err != nil {
-		v.failErr = err
-		return classify(err), checkNone, false
+}
+
+// saveWire keeps req's serialisation as ep's wire bytes and returns them
+// (VUs racing to it write the same bytes; one copy stays).
+func (ep *endpoint) saveWire(req *fasthttp.Request) []byte {
+	var b bytes.Buffer
+	bw := bufio.NewWriter(&b)
+	if req.Write(bw) != nil || bw.Flush() != nil {
+		return nil // a bytes.Buffer does not fail; the request goes out the usual way
 	}
-	if v.jar != nil {
-		v.jar.setFast(v.resp, hc.host, path)
+	w := b.Bytes()
+	if !ep.wire.CompareAndSwap(nil, &w) {
+		w = *ep.wire.Load()
 	}
-	v.failStatus = v.resp.StatusCode()
-	if discard {
-		v.failBody = nil
-		if v.failStatus >= 400 {
-			v.failBody = v.respBuf
-		}
-	} else {
-		v.failBody = v.resp.Body()
-	}
-	k, chk = v.judge(ep, v.failStatus, v.failBody, respHeaders{fast: &v.resp.Header})
-	if len(ep.extracts) > 0 {
-		k, chk = v.extractAfter(ep, k, chk, v.resp.Body(), v.resp, nil)
-	}
-	return k, chk, true
+	return w
 }
 
 // newHTTPClient is the net/http client of an http2 group: HTTP/2 over TLS
