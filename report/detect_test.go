@@ -285,3 +285,44 @@ func TestRateStepIsNoShortfall(t *testing.T) {
 		})
 	}
 }
+
+// A run at 0 load for a while (a stage or a console scale at 0): the
+// violations either side of the gap are not one sustained violation,
+// whether the rate fell short or an SLO broke. The arrival-rate windows
+// ramp down to 0/s and back; the SLO's idle window has no VU and no data.
+func TestIdleGapIsNoSustainedViolation(t *testing.T) {
+	open := func(rate float64, started, drop int) win {
+		return win{vus: 20, rate: rate, rps: started, started: started, drop: drop, p95: 10}
+	}
+	closed := func(vus, rps int, p95 float64) win { return win{vus: vus, rps: rps, p95: p95} }
+	for _, c := range []struct {
+		name string
+		open bool
+		wins []win
+		kind EventKind
+	}{
+		{"rate", true, []win{open(100, 100, 0), open(100, 95, 5), open(0, 45, 5), open(0, 0, 0), open(100, 45, 5),
+			open(100, 100, 0), open(100, 100, 0), open(100, 100, 0)}, EventRateShort},
+		{"slo", false, []win{closed(10, 100, 900), closed(10, 100, 900), closed(0, 0, 0), closed(10, 100, 900),
+			closed(10, 100, 100), closed(10, 100, 100), closed(10, 100, 100)}, EventSLOBreach},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewRecorder(scenario(c.open, []scenarios.Threshold{p95lt500}), t0, Options{Host: "h"})
+			for i, w := range c.wins {
+				tk := tick(i, w)
+				if c.open {
+					tk.Groups[0].Executor = string(scenarios.RampingArrivalRate) // at 0/s too
+				}
+				r.AddTick(tk)
+			}
+			r.Finish(at(float64(len(c.wins))))
+			rep := r.Report()
+			for _, ev := range kinds(rep.Events, c.kind) {
+				t.Errorf("sustained across the idle gap: %s", ev.Text)
+			}
+			if bp := rep.Verdict.Breakpoint; bp != nil {
+				t.Errorf("breakpoint %s", bp.Signal.Text)
+			}
+		})
+	}
+}
