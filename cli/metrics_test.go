@@ -335,8 +335,9 @@ nodes:
 	}
 
 	// Every expression of the dashboard gives data at the run's end (the
-	// breakpoint's and the crossings' annotations once there was one: a
-	// crossing while brink itself stalled is none).
+	// breakpoint's time and per-group load, and the crossings'
+	// annotations, once there was one: a crossing while brink itself
+	// stalled is none).
 	crossed := false
 	for _, ev := range r.Events {
 		crossed = crossed || ev.Kind == report.EventNodeOver || ev.Kind == report.EventSLOBreach
@@ -347,7 +348,9 @@ nodes:
 	}
 	for _, e := range exprs {
 		q := substituteDashboardVars(e)
-		if strings.Contains(q, "brink_breakpoint_timestamp_seconds") && r.Verdict.Breakpoint == nil ||
+		atBreakpoint := strings.Contains(q, "brink_breakpoint_timestamp_seconds") ||
+			strings.Contains(q, "brink_breakpoint_vus") || strings.Contains(q, "brink_breakpoint_arrival_rate")
+		if atBreakpoint && r.Verdict.Breakpoint == nil ||
 			strings.Contains(q, "brink_event_timestamp_seconds") && !crossed {
 			t.Logf("not judged (no breakpoint or crossing in this run): %s", q)
 			continue
