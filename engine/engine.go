@@ -80,6 +80,9 @@ type Engine struct {
 	stopping atomic.Bool   // no more VUs or arrivals start
 	rampWake chan struct{} // nudges the closed-model ramp after a control change
 
+	// mono is the origin of clock: set once in New, read without a lock.
+	mono time.Time
+
 	vuCtx    context.Context // cancelled to cut in-flight requests
 	vuCancel context.CancelFunc
 	vuWG     sync.WaitGroup
@@ -166,6 +169,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Engine, error) {
 		scale:     1,
 		overrides: map[string]float64{},
 		rampWake:  make(chan struct{}, 1),
+		mono:      time.Now(),
 		tlsCfg:    &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify}, //nolint:gosec // opt-in for self-signed targets
 	}
 	e.once = NewRunOnce(&e.mu)
@@ -410,6 +414,11 @@ func (e *Engine) stageTimeLocked(w time.Duration) time.Duration {
 }
 
 func (e *Engine) sinceStart() time.Duration { return time.Since(e.start) }
+
+// clock is the monotonic time since New: one clock read, where time.Now
+// reads the wall clock too. A request's timings are differences of these
+// readings, as time.Time's Sub takes them from the monotonic clock alone.
+func (e *Engine) clock() time.Duration { return time.Since(e.mono) }
 
 // segWidth is this generator's share of the whole run.
 func (e *Engine) segWidth() float64 {

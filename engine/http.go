@@ -104,7 +104,7 @@ func (h *h1conn) connect(v *vu, deadline time.Time) error {
 // memory whatever the target sends, and the start of an error status's
 // body is kept in v.respBuf for its failure message.
 func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, wire []byte, resp *fasthttp.Response, timeout time.Duration, discard bool) error {
-	deadline := time.Now().Add(timeout)
+	deadline := v.e.mono.Add(v.began + timeout) // the request's start + timeout
 	var method []byte
 	if wire != nil {
 		method = wire[:bytes.IndexByte(wire, ' ')] // the request line's
@@ -127,7 +127,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, wire []byte, resp *fast
 			}
 		}
 		_ = h.c.SetDeadline(deadline)
-		sent := time.Now()
+		sent := v.e.clock()
 		out0 := v.bytesOut.Load()
 		var err error
 		if wire != nil {
@@ -142,7 +142,7 @@ func (h *h1conn) roundTrip(v *vu, req *fasthttp.Request, wire []byte, resp *fast
 			// Peek first: fasthttp reports any failure before the first
 			// byte as EOF, and we want the real one (reset, timeout).
 			_, err = h.br.Peek(1)
-			v.ttfb = time.Since(sent)
+			v.ttfb = v.e.clock() - sent
 		}
 		if err == nil {
 			// The limit is checked against Content-Length and each chunk

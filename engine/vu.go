@@ -52,6 +52,7 @@ type vu struct {
 
 	work  chan time.Time // open model: intended start of the next iteration
 	ttfb  time.Duration  // the last request's time to first byte (0: unknown)
+	began time.Duration  // the current request's start (Engine.clock)
 	timer *time.Timer    // think time, reused
 
 	bytesIn, bytesOut atomic.Int64
@@ -248,9 +249,12 @@ func (v *vu) iterate(intended time.Time) (connErr bool) {
 // the request could not be sent for want of a variable (either way the VU
 // should pause before trying again, not spin).
 func (v *vu) do(ep *endpoint, intended time.Time) (k kind, connErr bool) {
-	start := time.Now()
+	start := v.e.clock()
+	v.began = start
+	var due time.Duration // intended, on the same clock
 	if !intended.IsZero() {
-		v.sh.sendLag(start.Sub(intended))
+		due = intended.Sub(v.e.mono)
+		v.sh.sendLag(start - due)
 	}
 	in0, out0 := v.bytesIn.Load(), v.bytesOut.Load()
 	var chk checkResult
@@ -266,16 +270,16 @@ func (v *vu) do(ep *endpoint, intended time.Time) (k kind, connErr bool) {
 	default:
 		k, chk, got = v.doFast(ep)
 	}
-	end := time.Now()
+	end := v.e.clock()
 	if v.e.vuCtx.Err() != nil {
 		return k, true // cut by a hard stop: not the server's fault, not recorded
 	}
 	var lat, svc time.Duration
 	if got {
-		svc = end.Sub(start)
+		svc = end - start
 		lat = svc
 		if !intended.IsZero() {
-			lat = end.Sub(intended)
+			lat = end - due
 		}
 		if lat <= 0 {
 			lat = 1
