@@ -130,6 +130,9 @@ type group struct {
 	data     *dataFeed   // the group's data file, nil without one
 	// secretVars are the variable slots whose values failures hide.
 	secretVars []int
+	// literalSecrets are credentials written in the scenario (by their
+	// syntax), which failures hide too.
+	literalSecrets []string
 
 	mu       sync.Mutex
 	target   int           // closed: VU target
@@ -275,6 +278,7 @@ func (e *Engine) addEndpoints(g *group) error {
 		return fmt.Errorf("engine: group %q: %w", gc.Name, err)
 	}
 	g.secretVars = gc.SecretVars()
+	g.literalSecrets = gc.LiteralSecrets()
 	for j := range gc.Setup {
 		ep, err := e.addEndpoint(g, &gc.Setup[j], j)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -283,9 +284,10 @@ func (v *vu) extract(ep *endpoint, body []byte, fr *fasthttp.Response, hr *http.
 
 // secrets are the VU's values to hide from its failures' messages: those
 // of its variables scenarios.Group.SecretVars names (extracted values,
-// secret data columns), MinSecret bytes or more.
+// secret data columns), MinSecret bytes or more, and the group's literal
+// credentials (scenarios.Group.LiteralSecrets).
 func (v *vu) secrets() []string {
-	var out []string
+	out := slices.Clone(v.g.literalSecrets)
 	for _, s := range v.g.secretVars {
 		if v.have[s] && len(v.tctx.Vars[s]) >= scenarios.MinSecret {
 			out = append(out, v.tctx.Vars[s])

@@ -499,12 +499,19 @@ func TestPerVUWarnsWhenRowsRunShort(t *testing.T) {
 // has its 403s counted with the value replaced, the message cut at the
 // sample's length keeping no start of it. Secrets are {{env}} values,
 // data columns whose name looks like a credential's, and those data:
-// secret: names; another column (the user) is shown as it is.
+// secret: names; another column (the user) is shown as it is. Of what is
+// written literally, a credential by its syntax is a secret (an
+// Authorization's credentials, a url's password: the report's copy of the
+// scenario hides them), a key with another header's name is shown.
 func TestSecretsAreRedactedInFailures(t *testing.T) {
 	const key = "ENVKEY-4f1c9a"
 	t.Setenv("BRINK_TEST_API_KEY", key)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := r.Header.Get("X-Api-Key") + r.URL.Query().Get("k")
+		_, pass, _ := r.BasicAuth()
+		v := r.Header.Get("X-Api-Key") + r.URL.Query().Get("k") + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if pass != "" {
+			v = pass
+		}
 		http.Error(w, "bad key: "+v+" "+strings.Repeat("x", 92)+v, http.StatusForbidden)
 	}))
 	defer srv.Close()
@@ -516,17 +523,32 @@ func TestSecretsAreRedactedInFailures(t *testing.T) {
 		{"password column", "{{.api_password}}", "PW-77ab21", false},
 		{"secret: column", "{{.pin}}", "PIN-5521", false},
 		{"plain column", "{{.user}}", "ann-3d9f", true},
+		{"literal key", "LITKEY-5e1", "LITKEY-5e1", true},
+		{"literal authorization", "Authorization: Bearer LITTOK-9c2", "LITTOK-9c2", false},
+		{"url password", "url: bob:LITPW-31d", "LITPW-31d", false},
 	} {
 		for _, ws := range []bool{false, true} {
+			if ws && strings.HasPrefix(c.value, "url: ") {
+				continue // a WebSocket url takes no user-info (the dialer refuses it)
+			}
 			t.Run(fmt.Sprint(c.name, " ws=", ws), func(t *testing.T) {
 				g := scenarios.Group{Name: "g", Think: scenarios.Think{Min: 20 * time.Millisecond, Max: 20 * time.Millisecond},
 					Data: &scenarios.Data{File: "users.csv", Secret: []string{"pin"}, Table: &scenarios.DataTable{
 						Columns: []string{"user", "api_password", "pin"}, Rows: [][]string{{"ann-3d9f", "PW-77ab21", "PIN-5521"}}}}}
+				base, query, hdr := srv.URL, "?k="+c.value, scenarios.Header{Name: "X-Api-Key", Value: scenarios.MustTemplate(c.value)}
+				if v, ok := strings.CutPrefix(c.value, "Authorization: "); ok {
+					query, hdr = "", scenarios.Header{Name: "Authorization", Value: scenarios.MustTemplate(v)}
+				}
+				if v, ok := strings.CutPrefix(c.value, "url: "); ok {
+					base, query, hdr = strings.Replace(srv.URL, "//", "//"+v+"@", 1), "", scenarios.Header{Name: "X-A", Value: scenarios.MustTemplate("a")}
+				}
 				if ws {
-					g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?k=" + c.value)}
+					g.WebSocket = &scenarios.WebSocket{URL: scenarios.MustTemplate("ws" + strings.TrimPrefix(base, "http") + "/ws" + query)}
+					if query == "" {
+						g.WebSocket.Headers = []scenarios.Header{hdr}
+					}
 				} else {
-					g.Requests = []scenarios.Request{{Name: "key", URL: scenarios.MustTemplate(srv.URL + "/key"),
-						Headers: []scenarios.Header{{Name: "X-Api-Key", Value: scenarios.MustTemplate(c.value)}}}}
+					g.Requests = []scenarios.Request{{Name: "key", URL: scenarios.MustTemplate(base + "/key"), Headers: []scenarios.Header{hdr}}}
 				}
 				sc := scenario(100*time.Millisecond, constVUs(g, 1, 300*time.Millisecond))
 				if err := scenarios.Validate(sc); err != nil {

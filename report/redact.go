@@ -12,17 +12,6 @@ import (
 // the same word as in every message (termtext.Redacted).
 const Redacted = termtext.Redacted
 
-// credentialHeader reports whether a request header carries a credential
-// by definition (RFC 9110's Authorization and Proxy-Authorization, RFC
-// 6265's Cookie), whatever its value looks like.
-func credentialHeader(name string) bool {
-	switch strings.ToLower(name) {
-	case "authorization", "proxy-authorization", "cookie":
-		return true
-	}
-	return false
-}
-
 // Redact returns a copy of sc safe to write into a report. Templates keep
 // their source, so the values brink treats as secrets ({{env}} values,
 // extracted values, data rows: scenarios/secret.go) never appear. Of what
@@ -84,7 +73,7 @@ func redactHeaders(hs []scenarios.Header) []scenarios.Header {
 	}
 	out := make([]scenarios.Header, len(hs))
 	for i, h := range hs {
-		if credentialHeader(h.Name) {
+		if scenarios.CredentialHeader(h.Name) {
 			if src, shown := h.Value.Source(), redactCredential(h.Name, h.Value.Source()); shown != src {
 				h.Value = literal(shown)
 			}
@@ -95,7 +84,7 @@ func redactHeaders(hs []scenarios.Header) []scenarios.Header {
 }
 
 // redactCredential is what the report's copy shows of credential header
-// name's value src (credentialHeader): the credential hidden when any of
+// name's value src (scenarios.CredentialHeader): the credential hidden when any of
 // it is written literally, and src as written when it is placeholders
 // only ("Bearer {{.token}}", "sid={{.sid}}"): a value that comes at run
 // time is not in the source, and the source says how the run

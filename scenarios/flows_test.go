@@ -1,9 +1,11 @@
 package scenarios
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,6 +86,27 @@ func TestFlowParses(t *testing.T) {
 	}
 	if got := g.Requests[1].URL.Slots(); len(got) != 2 || got[0] != 4 || got[1] != 0 {
 		t.Errorf("slots %v", got)
+	}
+}
+
+// LiteralSecrets: what a group writes that is a credential by its syntax
+// (a url's password and the Basic credentials it is sent as, a credential
+// header's value and its parts, parts first); not a template's text, not
+// another header's value.
+func TestLiteralSecrets(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	g := Group{
+		Requests: []Request{{URL: MustTemplate("http://bob:pw%401x@h/a?k=v"), Headers: []Header{
+			{Name: "Cookie", Value: MustTemplate("sid=abcd1234; theme=dark")},
+			{Name: "authorization", Value: MustTemplate("Basic " + b64("ann:pw-ann1"))},
+			{Name: "Proxy-Authorization", Value: MustTemplate("Bearer {{.token}}")},
+			{Name: "X-Api-Key", Value: MustTemplate("literal-key")}}}},
+		WebSocket: &WebSocket{URL: MustTemplate("ws://u:{{vu}}pass@h/ws"), Headers: []Header{{Name: "Authorization", Value: MustTemplate("Bearer wstoken1")}}},
+	}
+	want := []string{"pw@1x", b64("bob:pw@1x"), "abcd1234", "dark", "sid=abcd1234; theme=dark",
+		b64("ann:pw-ann1"), "pw-ann1", "Basic " + b64("ann:pw-ann1"), "wstoken1", "Bearer wstoken1"}
+	if got := g.LiteralSecrets(); !slices.Equal(got, want) {
+		t.Errorf("literal secrets\n got %q\nwant %q", got, want)
 	}
 }
 

@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"encoding/base64"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -14,7 +17,9 @@ import (
 // came from {{env "NAME"}}, from an extract (often a token), or from a
 // data column whose name looks like a credential's (termtext.SecretName:
 // password, token, api_key, …) or that the data's secret: list names. A
-// literal written in the scenario is not: it is in the file already.
+// literal written in the scenario is not: it is in the file already —
+// unless it is a credential by its syntax (LiteralSecrets), which the
+// report's copy of the scenario hides too.
 
 // MinSecret is the shortest value hidden: shorter ones (an id like 42)
 // would blank unrelated text and hide nothing.
@@ -74,4 +79,99 @@ func EnvSecrets() []string {
 		return *p
 	}
 	return nil
+}
+
+// CredentialHeader reports whether a request header carries a credential
+// by definition (RFC 9110's Authorization and Proxy-Authorization, RFC
+// 6265's Cookie), whatever its value looks like.
+func CredentialHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	return false
+}
+
+// LiteralSecrets lists what g writes literally that is a credential by
+// its syntax (MinSecret bytes or more): of a credential header, its value,
+// an Authorization's credentials after the scheme (and a Basic one's
+// password), each cookie's value; of a url's user:password@, the password
+// and the Basic credentials it is sent as. A target may echo them in a
+// failure message.
+func (g *Group) LiteralSecrets() []string {
+	var out []string
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if len(v) >= MinSecret && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	header := func(h Header) {
+		v := h.Value.Source()
+		if !CredentialHeader(h.Name) || strings.Contains(v, "{{") {
+			return // a template's values are secrets by the other rules
+		}
+		// The parts first, so a message keeps what is around them
+		// ("Bearer [redacted]", "sid=[redacted]"); then the whole value.
+		defer add(v)
+		if strings.EqualFold(h.Name, "cookie") {
+			for _, c := range strings.Split(v, ";") {
+				if _, cv, ok := strings.Cut(c, "="); ok {
+					add(strings.TrimSpace(cv))
+				}
+			}
+			return
+		}
+		scheme, cred, ok := strings.Cut(v, " ")
+		if !ok {
+			return
+		}
+		add(cred)
+		if b, err := base64.StdEncoding.DecodeString(cred); err == nil && strings.EqualFold(scheme, "basic") {
+			_, pass, _ := strings.Cut(string(b), ":")
+			add(pass)
+		}
+	}
+	userinfo := func(t *Template) {
+		src := t.Source()
+		i := strings.Index(src, "://")
+		if i < 0 {
+			return
+		}
+		rest := src[i+3:]
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
+		at := strings.LastIndex(rest, "@")
+		if at < 0 || strings.Contains(rest[:at], "{{") {
+			return
+		}
+		user, pass, ok := strings.Cut(rest[:at], ":")
+		if !ok {
+			return
+		}
+		if u, err := url.PathUnescape(user); err == nil {
+			user = u
+		}
+		if p, err := url.PathUnescape(pass); err == nil {
+			pass = p
+		}
+		add(pass, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	}
+	for _, rs := range [][]Request{g.Setup, g.Requests} {
+		for _, r := range rs {
+			userinfo(r.URL)
+			for _, h := range r.Headers {
+				header(h)
+			}
+		}
+	}
+	if ws := g.WebSocket; ws != nil {
+		userinfo(ws.URL)
+		for _, h := range ws.Headers {
+			header(h)
+		}
+	}
+	return out
 }
