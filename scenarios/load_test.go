@@ -641,6 +641,12 @@ func TestParseErrors(t *testing.T) {
 					expect_reply: true
 					reply_contains: '{{itr}}'
 		`, "s.yaml:7:24: groups[0].websocket.reply_contains: unknown placeholder {{itr}} (want vu, iter, rand A B, uuid, env \"NAME\" or .name)"},
+		{"websocket url with a password", `
+		base_url: http://h
+		groups:
+			- stages: [{duration: 1m, target: 5}]
+				websocket: {url: 'ws://bob:pw-9x@h/ws', send: hi}
+		`, "s.yaml:4:22: groups[0].websocket.url: a WebSocket url takes no user:password@ (every handshake would refuse it): send the credentials in headers, e.g. Authorization"},
 		{"websocket reply_contains misspelt", `
 		base_url: http://h
 		groups:

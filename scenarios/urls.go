@@ -91,6 +91,10 @@ func resolveURL(t *Template, baseRaw string, base *url.URL, ws bool) (*Template,
 		return nil, fmt.Errorf("url %q has no host", t.Source())
 	case badPort(u):
 		return nil, fmt.Errorf("url %q: port %s is not 1–65535", t.Source(), u.Port())
+	case ws && u.User != nil:
+		// The WebSocket dialer refuses it on every handshake (browsers
+		// send none either). Not quoted: it may hold a password.
+		return nil, fmt.Errorf("a WebSocket url takes no user:password@ (every handshake would refuse it): send the credentials in headers, e.g. Authorization")
 	}
 	return nt, nil
 }
