@@ -96,6 +96,9 @@ type endpoint struct {
 	name  string
 	// Pre-rendered when the template is static (nil otherwise).
 	url, body []byte
+	// A static url's scheme://host[:port] (splitURL's key), split once.
+	key   []byte
+	isTLS bool
 	// fixed: url, headers and body are all static, so the request's bytes
 	// are the same every time while the VU has no cookie to send; wire holds
 	// them once a VU has serialised them (http.go's doFast).
@@ -336,9 +339,11 @@ func (e *Engine) addEndpoint(g *group, r *scenarios.Request, j int) (*endpoint, 
 	}
 	if r.URL.Static() {
 		ep.url = r.URL.Append(nil, nil)
-		if _, _, err := splitURL(ep.url); err != nil {
+		key, isTLS, err := splitURL(ep.url)
+		if err != nil {
 			return nil, fmt.Errorf("engine: group %q: request %q: %w", gc.Name, ep.name, err)
 		}
+		ep.key, ep.isTLS = key, isTLS
 	}
 	if r.Body != nil && r.Body.Static() {
 		ep.body = r.Body.Append(nil, nil)

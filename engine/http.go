@@ -381,6 +381,11 @@ func (v *vu) fastConn(u []byte) (*h1conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return v.hostConn(key, isTLS)
+}
+
+// hostConn is fastConn for a url already split.
+func (v *vu) hostConn(key []byte, isTLS bool) (*h1conn, error) {
 	for _, h := range v.hosts {
 		if h.key == string(key) {
 			return h, nil
@@ -401,11 +406,15 @@ func (v *vu) fastConn(u []byte) (*h1conn, error) {
 // arrived (the kind says why).
 func (v *vu) doFast(ep *endpoint) (k kind, chk checkResult, got bool) {
 	u := ep.url
-	if u == nil {
+	var hc *h1conn
+	var err error
+	if u != nil {
+		hc, err = v.hostConn(ep.key, ep.isTLS)
+	} else {
 		v.urlBuf = ep.req.URL.Append(v.urlBuf[:0], &v.tctx)
 		u = v.urlBuf
+		hc, err = v.fastConn(u)
 	}
-	hc, err := v.fastConn(u)
 	if err != nil {
 		v.failErr = err
 		return kindOther, checkNone, false
