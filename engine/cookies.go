@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -22,6 +23,9 @@ type cookieJar struct {
 	mu      sync.Mutex
 	cookies []jarCookie
 	parse   fasthttp.Cookie
+	// n is len(cookies), set under mu: empty reads it without the lock,
+	// as the VU does before every request.
+	n atomic.Int32
 }
 
 type jarCookie struct {
@@ -60,18 +64,15 @@ func (j *cookieJar) addFast(req *fasthttp.Request, host string, path []byte, sec
 }
 
 // empty is whether the jar holds no cookie: a request then carries none.
-func (j *cookieJar) empty() bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return len(j.cookies) == 0
-}
+func (j *cookieJar) empty() bool { return j.n.Load() == 0 }
 
-// setFast stores the cookies a response sets.
+// setFast stores the cookies a response sets (the lock is taken only for
+// a response that sets one).
 func (j *cookieJar) setFast(resp *fasthttp.Response, host string, path []byte) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	for _, value := range resp.Header.Cookies() {
+		j.mu.Lock()
 		j.setCookie(value, host, path)
+		j.mu.Unlock()
 	}
 }
 
@@ -116,6 +117,7 @@ func (j *cookieJar) store(c jarCookie, host, reqPath string, gone bool) {
 	if c.path == "" || c.path[0] != '/' {
 		c.path = defaultPath(reqPath)
 	}
+	defer func() { j.n.Store(int32(len(j.cookies))) }()
 	for i := range j.cookies {
 		o := &j.cookies[i]
 		if o.name == c.name && o.domain == c.domain && o.path == c.path {
