@@ -140,6 +140,7 @@ func TestDemoHeadless(t *testing.T) {
 // Skips without tmux unless BRINK_REQUIRE_SERVERS=1.
 func TestDemoConsoleInTmux(t *testing.T) {
 	promtest.Long(t, "a 30 s demo in tmux")
+	inLane(t, heavy)
 	rep := filepath.Join(t.TempDir(), "demo.json")
 	shell := fmt.Sprintf("%s demo --duration 30s --speed 60 --report %s; echo EXIT=$?; sleep 60", brinkBin, rep)
 	term := newTmuxSession(t, "demo", 120, 40, shell)

@@ -25,6 +25,7 @@ import (
 // credentials and a screen-clearing escape back: neither reaches stderr,
 // the report file or its events.
 func TestNodeSourcePasswordNeverShown(t *testing.T) {
+	inLane(t, waiting)
 	const user, pw, token = "brinkuser", "S3cretPW-xyz", "T0kenValue-abc"
 	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + pw))
 	prom := serve(t, func(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +151,7 @@ func TestNodesUsageErrors(t *testing.T) {
 
 func TestNodesRealServers(t *testing.T) {
 	promtest.Long(t, "starts real servers")
+	inLane(t, waiting)
 	neURL := promtest.StartNodeExporter(t)
 	u, _ := url.Parse(neURL)
 	promURL := promtest.StartPrometheus(t, promtest.Target{Addr: u.Host, Labels: map[string]string{"node": "db-3", "role": "db"}})
@@ -229,6 +231,7 @@ func TestNodeFlagsEverywhere(t *testing.T) {
 // TestRunNodeAuthFlags: --prom-user and --prom-password-file reach the
 // node source of a run: a Prometheus that wants basic auth sees them.
 func TestRunNodeAuthFlags(t *testing.T) {
+	inLane(t, waiting)
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("hunter2-long\n"), 0o600)
 	var authed atomic.Int32

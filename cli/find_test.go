@@ -232,6 +232,7 @@ const (
 )
 
 func TestFindOpenModelFindsCapacity(t *testing.T) {
+	inLane(t, capacity)
 	srv := newCapacityServer(t, capW, capS)
 	code, r, said := runFind(t, srv.URL, "--rate", "10", "--p95", "250ms", "--hold", "3s", "--settle", "1s",
 		"--max-duration", "3m")
@@ -256,6 +257,7 @@ func TestFindOpenModelFindsCapacity(t *testing.T) {
 }
 
 func TestFindClosedModelWithP95(t *testing.T) {
+	inLane(t, capacity)
 	srv := newCapacityServer(t, capW, capS)
 	// Closed model, think Z: the server saturates at N* = W(S+Z)/S users
 	// (20); past it rps stays at W/S while users grow, so the knee (rps
@@ -332,6 +334,7 @@ func loadNode(t *testing.T, c *capacityServer, tau time.Duration) *httptest.Serv
 }
 
 func TestFindLimitedBySlowNodeSignal(t *testing.T) {
+	inLane(t, capacity)
 	srv := newCapacityServer(t, capW, capS)
 	node := loadNode(t, srv, 2*time.Second)
 	// load1 ≈ rate × S below capacity: over 2.5 from about 25/s, well
@@ -377,6 +380,7 @@ nodes:
 }
 
 func TestFindRequire(t *testing.T) {
+	inLane(t, capacity)
 	srv := newCapacityServer(t, capW, capS)
 	// No think: the knee comes once the W workers are busy, at W/0.9
 	// users; the answer is about 4.
@@ -498,6 +502,7 @@ func db3Load1Over(t *testing.T, r *report.Report, load float64) string {
 // --max-duration ends a search that has not finished: inconclusive, with
 // the bracket so far and why.
 func TestFindMaxDurationIsInconclusive(t *testing.T) {
+	inLane(t, waiting)
 	srv := newCapacityServer(t, capW, capS)
 	code, r, said := runFind(t, srv.URL, "--rate", "5", "--hold", "2s", "--settle", "0s", "--max-duration", "5s")
 	if code != exitInconclusive || r.Search.Found || !strings.Contains(r.Search.Why, "--max-duration 5s reached") {
@@ -511,6 +516,7 @@ func TestFindMaxDurationIsInconclusive(t *testing.T) {
 // A signal stops a search from outside: exit 105, the report written with
 // the plateaus so far.
 func TestFindSignalExits105(t *testing.T) {
+	inLane(t, waiting)
 	srv := newCapacityServer(t, capW, capS)
 	rep := filepath.Join(t.TempDir(), "find.json")
 	p := startBrink(t, "find", srv.URL, "--rate", "5", "--hold", "1s", "--settle", "0s",
@@ -534,6 +540,7 @@ func TestFindSignalExits105(t *testing.T) {
 // default 30 s probe plan (their load ended at it, and the search with it,
 // "stopped from outside", exit 98). The search outlives 30 s.
 func TestFindWithAgentsOutlivesDuration(t *testing.T) {
+	inLane(t, waiting)
 	srv := newCapacityServer(t, capW, capS)
 	rep := filepath.Join(t.TempDir(), "r.json")
 	ctl := startBrink(t, "find", srv.URL, "--headless", "--rate", "5", "--hold", "2s", "--settle", "0s",

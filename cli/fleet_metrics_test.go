@@ -20,6 +20,7 @@ var requestsLine = regexp.MustCompile(`(?m)^brink_http_requests_total\{[^}]*\} (
 // report's total up to some window, exactly, and the last one (brink waits
 // for it: --metrics-linger) holds the whole run.
 func TestFleetMetricsAreTheMerge(t *testing.T) {
+	inLane(t, heavy)
 	target := newCountingTarget(t)
 	file := writeScenario(t, fmt.Sprintf(`name: fleet-metrics
 base_url: %s

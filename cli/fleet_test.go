@@ -138,6 +138,7 @@ groups:
 // and when); then the controller killed (every agent's load stops within
 // 5 s).
 func TestFleetExternalNATS(t *testing.T) {
+	inLane(t, heavy)
 	bin := natsServerBinary(t)
 	port := freePort(t)
 	token := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)

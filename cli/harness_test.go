@@ -6,6 +6,7 @@ package cli
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +31,14 @@ import (
 var brinkBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// The lanes below bound what runs at once, not -parallel (GOMAXPROCS,
+	// 2 on CI, by default), unless it is given.
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", "64")
+	}
 	dir, err := os.MkdirTemp("", "brink-bin")
 	if err != nil {
 		panic(err)
@@ -42,6 +51,41 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// The tests that wait (a search's holds, a run of fixed length, a signal
+// or a screen awaited, an agent joining) and use little CPU run beside each
+// other, after the serial ones. Serial stay those that set the environment
+// or brink's hooks, signal the test process, need a core (the demo, a real
+// Prometheus under load), or judge an in-process run's exit code by its
+// thresholds: brink judges its own health by the CPU of the whole test
+// process (getrusage), so a busy neighbour in the process makes such a run
+// "could not judge" (exit 98). Each parallel test enters one lane, which
+// bounds how many of its kind run at once.
+type lane chan struct{}
+
+var (
+	// waiting: judged on what brink guarantees however busy the box (an
+	// exit 105, a screen, what stderr says, what is redacted), with little
+	// CPU in this process; time limits only end a hang.
+	waiting = make(lane, 3)
+	// capacity: in-process searches judged against a sleep-bound target's
+	// capacity (W workers × S), each a few % of a core: a busy process
+	// would make them generator-bound (the check then says so and returns),
+	// so two at once, beside nothing heavier than the waiting lane.
+	capacity = make(lane, 2)
+	// heavy: brink processes under load whose checks allow seconds of
+	// timing (an autosave, a loss seen, brink's own stall) or want every
+	// request: one at a time.
+	heavy = make(lane, 1)
+)
+
+// inLane makes t a parallel test that starts once l has room.
+func inLane(t *testing.T, l lane) {
+	t.Helper()
+	t.Parallel()
+	l <- struct{}{}
+	t.Cleanup(func() { <-l })
 }
 
 // serve starts a loopback target with handler h, closed when the test

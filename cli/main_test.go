@@ -158,6 +158,7 @@ func TestInsecureFlag(t *testing.T) {
 // --max-body: a response over it is a body_too_large error in the report,
 // and the run goes on.
 func TestProbeMaxBody(t *testing.T) {
+	inLane(t, waiting)
 	big := strings.Repeat("x", 8<<10)
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) })
 	rep := filepath.Join(t.TempDir(), "r.json")

@@ -35,6 +35,7 @@ func newKeyFile(t *testing.T, path string) ed25519.PrivateKey {
 // With --share the run goes on: an SSH viewer keeps receiving frames, and
 // the report at the end is whole.
 func TestShareDetachKeepsRun(t *testing.T) {
+	inLane(t, waiting)
 	requireBinary(t, "tmux")
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "authorized_keys")
@@ -297,6 +298,7 @@ func TestShareRefusesKeysOthersCanWrite(t *testing.T) {
 // An SSH viewer (OpenSSH in tmux) pressing q while the load runs is told
 // that only they leave; y disconnects them and the run goes on to its end.
 func TestShareViewerQuitPromptInTmux(t *testing.T) {
+	inLane(t, waiting)
 	requireBinary(t, "tmux")
 	sshBin := requireBinary(t, "ssh")
 	dir := t.TempDir()

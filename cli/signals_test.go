@@ -33,6 +33,7 @@ func startHeadless(t *testing.T, srvURL, rep string) *proc {
 // A signal mid-run stops the load, writes the whole timeline so far, and
 // exits with k6's external-abort code 105.
 func TestSignalsWriteReport(t *testing.T) {
+	inLane(t, waiting)
 	srv := okServer(t, time.Millisecond)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -57,6 +58,7 @@ func TestSignalsWriteReport(t *testing.T) {
 // kill -9 cannot be caught: the autosave every 10 s bounds what is lost.
 func TestKill9LeavesSnapshot(t *testing.T) {
 	promtest.Long(t, "12 s")
+	inLane(t, heavy)
 	srv := okServer(t, time.Millisecond)
 	rep := filepath.Join(t.TempDir(), "r.json")
 	p := startHeadless(t, srv.URL, rep)
@@ -78,6 +80,7 @@ func TestKill9LeavesSnapshot(t *testing.T) {
 // request until the client goes away, so without the second Ctrl-C the
 // wait would last the whole graceful stop.
 func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
+	inLane(t, waiting)
 	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
@@ -145,6 +148,7 @@ func TestSecondCtrlCCutsAndStillReports(t *testing.T) {
 // The test has a tmux server of its own: a shared one, busy with other
 // sessions, can be slow to notice that the pane's process ended.
 func TestConsoleQuitSaysWhatItWaitsFor(t *testing.T) {
+	inLane(t, waiting)
 	requireBinary(t, "tmux")
 	release := make(chan struct{})
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 // is inconclusive (98), not "broke".
 func TestSIGSTOPIsNoBreakpoint(t *testing.T) {
 	promtest.Long(t, "runs 10 s")
+	inLane(t, heavy)
 	srv := okServer(t, 50*time.Millisecond) // requests are in flight most of the time
 	rep := filepath.Join(t.TempDir(), "r.json")
 	p := startBrink(t, "probe", srv.URL, "--vus", "3", "--duration", "8s", "--p99", "1s",

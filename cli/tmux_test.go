@@ -14,6 +14,7 @@ import (
 // The real console in a real terminal: charts, node row, crossing marker
 // and event line; a resize to 80×24 and back; q writes the report.
 func TestConsoleInTmux(t *testing.T) {
+	inLane(t, waiting)
 	requireBinary(t, "tmux")
 	target := okServer(t, 2*time.Millisecond)
 	node := fakeNode(t, 3*time.Second)
@@ -93,6 +94,7 @@ nodes:
 // Once the load has ended the console stays up to show the verdict; if its
 // terminal then goes away (SIGHUP), brink must exit, not linger.
 func TestConsoleExitsWhenTerminalCloses(t *testing.T) {
+	inLane(t, waiting)
 	requireBinary(t, "tmux")
 	target := okServer(t, time.Millisecond)
 	dir := t.TempDir()
