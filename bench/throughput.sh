@@ -7,7 +7,9 @@
 # brink runs as `brink probe URL --vus 50 --duration 10s --headless` (its
 # per-window histograms and ticks on, as in a real run); if the brink
 # binary cannot be built, bench/cmd/engineload runs the engine with the same
-# shape. Tools that are not installed are skipped.
+# shape. Tools that are not installed are skipped. Each run's CPU (user +
+# sys) per request is shown beside its requests/s: on a busy box the target
+# or a neighbour may cap requests/s, and CPU per request still compares.
 #
 #   bench/throughput.sh                 # defaults
 #   DUR=5s VUS=100 ROUNDS=3 bench/throughput.sh
@@ -44,10 +46,20 @@ else
 fi
 wait_up "$URL" throughput.sh
 
+# timed CMD... runs CMD and leaves its user+sys CPU seconds in $work/cpu:
+# with the box loaded, CPU per request says more than requests/s.
+timed() {
+	python3 -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[2:]).returncode
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.3f\n" % (r.ru_utime + r.ru_stime))
+sys.exit(rc)' "$work/cpu" "$@"
+}
+
 # --- one run of each tool, printing requests/s ----------------------------
 run_brink() {
 	if [[ $brink_mode == probe ]]; then
-		GOMAXPROCS=1 taskset -c "$LOAD_CPU" "$work/brink" probe "$URL" --vus "$VUS" --duration "$DUR" --headless \
+		GOMAXPROCS=1 timed taskset -c "$LOAD_CPU" "$work/brink" probe "$URL" --vus "$VUS" --duration "$DUR" --headless \
 			--report "$work/report.json" >"$work/brink.out" 2>&1 || true
 		# requests / the run's length, counted the way wrk and hey count
 		python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requests"] / float(sys.argv[2])))' \
@@ -57,17 +69,17 @@ run_brink() {
 	fi
 }
 run_engineload() {
-	GOMAXPROCS=1 taskset -c "$LOAD_CPU" "$work/engineload" --vus "$VUS" --duration "$DUR" "$URL" |
+	GOMAXPROCS=1 timed taskset -c "$LOAD_CPU" "$work/engineload" --vus "$VUS" --duration "$DUR" "$URL" |
 		sed -n 's/^RESULT rps=\([0-9]*\).*/\1/p'
 }
 run_wrk() {
-	taskset -c "$LOAD_CPU" wrk -t1 -c"$VUS" -d"$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
+	timed taskset -c "$LOAD_CPU" wrk -t1 -c"$VUS" -d"$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
 }
 run_hey() {
-	GOMAXPROCS=1 taskset -c "$LOAD_CPU" hey -c "$VUS" -z "$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
+	GOMAXPROCS=1 timed taskset -c "$LOAD_CPU" hey -c "$VUS" -z "$DUR" "$URL" | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
 }
 run_vegeta() {
-	echo "GET $URL" | GOMAXPROCS=1 taskset -c "$LOAD_CPU" vegeta attack -rate=0 -max-workers="$VUS" -workers="$VUS" -duration="$DUR" |
+	echo "GET $URL" | GOMAXPROCS=1 timed taskset -c "$LOAD_CPU" vegeta attack -rate=0 -max-workers="$VUS" -workers="$VUS" -duration="$DUR" |
 		vegeta report | awk -F'[ ,]+' '/^Requests/ {printf "%.0f\n", $(NF)}'
 }
 
@@ -75,15 +87,19 @@ tools=(brink)
 [[ $brink_mode == probe ]] && tools+=(engineload)
 for t in wrk hey vegeta; do command -v "$t" >/dev/null && tools+=("$t"); done
 
-declare -A sum cnt runs
+declare -A sum cnt runs cpus
 for r in $(seq "$ROUNDS"); do
 	for t in "${tools[@]}"; do
+		echo 0 >"$work/cpu"
 		rps=$("run_$t" || true)
 		rps=${rps:-0}
-		echo "round $r  $t  $rps req/s" >&2
+		# CPU µs per request: the run's user+sys over its requests
+		us=$(awk -v c="$(cat "$work/cpu")" -v r="$rps" -v d="${DUR%s}" 'BEGIN { if (r > 0) printf "%.2f", c * 1e6 / (r * d); else print 0 }')
+		echo "round $r  $t  $rps req/s  $us µs CPU/req  (load $(cut -d' ' -f1 /proc/loadavg))" >&2
 		sum[$t]=$(( ${sum[$t]:-0} + rps ))
 		cnt[$t]=$(( ${cnt[$t]:-0} + 1 ))
 		runs[$t]="${runs[$t]:-} $rps"
+		cpus[$t]="${cpus[$t]:-} $us"
 	done
 done
 
@@ -91,10 +107,10 @@ brink_mean=$(( sum[brink] / cnt[brink] ))
 echo
 echo "target: $target_name on CPU $TARGET_CPU; generators on CPU $LOAD_CPU; $VUS connections, $DUR each, $ROUNDS rounds (A B A B)"
 echo "brink as: $brink_mode"
-printf "%-11s %-24s %10s %14s\n" tool "runs (req/s)" mean "brink / tool"
+printf "%-11s %-24s %10s %14s  %s\n" tool "runs (req/s)" mean "brink / tool" "CPU µs/req (runs)"
 for t in "${tools[@]}"; do
 	mean=$(( sum[$t] / cnt[$t] ))
 	ratio="-"
 	if (( mean > 0 )); then ratio=$(awk -v a="$brink_mean" -v b="$mean" 'BEGIN { printf "%.2f", a / b }'); fi
-	printf "%-11s %-24s %10d %14s\n" "$t" "${runs[$t]# }" "$mean" "$ratio"
+	printf "%-11s %-24s %10d %14s  %s\n" "$t" "${runs[$t]# }" "$mean" "$ratio" "${cpus[$t]# }"
 done
