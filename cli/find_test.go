@@ -67,7 +67,9 @@ func newCapacityServer(t *testing.T, w int, s time.Duration) *capacityServer {
 
 // capacityTruth is what the server measured over some plateaus: the mean
 // time in a worker (S'), the mean time a client spent away between its
-// requests (Z'), and the capacity W/S' that follows.
+// requests (Z': a user's think in the closed model, where each VU keeps
+// its connection; idle pool time in the open model, not used there), and
+// the capacity W/S' that follows.
 type capacityTruth struct {
 	service, away time.Duration
 	capacity      float64
@@ -111,8 +113,8 @@ func (c *capacityServer) truth(t *testing.T, s *report.Search) capacityTruth {
 	}
 	tr.capacity = float64(c.w) / tr.service.Seconds()
 	arith := float64(c.w) / c.s.Seconds()
-	t.Logf("measured over %d requests in the bracket's plateaus: S' %s (S %s), away %s, capacity W/S' %.1f/s (arithmetic W/S %.1f/s)",
-		n, tr.service.Round(time.Microsecond), c.s, tr.away.Round(time.Microsecond), tr.capacity, arith)
+	t.Logf("measured over %d requests in the bracket's plateaus: S' %s (S %s), capacity W/S' %.1f/s (arithmetic W/S %.1f/s)",
+		n, tr.service.Round(time.Microsecond), c.s, tr.capacity, arith)
 	if tr.capacity > arith*1.02 || tr.capacity < arith/2 {
 		t.Fatalf("measured capacity %.1f/s is not within 50–102 %% of W/S = %.1f/s: the server is broken", tr.capacity, arith)
 	}
@@ -287,7 +289,8 @@ func TestFindClosedModelWithP95(t *testing.T) {
 	sp, zp := tr.service.Seconds(), tr.away.Seconds()
 	nStar := float64(capW) * (sp + zp) / sp
 	nSLO := float64(capW) * (l.Seconds() + zp) / sp
-	t.Logf("N* %.1f users measured, %.1f by the arithmetic W(S+Z)/S", nStar, float64(capW)*(capS+z).Seconds()/capS.Seconds())
+	t.Logf("users away Z' %s (Z %s): N* %.1f users measured, %.1f by the arithmetic W(S+Z)/S", tr.away.Round(time.Microsecond), z,
+		nStar, float64(capW)*(capS+z).Seconds()/capS.Seconds())
 	// The knee is at N*/0.9 when the server keeps W/S' up; on a busy box
 	// a plateau just past N* may serve a little under it and fail the
 	// 90 % rule early, but never before saturation: between N* and N*/0.9.
