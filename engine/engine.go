@@ -470,7 +470,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	for _, g := range e.groups {
 		if g.open {
 			for range g.pre {
-				e.spawnOpen(g)
+				e.spawnOpen(g, time.Time{})
 			}
 			drivers.Add(1)
 			go func() { defer drivers.Done(); defer e.guard(); e.arrivals(g) }()

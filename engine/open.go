@@ -138,27 +138,33 @@ func (e *Engine) dispatch(g *group, intended time.Time) {
 		e.rec.shard(int(e.nextVU.Load())).started(g.idx)
 		v.work <- intended
 	default:
+		// No VU free: while the pool may grow, a new VU takes this arrival
+		// (from its intended time, so any setup it runs first is counted as
+		// lateness). k6 drops it and grows in the background, which counts
+		// brink's own pool growth as arrivals the target could not take.
+		if e.spawnOpen(g, intended) {
+			e.rec.shard(int(e.nextVU.Load())).started(g.idx)
+			return
+		}
 		e.rec.shard(int(e.nextVU.Load())).dropped(g.idx)
 		g.mu.Lock()
-		grow := g.nvus < g.maxVUs
-		warn := !grow && !g.warned
-		g.warned = g.warned || warn
+		warn := !g.warned
+		g.warned = true
 		g.mu.Unlock()
-		if grow {
-			e.spawnOpen(g)
-		}
 		if warn {
 			e.opts.Logf("engine: group %q: all %d VUs busy, arrivals are being dropped (raise max_vus?)", g.cfg.Name, g.maxVUs)
 		}
 	}
 }
 
-// spawnOpen adds one VU to an open group, up to its max.
-func (e *Engine) spawnOpen(g *group) {
+// spawnOpen adds one VU to an open group, up to its max, and reports
+// whether it did. A non-zero first is the arrival the VU runs before it
+// offers itself as idle.
+func (e *Engine) spawnOpen(g *group, first time.Time) bool {
 	g.mu.Lock()
 	if g.nvus >= g.maxVUs {
 		g.mu.Unlock()
-		return
+		return false
 	}
 	idx := g.nvus
 	g.nvus++
@@ -166,5 +172,6 @@ func (e *Engine) spawnOpen(g *group) {
 	v := e.newVU(g, idx)
 	v.work = make(chan time.Time, 1)
 	e.vuWG.Add(1)
-	go func() { defer e.guard(); v.runOpen() }()
+	go func() { defer e.guard(); v.runOpen(first) }()
+	return true
 }

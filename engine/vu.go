@@ -140,11 +140,18 @@ func (v *vu) runClosed() {
 }
 
 // runOpen is the open model: wait for an arrival, run one iteration, offer
-// itself again.
-func (v *vu) runOpen() {
+// itself again. A non-zero first is the arrival it was started for, run
+// before it is first offered (offered with it pending, another arrival
+// could queue behind it).
+func (v *vu) runOpen(first time.Time) {
 	stop := v.setup()
 	defer v.teardown(stop)
 	v.runSetup()
+	if !first.IsZero() {
+		v.g.busy.Add(1)
+		v.iterate(first)
+		v.g.busy.Add(-1)
+	}
 	for {
 		v.g.idle <- v // never blocks: capacity is max VUs
 		select {
