@@ -35,6 +35,7 @@ func TestDemoFlags(t *testing.T) {
 		{[]string{"--scenario-out", "x.yaml"}, exitUsage, "need --listen"},
 		{[]string{"--prometheus-config", "p.yml"}, exitUsage, "need --listen"},
 		{[]string{"--bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"--metrics-linger", "-1s"}, exitUsage, "brink: --metrics-linger -1s: want 0 (stop at once) or more"},
 		{[]string{"--help"}, exitOK, "db-3 takes 80 % of reads"},
 		{[]string{"--listen", "256.0.0.1:0"}, exitFailure, "brink demo: demo: listen"},
 		{[]string{"--listen", "256.0.0.1:0", "--metrics", "9464", "--find", "--duration", "1m"}, exitUsage,

@@ -98,6 +98,10 @@ func interleave(fs *flag.FlagSet, args []string) []string {
 // execute runs sc with the options from the flags; run.Execute says how
 // it ended, as the exit code.
 func execute(sc *scenarios.Scenario, o runOpts, stdout, stderr io.Writer) int {
+	if o.MetricsLinger < 0 {
+		fmt.Fprintf(stderr, "brink: --metrics-linger %s: want 0 (stop at once) or more\n", o.MetricsLinger)
+		return exitUsage
+	}
 	o.Version = Version
 	o.NodeConfig = o.Nodes.config
 	return run.Execute(sc, o.Options, stdout, stderr)
